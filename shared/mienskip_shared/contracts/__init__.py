@@ -1,0 +1,23 @@
+"""Versioned event contracts: the only thing services share about each other.
+
+Importing this package registers every payload schema.
+"""
+
+from . import intake, matching, notify  # noqa: F401  (registers payload schemas)
+from .envelope import (
+    Envelope,
+    InvalidMessage,
+    known_event_types,
+    latest_version,
+    new_event,
+    parse,
+)
+
+__all__ = [
+    "Envelope",
+    "InvalidMessage",
+    "known_event_types",
+    "latest_version",
+    "new_event",
+    "parse",
+]

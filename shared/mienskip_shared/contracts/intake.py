@@ -1,0 +1,62 @@
+"""Events published by intake (exchange ``mienskip.events``, routing key = event type).
+
+Only what consumers need travels: ids, category, skills, window, coarse location
+(rounded to about 100 m), language needs. Names, phone numbers, addresses and notes
+stay in intake (DOMAIN.md, "Privacy").
+"""
+
+from marshmallow import fields, validate
+
+from .common import Payload, Point, WeeklySlot, Window, language_field, skills_field
+from .envelope import register
+from .vocabulary import CATEGORIES, URGENCIES
+
+
+@register("kamer.registered")
+class KamerRegistered(Payload):
+    """A kamer is an organisation: its name and contact points are not personal data."""
+
+    kamer_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    region = fields.Str(required=True)
+    location = fields.Nested(Point, required=True)
+    email = fields.Str(load_default=None, allow_none=True)
+    webhook_url = fields.Str(load_default=None, allow_none=True)
+    language = language_field(load_default="nl")
+
+
+@register("volunteer.registered")
+class VolunteerRegistered(Payload):
+    volunteer_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    home = fields.Nested(Point, required=True)  # rounded to ~100 m by the producer
+    languages = fields.List(language_field(), required=True)
+    skills = skills_field(required=True)
+    has_car = fields.Bool(required=True)
+    vog_checked_on = fields.Date(load_default=None, allow_none=True)
+    availability = fields.List(fields.Nested(WeeklySlot), required=True)
+    max_tasks_per_week = fields.Int(required=True, validate=validate.Range(min=0, max=50))
+    max_distance_km = fields.Float(required=True, validate=validate.Range(min=0, max=200))
+
+
+@register("request.submitted")
+class RequestSubmitted(Payload):
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
+    skills = skills_field(required=True)
+    needs_vog = fields.Bool(required=True)
+    needs_language = language_field(load_default=None, allow_none=True)
+    window = fields.Nested(Window, required=True)
+    location = fields.Nested(Point, required=True)  # rounded to ~100 m by the producer
+    urgency = fields.Str(required=True, validate=validate.OneOf(URGENCIES))
+    recurrence = fields.Str(load_default=None, allow_none=True)
+
+
+@register("request.cancelled")
+class RequestCancelled(Payload):
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    reason = fields.Str(load_default=None, allow_none=True)

@@ -1,0 +1,75 @@
+"""Database engines and migrations, the same for every service.
+
+Each service owns its tables (a table-name prefix) and its own Alembic history
+(its own version table), so three services can share one SQLite file or one
+PostgreSQL database without reading each other's tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _serialise_sqlite_writers(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """BEGIN IMMEDIATE for every transaction.
+
+    SQLite's default deferred transactions fail with "database is locked" when two
+    threads both read and then try to write; taking the write lock up front makes
+    them wait their turn (busy timeout) instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
+    """Bring one service's tables to the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["version_table"] = version_table
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def run_migrations_online(context) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    config = context.config
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        version_table=config.attributes["version_table"],
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

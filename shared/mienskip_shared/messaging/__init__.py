@@ -1,0 +1,21 @@
+"""Messaging plumbing: topology, confirmed publishing, outbox relay, consumer loop."""
+
+from .consumer import EventConsumer
+from .outbox import OutboxRelay, add_to_outbox, claim_inbox, inbox_table, outbox_table
+from .publisher import ConfirmedPublisher, OutgoingMessage, PublishFailed, is_in_process
+from .topology import Subscription, declare
+
+__all__ = [
+    "ConfirmedPublisher",
+    "EventConsumer",
+    "OutboxRelay",
+    "OutgoingMessage",
+    "PublishFailed",
+    "Subscription",
+    "add_to_outbox",
+    "claim_inbox",
+    "declare",
+    "inbox_table",
+    "is_in_process",
+    "outbox_table",
+]

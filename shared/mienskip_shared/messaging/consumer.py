@@ -1,0 +1,188 @@
+"""The one consumer loop every service uses: decode, validate, handle, then ack.
+
+* The handler commits its database work (state, outbox rows, inbox row) before it
+  returns; only then is the message acked.
+* Poison (bad JSON, wrong content type, unknown type or version, invalid field) goes
+  straight to the subscription's dead-letter queue with the reason in a header.
+* Any other failure is retried with back-off through the retry queues; after the last
+  retry the message is dead-lettered too. Nothing is dropped silently.
+* The kombu ``ConsumerMixin`` loop reconnects by itself when the broker goes away;
+  an unacked message is redelivered, and RabbitMQ's delivery limit is the backstop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import structlog
+from kombu import Connection, Consumer
+from kombu.message import Message
+from kombu.mixins import ConsumerMixin
+from prometheus_client import Counter
+
+from ..contracts import Envelope, InvalidMessage, parse
+from .publisher import ConfirmedPublisher, OutgoingMessage, is_in_process
+from .topology import (
+    DEAD_LETTER_EXCHANGE,
+    DEFAULT_EXCHANGE,
+    DEFAULT_RETRY_DELAYS_MS,
+    Subscription,
+    declare,
+    main_queue,
+)
+
+log = structlog.get_logger(__name__)
+
+ATTEMPT_HEADER = "x-mienskip-attempt"
+ERROR_HEADER = "x-mienskip-error"
+ORIGIN_HEADER = "x-mienskip-queue"
+FAILED_AT_HEADER = "x-mienskip-failed-at"
+
+HANDLED = Counter("mienskip_messages_total", "Messages consumed, by outcome", ["queue", "outcome"])
+
+Handler = Callable[[Envelope], None]
+
+
+class EventConsumer(ConsumerMixin):
+    """Consumes a service's subscriptions on one connection, one message at a time."""
+
+    def __init__(
+        self,
+        name: str,
+        connection_factory: Callable[[], Connection],
+        subscriptions: Sequence[Subscription],
+        handle: Handler,
+        *,
+        prefetch_count: int = 8,
+        retry_delays_ms: Sequence[int] = DEFAULT_RETRY_DELAYS_MS,
+    ):
+        self.name = name
+        self._connection_factory = connection_factory
+        self.connection = connection_factory()
+        self._subscriptions = list(subscriptions)
+        self._handle = handle
+        self._prefetch_count = prefetch_count
+        self._retry_delays_ms = tuple(retry_delays_ms)
+        self._side_publisher = ConfirmedPublisher(connection_factory)
+        self._stop: threading.Event | None = None
+
+    # -- the kombu loop ----------------------------------------------------------
+    def get_consumers(self, _Consumer, channel) -> list[Consumer]:
+        declare(channel, self._subscriptions, self._retry_delays_ms)
+        consumers = []
+        for sub in self._subscriptions:
+            consumers.append(
+                _Consumer(
+                    queues=[main_queue(sub)],
+                    accept=["json"],
+                    prefetch_count=self._prefetch_count,
+                    callbacks=[self._callback_for(sub)],
+                    on_decode_error=self._decode_error_for(sub),
+                )
+            )
+        return consumers
+
+    def on_connection_error(self, exc, interval) -> None:
+        log.warning("consumer.broker_unavailable", consumer=self.name, error=str(exc), retry_in=interval)
+
+    def run(self, stop: threading.Event | None = None) -> None:  # type: ignore[override]
+        """Consume until ``stop`` is set; reconnects on its own."""
+        if stop is not None:
+            self._stop = stop
+            watcher = threading.Thread(target=self._watch, args=(stop,), daemon=True)
+            watcher.start()
+        try:
+            super().run()
+        finally:
+            self._side_publisher.close()
+            self.connection.release()
+
+    def _watch(self, stop: threading.Event) -> None:
+        stop.wait()
+        self.should_stop = True
+
+    # -- per message ---------------------------------------------------------------
+    def _callback_for(self, sub: Subscription):
+        def on_message(_body, message: Message) -> None:
+            self.process(sub, message)
+
+        return on_message
+
+    def _decode_error_for(self, sub: Subscription):
+        def on_decode_error(message: Message, exc: Exception) -> None:
+            self.dead_letter(sub, message, f"cannot decode: {exc}")
+
+        return on_decode_error
+
+    def process(self, sub: Subscription, message: Message) -> None:
+        try:
+            envelope = parse(message.body)
+        except InvalidMessage as exc:
+            self.dead_letter(sub, message, str(exc))
+            return
+        if envelope.event_type != sub.event_type:
+            self.dead_letter(sub, message, f"{envelope.event_type} arrived on {sub.queue_name}")
+            return
+        structlog.contextvars.bind_contextvars(
+            correlation_id=envelope.correlation_id, event_id=envelope.event_id, event_type=envelope.event_type
+        )
+        try:
+            self._handle(envelope)
+        except Exception as exc:  # noqa: BLE001 -- not swallowed: logged, retried, then dead-lettered
+            log.warning("consumer.handler_failed", queue=sub.queue_name, error=repr(exc), exc_info=True)
+            self.retry_later(sub, message, exc)
+        else:
+            message.ack()
+            HANDLED.labels(sub.queue_name, "ok").inc()
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "event_type")
+
+    # -- retry and dead-letter ---------------------------------------------------------
+    def retry_later(self, sub: Subscription, message: Message, exc: Exception) -> None:
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+        if attempt > len(self._retry_delays_ms):
+            self.dead_letter(sub, message, f"gave up after {attempt} attempts: {exc!r}")
+            return
+        headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt}
+        if is_in_process(self.connection):
+            # memory:// has no TTL or dead-lettering: wait here, then put it back.
+            if self._stop is not None and self._stop.wait(self._retry_delays_ms[attempt - 1] / 1000):
+                return  # shutting down: unacked, so it stays with the transport
+            target = sub.queue_name
+        else:
+            target = sub.retry_queue_name(attempt)
+        self._republish(message, DEFAULT_EXCHANGE, target, headers)
+        message.ack()
+        HANDLED.labels(sub.queue_name, "retried").inc()
+
+    def dead_letter(self, sub: Subscription, message: Message, reason: str) -> None:
+        log.error("consumer.dead_lettered", queue=sub.queue_name, reason=reason[:500],
+                  message_id=message.properties.get("message_id"))
+        headers = {
+            **(message.headers or {}),
+            ERROR_HEADER: reason[:1000],
+            ORIGIN_HEADER: sub.queue_name,
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+        }
+        self._republish(message, DEAD_LETTER_EXCHANGE, sub.dead_letter_queue_name, headers)
+        message.ack()
+        HANDLED.labels(sub.queue_name, "dead_lettered").inc()
+
+    def _republish(self, message: Message, exchange: str, routing_key: str, headers: dict) -> None:
+        """Confirmed copy first, ack after: a crash in between duplicates, never loses."""
+        self._side_publisher.publish_batch(
+            [
+                OutgoingMessage(
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    body=message.body if isinstance(message.body, bytes) else str(message.body).encode(),
+                    message_id=message.properties.get("message_id") or "",
+                    correlation_id=message.properties.get("correlation_id"),
+                    headers=headers,
+                    content_type=message.content_type or "application/octet-stream",
+                    content_encoding=message.content_encoding or "binary",
+                )
+            ]
+        )

@@ -1,0 +1,109 @@
+"""Exchanges and queues, declared once, as data.
+
+One durable topic exchange carries every domain event (routing key = event type).
+Each consuming service has one durable quorum queue per event kind it consumes,
+named ``<consumer>.<source>.<event_type>``, with:
+
+* a delivery limit, after which RabbitMQ dead-letters the message (a backstop for
+  consumers that crash while handling it);
+* a dead-letter queue ``<queue>.dlq`` behind the dead-letter exchange;
+* retry queues ``<queue>.retry.<n>`` whose messages wait out a TTL and then flow back
+  into the main queue: back-off without blocking the consumer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue
+
+EVENTS_EXCHANGE = "mienskip.events"
+DEAD_LETTER_EXCHANGE = "mienskip.dead-letter"
+DEFAULT_EXCHANGE = ""  # routes by queue name; retries use it to come back home
+
+events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+
+DELIVERY_LIMIT = 10
+DEFAULT_RETRY_DELAYS_MS = (500, 2_000, 10_000, 30_000)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consuming service's interest in one event kind from one source."""
+
+    consumer: str
+    source: str
+    event_type: str
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.consumer}.{self.source}.{self.event_type}"
+
+    @property
+    def dead_letter_queue_name(self) -> str:
+        return f"{self.queue_name}.dlq"
+
+    def retry_queue_name(self, attempt: int) -> str:
+        return f"{self.queue_name}.retry.{attempt}"
+
+
+def main_queue(sub: Subscription) -> Queue:
+    return Queue(
+        sub.queue_name,
+        exchange=events_exchange,
+        routing_key=sub.event_type,
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": sub.dead_letter_queue_name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def dead_letter_queue(sub: Subscription) -> Queue:
+    return Queue(
+        sub.dead_letter_queue_name,
+        exchange=dead_letter_exchange,
+        routing_key=sub.dead_letter_queue_name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def retry_queue(sub: Subscription, attempt: int, delay_ms: int) -> Queue:
+    return Queue(
+        sub.retry_queue_name(attempt),
+        routing_key=sub.retry_queue_name(attempt),
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-message-ttl": int(delay_ms),
+            "x-dead-letter-exchange": DEFAULT_EXCHANGE,
+            "x-dead-letter-routing-key": sub.queue_name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def queues_for(sub: Subscription, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> list[Queue]:
+    """Every queue one subscription needs, main queue first."""
+    return [
+        main_queue(sub),
+        dead_letter_queue(sub),
+        *(retry_queue(sub, n, d) for n, d in enumerate(retry_delays_ms, start=1)),
+    ]
+
+
+def declare(channel, subscriptions, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> None:
+    """Declare exchanges and every queue of ``subscriptions`` (idempotent)."""
+    events_exchange(channel).declare()
+    dead_letter_exchange(channel).declare()
+    for sub in subscriptions:
+        for queue in queues_for(sub, retry_delays_ms):
+            queue(channel).declare()

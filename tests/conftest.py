@@ -1,0 +1,99 @@
+"""Fixtures shared by every test layer.
+
+Real servers: ``postgres_url`` and ``rabbit_url`` give each test its own fresh
+PostgreSQL database and RabbitMQ virtual host. Without the servers those tests skip
+with the reason; with ``MIENSKIP_REQUIRE_SERVICES=1`` (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+
+import pytest
+from kombu.transport import memory
+
+REQUIRE_SERVICES = os.environ.get("MIENSKIP_REQUIRE_SERVICES") == "1"
+PG_HOST = os.environ.get("MIENSKIP_TEST_PG_HOST", "127.0.0.1")
+PG_ADMIN_URL = os.environ.get("MIENSKIP_TEST_PG_ADMIN_URL", f"postgresql+psycopg://postgres@{PG_HOST}:5432/postgres")
+RABBIT_HOST = os.environ.get("MIENSKIP_TEST_RABBIT_HOST", "127.0.0.1")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _unavailable(what: str) -> None:
+    message = f"{what} is not reachable; start it (see README) or unset MIENSKIP_REQUIRE_SERVICES"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " -- required in CI")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_transport():
+    """kombu's memory:// transport is process-global: start every test empty."""
+    memory.Channel.queues.clear()
+    memory.Transport.global_state.clear()
+    yield
+    memory.Channel.queues.clear()
+    memory.Transport.global_state.clear()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'mienskip.sqlite3'}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A new, empty PostgreSQL database for this test, dropped afterwards."""
+    if not _port_open(PG_HOST, 5432):
+        _unavailable(f"PostgreSQL on {PG_HOST}:5432")
+    from sqlalchemy import create_engine, text
+
+    name = f"mienskip_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def rabbit_url():
+    """A new RabbitMQ virtual host for this test, deleted afterwards."""
+    if not _port_open(RABBIT_HOST, 5672):
+        _unavailable(f"RabbitMQ on {RABBIT_HOST}:5672")
+    if shutil.which("rabbitmqctl") is None:
+        _unavailable("rabbitmqctl (to make a test virtual host)")
+    vhost = f"mienskip-test-{uuid.uuid4().hex[:12]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@{RABBIT_HOST}:5672/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """Run a test on SQLite and on real PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
