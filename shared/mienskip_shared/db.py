@@ -11,7 +11,32 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on PostgreSQL and on SQLite.
+
+    SQLite keeps no offset, so without this a time read back would be naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give times with an offset")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -57,12 +82,28 @@ def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
         command.upgrade(config, "head")
 
 
-def run_migrations_online(context) -> None:
-    """The body of every service's ``migrations/env.py``."""
+def autogenerate(engine: Engine, script_location: Path, version_table: str, message: str) -> None:
+    """Draft the next migration by comparing the tables with a database at head."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["version_table"] = version_table
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)
+
+
+def run_migrations_online(context, target_metadata=None) -> None:
+    """The body of every service's ``migrations/env.py``.
+
+    ``target_metadata`` lets ``alembic revision --autogenerate`` (see
+    :func:`autogenerate`) draft a migration from the service's tables.
+    """
     config = context.config
     connection = config.attributes["connection"]
     context.configure(
         connection=connection,
+        target_metadata=target_metadata,
         version_table=config.attributes["version_table"],
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -17,7 +17,6 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.exc import OperationalError as DbOperationalError
 
 from ..contracts import Envelope
+from ..db import UtcDateTime
 from .publisher import ConfirmedPublisher, OutgoingMessage, PublishFailed
 from .topology import EVENTS_EXCHANGE
 
@@ -57,8 +57,8 @@ def outbox_table(metadata: MetaData, prefix: str) -> Table:
         Column("event_type", String(100), nullable=False),
         Column("correlation_id", String(100), nullable=False),
         Column("body", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime, nullable=True),
         Index(f"ix_{prefix}_outbox_unpublished", "published_at", "id"),
     )
 
@@ -69,7 +69,7 @@ def inbox_table(metadata: MetaData, prefix: str) -> Table:
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False),
     )
 
 

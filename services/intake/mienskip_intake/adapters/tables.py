@@ -1,0 +1,158 @@
+"""Intake's tables (prefix ``intake_``). Personal data lives only here."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from mienskip_shared.db import UtcDateTime
+from mienskip_shared.messaging import inbox_table, outbox_table
+
+metadata = MetaData()
+
+kamers = Table(
+    "intake_kamers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("email", String(320)),
+    Column("webhook_url", String(2000)),
+    Column("language", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+tokens = Table(
+    "intake_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id")),
+    Column("region", String(100)),
+    Column("label", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+volunteers = Table(
+    "intake_volunteers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", String(8), nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("home_lat", Float, nullable=False),
+    Column("home_lon", Float, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("has_car", Boolean, nullable=False),
+    Column("vog_checked_on", Date),
+    Column("availability", JSON, nullable=False),
+    Column("max_tasks_per_week", Integer, nullable=False),
+    Column("max_distance_km", Float, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("erased_at", UtcDateTime),
+    Index("ix_intake_volunteers_kamer", "kamer_id"),
+)
+
+requests = Table(
+    "intake_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("resident_name", Text),
+    Column("resident_phone", Text),
+    Column("resident_language", String(8), nullable=False),
+    Column("resident_address", Text),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("needs_vog", Boolean, nullable=False),
+    Column("needs_language", String(8)),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
+    Column("recurrence", String(100)),
+    Column("urgency", String(20), nullable=False),
+    Column("notes", Text),
+    Column("status", String(20), nullable=False),
+    Column("reasons", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_intake_requests_kamer_status", "kamer_id", "status"),
+)
+
+assignments = Table(
+    "intake_assignments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("request_id", String(36), ForeignKey("intake_requests.id"), nullable=False),
+    Column("volunteer_id", String(36), nullable=False),
+    Column("kamer_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("distance_km", Float, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_intake_assignments_request", "request_id"),
+    Index("ix_intake_assignments_kamer_status", "kamer_id", "status"),
+)
+
+history = Table(
+    "intake_request_history",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("request_id", String(36), ForeignKey("intake_requests.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(20)),
+    Column("actor", String(100), nullable=False),
+    Column("note", Text),
+    Index("ix_intake_history_request", "request_id", "id"),
+)
+
+idempotency_keys = Table(
+    "intake_idempotency_keys",
+    metadata,
+    Column("kamer_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kamer_id", "key", name="uq_intake_idempotency"),
+)
+
+audit_log = Table(
+    "intake_audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("token_id", String(36), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("subject_kind", String(30), nullable=False),
+    Column("subject_id", String(36), nullable=False),
+    Index("ix_intake_audit_subject", "subject_kind", "subject_id"),
+)
+
+outbox = outbox_table(metadata, "intake")
+inbox = inbox_table(metadata, "intake")

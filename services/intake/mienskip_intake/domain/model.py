@@ -1,0 +1,102 @@
+"""Intake's domain: roles, request statuses and the rules about them. Stdlib only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    KAMER = "kamer"  # one kamer's staff: only that kamer's residents and volunteers
+    COORDINATOR = "coordinator"  # a region's coordinator
+    OPERATOR = "operator"  # runs the system: metrics and ids, never personal data
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REJECTED = "rejected"
+    UNMATCHED = "unmatched"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.RECEIVED, Status.QUEUED, Status.PROPOSED, Status.APPROVED, Status.ACCEPTED,
+     Status.DECLINED, Status.REJECTED, Status.UNMATCHED}
+)
+
+# Which status a request may move to from which (DOMAIN.md, "The workflow of one request").
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
+    Status.QUEUED: frozenset({Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
+    Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.CANCELLED}),
+    Status.REJECTED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
+    Status.APPROVED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
+    Status.DECLINED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
+    Status.ACCEPTED: frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED}),
+    Status.UNMATCHED: frozenset({Status.QUEUED, Status.PROPOSED, Status.CANCELLED}),
+    Status.CANCELLED: frozenset(),
+    Status.COMPLETED: frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: Status, wanted: Status):
+        super().__init__(f"a request that is {current} cannot become {wanted}")
+        self.current, self.wanted = current, wanted
+
+
+def can_transition(current: Status, wanted: Status) -> bool:
+    return wanted in TRANSITIONS[current]
+
+
+def transition(current: Status, wanted: Status) -> Status:
+    if not can_transition(current, wanted):
+        raise IllegalTransition(current, wanted)
+    return wanted
+
+
+# About 100 m: enough for matching by distance, too coarse to find a front door.
+COARSE_DECIMALS = 3
+
+
+def coarse(lat: float, lon: float) -> dict[str, float]:
+    return {"lat": round(lat, COARSE_DECIMALS), "lon": round(lon, COARSE_DECIMALS)}
+
+
+class WindowError(ValueError):
+    """A time window that cannot be served; ``field`` names the offending part."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(problem)
+        self.field, self.problem = field, problem
+
+
+def check_window(start: datetime, end: datetime, now: datetime) -> None:
+    if end <= start:
+        raise WindowError("window.end", "must be after window.start")
+    if end <= now:
+        raise WindowError("window.end", "lies in the past")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the holder of one API token."""
+
+    token_id: str
+    role: Role
+    kamer_id: str | None = None
+    region: str | None = None
+
+    def may_see_kamer(self, kamer_id: str, region: str) -> bool:
+        if self.role is Role.KAMER:
+            return self.kamer_id == kamer_id
+        if self.role is Role.COORDINATOR:
+            return self.region is None or self.region == region
+        return False  # operators see no personal data

@@ -1,0 +1,202 @@
+"""The kamers' HTTP API (API.md). Views are thin: authenticate, parse, call a handler."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import threading
+from collections.abc import Callable
+
+from flask import Flask, g, jsonify, request
+from flask_smorest import Api, Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..domain.model import Principal, Role, WindowError
+from ..service_layer import handlers
+from . import schemas
+from .errors import error_response, from_http_exception
+
+MAX_BODY_BYTES = 64 * 1024
+RETRY_AFTER_SECONDS = "5"
+
+
+class _Api(Api):
+    """flask-smorest, with errors in API.md's shape."""
+
+    def handle_http_exception(self, error: HTTPException):
+        return from_http_exception(error)
+
+
+def require(*roles: Role) -> Callable:
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.principal.role not in roles:
+                return error_response(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
+    blp = Blueprint("v1", __name__, url_prefix="/v1", description="Help requests and volunteers")
+
+    @blp.route("/volunteers", methods=["POST"])
+    @blp.arguments(schemas.VolunteerSchema)
+    @blp.response(201, schemas.VolunteerSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER)
+    def register_volunteer(body):
+        """Register a volunteer of the caller's kamer."""
+        volunteer = handlers.register_volunteer(engine, g.principal, body)
+        wakeup.set()
+        return _volunteer_view(volunteer)
+
+    @blp.route("/volunteers/<volunteer_id>", methods=["GET"])
+    @blp.response(200, schemas.VolunteerSchema)
+    @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER, Role.COORDINATOR)
+    def get_volunteer(volunteer_id):
+        """One volunteer: the kamer's own, or any in the coordinator's region."""
+        return _volunteer_view(handlers.get_volunteer(engine, g.principal, volunteer_id))
+
+    @blp.route("/requests", methods=["POST"])
+    @blp.arguments(schemas.RequestSchema)
+    @blp.response(202, schemas.AcceptedSchema)
+    @blp.alt_response(409, schema=schemas.ApiErrorSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER)
+    def submit_request(body):
+        """Submit a resident's help request. Answered once it is durably stored."""
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= 255):
+            return error_response(422, errors={"Idempotency-Key": ["must be 1 to 255 characters"]})
+        try:
+            status, answer = handlers.submit_request(
+                engine, g.principal, body, idempotency_key=key,
+                body_hash=handlers.body_fingerprint(request.get_data(cache=True)))
+        except WindowError as exc:
+            return error_response(422, errors={exc.field: [exc.problem]})
+        except handlers.IdempotencyKeyReused:
+            return error_response(422, errors={"Idempotency-Key": ["was used before with another body"]})
+        except IntegrityError as exc:
+            if key and handlers.record_duplicate_key_race(exc):
+                return error_response(409, "The same Idempotency-Key is being processed / Wordt al verwerkt")
+            raise
+        wakeup.set()
+        return answer, status
+
+    @blp.route("/requests/<request_id>", methods=["GET"])
+    @blp.response(200, schemas.RequestViewSchema)
+    @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER, Role.COORDINATOR)
+    def get_request(request_id):
+        """A request with its status, assignment, reasons and history."""
+        return handlers.get_request(engine, g.principal, request_id)
+
+    @blp.route("/requests/<request_id>/cancel", methods=["POST"])
+    @blp.arguments(schemas.CancelSchema, required=False)
+    @blp.response(200, schemas.AcceptedSchema)
+    @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+    @blp.alt_response(409, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER, Role.COORDINATOR)
+    def cancel_request(body, request_id):
+        """Cancel an open request; frees the volunteer's capacity."""
+        result = handlers.cancel_request(engine, g.principal, request_id, (body or {}).get("reason"))
+        wakeup.set()
+        return result
+
+    return blp
+
+
+def _volunteer_view(row: dict) -> dict:
+    view = dict(row)
+    view["home"] = {"lat": row["home_lat"], "lon": row["home_lon"]}
+    return view
+
+
+def _is_local(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
+               relay_wakeup: threading.Event | None = None) -> Flask:
+    """The intake WSGI app; nothing is built at import time."""
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="Mienskip intake",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
+    api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
+
+    @app.before_request
+    def _authenticate():
+        if not request.path.startswith("/v1"):
+            return None
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.content_length and request.content_length > MAX_BODY_BYTES:
+                return error_response(413)
+            if request.get_data(cache=True) and not request.is_json:
+                return error_response(415)
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        principal: Principal | None = None
+        if scheme.lower() == "bearer" and token.strip():
+            principal = handlers.authenticate(engine, token.strip())
+        if principal is None:
+            return error_response(401, headers={"WWW-Authenticate": "Bearer"})
+        g.principal = principal
+        return None
+
+    @app.errorhandler(handlers.NotFound)
+    def _not_found(_exc):
+        return error_response(404)
+
+    @app.errorhandler(handlers.Conflict)
+    def _conflict(exc):
+        return error_response(409, str(exc))
+
+    @app.errorhandler(PermissionError)
+    def _forbidden(_exc):
+        return error_response(403)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(_exc):
+        return error_response(503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        checks = check_ready()
+        ok = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+
+    @app.get("/metrics")
+    def metrics():
+        if not _is_local(request.remote_addr):
+            header = request.headers.get("Authorization", "")
+            principal = handlers.authenticate(engine, header.partition(" ")[2].strip()) if header else None
+            if principal is None or principal.role is not Role.OPERATOR:
+                return error_response(401 if principal is None else 403)
+        return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+    return app

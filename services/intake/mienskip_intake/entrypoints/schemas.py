@@ -1,0 +1,143 @@
+"""The HTTP bodies of API.md as marshmallow schemas; they also make /openapi.json.
+
+Clients cannot set ``id``, ``status``, ``kamer_id`` or timestamps: those fields are
+``dump_only`` and unknown fields are refused (no mass assignment).
+"""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
+
+# Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
+LAT_RANGE = validate.Range(min=50.5, max=54.0)
+LON_RANGE = validate.Range(min=3.0, max=7.5)
+TIME_OF_DAY = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="must be HH:MM")
+PHONE = validate.Regexp(r"^\+?[0-9 ()-]{6,20}$", error="must be a phone number, e.g. +31612345678")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class PointSchema(Strict):
+    lat = fields.Float(required=True, validate=LAT_RANGE, allow_nan=False)
+    lon = fields.Float(required=True, validate=LON_RANGE, allow_nan=False)
+
+
+class SlotSchema(Strict):
+    day = fields.Str(required=True, validate=validate.OneOf(DAYS))
+    start = fields.Str(required=True, data_key="from", validate=TIME_OF_DAY)
+    end = fields.Str(required=True, data_key="to", validate=TIME_OF_DAY)
+
+    @validates_schema
+    def _end_after_start(self, data, **_):
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise ValidationError("must be after 'from'", "to")
+
+
+class VolunteerSchema(Strict):
+    id = fields.Str(dump_only=True)
+    kamer_id = fields.Str(dump_only=True)
+    region = fields.Str(dump_only=True)
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
+    language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
+    languages = fields.List(fields.Str(validate=validate.OneOf(LANGUAGES)), load_default=list,
+                            validate=validate.Length(max=len(LANGUAGES)))
+    home = fields.Nested(PointSchema, required=True)
+    skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), required=True,
+                         validate=validate.Length(min=1, max=len(CATEGORIES)))
+    has_car = fields.Bool(load_default=False)
+    vog_checked_on = fields.Date(load_default=None, allow_none=True)
+    availability = fields.List(fields.Nested(SlotSchema), required=True, validate=validate.Length(max=50))
+    max_tasks_per_week = fields.Int(load_default=2, strict=True, validate=validate.Range(min=0, max=50))
+    max_distance_km = fields.Float(load_default=10.0, validate=validate.Range(min=0, max=200), allow_nan=False)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class ResidentSchema(Strict):
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
+    language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
+    address = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class WindowSchema(Strict):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _end_after_start(self, data, **_):
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise ValidationError("must be after start", "end")
+
+
+class RequestSchema(Strict):
+    resident = fields.Nested(ResidentSchema, required=True)
+    location = fields.Nested(PointSchema, required=True)
+    category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
+    skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list,
+                         validate=validate.Length(max=len(CATEGORIES)))
+    needs_vog = fields.Bool(load_default=False)
+    needs_language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
+    window = fields.Nested(WindowSchema, required=True)
+    recurrence = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(["weekly"]))
+    urgency = fields.Str(load_default="normal", validate=validate.OneOf(URGENCIES))
+    notes = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class AcceptedSchema(Schema):
+    id = fields.Str(required=True)
+    status = fields.Str(required=True)
+
+
+class AssignmentSchema(Schema):
+    id = fields.Str()
+    request_id = fields.Str()
+    volunteer_id = fields.Str()
+    status = fields.Str()
+    distance_km = fields.Float()
+    explanation = fields.Dict()
+
+
+class HistorySchema(Schema):
+    at = fields.AwareDateTime()
+    status = fields.Str(allow_none=True)
+    actor = fields.Str()
+    note = fields.Str(allow_none=True)
+
+
+class RequestViewSchema(Schema):
+    id = fields.Str()
+    kamer_id = fields.Str()
+    status = fields.Str()
+    category = fields.Str()
+    skills = fields.List(fields.Str())
+    urgency = fields.Str()
+    window = fields.Method("_window")
+    resident = fields.Method("_resident")
+    assignment = fields.Nested(AssignmentSchema, allow_none=True)
+    reasons = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True)
+    history = fields.List(fields.Nested(HistorySchema))
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    def _window(self, row):
+        return {"start": row["window_start"].isoformat(), "end": row["window_end"].isoformat()}
+
+    def _resident(self, row):
+        return {"name": row["resident_name"], "phone": row["resident_phone"],
+                "language": row["resident_language"], "address": row["resident_address"]}
+
+
+class CancelSchema(Strict):
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ApiErrorSchema(Schema):
+    code = fields.Str(required=True)
+    message = fields.Str(required=True)
+    errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))

@@ -1,0 +1,6 @@
+from alembic import context
+
+from mienskip_intake.adapters.tables import metadata
+from mienskip_shared.db import run_migrations_online
+
+run_migrations_online(context, target_metadata=metadata)
