@@ -1,0 +1,116 @@
+"""Demo data from real places in Leeuwarden (data/leeuwarden_places.csv, see its note).
+
+Four kamers from DOMAIN.md, volunteers living around the places, and a handful of
+help requests in the coming days. Everything goes through intake's own use cases, so
+the demo exercises the same path as a kamer's system does.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from mienskip_intake.domain.model import Principal, Role
+from mienskip_intake.service_layer import handlers
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+DEFAULT_PLACES = Path(__file__).resolve().parents[2] / "data" / "leeuwarden_places.csv"
+KAMERS = [("Buurtkamer Bilgaard", "Bilgaard"), ("Dorpskamer De Wjukken", "Mantgum"),
+          ("Dorpskamer De Skalm", "Stiens"), ("Dorpskamer Grou", "Grou")]
+FIRST_NAMES = ["Anna", "Sjoukje", "Wytske", "Jan", "Pieter", "Hiltsje", "Durk", "Fatima", "Oksana",
+               "Tjitske", "Gerrit", "Marrit", "Yusuf", "Auke", "Baukje", "Emre", "Geartsje", "Ids"]
+LAST_NAMES = ["de Vries", "Hoekstra", "Dijkstra", "Visser", "Bouma", "Postma", "van der Meer",
+              "Veenstra", "Kingma", "Terpstra", "El Amrani", "Kowalski", "Yılmaz", "Boersma"]
+CATEGORY_MIX = {"transport": 20, "buddy": 14, "shopping": 12, "odd_jobs": 12, "paperwork": 12,
+                "garden": 8, "digital": 8, "pets": 4, "language": 3, "respite": 3, "meals": 2, "other": 2}
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    kind: str
+    lat: float
+    lon: float
+
+
+def load_places(path: Path = DEFAULT_PLACES) -> list[Place]:
+    with path.open(encoding="utf-8") as f:
+        return [Place(r["name"], r["kind"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f)]
+
+
+def _near(rng: random.Random, place: Place, spread: float = 0.01) -> dict[str, float]:
+    return {"lat": round(place.lat + rng.uniform(-spread, spread), 5),
+            "lon": round(place.lon + rng.uniform(-spread, spread) * 1.6, 5)}
+
+
+@dataclass
+class DemoResult:
+    kamers: list[dict]
+    coordinator_token: str
+    operator_token: str
+    volunteers: int
+    requests: list[str]
+
+
+def load_demo(engine: Engine, *, seed: int = 2026, volunteers_per_kamer: int = 15,
+              requests_per_kamer: int = 4, places_path: Path = DEFAULT_PLACES,
+              today: datetime | None = None) -> DemoResult:
+    rng = random.Random(seed)
+    places = {p.name: p for p in load_places(places_path)}
+    all_places = list(places.values())
+    today = (today or datetime.now(UTC)).astimezone(AMSTERDAM)
+    kamers, request_ids, volunteer_count = [], [], 0
+    for kamer_name, place_name in KAMERS:
+        home = places[place_name]
+        kamer_id = handlers.register_kamer(engine, name=kamer_name, lat=home.lat, lon=home.lon,
+                                           email=f"{place_name.lower()}@kamers.example.org")
+        token_id, token = handlers.issue_token(engine, Role.KAMER, kamer_id=kamer_id, label=kamer_name)
+        principal = Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id, region="leeuwarden")
+        kamers.append({"id": kamer_id, "name": kamer_name, "place": place_name, "token": token})
+        nearby = sorted(all_places, key=lambda p: (p.lat - home.lat) ** 2 + (p.lon - home.lon) ** 2)[:6]
+        for _ in range(volunteers_per_kamer):
+            handlers.register_volunteer(engine, principal, _volunteer(rng, rng.choice(nearby)))
+            volunteer_count += 1
+        for _ in range(requests_per_kamer):
+            status, answer = handlers.submit_request(engine, principal, _request(rng, rng.choice(nearby), today))
+            request_ids.append(answer["id"])
+    _, coordinator = handlers.issue_token(engine, Role.COORDINATOR, region="leeuwarden", label="demo coordinator")
+    _, operator = handlers.issue_token(engine, Role.OPERATOR, label="demo operator")
+    return DemoResult(kamers, coordinator, operator, volunteer_count, request_ids)
+
+
+def _volunteer(rng: random.Random, place: Place) -> dict:
+    skills = rng.sample(list(CATEGORY_MIX), k=rng.randint(2, 5))
+    days = rng.sample(DAYS, k=rng.randint(2, 5))
+    language = rng.choice(["nl", "nl", "fy", "fy", "en"])
+    return {
+        "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        "email": None, "phone": None, "language": language,
+        "languages": sorted({language, "nl"}), "home": _near(rng, place),
+        "skills": skills, "has_car": "transport" in skills or rng.random() < 0.4,
+        "vog_checked_on": (datetime(2026, 1, 1) + timedelta(days=rng.randint(0, 200))).date()
+        if rng.random() < 0.5 else None,
+        "availability": [{"day": d, "start": "08:00", "end": "18:00"} for d in days],
+        "max_tasks_per_week": rng.randint(1, 3), "max_distance_km": rng.choice([5.0, 10.0, 15.0]),
+    }
+
+
+def _request(rng: random.Random, place: Place, today: datetime) -> dict:
+    category = rng.choices(list(CATEGORY_MIX), weights=list(CATEGORY_MIX.values()))[0]
+    day = (today + timedelta(days=rng.randint(2, 9))).replace(hour=rng.randint(9, 15), minute=0,
+                                                              second=0, microsecond=0)
+    return {
+        "resident": {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "phone": None,
+                     "language": rng.choice(["nl", "fy", "en"]), "address": f"{place.name}"},
+        "location": _near(rng, place, 0.005), "category": category, "skills": [category],
+        "needs_vog": category == "respite", "needs_language": None,
+        "window": {"start": day, "end": day + timedelta(hours=1)},
+        "recurrence": None, "urgency": "normal", "notes": None,
+    }

@@ -1,0 +1,261 @@
+"""The ``mienskip`` command (API.md, "Running").
+
+It only starts services through their ``bootstrap`` and calls intake's handlers for
+administration; it holds no business rules of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import click
+import structlog
+from werkzeug.serving import make_server
+
+from mienskip_intake import bootstrap as intake_bootstrap
+from mienskip_intake.domain.model import Role
+from mienskip_intake.service_layer import handlers as intake_handlers
+from mienskip_intake.settings import Settings as IntakeSettings
+from mienskip_matching import bootstrap as matching_bootstrap
+from mienskip_matching.settings import Settings as MatchingSettings
+from mienskip_notify import bootstrap as notify_bootstrap
+from mienskip_notify.settings import Settings as NotifySettings
+from mienskip_shared.logging import configure_logging
+from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
+
+from .demo import load_demo
+
+log = structlog.get_logger("mienskip")
+
+data_dir_option = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                               help="Where the embedded SQLite database lives (default var/).")
+
+
+def _settings(cls, data_dir: Path | None, **overrides):
+    return cls.from_env(data_dir=data_dir, **overrides)
+
+
+@click.group()
+def main() -> None:
+    """Mienskip: regional help matching for buurtkamers and dorpskamers."""
+
+
+# -- running -------------------------------------------------------------------------
+
+def _serve_http(service: Service, host: str, port: int, stop: threading.Event) -> int:
+    server = make_server(host, port, service.wsgi_app, threaded=True)
+    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server.server_port
+
+
+def build_all(data_dir: Path | None) -> list[Service]:
+    return [
+        intake_bootstrap.build(_settings(IntakeSettings, data_dir)),
+        matching_bootstrap.build(_settings(MatchingSettings, data_dir)),
+        notify_bootstrap.build(_settings(NotifySettings, data_dir)),
+    ]
+
+
+def run_all(services: list[Service], host: str, port: int, stop: threading.Event,
+            on_ready=None) -> None:
+    threads = start_workers([w for s in services for w in s.workers], stop)
+    actual_port = _serve_http(services[0], host, port, stop)
+    if on_ready is not None:
+        on_ready(actual_port)
+    log.info("mienskip.serving", url=f"http://{host}:{actual_port}")
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=10)
+    for service in services:
+        service.dispose()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000, or MIENSKIP_PORT).")
+@data_dir_option
+def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """All three services in one process (embedded transport unless configured)."""
+    settings = _settings(IntakeSettings, data_dir)
+    configure_logging(settings.log_level, settings.log_json)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    run_all(build_all(data_dir), host or settings.host, port if port is not None else settings.port, stop)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--api/--no-api", default=True, help="Serve the HTTP API.")
+@click.option("--workers/--no-workers", default=True, help="Run the outbox relay and consumer.")
+@data_dir_option
+def intake(host, port, api: bool, workers: bool, data_dir) -> None:
+    """The intake service alone (HTTP API, outbox relay, status consumer)."""
+    settings = _settings(IntakeSettings, data_dir)
+    configure_logging(settings.log_level, settings.log_json, service="intake")
+    service = intake_bootstrap.build(settings, with_workers=workers)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    threads = start_workers(service.workers, stop)
+    if api:
+        bound = _serve_http(service, host or settings.host, port if port is not None else settings.port, stop)
+        log.info("intake.serving", url=f"http://{host or settings.host}:{bound}")
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+def _run_worker_service(name: str, bootstrap, settings_cls, data_dir, health_port) -> None:
+    settings = _settings(settings_cls, data_dir)
+    configure_logging(settings.log_level, settings.log_json, service=name)
+    service = bootstrap.build(settings)
+    workers = list(service.workers)
+    port = health_port if health_port is not None else settings.health_port
+    if port:
+        workers.append(HealthServer(settings.health_host, port, service.check_ready))
+    stop = threading.Event()
+    stop_on_signals(stop)
+    threads = start_workers(workers, stop)
+    log.info(f"{name}.running", workers=[w.name for w in workers])
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=10)
+    service.dispose()
+
+
+@main.command()
+@click.option("--health-port", type=int, default=None, help="Serve /healthz, /readyz, /metrics here.")
+@data_dir_option
+def matching(health_port, data_dir) -> None:
+    """The matching service alone; run several for more throughput."""
+    _run_worker_service("matching", matching_bootstrap, MatchingSettings, data_dir, health_port)
+
+
+@main.command()
+@click.option("--health-port", type=int, default=None, help="Serve /healthz, /readyz, /metrics here.")
+@data_dir_option
+def notify(health_port, data_dir) -> None:
+    """The notify service alone."""
+    _run_worker_service("notify", notify_bootstrap, NotifySettings, data_dir, health_port)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--fresh/--keep", default=True, help="Start from an empty demo database (default).")
+@data_dir_option
+def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
+    """Serve everything with the Leeuwarden demo data loaded, and print where to look."""
+    data_dir = data_dir or Path("var/demo")
+    if fresh:
+        for leftover in data_dir.glob("mienskip.sqlite3*"):
+            leftover.unlink()
+        shutil.rmtree(data_dir / "mailbox", ignore_errors=True)
+    settings = _settings(IntakeSettings, data_dir)
+    configure_logging(settings.log_level, settings.log_json)
+    services = build_all(data_dir)
+    result = load_demo(services[0].engine)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    host = host or settings.host
+
+    def banner(bound_port: int) -> None:
+        base = f"http://{host}:{bound_port}"
+        lines = [
+            "", "Mienskip demo is running / Mienskip demo draait", f"  API:      {base}/v1",
+            f"  OpenAPI:  {base}/openapi.json", f"  Mailbox:  {data_dir / 'mailbox'}",
+            f"  Loaded {len(result.kamers)} kamers, {result.volunteers} volunteers, "
+            f"{len(result.requests)} requests", "", "Tokens (shown once):",
+            *(f"  kamer {k['name']:<24} {k['token']}" for k in result.kamers),
+            f"  coordinator (leeuwarden)       {result.coordinator_token}",
+            f"  operator                       {result.operator_token}", "",
+            "Try / Probeer:",
+            f"  curl -H 'Authorization: Bearer {result.kamers[0]['token']}' "
+            f"{base}/v1/requests/{result.requests[0]}", "",
+        ]
+        click.echo("\n".join(lines))
+
+    run_all(services, host, port if port is not None else settings.port, stop, on_ready=banner)
+
+
+# -- administration -------------------------------------------------------------------
+
+def _intake_engine(data_dir: Path | None):
+    return intake_bootstrap.build(_settings(IntakeSettings, data_dir), with_workers=False).engine
+
+
+@main.group()
+def kamer() -> None:
+    """Buurtkamers and dorpskamers."""
+
+
+@kamer.command("add")
+@click.option("--name", required=True)
+@click.option("--lat", type=float, required=True)
+@click.option("--lon", type=float, required=True)
+@click.option("--region", default="leeuwarden", show_default=True)
+@click.option("--email", default=None)
+@click.option("--webhook-url", default=None)
+@click.option("--language", default="nl", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {\"id\", \"token\"} as JSON.")
+@data_dir_option
+def kamer_add(name, lat, lon, region, email, webhook_url, language, as_json, data_dir) -> None:
+    """Register a kamer and print its first token (shown once)."""
+    engine = _intake_engine(data_dir)
+    kamer_id = intake_handlers.register_kamer(engine, name=name, lat=lat, lon=lon, region=region,
+                                              email=email, webhook_url=webhook_url, language=language)
+    token_id, token = intake_handlers.issue_token(engine, Role.KAMER, kamer_id=kamer_id, label=name)
+    _print({"id": kamer_id, "token": token, "token_id": token_id}, as_json)
+
+
+@main.group()
+def token() -> None:
+    """API tokens: random, shown once, stored hashed, revocable."""
+
+
+@token.command("add")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--kamer", "kamer_id", default=None, help="For --role kamer: the kamer's id.")
+@click.option("--region", default=None, help="For coordinators: the region they cover.")
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def token_add(role, kamer_id, region, as_json, data_dir) -> None:
+    """Issue a token for a role."""
+    role = Role(role)
+    if role is Role.COORDINATOR and region is None:
+        region = "leeuwarden"
+    if role is Role.KAMER and not kamer_id:
+        raise click.UsageError("--role kamer needs --kamer ID")
+    try:
+        token_id, raw = intake_handlers.issue_token(_intake_engine(data_dir), role, kamer_id=kamer_id,
+                                                    region=region)
+    except intake_handlers.NotFound:
+        raise click.UsageError(f"no kamer {kamer_id}") from None
+    _print({"token": raw, "token_id": token_id, "role": role.value, "region": region}, as_json)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@data_dir_option
+def token_revoke(token_id, data_dir) -> None:
+    """Revoke a token by its id; it stops working at once."""
+    if not intake_handlers.revoke_token(_intake_engine(data_dir), token_id):
+        raise click.ClickException(f"no active token {token_id}")
+    click.echo(f"revoked {token_id}")
+
+
+def _print(data: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

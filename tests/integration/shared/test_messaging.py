@@ -1,0 +1,174 @@
+"""The shared messaging plumbing on the in-process transport and on real RabbitMQ.
+
+Poison goes to the dead-letter queue without blocking the good messages behind it;
+failures are retried with back-off; the outbox relay publishes with confirms.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from kombu import Connection, Producer, Queue
+from sqlalchemy import MetaData, func, select
+
+from mienskip_shared.contracts import new_event
+from mienskip_shared.db import make_engine
+from mienskip_shared.messaging import (
+    ConfirmedPublisher,
+    EventConsumer,
+    OutboxRelay,
+    Subscription,
+    add_to_outbox,
+    declare,
+    outbox_table,
+)
+from mienskip_shared.messaging.consumer import ERROR_HEADER
+from mienskip_shared.messaging.topology import events_exchange
+
+SUB = Subscription("testsvc", "intake", "request.cancelled")
+FAST_RETRIES = (50, 100)
+
+
+@pytest.fixture(params=["memory", "rabbitmq"])
+def broker_url(request):
+    if request.param == "memory":
+        return "memory://"
+    return request.getfixturevalue("rabbit_url")
+
+
+def _connection_factory(url):
+    def make():
+        return Connection(url, transport_options={"polling_interval": 0.01} if url.startswith("memory") else {})
+
+    return make
+
+
+def _cancelled(n: int) -> str:
+    return new_event("request.cancelled", {"request_id": f"r{n}", "kamer_id": "k1"},
+                     correlation_id=f"r{n}").to_json()
+
+
+def _publish_raw(url, body, content_type="application/json", routing_key=SUB.event_type):
+    with Connection(url) as conn:
+        Producer(conn.default_channel).publish(
+            body if isinstance(body, bytes) else body.encode(), exchange=events_exchange.name,
+            routing_key=routing_key, content_type=content_type, content_encoding="utf-8", delivery_mode=2)
+
+
+def _drain(url, queue_name) -> list:
+    """Take every message off a queue, undecoded (poison must not blow up the test)."""
+    got = []
+    with Connection(url) as conn:
+        bound = Queue(queue_name, no_declare=True)(conn.default_channel)
+        while (msg := bound.get(no_ack=False)) is not None:
+            got.append(msg)
+            msg.ack()
+    return got
+
+
+def _wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+class Recorder:
+    def __init__(self, fail_times: dict[str, int] | None = None):
+        self.seen: list[str] = []
+        self.fail_times = dict(fail_times or {})
+        self.lock = threading.Lock()
+
+    def __call__(self, envelope):
+        with self.lock:
+            request_id = envelope.data["request_id"]
+            if self.fail_times.get(request_id, 0) > 0:
+                self.fail_times[request_id] -= 1
+                raise RuntimeError("database briefly away")
+            self.seen.append(request_id)
+
+
+def _run_consumer(url, handle, stop):
+    consumer = EventConsumer("test", _connection_factory(url), [SUB], handle, retry_delays_ms=FAST_RETRIES)
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    return thread
+
+
+def _declare(url):
+    with Connection(url) as conn:
+        declare(conn.default_channel, [SUB], FAST_RETRIES)
+
+
+def test_poison_goes_to_dead_letter_queue_and_good_messages_pass(broker_url):
+    _declare(broker_url)
+    bad_version = json.loads(_cancelled(99))
+    bad_version["schema_version"] = 7
+    bad_field = json.loads(_cancelled(98))
+    bad_field["data"]["request_id"] = None
+    _publish_raw(broker_url, "{not json")
+    _publish_raw(broker_url, _cancelled(1))
+    _publish_raw(broker_url, json.dumps(bad_version))
+    _publish_raw(broker_url, _cancelled(2))
+    _publish_raw(broker_url, json.dumps(bad_field))
+    _publish_raw(broker_url, "plain words", content_type="text/plain")
+    _publish_raw(broker_url, _cancelled(3))
+
+    recorder, stop = Recorder(), threading.Event()
+    thread = _run_consumer(broker_url, recorder, stop)
+    try:
+        assert _wait_until(lambda: len(recorder.seen) == 3)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert recorder.seen == ["r1", "r2", "r3"]
+    dead = _drain(broker_url, SUB.dead_letter_queue_name)
+    assert len(dead) == 4
+    reasons = [m.headers[ERROR_HEADER] for m in dead]
+    assert sum("cannot decode" in r for r in reasons) == 2  # bad JSON and text/plain
+    assert any("schema version" in r for r in reasons)
+    assert any("request_id" in r for r in reasons)
+
+
+def test_failures_are_retried_with_backoff_then_dead_lettered(broker_url):
+    _declare(broker_url)
+    # r1 fails once, then works; r2 never works and must end in the dead-letter queue.
+    recorder = Recorder(fail_times={"r1": 1, "r2": 100})
+    for n in (1, 2):
+        _publish_raw(broker_url, _cancelled(n))
+    stop = threading.Event()
+    thread = _run_consumer(broker_url, recorder, stop)
+    try:
+        assert _wait_until(lambda: recorder.seen == ["r1"])
+        assert _wait_until(lambda: recorder.fail_times["r2"] == 100 - 1 - len(FAST_RETRIES))
+        dead: list = []
+        assert _wait_until(lambda: dead.extend(_drain(broker_url, SUB.dead_letter_queue_name)) or len(dead) == 1)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert "gave up after 3 attempts" in dead[0].headers[ERROR_HEADER]
+    assert recorder.seen == ["r1"]
+
+
+def test_outbox_relay_publishes_each_row_once_with_confirms(broker_url, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
+    outbox = outbox_table(MetaData(), "test")
+    outbox.metadata.create_all(engine)
+    _declare(broker_url)
+    with engine.begin() as tx:
+        for n in range(250):
+            add_to_outbox(tx, outbox, new_event("request.cancelled", {"request_id": f"r{n}", "kamer_id": "k"},
+                                                correlation_id=f"r{n}", occurred_at=datetime.now(UTC)))
+    relay = OutboxRelay(engine, outbox, ConfirmedPublisher(_connection_factory(broker_url)), batch_size=100)
+    assert [relay.relay_once() for _ in range(4)] == [100, 100, 50, 0]
+    with engine.begin() as tx:
+        assert tx.execute(select(func.count()).where(outbox.c.published_at.is_(None))).scalar() == 0
+    received = _drain(broker_url, SUB.queue_name)
+    assert len(received) == 250
+    assert len({m.properties["message_id"] for m in received}) == 250

@@ -1,0 +1,148 @@
+"""notify's domain: notification keys, channel and language choice, local dates."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from mienskip_notify.domain.formatting import distance_text, local_datetime_text
+from mienskip_notify.domain.languages import message_language
+from mienskip_notify.domain.notifications import (
+    KamerContact,
+    kamer_channel,
+    notification_key,
+    notifications_for,
+    why_lines,
+)
+
+EVENT_ID = "6f1c2b9e-0d3a-4c55-9a43-0c6f1e0a7b11"
+OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+GROU = KamerContact(kamer_id="grou", name="Dorpskamer Grou", email="grou@example.org", language="fy")
+
+
+# -- the deterministic key -----------------------------------------------------------
+def test_key_is_sha256_hex_and_the_same_every_time():
+    key = notification_key(EVENT_ID, "grou@example.org", "email")
+    assert key == notification_key(EVENT_ID, "grou@example.org", "email")
+    assert len(key) == 64 and int(key, 16) >= 0
+
+
+def test_key_differs_per_event_recipient_and_channel():
+    base = notification_key(EVENT_ID, "grou@example.org", "email")
+    assert notification_key("another-event", "grou@example.org", "email") != base
+    assert notification_key(EVENT_ID, "stiens@example.org", "email") != base
+    assert notification_key(EVENT_ID, "grou@example.org", "mailbox") != base
+
+
+def test_key_parts_cannot_run_into_each_other():
+    assert notification_key("ab", "c", "email") != notification_key("a", "bc", "email")
+
+
+# -- language fallback -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("preferred", "expected"),
+    [("nl", "nl"), ("fy", "fy"), ("en", "en"), ("EN", "en"), ("en-GB", "en"), ("fy_NL", "fy"),
+     ("de", "nl"), ("ar", "nl"), ("xx", "nl"), ("", "nl"), (None, "nl")],
+)
+def test_message_language_falls_back_to_dutch(preferred, expected):
+    assert message_language(preferred) == expected
+
+
+# -- dates and numbers ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nl", "dinsdag 1 december 2026 10:00"),
+     ("en", "Tuesday 1 December 2026 10:00"),
+     ("fy", "tiisdei 1 desimber 2026 10:00"),
+     ("de", "dinsdag 1 december 2026 10:00")],
+)
+def test_winter_time_is_utc_plus_one(language, expected):
+    assert local_datetime_text(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nl", "dinsdag 14 juli 2026 10:30"),
+     ("en", "Tuesday 14 July 2026 10:30"),
+     ("fy", "tiisdei 14 july 2026 10:30")],
+)
+def test_summer_time_is_utc_plus_two(language, expected):
+    assert local_datetime_text(datetime(2026, 7, 14, 8, 30, tzinfo=UTC), language) == expected
+
+
+def test_the_night_the_clocks_go_forward():
+    # 29 March 2026: 02:00 CET becomes 03:00 CEST
+    assert local_datetime_text(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "nl") == "zondag 29 maart 2026 01:59"
+    assert local_datetime_text(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "nl") == "zondag 29 maart 2026 03:00"
+
+
+def test_any_zone_is_shown_on_the_clock_in_leeuwarden():
+    new_york = timezone(timedelta(hours=-5))
+    assert local_datetime_text(datetime(2026, 12, 1, 4, 0, tzinfo=new_york), "en") == "Tuesday 1 December 2026 10:00"
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError):
+        local_datetime_text(datetime(2026, 12, 1, 10, 0), "nl")
+
+
+def test_distance_uses_the_decimal_comma_in_dutch_and_frisian():
+    assert distance_text(2.36, "nl") == "2,4 km"
+    assert distance_text(2.36, "fy") == "2,4 km"
+    assert distance_text(2.36, "en") == "2.4 km"
+
+
+# -- which messages an event causes ---------------------------------------------------------
+def test_email_when_smtp_is_configured_and_the_kamer_has_an_address():
+    assert kamer_channel(GROU, email_enabled=True) == ("email", "grou@example.org")
+
+
+def test_mailbox_without_smtp_or_without_an_address():
+    assert kamer_channel(GROU, email_enabled=False) == ("mailbox", "mailbox:grou")
+    no_email = KamerContact(kamer_id="stiens", name="De Skalm")
+    assert kamer_channel(no_email, email_enabled=True) == ("mailbox", "mailbox:stiens")
+
+
+def proposal_data(**overrides):
+    data = {
+        "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+        "region": "leeuwarden", "distance_km": 2.36,
+        "explanation": {"why": ["has skill pets", "free on Tuesday"], "runner_up": "vo-9"},
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_proposal_becomes_one_message_to_the_kamer_in_its_language():
+    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, proposal_data(), GROU,
+                             email_enabled=True, public_url="https://mienskip.example/")
+    assert (n.recipient_kind, n.channel, n.recipient, n.language) == ("kamer", "email", "grou@example.org", "fy")
+    assert (n.template, n.request_id, n.kamer_id) == ("assignment_proposed", "rq-1", "grou")
+    assert n.key == notification_key(EVENT_ID, "grou@example.org", "email")
+    assert n.context["review_url"] == "https://mienskip.example/review"
+    assert n.context["distance"] == "2,4 km"
+    assert n.context["why"] == ["has skill pets", "free on Tuesday"]
+    assert n.context["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
+
+
+def test_an_unmatched_request_lists_the_main_reason_first():
+    data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
+            "reasons": {"too_far": 2, "busy": 1, "no_skill": 5}, "summary": "8 volunteers excluded"}
+    kamer = KamerContact(kamer_id="grou", name="Dorpskamer Grou", language="tr")
+    (n,) = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer,
+                             email_enabled=False, public_url="http://127.0.0.1:8000")
+    assert (n.channel, n.language, n.template) == ("mailbox", "nl", "request_unmatched")
+    assert n.context["reasons"] == [("no_skill", 5), ("too_far", 2), ("busy", 1)]
+
+
+def test_events_notify_does_not_handle_are_refused():
+    with pytest.raises(ValueError):
+        notifications_for("request.submitted", EVENT_ID, OCCURRED, {}, GROU, email_enabled=False, public_url="")
+
+
+@pytest.mark.parametrize(
+    ("explanation", "lines"),
+    [({}, []), ({"why": "closest"}, ["closest"]), ({"why": ["a", 2]}, ["a", "2"]),
+     ({"why": {"distance": "1.2 km"}}, ["distance: 1.2 km"])],
+)
+def test_why_lines_accepts_what_matching_may_send(explanation, lines):
+    assert why_lines(explanation) == lines

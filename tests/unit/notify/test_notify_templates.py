@@ -1,0 +1,121 @@
+"""notify's templates: both messages in nl, fy and en, and UTF-8 that survives MIME."""
+
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import SMTP, default
+
+import pytest
+from jinja2 import UndefinedError
+
+from mienskip_notify.adapters.composer import MessageComposer, TemplateRenderer
+from mienskip_notify.domain.notifications import KamerContact, notifications_for
+
+OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+EVENT_ID = "0b8f6a52-5d1e-4f0e-8a7c-3f1f7e9d2c44"
+UNICODE_NAME = "Buertkeamer Ljouwert – Grou ❤️ 🐕"
+WHY = "wennet 1,2 km fan Grou; kin mei de hûn rinne 🐾"
+
+
+def kamer(language: str, name: str = UNICODE_NAME, email: str | None = "kamer@example.org") -> KamerContact:
+    return KamerContact(kamer_id="grou", name=name, email=email, language=language)
+
+
+def proposal(language: str, **kamer_fields):
+    data = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+            "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": [WHY]}}
+    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, data, kamer(language, **kamer_fields),
+                             email_enabled=True, public_url="http://127.0.0.1:8000")
+    return n
+
+
+def unmatched(language: str):
+    data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
+            "reasons": {"too_far": 2, "busy": 1}, "summary": "3 frijwilligers kinne it; 2 te fier, 1 drok"}
+    (n,) = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer(language),
+                             email_enabled=False, public_url="http://127.0.0.1:8000")
+    return n
+
+
+PROPOSAL_TEXT = {
+    "nl": ("Voorstel klaar voor beoordeling – hulpvraag rq-1", "Er staat een voorstel klaar voor beoordeling.",
+           "dinsdag 1 december 2026 10:00", "1,2 km"),
+    "fy": ("In foarstel stiet klear foar beoardieling – helpfraach rq-1", "In foarstel stiet klear",
+           "tiisdei 1 desimber 2026 10:00", "1,2 km"),
+    "en": ("Proposal ready for review – request rq-1", "A proposal is ready for your review.",
+           "Tuesday 1 December 2026 10:00", "1.2 km"),
+}
+UNMATCHED_TEXT = {
+    "nl": ("Geen vrijwilliger gevonden – hulpvraag rq-2", "is geen vrijwilliger gevonden"),
+    "fy": ("Gjin frijwilliger fûn – helpfraach rq-2", "is gjin frijwilliger fûn"),
+    "en": ("No volunteer found – request rq-2", "No volunteer was found"),
+}
+
+
+@pytest.mark.parametrize("language", ["nl", "fy", "en"])
+def test_proposal_in_each_language(language):
+    n = proposal(language)
+    rendered = TemplateRenderer().render(n.template, n.language, n.context)
+    subject, intro, when, distance = PROPOSAL_TEXT[language]
+    assert rendered.subject == subject
+    for part in (intro, when, distance, UNICODE_NAME, WHY, "vo-7", "http://127.0.0.1:8000/review"):
+        assert part in rendered.text
+    assert f'href="http://127.0.0.1:8000/review"' in rendered.html
+    assert f'<html lang="{language}">' in rendered.html
+    assert WHY in rendered.html
+
+
+@pytest.mark.parametrize("language", ["nl", "fy", "en"])
+def test_unmatched_in_each_language(language):
+    n = unmatched(language)
+    rendered = TemplateRenderer().render(n.template, n.language, n.context)
+    subject, intro = UNMATCHED_TEXT[language]
+    assert rendered.subject == subject
+    for part in (intro, "3 frijwilligers kinne it; 2 te fier, 1 drok", "- too_far: 2\n- busy: 1\n"):
+        assert part in rendered.text
+    assert "<li>too_far: 2</li>" in rendered.html
+
+
+def test_unknown_language_is_written_in_dutch():
+    n = proposal("de")
+    assert TemplateRenderer().render(n.template, n.language, n.context).subject.startswith("Voorstel klaar")
+
+
+def test_html_escapes_what_the_text_shows_as_is():
+    n = proposal("nl", name="Kamer <b>&</b> Co")
+    rendered = TemplateRenderer().render(n.template, n.language, n.context)
+    assert "Beste Kamer <b>&</b> Co," in rendered.text
+    assert "Kamer &lt;b&gt;&amp;&lt;/b&gt; Co" in rendered.html
+
+
+def test_a_missing_value_is_an_error_not_a_blank():
+    with pytest.raises(UndefinedError):
+        TemplateRenderer().render("assignment_proposed", "nl", {"request_id": "rq-1"})
+
+
+def test_a_subject_is_always_one_line():
+    n = proposal("en")
+    context = {**n.context, "request_id": "rq-1\r\nBcc: someone@example.org"}
+    assert "\n" not in TemplateRenderer().render(n.template, "en", context).subject
+
+
+@pytest.mark.parametrize("language", ["nl", "fy", "en"])
+@pytest.mark.parametrize("build", [proposal, unmatched])
+def test_unicode_survives_mime_byte_for_byte(build, language):
+    n = build(language)
+    expected = TemplateRenderer().render(n.template, n.language, n.context)
+    wire = MessageComposer("mienskip@localhost").compose(n).as_bytes(policy=SMTP)
+    assert max(wire) < 128  # 7-bit clean on the wire: RFC 2047 subject, quoted-printable bodies
+
+    parsed = message_from_bytes(wire, policy=default)
+    assert parsed["Subject"] == expected.subject
+    assert parsed["Message-ID"] == f"<{n.key}@mienskip>"
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert text.encode("utf-8") == expected.text.encode("utf-8")
+    assert html.encode("utf-8") == expected.html.encode("utf-8")
+    assert "Ljouwert" in text and "Grou ❤️ 🐕" in text
+
+
+def test_email_has_a_recipient_and_the_mailbox_copy_does_not():
+    assert MessageComposer("m@localhost").compose(proposal("nl"))["To"] == "kamer@example.org"
+    assert MessageComposer("m@localhost").compose(unmatched("nl"))["To"] is None
