@@ -78,6 +78,9 @@ def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas start together: one migrates, the others wait and find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": version_table})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

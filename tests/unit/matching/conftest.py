@@ -27,7 +27,7 @@ class Builders:
     km_north = staticmethod(km_north)
     km_east = staticmethod(km_east)
     centre = CENTRE
-    window = TUESDAY_9_TO_11
+    tuesday = TUESDAY_9_TO_11
 
     @staticmethod
     def volunteer(id: str, km: float = 1.0, **changes) -> Volunteer:
@@ -48,11 +48,7 @@ class Builders:
         )
         return replace(base, **changes)
 
-    @staticmethod
-    def window(start: datetime, end: datetime) -> Window:
-        return Window(start, end)
 
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make() -> type[Builders]:
     return Builders

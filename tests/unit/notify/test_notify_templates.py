@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.policy import SMTP, default
+from email.policy import default
 
 import pytest
 from jinja2 import UndefinedError
 
-from mienskip_notify.adapters.composer import MessageComposer, TemplateRenderer
+from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
 from mienskip_notify.domain.notifications import KamerContact, notifications_for
 
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -103,14 +103,17 @@ def test_a_subject_is_always_one_line():
 def test_unicode_survives_mime_byte_for_byte(build, language):
     n = build(language)
     expected = TemplateRenderer().render(n.template, n.language, n.context)
-    wire = MessageComposer("mienskip@localhost").compose(n).as_bytes(policy=SMTP)
+    wire = MessageComposer("mienskip@localhost").compose(n).as_bytes(policy=WIRE_POLICY)
     assert max(wire) < 128  # 7-bit clean on the wire: RFC 2047 subject, quoted-printable bodies
+    assert f"\r\nMessage-ID: <{n.key}@mienskip>\r\n".encode() in wire
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n") if not line.startswith(b"Message-ID:"))
 
     parsed = message_from_bytes(wire, policy=default)
     assert parsed["Subject"] == expected.subject
     assert parsed["Message-ID"] == f"<{n.key}@mienskip>"
-    text = parsed.get_body(("plain",)).get_content()
-    html = parsed.get_body(("html",)).get_content()
+    # MIME's canonical line end is CRLF; every other byte must come back unchanged
+    text = parsed.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = parsed.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert text.encode("utf-8") == expected.text.encode("utf-8")
     assert html.encode("utf-8") == expected.html.encode("utf-8")
     assert "Ljouwert" in text and "Grou ❤️ 🐕" in text

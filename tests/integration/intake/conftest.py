@@ -1,0 +1,47 @@
+import pytest
+
+from mienskip_intake.bootstrap import build
+from mienskip_intake.domain.model import Role
+from mienskip_intake.service_layer import handlers
+from mienskip_intake.settings import Settings
+
+
+@pytest.fixture
+def intake(database_url):
+    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://"), with_workers=False)
+    yield service
+    service.dispose()
+
+
+@pytest.fixture
+def client(intake):
+    return intake.wsgi_app.test_client()
+
+
+class Kamer:
+    def __init__(self, engine, name, lat=53.2155, lon=5.7957):
+        self.id = handlers.register_kamer(engine, name=name, lat=lat, lon=lon)
+        self.token_id, self.token = handlers.issue_token(engine, Role.KAMER, kamer_id=self.id)
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def kamer_a(intake):
+    return Kamer(intake.engine, "Buurtkamer Bilgaard")
+
+
+@pytest.fixture
+def kamer_b(intake):
+    return Kamer(intake.engine, "Dorpskamer De Wjukken", 53.1287, 5.7192)
+
+
+@pytest.fixture
+def coordinator(intake):
+    _, token = handlers.issue_token(intake.engine, Role.COORDINATOR, region="leeuwarden")
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def operator(intake):
+    _, token = handlers.issue_token(intake.engine, Role.OPERATOR)
+    return {"Authorization": f"Bearer {token}"}

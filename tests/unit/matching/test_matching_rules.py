@@ -1,0 +1,115 @@
+"""Each hard rule on its own: a volunteer who breaks exactly that rule is never chosen,
+even when they are the nearest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mienskip_matching.domain.model import Booking, WeeklySlot, Window
+from mienskip_matching.domain.rules import (
+    HARD_RULES,
+    RuleContext,
+    covering_slot,
+    first_failing_rule,
+)
+from mienskip_matching.domain.solver import assign, travel_km
+
+T = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)  # Tuesday 09:00 in Amsterdam (summer time)
+
+
+def breakers(make):
+    """rule key -> (request, the nearest volunteer that breaks only that rule, its bookings)."""
+    req = make.request
+    vol = make.volunteer
+    elsewhere = Window(T + timedelta(days=2, hours=6), T + timedelta(days=2, hours=8))  # Thursday 15-17
+    return {
+        "region": (req(), vol("bad", 0.5, region="fryslan-noord"), []),
+        "skills": (req(category="paperwork"), vol("bad", 0.5), []),
+        "skills-extra": (req(skills=frozenset({"shopping", "digital"}), category="shopping"), vol("bad", 0.5), []),
+        "transport": (req(category="transport"), vol("bad", 0.5, has_car=False), []),
+        "vog": (req(needs_vog=True), vol("bad", 0.5, vog_checked_on=None), []),
+        "language": (req(needs_language="ar"), vol("bad", 0.5, languages=frozenset({"nl"})), []),
+        "distance": (req(), vol("bad", 0.5, max_distance_km=0.5), []),
+        "availability": (req(), vol("bad", 0.5, availability=(WeeklySlot.parse("wed", "09:00", "12:00"),)), []),
+        "capacity": (req(), vol("bad", 0.5, max_tasks_per_week=1), [Booking("bad", "other", elsewhere)]),
+        "overlap": (req(), vol("bad", 0.5), [Booking("bad", "other", Window(T + timedelta(hours=1),
+                                                                             T + timedelta(hours=3)))]),
+        "excluded": (req(excluded_volunteers=frozenset({"bad"})), vol("bad", 0.5), []),
+    }
+
+
+RULE_CASES = ["region", "skills", "skills-extra", "transport", "vog", "language", "distance", "availability",
+              "capacity", "overlap", "excluded"]
+
+
+@pytest.mark.parametrize("case", RULE_CASES)
+def test_a_volunteer_breaking_one_rule_is_never_chosen(make, case):
+    request, bad, bookings = breakers(make)[case]
+    good = make.volunteer("good", 5.0, skills=frozenset({"transport", "buddy", "shopping", "paperwork", "digital"}),
+                          languages=frozenset({"nl", "ar"}))
+
+    ctx = RuleContext(travel_km(request, bad, 1.3), bookings)
+    assert first_failing_rule(request, bad, ctx) == case.removesuffix("-extra")
+    assert first_failing_rule(request, good, RuleContext(travel_km(request, good, 1.3))) is None
+
+    answer = assign([request], [bad, good], bookings)
+    assert [p.volunteer_id for p in answer.proposals] == ["good"]
+
+
+@pytest.mark.parametrize("case", RULE_CASES)
+def test_alone_the_rule_breaker_leaves_the_request_unmatched_with_that_reason(make, case):
+    request, bad, bookings = breakers(make)[case]
+    answer = assign([request], [bad], bookings)
+    assert answer.proposals == []
+    assert answer.unmatched[0].reasons == {case.removesuffix("-extra"): 1}
+
+
+def test_rules_are_named_functions_in_a_fixed_order():
+    assert [r.__name__ for r in HARD_RULES] == [
+        "in_region", "has_required_skills", "has_car_for_transport", "has_vog_when_needed",
+        "speaks_language_when_needed", "within_max_distance", "available_for_window", "has_capacity_left",
+        "has_no_overlapping_task", "not_excluded_before",
+    ]
+
+
+def test_availability_follows_summer_and_winter_time():
+    slots = (WeeklySlot.parse("tue", "09:00", "12:00"),)
+    summer = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)  # 09:00 CEST
+    winter = datetime(2025, 1, 7, 7, 0, tzinfo=UTC)  # 08:00 CET: before the slot
+    assert covering_slot(slots, summer, summer + timedelta(hours=2)).label() == "tue 09:00-12:00"
+    assert covering_slot(slots, winter, winter + timedelta(hours=2)) is None
+    assert covering_slot(slots, winter + timedelta(hours=1), winter + timedelta(hours=3)) is not None
+
+
+def test_touching_slots_cover_a_window_across_them_but_a_gap_does_not():
+    start = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)  # 11:00 local
+    joined = (WeeklySlot.parse("tue", "09:00", "12:00"), WeeklySlot.parse("tue", "12:00", "15:00"))
+    gap = (WeeklySlot.parse("tue", "09:00", "12:00"), WeeklySlot.parse("tue", "12:30", "15:00"))
+    assert covering_slot(joined, start, start + timedelta(hours=2)).label() == "tue 09:00-15:00"
+    assert covering_slot(gap, start, start + timedelta(hours=2)) is None
+
+
+def test_a_window_ending_at_midnight_fits_a_slot_to_24_00():
+    slots = (WeeklySlot.parse("tue", "20:00", "24:00"),)
+    start = datetime(2025, 7, 1, 20, 0, tzinfo=UTC)  # 22:00 local
+    assert covering_slot(slots, start, start + timedelta(hours=2)) is not None
+    assert covering_slot(slots, start, start + timedelta(hours=3)) is None  # into Wednesday
+
+
+def test_capacity_counts_only_the_iso_week_of_the_window(make):
+    request = make.request()
+    volunteer = make.volunteer("v", max_tasks_per_week=1)
+    last_week = Window(T - timedelta(days=7), T - timedelta(days=7) + timedelta(hours=2))
+    same_week_sunday = Window(T + timedelta(days=5), T + timedelta(days=5, hours=2))
+    ctx_last = RuleContext(1.0, [Booking("v", "old", last_week)])
+    ctx_same = RuleContext(1.0, [Booking("v", "old", same_week_sunday)])
+    assert first_failing_rule(request, volunteer, ctx_last) is None
+    assert first_failing_rule(request, volunteer, ctx_same) == "capacity"
+
+
+def test_a_volunteers_own_booking_for_this_request_is_not_a_clash(make):
+    request = make.request()
+    ctx = RuleContext(1.0, [Booking("v", request.id, request.window)])
+    assert first_failing_rule(request, make.volunteer("v"), ctx) is None

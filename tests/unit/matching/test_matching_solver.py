@@ -1,0 +1,138 @@
+"""The assignment: nearest first, capacity across a batch, explanations, unmatched reasons."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from mienskip_matching.domain.model import Booking, Window
+from mienskip_matching.domain.solver import SolverConfig, assign
+
+T = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)  # Tuesday 09:00 local
+
+
+def at(hours: float, length: float = 1.0) -> Window:
+    return Window(T + timedelta(hours=hours), T + timedelta(hours=hours + length))
+
+
+def test_picks_the_nearest_volunteer(make):
+    pool = [make.volunteer("far", 4.0), make.volunteer("near", 1.0), make.volunteer("mid", 2.5)]
+    answer = assign([make.request()], pool)
+    assert [p.volunteer_id for p in answer.proposals] == ["near"]
+    assert answer.proposals[0].distance_km == 1.3  # 1 km great-circle x road factor 1.3
+
+
+def test_road_factor_scales_distances(make):
+    answer = assign([make.request()], [make.volunteer("v", 2.0)], config=SolverConfig(road_factor=1.0))
+    assert answer.proposals[0].distance_km == 2.0
+
+
+def test_weekly_capacity_holds_across_a_batch(make):
+    requests = [make.request(f"r{i}", window=at(i)) for i in range(3)]  # 09-10, 10-11, 11-12: no overlap
+    pool = [make.volunteer("near", 0.5, max_tasks_per_week=2), make.volunteer("far", 3.0, max_tasks_per_week=5)]
+    answer = assign(requests, pool)
+    chosen = [p.volunteer_id for p in answer.proposals]
+    assert sorted(chosen) == ["far", "near", "near"]
+    assert answer.unmatched == []
+
+
+def test_existing_bookings_use_up_capacity(make):
+    booked = [Booking("near", "old", Window(T + timedelta(days=2, hours=6), T + timedelta(days=2, hours=7)))]
+    pool = [make.volunteer("near", 0.5, max_tasks_per_week=1), make.volunteer("far", 3.0)]
+    answer = assign([make.request()], pool, booked)
+    assert answer.proposals[0].volunteer_id == "far"
+
+
+def test_overlapping_requests_in_a_batch_go_to_different_volunteers(make):
+    requests = [make.request("r1", window=at(0, 2)), make.request("r2", window=at(1, 2))]
+    pool = [make.volunteer("near", 0.5), make.volunteer("far", 3.0)]
+    answer = assign(requests, pool)
+    assert sorted(p.volunteer_id for p in answer.proposals) == ["far", "near"]
+
+
+def test_when_one_volunteer_is_left_the_urgent_request_gets_them(make):
+    requests = [make.request("calm", window=at(0), urgency="low"),
+                make.request("urgent", window=at(0), urgency="urgent", location=make.km_north(3.0))]
+    answer = assign(requests, [make.volunteer("only", 0.0)])
+    assert [(p.request_id, p.volunteer_id) for p in answer.proposals] == [("urgent", "only")]
+    assert answer.unmatched[0].request_id == "calm"
+    assert answer.unmatched[0].reasons == {"taken": 1}
+
+
+def test_explanation_names_distance_skills_slot_load_and_runner_up(make):
+    booked = [Booking("near", "old", Window(T + timedelta(days=2, hours=6), T + timedelta(days=2, hours=7)))]
+    pool = [make.volunteer("near", 1.0), make.volunteer("second", 3.0)]
+    answer = assign([make.request(category="shopping", skills=frozenset({"buddy"}))], pool, booked)
+    explanation = answer.proposals[0].explanation
+    assert explanation == {
+        "distance_km": 1.3,
+        "skills_matched": ["buddy", "shopping"],
+        "availability": "tue 09:00-12:00",
+        "load_this_week": 1,
+        "max_tasks_per_week": 3,
+        "runner_up": {"volunteer_id": "second", "distance_km": 3.9, "why": "2.6 km verder / 2.6 km further",
+                      "rule": None},
+    }
+
+
+def test_without_a_qualified_runner_up_the_nearest_excluded_volunteer_and_rule_are_named(make):
+    pool = [make.volunteer("chosen", 2.0), make.volunteer("carless", 1.0, has_car=False),
+            make.volunteer("far-away", 9.0, max_distance_km=1.0)]
+    answer = assign([make.request(category="transport")], pool)
+    runner_up = answer.proposals[0].explanation["runner_up"]
+    assert runner_up == {"volunteer_id": "carless", "distance_km": 1.3, "why": "geen auto / no car",
+                         "rule": "transport"}
+
+
+def test_a_lone_volunteer_has_no_runner_up(make):
+    answer = assign([make.request()], [make.volunteer("only")])
+    assert answer.proposals[0].explanation["runner_up"] is None
+
+
+def test_equal_distance_prefers_the_less_busy_volunteer(make):
+    elsewhere = Window(T + timedelta(days=1), T + timedelta(days=1, hours=1))
+    pool = [make.volunteer("a-busy", 1.0), replace(make.volunteer("b-free", 1.0), home=make.km_north(1.0))]
+    answer = assign([make.request()], pool, [Booking("a-busy", "old", elsewhere)])
+    assert answer.proposals[0].volunteer_id == "b-free"
+    assert "busier" in answer.proposals[0].explanation["runner_up"]["why"]
+
+
+def test_unmatched_counts_the_first_failing_rule_per_volunteer(make):
+    clash = Window(T, T + timedelta(hours=1))
+    pool = [
+        make.volunteer("unskilled", 1.0, skills=frozenset({"garden"})),
+        make.volunteer("far-1", 8.0, max_distance_km=5.0),
+        make.volunteer("far-2", 9.0, max_distance_km=5.0, has_car=True),
+        make.volunteer("busy", 1.0),
+        make.volunteer("other-region", 0.1, region="grou"),
+    ]
+    answer = assign([make.request()], pool, [Booking("busy", "other", clash)])
+    assert answer.proposals == []
+    result = answer.unmatched[0]
+    assert result.reasons == {"region": 1, "skills": 1, "distance": 2, "overlap": 1}
+    assert result.summary == (
+        "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd"
+        " / 3 volunteers have the skill; 2 too far, 1 busy"
+    )
+
+
+def test_summaries_for_an_empty_pool_and_for_nobody_skilled(make):
+    assert assign([make.request()], []).unmatched[0].summary == (
+        "geen vrijwilligers in de regio / no volunteers in the region")
+    nobody = assign([make.request(category="paperwork")], [make.volunteer("v")]).unmatched[0]
+    assert nobody.summary == "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"
+
+
+def test_the_spatial_index_gives_the_same_answer_as_checking_every_pair(make):
+    requests = [make.request(f"r{i}", window=at(i % 3), location=make.km_east(i * 1.5)) for i in range(8)]
+    pool = [make.volunteer(f"v{j}", j * 0.7, max_distance_km=4.0 + j % 3,
+                           home=make.km_east(j * 1.1, make.km_north(j * 0.3))) for j in range(10)]
+    brute = assign(requests, pool, config=SolverConfig(spatial_index_from_pairs=10**9))
+    indexed = assign(requests, pool, config=SolverConfig(spatial_index_from_pairs=1))
+    assert indexed == brute
+
+
+def test_same_input_same_answer_in_any_order(make):
+    requests = [make.request(f"r{i}", window=at(i % 2)) for i in range(4)]
+    pool = [make.volunteer(f"v{j}", 1.0 + (j % 2)) for j in range(4)]
+    assert assign(requests, pool) == assign(list(reversed(requests)), list(reversed(pool)))
