@@ -14,10 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
-from mienskip_intake.domain.model import Principal, Role
-from mienskip_intake.service_layer import handlers
+from mienskip_intake.bootstrap import Admin
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEFAULT_PLACES = Path(__file__).resolve().parents[2] / "data" / "leeuwarden_places.csv"
@@ -59,7 +56,7 @@ class DemoResult:
     requests: list[str]
 
 
-def load_demo(engine: Engine, *, seed: int = 2026, volunteers_per_kamer: int = 15,
+def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
               requests_per_kamer: int = 4, places_path: Path = DEFAULT_PLACES,
               today: datetime | None = None) -> DemoResult:
     rng = random.Random(seed)
@@ -69,20 +66,19 @@ def load_demo(engine: Engine, *, seed: int = 2026, volunteers_per_kamer: int = 1
     kamers, request_ids, volunteer_count = [], [], 0
     for kamer_name, place_name in KAMERS:
         home = places[place_name]
-        kamer_id = handlers.register_kamer(engine, name=kamer_name, lat=home.lat, lon=home.lon,
-                                           email=f"{place_name.lower()}@kamers.example.org")
-        token_id, token = handlers.issue_token(engine, Role.KAMER, kamer_id=kamer_id, label=kamer_name)
-        principal = Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id, region="leeuwarden")
+        kamer_id = admin.add_kamer(name=kamer_name, lat=home.lat, lon=home.lon,
+                                   email=f"{place_name.lower()}@kamers.example.org")
+        token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=kamer_name)
+        principal = admin.as_kamer(kamer_id, token_id)
         kamers.append({"id": kamer_id, "name": kamer_name, "place": place_name, "token": token})
         nearby = sorted(all_places, key=lambda p: (p.lat - home.lat) ** 2 + (p.lon - home.lon) ** 2)[:6]
         for _ in range(volunteers_per_kamer):
-            handlers.register_volunteer(engine, principal, _volunteer(rng, rng.choice(nearby)))
+            admin.register_volunteer(principal, _volunteer(rng, rng.choice(nearby)))
             volunteer_count += 1
         for _ in range(requests_per_kamer):
-            status, answer = handlers.submit_request(engine, principal, _request(rng, rng.choice(nearby), today))
-            request_ids.append(answer["id"])
-    _, coordinator = handlers.issue_token(engine, Role.COORDINATOR, region="leeuwarden", label="demo coordinator")
-    _, operator = handlers.issue_token(engine, Role.OPERATOR, label="demo operator")
+            request_ids.append(admin.submit_request(principal, _request(rng, rng.choice(nearby), today)))
+    _, coordinator = admin.add_token("coordinator", region="leeuwarden", label="demo coordinator")
+    _, operator = admin.add_token("operator", label="demo operator")
     return DemoResult(kamers, coordinator, operator, volunteer_count, request_ids)
 
 

@@ -1,7 +1,7 @@
 """The ``mienskip`` command (API.md, "Running").
 
-It only starts services through their ``bootstrap`` and calls intake's handlers for
-administration; it holds no business rules of its own.
+It starts services and administers intake only through each service's ``bootstrap``;
+it holds no business rules of its own.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import structlog
 from werkzeug.serving import make_server
 
 from mienskip_intake import bootstrap as intake_bootstrap
-from mienskip_intake.domain.model import Role
-from mienskip_intake.service_layer import handlers as intake_handlers
 from mienskip_intake.settings import Settings as IntakeSettings
 from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
@@ -27,6 +25,7 @@ from mienskip_notify.settings import Settings as NotifySettings
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
 
+from . import dead_letters
 from .demo import load_demo
 
 log = structlog.get_logger("mienskip")
@@ -159,7 +158,7 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
     settings = _settings(IntakeSettings, data_dir)
     configure_logging(settings.log_level, settings.log_json)
     services = build_all(data_dir)
-    result = load_demo(services[0].engine)
+    result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
     stop = threading.Event()
     stop_on_signals(stop)
     host = host or settings.host
@@ -185,8 +184,8 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
 
 # -- administration -------------------------------------------------------------------
 
-def _intake_engine(data_dir: Path | None):
-    return intake_bootstrap.build(_settings(IntakeSettings, data_dir), with_workers=False).engine
+def _intake_admin(data_dir: Path | None) -> intake_bootstrap.Admin:
+    return intake_bootstrap.Admin(_settings(IntakeSettings, data_dir))
 
 
 @main.group()
@@ -206,10 +205,10 @@ def kamer() -> None:
 @data_dir_option
 def kamer_add(name, lat, lon, region, email, webhook_url, language, as_json, data_dir) -> None:
     """Register a kamer and print its first token (shown once)."""
-    engine = _intake_engine(data_dir)
-    kamer_id = intake_handlers.register_kamer(engine, name=name, lat=lat, lon=lon, region=region,
-                                              email=email, webhook_url=webhook_url, language=language)
-    token_id, token = intake_handlers.issue_token(engine, Role.KAMER, kamer_id=kamer_id, label=name)
+    admin = _intake_admin(data_dir)
+    kamer_id = admin.add_kamer(name=name, lat=lat, lon=lon, region=region, email=email,
+                               webhook_url=webhook_url, language=language)
+    token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=name)
     _print({"id": kamer_id, "token": token, "token_id": token_id}, as_json)
 
 
@@ -219,24 +218,22 @@ def token() -> None:
 
 
 @token.command("add")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice(intake_bootstrap.ROLES), required=True)
 @click.option("--kamer", "kamer_id", default=None, help="For --role kamer: the kamer's id.")
 @click.option("--region", default=None, help="For coordinators: the region they cover.")
 @click.option("--json", "as_json", is_flag=True)
 @data_dir_option
 def token_add(role, kamer_id, region, as_json, data_dir) -> None:
     """Issue a token for a role."""
-    role = Role(role)
-    if role is Role.COORDINATOR and region is None:
+    if role == "coordinator" and region is None:
         region = "leeuwarden"
-    if role is Role.KAMER and not kamer_id:
+    if role == "kamer" and not kamer_id:
         raise click.UsageError("--role kamer needs --kamer ID")
     try:
-        token_id, raw = intake_handlers.issue_token(_intake_engine(data_dir), role, kamer_id=kamer_id,
-                                                    region=region)
-    except intake_handlers.NotFound:
+        token_id, raw = _intake_admin(data_dir).add_token(role, kamer_id=kamer_id, region=region)
+    except intake_bootstrap.NotFound:
         raise click.UsageError(f"no kamer {kamer_id}") from None
-    _print({"token": raw, "token_id": token_id, "role": role.value, "region": region}, as_json)
+    _print({"token": raw, "token_id": token_id, "role": role, "region": region}, as_json)
 
 
 @token.command("revoke")
@@ -244,9 +241,39 @@ def token_add(role, kamer_id, region, as_json, data_dir) -> None:
 @data_dir_option
 def token_revoke(token_id, data_dir) -> None:
     """Revoke a token by its id; it stops working at once."""
-    if not intake_handlers.revoke_token(_intake_engine(data_dir), token_id):
+    if not _intake_admin(data_dir).revoke_token(token_id):
         raise click.ClickException(f"no active token {token_id}")
     click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-lettered messages on RabbitMQ (operators)."""
+
+
+def _broker_url() -> str:
+    return IntakeSettings.from_env().broker_url
+
+
+@dlq.command("peek")
+@click.argument("queue")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def dlq_peek(queue: str, limit: int, as_json: bool) -> None:
+    """Show dead letters in QUEUE (a <queue>.dlq name) and why, leaving them there."""
+    letters = dead_letters.peek(_broker_url(), queue, limit)
+    if as_json:
+        click.echo(json.dumps([letter.__dict__ for letter in letters]))
+    for letter in [] if as_json else letters:
+        click.echo(f"{letter.message_id}  from {letter.origin}: {letter.reason}")
+
+
+@dlq.command("replay")
+@click.argument("queue")
+@click.option("--limit", type=int, default=None, help="At most this many (default: all).")
+def dlq_replay(queue: str, limit: int | None) -> None:
+    """Move dead letters from QUEUE back to the queue they came from."""
+    click.echo(f"replayed {dead_letters.replay(_broker_url(), queue, limit)}")
 
 
 def _print(data: dict, as_json: bool) -> None:

@@ -10,6 +10,7 @@ from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.runtime import Service, readiness
 
 from .adapters import tables
+from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .service_layer import handlers
@@ -34,3 +35,42 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         workers = [relay, build_consumer(settings, engine)]
     app = create_app(engine, check_ready, relay_wakeup=wakeup)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+class Admin:
+    """Administration for the ``mienskip`` command: kamers, tokens, demo data.
+
+    The command line talks to intake only through this (and ``build``), never to its
+    handlers or tables directly.
+    """
+
+    def __init__(self, settings: Settings, *, migrate: bool = True):
+        self.engine = make_engine(settings.database_url)
+        if migrate:
+            upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
+
+    def add_kamer(self, **kamer) -> str:
+        return handlers.register_kamer(self.engine, **kamer)
+
+    def add_token(self, role: str, *, kamer_id: str | None = None, region: str | None = None,
+                  label: str | None = None) -> tuple[str, str]:
+        return handlers.issue_token(self.engine, Role(role), kamer_id=kamer_id, region=region, label=label)
+
+    def revoke_token(self, token_id: str) -> bool:
+        return handlers.revoke_token(self.engine, token_id)
+
+    def as_kamer(self, kamer_id: str, token_id: str) -> Principal:
+        return Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id)
+
+    def register_volunteer(self, principal: Principal, data: dict) -> dict:
+        return handlers.register_volunteer(self.engine, principal, data)
+
+    def submit_request(self, principal: Principal, data: dict) -> str:
+        return handlers.submit_request(self.engine, principal, data)[1]["id"]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+ROLES = [role.value for role in Role]
+NotFound = handlers.NotFound

@@ -1,0 +1,61 @@
+"""An operator replays dead letters (pika tooling) once the cause is fixed: they are
+then handled, once, and the dead-letter queue is empty."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kombu import Connection, Producer
+
+from mienskip_cli import dead_letters
+from mienskip_shared.contracts import new_event
+from mienskip_shared.messaging import EventConsumer, Subscription, declare
+from mienskip_shared.messaging.topology import events_exchange
+
+SUB = Subscription("replaytest", "intake", "request.cancelled")
+RETRIES = (30, 60)
+
+
+def _wait(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
+    return condition()
+
+
+def test_dead_letters_can_be_peeked_and_replayed(rabbit_url):
+    with Connection(rabbit_url) as conn:
+        declare(conn.default_channel, [SUB], RETRIES)
+        producer = Producer(conn.default_channel)
+        for n in range(3):
+            producer.publish(new_event("request.cancelled", {"request_id": f"r{n}", "kamer_id": "k"},
+                                       correlation_id=f"r{n}").to_json().encode(),
+                             exchange=events_exchange.name, routing_key=SUB.event_type,
+                             content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+    broken = threading.Event()
+    broken.set()
+    handled: list[str] = []
+
+    def handle(envelope):
+        if broken.is_set():
+            raise RuntimeError("a bug, fixed in the next release")
+        handled.append(envelope.data["request_id"])
+
+    stop = threading.Event()
+    consumer = EventConsumer("replay", lambda: Connection(rabbit_url), [SUB], handle, retry_delays_ms=RETRIES)
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert _wait(lambda: len(dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name)) == 3)
+        letters = dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name)
+        assert {letter.origin for letter in letters} == {SUB.queue_name}
+        assert all("gave up after 3 attempts" in letter.reason for letter in letters)
+        broken.clear()
+        assert dead_letters.replay(rabbit_url, SUB.dead_letter_queue_name) == 3
+        assert _wait(lambda: sorted(handled) == ["r0", "r1", "r2"])
+    finally:
+        stop.set()
+        thread.join(10)
+    assert dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name) == []
+    assert sorted(handled) == ["r0", "r1", "r2"]
