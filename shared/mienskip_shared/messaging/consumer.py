@@ -65,7 +65,7 @@ class EventConsumer(ConsumerMixin):
         self._handle = handle
         self._prefetch_count = prefetch_count
         self._retry_delays_ms = tuple(retry_delays_ms)
-        self._side_publisher = ConfirmedPublisher(connection_factory)
+        self._side_publisher = ConfirmedPublisher(connection_factory, declare_topology=False)
         self._stop: threading.Event | None = None
 
     # -- the kombu loop ----------------------------------------------------------

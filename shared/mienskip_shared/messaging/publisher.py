@@ -21,6 +21,8 @@ from kombu.exceptions import KombuError
 
 import structlog
 
+from .topology import declare
+
 log = structlog.get_logger(__name__)
 
 
@@ -47,8 +49,10 @@ def is_in_process(connection: Connection) -> bool:
 class ConfirmedPublisher:
     """Owns one connection and channel; build it where it is used, one per thread."""
 
-    def __init__(self, connection_factory: Callable[[], Connection], confirm_timeout: float = 15.0):
+    def __init__(self, connection_factory: Callable[[], Connection], confirm_timeout: float = 15.0,
+                 declare_topology: bool = True):
         self._connection_factory = connection_factory
+        self._declare_topology = declare_topology
         self._confirm_timeout = confirm_timeout
         self._connection: Connection | None = None
         self._channel = None
@@ -64,6 +68,8 @@ class ConfirmedPublisher:
         connection = self._connection_factory()
         connection.ensure_connection(max_retries=1)
         channel = connection.channel()
+        if self._declare_topology:
+            declare(channel)  # so no event waits for, or is lost before, its consumer's first start
         if not is_in_process(connection):
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)

@@ -9,6 +9,11 @@ named ``<consumer>.<source>.<event_type>``, with:
 * a dead-letter queue ``<queue>.dlq`` behind the dead-letter exchange;
 * retry queues ``<queue>.retry.<n>`` whose messages wait out a TTL and then flow back
   into the main queue: back-off without blocking the consumer.
+
+Every publisher declares the whole topology (:data:`SUBSCRIPTIONS`) before it
+publishes, so an event is never lost because its consumer has not started yet. An
+event that no one subscribes to lands in ``mienskip.unrouted`` (the events exchange's
+alternate exchange) instead of blocking the outbox or vanishing.
 """
 
 from __future__ import annotations
@@ -19,9 +24,14 @@ from kombu import Exchange, Queue
 
 EVENTS_EXCHANGE = "mienskip.events"
 DEAD_LETTER_EXCHANGE = "mienskip.dead-letter"
+UNROUTED = "mienskip.unrouted"
 DEFAULT_EXCHANGE = ""  # routes by queue name; retries use it to come back home
 
-events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+unrouted_exchange = Exchange(UNROUTED, type="fanout", durable=True)
+unrouted_queue = Queue(UNROUTED, exchange=unrouted_exchange, durable=True,
+                       queue_arguments={"x-queue-type": "quorum"})
+events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True,
+                           arguments={"alternate-exchange": UNROUTED})
 dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
 
 DELIVERY_LIMIT = 10
@@ -46,6 +56,24 @@ class Subscription:
 
     def retry_queue_name(self, attempt: int) -> str:
         return f"{self.queue_name}.retry.{attempt}"
+
+
+# Who consumes what: (consumer, source, event type). One place, declared by everyone.
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("matching", "intake", "volunteer.registered"),
+    Subscription("matching", "intake", "request.submitted"),
+    Subscription("matching", "intake", "request.cancelled"),
+    Subscription("notify", "intake", "kamer.registered"),
+    Subscription("notify", "matching", "assignment.proposed"),
+    Subscription("notify", "matching", "request.unmatched"),
+    Subscription("intake", "matching", "assignment.proposed"),
+    Subscription("intake", "matching", "request.unmatched"),
+    Subscription("intake", "notify", "notification.sent"),
+)
+
+
+def subscriptions_of(consumer: str) -> list[Subscription]:
+    return [s for s in SUBSCRIPTIONS if s.consumer == consumer]
 
 
 def main_queue(sub: Subscription) -> Queue:
@@ -100,8 +128,10 @@ def queues_for(sub: Subscription, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> li
     ]
 
 
-def declare(channel, subscriptions, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> None:
+def declare(channel, subscriptions=SUBSCRIPTIONS, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> None:
     """Declare exchanges and every queue of ``subscriptions`` (idempotent)."""
+    unrouted_exchange(channel).declare()
+    unrouted_queue(channel).declare()
     events_exchange(channel).declare()
     dead_letter_exchange(channel).declare()
     for sub in subscriptions:

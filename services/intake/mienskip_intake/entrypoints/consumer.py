@@ -5,23 +5,27 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.messaging import EventConsumer, Subscription
+from mienskip_shared.messaging import EventConsumer
+from mienskip_shared.messaging.topology import subscriptions_of
 
 from ..service_layer import handlers
 from ..settings import Settings
 
 HANDLERS = {
-    ("matching", "assignment.proposed"): handlers.on_assignment_proposed,
-    ("matching", "request.unmatched"): handlers.on_request_unmatched,
-    ("notify", "notification.sent"): handlers.on_notification_sent,
+    "assignment.proposed": handlers.on_assignment_proposed,
+    "request.unmatched": handlers.on_request_unmatched,
+    "notification.sent": handlers.on_notification_sent,
 }
-SUBSCRIPTIONS = [Subscription("intake", source, event_type) for source, event_type in HANDLERS]
-_BY_TYPE = {event_type: handler for (_, event_type), handler in HANDLERS.items()}
 
 
 def build_consumer(settings: Settings, engine: Engine) -> EventConsumer:
-    def handle(envelope: Envelope) -> None:
-        _BY_TYPE[envelope.event_type](engine, envelope)
+    subscriptions = subscriptions_of("intake")
+    missing = {s.event_type for s in subscriptions} - set(HANDLERS)
+    if missing:
+        raise RuntimeError(f"intake subscribes to {sorted(missing)} but has no handler for them")
 
-    return EventConsumer("intake-consumer", settings.broker_connection, SUBSCRIPTIONS, handle,
+    def handle(envelope: Envelope) -> None:
+        HANDLERS[envelope.event_type](engine, envelope)
+
+    return EventConsumer("intake-consumer", settings.broker_connection, subscriptions, handle,
                          prefetch_count=settings.prefetch_count, retry_delays_ms=settings.retry_delays_ms)

@@ -1,0 +1,178 @@
+"""Matching's handlers against real SQLite and PostgreSQL: one transaction per event,
+idempotent redelivery, optimistic locking, and migrations that match the tables."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from mienskip_matching.adapters import tables
+from mienskip_matching.adapters.repository import CapacityConflict, MatchingRepository, SqlUnitOfWork
+from mienskip_matching.domain.solver import SolverConfig
+from mienskip_matching.service_layer import handlers
+from mienskip_shared.contracts import parse
+from sqlalchemy import func, select, update
+
+CONFIG = SolverConfig()
+
+
+def run(engine, envelope, uow=None):
+    return handlers.handle(envelope, uow or SqlUnitOfWork(engine), CONFIG)
+
+
+def count(engine, table, *where):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
+
+
+def outbox_events(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(select(tables.outbox.c.body).order_by(tables.outbox.c.id)).all()
+    return [parse(row.body) for row in rows]
+
+
+def test_a_submitted_request_gets_one_proposal_and_one_outbox_event(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("far", north_km=3.0))
+    submitted = events.request_submitted("req-1")
+
+    stored = run(matching_engine, submitted)
+
+    assert stored.volunteer_id == "near"
+    assert count(matching_engine, tables.proposals) == 1
+    [event] = outbox_events(matching_engine)
+    assert event.event_type == "assignment.proposed"
+    assert event.correlation_id == submitted.correlation_id
+    assert event.kamer_id == "kamer-bilgaard"
+    assert event.data["assignment_id"] == stored.assignment_id
+    assert event.data["volunteer_id"] == "near"
+    assert event.data["distance_km"] == 1.3
+    assert event.data["explanation"]["availability"] == "tue 09:00-12:00"
+    assert event.data["explanation"]["runner_up"]["volunteer_id"] == "far"
+    with matching_engine.connect() as conn:
+        status = conn.execute(select(tables.requests.c.status)).scalar()
+    assert status == "proposed"
+
+
+def test_the_same_event_twice_still_gives_one_proposal_and_one_outbox_row(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1"))
+    submitted = events.request_submitted("req-1")
+
+    first = run(matching_engine, submitted)
+    again = run(matching_engine, submitted)
+    # A new event for the same request (say intake re-sent it) keeps the first answer too.
+    run(matching_engine, events.volunteer_registered("v0-nearer", north_km=0.1))
+    resent = run(matching_engine, events.request_submitted("req-1"))
+
+    assert first == again == resent
+    assert count(matching_engine, tables.proposals) == 1
+    assert count(matching_engine, tables.outbox) == 1
+
+
+def test_nobody_suitable_stores_unmatched_and_announces_the_reasons(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("far-1", north_km=9.0, max_distance_km=5.0))
+    run(matching_engine, events.volunteer_registered("far-2", north_km=8.0, max_distance_km=5.0))
+    run(matching_engine, events.volunteer_registered("no-skill", skills=["garden"]))
+
+    result = run(matching_engine, events.request_submitted("req-1"))
+
+    assert result.reasons == {"skills": 1, "distance": 2}
+    [event] = outbox_events(matching_engine)
+    assert event.event_type == "request.unmatched"
+    assert event.data["reasons"] == {"skills": 1, "distance": 2}
+    assert event.data["summary"].startswith("2 vrijwilligers hebben de vaardigheid; 2 te ver weg")
+    assert count(matching_engine, tables.unmatched) == 1
+    assert count(matching_engine, tables.proposals) == 0
+
+
+def test_a_stale_volunteer_version_raises_and_leaves_nothing_behind(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1"))
+
+    class StaleRepository(MatchingRepository):
+        """Reads the volunteer as another process saw them before it booked them."""
+
+        def volunteers_in_region(self, region):
+            from dataclasses import replace
+            return [replace(v, version=v.version - 1) for v in super().volunteers_in_region(region)]
+
+    class StaleUnitOfWork(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            self.repo = StaleRepository(self.repo.conn)
+            return self
+
+    submitted = events.request_submitted("req-1")
+    with pytest.raises(CapacityConflict):
+        run(matching_engine, submitted, StaleUnitOfWork(matching_engine))
+
+    assert count(matching_engine, tables.proposals) == 0
+    assert count(matching_engine, tables.outbox) == 0
+    assert count(matching_engine, tables.inbox) == 1  # only the volunteer event
+    # The consumer's retry re-reads fresh data and succeeds.
+    assert run(matching_engine, submitted).volunteer_id == "v1"
+
+
+def test_claiming_a_volunteer_with_an_old_version_conflicts(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1"))
+    with matching_engine.begin() as conn:
+        seen = MatchingRepository(conn).volunteers_in_region("leeuwarden")[0].version
+    with matching_engine.begin() as conn:  # another process books the volunteer
+        conn.execute(update(tables.volunteers).values(version=tables.volunteers.c.version + 1))
+    with matching_engine.begin() as conn, pytest.raises(CapacityConflict):
+        MatchingRepository(conn).claim_volunteer("v1", seen)
+    with matching_engine.begin() as conn:
+        MatchingRepository(conn).claim_volunteer("v1", seen + 1)  # the fresh version works
+
+
+def test_cancelling_frees_the_volunteers_week(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1", max_tasks_per_week=1))
+    assert run(matching_engine, events.request_submitted("req-a", hour=0)).volunteer_id == "v1"
+    assert run(matching_engine, events.request_submitted("req-b", hour=1)).reasons == {"capacity": 1}
+
+    run(matching_engine, events.request_cancelled("req-a"))
+    assert run(matching_engine, events.request_submitted("req-c", hour=2)).volunteer_id == "v1"
+
+    with matching_engine.connect() as conn:
+        statuses = dict(conn.execute(select(tables.proposals.c.request_id, tables.proposals.c.status)).all())
+    assert statuses == {"req-a": "cancelled", "req-c": "proposed"}
+
+
+def test_a_cancellation_before_its_request_is_retried_later(matching_engine, events):
+    with pytest.raises(handlers.RequestNotYetKnown):
+        run(matching_engine, events.request_cancelled("req-unknown"))
+    assert count(matching_engine, tables.inbox) == 0
+
+
+def test_a_cancelled_request_is_not_matched_when_its_submission_arrives_again(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1"))
+    run(matching_engine, events.request_submitted("req-1"))
+    run(matching_engine, events.request_cancelled("req-1"))
+    run(matching_engine, events.request_submitted("req-1"))  # a new event id, same request
+    assert count(matching_engine, tables.proposals, tables.proposals.c.status == "proposed") == 0
+
+
+def test_an_older_volunteer_event_does_not_overwrite_a_newer_one(matching_engine, events):
+    older = events.volunteer_registered("v1", max_tasks_per_week=5)
+    newer = events.volunteer_registered("v1", max_tasks_per_week=2)
+    run(matching_engine, newer)
+    run(matching_engine, older)
+    with matching_engine.connect() as conn:
+        assert conn.execute(select(tables.volunteers.c.max_tasks_per_week)).scalar() == 2
+
+
+def test_volunteer_read_model_round_trips(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("v1", vog_checked_on=None, languages=["ar", "nl"]))
+    with matching_engine.connect() as conn:
+        [volunteer] = MatchingRepository(conn).volunteers_in_region("leeuwarden")
+    assert volunteer.vog_checked_on is None
+    assert volunteer.languages == {"ar", "nl"}
+    assert [s.label() for s in volunteer.availability] == ["tue 09:00-12:00"]
+
+
+def test_migrations_create_exactly_the_tables_the_code_uses(matching_engine):
+    with matching_engine.connect() as conn:
+        ours = {"include_name": lambda name, type_, _parent: type_ != "table" or name.startswith("matching_")}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=ours), tables.metadata)
+    assert diff == [], json.dumps([str(d) for d in diff])

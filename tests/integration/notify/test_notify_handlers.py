@@ -1,0 +1,238 @@
+"""notify's handlers against a real database (SQLite and PostgreSQL) and the mailbox channel."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from mienskip_notify.adapters import repository, tables
+from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.adapters.senders import MailboxSender, SendFailed
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_notify.domain.notifications import notification_key, notifications_for
+from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_kamer, record_kamer
+from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.db import make_engine, upgrade
+from sqlalchemy import func, select
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mailbox(tmp_path):
+    return MailboxSender(tmp_path / "mailbox")
+
+
+def event(event_type, data, *, occurred_at=T0, **kwargs):
+    """What the consumer hands a handler: built by the producer, parsed from JSON."""
+    envelope = new_event(event_type, data, correlation_id="corr-1", kamer_id=data.get("kamer_id"),
+                         occurred_at=occurred_at, **kwargs)
+    return parse(envelope.to_json())
+
+
+def kamer_registered(*, language="fy", email=None, name="Dorpskamer Grou ❤️", occurred_at=T0):
+    return event("kamer.registered", {
+        "kamer_id": "grou", "name": name, "region": "leeuwarden", "location": {"lat": 53.094, "lon": 5.834},
+        "email": email, "webhook_url": None, "language": language,
+    }, occurred_at=occurred_at)
+
+
+def assignment_proposed():
+    return event("assignment.proposed", {
+        "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+        "region": "leeuwarden", "distance_km": 1.23,
+        "explanation": {"why": ["wennet yn Ljouwert, 1,2 km fan Grou 🐕"]},
+    })
+
+
+def request_unmatched():
+    return event("request.unmatched", {
+        "request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
+        "reasons": {"too_far": 2, "busy": 1}, "summary": "3 volunteers have the skill; 2 too far, 1 busy",
+    })
+
+
+def notify(envelope, engine, senders):
+    notify_kamer(envelope, engine, MessageComposer("mienskip@localhost"), senders,
+                 public_url="http://127.0.0.1:8000")
+
+
+def count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def only_row(engine, table):
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(table)).all()
+    return row
+
+
+def mailbox_files(mailbox):
+    return sorted(mailbox.root.rglob("*.eml"))
+
+
+def test_the_migration_creates_exactly_the_tables_the_code_uses(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "version_table": VERSION_TABLE,
+            # other services may share the database; their tables are not ours to compare
+            "include_name": lambda name, kind, _parent: kind != "table" or name.startswith("notify_"),
+        })
+        differences = compare_metadata(context, tables.metadata)
+    assert differences == []
+
+
+def test_a_proposal_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
+    record_kamer(kamer_registered(), engine)
+    proposed = assignment_proposed()
+    notify(proposed, engine, {"mailbox": mailbox})
+
+    (path,) = mailbox_files(mailbox)
+    key = notification_key(proposed.event_id, "mailbox:grou", "mailbox")
+    assert path == mailbox.root / "grou" / f"{key}.eml"
+    message = message_from_bytes(path.read_bytes(), policy=default)
+    assert message["Subject"] == "In foarstel stiet klear foar beoardieling – helpfraach rq-1"
+    assert message["Message-ID"] == f"<{key}@mienskip>"
+    text = message.get_body(("plain",)).get_content()
+    assert "Dorpskamer Grou ❤️" in text and "wennet yn Ljouwert, 1,2 km fan Grou 🐕" in text
+    assert "http://127.0.0.1:8000/review" in text
+    assert not list(path.parent.glob(".*.tmp"))
+
+    row = only_row(engine, tables.notifications)
+    assert (row.key, row.status, row.attempts, row.channel, row.language) == (key, "sent", 1, "mailbox", "fy")
+    assert (row.source_event_type, row.request_id, row.kamer_id, row.recipient_kind) == (
+        "assignment.proposed", "rq-1", "grou", "kamer")
+    assert row.sent_at is not None and row.last_error is None
+
+    out = only_row(engine, tables.outbox)
+    sent = parse(out.body)
+    assert (out.event_type, out.published_at) == ("notification.sent", None)
+    assert sent.kamer_id == "grou" and sent.correlation_id == "corr-1"
+    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == proposed.event_id
+    assert (sent.data["channel"], sent.data["template"], sent.data["language"]) == (
+        "mailbox", "assignment_proposed", "fy")
+    assert count(engine, tables.inbox) == 2
+
+
+def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailbox):
+    registered = kamer_registered()
+    record_kamer(registered, engine)
+    record_kamer(registered, engine)
+    proposed = assignment_proposed()
+    notify(proposed, engine, {"mailbox": mailbox})
+    notify(proposed, engine, {"mailbox": mailbox})
+
+    assert len(mailbox_files(mailbox)) == 1
+    assert count(engine, tables.kamers) == 1
+    assert count(engine, tables.notifications) == 1
+    assert count(engine, tables.outbox) == 1
+    assert count(engine, tables.inbox) == 2
+
+
+def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
+    record_kamer(kamer_registered(language="de"), engine)  # no German templates: Dutch
+    notify(request_unmatched(), engine, {"mailbox": mailbox})
+
+    (path,) = mailbox_files(mailbox)
+    message = message_from_bytes(path.read_bytes(), policy=default)
+    assert message["Subject"] == "Geen vrijwilliger gevonden – hulpvraag rq-2"
+    text = message.get_body(("plain",)).get_content()
+    assert "3 volunteers have the skill; 2 too far, 1 busy" in text and "- too_far: 2" in text
+    assert only_row(engine, tables.notifications).language == "nl"
+
+
+def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):
+    proposed = assignment_proposed()
+    with pytest.raises(KamerNotKnownYet):
+        notify(proposed, engine, {"mailbox": mailbox})
+    assert count(engine, tables.inbox) == 0 and count(engine, tables.notifications) == 0
+
+    record_kamer(kamer_registered(), engine)  # arrives while the proposal waits to be retried
+    notify(proposed, engine, {"mailbox": mailbox})
+    assert len(mailbox_files(mailbox)) == 1
+
+
+def test_an_older_kamer_event_does_not_undo_a_newer_one(engine):
+    record_kamer(kamer_registered(language="en", occurred_at=T0 + timedelta(hours=1)), engine)
+    record_kamer(kamer_registered(language="fy", occurred_at=T0), engine)
+    with engine.connect() as conn:
+        assert repository.kamer_contact(conn, "grou").language == "en"
+    record_kamer(kamer_registered(language="nl", occurred_at=T0 + timedelta(hours=2)), engine)
+    with engine.connect() as conn:
+        assert repository.kamer_contact(conn, "grou").language == "nl"
+
+
+class FailsFirst:
+    """The mailbox, except that the first write fails (a full disk, say)."""
+
+    def __init__(self, mailbox):
+        self.mailbox, self.failed = mailbox, False
+
+    def send(self, notification, message):
+        if not self.failed:
+            self.failed = True
+            raise SendFailed("OSError: No space left on device")
+        self.mailbox.send(notification, message)
+
+
+def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox):
+    record_kamer(kamer_registered(), engine)
+    proposed = assignment_proposed()
+    senders = {"mailbox": FailsFirst(mailbox)}
+    with pytest.raises(SendFailed):
+        notify(proposed, engine, senders)
+
+    row = only_row(engine, tables.notifications)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "OSError: No space left on device")
+    assert count(engine, tables.outbox) == 0 and mailbox_files(mailbox) == []
+
+    notify(proposed, engine, senders)
+    row = only_row(engine, tables.notifications)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
+
+
+def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, mailbox):
+    record_kamer(kamer_registered(), engine)
+    proposed = assignment_proposed()
+    with engine.begin() as tx:  # transaction 1 committed, then the process died
+        kamer = repository.kamer_contact(tx, "grou")
+        (planned,) = notifications_for(proposed.event_type, proposed.event_id, proposed.occurred_at,
+                                       proposed.data, kamer, email_enabled=False, public_url="http://x")
+        repository.plan_notification(tx, planned)
+
+    notify(proposed, engine, {"mailbox": mailbox})
+    assert only_row(engine, tables.notifications).status == "sent"
+    assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
+
+
+def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
+    record_kamer(kamer_registered(), engine)
+    notify(assignment_proposed(), engine, {"mailbox": mailbox})
+    body = json.loads(only_row(engine, tables.outbox).body)
+    assert set(body) >= {"event_id", "event_type", "schema_version", "occurred_at", "correlation_id", "data"}
+    assert "recipient" not in body["data"]  # addresses stay in notify
+
+
+def test_a_kamer_id_that_is_no_directory_name_is_refused(engine, mailbox):
+    record_kamer(event("kamer.registered", {
+        "kamer_id": "../etc", "name": "x", "region": "r", "location": {"lat": 0, "lon": 0}}), engine)
+    bad = event("request.unmatched", {"request_id": "rq-3", "kamer_id": "../etc", "region": "r",
+                                      "reasons": {}, "summary": "none"})
+    with pytest.raises(SendFailed):
+        notify(bad, engine, {"mailbox": mailbox})
+    assert not any(mailbox.root.parent.rglob("*.eml"))

@@ -1,0 +1,172 @@
+"""notify over real SMTP: an aiosmtpd server on 127.0.0.1, on a free port."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+from mienskip_notify.adapters import tables
+from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.service_layer.handlers import notify_kamer, record_kamer
+from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.db import make_engine, upgrade
+from sqlalchemy import func, select
+
+KAMER_EMAIL = "bilgaard@example.org"
+
+
+class Inbox:
+    """aiosmtpd handler keeping what arrives: (connection, recipients, raw bytes)."""
+
+    def __init__(self):
+        self.received: list[tuple[tuple, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((session.peer, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(port: int, inbox: Inbox):
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()  # returns once the server answers
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def port():
+    return free_port()
+
+
+@pytest.fixture
+def smtp(port):
+    sender = SmtpSender(f"smtp://127.0.0.1:{port}", timeout=5)
+    yield sender
+    sender.close()
+
+
+def event(event_type, data):
+    return parse(new_event(event_type, data, correlation_id="corr-smtp", kamer_id=data["kamer_id"],
+                           occurred_at=datetime(2026, 7, 14, 8, 30, tzinfo=UTC)).to_json())
+
+
+def register_kamer(engine, language="nl"):
+    record_kamer(event("kamer.registered", {
+        "kamer_id": "bilgaard", "name": "Buurtkamer Bilgaard, Ljouwert", "region": "leeuwarden",
+        "location": {"lat": 53.214, "lon": 5.800}, "email": KAMER_EMAIL, "language": language,
+    }), engine)
+
+
+def proposal(request_id="rq-1"):
+    return event("assignment.proposed", {
+        "assignment_id": f"as-{request_id}", "request_id": request_id, "volunteer_id": "vo-3",
+        "kamer_id": "bilgaard", "region": "leeuwarden", "distance_km": 0.8,
+        "explanation": {"why": "kin skaakje, wennet by Grou ♟️"},
+    })
+
+
+def notify(envelope, engine, smtp, tmp_path):
+    senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
+    notify_kamer(envelope, engine, MessageComposer("Mienskip <mienskip@localhost>"), senders,
+                 public_url="https://mienskip.example")
+
+
+def only_row(engine, table):
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(table)).all()
+    return row
+
+
+def outbox_count(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(tables.outbox)).scalar_one()
+
+
+def test_a_proposal_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
+    register_kamer(engine)
+    proposed = proposal()
+    inbox = Inbox()
+    with smtp_server(port, inbox):
+        notify(proposed, engine, smtp, tmp_path)
+
+    ((_peer, recipients, raw),) = inbox.received
+    assert recipients == [KAMER_EMAIL]
+    message = message_from_bytes(raw, policy=default)
+    key = notification_key(proposed.event_id, KAMER_EMAIL, "email")
+    assert message["Subject"] == "Voorstel klaar voor beoordeling – hulpvraag rq-1"
+    assert message["Message-ID"] == f"<{key}@mienskip>"
+    assert message["To"] == KAMER_EMAIL
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    assert "Buurtkamer Bilgaard, Ljouwert" in text and "kin skaakje, wennet by Grou ♟️" in text
+    assert "dinsdag 14 juli 2026 10:30" in text and "0,8 km" in text
+    assert "https://mienskip.example/review" in message.get_body(("html",)).get_content()
+
+    row = only_row(engine, tables.notifications)
+    assert (row.channel, row.status, row.attempts) == ("email", "sent", 1)
+    assert outbox_count(engine) == 1
+    assert not list((tmp_path / "mailbox").rglob("*.eml"))  # e-mail instead, not as well
+
+
+def test_smtp_down_is_recorded_and_raised_then_delivered_once_when_it_is_back(engine, smtp, port, tmp_path):
+    register_kamer(engine, language="fy")
+    proposed = proposal()
+    with pytest.raises(SendFailed):
+        notify(proposed, engine, smtp, tmp_path)  # nothing listens on the port yet
+    row = only_row(engine, tables.notifications)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("ConnectionRefusedError")
+    assert KAMER_EMAIL not in row.last_error
+    assert outbox_count(engine) == 0
+
+    inbox = Inbox()
+    with smtp_server(port, inbox):
+        notify(proposed, engine, smtp, tmp_path)  # the consumer's retry
+        notify(proposed, engine, smtp, tmp_path)  # and a stray redelivery after it
+
+    assert len(inbox.received) == 1
+    message = message_from_bytes(inbox.received[0][2], policy=default)
+    assert message["Subject"] == "In foarstel stiet klear foar beoardieling – helpfraach rq-1"
+    row = only_row(engine, tables.notifications)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert outbox_count(engine) == 1
+
+
+def test_one_connection_carries_many_messages_and_survives_a_server_restart(engine, smtp, port, tmp_path):
+    register_kamer(engine)
+    first = Inbox()
+    with smtp_server(port, first):
+        notify(proposal("rq-1"), engine, smtp, tmp_path)
+        notify(proposal("rq-2"), engine, smtp, tmp_path)
+    assert len(first.received) == 2
+    assert first.received[0][0] == first.received[1][0]  # same client address and port: reused
+
+    second = Inbox()
+    with smtp_server(port, second):  # the kept connection is dead now; the sender reconnects
+        notify(proposal("rq-3"), engine, smtp, tmp_path)
+    assert len(second.received) == 1
