@@ -42,7 +42,7 @@ class CommonSettings:
         values = {}
         for f in fields(cls):
             raw = env.get(f"MIENSKIP_{f.name.upper()}")
-            if raw is None or f.name in overrides:
+            if raw is None or overrides.get(f.name) is not None:
                 continue
             values[f.name] = _convert(f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})

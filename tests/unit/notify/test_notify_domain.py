@@ -1,9 +1,9 @@
 """notify's domain: notification keys, channel and language choice, local dates."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
-
 from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
 from mienskip_notify.domain.notifications import (
@@ -13,6 +13,7 @@ from mienskip_notify.domain.notifications import (
     notifications_for,
     why_lines,
 )
+from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS, NoHandler, dispatcher
 
 EVENT_ID = "6f1c2b9e-0d3a-4c55-9a43-0c6f1e0a7b11"
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -146,3 +147,18 @@ def test_events_notify_does_not_handle_are_refused():
 )
 def test_why_lines_accepts_what_matching_may_send(explanation, lines):
     assert why_lines(explanation) == lines
+
+
+# -- wiring ------------------------------------------------------------------------------
+def test_every_subscription_needs_a_handler():
+    with pytest.raises(NoHandler):
+        dispatcher({"kamer.registered": lambda envelope: None})
+
+
+def test_the_dispatcher_calls_the_handler_for_the_event_type():
+    seen = []
+    handle = dispatcher({s.event_type: (lambda e, t=s.event_type: seen.append(t)) for s in SUBSCRIPTIONS})
+    handle(SimpleNamespace(event_type="request.unmatched"))
+    assert seen == ["request.unmatched"]
+    assert {s.queue_name for s in SUBSCRIPTIONS} == {
+        "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched"}

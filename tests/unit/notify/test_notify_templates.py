@@ -6,7 +6,6 @@ from email.policy import default
 
 import pytest
 from jinja2 import UndefinedError
-
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
 from mienskip_notify.domain.notifications import KamerContact, notifications_for
 
@@ -59,7 +58,7 @@ def test_proposal_in_each_language(language):
     assert rendered.subject == subject
     for part in (intro, when, distance, UNICODE_NAME, WHY, "vo-7", "http://127.0.0.1:8000/review"):
         assert part in rendered.text
-    assert f'href="http://127.0.0.1:8000/review"' in rendered.html
+    assert 'href="http://127.0.0.1:8000/review"' in rendered.html
     assert f'<html lang="{language}">' in rendered.html
     assert WHY in rendered.html
 

@@ -1,0 +1,1 @@
+"""The edges notify talks through: its tables, templates and delivery channels."""

@@ -1,0 +1,64 @@
+"""notify's tables (prefix ``notify_``); migrations/versions/ creates the same shape."""
+
+from __future__ import annotations
+
+from mienskip_shared.messaging import inbox_table, outbox_table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+STATUSES = ("pending", "sent", "failed")
+
+metadata = MetaData()
+
+# A kamer's contact points, copied from intake's kamer.registered events.
+kamers = Table(
+    "notify_kamers",
+    metadata,
+    Column("kamer_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("language", String(10), nullable=False),
+    # occurred_at of the event that wrote the row: an older event never overwrites a newer one
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
+# One row per message we owe someone. No bodies: they are rendered again from the event.
+notifications = Table(
+    "notify_notifications",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("source_event_id", String(36), nullable=False),
+    Column("source_event_type", String(100), nullable=False),
+    Column("request_id", String(100), nullable=True),
+    Column("kamer_id", String(100), nullable=False),
+    Column("recipient_kind", String(20), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("key", name="uq_notify_notifications_key"),
+    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_notify_notifications_status"),
+    Index("ix_notify_notifications_source_event_id", "source_event_id"),
+    Index("ix_notify_notifications_request_id", "request_id"),
+)
+
+outbox = outbox_table(metadata, "notify")
+inbox = inbox_table(metadata, "notify")

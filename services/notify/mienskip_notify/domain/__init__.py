@@ -1,0 +1,1 @@
+"""What notify decides, in plain Python: who hears about an event, how, in which language."""

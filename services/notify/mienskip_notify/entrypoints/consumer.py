@@ -1,0 +1,62 @@
+"""notify's subscriptions and the one ``handle(envelope)`` the shared consumer calls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+
+from mienskip_shared.contracts import Envelope
+from mienskip_shared.messaging import EventConsumer
+from mienskip_shared.messaging.topology import subscriptions_of
+
+CONSUMER = "notify"
+SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
+
+Handler = Callable[[Envelope], None]
+
+
+class NoHandler(Exception):
+    """An event type we subscribed to but have no handler for: a wiring bug."""
+
+
+def dispatcher(handlers: Mapping[str, Handler]) -> Handler:
+    missing = {s.event_type for s in SUBSCRIPTIONS} - set(handlers)
+    if missing:
+        raise NoHandler(f"no handler for {sorted(missing)}")
+
+    def handle(envelope: Envelope) -> None:
+        try:
+            handler = handlers[envelope.event_type]
+        except KeyError:
+            raise NoHandler(envelope.event_type) from None
+        handler(envelope)
+
+    return handle
+
+
+class NotifyConsumer:
+    """The shared :class:`EventConsumer`, plus closing the senders' connections at the end."""
+
+    def __init__(self, consumer: EventConsumer, closeables: Iterable = ()):
+        self.name = consumer.name
+        self.consumer = consumer
+        self._closeables = list(closeables)
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            self.consumer.run(stop)
+        finally:
+            for closeable in self._closeables:
+                closeable.close()
+
+
+def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterable = ()) -> NotifyConsumer:
+    consumer = EventConsumer(
+        CONSUMER,
+        settings.broker_connection,
+        SUBSCRIPTIONS,
+        dispatcher(handlers),
+        prefetch_count=settings.prefetch_count,
+        retry_delays_ms=settings.retry_delays_ms,
+    )
+    return NotifyConsumer(consumer, closeables)
