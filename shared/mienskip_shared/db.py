@@ -7,12 +7,11 @@ PostgreSQL database without reading each other's tables.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import requests
-
 from e2e_support import free_port, wait_for, wait_until_ready
+
 
 def _next_weekday_at(weekday: int, hour: int) -> datetime:
     now = datetime.now(UTC)

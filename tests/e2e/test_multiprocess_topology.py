@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
-
 from e2e_support import free_port, wait_for, wait_until_ready
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.slow
 

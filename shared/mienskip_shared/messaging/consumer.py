@@ -136,6 +136,7 @@ class EventConsumer(ConsumerMixin):
         else:
             message.ack()
             HANDLED.labels(sub.queue_name, "ok").inc()
+            log.info("event.handled", queue=sub.queue_name)
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "event_type")
 

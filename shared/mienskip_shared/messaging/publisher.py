@@ -10,16 +10,14 @@ by returning.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import structlog
 from amqp.exceptions import AMQPError
 from kombu import Connection, Producer
 from kombu.exceptions import KombuError
-
-import structlog
 
 from .topology import declare
 
@@ -149,5 +147,5 @@ class ConfirmedPublisher:
                 raise PublishFailed(f"{len(self._unconfirmed)} messages not confirmed in time")
             try:
                 self._connection.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
+            except TimeoutError:
                 continue

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 from kombu import Connection, Queue
-
 from sqlalchemy import func, select
+from tcp_proxy import TcpProxy
 
 from mienskip_intake.adapters import tables
 from mienskip_intake.bootstrap import build
@@ -21,7 +21,6 @@ from mienskip_intake.settings import Settings
 from mienskip_shared.contracts import parse
 from mienskip_shared.messaging import Subscription, declare
 from mienskip_shared.runtime import start_workers
-from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
 SUBMISSIONS = 200
@@ -59,7 +58,7 @@ def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url):
             "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
     try:
         ids = []
-        for n in range(SUBMISSIONS):
+        for _ in range(SUBMISSIONS):
             r = client.post("/v1/requests", json=body, headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 202
             ids.append(r.get_json()["id"])

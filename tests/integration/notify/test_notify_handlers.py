@@ -10,6 +10,8 @@ from email.policy import default
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
 from mienskip_notify.adapters import repository, tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed
@@ -18,7 +20,6 @@ from mienskip_notify.domain.notifications import notification_key, notifications
 from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_kamer, record_kamer
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine, upgrade
-from sqlalchemy import func, select
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -8,6 +8,8 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+from sqlalchemy import select
+
 from mienskip_notify.adapters import tables
 from mienskip_notify.bootstrap import build
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
@@ -16,7 +18,6 @@ from mienskip_shared.contracts import new_event
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage, declare
 from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
 from mienskip_shared.runtime import start_workers
-from sqlalchemy import select
 
 
 def wait_for(condition, timeout=20.0, interval=0.05):

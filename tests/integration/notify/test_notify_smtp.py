@@ -10,6 +10,8 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
@@ -18,7 +20,6 @@ from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.service_layer.handlers import notify_kamer, record_kamer
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine, upgrade
-from sqlalchemy import func, select
 
 KAMER_EMAIL = "bilgaard@example.org"
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+
 from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
 from mienskip_notify.domain.notifications import (

@@ -6,6 +6,7 @@ from email.policy import default
 
 import pytest
 from jinja2 import UndefinedError
+
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
 from mienskip_notify.domain.notifications import KamerContact, notifications_for
 

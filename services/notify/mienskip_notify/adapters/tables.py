@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from mienskip_shared.messaging import inbox_table, outbox_table
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from mienskip_shared.messaging import inbox_table, outbox_table
 
 STATUSES = ("pending", "sent", "failed")
 

@@ -23,9 +23,10 @@ from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
+from sqlalchemy import Engine
+
 from mienskip_shared.contracts import Envelope, new_event
 from mienskip_shared.messaging import add_to_outbox, claim_inbox
-from sqlalchemy import Engine
 
 from ..adapters import repository, tables
 from ..adapters.senders import SendFailed

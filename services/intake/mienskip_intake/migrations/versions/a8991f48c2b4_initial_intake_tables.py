@@ -1,12 +1,11 @@
 """initial intake tables
 
 Revision ID: a8991f48c2b4
-Revises: 
+Revises:
 Create Date: 2026-11-25 21:43:01.204628
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a8991f48c2b4'
 down_revision = None
