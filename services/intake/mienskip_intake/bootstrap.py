@@ -33,7 +33,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
                             wakeup=wakeup, after_publish=handlers.mark_queued)
         workers = [relay, build_consumer(settings, engine)]
-    app = create_app(engine, check_ready, relay_wakeup=wakeup)
+    app = create_app(engine, check_ready, relay_wakeup=wakeup, rate_limit=settings.rate_limit,
+                     rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 

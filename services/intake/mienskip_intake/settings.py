@@ -12,3 +12,6 @@ class Settings(CommonSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
+    # Per token, in flask-limiter's notation; one kamer's flood never slows another.
+    rate_limit: str = "30 per second; 600 per minute"
+    rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 to share across workers

@@ -1,4 +1,5 @@
 import pytest
+from intake_support import Kamer
 
 from mienskip_intake.bootstrap import build
 from mienskip_intake.domain.model import Role
@@ -16,13 +17,6 @@ def intake(database_url):
 @pytest.fixture
 def client(intake):
     return intake.wsgi_app.test_client()
-
-
-class Kamer:
-    def __init__(self, engine, name, lat=53.2155, lon=5.7957):
-        self.id = handlers.register_kamer(engine, name=name, lat=lat, lon=lon)
-        self.token_id, self.token = handlers.issue_token(engine, Role.KAMER, kamer_id=self.id)
-        self.headers = {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture

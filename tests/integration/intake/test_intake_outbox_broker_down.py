@@ -46,7 +46,8 @@ def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url):
     with Connection(rabbit_url) as conn:
         declare(conn.default_channel, [WATCH])
     proxy.cut()  # the broker is away from the start
-    service = build(Settings.from_env({}, database_url=postgres_url, broker_url=proxied_url))
+    service = build(Settings.from_env({}, database_url=postgres_url, broker_url=proxied_url,
+                                      rate_limit="10000 per second"))
     kamer_id = handlers.register_kamer(service.engine, name="Dorpskamer De Skalm", lat=53.2623, lon=5.7577)
     _, token = handlers.issue_token(service.engine, Role.KAMER, kamer_id=kamer_id)
     stop = threading.Event()

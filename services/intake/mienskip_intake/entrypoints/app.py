@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from flask import Flask, g, jsonify, request
+from flask_limiter import Limiter
 from flask_smorest import Api, Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
@@ -127,8 +128,17 @@ def _is_local(address: str | None) -> bool:
         return False
 
 
+def _token_key() -> str:
+    """Rate-limit per token (hashed: the raw token is never kept), else per address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + handlers.hash_token(token.strip())
+    return "addr:" + (request.remote_addr or "unknown")
+
+
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
-               relay_wakeup: threading.Event | None = None) -> Flask:
+               relay_wakeup: threading.Event | None = None, *,
+               rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time."""
     app = Flask(__name__)
     app.config.update(
@@ -144,6 +154,10 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
+    Limiter(
+        key_func=_token_key, app=app, default_limits=[rate_limit], storage_uri=rate_limit_storage,
+        headers_enabled=True, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
+    )
 
     @app.before_request
     def _authenticate():

@@ -1,0 +1,54 @@
+"""Rate limits per token: a kamer that floods gets 429 with Retry-After; others don't."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from intake_support import Kamer
+from sqlalchemy import func, select
+
+from mienskip_intake.adapters import tables as t
+from mienskip_intake.bootstrap import build
+from mienskip_intake.settings import Settings
+
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+BODY = {"resident": {"name": "Wytske Terpstra"}, "location": {"lat": 53.2, "lon": 5.8}, "category": "buddy",
+        "window": {"start": SOON.isoformat(), "end": (SOON + timedelta(hours=1)).isoformat()}}
+
+
+@pytest.fixture
+def limited(sqlite_url):
+    service = build(Settings.from_env({}, database_url=sqlite_url, rate_limit="5 per minute"), with_workers=False)
+    yield service
+    service.dispose()
+
+
+def test_a_flooding_kamer_is_limited_and_others_are_not(limited):
+    client = limited.wsgi_app.test_client()
+    flooder, neighbour = Kamer(limited.engine, "Flooder"), Kamer(limited.engine, "Buurman")
+    codes = [client.get("/v1/requests/x", headers=flooder.headers).status_code for _ in range(8)]
+    assert codes[:5] == [404] * 5 and codes[5:] == [429] * 3
+    limited_answer = client.get("/v1/requests/x", headers=flooder.headers)
+    assert limited_answer.get_json()["code"] == "rate_limited"
+    assert int(limited_answer.headers["Retry-After"]) >= 1
+    assert client.get("/v1/requests/x", headers=neighbour.headers).status_code == 404
+    assert client.get("/healthz").status_code == 200  # health is never limited
+
+
+def test_concurrent_posts_with_one_key_create_one_request(intake, kamer_a):
+    headers = {**kamer_a.headers, "Idempotency-Key": "same-key-for-all"}
+
+    def post(_):
+        response = intake.wsgi_app.test_client().post("/v1/requests", json=copy.deepcopy(BODY), headers=headers)
+        return response.status_code, (response.get_json() or {}).get("id")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(post, range(20)))
+    codes = {code for code, _ in results}
+    assert codes <= {202, 409}, results
+    assert len({rid for code, rid in results if code == 202}) == 1
+    with intake.engine.begin() as tx:
+        assert tx.execute(select(func.count()).select_from(t.requests)).scalar() == 1
