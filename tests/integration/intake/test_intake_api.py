@@ -183,3 +183,13 @@ def test_reads_of_personal_data_are_audited(client, intake, kamer_a):
         actions = [(r.action, r.token_id) for r in tx.execute(
             select(t.audit_log).where(t.audit_log.c.subject_id == request_id).order_by(t.audit_log.c.id))]
     assert actions == [("create", kamer_a.token_id), ("read", kamer_a.token_id)]
+
+
+def test_validate_checks_without_storing(client, intake, kamer_a):
+    assert client.post("/v1/requests/validate", json=REQUEST, headers=kamer_a.headers).get_json() == {"valid": True}
+    past = copy.deepcopy(REQUEST)
+    past["window"] = {"start": "2020-01-01T10:00:00+01:00", "end": "2020-01-01T11:00:00+01:00"}
+    r = client.post("/v1/requests/validate", json=past, headers=kamer_a.headers)
+    assert r.status_code == 422 and "window.end" in r.get_json()["errors"]
+    with intake.engine.begin() as tx:
+        assert tx.execute(select(func.count()).select_from(t.requests)).scalar() == 0

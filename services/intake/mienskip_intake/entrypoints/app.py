@@ -92,6 +92,19 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
         wakeup.set()
         return answer, status
 
+    @blp.route("/requests/validate", methods=["POST"])
+    @blp.arguments(schemas.RequestSchema)
+    @blp.response(200, schemas.ValidSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(Role.KAMER)
+    def validate_request(body):
+        """Check a request body as POST /v1/requests would, without storing anything."""
+        try:
+            handlers.check_request(body)
+        except WindowError as exc:
+            return error_response(422, errors={exc.field: [exc.problem]})
+        return {"valid": True}
+
     @blp.route("/requests/<request_id>", methods=["GET"])
     @blp.response(200, schemas.RequestViewSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)

@@ -94,6 +94,10 @@ class AcceptedSchema(Schema):
     status = fields.Str(required=True)
 
 
+class ValidSchema(Schema):
+    valid = fields.Bool(required=True)
+
+
 class AssignmentSchema(Schema):
     id = fields.Str()
     request_id = fields.Str()

@@ -178,7 +178,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
                 return replay
         stamp = now()
         window = data["window"]
-        check_window(window["start"], window["end"], stamp)
+        check_request(data, stamp)
         request_id = new_id()
         resident = data["resident"]
         skills = list(dict.fromkeys([data["category"], *data.get("skills", [])]))
@@ -206,6 +206,11 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
                 kamer_id=kamer.id, key=idempotency_key, body_hash=body_hash,
                 status_code=answer[0], response=answer[1], created_at=stamp))
     return answer
+
+
+def check_request(data: dict[str, Any], at: datetime | None = None) -> None:
+    """The domain's checks of a request that field validation cannot do."""
+    check_window(data["window"]["start"], data["window"]["end"], at or now())
 
 
 def _replay(tx: Connection, kamer_id: str, key: str, body_hash: str) -> tuple[int, dict] | None:
