@@ -32,7 +32,12 @@ class Envelope:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(_ENVELOPE.dump(self), ensure_ascii=False, separators=(",", ":"))
+        """The wire form; ``data`` is dumped through its payload schema (dates to ISO)."""
+        schema = _PAYLOADS.get((self.event_type, self.schema_version))
+        wire = _ENVELOPE.dump(self)
+        if schema is not None:
+            wire["data"] = schema.dump(self.data)
+        return json.dumps(wire, ensure_ascii=False, separators=(",", ":"))
 
 
 class _EnvelopeSchema(Schema):
@@ -90,7 +95,9 @@ def new_event(
     """Build an envelope at the latest schema version, validating the payload now.
 
     Producers call this before writing the outbox row, so a bad event fails the
-    business transaction instead of poisoning a queue later.
+    business transaction instead of poisoning a queue later. ``data`` uses the
+    schemas' Python names and types (``datetime``, ``date``; a weekly slot's
+    ``start``/``end``, which travel as ``from``/``to``), as ``parse`` returns them.
     """
     version = latest_version(event_type)
     schema = _PAYLOADS[(event_type, version)]
@@ -104,7 +111,7 @@ def new_event(
         occurred_at=occurred_at or datetime.now(UTC),
         correlation_id=correlation_id,
         kamer_id=kamer_id,
-        data=schema.dump(data),
+        data=schema.load(schema.dump(data)),
     )
 
 

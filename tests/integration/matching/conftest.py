@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from mienskip_matching import bootstrap
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine, upgrade

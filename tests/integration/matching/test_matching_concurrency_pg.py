@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
 from mienskip_matching import bootstrap
 from mienskip_matching.adapters import tables
 from mienskip_matching.adapters.repository import CapacityConflict, SqlUnitOfWork
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.db import make_engine, upgrade
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 
 WORKERS = 6
 

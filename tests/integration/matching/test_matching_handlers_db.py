@@ -8,12 +8,13 @@ import json
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select, update
+
 from mienskip_matching.adapters import tables
 from mienskip_matching.adapters.repository import CapacityConflict, MatchingRepository, SqlUnitOfWork
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.contracts import parse
-from sqlalchemy import func, select, update
 
 CONFIG = SolverConfig()
 

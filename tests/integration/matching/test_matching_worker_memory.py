@@ -7,6 +7,8 @@ import threading
 import time
 
 from kombu import Queue
+from sqlalchemy import func, select
+
 from mienskip_matching import bootstrap
 from mienskip_matching.adapters import tables
 from mienskip_matching.entrypoints.consumer import SUBSCRIPTIONS
@@ -15,7 +17,6 @@ from mienskip_shared.contracts import parse
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage, declare
 from mienskip_shared.messaging.topology import EVENTS_EXCHANGE, events_exchange
 from mienskip_shared.runtime import start_workers
-from sqlalchemy import func, select
 
 
 def wait_for(predicate, what: str, deadline_s: float = 20.0):

@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from mienskip_matching.domain.model import Window
-from mienskip_matching.domain.solver import TIE_SCALE, UNMATCHED_PENALTY_M, FlowProblem, assign, solve_flow, travel_km
+from mienskip_matching.domain.solver import (
+    TIE_SCALE,
+    UNMATCHED_PENALTY_M,
+    FlowProblem,
+    assign,
+    solve_flow,
+    travel_km,
+)
 
 
 def hungarian_optimum(n_requests: int, n_volunteers: int, arcs: dict[tuple[int, int], int],

@@ -74,28 +74,28 @@ def test_rules_are_named_functions_in_a_fixed_order():
     ]
 
 
-def test_availability_follows_summer_and_winter_time():
+def test_availability_follows_summer_and_winter_time(make):
     slots = (WeeklySlot.parse("tue", "09:00", "12:00"),)
     summer = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)  # 09:00 CEST
     winter = datetime(2025, 1, 7, 7, 0, tzinfo=UTC)  # 08:00 CET: before the slot
-    assert covering_slot(slots, summer, summer + timedelta(hours=2)).label() == "tue 09:00-12:00"
-    assert covering_slot(slots, winter, winter + timedelta(hours=2)) is None
-    assert covering_slot(slots, winter + timedelta(hours=1), winter + timedelta(hours=3)) is not None
+    assert covering_slot(make.volunteer("v", availability=slots), Window(summer, summer + timedelta(hours=2))).label() == "tue 09:00-12:00"
+    assert covering_slot(make.volunteer("v", availability=slots), Window(winter, winter + timedelta(hours=2))) is None
+    assert covering_slot(make.volunteer("v", availability=slots), Window(winter + timedelta(hours=1), winter + timedelta(hours=3))) is not None
 
 
-def test_touching_slots_cover_a_window_across_them_but_a_gap_does_not():
+def test_touching_slots_cover_a_window_across_them_but_a_gap_does_not(make):
     start = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)  # 11:00 local
     joined = (WeeklySlot.parse("tue", "09:00", "12:00"), WeeklySlot.parse("tue", "12:00", "15:00"))
     gap = (WeeklySlot.parse("tue", "09:00", "12:00"), WeeklySlot.parse("tue", "12:30", "15:00"))
-    assert covering_slot(joined, start, start + timedelta(hours=2)).label() == "tue 09:00-15:00"
-    assert covering_slot(gap, start, start + timedelta(hours=2)) is None
+    assert covering_slot(make.volunteer("v", availability=joined), Window(start, start + timedelta(hours=2))).label() == "tue 09:00-15:00"
+    assert covering_slot(make.volunteer("v", availability=gap), Window(start, start + timedelta(hours=2))) is None
 
 
-def test_a_window_ending_at_midnight_fits_a_slot_to_24_00():
+def test_a_window_ending_at_midnight_fits_a_slot_to_24_00(make):
     slots = (WeeklySlot.parse("tue", "20:00", "24:00"),)
     start = datetime(2025, 7, 1, 20, 0, tzinfo=UTC)  # 22:00 local
-    assert covering_slot(slots, start, start + timedelta(hours=2)) is not None
-    assert covering_slot(slots, start, start + timedelta(hours=3)) is None  # into Wednesday
+    assert covering_slot(make.volunteer("v", availability=slots), Window(start, start + timedelta(hours=2))) is not None
+    assert covering_slot(make.volunteer("v", availability=slots), Window(start, start + timedelta(hours=3))) is None  # into Wednesday
 
 
 def test_capacity_counts_only_the_iso_week_of_the_window(make):

@@ -74,3 +74,9 @@ def test_fields_added_by_a_newer_producer_are_ignored():
     envelope["data"]["something_new"] = 1
     envelope["trace"] = "x"
     assert "something_new" not in parse(json.dumps(envelope)).data
+
+
+def test_a_parsed_envelope_serialises_again_identically():
+    original = new_event("request.submitted", _submitted(), correlation_id="r1")
+    again = parse(original.to_json())
+    assert again.to_json() == original.to_json()

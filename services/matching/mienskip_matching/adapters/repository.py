@@ -1,0 +1,216 @@
+"""Reading and writing matching's tables, and the unit of work around one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Self
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from mienskip_shared.contracts import Envelope
+from mienskip_shared.messaging import add_to_outbox, claim_inbox
+
+from ..domain.model import (
+    Booking,
+    OpenRequest,
+    Point,
+    Proposal,
+    Unmatched,
+    Volunteer,
+    WeeklySlot,
+    Window,
+    format_clock,
+)
+from . import tables
+
+
+class CapacityConflict(Exception):
+    """Another process booked this volunteer since we read them: retry on fresh data."""
+
+
+@dataclass(frozen=True)
+class StoredProposal:
+    assignment_id: str
+    request_id: str
+    volunteer_id: str
+    kamer_id: str
+    region: str
+    distance_km: float
+    explanation: dict
+    status: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; everything we store is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MatchingRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- volunteers ---------------------------------------------------------------------
+    def save_volunteer(self, volunteer: Volunteer, registered_at: datetime) -> bool:
+        """Insert or update; an older event than the stored one changes nothing. True if written."""
+        t = tables.volunteers
+        values = _volunteer_values(volunteer)
+        now = utcnow()
+        stored = self.conn.execute(select(t.c.registered_at).where(t.c.id == volunteer.id)).first()
+        if stored is None:
+            self.conn.execute(insert(t).values(**values, version=0, registered_at=as_utc(registered_at),
+                                               updated_at=now))
+            return True
+        if as_utc(stored.registered_at) > as_utc(registered_at):
+            return False
+        self.conn.execute(update(t).where(t.c.id == volunteer.id).values(
+            **values, version=t.c.version + 1, registered_at=as_utc(registered_at), updated_at=now))
+        return True
+
+    def volunteers_in_region(self, region: str) -> list[Volunteer]:
+        t = tables.volunteers
+        rows = self.conn.execute(select(t).where(t.c.region == region).order_by(t.c.id)).all()
+        return [_volunteer_from_row(row) for row in rows]
+
+    def claim_volunteer(self, volunteer_id: str, seen_version: int) -> None:
+        """Optimistic lock: bump the version we read, or fail if someone else did first."""
+        t = tables.volunteers
+        result = self.conn.execute(
+            update(t).where(t.c.id == volunteer_id, t.c.version == seen_version).values(version=t.c.version + 1))
+        if result.rowcount == 0:
+            raise CapacityConflict(f"volunteer {volunteer_id} changed since version {seen_version}")
+
+    # -- requests -----------------------------------------------------------------------
+    def request_status(self, request_id: str) -> str | None:
+        t = tables.requests
+        return self.conn.execute(select(t.c.status).where(t.c.id == request_id)).scalar()
+
+    def save_request(self, request: OpenRequest) -> None:
+        t = tables.requests
+        values = {
+            "kamer_id": request.kamer_id, "region": request.region, "category": request.category,
+            "skills": sorted(request.skills), "needs_vog": request.needs_vog,
+            "needs_language": request.needs_language, "window_start": as_utc(request.window.start),
+            "window_end": as_utc(request.window.end), "lat": request.location.lat, "lon": request.location.lon,
+            "urgency": request.urgency, "recurrence": request.recurrence, "status": "open", "updated_at": utcnow(),
+        }
+        if self.request_status(request.id) is None:
+            self.conn.execute(insert(t).values(id=request.id, created_at=utcnow(), **values))
+        else:
+            self.conn.execute(update(t).where(t.c.id == request.id).values(**values))
+
+    def set_request_status(self, request_id: str, status: str) -> None:
+        t = tables.requests
+        self.conn.execute(update(t).where(t.c.id == request_id).values(status=status, updated_at=utcnow()))
+
+    # -- proposals and bookings ---------------------------------------------------------------
+    def proposal_for(self, request_id: str) -> StoredProposal | None:
+        t = tables.proposals
+        row = self.conn.execute(select(t).where(t.c.request_id == request_id)).first()
+        if row is None:
+            return None
+        return StoredProposal(row.assignment_id, row.request_id, row.volunteer_id, row.kamer_id, row.region,
+                              row.distance_km, row.explanation, row.status)
+
+    def active_bookings(self, region: str, around: Window) -> list[Booking]:
+        """Active proposals that may share the window's ISO week or overlap it."""
+        t = tables.proposals
+        rows = self.conn.execute(
+            select(t.c.volunteer_id, t.c.request_id, t.c.window_start, t.c.window_end).where(
+                t.c.region == region,
+                t.c.status == "proposed",
+                t.c.window_end > as_utc(around.start - timedelta(days=8)),
+                t.c.window_start < as_utc(around.end + timedelta(days=8)),
+            )
+        ).all()
+        return [Booking(r.volunteer_id, r.request_id, Window(as_utc(r.window_start), as_utc(r.window_end)))
+                for r in rows]
+
+    def add_proposal(self, request: OpenRequest, proposal: Proposal) -> StoredProposal:
+        stored = StoredProposal(str(uuid.uuid4()), request.id, proposal.volunteer_id, request.kamer_id,
+                                request.region, proposal.distance_km, proposal.explanation, "proposed")
+        now = utcnow()
+        self.conn.execute(insert(tables.proposals).values(
+            assignment_id=stored.assignment_id, request_id=stored.request_id, volunteer_id=stored.volunteer_id,
+            kamer_id=stored.kamer_id, region=stored.region, distance_km=stored.distance_km,
+            explanation=stored.explanation, status=stored.status, window_start=as_utc(request.window.start),
+            window_end=as_utc(request.window.end), created_at=now, updated_at=now))
+        return stored
+
+    def cancel_proposal(self, request_id: str) -> None:
+        t = tables.proposals
+        self.conn.execute(update(t).where(t.c.request_id == request_id, t.c.status == "proposed")
+                          .values(status="cancelled", updated_at=utcnow()))
+
+    # -- unmatched -----------------------------------------------------------------------------
+    def save_unmatched(self, request: OpenRequest, result: Unmatched) -> None:
+        t = tables.unmatched
+        self.conn.execute(delete(t).where(t.c.request_id == request.id))
+        self.conn.execute(insert(t).values(request_id=request.id, kamer_id=request.kamer_id, region=request.region,
+                                           reasons=result.reasons, summary=result.summary, created_at=utcnow()))
+
+    def forget_unmatched(self, request_id: str) -> None:
+        self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
+
+
+class SqlUnitOfWork:
+    """One database transaction: state, outbox rows and the inbox row commit together.
+
+    Leaving the ``with`` block without :meth:`commit` rolls everything back.
+    """
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._conn: Connection | None = None
+        self.repo: MatchingRepository
+
+    def __enter__(self) -> Self:
+        self._conn = self._engine.connect()
+        self._tx = self._conn.begin()
+        self.repo = MatchingRepository(self._conn)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def claim(self, envelope: Envelope) -> bool:
+        return claim_inbox(self._conn, tables.inbox, envelope)
+
+    def publish(self, envelope: Envelope) -> None:
+        add_to_outbox(self._conn, tables.outbox, envelope)
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+
+def _volunteer_values(volunteer: Volunteer) -> dict:
+    return {
+        "id": volunteer.id, "kamer_id": volunteer.kamer_id, "region": volunteer.region,
+        "home_lat": volunteer.home.lat, "home_lon": volunteer.home.lon,
+        "skills": sorted(volunteer.skills), "languages": sorted(volunteer.languages),
+        "has_car": volunteer.has_car, "vog_checked_on": volunteer.vog_checked_on,
+        "availability": [{"day": s.day, "from": format_clock(s.start), "to": format_clock(s.end)} for s in volunteer.availability],
+        "max_tasks_per_week": volunteer.max_tasks_per_week, "max_distance_km": volunteer.max_distance_km,
+    }
+
+
+def _volunteer_from_row(row) -> Volunteer:
+    vog = row.vog_checked_on
+    return Volunteer(
+        id=row.id, kamer_id=row.kamer_id, region=row.region, home=Point(row.home_lat, row.home_lon),
+        skills=frozenset(row.skills), languages=frozenset(row.languages), has_car=bool(row.has_car),
+        vog_checked_on=date.fromisoformat(vog) if isinstance(vog, str) else vog,
+        availability=tuple(WeeklySlot.parse(s["day"], s["from"], s["to"]) for s in row.availability),
+        max_tasks_per_week=row.max_tasks_per_week, max_distance_km=row.max_distance_km, version=row.version,
+    )

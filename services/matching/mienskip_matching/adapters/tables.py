@@ -1,0 +1,103 @@
+"""Matching's own tables (prefix ``matching_``): a read model of volunteers, the open
+requests, proposals, unmatched records, and the outbox/inbox.
+
+``migrations/versions/0001_initial.py`` creates the same tables; keep them in step.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from mienskip_shared.messaging import inbox_table, outbox_table
+
+metadata = MetaData()
+
+volunteers = Table(
+    "matching_volunteers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kamer_id", String(64), nullable=False),
+    Column("region", String(64), nullable=False, index=True),
+    Column("home_lat", Float, nullable=False),
+    Column("home_lon", Float, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("has_car", Boolean, nullable=False),
+    Column("vog_checked_on", Date, nullable=True),
+    Column("availability", JSON, nullable=False),  # [{"day": "tue", "from": "09:00", "to": "12:00"}]
+    Column("max_tasks_per_week", Integer, nullable=False),
+    Column("max_distance_km", Float, nullable=False),
+    # Optimistic lock: every proposal for this volunteer bumps it, so two matching
+    # processes that both read the old value cannot both book the volunteer.
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("registered_at", DateTime(timezone=True), nullable=False),  # occurred_at of the newest event
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+requests = Table(
+    "matching_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kamer_id", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("needs_vog", Boolean, nullable=False),
+    Column("needs_language", String(8), nullable=True),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("recurrence", String(100), nullable=True),
+    Column("status", String(16), nullable=False),  # open | proposed | unmatched | cancelled
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+proposals = Table(
+    "matching_proposals",
+    metadata,
+    Column("assignment_id", String(36), primary_key=True),
+    # One proposal per request: a racing duplicate fails here and retries into the stored one.
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("volunteer_id", String(64), nullable=False),
+    Column("kamer_id", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("distance_km", Float, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # proposed | cancelled
+    # Copied from the request: capacity and overlap checks read only this table.
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_matching_proposals_volunteer_status", "volunteer_id", "status"),
+)
+
+unmatched = Table(
+    "matching_unmatched",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("kamer_id", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "matching")
+inbox = inbox_table(metadata, "matching")

@@ -1,0 +1,28 @@
+"""The only place that builds matching's clients: engine, consumer, relay."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from mienskip_shared.db import make_engine, upgrade
+from mienskip_shared.runtime import Service, readiness
+
+from .entrypoints.consumer import build_consumer, build_relay
+from .settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version_matching"
+
+
+def build(settings: Settings, *, migrate: bool = True) -> Service:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    outbox_written = threading.Event()
+    return Service(
+        name="matching",
+        engine=engine,
+        workers=[build_consumer(engine, settings, outbox_written), build_relay(engine, settings, outbox_written)],
+        check_ready=lambda: readiness(engine, settings.broker_connection),
+    )

@@ -1,0 +1,192 @@
+"""What matching reasons about: volunteers, open requests, bookings, and its answers.
+
+Plain dataclasses, stdlib only. Times are timezone-aware datetimes (UTC on the wire);
+weekly slots are whole minutes since local midnight in Europe/Amsterdam.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EARTH_RADIUS_KM = 6371.0088
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Point:
+    lat: float
+    lon: float
+
+
+def great_circle_km(a: Point, b: Point) -> float:
+    """Haversine distance; good to a few metres at Fryslân's scale."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def parse_clock(text: str) -> int:
+    """``"09:30"`` -> 570 minutes; ``"24:00"`` is the end of the day."""
+    hours, minutes = text.split(":")
+    value = int(hours) * 60 + int(minutes)
+    if not 0 <= value <= MINUTES_PER_DAY:
+        raise ValueError(f"not a clock time: {text!r}")
+    return value
+
+
+def format_clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True, order=True)
+class WeeklySlot:
+    """A volunteer is free every ``day`` from ``start`` to ``end`` (minutes, local time)."""
+
+    day: str
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, day: str, start: str, end: str) -> WeeklySlot:
+        if day not in DAYS:
+            raise ValueError(f"unknown day {day!r}")
+        return cls(day, parse_clock(start), parse_clock(end))
+
+    def label(self) -> str:
+        return f"{self.day} {format_clock(self.start)}-{format_clock(self.end)}"
+
+
+def merge_slots(slots: tuple[WeeklySlot, ...]) -> dict[str, tuple[WeeklySlot, ...]]:
+    by_day: dict[str, list[WeeklySlot]] = {}
+    for slot in sorted(slots, key=lambda s: (DAYS.index(s.day), s.start, s.end)):
+        day = by_day.setdefault(slot.day, [])
+        if day and slot.start <= day[-1].end:
+            day[-1] = WeeklySlot(slot.day, day[-1].start, max(day[-1].end, slot.end))
+        else:
+            day.append(slot)
+    return {day: tuple(day_slots) for day, day_slots in by_day.items()}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    def __post_init__(self):
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window times must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError("window must end after it starts")
+
+    def overlaps(self, other: Window) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    @cached_property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(LOCAL_TZ)
+
+    @cached_property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(LOCAL_TZ)
+
+    @cached_property
+    def local_span(self) -> tuple[str, int, int] | None:
+        """(weekday, start minute, end minute) in local time; None if it runs past midnight."""
+        start, end = self.local_start, self.local_end
+        start_min = start.hour * 60 + start.minute
+        end_min = end.hour * 60 + end.minute + (1 if end.second or end.microsecond else 0)
+        if end.date() == start.date() + timedelta(days=1) and end_min == 0:
+            end_min = MINUTES_PER_DAY  # ends exactly at midnight
+        elif end.date() != start.date():
+            return None
+        return DAYS[start.weekday()], start_min, end_min
+
+    @cached_property
+    def iso_week(self) -> tuple[int, int]:
+        """(ISO year, ISO week) of the local start: the week a task counts in."""
+        year, week, _ = self.local_start.isocalendar()
+        return year, week
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    id: str
+    kamer_id: str
+    region: str
+    home: Point
+    skills: frozenset[str]
+    languages: frozenset[str]
+    has_car: bool
+    vog_checked_on: date | None
+    availability: tuple[WeeklySlot, ...]
+    max_tasks_per_week: int
+    max_distance_km: float
+    version: int = 0
+
+    @cached_property
+    def free_by_day(self) -> dict[str, tuple[WeeklySlot, ...]]:
+        """Availability per day, touching or overlapping slots joined (09-12 + 12-15 = 09-15).
+
+        Read-only: computed once, a volunteer's week is checked against many requests.
+        """
+        return merge_slots(self.availability)
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    id: str
+    kamer_id: str
+    region: str
+    category: str
+    skills: frozenset[str]
+    needs_vog: bool
+    needs_language: str | None
+    window: Window
+    location: Point
+    urgency: str = "normal"
+    recurrence: str | None = None
+    # Volunteers who declined or were rejected for this request are not asked again.
+    excluded_volunteers: frozenset[str] = frozenset()
+
+    @property
+    def required_skills(self) -> frozenset[str]:
+        return self.skills | {self.category}
+
+
+@dataclass(frozen=True)
+class Booking:
+    """An active proposal or assignment: it uses a volunteer's time and weekly capacity."""
+
+    volunteer_id: str
+    request_id: str
+    window: Window
+
+
+@dataclass(frozen=True)
+class Proposal:
+    request_id: str
+    volunteer_id: str
+    distance_km: float
+    explanation: dict
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    request_id: str
+    reasons: dict[str, int]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The answer of one solver run."""
+
+    proposals: list[Proposal] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    total_cost: int = 0

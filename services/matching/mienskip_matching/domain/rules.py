@@ -1,0 +1,129 @@
+"""Hard rules: a volunteer may take a request only if every rule passes.
+
+Each rule returns ``None`` (passes) or its reason key. The order of
+:data:`HARD_RULES` matters: an unmatched request reports, per volunteer, the *first*
+rule that failed, so cheap and obvious rules come first ("3 volunteers have the
+skill; 2 too far, 1 busy").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .model import Booking, OpenRequest, Volunteer, WeeklySlot, Window
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Facts about one (request, volunteer) pair that the rules need."""
+
+    distance_km: float  # estimated travel distance: great-circle x road factor
+    bookings: Sequence[Booking] = ()  # the volunteer's active bookings
+
+
+Rule = Callable[[OpenRequest, Volunteer, RuleContext], "str | None"]
+
+
+def in_region(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if volunteer.region == request.region else "region"
+
+
+def has_required_skills(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if request.required_skills <= volunteer.skills else "skills"
+
+
+def has_car_for_transport(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return "transport" if "transport" in request.required_skills and not volunteer.has_car else None
+
+
+def has_vog_when_needed(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return "vog" if request.needs_vog and volunteer.vog_checked_on is None else None
+
+
+def speaks_language_when_needed(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    if request.needs_language is None or request.needs_language in volunteer.languages:
+        return None
+    return "language"
+
+
+def within_max_distance(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if ctx.distance_km <= volunteer.max_distance_km else "distance"
+
+
+def available_for_window(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if covering_slot(volunteer, request.window) else "availability"
+
+
+def has_capacity_left(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if load_in_week(ctx.bookings, request) < volunteer.max_tasks_per_week else "capacity"
+
+
+def has_no_overlapping_task(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    clash = any(b.request_id != request.id and b.window.overlaps(request.window) for b in ctx.bookings)
+    return "overlap" if clash else None
+
+
+def not_excluded_before(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return "excluded" if volunteer.id in request.excluded_volunteers else None
+
+
+HARD_RULES: tuple[Rule, ...] = (
+    in_region,
+    has_required_skills,
+    has_car_for_transport,
+    has_vog_when_needed,
+    speaks_language_when_needed,
+    within_max_distance,
+    available_for_window,
+    has_capacity_left,
+    has_no_overlapping_task,
+    not_excluded_before,
+)
+
+# reason key -> (Dutch, English), for explanations and summaries.
+REASON_TEXT: dict[str, tuple[str, str]] = {
+    "region": ("andere regio", "other region"),
+    "skills": ("mist de vaardigheid", "lacks the skill"),
+    "transport": ("geen auto", "no car"),
+    "vog": ("geen VOG", "no VOG"),
+    "language": ("spreekt de taal niet", "does not speak the language"),
+    "distance": ("te ver weg", "too far"),
+    "availability": ("niet beschikbaar", "not available"),
+    "capacity": ("vol deze week", "fully booked this week"),
+    "overlap": ("geen tijd", "busy"),
+    "excluded": ("eerder afgewezen", "excluded before"),
+    "taken": ("nodig voor een andere hulpvraag", "needed for another request"),
+}
+REASON_ORDER = tuple(REASON_TEXT)
+
+
+def first_failing_rule(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext,
+                       rules: Sequence[Rule] = HARD_RULES) -> str | None:
+    for rule in rules:
+        reason = rule(request, volunteer, ctx)
+        if reason is not None:
+            return reason
+    return None
+
+
+def load_in_week(bookings: Sequence[Booking], request: OpenRequest) -> int:
+    """Active bookings in the ISO week (local time) of the request's window, itself excluded."""
+    week = request.window.iso_week
+    return sum(1 for b in bookings if b.request_id != request.id and b.window.iso_week == week)
+
+
+def covering_slot(volunteer: Volunteer, window: Window) -> WeeklySlot | None:
+    """The (merged) weekly slot that holds the whole window in Amsterdam local time, if any.
+
+    The window is converted with zoneinfo, so summer time is right: 07:00Z is 09:00
+    in July and 08:00 in January. Windows past midnight fit no weekly slot.
+    """
+    span = window.local_span
+    if span is None:
+        return None
+    day, start_min, end_min = span
+    for slot in volunteer.free_by_day.get(day, ()):
+        if slot.start <= start_min and end_min <= slot.end:
+            return slot
+    return None

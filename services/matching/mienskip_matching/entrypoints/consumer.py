@@ -1,0 +1,47 @@
+"""The matching worker: consume intake's events, and relay matching's outbox."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine
+
+from mienskip_shared.contracts import Envelope
+from mienskip_shared.messaging import ConfirmedPublisher, EventConsumer, OutboxRelay
+from mienskip_shared.messaging.topology import subscriptions_of
+
+from ..adapters import tables
+from ..adapters.repository import SqlUnitOfWork
+from ..domain.solver import SolverConfig
+from ..service_layer import handlers
+from ..settings import Settings
+
+CONSUMER = "matching"
+SUBSCRIPTIONS = subscriptions_of(CONSUMER)  # declared once, in shared topology
+_unhandled = {s.event_type for s in SUBSCRIPTIONS} - set(handlers.HANDLERS)
+if _unhandled:
+    raise RuntimeError(f"matching subscribes to {sorted(_unhandled)} without a handler")
+
+
+def make_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None):
+    def handle(envelope: Envelope) -> None:
+        handlers.handle(envelope, SqlUnitOfWork(engine), config)
+        if outbox_written is not None:
+            outbox_written.set()  # the relay need not wait for its idle poll
+
+    return handle
+
+
+def build_consumer(engine: Engine, settings: Settings, outbox_written: threading.Event) -> EventConsumer:
+    return EventConsumer(
+        CONSUMER,
+        settings.broker_connection,
+        SUBSCRIPTIONS,
+        make_handle(engine, settings.solver_config(), outbox_written),
+        prefetch_count=settings.prefetch_count,
+        retry_delays_ms=settings.retry_delays_ms,
+    )
+
+
+def build_relay(engine: Engine, settings: Settings, outbox_written: threading.Event) -> OutboxRelay:
+    return OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=outbox_written)

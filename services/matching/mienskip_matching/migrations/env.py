@@ -1,0 +1,5 @@
+from alembic import context
+
+from mienskip_shared.db import run_migrations_online
+
+run_migrations_online(context)

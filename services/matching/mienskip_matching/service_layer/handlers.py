@@ -1,0 +1,160 @@
+"""One plain function per event matching consumes: ``(envelope, uow, config)``.
+
+Each runs in one transaction: claim the inbox row (a redelivered event does
+nothing twice), change state, add outbox rows, commit. Anything raised rolls it all
+back and the consumer retries the message with back-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Protocol, Self
+
+import structlog
+
+from mienskip_shared.contracts import Envelope, new_event
+
+from ..adapters.repository import CapacityConflict, MatchingRepository, StoredProposal
+from ..domain.model import OpenRequest, Point, Unmatched, Volunteer, WeeklySlot, Window
+from ..domain.solver import SolverConfig, assign
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["HANDLERS", "CapacityConflict", "RequestNotYetKnown", "handle"]
+
+
+class RequestNotYetKnown(Exception):
+    """A cancellation overtook its request (they travel on different queues): retry later."""
+
+
+class UnitOfWork(Protocol):
+    repo: MatchingRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc_info) -> None: ...
+    def claim(self, envelope: Envelope) -> bool: ...
+    def publish(self, envelope: Envelope) -> None: ...
+    def commit(self) -> None: ...
+
+
+def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
+    volunteer = volunteer_from_event(envelope.data)
+    with uow:
+        if not uow.claim(envelope):
+            return
+        if not uow.repo.save_volunteer(volunteer, envelope.occurred_at):
+            log.info("matching.volunteer_event_outdated", volunteer_id=volunteer.id)
+        uow.commit()
+
+
+def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> StoredProposal | Unmatched | None:
+    """Store the request and propose a volunteer, or escalate it with reasons.
+
+    Returns the proposal (the stored one if this request already has one: the first
+    answer stands), the unmatched result, or None for a cancelled request.
+    """
+    request = request_from_event(envelope.data)
+    with uow:
+        repo = uow.repo
+        if not uow.claim(envelope):
+            return repo.proposal_for(request.id)  # redelivered: done before
+        stored = repo.proposal_for(request.id)
+        if stored is not None or repo.request_status(request.id) == "cancelled":
+            uow.commit()  # the inbox row: this event is handled
+            return stored
+        repo.save_request(request)
+        volunteers = repo.volunteers_in_region(request.region)
+        bookings = repo.active_bookings(request.region, request.window)
+        answer = assign([request], volunteers, bookings, config)
+
+        if answer.proposals:
+            proposal = answer.proposals[0]
+            seen = next(v.version for v in volunteers if v.id == proposal.volunteer_id)
+            repo.claim_volunteer(proposal.volunteer_id, seen)  # CapacityConflict -> retry on fresh data
+            stored = repo.add_proposal(request, proposal)
+            repo.set_request_status(request.id, "proposed")
+            repo.forget_unmatched(request.id)
+            uow.publish(new_event(
+                "assignment.proposed",
+                {"assignment_id": stored.assignment_id, "request_id": request.id,
+                 "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
+                 "distance_km": stored.distance_km, "explanation": stored.explanation},
+                correlation_id=envelope.correlation_id, kamer_id=request.kamer_id))
+            uow.commit()
+            log.info("matching.proposed", request_id=request.id, assignment_id=stored.assignment_id,
+                     distance_km=stored.distance_km)
+            return stored
+
+        unmatched = answer.unmatched[0]
+        repo.save_unmatched(request, unmatched)
+        repo.set_request_status(request.id, "unmatched")
+        uow.publish(new_event(
+            "request.unmatched",
+            {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+             "reasons": unmatched.reasons, "summary": unmatched.summary},
+            correlation_id=envelope.correlation_id, kamer_id=request.kamer_id))
+        uow.commit()
+        log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
+        return unmatched
+
+
+def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
+    """Cancel the request and its proposal; the volunteer's time and capacity are free again."""
+    request_id = envelope.data["request_id"]
+    with uow:
+        if not uow.claim(envelope):
+            return
+        if uow.repo.request_status(request_id) is None:
+            raise RequestNotYetKnown(request_id)
+        uow.repo.set_request_status(request_id, "cancelled")
+        uow.repo.cancel_proposal(request_id)
+        uow.commit()
+
+
+Handler = Callable[[Envelope, UnitOfWork, SolverConfig], Any]
+
+HANDLERS: dict[str, Handler] = {
+    "volunteer.registered": volunteer_registered,
+    "request.submitted": request_submitted,
+    "request.cancelled": request_cancelled,
+}
+
+
+def handle(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> Any:
+    return HANDLERS[envelope.event_type](envelope, uow, config)
+
+
+# -- payload -> domain (accepts the consumer's parsed form and the JSON form) -------------------
+
+
+def volunteer_from_event(data: dict) -> Volunteer:
+    return Volunteer(
+        id=data["volunteer_id"], kamer_id=data["kamer_id"], region=data["region"],
+        home=Point(float(data["home"]["lat"]), float(data["home"]["lon"])),
+        skills=frozenset(data["skills"]), languages=frozenset(data["languages"]),
+        has_car=bool(data["has_car"]), vog_checked_on=_date(data.get("vog_checked_on")),
+        availability=tuple(
+            WeeklySlot.parse(s["day"], s.get("start", s.get("from")), s.get("end", s.get("to")))
+            for s in data["availability"]),
+        max_tasks_per_week=int(data["max_tasks_per_week"]), max_distance_km=float(data["max_distance_km"]),
+    )
+
+
+def request_from_event(data: dict) -> OpenRequest:
+    return OpenRequest(
+        id=data["request_id"], kamer_id=data["kamer_id"], region=data["region"], category=data["category"],
+        skills=frozenset(data["skills"]), needs_vog=bool(data["needs_vog"]),
+        needs_language=data.get("needs_language"),
+        window=Window(_datetime(data["window"]["start"]), _datetime(data["window"]["end"])),
+        location=Point(float(data["location"]["lat"]), float(data["location"]["lon"])),
+        urgency=data.get("urgency", "normal"), recurrence=data.get("recurrence"),
+    )
+
+
+def _datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,18 @@
+"""Matching's settings: the shared ones plus the solver's, all from ``MIENSKIP_*``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mienskip_shared.settings import CommonSettings
+
+from .domain.solver import SolverConfig
+
+
+@dataclass(frozen=True)
+class Settings(CommonSettings):
+    road_factor: float = 1.3  # travel distance ~ great-circle distance x this
+    solver_time_limit_s: float = 5.0
+
+    def solver_config(self) -> SolverConfig:
+        return SolverConfig(road_factor=self.road_factor, time_limit_s=self.solver_time_limit_s)
