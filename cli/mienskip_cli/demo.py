@@ -69,12 +69,14 @@ def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
         kamer_id = admin.add_kamer(name=kamer_name, lat=home.lat, lon=home.lon,
                                    email=f"{place_name.lower()}@kamers.example.org")
         token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=kamer_name)
-        principal = admin.as_kamer(kamer_id, token_id)
-        kamers.append({"id": kamer_id, "name": kamer_name, "place": place_name, "token": token})
         nearby = sorted(all_places, key=lambda p: (p.lat - home.lat) ** 2 + (p.lon - home.lon) ** 2)[:6]
+        kamers.append({"id": kamer_id, "name": kamer_name, "place": place_name, "token": token,
+                       "principal": admin.as_kamer(kamer_id, token_id), "nearby": nearby})
         for _ in range(volunteers_per_kamer):
-            admin.register_volunteer(principal, _volunteer(rng, rng.choice(nearby)))
+            admin.register_volunteer(kamers[-1]["principal"], _volunteer(rng, rng.choice(nearby)))
             volunteer_count += 1
+    for kamer in kamers:  # requests after every pool is known, as on a real first day
+        principal, nearby = kamer.pop("principal"), kamer.pop("nearby")
         for _ in range(requests_per_kamer):
             request_ids.append(admin.submit_request(principal, _request(rng, rng.choice(nearby), today)))
     _, coordinator = admin.add_token("coordinator", region="leeuwarden", label="demo coordinator")

@@ -177,3 +177,30 @@ def test_migrations_create_exactly_the_tables_the_code_uses(matching_engine):
         ours = {"include_name": lambda name, type_, _parent: type_ != "table" or name.startswith("matching_")}
         diff = compare_metadata(MigrationContext.configure(conn, opts=ours), tables.metadata)
     assert diff == [], json.dumps([str(d) for d in diff])
+
+
+FUTURE_TUESDAY = 17_640  # hours after TUESDAY_9: Tuesday 6 July 2027, 09:00 in Amsterdam
+
+
+def test_a_new_volunteer_is_offered_to_requests_that_found_nobody(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("gardener", skills=["garden"]))
+    waiting = run(matching_engine, events.request_submitted("req-1", hour=FUTURE_TUESDAY))
+    assert waiting.reasons == {"skills": 1}
+
+    run(matching_engine, events.volunteer_registered("buddy", north_km=0.5))
+
+    with matching_engine.connect() as conn:
+        proposal = MatchingRepository(conn).proposal_for("req-1")
+    assert proposal.volunteer_id == "buddy"
+    assert [e.event_type for e in outbox_events(matching_engine)] == ["request.unmatched", "assignment.proposed"]
+    proposed = outbox_events(matching_engine)[-1]
+    assert proposed.correlation_id == "req-1" and proposed.data["request_id"] == "req-1"
+    # a volunteer who cannot help changes nothing and announces nothing
+    run(matching_engine, events.volunteer_registered("another-gardener", skills=["garden"]))
+    assert count(matching_engine, tables.outbox) == 2
+
+
+def test_past_requests_are_not_rematched(matching_engine, events):
+    run(matching_engine, events.request_submitted("req-old"))  # TUESDAY_9 lies in the past
+    run(matching_engine, events.volunteer_registered("buddy"))
+    assert count(matching_engine, tables.proposals) == 0

@@ -105,6 +105,19 @@ class MatchingRepository:
         else:
             self.conn.execute(update(t).where(t.c.id == request.id).values(**values))
 
+    def unmatched_requests(self, region: str, starting_after: datetime, limit: int = 200) -> list[OpenRequest]:
+        """Requests still waiting for a volunteer, soonest first (bounded per call)."""
+        t = tables.requests
+        rows = self.conn.execute(
+            select(t).where(t.c.region == region, t.c.status == "unmatched",
+                            t.c.window_start > as_utc(starting_after))
+            .order_by(t.c.window_start).limit(limit)).all()
+        return [OpenRequest(
+            id=r.id, kamer_id=r.kamer_id, region=r.region, category=r.category, skills=frozenset(r.skills),
+            needs_vog=r.needs_vog, needs_language=r.needs_language,
+            window=Window(as_utc(r.window_start), as_utc(r.window_end)), location=Point(r.lat, r.lon),
+            urgency=r.urgency, recurrence=r.recurrence) for r in rows]
+
     def set_request_status(self, request_id: str, status: str) -> None:
         t = tables.requests
         self.conn.execute(update(t).where(t.c.id == request_id).values(status=status, updated_at=utcnow()))

@@ -8,7 +8,7 @@ back and the consumer retries the message with back-off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, Self
 
 import structlog
@@ -16,7 +16,7 @@ import structlog
 from mienskip_shared.contracts import Envelope, new_event
 
 from ..adapters.repository import CapacityConflict, MatchingRepository, StoredProposal
-from ..domain.model import OpenRequest, Point, Unmatched, Volunteer, WeeklySlot, Window
+from ..domain.model import OpenRequest, Point, Proposal, Unmatched, Volunteer, WeeklySlot, Window
 from ..domain.solver import SolverConfig, assign
 
 log = structlog.get_logger(__name__)
@@ -39,13 +39,53 @@ class UnitOfWork(Protocol):
 
 
 def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
+    """Keep the volunteer; then offer them to requests that found nobody before."""
     volunteer = volunteer_from_event(envelope.data)
     with uow:
         if not uow.claim(envelope):
             return
-        if not uow.repo.save_volunteer(volunteer, envelope.occurred_at):
+        if uow.repo.save_volunteer(volunteer, envelope.occurred_at):
+            rematch_waiting(uow, volunteer.region, config, now=datetime.now(UTC))
+        else:
             log.info("matching.volunteer_event_outdated", volunteer_id=volunteer.id)
         uow.commit()
+
+
+def rematch_waiting(uow: UnitOfWork, region: str, config: SolverConfig, *, now: datetime) -> list[StoredProposal]:
+    """Solve the region's unmatched requests again, as one batch, now the pool changed.
+
+    Only new proposals are announced: a request that still finds nobody keeps its
+    escalation, so the coordinator is not told twice.
+    """
+    waiting = uow.repo.unmatched_requests(region, starting_after=now)
+    if not waiting:
+        return []
+    volunteers = uow.repo.volunteers_in_region(region)
+    span = Window(min(r.window.start for r in waiting), max(r.window.end for r in waiting))
+    answer = assign(waiting, volunteers, uow.repo.active_bookings(region, span), config)
+    versions = {v.id: v.version for v in volunteers}
+    for volunteer_id in {p.volunteer_id for p in answer.proposals}:
+        uow.repo.claim_volunteer(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry
+    by_id = {r.id: r for r in waiting}
+    stored = [_propose(uow, by_id[p.request_id], p, correlation_id=p.request_id) for p in answer.proposals]
+    if stored:
+        log.info("matching.rematched", region=region, proposals=len(stored), still_waiting=len(answer.unmatched))
+    return stored
+
+
+def _propose(uow: UnitOfWork, request: OpenRequest, proposal: Proposal, *, correlation_id: str) -> StoredProposal:
+    """Store a proposal and announce it; the caller has claimed the volunteer."""
+    repo = uow.repo
+    stored = repo.add_proposal(request, proposal)
+    repo.set_request_status(request.id, "proposed")
+    repo.forget_unmatched(request.id)
+    uow.publish(new_event(
+        "assignment.proposed",
+        {"assignment_id": stored.assignment_id, "request_id": request.id,
+         "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
+         "distance_km": stored.distance_km, "explanation": stored.explanation},
+        correlation_id=correlation_id, kamer_id=request.kamer_id))
+    return stored
 
 
 def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> StoredProposal | Unmatched | None:
@@ -72,15 +112,7 @@ def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
             proposal = answer.proposals[0]
             seen = next(v.version for v in volunteers if v.id == proposal.volunteer_id)
             repo.claim_volunteer(proposal.volunteer_id, seen)  # CapacityConflict -> retry on fresh data
-            stored = repo.add_proposal(request, proposal)
-            repo.set_request_status(request.id, "proposed")
-            repo.forget_unmatched(request.id)
-            uow.publish(new_event(
-                "assignment.proposed",
-                {"assignment_id": stored.assignment_id, "request_id": request.id,
-                 "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
-                 "distance_km": stored.distance_km, "explanation": stored.explanation},
-                correlation_id=envelope.correlation_id, kamer_id=request.kamer_id))
+            stored = _propose(uow, request, proposal, correlation_id=envelope.correlation_id)
             uow.commit()
             log.info("matching.proposed", request_id=request.id, assignment_id=stored.assignment_id,
                      distance_km=stored.distance_km)
