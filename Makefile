@@ -37,7 +37,7 @@ lint: install
 	$(BIN)/lint-imports
 
 bench: install
-	$(BIN)/python -m benchmarks.matching --scenario leeuwarden
+	$(BIN)/python -m benchmarks.intake
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

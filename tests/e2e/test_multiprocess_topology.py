@@ -4,6 +4,7 @@ proposed (or escalated) exactly once and no volunteer is booked past capacity.""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -27,11 +28,15 @@ def test_two_matching_processes_propose_each_request_exactly_once(processes, pos
                           "--email", "bilgaard@kamers.example.org", "--json")
     port = free_port()
     processes.start("intake", "intake", "--port", str(port))
-    processes.start("matching-1", "matching")
-    processes.start("matching-2", "matching")
-    processes.start("notify", "notify")
+    health_ports = {"matching-1": free_port(), "matching-2": free_port(), "notify": free_port()}
+    processes.start("matching-1", "matching", "--health-port", str(health_ports["matching-1"]))
+    processes.start("matching-2", "matching", "--health-port", str(health_ports["matching-2"]))
+    processes.start("notify", "notify", "--health-port", str(health_ports["notify"]))
     base = f"http://127.0.0.1:{port}"
     wait_until_ready(base, processes)
+    for worker_port in health_ports.values():  # every service answers /healthz and /readyz
+        wait_until_ready(f"http://127.0.0.1:{worker_port}", processes)
+        assert requests.get(f"http://127.0.0.1:{worker_port}/healthz", timeout=5).json() == {"status": "ok"}
     headers = {"Authorization": f"Bearer {kamer['token']}"}
 
     rng = random.Random(7)
@@ -78,3 +83,22 @@ def test_two_matching_processes_propose_each_request_exactly_once(processes, pos
     per_volunteer = Counter(r.volunteer_id for r in proposals)
     assert max(per_volunteer.values()) <= 2  # max_tasks_per_week, never exceeded
     assert statuses.count("proposed") == REQUESTS  # 25 volunteers x 2 slots cover all 40
+
+    # One request traced across processes by its correlation id in the JSON logs.
+    traced = request_ids[0]
+    logs = {name: _json_lines(processes.log_dir / f"{name}.log") for name in ("matching-1", "matching-2", "notify")}
+    matching_lines = [line for name in ("matching-1", "matching-2") for line in logs[name]
+                      if line.get("correlation_id") == traced]
+    assert any(line["event"] == "event.handled" for line in matching_lines)
+    assert any(line.get("correlation_id") == traced for line in logs["notify"])
+    handled_by = {name for name in ("matching-1", "matching-2")
+                  if any(line.get("event") == "matching.proposed" for line in logs[name])}
+    assert handled_by == {"matching-1", "matching-2"}, "both replicas should share the work"
+
+
+def _json_lines(path) -> list[dict]:
+    lines = []
+    for raw in path.read_text().splitlines():
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    return lines
