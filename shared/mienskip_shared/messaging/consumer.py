@@ -43,6 +43,7 @@ FAILED_AT_HEADER = "x-mienskip-failed-at"
 HANDLED = Counter("mienskip_messages_total", "Messages consumed, by outcome", ["queue", "outcome"])
 
 Handler = Callable[[Envelope], None]
+GiveUpHook = Callable[[Envelope, Exception], None]
 
 
 class EventConsumer(ConsumerMixin):
@@ -57,7 +58,11 @@ class EventConsumer(ConsumerMixin):
         *,
         prefetch_count: int = 8,
         retry_delays_ms: Sequence[int] = DEFAULT_RETRY_DELAYS_MS,
+        on_give_up: GiveUpHook | None = None,
     ):
+        """``on_give_up(envelope, error)`` runs once when a valid event has failed its
+        last retry, just before it is dead-lettered: the place to record the failure
+        for people (e.g. notify's ``notification.failed``)."""
         self.name = name
         self._connection_factory = connection_factory
         self.connection = connection_factory()
@@ -67,6 +72,7 @@ class EventConsumer(ConsumerMixin):
         self._retry_delays_ms = tuple(retry_delays_ms)
         self._side_publisher = ConfirmedPublisher(connection_factory, declare_topology=False)
         self._stop: threading.Event | None = None
+        self._on_give_up = on_give_up
 
     # -- the kombu loop ----------------------------------------------------------
     def get_consumers(self, _Consumer, channel) -> list[Consumer]:
@@ -132,7 +138,7 @@ class EventConsumer(ConsumerMixin):
             self._handle(envelope)
         except Exception as exc:  # noqa: BLE001 -- not swallowed: logged, retried, then dead-lettered
             log.warning("consumer.handler_failed", queue=sub.queue_name, error=repr(exc), exc_info=True)
-            self.retry_later(sub, message, exc)
+            self.retry_later(sub, message, exc, envelope)
         else:
             message.ack()
             HANDLED.labels(sub.queue_name, "ok").inc()
@@ -141,9 +147,15 @@ class EventConsumer(ConsumerMixin):
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "event_type")
 
     # -- retry and dead-letter ---------------------------------------------------------
-    def retry_later(self, sub: Subscription, message: Message, exc: Exception) -> None:
+    def retry_later(self, sub: Subscription, message: Message, exc: Exception,
+                    envelope: Envelope | None = None) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
         if attempt > len(self._retry_delays_ms):
+            if self._on_give_up is not None and envelope is not None:
+                try:
+                    self._on_give_up(envelope, exc)
+                except Exception:  # noqa: BLE001 -- the dead letter below still keeps the message
+                    log.exception("consumer.give_up_hook_failed", queue=sub.queue_name)
             self.dead_letter(sub, message, f"gave up after {attempt} attempts: {exc!r}")
             return
         headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt}

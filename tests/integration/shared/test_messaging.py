@@ -94,8 +94,9 @@ class Recorder:
             self.seen.append(request_id)
 
 
-def _run_consumer(url, handle, stop):
-    consumer = EventConsumer("test", _connection_factory(url), [SUB], handle, retry_delays_ms=FAST_RETRIES)
+def _run_consumer(url, handle, stop, on_give_up=None):
+    consumer = EventConsumer("test", _connection_factory(url), [SUB], handle, retry_delays_ms=FAST_RETRIES,
+                             on_give_up=on_give_up)
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     return thread
@@ -142,8 +143,9 @@ def test_failures_are_retried_with_backoff_then_dead_lettered(broker_url):
     recorder = Recorder(fail_times={"r1": 1, "r2": 100})
     for n in (1, 2):
         _publish_raw(broker_url, _cancelled(n))
-    stop = threading.Event()
-    thread = _run_consumer(broker_url, recorder, stop)
+    stop, gave_up = threading.Event(), []
+    thread = _run_consumer(broker_url, recorder, stop,
+                           on_give_up=lambda envelope, exc: gave_up.append((envelope.data["request_id"], str(exc))))
     try:
         assert _wait_until(lambda: recorder.seen == ["r1"])
         assert _wait_until(lambda: recorder.fail_times["r2"] == 100 - 1 - len(FAST_RETRIES))
@@ -154,6 +156,7 @@ def test_failures_are_retried_with_backoff_then_dead_lettered(broker_url):
         thread.join(10)
     assert "gave up after 3 attempts" in dead[0].headers[ERROR_HEADER]
     assert recorder.seen == ["r1"]
+    assert gave_up == [("r2", "database briefly away")]  # told once, before dead-lettering
 
 
 def test_outbox_relay_publishes_each_row_once_with_confirms(broker_url, tmp_path):
