@@ -60,3 +60,62 @@ class RequestCancelled(Payload):
     request_id = fields.Str(required=True)
     kamer_id = fields.Str(required=True)
     reason = fields.Str(load_default=None, allow_none=True)
+
+
+class _AssignmentRef(Payload):
+    assignment_id = fields.Str(required=True)
+    request_id = fields.Str(required=True)
+    volunteer_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    actor = fields.Str(required=True)  # "coordinator", "kamer", "volunteer", "policy": a role, never a name
+
+
+@register("assignment.approved")
+class AssignmentApproved(_AssignmentRef):
+    auto = fields.Bool(load_default=False)
+
+
+@register("assignment.rejected")
+class AssignmentRejected(_AssignmentRef):
+    """A person said no to the proposal: matching looks again, without this volunteer."""
+
+    reason = fields.Str(load_default=None, allow_none=True)
+
+
+@register("assignment.accepted")
+class AssignmentAccepted(_AssignmentRef):
+    pass
+
+
+@register("assignment.declined")
+class AssignmentDeclined(_AssignmentRef):
+    """The volunteer said no, before or after accepting.
+
+    ``rematch`` is False for a late decline (task within 48 h): the coordinator
+    decides then, rather than the next volunteer being asked silently.
+    """
+
+    reason = fields.Str(load_default=None, allow_none=True)
+    after_accept = fields.Bool(load_default=False)
+    rematch = fields.Bool(required=True)
+
+
+@register("assignment.reassign_requested")
+class ReassignRequested(Payload):
+    """A person picked another volunteer: matching checks the hard rules and proposes."""
+
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    volunteer_id = fields.Str(required=True)
+    replaces_assignment_id = fields.Str(load_default=None, allow_none=True)
+
+
+@register("request.escalated")
+class RequestEscalated(Payload):
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    urgent = fields.Bool(required=True)

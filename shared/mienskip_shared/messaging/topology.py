@@ -63,12 +63,16 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("matching", "intake", "volunteer.registered"),
     Subscription("matching", "intake", "request.submitted"),
     Subscription("matching", "intake", "request.cancelled"),
+    Subscription("matching", "intake", "assignment.rejected"),
+    Subscription("matching", "intake", "assignment.declined"),
+    Subscription("matching", "intake", "assignment.reassign_requested"),
     Subscription("notify", "intake", "kamer.registered"),
     Subscription("notify", "matching", "assignment.proposed"),
     Subscription("notify", "matching", "request.unmatched"),
     Subscription("intake", "matching", "assignment.proposed"),
     Subscription("intake", "matching", "request.unmatched"),
     Subscription("intake", "notify", "notification.sent"),
+    Subscription("intake", "notify", "notification.failed"),
 )
 
 

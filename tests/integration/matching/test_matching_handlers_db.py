@@ -14,7 +14,7 @@ from mienskip_matching.adapters import tables
 from mienskip_matching.adapters.repository import CapacityConflict, MatchingRepository, SqlUnitOfWork
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
-from mienskip_shared.contracts import parse
+from mienskip_shared.contracts import new_event, parse
 
 CONFIG = SolverConfig()
 
@@ -204,3 +204,55 @@ def test_past_requests_are_not_rematched(matching_engine, events):
     run(matching_engine, events.request_submitted("req-old"))  # TUESDAY_9 lies in the past
     run(matching_engine, events.volunteer_registered("buddy"))
     assert count(matching_engine, tables.proposals) == 0
+
+
+def _workflow_event(event_type, stored, **extra):
+    data = {"assignment_id": stored.assignment_id, "request_id": stored.request_id,
+            "volunteer_id": stored.volunteer_id, "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
+            "actor": "coordinator", **extra}
+    return parse(new_event(event_type, data, correlation_id=f"corr-{stored.request_id}",
+                           kamer_id="kamer-bilgaard").to_json())
+
+
+def test_a_rejected_proposal_goes_to_the_next_volunteer_never_back(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("far", north_km=3.0))
+    first = run(matching_engine, events.request_submitted("req-1"))
+    assert first.volunteer_id == "near"
+
+    second = run(matching_engine, _workflow_event("assignment.rejected", first, reason="kent de bewoner"))
+    assert second.volunteer_id == "far" and second.assignment_id != first.assignment_id
+    third = run(matching_engine, _workflow_event("assignment.declined", second, rematch=True))
+    assert third.reasons == {"excluded": 2}  # nobody left: both said no before
+    assert [e.event_type for e in outbox_events(matching_engine)] == [
+        "assignment.proposed", "assignment.proposed", "request.unmatched"]
+    assert count(matching_engine, tables.exclusions) == 2
+    assert count(matching_engine, tables.proposals) == 0  # nobody is booked any more
+
+
+def test_a_late_decline_waits_for_the_coordinator(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("far", north_km=3.0))
+    first = run(matching_engine, events.request_submitted("req-1"))
+    assert run(matching_engine, _workflow_event("assignment.declined", first, rematch=False)) is None
+    assert [e.event_type for e in outbox_events(matching_engine)] == ["assignment.proposed"]
+    with matching_engine.connect() as conn:
+        assert MatchingRepository(conn).request_status("req-1") == "escalated"
+
+
+def test_reassign_proposes_the_chosen_volunteer_or_says_why_not(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("far", north_km=3.0))
+    run(matching_engine, events.volunteer_registered("gardener", north_km=0.5, skills=["garden"]))
+    first = run(matching_engine, events.request_submitted("req-1"))
+    data = {"request_id": "req-1", "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
+            "volunteer_id": "far", "replaces_assignment_id": first.assignment_id}
+    chosen = run(matching_engine, parse(new_event("assignment.reassign_requested", data,
+                                                  correlation_id="corr-req-1").to_json()))
+    assert chosen.volunteer_id == "far"
+    data = {**data, "volunteer_id": "gardener", "replaces_assignment_id": chosen.assignment_id}
+    refused = run(matching_engine, parse(new_event("assignment.reassign_requested", data,
+                                                   correlation_id="corr-req-1").to_json()))
+    assert refused.reasons == {"skills": 1}
+    assert count(matching_engine, tables.proposals) == 0
+    assert count(matching_engine, tables.past_proposals) == 2

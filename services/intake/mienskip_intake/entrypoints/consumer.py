@@ -15,6 +15,7 @@ HANDLERS = {
     "assignment.proposed": handlers.on_assignment_proposed,
     "request.unmatched": handlers.on_request_unmatched,
     "notification.sent": handlers.on_notification_sent,
+    "notification.failed": handlers.on_notification_failed,
 }
 
 

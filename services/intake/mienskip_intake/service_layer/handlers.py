@@ -313,6 +313,19 @@ def on_notification_sent(engine: Engine, envelope: Envelope) -> None:
                         f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
 
 
+def on_notification_failed(engine: Engine, envelope: Envelope) -> None:
+    """A message that could not be delivered: the coordinator must see it."""
+    d = envelope.data
+    with engine.begin() as tx:
+        if not claim_inbox(tx, t.inbox, envelope):
+            return
+        if d.get("request_id") and tx.execute(
+                select(t.requests.c.id).where(t.requests.c.id == d["request_id"])).first():
+            _record(tx, d["request_id"], None, "notify",
+                    f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
+                    f"after {d['attempts']} attempts ({d['error']})")
+
+
 def mark_queued(tx: Connection, published_rows: Sequence) -> None:
     """Relay hook: a request whose event is confirmed by the broker is queued."""
     ids = [r.correlation_id for r in published_rows if r.event_type == "request.submitted"]

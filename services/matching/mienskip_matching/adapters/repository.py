@@ -112,11 +112,31 @@ class MatchingRepository:
             select(t).where(t.c.region == region, t.c.status == "unmatched",
                             t.c.window_start > as_utc(starting_after))
             .order_by(t.c.window_start).limit(limit)).all()
-        return [OpenRequest(
-            id=r.id, kamer_id=r.kamer_id, region=r.region, category=r.category, skills=frozenset(r.skills),
-            needs_vog=r.needs_vog, needs_language=r.needs_language,
-            window=Window(as_utc(r.window_start), as_utc(r.window_end)), location=Point(r.lat, r.lon),
-            urgency=r.urgency, recurrence=r.recurrence) for r in rows]
+        excluded = self._exclusions_of([r.id for r in rows])
+        return [_request_from_row(r, excluded.get(r.id, frozenset())) for r in rows]
+
+    def load_request(self, request_id: str) -> OpenRequest | None:
+        row = self.conn.execute(select(tables.requests).where(tables.requests.c.id == request_id)).first()
+        if row is None:
+            return None
+        return _request_from_row(row, self._exclusions_of([request_id]).get(request_id, frozenset()))
+
+    def _exclusions_of(self, request_ids: list[str]) -> dict[str, frozenset[str]]:
+        if not request_ids:
+            return {}
+        t = tables.exclusions
+        found: dict[str, set[str]] = {}
+        for row in self.conn.execute(select(t.c.request_id, t.c.volunteer_id).where(t.c.request_id.in_(request_ids))):
+            found.setdefault(row.request_id, set()).add(row.volunteer_id)
+        return {k: frozenset(v) for k, v in found.items()}
+
+    def exclude(self, request_id: str, volunteer_id: str, reason: str) -> None:
+        t = tables.exclusions
+        exists = self.conn.execute(select(t.c.request_id).where(
+            t.c.request_id == request_id, t.c.volunteer_id == volunteer_id)).first()
+        if exists is None:
+            self.conn.execute(insert(t).values(request_id=request_id, volunteer_id=volunteer_id, reason=reason,
+                                               created_at=utcnow()))
 
     def set_request_status(self, request_id: str, status: str) -> None:
         t = tables.requests
@@ -155,6 +175,19 @@ class MatchingRepository:
             explanation=stored.explanation, status=stored.status, window_start=as_utc(request.window.start),
             window_end=as_utc(request.window.end), created_at=now, updated_at=now))
         return stored
+
+    def retire_proposal(self, assignment_id: str, outcome: str) -> StoredProposal | None:
+        """End an active proposal (rejected, declined, superseded): it books nobody any more."""
+        t = tables.proposals
+        row = self.conn.execute(select(t).where(t.c.assignment_id == assignment_id)).first()
+        if row is None:
+            return None
+        self.conn.execute(insert(tables.past_proposals).values(
+            assignment_id=row.assignment_id, request_id=row.request_id, volunteer_id=row.volunteer_id,
+            outcome=outcome, proposed_at=row.created_at, ended_at=utcnow()))
+        self.conn.execute(delete(t).where(t.c.assignment_id == assignment_id))
+        return StoredProposal(row.assignment_id, row.request_id, row.volunteer_id, row.kamer_id, row.region,
+                              row.distance_km, row.explanation, outcome)
 
     def cancel_proposal(self, request_id: str) -> None:
         t = tables.proposals
@@ -216,6 +249,14 @@ def _volunteer_values(volunteer: Volunteer) -> dict:
         "availability": [{"day": s.day, "from": format_clock(s.start), "to": format_clock(s.end)} for s in volunteer.availability],
         "max_tasks_per_week": volunteer.max_tasks_per_week, "max_distance_km": volunteer.max_distance_km,
     }
+
+
+def _request_from_row(row, excluded: frozenset[str]) -> OpenRequest:
+    return OpenRequest(
+        id=row.id, kamer_id=row.kamer_id, region=row.region, category=row.category, skills=frozenset(row.skills),
+        needs_vog=row.needs_vog, needs_language=row.needs_language,
+        window=Window(as_utc(row.window_start), as_utc(row.window_end)), location=Point(row.lat, row.lon),
+        urgency=row.urgency, recurrence=row.recurrence, excluded_volunteers=excluded)
 
 
 def _volunteer_from_row(row) -> Volunteer:

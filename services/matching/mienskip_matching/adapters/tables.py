@@ -99,5 +99,28 @@ unmatched = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+past_proposals = Table(
+    "matching_past_proposals",
+    metadata,
+    # A proposal that a person ended (rejected, declined, replaced): kept for the record;
+    # it no longer books the volunteer.
+    Column("assignment_id", String(36), primary_key=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("volunteer_id", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),  # rejected | declined | superseded
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+)
+
+exclusions = Table(
+    "matching_exclusions",
+    metadata,
+    # Never offer this request to this volunteer again (DOMAIN.md: declined or rejected).
+    Column("request_id", String(64), primary_key=True),
+    Column("volunteer_id", String(64), primary_key=True),
+    Column("reason", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata, "matching")
 inbox = inbox_table(metadata, "matching")

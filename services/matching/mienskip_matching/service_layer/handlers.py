@@ -104,31 +104,84 @@ def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
             uow.commit()  # the inbox row: this event is handled
             return stored
         repo.save_request(request)
-        volunteers = repo.volunteers_in_region(request.region)
-        bookings = repo.active_bookings(request.region, request.window)
-        answer = assign([request], volunteers, bookings, config)
-
-        if answer.proposals:
-            proposal = answer.proposals[0]
-            seen = next(v.version for v in volunteers if v.id == proposal.volunteer_id)
-            repo.claim_volunteer(proposal.volunteer_id, seen)  # CapacityConflict -> retry on fresh data
-            stored = _propose(uow, request, proposal, correlation_id=envelope.correlation_id)
-            uow.commit()
-            log.info("matching.proposed", request_id=request.id, assignment_id=stored.assignment_id,
-                     distance_km=stored.distance_km)
-            return stored
-
-        unmatched = answer.unmatched[0]
-        repo.save_unmatched(request, unmatched)
-        repo.set_request_status(request.id, "unmatched")
-        uow.publish(new_event(
-            "request.unmatched",
-            {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-             "reasons": unmatched.reasons, "summary": unmatched.summary},
-            correlation_id=envelope.correlation_id, kamer_id=request.kamer_id))
+        request = repo.load_request(request.id)  # with the volunteers excluded before, if any
+        result = _solve_and_announce(uow, request, envelope.correlation_id, config)
         uow.commit()
-        log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
-        return unmatched
+        return result
+
+
+def _solve_and_announce(uow: UnitOfWork, request: OpenRequest, correlation_id: str, config: SolverConfig,
+                        volunteers: list[Volunteer] | None = None) -> StoredProposal | Unmatched:
+    """Solve one request against the region's pool (or the given volunteers), store
+    and announce the answer: ``assignment.proposed`` or ``request.unmatched``."""
+    repo = uow.repo
+    if volunteers is None:
+        volunteers = repo.volunteers_in_region(request.region)
+    answer = assign([request], volunteers, repo.active_bookings(request.region, request.window), config)
+    if answer.proposals:
+        proposal = answer.proposals[0]
+        seen = next(v.version for v in volunteers if v.id == proposal.volunteer_id)
+        repo.claim_volunteer(proposal.volunteer_id, seen)  # CapacityConflict -> retry on fresh data
+        stored = _propose(uow, request, proposal, correlation_id=correlation_id)
+        log.info("matching.proposed", request_id=request.id, assignment_id=stored.assignment_id,
+                 distance_km=stored.distance_km)
+        return stored
+    unmatched = answer.unmatched[0]
+    repo.save_unmatched(request, unmatched)
+    repo.set_request_status(request.id, "unmatched")
+    uow.publish(new_event(
+        "request.unmatched",
+        {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+         "reasons": unmatched.reasons, "summary": unmatched.summary},
+        correlation_id=correlation_id, kamer_id=request.kamer_id))
+    log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
+    return unmatched
+
+
+def assignment_ended(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> StoredProposal | Unmatched | None:
+    """A person rejected the proposal, or the volunteer declined: free the volunteer,
+    never offer them this request again, and look again -- unless the decline came
+    so late that the coordinator decides (``rematch`` False)."""
+    d = envelope.data
+    outcome = "rejected" if envelope.event_type == "assignment.rejected" else "declined"
+    with uow:
+        if not uow.claim(envelope):
+            return None
+        repo = uow.repo
+        repo.retire_proposal(d["assignment_id"], outcome)
+        repo.exclude(d["request_id"], d["volunteer_id"], outcome)
+        request = repo.load_request(d["request_id"])
+        if request is None:
+            raise RequestNotYetKnown(d["request_id"])
+        if repo.request_status(request.id) == "cancelled":
+            uow.commit()
+            return None
+        if outcome == "declined" and not d["rematch"]:
+            repo.set_request_status(request.id, "escalated")
+            uow.commit()
+            return None
+        result = _solve_and_announce(uow, request, envelope.correlation_id, config)
+        uow.commit()
+        return result
+
+
+def reassign_requested(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> StoredProposal | Unmatched | None:
+    """A person picked a volunteer: propose them if every hard rule allows it, or say
+    which rule does not (as an unmatched answer for that one volunteer)."""
+    d = envelope.data
+    with uow:
+        if not uow.claim(envelope):
+            return None
+        repo = uow.repo
+        if d.get("replaces_assignment_id"):
+            repo.retire_proposal(d["replaces_assignment_id"], "superseded")
+        request = repo.load_request(d["request_id"])
+        if request is None:
+            raise RequestNotYetKnown(d["request_id"])
+        chosen = [v for v in repo.volunteers_in_region(request.region) if v.id == d["volunteer_id"]]
+        result = _solve_and_announce(uow, request, envelope.correlation_id, config, volunteers=chosen)
+        uow.commit()
+        return result
 
 
 def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
@@ -150,6 +203,9 @@ HANDLERS: dict[str, Handler] = {
     "volunteer.registered": volunteer_registered,
     "request.submitted": request_submitted,
     "request.cancelled": request_cancelled,
+    "assignment.rejected": assignment_ended,
+    "assignment.declined": assignment_ended,
+    "assignment.reassign_requested": reassign_requested,
 }
 
 
