@@ -33,6 +33,7 @@ class CommonSettings:
     log_json: bool = False
     prefetch_count: int = 8
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
+    secret_key: str = ""  # signs volunteer links; shared by intake and notify (see links.py)
     health_host: str = "127.0.0.1"
     health_port: int = 0  # workers serve /healthz, /readyz and /metrics here when set
 

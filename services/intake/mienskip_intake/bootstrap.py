@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from mienskip_shared.db import make_engine, upgrade
+from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.runtime import Service, readiness
 
@@ -33,7 +34,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
                             wakeup=wakeup, after_publish=handlers.mark_queued)
         workers = [relay, build_consumer(settings, engine)]
-    app = create_app(engine, check_ready, relay_wakeup=wakeup, rate_limit=settings.rate_limit,
+    app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
+                     rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 

@@ -1,5 +1,5 @@
 import pytest
-from intake_support import Kamer
+from intake_support import TEST_SECRET, Kamer
 
 from mienskip_intake.bootstrap import build
 from mienskip_intake.domain.model import Role
@@ -8,8 +8,9 @@ from mienskip_intake.settings import Settings
 
 
 @pytest.fixture
-def intake(database_url):
-    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://"), with_workers=False)
+def intake(database_url, tmp_path):
+    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path,
+                                      secret_key=TEST_SECRET), with_workers=False)
     yield service
     service.dispose()
 

@@ -20,8 +20,9 @@ BODY = {"resident": {"name": "Wytske Terpstra"}, "location": {"lat": 53.2, "lon"
 
 
 @pytest.fixture
-def limited(sqlite_url):
-    service = build(Settings.from_env({}, database_url=sqlite_url, rate_limit="5 per minute"), with_workers=False)
+def limited(sqlite_url, tmp_path):
+    service = build(Settings.from_env({}, database_url=sqlite_url, rate_limit="5 per minute", data_dir=tmp_path),
+                    with_workers=False)
     yield service
     service.dispose()
 

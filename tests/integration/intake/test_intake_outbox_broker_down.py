@@ -39,7 +39,7 @@ def _unpublished(engine) -> int:
         return db.execute(select(func.count()).where(tables.outbox.c.published_at.is_(None))).scalar()
 
 
-def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url):
+def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url, tmp_path):
     real = urlparse(rabbit_url)
     proxy = TcpProxy(real.hostname, real.port)
     proxied_url = rabbit_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
@@ -47,7 +47,7 @@ def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url):
         declare(conn.default_channel, [WATCH])
     proxy.cut()  # the broker is away from the start
     service = build(Settings.from_env({}, database_url=postgres_url, broker_url=proxied_url,
-                                      rate_limit="10000 per second"))
+                                      rate_limit="10000 per second", data_dir=tmp_path))
     kamer_id = handlers.register_kamer(service.engine, name="Dorpskamer De Skalm", lat=53.2623, lon=5.7577)
     _, token = handlers.issue_token(service.engine, Role.KAMER, kamer_id=kamer_id)
     stop = threading.Event()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from mienskip_shared.db import UtcDateTime
@@ -96,6 +97,7 @@ requests = Table(
     Column("notes", Text),
     Column("status", String(20), nullable=False),
     Column("reasons", JSON),
+    Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),
@@ -152,6 +154,16 @@ audit_log = Table(
     Column("subject_kind", String(30), nullable=False),
     Column("subject_id", String(36), nullable=False),
     Index("ix_intake_audit_subject", "subject_kind", "subject_id"),
+)
+
+auto_approve = Table(
+    "intake_auto_approve",
+    metadata,
+    # Categories whose proposals a kamer approves at once (e.g. shopping, pets).
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), primary_key=True),
+    Column("category", String(30), primary_key=True),
+    Column("set_by", String(36), nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata, "intake")

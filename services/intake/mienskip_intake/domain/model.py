@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -11,6 +11,7 @@ class Role(StrEnum):
     KAMER = "kamer"  # one kamer's staff: only that kamer's residents and volunteers
     COORDINATOR = "coordinator"  # a region's coordinator
     OPERATOR = "operator"  # runs the system: metrics and ids, never personal data
+    VOLUNTEER = "volunteer"  # holds a signed link for one assignment: accept or decline it
 
 
 class Status(StrEnum):
@@ -35,7 +36,7 @@ OPEN_STATUSES = frozenset(
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.QUEUED: frozenset({Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
-    Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.CANCELLED}),
+    Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.QUEUED, Status.CANCELLED}),
     Status.REJECTED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
     Status.DECLINED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
@@ -44,6 +45,43 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CANCELLED: frozenset(),
     Status.COMPLETED: frozenset(),
 }
+
+
+class AssignmentStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a person picked another volunteer
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+# A volunteer who backs out this close to the task makes it urgent for the coordinator.
+LATE_DECLINE = timedelta(hours=48)
+
+
+def is_late_decline(window_start: datetime, now: datetime) -> bool:
+    return window_start - now < LATE_DECLINE
+
+
+# What a request moves to when a person acts on its current assignment.
+ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
+    "approve": (frozenset({Status.PROPOSED}), Status.APPROVED),
+    "reject": (frozenset({Status.PROPOSED}), Status.REJECTED),
+    "accept": (frozenset({Status.APPROVED}), Status.ACCEPTED),
+    "decline": (frozenset({Status.APPROVED, Status.ACCEPTED}), Status.DECLINED),
+    "reassign": (frozenset({Status.PROPOSED, Status.REJECTED, Status.DECLINED, Status.UNMATCHED}), Status.QUEUED),
+}
+
+
+def act(action: str, current: Status) -> Status:
+    """The request's next status for ``action``, or :class:`IllegalTransition` (a 409)."""
+    allowed_from, result = ACTIONS[action]
+    if current not in allowed_from:
+        raise IllegalTransition(current, result)
+    return result
 
 
 class IllegalTransition(Exception):
@@ -93,6 +131,13 @@ class Principal:
     role: Role
     kamer_id: str | None = None
     region: str | None = None
+    volunteer_id: str | None = None  # a volunteer link's holder
+    assignment_id: str | None = None  # ... and the one assignment it is for
+
+    @property
+    def actor(self) -> str:
+        """How history and events name who acted: a role and token, never a name."""
+        return f"{self.role.value}:{self.token_id}"
 
     def may_see_kamer(self, kamer_id: str, region: str) -> bool:
         if self.role is Role.KAMER:

@@ -15,8 +15,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
+
 from ..domain.model import Principal, Role, WindowError
-from ..service_layer import handlers
+from ..service_layer import handlers, workflow
 from . import schemas
 from .errors import error_response, from_http_exception
 
@@ -125,6 +127,75 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
         wakeup.set()
         return result
 
+    @blp.route("/assignments", methods=["GET"])
+    @blp.arguments(schemas.AssignmentQuerySchema, location="query")
+    @blp.response(200, schemas.AssignmentPageSchema)
+    @require(Role.KAMER, Role.COORDINATOR)
+    def list_assignments(query):
+        """Proposals and assignments: the kamer's own, or the coordinator's region."""
+        try:
+            page = workflow.list_assignments(engine, g.principal, status=query["status"], limit=query["limit"],
+                                             cursor=query["cursor"])
+        except ValueError:
+            return error_response(422, errors={"cursor": ["is not a cursor from this API"]})
+        body = {"items": page.items}
+        if page.next:
+            body["next"] = page.next
+        return body
+
+    def _assignment_action(name: str, roles: tuple[Role, ...], schema, act):
+        @blp.route(f"/assignments/<assignment_id>/{name}", methods=["POST"], endpoint=f"assignment_{name}")
+        @blp.arguments(schema, required=schema is schemas.RejectSchema or schema is schemas.ReassignSchema)
+        @blp.response(200, schemas.AssignmentViewSchema)
+        @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+        @blp.alt_response(409, schema=schemas.ApiErrorSchema)
+        @require(*roles)
+        def action(body, assignment_id):
+            result = act(g.principal, assignment_id, body or {})
+            wakeup.set()
+            return result
+
+        action.__doc__ = f"{name.capitalize()} an assignment (DOMAIN.md workflow); 409 if the state forbids it."
+        return action
+
+    people = (Role.KAMER, Role.COORDINATOR)
+    _assignment_action("approve", people, schemas.CancelSchema,
+                       lambda p, a, body: workflow.approve(engine, p, a))
+    _assignment_action("reject", people, schemas.RejectSchema,
+                       lambda p, a, body: workflow.reject(engine, p, a, body["reason"]))
+    _assignment_action("accept", (*people, Role.VOLUNTEER), schemas.CancelSchema,
+                       lambda p, a, body: workflow.accept(engine, p, a))
+    _assignment_action("decline", (*people, Role.VOLUNTEER), schemas.DeclineSchema,
+                       lambda p, a, body: workflow.decline(engine, p, a, body.get("reason")))
+    _assignment_action("reassign", people, schemas.ReassignSchema,
+                       lambda p, a, body: workflow.reassign(engine, p, a, body["volunteer_id"]))
+
+    @blp.route("/assignments/bulk-approve", methods=["POST"])
+    @blp.arguments(schemas.BulkApproveSchema)
+    @blp.response(200, schemas.BulkResultsSchema)
+    @require(*people)
+    def bulk_approve(body):
+        """Approve several proposals; each answers for itself (200, 404 or 409)."""
+        results = workflow.bulk_approve(engine, g.principal, body["ids"])
+        wakeup.set()
+        return {"results": results}
+
+    @blp.route("/kamers/<kamer_id>/auto-approve", methods=["GET"])
+    @blp.response(200, schemas.PolicySchema)
+    @require(*people)
+    def get_policy(kamer_id):
+        """Categories whose proposals this kamer approves at once."""
+        return {"categories": workflow.auto_approve_categories(engine, g.principal, kamer_id)}
+
+    @blp.route("/kamers/<kamer_id>/auto-approve", methods=["PUT"])
+    @blp.arguments(schemas.PolicySchema)
+    @blp.response(200, schemas.PolicySchema)
+    @require(Role.COORDINATOR)
+    def set_policy(body, kamer_id):
+        """Set the auto-approve categories of a kamer (coordinators)."""
+        return {"categories": workflow.set_auto_approve_categories(engine, g.principal, kamer_id,
+                                                                   body["categories"])}
+
     return blp
 
 
@@ -150,10 +221,19 @@ def _token_key() -> str:
 
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
-               relay_wakeup: threading.Event | None = None, *,
+               relay_wakeup: threading.Event | None = None, *, secret_key: str,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time."""
     app = Flask(__name__)
+
+    def _volunteer_principal(token: str) -> Principal | None:
+        try:
+            link = verify_volunteer_link(secret_key, token)
+        except InvalidLink:
+            return None
+        return Principal(token_id=link.volunteer_id, role=Role.VOLUNTEER, volunteer_id=link.volunteer_id,
+                         assignment_id=link.assignment_id)
+
     app.config.update(
         API_TITLE="Mienskip intake",
         API_VERSION="v1",
@@ -184,12 +264,19 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         principal: Principal | None = None
-        if scheme.lower() == "bearer" and token.strip():
-            principal = handlers.authenticate(engine, token.strip())
+        token = token.strip()
+        if scheme.lower() == "bearer" and is_volunteer_link(token):
+            principal = _volunteer_principal(token)
+        elif scheme.lower() == "bearer" and token:
+            principal = handlers.authenticate(engine, token)
         if principal is None:
             return error_response(401, headers={"WWW-Authenticate": "Bearer"})
         g.principal = principal
         return None
+
+    @app.errorhandler(workflow.UnknownVolunteer)
+    def _unknown_volunteer(_exc):
+        return error_response(422, errors={"volunteer_id": ["is not a volunteer you can choose here"]})
 
     @app.errorhandler(handlers.NotFound)
     def _not_found(_exc):

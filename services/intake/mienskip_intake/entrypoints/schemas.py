@@ -137,6 +137,68 @@ class RequestViewSchema(Schema):
                 "language": row["resident_language"], "address": row["resident_address"]}
 
 
+ASSIGNMENT_STATUSES = ["proposed", "approved", "accepted", "declined", "rejected", "superseded", "cancelled",
+                       "completed"]
+
+
+class AssignmentQuerySchema(Strict):
+    status = fields.Str(load_default=None, validate=validate.OneOf(ASSIGNMENT_STATUSES))
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+
+
+class AssignmentRequestSchema(Schema):
+    status = fields.Str()
+    category = fields.Str()
+    urgency = fields.Str()
+    urgent = fields.Bool()
+    window = fields.Dict()
+
+
+class AssignmentViewSchema(AssignmentSchema):
+    kamer_id = fields.Str()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    request = fields.Nested(AssignmentRequestSchema)
+
+
+class AssignmentPageSchema(Schema):
+    items = fields.List(fields.Nested(AssignmentViewSchema), required=True)
+    next = fields.Str(allow_none=True)
+
+
+class RejectSchema(Strict):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class DeclineSchema(Strict):
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ReassignSchema(Strict):
+    volunteer_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+
+
+class BulkApproveSchema(Strict):
+    ids = fields.List(fields.Str(validate=validate.Length(min=1, max=36)), required=True,
+                      validate=validate.Length(min=1, max=200))
+
+
+class BulkResultSchema(Schema):
+    id = fields.Str()
+    status = fields.Int()
+    message = fields.Str()
+
+
+class BulkResultsSchema(Schema):
+    results = fields.List(fields.Nested(BulkResultSchema))
+
+
+class PolicySchema(Strict):
+    categories = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), required=True,
+                             validate=validate.Length(max=len(CATEGORIES)))
+
+
 class CancelSchema(Strict):
     reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -31,26 +30,12 @@ from ..domain.model import (
     coarse,
     transition,
 )
-
-
-class NotFound(Exception):
-    """Missing, or not the caller's: the two must look the same (API.md, 404)."""
-
-
-class Conflict(Exception):
-    """The record's state does not allow this (API.md, 409)."""
+from .common import Conflict, NotFound, audit, new_id, now, record_history
+from .workflow import approve_by_policy
 
 
 class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came with a different body (API.md, 422)."""
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def hash_token(token: str) -> str:
@@ -114,11 +99,6 @@ def _kamer_of(tx: Connection, principal: Principal):
     return tx.execute(select(t.kamers).where(t.kamers.c.id == principal.kamer_id)).one()
 
 
-def _audit(tx: Connection, principal: Principal, action: str, kind: str, subject_id: str) -> None:
-    tx.execute(insert(t.audit_log).values(at=now(), token_id=principal.token_id, role=principal.role.value,
-                                          action=action, subject_kind=kind, subject_id=subject_id))
-
-
 # -- volunteers ----------------------------------------------------------------------------
 
 def register_volunteer(engine: Engine, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +117,7 @@ def register_volunteer(engine: Engine, principal: Principal, data: dict[str, Any
             "created_at": now(),
         }
         tx.execute(insert(t.volunteers).values(**row))
-        _audit(tx, principal, "create", "volunteer", volunteer_id)
+        audit(tx, principal, "create", "volunteer", volunteer_id)
         add_to_outbox(tx, t.outbox, new_event("volunteer.registered", {
             "volunteer_id": volunteer_id, "kamer_id": kamer.id, "region": kamer.region,
             "home": coarse(row["home_lat"], row["home_lon"]), "languages": languages,
@@ -153,7 +133,7 @@ def get_volunteer(engine: Engine, principal: Principal, volunteer_id: str) -> di
         row = tx.execute(select(t.volunteers).where(t.volunteers.c.id == volunteer_id)).first()
         if row is None or not principal.may_see_kamer(row.kamer_id, row.region):
             raise NotFound(volunteer_id)
-        _audit(tx, principal, "read", "volunteer", volunteer_id)
+        audit(tx, principal, "read", "volunteer", volunteer_id)
     return dict(row._mapping)
 
 
@@ -191,8 +171,8 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
             window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
             urgency=data.get("urgency", "normal"), notes=data.get("notes"), status=Status.RECEIVED.value,
             created_at=stamp, updated_at=stamp))
-        _record(tx, request_id, Status.RECEIVED, f"token:{principal.token_id}", "submitted")
-        _audit(tx, principal, "create", "request", request_id)
+        record_history(tx, request_id, Status.RECEIVED, f"token:{principal.token_id}", "submitted")
+        audit(tx, principal, "create", "request", request_id)
         add_to_outbox(tx, t.outbox, new_event("request.submitted", {
             "request_id": request_id, "kamer_id": kamer.id, "region": kamer.region,
             "category": data["category"], "skills": skills, "needs_vog": data.get("needs_vog", False),
@@ -232,7 +212,7 @@ def get_request(engine: Engine, principal: Principal, request_id: str) -> dict[s
                                 .order_by(t.assignments.c.created_at.desc())).first()
         events = tx.execute(select(t.history).where(t.history.c.request_id == request_id)
                             .order_by(t.history.c.id)).all()
-        _audit(tx, principal, "read", "request", request_id)
+        audit(tx, principal, "read", "request", request_id)
     result = dict(row._mapping)
     result["assignment"] = dict(assignment._mapping) if assignment else None
     result["history"] = [dict(e._mapping) for e in events]
@@ -252,17 +232,12 @@ def cancel_request(engine: Engine, principal: Principal, request_id: str, reason
                    .values(status=status.value, updated_at=now()))
         tx.execute(update(t.assignments).where(t.assignments.c.request_id == request_id)
                    .values(status=Status.CANCELLED.value, updated_at=now()))
-        _record(tx, request_id, status, f"token:{principal.token_id}", reason)
-        _audit(tx, principal, "cancel", "request", request_id)
+        record_history(tx, request_id, status, f"token:{principal.token_id}", reason)
+        audit(tx, principal, "cancel", "request", request_id)
         add_to_outbox(tx, t.outbox, new_event("request.cancelled", {
             "request_id": request_id, "kamer_id": row.kamer_id, "reason": reason,
         }, correlation_id=request_id, kamer_id=row.kamer_id))
     return {"id": request_id, "status": status.value}
-
-
-def _record(tx: Connection, request_id: str, status: Status | None, actor: str, note: str | None) -> None:
-    tx.execute(insert(t.history).values(request_id=request_id, at=now(),
-                                        status=status.value if status else None, actor=actor, note=note))
 
 
 def _move(tx: Connection, request_id: str, wanted: Status, actor: str, note: str | None, **values) -> bool:
@@ -271,11 +246,11 @@ def _move(tx: Connection, request_id: str, wanted: Status, actor: str, note: str
     if row is None:
         return False
     if not can_transition(Status(row.status), wanted):
-        _record(tx, request_id, None, actor, f"ignored {wanted} while {row.status}")
+        record_history(tx, request_id, None, actor, f"ignored {wanted} while {row.status}")
         return False
     tx.execute(update(t.requests).where(t.requests.c.id == request_id)
                .values(status=wanted.value, updated_at=now(), **values))
-    _record(tx, request_id, wanted, actor, note)
+    record_history(tx, request_id, wanted, actor, note)
     return True
 
 
@@ -291,6 +266,7 @@ def on_assignment_proposed(engine: Engine, envelope: Envelope) -> None:
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
                 kamer_id=d["kamer_id"], status=Status.PROPOSED.value, distance_km=d["distance_km"],
                 explanation=d["explanation"], created_at=now(), updated_at=now()))
+            approve_by_policy(tx, d["request_id"], d["assignment_id"])
 
 
 def on_request_unmatched(engine: Engine, envelope: Envelope) -> None:
@@ -309,7 +285,7 @@ def on_notification_sent(engine: Engine, envelope: Envelope) -> None:
         if d.get("request_id"):
             exists = tx.execute(select(t.requests.c.id).where(t.requests.c.id == d["request_id"])).first()
             if exists:
-                _record(tx, d["request_id"], None, "notify",
+                record_history(tx, d["request_id"], None, "notify",
                         f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
 
 
@@ -321,7 +297,7 @@ def on_notification_failed(engine: Engine, envelope: Envelope) -> None:
             return
         if d.get("request_id") and tx.execute(
                 select(t.requests.c.id).where(t.requests.c.id == d["request_id"])).first():
-            _record(tx, d["request_id"], None, "notify",
+            record_history(tx, d["request_id"], None, "notify",
                     f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
                     f"after {d['attempts']} attempts ({d['error']})")
 
