@@ -27,7 +27,9 @@ RETRY_AFTER_SECONDS = "5"
 
 
 class _Api(Api):
-    """flask-smorest, with errors in API.md's shape."""
+    """flask-smorest, with errors in API.md's shape (also in the OpenAPI document)."""
+
+    ERROR_SCHEMA = schemas.ApiErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
         return from_http_exception(error)
