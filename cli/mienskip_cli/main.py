@@ -246,6 +246,34 @@ def token_revoke(token_id, data_dir) -> None:
     click.echo(f"revoked {token_id}")
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["resident", "volunteer"]))
+@click.argument("subject_id")
+@data_dir_option
+def erase(kind: str, subject_id: str, data_dir) -> None:
+    """Erase a resident (by request id) or a volunteer everywhere (AVG art. 17)."""
+    try:
+        _intake_admin(data_dir).erase(kind, subject_id)
+    except intake_bootstrap.NotFound:
+        raise click.ClickException(f"no {kind} {subject_id}") from None
+    click.echo(f"erased {kind} {subject_id}; matching and notify follow via personal_data.erased")
+
+
+@main.group()
+def retention() -> None:
+    """Retention of personal data."""
+
+
+@retention.command("run")
+@click.option("--days", type=int, default=None, help="Keep closed requests this long (default setting).")
+@data_dir_option
+def retention_run(days: int | None, data_dir) -> None:
+    """Anonymise requests closed longer ago than the retention period, now."""
+    settings = _settings(IntakeSettings, data_dir)
+    count = _intake_admin(data_dir).apply_retention(days if days is not None else settings.retention_days)
+    click.echo(f"anonymised {count} requests")
+
+
 @main.group()
 def dlq() -> None:
     """Dead-lettered messages on RabbitMQ (operators)."""

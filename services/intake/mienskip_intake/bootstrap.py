@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from mienskip_shared.db import make_engine, upgrade
@@ -14,7 +15,8 @@ from .adapters import tables
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
-from .service_layer import handlers
+from .service_layer import handlers, privacy
+from .service_layer.privacy import RetentionJob
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -33,7 +35,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if with_workers:
         relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
                             wakeup=wakeup, after_publish=handlers.mark_queued)
-        workers = [relay, build_consumer(settings, engine)]
+        workers = [relay, build_consumer(settings, engine),
+                   RetentionJob(engine, timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
@@ -70,6 +73,19 @@ class Admin:
 
     def submit_request(self, principal: Principal, data: dict) -> str:
         return handlers.submit_request(self.engine, principal, data)[1]["id"]
+
+    def erase(self, kind: str, subject_id: str) -> None:
+        """``kind`` is ``resident`` (by request id) or ``volunteer``."""
+        if kind == "resident":
+            privacy.erase_resident(self.engine, subject_id)
+        else:
+            privacy.erase_volunteer(self.engine, subject_id)
+
+    def apply_retention(self, days: int) -> int:
+        total = 0
+        while done := privacy.apply_retention(self.engine, timedelta(days=days)):
+            total += done
+        return total
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -15,3 +15,4 @@ class Settings(CommonSettings):
     # Per token, in flask-limiter's notation; one kamer's flood never slows another.
     rate_limit: str = "30 per second; 600 per minute"
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 to share across workers
+    retention_days: int = 365  # closed requests are anonymised after this many days

@@ -119,3 +119,14 @@ class RequestEscalated(Payload):
     region = fields.Str(required=True)
     reason = fields.Str(required=True)
     urgent = fields.Bool(required=True)
+
+
+@register("personal_data.erased")
+class PersonalDataErased(Payload):
+    """A person's data was erased at intake (on request, or by retention): every
+    service that keeps anything about them removes it too."""
+
+    subject_kind = fields.Str(required=True, validate=validate.OneOf(["resident", "volunteer"]))
+    subject_id = fields.Str(required=True)  # a request id for a resident, a volunteer id
+    kamer_id = fields.Str(required=True)
+    reason = fields.Str(required=True, validate=validate.OneOf(["request", "retention"]))

@@ -66,6 +66,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("matching", "intake", "assignment.rejected"),
     Subscription("matching", "intake", "assignment.declined"),
     Subscription("matching", "intake", "assignment.reassign_requested"),
+    Subscription("matching", "intake", "personal_data.erased"),
     Subscription("notify", "intake", "kamer.registered"),
     Subscription("notify", "matching", "assignment.proposed"),
     Subscription("notify", "matching", "request.unmatched"),

@@ -98,6 +98,7 @@ requests = Table(
     Column("status", String(20), nullable=False),
     Column("reasons", JSON),
     Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
+    Column("erased_at", UtcDateTime),  # personal data removed (on request or by retention)
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
 
 from ..domain.model import Principal, Role, WindowError
-from ..service_layer import handlers, workflow
+from ..service_layer import handlers, privacy, workflow
 from . import schemas
 from .errors import error_response, from_http_exception
 
@@ -198,6 +198,15 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
         return {"categories": workflow.set_auto_approve_categories(engine, g.principal, kamer_id,
                                                                    body["categories"])}
 
+    @blp.route("/audit", methods=["GET"])
+    @blp.arguments(schemas.AuditQuerySchema, location="query")
+    @blp.response(200, schemas.AuditPageSchema)
+    @require(Role.COORDINATOR)
+    def audit_log(query):
+        """Who read or changed personal data in the coordinator's region, newest first."""
+        entries = privacy.audit_entries(engine, g.principal, subject_id=query["subject_id"], limit=query["limit"])
+        return {"items": [entry.__dict__ for entry in entries]}
+
     return blp
 
 
@@ -251,7 +260,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
     Limiter(
         key_func=_token_key, app=app, default_limits=[rate_limit], storage_uri=rate_limit_storage,
-        headers_enabled=True, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
+        headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
     )
 
     @app.before_request

@@ -75,5 +75,7 @@ def from_http_exception(error: HTTPException):
     message = MESSAGES.get(status) or error.description
     headers = dict(data.get("headers") or {})
     if status == 429 and "Retry-After" not in headers:
-        headers["Retry-After"] = "1"
+        # flask-limiter's breach carries the limit: waiting one window is always enough.
+        limit = getattr(getattr(error, "limit", None), "limit", None)
+        headers["Retry-After"] = str(limit.get_expiry()) if limit is not None else "1"
     return error_response(status, message, errors, headers)

@@ -199,6 +199,25 @@ class PolicySchema(Strict):
                              validate=validate.Length(max=len(CATEGORIES)))
 
 
+class AuditQuerySchema(Strict):
+    subject_id = fields.Str(load_default=None, validate=validate.Length(min=1, max=36))
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AuditEntrySchema(Schema):
+    at = fields.AwareDateTime()
+    role = fields.Str()
+    token_id = fields.Str()
+    token_label = fields.Str(allow_none=True)
+    action = fields.Str()
+    subject_kind = fields.Str()
+    subject_id = fields.Str()
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+
+
 class CancelSchema(Strict):
     reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 

@@ -78,6 +78,10 @@ class MatchingRepository:
         rows = self.conn.execute(select(t).where(t.c.region == region).order_by(t.c.id)).all()
         return [_volunteer_from_row(row) for row in rows]
 
+    def forget_volunteer(self, volunteer_id: str) -> None:
+        """Remove a volunteer from the pool (erasure); past proposals keep only the id."""
+        self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.id == volunteer_id))
+
     def claim_volunteer(self, volunteer_id: str, seen_version: int) -> None:
         """Optimistic lock: bump the version we read, or fail if someone else did first."""
         t = tables.volunteers

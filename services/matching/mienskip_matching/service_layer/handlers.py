@@ -197,6 +197,18 @@ def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
         uow.commit()
 
 
+def personal_data_erased(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
+    """An erased volunteer leaves the pool for good. (Matching keeps nothing that
+    identifies a resident: ids, category, window and a rounded location.)"""
+    d = envelope.data
+    with uow:
+        if not uow.claim(envelope):
+            return
+        if d["subject_kind"] == "volunteer":
+            uow.repo.forget_volunteer(d["subject_id"])
+        uow.commit()
+
+
 Handler = Callable[[Envelope, UnitOfWork, SolverConfig], Any]
 
 HANDLERS: dict[str, Handler] = {
@@ -206,6 +218,7 @@ HANDLERS: dict[str, Handler] = {
     "assignment.rejected": assignment_ended,
     "assignment.declined": assignment_ended,
     "assignment.reassign_requested": reassign_requested,
+    "personal_data.erased": personal_data_erased,
 }
 
 

@@ -1,0 +1,80 @@
+"""Every documented /v1 operation, every method: kamer B reaching kamer A's records
+gets 404 (or 403 where its role may not act at all) and never A's data; no token,
+a wrong one or a revoked one gets 401. The operations come from /openapi.json, so a
+new endpoint is covered the day it is added."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from intake_support import propose
+
+from mienskip_intake.service_layer import handlers
+
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
+SECRET_NAME = "Geartsje Secret-Visser"
+REQUEST = {"resident": {"name": SECRET_NAME, "phone": "+31611111111"}, "location": {"lat": 53.2, "lon": 5.8},
+           "category": "buddy", "window": {"start": SOON.isoformat(), "end": (SOON + timedelta(hours=1)).isoformat()}}
+VOLUNTEER = {"name": SECRET_NAME, "home": {"lat": 53.2, "lon": 5.8}, "skills": ["buddy"],
+             "availability": [{"day": "mon", "from": "09:00", "to": "17:00"}]}
+BODIES = {"reject": {"reason": "x"}, "decline": {"reason": "x"}, "reassign": {"volunteer_id": "x"},
+          "bulk-approve": {"ids": ["x"]}, "auto-approve": {"categories": ["pets"]}, "requests": REQUEST,
+          "volunteers": VOLUNTEER, "validate": REQUEST}
+
+
+@pytest.fixture
+def records_of_a(client, intake, kamer_a):
+    request_id = client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).get_json()["id"]
+    volunteer_id = client.post("/v1/volunteers", json=VOLUNTEER, headers=kamer_a.headers).get_json()["id"]
+    assignment_id = propose(intake.engine, request_id, volunteer_id)
+    return {"request_id": request_id, "volunteer_id": volunteer_id, "assignment_id": assignment_id,
+            "kamer_id": kamer_a.id}
+
+
+def _operations(client):
+    spec = client.get("/openapi.json").get_json()
+    for path, methods in spec["paths"].items():
+        if path.startswith("/v1"):
+            for method in methods:
+                if method in ("get", "post", "put", "patch", "delete"):
+                    yield path, method
+
+
+def _call(client, method, path, ids, headers):
+    url = path.format(**ids)
+    body = BODIES.get(path.rstrip("/").rsplit("/", 1)[-1])
+    return getattr(client, method)(url, json=body if method != "get" else None, headers=headers)
+
+
+def test_kamer_b_never_reaches_kamer_as_records(client, kamer_b, records_of_a):
+    operations = list(_operations(client))
+    assert len(operations) >= 15
+    leaks = []
+    for path, method in operations:
+        if "{" not in path:
+            continue  # collections: checked below
+        response = _call(client, method, path, records_of_a, kamer_b.headers)
+        if response.status_code not in (403, 404) or SECRET_NAME.encode() in response.data:
+            leaks.append((method.upper(), path, response.status_code))
+    assert leaks == []
+
+
+def test_kamer_bs_collections_hold_nothing_of_a(client, kamer_b, records_of_a):
+    listed = client.get("/v1/assignments?limit=200", headers=kamer_b.headers)
+    assert listed.status_code == 200 and listed.get_json()["items"] == []
+    approve_all = client.post("/v1/assignments/bulk-approve", json={"ids": [records_of_a["assignment_id"]]},
+                              headers=kamer_b.headers)
+    assert approve_all.get_json()["results"] == [{"id": records_of_a["assignment_id"], "status": 404}]
+
+
+@pytest.mark.parametrize("token", [None, "msk_not-a-real-token", "revoked"])
+def test_every_operation_needs_a_valid_token(client, intake, kamer_a, records_of_a, token):
+    if token == "revoked":
+        handlers.revoke_token(intake.engine, kamer_a.token_id)
+        headers = kamer_a.headers
+    else:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answers = {(method, path): _call(client, method, path, records_of_a, headers).status_code
+               for path, method in _operations(client)}
+    assert set(answers.values()) == {401}, answers
