@@ -69,6 +69,8 @@ class _AssignmentRef(Payload):
     kamer_id = fields.Str(required=True)
     region = fields.Str(required=True)
     actor = fields.Str(required=True)  # "coordinator", "kamer", "volunteer", "policy": a role, never a name
+    category = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES))
+    window = fields.Nested(Window, load_default=None, allow_none=True)
 
 
 @register("assignment.approved")
@@ -130,3 +132,29 @@ class PersonalDataErased(Payload):
     subject_id = fields.Str(required=True)  # a request id for a resident, a volunteer id
     kamer_id = fields.Str(required=True)
     reason = fields.Str(required=True, validate=validate.OneOf(["request", "retention"]))
+
+
+# -- contact details, for notify only ---------------------------------------------------
+# The one place personal contact data travels (issue: "carried in the event only to
+# notify"). Only notify subscribes; it keeps them until personal_data.erased.
+
+
+@register("contact.volunteer")
+class VolunteerContact(Payload):
+    volunteer_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    first_name = fields.Str(required=True)
+    email = fields.Str(load_default=None, allow_none=True)
+    phone = fields.Str(load_default=None, allow_none=True)
+    language = language_field(required=True)
+
+
+@register("contact.resident")
+class ResidentContact(Payload):
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    first_name = fields.Str(load_default=None, allow_none=True)
+    phone = fields.Str(load_default=None, allow_none=True)
+    language = language_field(required=True)
+    address = fields.Str(load_default=None, allow_none=True)  # told to the volunteer only after accepting
+    neighbourhood = fields.Str(load_default=None, allow_none=True)

@@ -28,8 +28,9 @@ UNROUTED = "mienskip.unrouted"
 DEFAULT_EXCHANGE = ""  # routes by queue name; retries use it to come back home
 
 unrouted_exchange = Exchange(UNROUTED, type="fanout", durable=True)
+# For operators to see what nobody subscribes to; bounded, oldest dropped first.
 unrouted_queue = Queue(UNROUTED, exchange=unrouted_exchange, durable=True,
-                       queue_arguments={"x-queue-type": "quorum"})
+                       queue_arguments={"x-queue-type": "quorum", "x-max-length": 10_000})
 events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True,
                            arguments={"alternate-exchange": UNROUTED})
 dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)

@@ -64,3 +64,13 @@ def test_a_decline_within_48_hours_is_late():
     start = datetime(2026, 12, 3, 10, tzinfo=UTC)
     assert is_late_decline(start, start - timedelta(hours=47, minutes=59))
     assert not is_late_decline(start, start - timedelta(hours=48))
+
+
+def test_messages_use_first_names_and_places_not_streets():
+    from mienskip_intake.domain.model import first_name, neighbourhood_of
+
+    assert first_name("Sjoukje Dijkstra-Wâldsma") == "Sjoukje" and first_name("  ") is None
+    assert neighbourhood_of("Tsjerkepaed 3, 9001 AB Grou") == "Grou"
+    assert neighbourhood_of("Skoalstrjitte 1, 9001AB Grou") == "Grou"
+    assert neighbourhood_of("De Hooidollen 17, Leeuwarden") == "Leeuwarden"
+    assert neighbourhood_of("Tsjerkepaed 3") is None and neighbourhood_of(None) is None

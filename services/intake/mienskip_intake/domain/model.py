@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -106,6 +107,24 @@ COARSE_DECIMALS = 3
 
 def coarse(lat: float, lon: float) -> dict[str, float]:
     return {"lat": round(lat, COARSE_DECIMALS), "lon": round(lon, COARSE_DECIMALS)}
+
+
+_POSTCODE = re.compile(r"^\d{4}\s?[A-Z]{2}\s+")
+
+
+def first_name(full_name: str | None) -> str | None:
+    """What a volunteer or resident is called in messages: the first name only."""
+    parts = (full_name or "").split()
+    return parts[0] if parts else None
+
+
+def neighbourhood_of(address: str | None) -> str | None:
+    """The place part of a Dutch address ("Tsjerkepaed 3, 9001 AB Grou" -> "Grou"):
+    enough for a volunteer to judge the trip before they know the street."""
+    if not address or "," not in address:
+        return None
+    place = _POSTCODE.sub("", address.rsplit(",", 1)[1].strip()).strip()
+    return place or None
 
 
 class WindowError(ValueError):

@@ -19,7 +19,7 @@ from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunte
 
 from ..domain.model import Principal, Role, WindowError
 from ..service_layer import handlers, privacy, workflow
-from . import schemas
+from . import schemas, web
 from .errors import error_response, from_http_exception
 
 MAX_BODY_BYTES = 64 * 1024
@@ -236,6 +236,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time."""
     app = Flask(__name__)
+    app.secret_key = secret_key  # signs the review pages' session cookie
 
     def _volunteer_principal(token: str) -> Principal | None:
         try:
@@ -258,6 +259,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
+    app.register_blueprint(web.review_blueprint(engine, secret_key=secret_key, relay_wakeup=relay_wakeup))
     Limiter(
         key_func=_token_key, app=app, default_limits=[rate_limit], storage_uri=rate_limit_storage,
         headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),

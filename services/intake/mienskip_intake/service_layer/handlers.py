@@ -28,6 +28,8 @@ from ..domain.model import (
     can_transition,
     check_window,
     coarse,
+    first_name,
+    neighbourhood_of,
     transition,
 )
 from .common import Conflict, NotFound, audit, new_id, now, record_history
@@ -125,6 +127,10 @@ def register_volunteer(engine: Engine, principal: Principal, data: dict[str, Any
             "availability": row["availability"], "max_tasks_per_week": row["max_tasks_per_week"],
             "max_distance_km": row["max_distance_km"],
         }, correlation_id=volunteer_id, kamer_id=kamer.id))
+        add_to_outbox(tx, t.outbox, new_event("contact.volunteer", {
+            "volunteer_id": volunteer_id, "kamer_id": kamer.id, "first_name": first_name(row["name"]) or "",
+            "email": row["email"], "phone": row["phone"], "language": row["language"],
+        }, correlation_id=volunteer_id, kamer_id=kamer.id))
     return row
 
 
@@ -179,6 +185,11 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
             "needs_language": data.get("needs_language"), "window": window,
             "location": coarse(data["location"]["lat"], data["location"]["lon"]),
             "urgency": data.get("urgency", "normal"), "recurrence": data.get("recurrence"),
+        }, correlation_id=request_id, kamer_id=kamer.id))
+        add_to_outbox(tx, t.outbox, new_event("contact.resident", {
+            "request_id": request_id, "kamer_id": kamer.id, "first_name": first_name(resident.get("name")),
+            "phone": resident.get("phone"), "language": resident.get("language") or "nl",
+            "address": resident.get("address"), "neighbourhood": neighbourhood_of(resident.get("address")),
         }, correlation_id=request_id, kamer_id=kamer.id))
         answer = (202, {"id": request_id, "status": Status.RECEIVED.value})
         if idempotency_key:

@@ -146,7 +146,9 @@ def _move(tx: Connection, request, assignment, action: str, assignment_status: A
 def _announce(tx: Connection, event_type: str, request, assignment, actor_role: str, **data) -> None:
     add_to_outbox(tx, t.outbox, new_event(event_type, {
         "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
-        "kamer_id": request.kamer_id, "region": request.region, "actor": actor_role, **data,
+        "kamer_id": request.kamer_id, "region": request.region, "actor": actor_role,
+        "category": request.category, "window": {"start": request.window_start, "end": request.window_end},
+        **data,
     }, correlation_id=request.id, kamer_id=request.kamer_id))
 
 
