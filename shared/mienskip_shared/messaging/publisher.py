@@ -67,7 +67,7 @@ class ConfirmedPublisher:
         connection.ensure_connection(max_retries=1)
         channel = connection.channel()
         if self._declare_topology:
-            declare(channel)  # so no event waits for, or is lost before, its consumer's first start
+            declare(channel, retry_delays_ms=())  # no event is lost before its consumer first starts
         if not is_in_process(connection):
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)

@@ -126,7 +126,7 @@ def retry_queue(sub: Subscription, attempt: int, delay_ms: int) -> Queue:
 
 
 def queues_for(sub: Subscription, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> list[Queue]:
-    """Every queue one subscription needs, main queue first."""
+    """Every queue one subscription needs, main queue first (no retry queues for ``()``)."""
     return [
         main_queue(sub),
         dead_letter_queue(sub),
@@ -135,7 +135,11 @@ def queues_for(sub: Subscription, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> li
 
 
 def declare(channel, subscriptions=SUBSCRIPTIONS, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> None:
-    """Declare exchanges and every queue of ``subscriptions`` (idempotent)."""
+    """Declare exchanges and every queue of ``subscriptions`` (idempotent).
+
+    Publishers pass ``retry_delays_ms=()``: the retry queues' TTLs are the consuming
+    service's setting, so only the consumer declares them.
+    """
     unrouted_exchange(channel).declare()
     unrouted_queue(channel).declare()
     events_exchange(channel).declare()
