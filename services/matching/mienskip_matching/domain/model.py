@@ -185,8 +185,18 @@ class Unmatched:
 
 @dataclass(frozen=True)
 class Assignment:
-    """The answer of one solver run."""
+    """The answer of one solver run.
+
+    ``optimal`` says whether ``total_cost`` is proven minimal: it is when it equals
+    ``lower_bound``, the cost of the same flow without the rule that one volunteer's
+    tasks may not overlap (no answer can cost less). When overlapping tasks had to be
+    pulled apart by re-solving, or the time limit cut that short, ``note`` says so and
+    how far from the bound the answer is. It is never left unsaid.
+    """
 
     proposals: list[Proposal] = field(default_factory=list)
     unmatched: list[Unmatched] = field(default_factory=list)
     total_cost: int = 0
+    optimal: bool = True
+    lower_bound: int = 0
+    note: str = ""

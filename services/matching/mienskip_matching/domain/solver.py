@@ -1,12 +1,15 @@
 """Who helps whom: a min-cost flow over the pairs that pass every hard rule.
 
-data -> candidates (hard rules prune pairs) -> flow network -> solve -> status check
--> proposals with an explanation, unmatched requests with reasons.
+data -> candidates (the hard rules on arrays, :mod:`.candidates`) -> one flow network per
+region -> solve -> status check -> proposals with an explanation, unmatched requests
+with reasons.
 
-The network, for a batch of requests::
+No volunteer may help outside their region, so each region is a network of its own
+(smaller, and solved faster, than one big one; the sum of their optima is the optimum).
+The network of one region::
 
-    request --1, metres--> (volunteer, ISO week) --1 each, load tie-break--> sink
-    request --1, penalty by urgency-------------------------------------> sink
+    request --1, metres--> [overlap group --1-->] (volunteer, ISO week) --1 each, load tie-break--> sink
+    request --1, penalty by urgency----------------------------------------------------------> sink
 
 A (volunteer, week) node has as many unit arcs to the sink as the volunteer has tasks
 left that week, so weekly capacity holds across the batch. Costs are whole metres
@@ -15,15 +18,23 @@ wins and the current weekly load only breaks ties (DOMAIN.md: distance first, th
 spread load). Not matching a request costs far more than any trip, more for urgent
 ones, so the solver only leaves a request unmatched when it must.
 
-Two batch requests with overlapping windows could land on one volunteer, which a flow
-cannot forbid; :func:`assign` re-solves without the dearer of each clashing pair until
-no clash is left (the single-request case never needs it).
+One volunteer may not take two requests whose windows overlap, which a flow cannot say
+in general. It can in part: an *overlap group* node of capacity 1 between a volunteer's
+requests whose windows share a moment and their (volunteer, week) node. Each run of
+overlapping windows is covered by such groups (greedily, fewest groups), so the flow is
+a relaxation of the real problem and its cost a lower bound. If it gives no volunteer
+two overlapping requests, it is the optimum. Otherwise :func:`assign` keeps the winner
+of each clash on the volunteer (the more urgent request, or the shorter trip), removes
+the arcs that would give that volunteer a window overlapping the winner's, and solves
+the region again, until no clash is left. The :class:`Assignment` then says it is not
+proven optimal and how far above the bound it is; if the time limit stops the
+re-solving, the losers of the remaining clashes stay unmatched, and it says that too.
 """
 
 from __future__ import annotations
 
-import math
 import time
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,26 +42,17 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from .model import (
-    EARTH_RADIUS_KM,
-    Assignment,
-    Booking,
-    OpenRequest,
-    Proposal,
-    Unmatched,
-    Volunteer,
-    great_circle_km,
-)
-from .rules import (
-    HARD_RULES,
-    REASON_ORDER,
-    REASON_TEXT,
-    RuleContext,
-    covering_slot,
-    first_failing_rule,
-    load_in_week,
-)
+from .candidates import PAIRS_PER_CHUNK, RULE_KEYS, BatchFacts, travel_km
+from .model import Assignment, Booking, OpenRequest, Proposal, Unmatched, Volunteer
+from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, covering_slot, first_failing_rule
 
+__all__ = [
+    "SPATIAL_INDEX_FROM_PAIRS", "TIE_SCALE", "UNMATCHED_PENALTY_M", "CandidateArcs", "FlowProblem",
+    "SolverConfig", "SolverFailed", "assign", "candidate_arcs", "exclusion_counts", "solve_flow", "summarise",
+    "travel_km",
+]
+
+WHOLE_REGION_ROUNDS = 2  # re-solves of a whole region before repairing the last clashes locally
 TIE_SCALE = 64  # > max_tasks_per_week (50): load can never outweigh one metre
 UNMATCHED_PENALTY_M = {"low": 10_000_000, "normal": 20_000_000, "high": 40_000_000, "urgent": 80_000_000}
 SPATIAL_INDEX_FROM_PAIRS = 200_000  # below this, checking every pair is cheaper than a k-d tree
@@ -86,49 +88,108 @@ class FlowProblem:
 def solve_flow(problem: FlowProblem) -> tuple[dict[int, int], int]:
     """``({request: bucket}, total cost)`` of an optimal flow; raises :class:`SolverFailed`."""
     n, m = len(problem.unmatched_costs), len(problem.bucket_unit_costs)
-    sink = n + m
     arc_pairs = np.array(list(problem.arcs), dtype=np.int64).reshape(-1, 2)  # insertion order: repeatable
     unit_counts = np.array([len(c) for c in problem.bucket_unit_costs], dtype=np.int64)
-    tails = np.concatenate((arc_pairs[:, 0], n + np.repeat(np.arange(m, dtype=np.int64), unit_counts),
-                            np.arange(n, dtype=np.int64)))
-    heads = np.concatenate((n + arc_pairs[:, 1], np.full(int(unit_counts.sum()) + n, sink, dtype=np.int64)))
-    costs = np.concatenate((np.fromiter(problem.arcs.values(), dtype=np.int64, count=len(problem.arcs)),
-                            np.fromiter((c for unit in problem.bucket_unit_costs for c in unit), dtype=np.int64),
-                            np.asarray(problem.unmatched_costs, dtype=np.int64).reshape(-1)))
-    first_bucket_arc = len(arc_pairs)
-
-    mcf = min_cost_flow.SimpleMinCostFlow()
-    if tails.size:
-        mcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
-                                                 np.ones(tails.size, dtype=np.int64), costs)
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n] = 1
-    supplies[sink] = -n
-    mcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    status = mcf.solve()
-    if status != mcf.OPTIMAL:
-        raise SolverFailed(f"min-cost flow ended with status {status!r}")
-    chosen: dict[int, int] = {}
-    if first_bucket_arc:
-        flows = mcf.flows(np.arange(first_bucket_arc, dtype=np.int32))
-        for r, b in arc_pairs[np.asarray(flows) > 0].tolist():
-            chosen[r] = b
-    return chosen, int(mcf.optimal_cost())
+    network = _Network(n_requests=n, n_middle=m)
+    network.add(arc_pairs[:, 0], n + arc_pairs[:, 1],
+                np.fromiter(problem.arcs.values(), dtype=np.int64, count=len(problem.arcs)))
+    network.add(n + np.repeat(np.arange(m, dtype=np.int64), unit_counts), network.sink,
+                np.fromiter((c for unit in problem.bucket_unit_costs for c in unit), dtype=np.int64))
+    network.add(np.arange(n, dtype=np.int64), network.sink,
+                np.asarray(problem.unmatched_costs, dtype=np.int64).reshape(-1))
+    used, total = network.solve(first_arcs=len(arc_pairs))
+    return dict(zip(arc_pairs[used, 0].tolist(), arc_pairs[used, 1].tolist(), strict=True)), total
 
 
-# -- from domain objects to the flow and back -------------------------------------------
+class _Network:
+    """Unit-capacity arcs into one SimpleMinCostFlow: requests ``0..n-1`` (supply 1 each),
+    ``n_middle`` inner nodes, then the sink."""
+
+    def __init__(self, n_requests: int, n_middle: int):
+        self.n = n_requests
+        self.sink = n_requests + n_middle
+        self.tails, self.heads, self.costs = [], [], []
+
+    def add(self, tails, heads, costs) -> None:
+        tails = np.asarray(tails, dtype=np.int64).reshape(-1)
+        self.tails.append(tails)
+        self.heads.append(np.broadcast_to(np.asarray(heads, dtype=np.int64), tails.shape))
+        self.costs.append(np.broadcast_to(np.asarray(costs, dtype=np.int64), tails.shape))
+
+    def solve(self, first_arcs: int) -> tuple[np.ndarray, int]:
+        """(which of the first ``first_arcs`` arcs carry flow, optimal cost); raises :class:`SolverFailed`."""
+        tails, heads, costs = (np.concatenate(x) for x in (self.tails, self.heads, self.costs))
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        if tails.size:
+            mcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
+                                                     np.ones(tails.size, dtype=np.int64), costs)
+        supplies = np.zeros(self.sink + 1, dtype=np.int64)
+        supplies[:self.n] = 1
+        supplies[self.sink] = -self.n
+        mcf.set_nodes_supplies(np.arange(self.sink + 1, dtype=np.int32), supplies)
+        status = mcf.solve()
+        if status != mcf.OPTIMAL:
+            raise SolverFailed(f"min-cost flow ended with status {status!r}")
+        if not first_arcs:
+            return np.zeros(0, dtype=bool), int(mcf.optimal_cost())
+        return np.asarray(mcf.flows(np.arange(first_arcs, dtype=np.int32))) > 0, int(mcf.optimal_cost())
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    volunteer: int  # index into the sorted volunteers
-    metres: int
-    load: int  # active bookings in the request's week, before this batch
+# -- candidates ------------------------------------------------------------------------------
 
 
-def travel_km(request: OpenRequest, volunteer: Volunteer, road_factor: float) -> float:
-    """Estimated travel distance: great-circle distance times a road factor."""
-    return great_circle_km(volunteer.home, request.location) * road_factor
+@dataclass(frozen=True, eq=False)
+class CandidateArcs:
+    """Every (request, volunteer) pair that passes every hard rule, as arrays sorted by
+    (request, metres, load, volunteer); indices point into ``requests``/``volunteers``
+    (both sorted by id)."""
+
+    requests: list[OpenRequest]
+    volunteers: list[Volunteer]
+    request: np.ndarray
+    volunteer: np.ndarray
+    metres: np.ndarray
+    load: np.ndarray  # active bookings in the request's week, before this batch
+
+    def __len__(self) -> int:
+        return len(self.request)
+
+    def starts(self) -> np.ndarray:
+        """``starts()[r]:starts()[r + 1]`` are the arcs of request ``r``."""
+        return np.searchsorted(self.request, np.arange(len(self.requests) + 1))
+
+
+def candidate_arcs(requests: Sequence[OpenRequest], volunteers: Sequence[Volunteer],
+                   bookings: Sequence[Booking] = (), config: SolverConfig = SolverConfig()) -> CandidateArcs:
+    """The pairs :func:`assign` chooses from: those passing every rule of :data:`.rules.HARD_RULES`."""
+    requests = sorted(requests, key=lambda r: r.id)
+    volunteers = sorted(volunteers, key=lambda v: v.id)
+    return _candidate_arcs(BatchFacts(requests, volunteers, bookings, config.road_factor), config)
+
+
+def _candidate_arcs(facts: BatchFacts, config: SolverConfig) -> CandidateArcs:
+    parts = []
+    for reqs, vols in facts.regions():  # one region at a time: bounded memory
+        r, v = facts.pairs_within_reach(reqs, vols, config.spatial_index_from_pairs)
+        ok, km, load = facts.passing(r, v)
+        parts.append((r[ok], v[ok], facts.metres(r[ok], v[ok], km), load))
+    r, v, metres, load = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
+                          for i in range(4))
+    order = np.lexsort((v, load, metres, r))
+    return CandidateArcs(list(facts.requests), list(facts.volunteers), r[order], v[order], metres[order], load[order])
+
+
+# -- solving -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Solved:
+    chosen: list[np.ndarray]  # arc indices carrying a request, per region
+    total: int = 0
+    bound: int = 0
+    resolves: int = 0
+    cut_short: int = 0  # regions where the time limit stopped the re-solving
+    left_unmatched: int = 0  # requests dropped then to keep volunteers free of clashes
 
 
 def assign(
@@ -140,209 +201,338 @@ def assign(
     """Propose at most one volunteer per request, minimising total travel, never breaking a hard rule."""
     requests = sorted(requests, key=lambda r: r.id)
     volunteers = sorted(volunteers, key=lambda v: v.id)  # same input, same answer
-    booked: dict[str, list[Booking]] = defaultdict(list)
-    for booking in bookings:
-        booked[booking.volunteer_id].append(booking)
-
-    candidates = _candidates(requests, volunteers, booked, config)
+    bookings = list(bookings)
+    facts = BatchFacts(requests, volunteers, bookings, config.road_factor)
+    arcs = _candidate_arcs(facts, config)
     deadline = time.monotonic() + config.time_limit_s  # for the solving, not for reading the input
 
-    buckets: dict[tuple[int, tuple[int, int]], int] = {}
-    bucket_load: list[int] = []
-    bucket_room: list[int] = []
-    arcs: dict[tuple[int, int], int] = {}
-    for r, options in enumerate(candidates):
-        week = requests[r].window.iso_week
-        for c in options:
-            key = (c.volunteer, week)
-            if key not in buckets:
-                buckets[key] = len(bucket_load)
-                bucket_load.append(c.load)
-                bucket_room.append(volunteers[c.volunteer].max_tasks_per_week - c.load)
-            arcs[r, buckets[key]] = c.metres * TIE_SCALE
-    demand = defaultdict(int)
-    for _, b in arcs:
-        demand[b] += 1
-    bucket_unit_costs = [
-        [bucket_load[b] + k for k in range(min(bucket_room[b], demand[b]))] for b in range(len(bucket_load))
-    ]
-    unmatched_costs = [UNMATCHED_PENALTY_M.get(r.urgency, UNMATCHED_PENALTY_M["normal"]) * TIE_SCALE
-                       for r in requests]
-    bucket_volunteer = {b: v for (v, _), b in buckets.items()}
+    penalty = np.array([UNMATCHED_PENALTY_M.get(r.urgency, UNMATCHED_PENALTY_M["normal"]) * TIE_SCALE
+                        for r in requests], dtype=np.int64)
+    solved = _Solved(chosen=[])
+    arc_region = facts.req_region[arcs.request]
+    with_arcs = np.zeros(len(requests), dtype=bool)
+    with_arcs[arcs.request] = True
+    solved.total = solved.bound = int(penalty[~with_arcs].sum())  # nobody qualifies: unmatched for sure
+    for code in np.unique(arc_region):
+        _solve_region(facts, arcs, np.flatnonzero(arc_region == code), penalty, deadline, solved)
 
+    chosen = np.sort(np.concatenate(solved.chosen)) if solved.chosen else np.zeros(0, np.int64)
+    return _answer(facts, arcs, chosen, solved, config)
+
+
+def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penalty: np.ndarray,
+                  deadline: float, solved: _Solved) -> None:
+    """Solve one region's arcs ``idx`` so that no volunteer gets overlapping windows.
+
+    The first flow knows the overlap groups but not every overlap, so it is a relaxation:
+    its cost is a lower bound, and if it gives no volunteer two overlapping requests it
+    is the optimum. Otherwise the winner of each clash (the more urgent request, or the
+    shorter trip) keeps the volunteer: every arc that would give that volunteer a window
+    overlapping the winner's goes, and the region is solved again, until no clash is left
+    or the time limit stops it (the losers of the clashes left then stay unmatched).
+    """
+    req, vol = arcs.request[idx], arcs.volunteer[idx]
+    cost = arcs.metres[idx] * TIE_SCALE
+    _, first, bucket = np.unique(vol * 10**7 + facts.req_week[req], return_index=True, return_inverse=True)
+    bucket = bucket.reshape(-1)
+    bucket_load = arcs.load[idx][first]  # as the first request (by id) of the bucket sees it
+    room = facts.vol_max_tasks[vol[first]] - bucket_load
+    instants, ranks = np.unique(np.concatenate((facts.req_start[req], facts.req_end[req])), return_inverse=True)
+    ranks = ranks.reshape(-1)
+    roomy = room[bucket] >= 2  # with room for one, a volunteer cannot get two overlapping tasks anyway
+    groups = _OverlapGroups(bucket, ranks[:len(req)], ranks[len(req):], len(instants) + 1, roomy)
+    start, end = facts.req_start[req], facts.req_end[req]
+
+    open_arcs = np.arange(len(idx))
+    fixed = np.zeros(0, dtype=np.int64)  # placed for good (after the whole-region rounds)
+    taken = np.zeros(len(bucket_load), dtype=np.int64)  # their use of each (volunteer, week)
+    bound, rounds = None, 0
     while True:
-        chosen, total = solve_flow(FlowProblem(unmatched_costs, arcs, bucket_unit_costs))
-        clashes = _clashing_arcs(chosen, requests, bucket_volunteer, arcs, unmatched_costs)
+        group, n_groups, group_bucket = groups.labels(open_arcs)
+        used, total = _solve_network(req[open_arcs], bucket[open_arcs], cost[open_arcs], group, n_groups,
+                                     group_bucket, bucket_load + taken, room - taken, penalty)
+        chosen = open_arcs[used]
+        bound = total if bound is None else bound
+        clashes = _clashes(chosen, req, vol, start, end)
         if not clashes:
+            fixed = np.concatenate((fixed, chosen))
             break
+        losers = np.fromiter(_dearer(clashes, req, cost, penalty), dtype=np.int64)
         if time.monotonic() > deadline:
-            raise SolverFailed(f"time limit of {config.time_limit_s}s reached while repairing clashes")
-        for arc in clashes:
-            del arcs[arc]
+            fixed = np.concatenate((fixed, np.setdiff1d(chosen, losers)))
+            solved.cut_short += 1
+            solved.left_unmatched += len(losers)
+            break
+        solved.resolves += 1
+        rounds += 1
+        if rounds <= WHOLE_REGION_ROUNDS:
+            winners = np.setdiff1d(np.fromiter((x for pair in clashes for x in pair), dtype=np.int64), losers)
+            open_arcs = open_arcs[~_overlapping(winners, open_arcs, bucket, start, end)]
+        else:  # the few clashes left: keep the rest, place the losers with what is left
+            fixed = np.concatenate((fixed, np.setdiff1d(chosen, losers)))
+            taken = np.bincount(bucket[fixed], minlength=len(bucket_load))
+            open_arcs = _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room - taken)
+    solved.chosen.append(idx[fixed])
+    solved.total += _cost_of(fixed, req, bucket, cost, bucket_load, penalty)
+    solved.bound += bound
 
-    return _answer(requests, volunteers, booked, candidates, chosen, bucket_volunteer, total, config)
+
+def _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room_left) -> np.ndarray:
+    """Open arcs of requests not placed yet whose volunteer has room left that week and
+    holds nothing overlapping the window."""
+    left = open_arcs[~np.isin(req[open_arcs], req[fixed]) & (room_left[bucket[open_arcs]] > 0)]
+    if not left.size or not fixed.size:
+        return left
+    by_vol = fixed[np.argsort(vol[fixed], kind="stable")]
+    lo = np.searchsorted(vol[by_vol], vol[left], side="left")
+    count = np.searchsorted(vol[by_vol], vol[left], side="right") - lo
+    pos = np.repeat(np.arange(left.size), count)
+    other = by_vol[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+    mine = left[pos]
+    overlap = (start[other] < end[mine]) & (start[mine] < end[other])
+    return left[~(np.bincount(pos, weights=overlap, minlength=left.size) > 0)]
 
 
-def _candidates(requests: Sequence[OpenRequest], volunteers: Sequence[Volunteer],
-                booked: Mapping[str, list[Booking]], config: SolverConfig) -> list[list[_Candidate]]:
-    """Per request, the volunteers passing every hard rule, nearest first.
+def _overlapping(winners, arcs, bucket, start, end) -> np.ndarray:
+    """Of ``arcs``, those (not a winner's own) into a winner's (volunteer, week) whose window
+    overlaps the winner's."""
+    order = np.argsort(bucket[winners], kind="stable")
+    wb = bucket[winners][order]
+    lo = np.searchsorted(wb, bucket[arcs], side="left")
+    count = np.searchsorted(wb, bucket[arcs], side="right") - lo
+    pos = np.repeat(np.arange(arcs.size), count)
+    w = winners[order][np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+    a = arcs[pos]
+    hit = (a != w) & (start[a] < end[w]) & (start[w] < end[a])
+    return np.bincount(pos, weights=hit, minlength=arcs.size) > 0
 
-    Vectorised screens come first (region, skills, car, VOG, distance with a hair of
-    tolerance: necessary conditions only); the rules themselves, on exact distances, decide.
+
+def _solve_network(req, bucket, cost, group, n_groups, group_bucket, bucket_load, room,
+                   penalty) -> tuple[np.ndarray, int]:
+    """Build and solve one region's network; (which arcs carry flow, cost)."""
+    net_reqs, r_node = np.unique(req, return_inverse=True)
+    n, n_buckets = len(net_reqs), len(bucket_load)
+    network = _Network(n_requests=n, n_middle=n_groups + n_buckets)
+    bucket_node = n + n_groups
+    network.add(r_node.reshape(-1), np.where(group >= 0, n + group, bucket_node + bucket), cost)
+    network.add(n + np.arange(n_groups), bucket_node + group_bucket, 0)
+    units = np.minimum(room, np.bincount(bucket, minlength=n_buckets))
+    kth = np.arange(int(units.sum())) - np.repeat(np.cumsum(units) - units, units)
+    network.add(bucket_node + np.repeat(np.arange(n_buckets), units), network.sink,
+                np.repeat(bucket_load, units) + kth)
+    network.add(np.arange(n), network.sink, penalty[net_reqs])
+    return network.solve(first_arcs=len(req))
+
+
+class _OverlapGroups:
+    """Overlap groups: sets of one (volunteer, week)'s arcs whose windows share a moment,
+    so the volunteer takes at most one of them (a node of capacity 1 in the network).
+
+    Windows joined by overlaps form a *run*. A run whose windows all share a moment is one
+    group. Any other run is covered by groups, each the windows holding one chosen moment
+    (greedily, by earliest end: the fewest groups). Any such cover is a valid constraint,
+    but windows in different groups may still overlap
+    (the solver then repairs that).
     """
-    if not volunteers:
-        return [[] for _ in requests]
-    lat = np.radians([v.home.lat for v in volunteers])
-    lon = np.radians([v.home.lon for v in volunteers])
-    reach = np.array([v.max_distance_km for v in volunteers]) * (1 + 1e-9) + 1e-9
-    region_of = np.array([v.region for v in volunteers], dtype=object)
-    bit = {skill: 1 << i for i, skill in enumerate(sorted({s for v in volunteers for s in v.skills}
-                                                          | {s for r in requests for s in r.required_skills}))}
-    skills_of = np.array([sum(bit[s] for s in v.skills) for v in volunteers], dtype=object)
-    has_car = np.array([v.has_car for v in volunteers], dtype=bool)
-    has_vog = np.array([v.vog_checked_on is not None for v in volunteers], dtype=bool)
-    nearby = _nearby_volunteers(requests, volunteers, config)
-    result = []
-    for r, request in enumerate(requests):
-        idx = np.asarray(nearby[r], dtype=np.int64)
-        if idx.size:
-            needed = sum(bit[s] for s in request.required_skills)
-            keep = (region_of[idx] == request.region) & ((skills_of[idx] & needed) == needed)
-            if "transport" in request.required_skills:
-                keep &= has_car[idx]
-            if request.needs_vog:
-                keep &= has_vog[idx]
-            idx = idx[keep]
-        if idx.size:
-            km = _haversine_km(math.radians(request.location.lat), math.radians(request.location.lon),
-                               lat[idx], lon[idx]) * config.road_factor
-            idx = idx[km <= reach[idx]]
-        options = []
-        for v in idx.tolist():
-            volunteer = volunteers[v]
-            km = travel_km(request, volunteer, config.road_factor)
-            bookings = booked[volunteer.id]
-            if first_failing_rule(request, volunteer, RuleContext(distance_km=km, bookings=bookings)) is None:
-                options.append(_Candidate(v, round(km * 1000), load_in_week(bookings, request) if bookings else 0))
-        options.sort(key=lambda c: (c.metres, c.load, volunteers[c.volunteer].id))
-        result.append(options)
-    return result
+
+    def __init__(self, bucket: np.ndarray, start: np.ndarray, end: np.ndarray, span: int, which: np.ndarray):
+        self.bucket, self.start, self.end = bucket, start, end
+        n = len(bucket)
+        self.key = np.full(n, -1, dtype=np.int64)  # group: (an arc of its run) * (n + 1) + number in the run
+        self.stride = n + 1
+        order = np.flatnonzero(which)
+        n = len(order)
+        if not n:
+            return
+        order = order[np.lexsort((start[order], bucket[order]))]
+        b, s, e = bucket[order], start[order], end[order]
+        latest_end = np.maximum.accumulate(b * span + e)  # never reaches into the next bucket
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = b[1:] * span + s[1:] >= latest_end[:-1]
+        run_starts = np.flatnonzero(new_run)
+        run = np.cumsum(new_run) - 1
+        size = np.diff(np.append(run_starts, n))
+        one_moment = np.maximum.reduceat(s, run_starts) < np.minimum.reduceat(e, run_starts)
+        self.key[order] = np.where((size[run] >= 2) & one_moment[run], order[run_starts[run]] * self.stride, -1)
+        for r in np.flatnonzero((size >= 2) & ~one_moment).tolist():
+            self._cover(order[run_starts[r]:run_starts[r] + size[r]].tolist())
+
+    def _cover(self, members: list[int]) -> None:
+        """Greedy by earliest end: each group holds the windows around one moment."""
+        start, end = self.start, self.end
+        moments: list[int] = []
+        for arc in sorted(members, key=lambda x: (end[x], start[x], x)):
+            at = bisect_left(moments, int(start[arc]))  # earlier moments all lie before this end
+            if at == len(moments):
+                moments.append(int(end[arc]) - 1)
+            self.key[arc] = self.stride * members[0] + at + 1
+
+    def labels(self, arcs: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """For these arcs: group number per arc (-1: none), number of groups, bucket per group."""
+        key = self.key[arcs]
+        grouped = key >= 0
+        ids, first, inverse = np.unique(key[grouped], return_index=True, return_inverse=True)
+        group = np.full(len(arcs), -1, dtype=np.int64)
+        group[grouped] = inverse.reshape(-1)
+        return group, len(ids), self.bucket[arcs[grouped][first]]
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    h = np.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-
-
-def _nearby_volunteers(requests: Sequence[OpenRequest], volunteers: Sequence[Volunteer],
-                       config: SolverConfig) -> list[list[int]]:
-    """Per request, the volunteers that might be within reach; everyone for small inputs.
-
-    For large batches a k-d tree on the unit sphere drops pairs farther apart than the
-    longest distance any volunteer travels; those would fail a hard rule anyway.
-    """
-    everyone = list(range(len(volunteers)))
-    if not volunteers or len(requests) * len(volunteers) < config.spatial_index_from_pairs:
-        return [everyone for _ in requests]
-    from scipy.spatial import cKDTree  # only needed for large batches
-
-    def unit_vectors(points):
-        lat = np.radians([p.lat for p in points])
-        lon = np.radians([p.lon for p in points])
-        return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-
-    reach_km = max(v.max_distance_km for v in volunteers) / config.road_factor
-    chord = 2 * math.sin(min(math.pi / 2, reach_km / (2 * EARTH_RADIUS_KM))) * (1 + 1e-9) + 1e-12
-    tree = cKDTree(unit_vectors([v.home for v in volunteers]))
-    found = tree.query_ball_point(unit_vectors([r.location for r in requests]), r=chord)
-    return [sorted(indices) for indices in found]
-
-
-def _clashing_arcs(chosen: dict[int, int], requests: Sequence[OpenRequest], bucket_volunteer: dict[int, int],
-                   arcs: dict[tuple[int, int], int], unmatched_costs: Sequence[int]) -> set[tuple[int, int]]:
-    """Of each pair of same-volunteer requests with overlapping windows, the arc to drop:
-    the less urgent request's, or the longer trip's when equally urgent."""
+def _clashes(chosen, req, vol, start, end) -> list[tuple[int, int]]:
+    """Pairs of chosen arcs that give one volunteer overlapping windows."""
+    if len(chosen) < 2:
+        return []
+    order = chosen[np.lexsort((start[chosen], vol[chosen]))]
+    v = vol[order]
+    same = v[1:] == v[:-1]
+    if not same.any():
+        return []
     by_volunteer: dict[int, list[int]] = defaultdict(list)
-    for r, b in chosen.items():
-        by_volunteer[bucket_volunteer[b]].append(r)
-    drop = set()
+    for a in order[np.flatnonzero(np.append(same, False) | np.append(False, same))].tolist():
+        by_volunteer[int(vol[a])].append(a)
+    pairs = []
     for assigned in by_volunteer.values():
-        for i, r1 in enumerate(assigned):
-            for r2 in assigned[i + 1:]:
-                if requests[r1].window.overlaps(requests[r2].window):
-                    a1, a2 = (r1, chosen[r1]), (r2, chosen[r2])
-                    drop.add(max(a1, a2, key=lambda a: (-unmatched_costs[a[0]], arcs[a], a[0])))
-    return drop
+        for i, a1 in enumerate(assigned):
+            for a2 in assigned[i + 1:]:
+                if start[a1] < end[a2] and start[a2] < end[a1]:
+                    pairs.append((a1, a2))
+    return pairs
+
+
+def _dearer(clashes, req, cost, penalty) -> set[int]:
+    """Of each clashing pair, the arc to drop: the less urgent request's, or the longer
+    trip's when equally urgent."""
+    return {max(a1, a2, key=lambda a: (-penalty[req[a]], cost[a], req[a])) for a1, a2 in clashes}
+
+
+def _cost_of(chosen, req, bucket, cost, bucket_load, penalty) -> int:
+    """What the network charges for these arcs (and for leaving the region's other requests)."""
+    net_reqs = np.unique(req)
+    per_bucket = np.bincount(bucket[chosen], minlength=len(bucket_load))
+    load_cost = per_bucket * bucket_load + per_bucket * (per_bucket - 1) // 2
+    return int(cost[chosen].sum() + load_cost.sum() + penalty[net_reqs].sum() - penalty[req[chosen]].sum())
 
 
 # -- explanations ----------------------------------------------------------------------------
 
 
-def _answer(requests, volunteers, booked, candidates, chosen, bucket_volunteer, total, config) -> Assignment:
+def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: _Solved,
+            config: SolverConfig) -> Assignment:
+    requests, volunteers = facts.requests, facts.volunteers
+    starts = arcs.starts()
+    assigned = dict(zip(arcs.request[chosen].tolist(), chosen.tolist(), strict=True))
+    batch_load: dict[tuple[int, int], int] = defaultdict(int)
+    for a in chosen.tolist():
+        batch_load[int(arcs.volunteer[a]), int(facts.req_week[arcs.request[a]])] += 1
+    region_volunteers = {int(facts.req_region[reqs[0]]): vols for reqs, vols in facts.regions()}
+    booked: dict[str, list[Booking]] = defaultdict(list)
+
+    unmatched_idx = np.array([r for r in range(len(requests)) if r not in assigned], dtype=np.int64)
+    reasons = _exclusion_counts(facts, unmatched_idx, region_volunteers)
     proposals, unmatched = [], []
-    batch_load: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
-    for r, b in chosen.items():
-        batch_load[bucket_volunteer[b], requests[r].window.iso_week] += 1
-    assigned_volunteer = {r: bucket_volunteer[b] for r, b in chosen.items()}
     for r, request in enumerate(requests):
-        if r in assigned_volunteer:
-            v = assigned_volunteer[r]
-            mine = next(c for c in candidates[r] if c.volunteer == v)
+        if r in assigned:
+            a = assigned[r]
+            v = int(arcs.volunteer[a])
             volunteer = volunteers[v]
             slot = covering_slot(volunteer, request.window)
-            distance_km = round(mine.metres / 1000, 1)
+            metres = int(arcs.metres[a])
+            distance_km = round(metres / 1000, 1)
+            others = [b for b in range(starts[r], starts[r + 1]) if b != a]
             explanation = {
                 "distance_km": distance_km,
                 "skills_matched": sorted(request.required_skills),
                 "availability": slot.label() if slot else None,
-                "load_this_week": mine.load + batch_load[v, request.window.iso_week] - 1,
+                "load_this_week": int(arcs.load[a]) + batch_load[v, int(facts.req_week[r])] - 1,
                 "max_tasks_per_week": volunteer.max_tasks_per_week,
-                "runner_up": _runner_up(request, r, mine, volunteers, booked, candidates, config),
+                "runner_up": (_next_best(arcs, a, others[0]) if others
+                              else _nearest_excluded(facts, r, v, region_volunteers, booked, config)),
             }
             proposals.append(Proposal(request.id, volunteer.id, distance_km, explanation))
         else:
-            reasons = exclusion_counts(request, volunteers, booked, config)
-            taken = len(candidates[r])  # passed every rule, but went to other requests of this batch
+            counts = reasons[r]
+            taken = int(starts[r + 1] - starts[r])  # passed every rule, but went to other requests of this batch
             if taken:
-                reasons["taken"] = taken
-            unmatched.append(Unmatched(request.id, reasons, summarise(reasons, len(volunteers))))
-    return Assignment(proposals=proposals, unmatched=unmatched, total_cost=total)
+                counts["taken"] = taken
+            unmatched.append(Unmatched(request.id, counts, summarise(counts, len(volunteers))))
+    optimal = solved.total == solved.bound and not solved.cut_short
+    return Assignment(proposals=proposals, unmatched=unmatched, total_cost=solved.total, optimal=optimal,
+                      lower_bound=solved.bound, note="" if optimal else _note(solved, config))
 
 
-def _runner_up(request, r, mine: _Candidate, volunteers, booked, candidates, config) -> dict | None:
-    others = [c for c in candidates[r] if c.volunteer != mine.volunteer]
-    if others:
-        best = others[0]
-        extra_km = round((best.metres - mine.metres) / 1000, 1)
-        if best.metres > mine.metres:
-            why = f"{extra_km:.1f} km verder / {extra_km:.1f} km further"
-        elif best.metres == mine.metres and best.load > mine.load:
-            why = "even ver, maar drukker deze week / as near, but busier this week"
-        elif best.metres == mine.metres and best.load == mine.load:
-            why = "even ver en even druk; gekozen op volgorde / as near and as busy; picked by order"
-        else:
-            why = " / ".join(REASON_TEXT["taken"])
-        return {"volunteer_id": volunteers[best.volunteer].id, "distance_km": round(best.metres / 1000, 1),
-                "why": why, "rule": None}
-    # Nobody else qualified: name the nearest volunteer of the region and the rule that stopped them.
-    nearest = None
-    for v, volunteer in enumerate(volunteers):
-        if v == mine.volunteer or volunteer.region != request.region:
-            continue
-        km = travel_km(request, volunteer, config.road_factor)
-        reason = first_failing_rule(request, volunteer, RuleContext(km, booked[volunteer.id]))
-        if reason is not None and (nearest is None or km < nearest[0]):
-            nearest = (km, volunteer.id, reason)
-    if nearest is None:
+def _note(solved: _Solved, config: SolverConfig) -> str:
+    gap = solved.total - solved.bound
+    text = (f"overlapping tasks of one volunteer were pulled apart in {solved.resolves} re-solve(s); "
+            f"cost {gap} above the lower bound {solved.bound} (gap {100 * gap / max(1, solved.bound):.4f} %)")
+    if solved.cut_short:
+        text = (f"time limit of {config.time_limit_s} s reached while re-solving: {solved.left_unmatched} "
+                f"request(s) left unmatched so no volunteer has overlapping tasks; " + text)
+    return text
+
+
+def _next_best(arcs: CandidateArcs, mine: int, best: int) -> dict:
+    extra_km = round((int(arcs.metres[best]) - int(arcs.metres[mine])) / 1000, 1)
+    if arcs.metres[best] > arcs.metres[mine]:
+        why = f"{extra_km:.1f} km verder / {extra_km:.1f} km further"
+    elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] > arcs.load[mine]:
+        why = "even ver, maar drukker deze week / as near, but busier this week"
+    elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] == arcs.load[mine]:
+        why = "even ver en even druk; gekozen op volgorde / as near and as busy; picked by order"
+    else:
+        why = " / ".join(REASON_TEXT["taken"])
+    return {"volunteer_id": arcs.volunteers[int(arcs.volunteer[best])].id,
+            "distance_km": round(int(arcs.metres[best]) / 1000, 1), "why": why, "rule": None}
+
+
+def _nearest_excluded(facts: BatchFacts, r: int, mine: int, region_volunteers: Mapping[int, np.ndarray],
+                      booked: dict[str, list[Booking]], config: SolverConfig) -> dict | None:
+    """Nobody else qualified: the nearest other volunteer of the region and the rule that stopped them."""
+    vols = region_volunteers.get(int(facts.req_region[r]), np.zeros(0, np.int64))
+    vols = vols[vols != mine]
+    if not vols.size:
         return None
-    km, volunteer_id, reason = nearest
-    return {"volunteer_id": volunteer_id, "distance_km": round(km, 1),
+    km = facts.travel_km(np.full(len(vols), r), vols)
+    near = vols[km <= np.nanmin(km) * (1 + 1e-9) + 1e-12] if not np.isnan(km).all() else vols
+    request = facts.requests[r]
+    exact = [(travel_km(request, facts.volunteers[v], config.road_factor), v) for v in near.tolist()]
+    km_best, v_best = min(exact)  # nearest; the first by id when equally near
+    volunteer = facts.volunteers[v_best]
+    if not booked:
+        for b in facts.bookings:
+            booked[b.volunteer_id].append(b)
+    reason = first_failing_rule(request, volunteer, RuleContext(km_best, booked.get(volunteer.id, [])))
+    if reason is None:  # cannot happen: only one volunteer qualified
+        return None
+    return {"volunteer_id": volunteer.id, "distance_km": round(km_best, 1),
             "why": " / ".join(REASON_TEXT[reason]), "rule": reason}
+
+
+def _exclusion_counts(facts: BatchFacts, reqs: np.ndarray,
+                      region_volunteers: Mapping[int, np.ndarray]) -> dict[int, dict[str, int]]:
+    """:func:`exclusion_counts` for many requests at once, on arrays."""
+    out: dict[int, dict[str, int]] = {}
+    n_rules = len(RULE_KEYS) + 1
+    total = len(facts.volunteers)
+    for code in np.unique(facts.req_region[reqs]):
+        rows = reqs[facts.req_region[reqs] == code]
+        vols = region_volunteers.get(int(code), np.zeros(0, np.int64))
+        counts = np.zeros((len(rows), n_rules), dtype=np.int64)
+        counts[:, 1] = total - len(vols)  # every volunteer of another region
+        per_chunk = max(1, PAIRS_PER_CHUNK // max(1, len(vols)))
+        for lo in range(0, len(rows) if len(vols) else 0, per_chunk):
+            chunk = rows[lo:lo + per_chunk]
+            codes = facts.first_failing_rules(np.repeat(chunk, len(vols)), np.tile(vols, len(chunk))).codes
+            local = np.repeat(np.arange(len(chunk)), len(vols))
+            counts[lo:lo + len(chunk)] += np.bincount(local * n_rules + codes,
+                                                      minlength=len(chunk) * n_rules).reshape(-1, n_rules)
+        for row, r in enumerate(rows.tolist()):
+            found = dict(zip(RULE_KEYS, counts[row, 1:].tolist(), strict=True))
+            out[r] = {key: found[key] for key in REASON_ORDER if found.get(key)}
+    return out
 
 
 def exclusion_counts(request: OpenRequest, volunteers: Sequence[Volunteer], booked: Mapping[str, list[Booking]],
                      config: SolverConfig) -> dict[str, int]:
-    """{rule: number of volunteers whose *first* failing rule it is}."""
+    """{rule: number of volunteers whose *first* failing rule it is}, pair by pair (the reference)."""
     counts: dict[str, int] = defaultdict(int)
     for volunteer in volunteers:
         ctx = RuleContext(travel_km(request, volunteer, config.road_factor), booked.get(volunteer.id, ()))

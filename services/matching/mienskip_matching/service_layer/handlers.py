@@ -63,6 +63,8 @@ def rematch_waiting(uow: UnitOfWork, region: str, config: SolverConfig, *, now: 
     volunteers = uow.repo.volunteers_in_region(region)
     span = Window(min(r.window.start for r in waiting), max(r.window.end for r in waiting))
     answer = assign(waiting, volunteers, uow.repo.active_bookings(region, span), config)
+    if not answer.optimal:
+        log.warning("matching.batch_not_proven_optimal", region=region, note=answer.note)
     versions = {v.id: v.version for v in volunteers}
     for volunteer_id in {p.volunteer_id for p in answer.proposals}:
         uow.repo.claim_volunteer(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry

@@ -1,0 +1,323 @@
+"""Notify throughput: e-mails end to end (queue -> SMTP sink) beside the sink's raw SMTP rate.
+
+    .venv/bin/python -m benchmarks.notify [--messages 2000] [--sink auto|smtp-sink|aiosmtpd] [--json]
+
+One run starts a local SMTP sink on 127.0.0.1: Postfix's ``smtp-sink`` when it is installed
+(Debian package ``postfix``), else aiosmtpd in a subprocess (BENCHMARKS.md: aiosmtpd itself
+caps at a few hundred messages a second). Against that one sink it measures
+
+* **raw SMTP** -- smtplib on one reused connection sending an already flattened message of
+  notify's own size and shape: the in-run baseline, the most any sender on this machine
+  gets from this sink;
+* **notify end to end** -- the real service from ``bootstrap.build`` (SQLite under a
+  temporary directory, the in-process ``memory://`` bus) with ``--messages``
+  ``assignment.proposed`` events already queued: from starting its workers until every
+  notification is recorded ``sent`` (which happens only after the sink's 250 reply).
+
+It then checks that the sink counted exactly raw + end-to-end messages and that notify
+recorded each notification once. Every wait has a deadline; the temporary directory and the
+sink are removed at the end, also when the run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy import func, select
+
+from mienskip_notify.adapters import tables
+from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
+from mienskip_notify.bootstrap import build
+from mienskip_notify.domain.notifications import KamerContact, notifications_for
+from mienskip_notify.settings import Settings
+from mienskip_shared.contracts import new_event
+from mienskip_shared.logging import configure_logging
+from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
+from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
+from mienskip_shared.runtime import start_workers
+
+KAMERS = 10
+SMTP_SINK_PATHS = ("/usr/sbin/smtp-sink",)
+START_TIMEOUT = 10.0  # the sink answering, kamers recorded
+RUN_TIMEOUT = 600.0  # every notification sent
+STOP_TIMEOUT = 15.0
+POLL_INTERVAL = 0.02
+MAX_MESSAGES = 100_000
+
+AIOSMTPD_SINK = r"""
+import signal, sys, threading
+from aiosmtpd.controller import Controller
+class Count:
+    n = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.n += 1
+        return "250 OK"
+controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+print("ready", flush=True)
+stop.wait()
+controller.stop()
+print(f"mesg={Count.n}", flush=True)
+"""
+
+
+# -- the sink ------------------------------------------------------------------------------
+
+@dataclass
+class Sink:
+    name: str
+    port: int
+    process: subprocess.Popen
+    output: Path
+
+    def received(self) -> int:
+        """Messages the sink accepted; read from its output after it stopped."""
+        counts = re.findall(rb"mesg=(\d+)", self.output.read_bytes())
+        return int(counts[-1]) if counts else 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def smtp_sink_path() -> str | None:
+    return shutil.which("smtp-sink") or next((p for p in SMTP_SINK_PATHS if os.access(p, os.X_OK)), None)
+
+
+@contextlib.contextmanager
+def running_sink(kind: str, workdir: Path) -> Iterator[Sink]:
+    port = free_port()
+    output = workdir / "sink.out"
+    path = smtp_sink_path()
+    if kind == "smtp-sink" and path is None:
+        raise SystemExit("smtp-sink is not installed (Debian: apt-get install postfix)")
+    use_smtp_sink = kind == "smtp-sink" or (kind == "auto" and path is not None)
+    if use_smtp_sink:
+        # -c: counters on stdout, the last line after SIGTERM says how many messages arrived
+        argv = [path, "-c", "-u", "nobody", f"127.0.0.1:{port}", "256"]
+        name = "smtp-sink (Postfix)"
+    else:
+        argv = [sys.executable, "-c", AIOSMTPD_SINK, str(port)]
+        name = "aiosmtpd (subprocess)"
+    with output.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    sink = Sink(name, port, process, output)
+    try:
+        wait_until(lambda: _answers(port), START_TIMEOUT, "the SMTP sink answering")
+        yield sink
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            return sock.recv(3) == b"220"
+    except OSError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"no {what} within {timeout:.0f} s")
+        time.sleep(POLL_INTERVAL)
+    return time.perf_counter() - started
+
+
+# -- what is sent -------------------------------------------------------------------------
+
+def kamer_registered(n: int):
+    return new_event("kamer.registered", {
+        "kamer_id": f"bench-{n}", "name": f"Buurtkamer {n}", "region": "leeuwarden",
+        "location": {"lat": 53.2, "lon": 5.8}, "email": f"kamer-{n}@example.org",
+        "language": ("nl", "fy", "en")[n % 3],
+    }, correlation_id=f"bench-kamer-{n}", kamer_id=f"bench-{n}")
+
+
+def proposal_data(i: int) -> dict:
+    return {
+        "assignment_id": f"as-{i}", "request_id": f"rq-{i}", "volunteer_id": f"vo-{i % 97}",
+        "kamer_id": f"bench-{i % KAMERS}", "region": "leeuwarden", "distance_km": 1.5,
+        "explanation": {"why": ["skills: shopping, buddy", "available tue 09:00-12:00",
+                                "runner-up vo-12 was 3.1 km further"]},
+    }
+
+
+def proposals(count: int):
+    return [new_event("assignment.proposed", proposal_data(i), correlation_id=f"bench-{i}",
+                      kamer_id=f"bench-{i % KAMERS}") for i in range(count)]
+
+
+def publish(settings: Settings, envelopes) -> None:
+    publisher = ConfirmedPublisher(settings.broker_connection)
+    try:
+        publisher.publish_batch(
+            OutgoingMessage(exchange=EVENTS_EXCHANGE, routing_key=e.event_type, body=e.to_json().encode(),
+                            message_id=e.event_id, correlation_id=e.correlation_id)
+            for e in envelopes)
+    finally:
+        publisher.close()
+
+
+def sample_message() -> bytes:
+    """One of notify's own e-mails, flattened: what the raw baseline sends."""
+    event = proposals(1)[0]
+    kamer = KamerContact("bench-0", "Buurtkamer 0", "kamer-0@example.org", None, "nl")
+    (notification,) = notifications_for(event.event_type, event.event_id, event.occurred_at, event.data, kamer,
+                                        email_enabled=True, public_url="http://127.0.0.1:8000")
+    return MessageComposer("mienskip@localhost").compose(notification).as_bytes(policy=WIRE_POLICY)
+
+
+# -- the two measurements ---------------------------------------------------------------------
+
+def raw_smtp(port: int, message: bytes, count: int) -> float:
+    """Messages per second from smtplib, one connection, nothing else to do."""
+    client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    try:
+        client.sendmail("mienskip@localhost", ["kamer-0@example.org"], message)  # connection warm
+        started = time.perf_counter()
+        for _ in range(count):
+            client.sendmail("mienskip@localhost", ["kamer-0@example.org"], message)
+        return count / (time.perf_counter() - started)
+    finally:
+        client.quit()
+
+
+def count_sent(engine) -> int:
+    t = tables.notifications
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t).where(t.c.status == "sent")).scalar_one()
+
+
+def count_rows(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+@contextlib.contextmanager
+def running(settings: Settings) -> Iterator:
+    service = build(settings)
+    stop = threading.Event()
+    threads = start_workers(service.workers, stop)
+    try:
+        yield service
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=STOP_TIMEOUT)
+        service.dispose()
+
+
+def end_to_end(settings: Settings, messages: int) -> dict:
+    with running(settings) as service:  # kamers first: an unknown kamer's message waits for a retry
+        publish(settings, [kamer_registered(n) for n in range(KAMERS)])
+        wait_until(lambda: count_rows(service.engine, tables.kamers) == KAMERS, START_TIMEOUT, "kamers recorded")
+    publish(settings, proposals(messages))  # queued before notify starts again
+    with running(settings) as service:
+        started = time.perf_counter()
+        wait_until(lambda: count_sent(service.engine) >= messages, RUN_TIMEOUT, "every notification sent")
+        seconds = time.perf_counter() - started
+        rows = count_rows(service.engine, tables.notifications)
+    return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows}
+
+
+def benchmark(messages: int, sink_kind: str, raw_messages: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="mienskip-notify-bench-") as workdir:
+        with running_sink(sink_kind, Path(workdir)) as sink:
+            message = sample_message()
+            raw_rate = raw_smtp(sink.port, message, raw_messages)
+            settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
+                                         smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING")
+            e2e = end_to_end(settings, messages)
+        received = sink.received()  # read once the sink has stopped and printed its count
+    expected_at_sink = raw_messages + 1 + messages
+    return {
+        "sink": sink.name,
+        "messages": messages,
+        "message_bytes": len(message),
+        "raw_smtp_messages_per_s": round(raw_rate, 1),
+        "end_to_end_messages_per_s": e2e["messages_per_s"],
+        "end_to_end_seconds": e2e["seconds"],
+        "ratio_end_to_end_to_raw": round(e2e["messages_per_s"] / raw_rate, 3) if raw_rate else None,
+        "sink_received": received,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "checks": {
+            "one_notification_per_event": e2e["rows"] == messages,
+            "sink_received_every_message_once": received == expected_at_sink,
+        },
+    }
+
+
+def table(report: dict) -> str:
+    return "\n".join([
+        f"notify, {report['messages']} e-mails of {report['message_bytes']} bytes, sink: {report['sink']} "
+        f"(load average {report['load_average_1m']})",
+        f"{'raw SMTP (smtplib, 1 connection)':<36}{report['raw_smtp_messages_per_s']:>10.1f} msg/s",
+        f"{'notify end to end (queue -> sink)':<36}{report['end_to_end_messages_per_s']:>10.1f} msg/s"
+        f"  ({report['end_to_end_seconds']:.2f} s)",
+        f"end to end / raw: {report['ratio_end_to_end_to_raw']}",
+        "checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}" for k, v in report["checks"].items()),
+    ])
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.notify", description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=bounded_int(1, MAX_MESSAGES), default=2000,
+                        help="e-mails sent through notify (default 2000)")
+    parser.add_argument("--raw-messages", type=bounded_int(1, MAX_MESSAGES), default=None,
+                        help="e-mails in the raw SMTP baseline (default: as many as --messages)")
+    parser.add_argument("--sink", choices=("auto", "smtp-sink", "aiosmtpd"), default="auto",
+                        help="SMTP sink (default: smtp-sink when installed, else aiosmtpd)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    configure_logging("WARNING", json=True)
+    logging.getLogger().setLevel(logging.WARNING)
+    structlog.contextvars.clear_contextvars()
+    # SIGTERM as an exception, so the finally blocks still stop the sink and remove the directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    report = benchmark(args.messages, args.sink, args.raw_messages or args.messages)
+    print(json.dumps(report) if args.json else table(report))
+    return 0 if all(report["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
