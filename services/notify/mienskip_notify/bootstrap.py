@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
+import time
 from functools import partial
 from pathlib import Path
+
+import structlog
+from sqlalchemy import Engine, func, select
 
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
@@ -12,26 +18,46 @@ from mienskip_shared.runtime import Service, readiness
 
 from .adapters import tables
 from .adapters.composer import MessageComposer
-from .adapters.senders import MailboxSender, SmtpSender
-from .domain.notifications import EMAIL, MAILBOX
+from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSender
+from .domain.notifications import EMAIL, MAILBOX, SMS, WEBHOOK
 from .entrypoints.consumer import build_consumer
 from .service_layer import handlers
 from .settings import Settings
+from .webhooks import kamer_secret
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version_notify"
+WEBHOOK_KEY_FILE = "notify-webhook-master.key"
+CONNECT_TIMEOUT_S = 3.05
+RELAY_WAKEUP_INTERVAL_S = 0.05
+
+
+class WebhookKeyMissing(RuntimeError):
+    """Kamers have webhooks, but there is no master key to sign them with."""
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Service:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    master_key = webhook_master_key(settings)
+    if master_key is None:
+        require_no_webhooks(engine)
 
-    senders = {MAILBOX: MailboxSender(Path(settings.data_dir) / "mailbox")}
+    timeout = (CONNECT_TIMEOUT_S, settings.http_timeout_s)
+    senders = {
+        MAILBOX: MailboxSender(Path(settings.data_dir) / "mailbox"),
+        WEBHOOK: WebhookSender(partial(_secret_or_none, master_key), timeout=timeout),
+    }
     if settings.smtp_url:
         senders[EMAIL] = SmtpSender(settings.smtp_url)
+    if settings.sms_url:
+        senders[SMS] = SmsSender(settings.sms_url, settings.sms_key, timeout=timeout)
     composer = MessageComposer(settings.mail_from)
     relay_wakeup = threading.Event()  # a fresh outbox row need not wait for the relay's idle poll
+    wake_relay = ThrottledWakeup(relay_wakeup, RELAY_WAKEUP_INTERVAL_S)
 
     notify = partial(
         handlers.notify_kamer,
@@ -39,7 +65,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         composer=composer,
         senders=senders,
         public_url=settings.public_url,
-        on_outbox_written=relay_wakeup.set,
+        sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
+        on_outbox_written=wake_relay,
     )
     consumer = build_consumer(
         settings,
@@ -49,6 +76,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
             "request.unmatched": notify,
         },
         closeables=senders.values(),
+        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=wake_relay),
     )
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
@@ -57,3 +85,82 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         workers=[consumer, relay],
         check_ready=lambda: readiness(engine, settings.broker_connection),
     )
+
+
+class ThrottledWakeup:
+    """Wakes the relay at most every ``interval`` seconds: at hundreds of messages a
+    second, one relay round per message fought the consumer for SQLite's write lock;
+    rows that arrive in between go out with the next round."""
+
+    def __init__(self, event: threading.Event, interval: float):
+        self._event = event
+        self._interval = interval
+        self._last = float("-inf")
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._event.set()
+
+
+# -- webhook signing keys -------------------------------------------------------------
+
+def webhook_master_key(settings: Settings) -> str | None:
+    """``MIENSKIP_WEBHOOK_SECRET``; else, for the embedded system (SQLite), a key made
+    once and kept in ``data_dir`` beside the database; else None.
+
+    Not generated for a server database: replicas on other machines, or a container
+    without a volume, would each sign with a key of their own.
+    """
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    if settings.database_url.startswith("sqlite"):
+        return _stored_key(Path(settings.data_dir) / WEBHOOK_KEY_FILE)
+    return None
+
+
+def webhook_secret_for(settings: Settings, kamer_id: str) -> str | None:
+    """The secret a kamer verifies our webhooks with (for the operator to hand over)."""
+    master_key = webhook_master_key(settings)
+    return None if master_key is None else kamer_secret(master_key, kamer_id)
+
+
+def _secret_or_none(master_key: str | None, kamer_id: str) -> str | None:
+    return None if master_key is None else kamer_secret(master_key, kamer_id)
+
+
+def _stored_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, path)  # fails if another process made one first: then theirs counts
+        log.warning("webhook.master_key_generated", path=str(path),
+                    hint="set MIENSKIP_WEBHOOK_SECRET when notify runs on more than one machine")
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
+
+
+def require_no_webhooks(engine: Engine) -> None:
+    """Without a master key, refuse to start when a kamer already has a webhook; a kamer
+    that registers one later gets notification.failed naming the missing setting."""
+    kamers = tables.kamers
+    with engine.connect() as conn:
+        with_hooks = conn.execute(
+            select(func.count()).select_from(kamers).where(kamers.c.webhook_url.is_not(None))
+        ).scalar_one()
+    if with_hooks:
+        raise WebhookKeyMissing(
+            f"{with_hooks} kamer(s) have a webhook URL but MIENSKIP_WEBHOOK_SECRET is empty: "
+            "set it (a long random string, the same for every notify process) to sign webhooks")
+    log.warning("webhook.no_master_key", hint="set MIENSKIP_WEBHOOK_SECRET before kamers register webhooks")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mienskip_shared.settings import CommonSettings
 
@@ -12,3 +12,11 @@ class Settings(CommonSettings):
     smtp_url: str = ""  # empty: every message goes to the mailbox under data_dir/mailbox/
     mail_from: str = "mienskip@localhost"
     public_url: str = "http://127.0.0.1:8000"  # where kamer staff open the review page
+    # Master key for webhook signatures: a kamer's secret is HMAC-SHA256(this, kamer_id).
+    # Empty with SQLite (the embedded system): generated once under data_dir. Empty with
+    # a server database: startup fails if a kamer has a webhook (see bootstrap).
+    webhook_secret: str = field(default="", repr=False)
+    sms_url: str = ""  # the SMS gateway's endpoint; empty: no SMS channel
+    sms_key: str = field(default="", repr=False)  # sent as "Authorization: Bearer <key>"
+    sms_limit_per_kamer_month: int = 200
+    http_timeout_s: float = 10.0  # read timeout for webhooks and the SMS gateway (connect: 3 s)

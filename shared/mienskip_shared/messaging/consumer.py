@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
+import heapq
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
@@ -46,6 +49,19 @@ Handler = Callable[[Envelope], None]
 GiveUpHook = Callable[[Envelope, Exception], None]
 
 
+@dataclass(frozen=True)
+class Batching:
+    """Hand events of these types to ``handle`` together: up to ``max_size`` at once,
+    none waiting longer than ``max_wait_s``. All of a batch is acked after ``handle``
+    returns (its one commit). If a batch fails, each event is handled on its own by
+    the single-event handler, so one bad event cannot take its neighbours down."""
+
+    event_types: frozenset[str]
+    handle: Callable[[list[Envelope]], None]
+    max_size: int = 32
+    max_wait_s: float = 0.2
+
+
 class EventConsumer(ConsumerMixin):
     """Consumes a service's subscriptions on one connection, one message at a time."""
 
@@ -59,6 +75,7 @@ class EventConsumer(ConsumerMixin):
         prefetch_count: int = 8,
         retry_delays_ms: Sequence[int] = DEFAULT_RETRY_DELAYS_MS,
         on_give_up: GiveUpHook | None = None,
+        batching: Batching | None = None,
     ):
         """``on_give_up(envelope, error)`` runs once when a valid event has failed its
         last retry, just before it is dead-lettered: the place to record the failure
@@ -68,9 +85,14 @@ class EventConsumer(ConsumerMixin):
         self.connection = connection_factory()
         self._subscriptions = list(subscriptions)
         self._handle = handle
-        self._prefetch_count = prefetch_count
+        self._batching = batching
+        self._pending: list[tuple[Subscription, Message, Envelope]] = []
+        self._pending_since = 0.0
+        # a batch can only fill up if the broker lets that many messages be unacked
+        self._prefetch_count = max(prefetch_count, batching.max_size if batching else 0)
         self._retry_delays_ms = tuple(retry_delays_ms)
         self._side_publisher = ConfirmedPublisher(connection_factory, declare_topology=False)
+        self._delays = _InProcessDelays(connection_factory)
         self._stop: threading.Event | None = None
         self._on_give_up = on_give_up
 
@@ -100,10 +122,22 @@ class EventConsumer(ConsumerMixin):
             watcher = threading.Thread(target=self._watch, args=(stop,), daemon=True)
             watcher.start()
         try:
-            super().run()
+            if self._batching is not None:
+                super().run(safety_interval=max(0.02, self._batching.max_wait_s / 2))
+            else:
+                super().run()
         finally:
             self._side_publisher.close()
             self.connection.release()
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        # After a reconnect, deliveries of the old channel can no longer be acked:
+        # the broker hands them out again.
+        self._pending.clear()
+
+    def on_iteration(self) -> None:
+        if self._pending and time.monotonic() - self._pending_since >= self._batching.max_wait_s:
+            self._flush()
 
     def _watch(self, stop: threading.Event) -> None:
         stop.wait()
@@ -131,6 +165,30 @@ class EventConsumer(ConsumerMixin):
         if envelope.event_type != sub.event_type:
             self.dead_letter(sub, message, f"{envelope.event_type} arrived on {sub.queue_name}")
             return
+        if self._batching is not None and envelope.event_type in self._batching.event_types:
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.append((sub, message, envelope))
+            if len(self._pending) >= self._batching.max_size:
+                self._flush()
+            return
+        self._handle_one(sub, message, envelope)
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            self._batching.handle([envelope for _, _, envelope in batch])
+        except Exception as exc:  # noqa: BLE001 -- not swallowed: each event is tried on its own next
+            log.warning("consumer.batch_failed", size=len(batch), error=repr(exc), exc_info=True)
+            for sub, message, envelope in batch:
+                self._handle_one(sub, message, envelope)
+            return
+        for sub, message, _ in batch:
+            message.ack()
+            HANDLED.labels(sub.queue_name, "ok").inc()
+        log.info("event.batch_handled", size=len(batch), event_ids=[e.event_id for _, _, e in batch])
+
+    def _handle_one(self, sub: Subscription, message: Message, envelope: Envelope) -> None:
         structlog.contextvars.bind_contextvars(
             correlation_id=envelope.correlation_id, event_id=envelope.event_id, event_type=envelope.event_type
         )
@@ -160,13 +218,12 @@ class EventConsumer(ConsumerMixin):
             return
         headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt}
         if is_in_process(self.connection):
-            # memory:// has no TTL or dead-lettering: wait here, then put it back.
-            if self._stop is not None and self._stop.wait(self._retry_delays_ms[attempt - 1] / 1000):
-                return  # shutting down: unacked, so it stays with the transport
-            target = sub.queue_name
+            # memory:// has no TTL or dead-lettering: a timer puts it back later, and the
+            # consumer goes on with the next message meanwhile.
+            self._delays.schedule(self._retry_delays_ms[attempt - 1] / 1000,
+                                  self._copy(message, DEFAULT_EXCHANGE, sub.queue_name, headers))
         else:
-            target = sub.retry_queue_name(attempt)
-        self._republish(message, DEFAULT_EXCHANGE, target, headers)
+            self._republish(message, DEFAULT_EXCHANGE, sub.retry_queue_name(attempt), headers)
         message.ack()
         HANDLED.labels(sub.queue_name, "retried").inc()
 
@@ -185,17 +242,47 @@ class EventConsumer(ConsumerMixin):
 
     def _republish(self, message: Message, exchange: str, routing_key: str, headers: dict) -> None:
         """Confirmed copy first, ack after: a crash in between duplicates, never loses."""
-        self._side_publisher.publish_batch(
-            [
-                OutgoingMessage(
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    body=message.body if isinstance(message.body, bytes) else str(message.body).encode(),
-                    message_id=message.properties.get("message_id") or "",
-                    correlation_id=message.properties.get("correlation_id"),
-                    headers=headers,
-                    content_type=message.content_type or "application/octet-stream",
-                    content_encoding=message.content_encoding or "binary",
-                )
-            ]
+        self._side_publisher.publish_batch([self._copy(message, exchange, routing_key, headers)])
+
+    @staticmethod
+    def _copy(message: Message, exchange: str, routing_key: str, headers: dict) -> OutgoingMessage:
+        return OutgoingMessage(
+            exchange=exchange,
+            routing_key=routing_key,
+            body=message.body if isinstance(message.body, bytes) else str(message.body).encode(),
+            message_id=message.properties.get("message_id") or "",
+            correlation_id=message.properties.get("correlation_id"),
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
         )
+
+
+class _InProcessDelays:
+    """Retry back-off for the in-process transport: messages due later, published by
+    one timer thread. (memory:// keeps everything in this process anyway, so a message
+    waiting here is exactly as durable as one waiting in a queue.)"""
+
+    def __init__(self, connection_factory: Callable[[], Connection]):
+        self._publisher = ConfirmedPublisher(connection_factory, declare_topology=False)
+        self._due: list[tuple[float, int, OutgoingMessage]] = []
+        self._wake = threading.Condition()
+        self._sequence = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, delay_s: float, message: OutgoingMessage) -> None:
+        with self._wake:
+            self._sequence += 1
+            heapq.heappush(self._due, (time.monotonic() + delay_s, self._sequence, message))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="retry-timer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(timeout=(self._due[0][0] - time.monotonic()) if self._due else None)
+                _, _, message = heapq.heappop(self._due)
+            self._publisher.publish_batch([message])

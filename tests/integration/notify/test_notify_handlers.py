@@ -198,7 +198,7 @@ def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox
         notify(proposed, engine, senders)
 
     row = only_row(engine, tables.notifications)
-    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "OSError: No space left on device")
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "OSError: No space left on device")
     assert count(engine, tables.outbox) == 0 and mailbox_files(mailbox) == []
 
     notify(proposed, engine, senders)

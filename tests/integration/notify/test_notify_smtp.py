@@ -140,7 +140,7 @@ def test_smtp_down_is_recorded_and_raised_then_delivered_once_when_it_is_back(en
     with pytest.raises(SendFailed):
         notify(proposed, engine, smtp, tmp_path)  # nothing listens on the port yet
     row = only_row(engine, tables.notifications)
-    assert (row.status, row.attempts) == ("failed", 1)
+    assert (row.status, row.attempts) == ("pending", 1)  # still owed: retried, not given up
     assert row.last_error.startswith("ConnectionRefusedError")
     assert KAMER_EMAIL not in row.last_error
     assert outbox_count(engine) == 0

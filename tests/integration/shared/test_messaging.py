@@ -175,3 +175,35 @@ def test_outbox_relay_publishes_each_row_once_with_confirms(broker_url, tmp_path
     received = _drain(broker_url, SUB.queue_name)
     assert len(received) == 250
     assert len({m.properties["message_id"] for m in received}) == 250
+
+
+def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_one(broker_url):
+    from mienskip_shared.messaging.consumer import Batching
+
+    _declare(broker_url)
+    for n in range(10):
+        _publish_raw(broker_url, _cancelled(n))
+    batches: list[list[str]] = []
+    singles = Recorder()
+
+    def handle_many(envelopes):
+        ids = [e.data["request_id"] for e in envelopes]
+        if "r7" in ids:
+            raise RuntimeError("one bad apple")  # the whole batch is then tried one by one
+        batches.append(ids)
+
+    stop = threading.Event()
+    consumer = EventConsumer("batch", _connection_factory(broker_url), [SUB], singles,
+                             retry_delays_ms=FAST_RETRIES,
+                             batching=Batching(frozenset({SUB.event_type}), handle_many, max_size=4, max_wait_s=0.05))
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert _wait_until(lambda: sum(map(len, batches)) + len(singles.seen) == 10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert all(len(b) <= 4 for b in batches) and any(len(b) > 1 for b in batches)
+    assert "r7" in singles.seen
+    assert sorted(sum(batches, []) + singles.seen, key=lambda r: int(r[1:])) == [f"r{n}" for n in range(10)]
+    assert _drain(broker_url, SUB.queue_name) == []  # everything acked

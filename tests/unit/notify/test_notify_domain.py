@@ -12,6 +12,8 @@ from mienskip_notify.domain.notifications import (
     kamer_channel,
     notification_key,
     notifications_for,
+    person_channel,
+    sms_month,
     why_lines,
 )
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS, NoHandler, dispatcher
@@ -163,3 +165,52 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
     assert seen == ["request.unmatched"]
     assert {s.queue_name for s in SUBSCRIPTIONS} == {
         "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched"}
+
+
+# -- channels: webhook beside e-mail, SMS for people --------------------------------------
+PROPOSAL = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+            "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["x"]}}
+
+
+def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
+    hooked = KamerContact(kamer_id="grou", name="Grou", email="grou@example.org",
+                          webhook_url="https://grou.example/hooks/mienskip", language="fy")
+    email, hook = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, hooked,
+                                    email_enabled=True, public_url="http://x")
+    assert (email.channel, hook.channel) == ("email", "webhook")
+    assert hook.recipient == "webhook:grou" and hook.destination == "https://grou.example/hooks/mienskip"
+    assert hook.key == notification_key(EVENT_ID, "webhook:grou", "webhook") != email.key
+    assert hook.payload["type"] == "assignment.proposed" and hook.payload["data"]["volunteer_id"] == "vo-7"
+    assert hook.payload["event_id"] == EVENT_ID and hook.payload["review_url"] == "http://x/review"
+    assert (hook.template, hook.language, hook.recipient_kind) == ("assignment_proposed", "fy", "kamer")
+
+
+def test_a_changed_webhook_url_keeps_the_key():
+    def hook_key(url):
+        kamer = KamerContact(kamer_id="grou", name="Grou", webhook_url=url)
+        return notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, kamer,
+                                 email_enabled=False, public_url="http://x")[1].key
+    assert hook_key("https://a.example/h") == hook_key("https://b.example/h")
+
+
+def test_without_a_webhook_there_is_one_notification():
+    assert len(notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, GROU,
+                                 email_enabled=True, public_url="http://x")) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "phone", "email_enabled", "sms_enabled", "expected"),
+    [("a@example.org", "+31612345678", True, True, ("email", "a@example.org")),
+     (None, "+31612345678", True, True, ("sms", "+31612345678")),
+     ("a@example.org", "+31612345678", False, True, ("sms", "+31612345678")),
+     (None, "+31612345678", True, False, None),
+     (None, None, True, True, None)],
+)
+def test_a_person_is_emailed_or_texted_when_they_have_only_a_phone(email, phone, email_enabled, sms_enabled,
+                                                                    expected):
+    assert person_channel(email, phone, email_enabled=email_enabled, sms_enabled=sms_enabled) == expected
+
+
+def test_the_sms_month_is_the_calendar_month_in_leeuwarden():
+    assert sms_month(datetime(2026, 11, 30, 22, 59, tzinfo=UTC)) == "2026-11"
+    assert sms_month(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == "2026-12"  # midnight CET

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
 
 from ..domain.notifications import KamerContact, Notification
 from . import tables
@@ -80,12 +81,12 @@ def plan_notification(conn: Connection, notification: Notification) -> str:
 
 
 def record_failure(conn: Connection, key: str, error: str) -> int:
-    """Count a failed attempt; returns the attempts so far."""
+    """Count a failed attempt; the row stays 'pending' (the consumer retries). Returns the attempts so far."""
     t = tables.notifications
     conn.execute(
         update(t)
-        .where(t.c.key == key, t.c.status != "sent")
-        .values(status="failed", attempts=t.c.attempts + 1, last_error=error[:MAX_ERROR_LENGTH])
+        .where(t.c.key == key, t.c.status == "pending")
+        .values(attempts=t.c.attempts + 1, last_error=error[:MAX_ERROR_LENGTH])
     )
     return conn.execute(select(t.c.attempts).where(t.c.key == key)).scalar_one()
 
@@ -95,7 +96,60 @@ def mark_sent(conn: Connection, key: str) -> bool:
     t = tables.notifications
     result = conn.execute(
         update(t)
-        .where(t.c.key == key, t.c.status != "sent")
+        .where(t.c.key == key, t.c.status == "pending")
         .values(status="sent", attempts=t.c.attempts + 1, last_error=None, sent_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def fail_for_good(conn: Connection, *, error: str, key: str | None = None,
+                  source_event_id: str | None = None) -> list[Row]:
+    """Move pending notifications (one ``key``, or all of a ``source_event_id``) to 'failed'.
+
+    Returns the rows this call moved, as they are now, so each is announced once even
+    when two consumers give up on the same event. A row's own ``last_error`` (the
+    reason of its last attempt) wins over ``error``.
+    """
+    t = tables.notifications
+    which = t.c.key == key if key is not None else t.c.source_event_id == source_event_id
+    moved = []
+    pending = select(t.c.key, t.c.last_error).where(which, t.c.status == "pending").order_by(t.c.id)
+    for row in conn.execute(pending).all():
+        result = conn.execute(
+            update(t)
+            .where(t.c.key == row.key, t.c.status == "pending")
+            .values(status="failed", last_error=(row.last_error or error)[:MAX_ERROR_LENGTH])
+        )
+        if result.rowcount == 1:
+            moved.append(conn.execute(select(t).where(t.c.key == row.key)).one())
+    return moved
+
+
+def reserve_sms(conn: Connection, key: str, kamer_id: str, month: str, limit: int) -> bool:
+    """Take one place in the kamer's SMS budget for ``month`` for notification ``key``.
+
+    True if the notification holds a place (now, or from an earlier attempt: a retry
+    does not count twice); False when the budget is spent. The conditional increment
+    is one statement, so concurrent consumers cannot both take the last place.
+    """
+    t, usage = tables.notifications, tables.sms_usage
+    if conn.execute(select(t.c.sms_month).where(t.c.key == key)).scalar_one() is not None:
+        return True
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(usage).values(kamer_id=kamer_id, month=month, used=0).on_conflict_do_nothing())
+    taken = conn.execute(
+        update(usage)
+        .where(usage.c.kamer_id == kamer_id, usage.c.month == month, usage.c.used < limit)
+        .values(used=usage.c.used + 1)
+    ).rowcount == 1
+    if taken:
+        conn.execute(update(t).where(t.c.key == key).values(sms_month=month))
+    return taken
+
+
+def sms_used(conn: Connection, kamer_id: str, month: str) -> int:
+    usage = tables.sms_usage
+    used = conn.execute(
+        select(usage.c.used).where(usage.c.kamer_id == kamer_id, usage.c.month == month)
+    ).scalar_one_or_none()
+    return used or 0

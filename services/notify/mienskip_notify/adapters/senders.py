@@ -1,12 +1,14 @@
-"""Delivery channels: SMTP e-mail, and a local mailbox of ``.eml`` files.
+"""Delivery channels: SMTP e-mail, a local mailbox of ``.eml`` files, signed webhooks
+and an SMS gateway over HTTP.
 
-Both raise :class:`SendFailed` with a reason that is safe to store and log: error
-codes and exception types, never addresses (an SMTP server's reply often echoes the
-recipient).
+All raise :class:`SendFailed` with a reason that is safe to store and log: error
+codes, HTTP statuses and exception types, never addresses, URLs or phone numbers (an
+SMTP server's reply often echoes the recipient; a ``requests`` error quotes the URL).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import smtplib
@@ -16,9 +18,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import requests
 import structlog
 
 from ..domain.notifications import Notification
+from ..webhooks import SIGNATURE_HEADER, signature_header
 from .composer import WIRE_POLICY
 
 log = structlog.get_logger(__name__)
@@ -39,6 +43,8 @@ def safe_reason(exc: BaseException) -> str:
         return f"{name}: {exc.smtp_code}"
     if isinstance(exc, smtplib.SMTPException):
         return f"{name}: {exc}"[:200]
+    if isinstance(exc, requests.RequestException):
+        return name  # its message names the URL
     if isinstance(exc, OSError):
         return f"{name}: {exc.strerror or exc}"[:200]
     return name
@@ -152,3 +158,84 @@ class SmtpSender:
                 client.quit()
             except (smtplib.SMTPException, OSError):
                 client.close()  # the server is gone already; nothing left to tell it
+
+
+# (connect, read) seconds: a slow kamer server or gateway must not hold the consumer long.
+DEFAULT_HTTP_TIMEOUT = (3.05, 10.0)
+
+
+class _HttpChannel:
+    """One ``requests.Session`` (kept-alive connections), 2xx = delivered, anything else raises."""
+
+    user_agent = "Mienskip-Notify/1"
+
+    def __init__(self, timeout: float | tuple[float, float] = DEFAULT_HTTP_TIMEOUT):
+        self._timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = self.user_agent
+        self._lock = threading.Lock()
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise SendFailed("URL is not http(s)")
+        try:
+            with self._lock:
+                # No redirects: a 3xx is not a delivery, and the signed body stays where it was sent.
+                response = self._session.post(url, data=body, headers=headers, timeout=self._timeout,
+                                              allow_redirects=False)
+                response.close()
+        except requests.RequestException as exc:
+            raise SendFailed(safe_reason(exc)) from None
+        if not 200 <= response.status_code < 300:
+            raise SendFailed(f"HTTP {response.status_code}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+
+class WebhookSender(_HttpChannel):
+    """POSTs the JSON body to the kamer's URL, signed with the kamer's own secret.
+
+    ``secret_for(kamer_id)`` gives the secret (see :func:`mienskip_notify.webhooks.kamer_secret`);
+    None means no master key is configured, which fails the delivery with that reason.
+    """
+
+    def __init__(self, secret_for, timeout: float | tuple[float, float] = DEFAULT_HTTP_TIMEOUT, clock=None):
+        super().__init__(timeout)
+        self._secret_for = secret_for
+        self._clock = clock
+
+    def send(self, notification: Notification, body: bytes) -> None:
+        secret = self._secret_for(notification.kamer_id)
+        if not secret:
+            raise SendFailed("no webhook signing key: set MIENSKIP_WEBHOOK_SECRET")
+        now = self._clock() if self._clock is not None else None
+        self._post(notification.destination, body, {
+            "Content-Type": "application/json; charset=utf-8",
+            SIGNATURE_HEADER: signature_header(secret, body, now),
+            "Mienskip-Notification-Id": notification.key,  # the same on every retry: dedupe on it
+        })
+
+
+class SmsSender(_HttpChannel):
+    """``POST {"to", "text"}`` to the gateway with ``Authorization: Bearer <key>``.
+
+    ``Idempotency-Key`` is the notification's key, so a gateway that honours it sends
+    an SMS we had to repeat (a timeout after it accepted) only once.
+    """
+
+    def __init__(self, url: str, key: str, timeout: float | tuple[float, float] = DEFAULT_HTTP_TIMEOUT):
+        super().__init__(timeout)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("SMS gateway URL must be http(s)")
+        self._url = url
+        self._key = key
+
+    def send(self, notification: Notification, text: str) -> None:
+        body = json.dumps({"to": notification.destination, "text": text}, ensure_ascii=False).encode("utf-8")
+        self._post(self._url, body, {
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": f"Bearer {self._key}",
+            "Idempotency-Key": notification.key,
+        })

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -18,6 +19,8 @@ from sqlalchemy import (
 
 from mienskip_shared.messaging import inbox_table, outbox_table
 
+# pending: owed, maybe tried already (attempts, last_error); sent: delivered and announced;
+# failed: given up for good and announced (notification.failed); a redelivery sends neither again.
 STATUSES = ("pending", "sent", "failed")
 
 metadata = MetaData()
@@ -55,10 +58,22 @@ notifications = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # the month ("2026-12") whose SMS budget this notification used; set once, so retries don't count again
+    Column("sms_month", String(7), nullable=True),
     UniqueConstraint("key", name="uq_notify_notifications_key"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_notify_notifications_status"),
     Index("ix_notify_notifications_source_event_id", "source_event_id"),
     Index("ix_notify_notifications_request_id", "request_id"),
+)
+
+# SMS per kamer per month, counted when a notification takes its place in the budget.
+sms_usage = Table(
+    "notify_sms_usage",
+    metadata,
+    Column("kamer_id", String(100), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("used", Integer, nullable=False),
+    PrimaryKeyConstraint("kamer_id", "month", name="pk_notify_sms_usage"),
 )
 
 outbox = outbox_table(metadata, "notify")

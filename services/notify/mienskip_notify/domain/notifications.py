@@ -1,5 +1,10 @@
 """Which messages an event causes, to whom, over which channel, and their identity.
 
+A kamer hears about an event by e-mail (when SMTP is configured and it has an
+address) or else in its local mailbox, and *also* on its own system's webhook when it
+registered one: a separate notification with its own key, so one channel failing
+neither blocks nor repeats the other.
+
 A notification's key is derived from the event it answers, its recipient and its
 channel, never drawn at random: a redelivered event yields the same key, so the
 UNIQUE key in the database (and the e-mail's Message-ID) turns "at least once" into
@@ -14,12 +19,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .formatting import distance_text, local_datetime_text
+from .formatting import LOCAL_TIME, distance_text, local_datetime_text
 from .languages import message_language
 
 EMAIL = "email"
 MAILBOX = "mailbox"  # .eml files on local disk: the embedded demo's real channel
+WEBHOOK = "webhook"  # a signed JSON POST to the kamer's own system
+SMS = "sms"  # through an HTTP gateway, for people with a phone and no e-mail
 KAMER = "kamer"
+
+# The reason stored and announced when a kamer's SMS budget for the month is spent.
+SMS_LIMIT_REACHED = "sms limit reached"
 
 # source event type -> template name (templates/<name>.<lang>.{txt,html}.j2)
 TEMPLATE_FOR_EVENT = {
@@ -47,11 +57,20 @@ class Notification:
     request_id: str | None
     kamer_id: str
     recipient_kind: str
-    recipient: str  # an address for "email"; "mailbox:<kamer_id>" for the mailbox
+    recipient: str  # an address for "email", a phone number for "sms"; "<channel>:<kamer_id>" otherwise
     channel: str
     template: str
     language: str
     context: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # Where the channel delivers when that is not ``recipient`` (a webhook's URL): not part
+    # of the identity, so a kamer that changes its URL still gets each event once.
+    address: str | None = field(default=None, compare=False)
+    # What a webhook carries besides the rendered text: the event itself.
+    payload: Mapping[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def destination(self) -> str:
+        return self.address or self.recipient
 
 
 def notification_key(source_event_id: str, recipient: str, channel: str) -> str:
@@ -67,6 +86,22 @@ def kamer_channel(kamer: KamerContact, *, email_enabled: bool) -> tuple[str, str
     return MAILBOX, f"{MAILBOX}:{kamer.kamer_id}"
 
 
+def person_channel(email: str | None, phone: str | None, *, email_enabled: bool,
+                   sms_enabled: bool) -> tuple[str, str] | None:
+    """``(channel, recipient)`` for a volunteer or resident: e-mail first, SMS for a phone
+    without e-mail; None when neither reaches them (the kamer then has to call)."""
+    if email and email_enabled:
+        return EMAIL, email
+    if phone and sms_enabled:
+        return SMS, phone
+    return None
+
+
+def sms_month(moment: datetime) -> str:
+    """The calendar month an SMS counts against, as a kamer in Leeuwarden sees it: ``2026-12``."""
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m")
+
+
 def notifications_for(
     event_type: str,
     event_id: str,
@@ -77,7 +112,7 @@ def notifications_for(
     email_enabled: bool,
     public_url: str,
 ) -> list[Notification]:
-    """Every message one event causes. Today: one to the kamer; later volunteers and residents."""
+    """Every message one event causes. Today: to the kamer (and its webhook); later volunteers and residents."""
     try:
         template = TEMPLATE_FOR_EVENT[event_type]
     except KeyError:
@@ -85,21 +120,30 @@ def notifications_for(
     language = message_language(kamer.language)
     channel, recipient = kamer_channel(kamer, email_enabled=email_enabled)
     context = _CONTEXT[event_type](data, kamer, occurred_at, language, public_url)
-    return [
-        Notification(
-            key=notification_key(event_id, recipient, channel),
-            source_event_id=event_id,
-            source_event_type=event_type,
-            request_id=data.get("request_id"),
-            kamer_id=kamer.kamer_id,
-            recipient_kind=KAMER,
-            recipient=recipient,
-            channel=channel,
-            template=template,
-            language=language,
-            context=context,
-        )
-    ]
+    common = {
+        "source_event_id": event_id,
+        "source_event_type": event_type,
+        "request_id": data.get("request_id"),
+        "kamer_id": kamer.kamer_id,
+        "recipient_kind": KAMER,
+        "template": template,
+        "language": language,
+        "context": context,
+    }
+    planned = [Notification(key=notification_key(event_id, recipient, channel), recipient=recipient,
+                            channel=channel, **common)]
+    if kamer.webhook_url:
+        hook = f"{WEBHOOK}:{kamer.kamer_id}"
+        payload = {
+            "type": event_type,
+            "event_id": event_id,
+            "occurred_at": occurred_at.isoformat(),
+            "review_url": review_url(public_url),
+            "data": dict(data),
+        }
+        planned.append(Notification(key=notification_key(event_id, hook, WEBHOOK), recipient=hook,
+                                    channel=WEBHOOK, address=kamer.webhook_url, payload=payload, **common))
+    return planned
 
 
 def review_url(public_url: str) -> str:

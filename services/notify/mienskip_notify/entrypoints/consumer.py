@@ -13,6 +13,7 @@ CONSUMER = "notify"
 SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
 
 Handler = Callable[[Envelope], None]
+GiveUp = Callable[[Envelope, Exception], None]
 
 
 class NoHandler(Exception):
@@ -50,7 +51,9 @@ class NotifyConsumer:
                 closeable.close()
 
 
-def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterable = ()) -> NotifyConsumer:
+def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterable = (),
+                   on_give_up: GiveUp | None = None) -> NotifyConsumer:
+    """``on_give_up`` runs once per event whose last retry failed, before it is dead-lettered."""
     consumer = EventConsumer(
         CONSUMER,
         settings.broker_connection,
@@ -58,5 +61,6 @@ def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterab
         dispatcher(handlers),
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
+        on_give_up=on_give_up,
     )
     return NotifyConsumer(consumer, closeables)
