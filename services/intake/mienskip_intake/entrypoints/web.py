@@ -32,15 +32,16 @@ from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
 
 from ..domain.model import ACTIONS, OPEN_STATUSES, Principal, Role, Status
-from ..service_layer import handlers, views, workflow
+from ..service_layer import handlers, privacy, views, workflow
 from ..service_layer.common import Conflict, NotFound, now
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UI_LANGUAGES = ("nl", "en", "fy")
-STAFF = (Role.KAMER, Role.COORDINATOR)
+STAFF = (Role.KAMER, Role.COORDINATOR)  # operators see no personal data: they cannot sign in here
 SESSION_HOURS = 8
 MAX_REASON = 500
+AUDIT_ROWS = 300
 SECURITY_HEADERS = {
     # Nothing from elsewhere; no inline script or style; never framed.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -122,6 +123,13 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
             return text
         return parts[1] if lang() == "en" else parts[0]
 
+    def slot(label: str | None) -> str:
+        """Matching's ``"mon 08:00-18:00"`` with the day in the reader's language."""
+        if not label:
+            return ""
+        first, _sep, rest = label.partition(" ")
+        return f"{_('day.' + first)} {rest.replace('-', '–')}" if first in DAYS else label
+
     def reasons(counts: dict[str, int]) -> str:
         return ", ".join(f"{n} × {_('reason.' + key)}" for key, n in counts.items()) or "—"
 
@@ -142,10 +150,8 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
         if principal is not None:
             who = views.kamer_name(engine, principal.kamer_id) if principal.kamer_id else principal.region
         return {"_": _, "lang": lang(), "languages": UI_LANGUAGES, "when": when, "window": window, "km": km,
-                "day": day, "who": who,
-                "bilingual": bilingual, "reasons": reasons, "url_with_lang": url_with_lang,
-                "csrf_token": csrf_token, "principal": principal, "categories": CATEGORIES,
-                "link_lang": g.get("link_lang")}
+                "day": day, "who": who, "bilingual": bilingual, "reasons": reasons, "slot": slot, "url_with_lang": url_with_lang,
+                "csrf_token": csrf_token, "principal": principal, "categories": CATEGORIES}
 
     # -- every request ------------------------------------------------------------------------
 
@@ -377,9 +383,8 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
     @bp.get("/review/audit")
     @signed_in
     def audit_log():
-        before = request.args.get("before", type=int)
-        entries, older = views.audit_entries(engine, g.principal, before=before)
-        return render_template("review/audit.html", entries=entries, older=older)
+        entries = privacy.audit_entries(engine, g.principal, limit=AUDIT_ROWS)  # coordinators only: else 403
+        return render_template("review/audit.html", entries=entries, limit=AUDIT_ROWS)
 
     @bp.route("/review/policy/<kamer_id>", methods=["GET", "POST"])
     @signed_in

@@ -23,7 +23,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, false, func, select
 from sqlalchemy.sql import Select
 
+from mienskip_shared.contracts.vocabulary import DAYS
+
 from ..adapters import tables as t
+from ..domain import model
 from ..domain.model import OPEN_STATUSES, AssignmentStatus, Principal, Role, Status, coarse
 from .common import audit
 
@@ -43,8 +46,8 @@ class Place:
 
 
 def first_name(full: str | None) -> str:
-    """A list page names a person by first name only."""
-    return full.split()[0] if full and full.strip() else "—"
+    """A list page names a person by first name only (a dash once erased)."""
+    return model.first_name(full) or "—"
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -200,6 +203,9 @@ def volunteer_context(engine: Engine, principal: Principal, volunteer: dict[str,
     this_week = [row for row in rows if row.status in BUSY and start <= row.window_start < end]
     return {
         "kamer_name": kamer, "place": nearest_place(places, volunteer["home_lat"], volunteer["home_lon"]),
+        "availability": sorted(volunteer["availability"] or [],
+                               key=lambda slot: (DAYS.index(slot["day"]) if slot.get("day") in DAYS else 7,
+                                                 slot.get("start") or "")),
         "load_this_week": len(this_week), "week_start": start, "week_end": end - timedelta(days=1),
         "assignments": [{**dict(row._mapping), "visible": principal.may_see_kamer(row.kamer_id, row.region),
                          "place": nearest_place(places, row.lat, row.lon)} for row in rows],
@@ -233,15 +239,17 @@ class Projection:
     height: int
 
     @classmethod
-    def fit(cls, points: Sequence[tuple[float, float]], width: int = 800, pad: float = 0.01,
+    def fit(cls, points: Sequence[tuple[float, float]], box: tuple[int, int] = (900, 760), pad: float = 0.01,
             lat0: float = 53.2) -> Projection:
+        """The largest drawing of ``points`` (plus ``pad`` degrees) that fits in ``box`` pixels."""
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
         lat_min, lat_max = min(lats) - pad, max(lats) + pad
         lon_min, lon_max = min(lons) - pad * 1.6, max(lons) + pad * 1.6
         kx = math.cos(math.radians(lat0))
-        scale = width / max((lon_max - lon_min) * kx, 1e-6)
-        return cls(lat_max, lon_min, scale, kx, width, round((lat_max - lat_min) * scale))
+        scale = min(box[0] / max((lon_max - lon_min) * kx, 1e-6), box[1] / max(lat_max - lat_min, 1e-6))
+        return cls(lat_max, lon_min, scale, kx, round((lon_max - lon_min) * kx * scale),
+                   round((lat_max - lat_min) * scale))
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
         return (round((lon - self.lon_min) * self.kx * self.scale, 1), round((self.lat_max - lat) * self.scale, 1))
@@ -293,7 +301,8 @@ def map_view(engine: Engine, principal: Principal, places: Sequence[Place], *, k
         x, y = proj.xy(p.lat, p.lon)
         if inside(x, y):
             drawn_places.append({"name": p.name, "kind": p.kind, "x": x, "y": y,
-                                 "label": zoom == "city" or p.kind == "village"})
+                                 "label": zoom == "city" or p.kind == "village",
+                                 "anchor": "end" if x > proj.width - 90 else "start"})  # labels stay inside
     by_request = {}
     for link in links:
         by_request[link.request_id] = link
@@ -325,9 +334,10 @@ def map_view(engine: Engine, principal: Principal, places: Sequence[Place], *, k
                    for row in kamers if not kamer_id or row.id == kamer_id]
     km5 = round(5 * proj.pixels_per_km(), 1) if zoom != "city" else round(1 * proj.pixels_per_km(), 1)
     city = None
-    if zoom != "city" and wijken:  # the city's wijken are too close to label at this scale
-        cx, cy = proj.xy(max(p.lat for p in wijken), sum(p.lon for p in wijken) / len(wijken))
-        city = {"x": cx - 60, "y": cy - 8}
+    if zoom != "city" and wijken:  # the city's wijken are too close to label one by one at this scale
+        x, _ = proj.xy(0, min(p.lon for p in wijken))
+        _, y = proj.xy(sum(p.lat for p in wijken) / len(wijken), 0)
+        city = {"x": x - 8, "y": y}
     return {"width": proj.width, "height": proj.height, "places": drawn_places, "requests": request_marks,
             "city": city,
             "volunteers": volunteer_marks, "links": line_marks, "kamers": kamer_marks,
@@ -428,32 +438,6 @@ def _failed_recipient(note: str) -> str | None:
     return None
 
 
-# -- audit log ---------------------------------------------------------------------------------------
-
-def audit_entries(engine: Engine, principal: Principal, *, before: int | None = None,
-                  limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
-    """Who read or changed what, newest first, for the records this principal may see."""
-    au, r, v, a, k = t.audit_log, t.requests, t.volunteers, t.assignments, t.kamers
-    ra = r.alias("assignment_request")
-    kamer_of = func.coalesce(r.c.kamer_id, v.c.kamer_id, ra.c.kamer_id, k.c.id)
-    region_of = func.coalesce(r.c.region, v.c.region, ra.c.region, k.c.region)
-    query = (select(au, kamer_of.label("kamer_id"))
-             .outerjoin(r, and_(au.c.subject_kind == "request", r.c.id == au.c.subject_id))
-             .outerjoin(v, and_(au.c.subject_kind == "volunteer", v.c.id == au.c.subject_id))
-             .outerjoin(a, and_(au.c.subject_kind == "assignment", a.c.id == au.c.subject_id))
-             .outerjoin(ra, ra.c.id == a.c.request_id)
-             .outerjoin(k, and_(au.c.subject_kind == "kamer", k.c.id == au.c.subject_id)))
-    query = _scoped(query, principal, kamer_of, region_of)
-    if before is not None:
-        query = query.where(au.c.id < before)
-    with engine.begin() as tx:
-        rows = tx.execute(query.order_by(au.c.id.desc()).limit(limit + 1)).all()
-        labels = actor_labels(tx, [f"{row.role}:{row.token_id}" for row in rows])
-    items = [{**dict(row._mapping), "who": labels.get(f"{row.role}:{row.token_id}", row.role)}
-             for row in rows[:limit]]
-    return items, (rows[limit - 1].id if len(rows) > limit else None)
-
-
 # -- auto-approve policy -------------------------------------------------------------------------------
 
 def kamer_name(engine: Engine, kamer_id: str) -> str | None:
@@ -485,7 +469,9 @@ def volunteer_task(engine: Engine, principal: Principal, places: Sequence[Place]
             audit(tx, principal, "read", "request", row.request_id)
     task = {"assignment_id": row.id, "status": row.status, "request_status": row.request_status,
             "category": row.category, "window_start": row.window_start, "window_end": row.window_end,
-            "first_name": first_name(row.resident_name), "place": nearest_place(places, row.lat, row.lon),
+            "first_name": first_name(row.resident_name),
+            # as the offer message names it (the address's place), else the nearest place
+            "place": model.neighbourhood_of(row.resident_address) or nearest_place(places, row.lat, row.lon),
             "distance_km": row.distance_km, "urgency": row.urgency, "language": language or "nl",
             "may_answer": row.status == AssignmentStatus.APPROVED.value,
             "may_back_out": accepted}

@@ -1,0 +1,91 @@
+"""Helpers for the review pages: sign in, post forms with the CSRF field, play matching
+and notify, and drive headless chromium for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from mienskip_intake.service_layer import handlers
+from mienskip_shared.contracts import new_event, parse
+
+CHROMIUM = os.environ.get("MIENSKIP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+# -- Flask test client -------------------------------------------------------------------------
+
+def csrf_of(client) -> str:
+    with client.session_transaction() as session:
+        return session["csrf"]
+
+
+def sign_in(client, token: str, **form):
+    """Open the sign-in page (it sets the CSRF token), then post the token."""
+    client.get("/review/login")
+    return client.post("/review/login", data={"csrf": csrf_of(client), "token": token, **form})
+
+
+def post_form(client, path: str, data: dict | None = None, **kwargs):
+    """A form post as the page sends it: with this session's CSRF field."""
+    return client.post(path, data={"csrf": csrf_of(client), **(data or {})}, **kwargs)
+
+
+def bearer_token(headers: dict) -> str:
+    return headers["Authorization"].split(" ", 1)[1]
+
+
+def text_of(response) -> str:
+    """The visible text of a page, roughly: tags dropped, whitespace squeezed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+# -- playing the other services ----------------------------------------------------------------
+
+def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kamer_id: str = "k",
+                             distance_km: float = 1.2, runner_up: dict | None = None) -> str:
+    """Deliver an ``assignment.proposed`` shaped as matching writes it, runner-up included."""
+    assignment_id = str(uuid.uuid4())
+    explanation = {"distance_km": distance_km, "skills_matched": ["pets"], "availability": "tue 09:00-12:00",
+                   "load_this_week": 0, "max_tasks_per_week": 2, "runner_up": runner_up}
+    event = new_event("assignment.proposed", {
+        "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id,
+        "kamer_id": kamer_id, "region": "leeuwarden", "distance_km": distance_km, "explanation": explanation},
+        correlation_id=request_id)
+    handlers.on_assignment_proposed(engine, parse(event.to_json()))
+    return assignment_id
+
+
+def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, int]) -> None:
+    event = new_event("request.unmatched", {
+        "request_id": request_id, "kamer_id": kamer_id, "region": "leeuwarden", "reasons": reasons,
+        "summary": "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"}, correlation_id=request_id)
+    handlers.on_request_unmatched(engine, parse(event.to_json()))
+
+
+def report_failed_notification(engine, request_id: str, recipient_kind: str = "volunteer") -> None:
+    event = new_event("notification.failed", {
+        "notification_id": str(uuid.uuid4()), "source_event_id": str(uuid.uuid4()),
+        "source_event_type": "assignment.approved", "request_id": request_id, "recipient_kind": recipient_kind,
+        "channel": "email", "template": "offer", "language": "nl", "error": "550 mailbox unavailable",
+        "attempts": 5}, correlation_id=request_id)
+    handlers.on_notification_failed(engine, parse(event.to_json()))
+
+
+# -- headless chromium -------------------------------------------------------------------------
+
+def chromium_or_skip() -> str:
+    """Debian's chromium (CI installs it); without it skip, or fail where it is required."""
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return CHROMIUM
+    message = f"{CHROMIUM} is not installed (apt-get install chromium); the UI tests drive it headless"
+    if os.environ.get("MIENSKIP_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " -- required in CI")
+    pytest.skip(message)
