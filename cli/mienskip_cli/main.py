@@ -166,7 +166,9 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
     def banner(bound_port: int) -> None:
         base = f"http://{host}:{bound_port}"
         lines = [
-            "", "Mienskip demo is running / Mienskip demo draait", f"  API:      {base}/v1",
+            "", "Mienskip demo is running / Mienskip demo draait",
+            f"  Review:   {base}/review/  (sign in with the coordinator or a kamer token below)",
+            f"  API:      {base}/v1",
             f"  OpenAPI:  {base}/openapi.json", f"  Mailbox:  {data_dir / 'mailbox'}",
             f"  Loaded {len(result.kamers)} kamers, {result.volunteers} volunteers, "
             f"{len(result.requests)} requests", "", "Tokens (shown once):",
