@@ -1,5 +1,6 @@
 """docker-compose.yml is valid and scalable (no Docker engine is needed to check it)."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,8 +20,9 @@ def _compose_command():
 
 
 def test_compose_config_is_valid_and_workers_can_scale():
+    secrets = {"MIENSKIP_SECRET_KEY": "k" * 48, "MIENSKIP_WEBHOOK_SECRET": "w" * 48}
     result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "config"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, **secrets})
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     services = config["services"]
@@ -34,3 +36,11 @@ def test_compose_config_is_valid_and_workers_can_scale():
         env = services[name]["environment"]
         assert env["MIENSKIP_BROKER_URL"].startswith("amqp://")
         assert env["MIENSKIP_DATABASE_URL"].startswith("postgresql")
+        assert env["MIENSKIP_SECRET_KEY"] == secrets["MIENSKIP_SECRET_KEY"]
+
+
+def test_compose_refuses_to_run_without_secrets():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIENSKIP_")}
+    result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "config"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert result.returncode != 0 and "MIENSKIP_SECRET_KEY" in result.stderr

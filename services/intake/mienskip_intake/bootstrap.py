@@ -38,6 +38,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         workers = [relay, build_consumer(settings, engine),
                    RetentionJob(engine, timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
+                     secure_cookies=settings.public_url.startswith("https://"),
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)

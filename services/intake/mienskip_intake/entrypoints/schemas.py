@@ -121,6 +121,7 @@ class RequestViewSchema(Schema):
     category = fields.Str()
     skills = fields.List(fields.Str())
     urgency = fields.Str()
+    urgent = fields.Bool()  # a late decline: the coordinator decides now
     window = fields.Method("_window")
     resident = fields.Method("_resident")
     assignment = fields.Nested(AssignmentSchema, allow_none=True)
