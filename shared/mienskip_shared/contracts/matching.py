@@ -16,6 +16,9 @@ class AssignmentProposed(Payload):
     distance_km = fields.Float(required=True)
     # Human-readable why: skills matched, availability overlap, load, runner-up.
     explanation = fields.Dict(required=True)
+    # The how-manieth decision about this request (1, 2, ...): events travel on separate
+    # queues, so consumers use it to ignore a decision that arrives after a newer one.
+    decision = fields.Int(load_default=0)
 
 
 @register("request.unmatched")
@@ -26,3 +29,4 @@ class RequestUnmatched(Payload):
     # rule name -> number of volunteers that rule excluded
     reasons = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
     summary = fields.Str(required=True)
+    decision = fields.Int(load_default=0)

@@ -199,3 +199,21 @@ def test_another_kamers_assignment_is_404_for_every_action(client, kamer_b, case
         r = client.post(f"/v1/assignments/{assignment_id}/{action}", json=copy.deepcopy(body),
                         headers=kamer_b.headers)
         assert r.status_code == 404, action
+
+
+def test_a_decision_overtaken_by_a_newer_one_is_ignored(client, intake, kamer_a):
+    from mienskip_intake.service_layer import handlers
+    from mienskip_shared.contracts import new_event
+
+    request_id = client.post("/v1/requests", json=_request_body(), headers=kamer_a.headers).get_json()["id"]
+    base = {"request_id": request_id, "kamer_id": kamer_a.id, "region": "leeuwarden"}
+    proposed = new_event("assignment.proposed", {**base, "assignment_id": "a-2", "volunteer_id": "v-2",
+                                                 "distance_km": 1.0, "explanation": {}, "decision": 2},
+                         correlation_id=request_id)
+    unmatched = new_event("request.unmatched", {**base, "reasons": {"skills": 3}, "summary": "niemand / nobody",
+                                                "decision": 1}, correlation_id=request_id)
+    handlers.on_assignment_proposed(intake.engine, parse(proposed.to_json()))
+    handlers.on_request_unmatched(intake.engine, parse(unmatched.to_json()))  # arrives late: older news
+    body = _status(client, kamer_a.headers, request_id)
+    assert body["status"] == "proposed" and body["assignment"]["id"] == "a-2"
+    assert any("ignored decision 1" in (h["note"] or "") for h in body["history"])

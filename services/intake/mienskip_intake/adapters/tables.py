@@ -99,6 +99,7 @@ requests = Table(
     Column("reasons", JSON),
     Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
     Column("erased_at", UtcDateTime),  # personal data removed (on request or by retention)
+    Column("last_decision", Integer, nullable=False, server_default="0"),  # matching's newest, applied
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),

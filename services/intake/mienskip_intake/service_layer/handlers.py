@@ -267,10 +267,25 @@ def _move(tx: Connection, request_id: str, wanted: Status, actor: str, note: str
 
 # -- events from other services ----------------------------------------------------------
 
+def _is_newest_decision(tx: Connection, request_id: str, decision: int) -> bool:
+    """Matching numbers its decisions per request; one overtaken by a newer one (they
+    travel on separate queues) is history, not news."""
+    if decision == 0:  # from a producer that does not number yet
+        return True
+    newer = tx.execute(update(t.requests).where(t.requests.c.id == request_id, t.requests.c.last_decision < decision)
+                       .values(last_decision=decision))
+    if newer.rowcount == 1:
+        return True
+    record_history(tx, request_id, None, "matching", f"ignored decision {decision}: a newer one came first")
+    return False
+
+
 def on_assignment_proposed(engine: Engine, envelope: Envelope) -> None:
     d = envelope.data
     with engine.begin() as tx:
         if not claim_inbox(tx, t.inbox, envelope):
+            return
+        if not _is_newest_decision(tx, d["request_id"], d["decision"]):
             return
         if _move(tx, d["request_id"], Status.PROPOSED, "matching", d["explanation"].get("why")):
             tx.execute(insert(t.assignments).values(
@@ -284,6 +299,8 @@ def on_request_unmatched(engine: Engine, envelope: Envelope) -> None:
     d = envelope.data
     with engine.begin() as tx:
         if not claim_inbox(tx, t.inbox, envelope):
+            return
+        if not _is_newest_decision(tx, d["request_id"], d["decision"]):
             return
         _move(tx, d["request_id"], Status.UNMATCHED, "matching", d["summary"], reasons=d["reasons"])
 

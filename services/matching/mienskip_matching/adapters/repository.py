@@ -142,6 +142,12 @@ class MatchingRepository:
             self.conn.execute(insert(t).values(request_id=request_id, volunteer_id=volunteer_id, reason=reason,
                                                created_at=utcnow()))
 
+    def next_decision(self, request_id: str) -> int:
+        """Count one more announced decision about this request and return its number."""
+        t = tables.requests
+        self.conn.execute(update(t).where(t.c.id == request_id).values(decisions=t.c.decisions + 1))
+        return self.conn.execute(select(t.c.decisions).where(t.c.id == request_id)).scalar_one()
+
     def set_request_status(self, request_id: str, status: str) -> None:
         t = tables.requests
         self.conn.execute(update(t).where(t.c.id == request_id).values(status=status, updated_at=utcnow()))

@@ -64,6 +64,7 @@ requests = Table(
     Column("urgency", String(16), nullable=False),
     Column("recurrence", String(100), nullable=True),
     Column("status", String(16), nullable=False),  # open | proposed | unmatched | cancelled
+    Column("decisions", Integer, nullable=False, server_default="0"),  # announced so far
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

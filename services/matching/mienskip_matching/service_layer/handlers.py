@@ -85,7 +85,8 @@ def _propose(uow: UnitOfWork, request: OpenRequest, proposal: Proposal, *, corre
         "assignment.proposed",
         {"assignment_id": stored.assignment_id, "request_id": request.id,
          "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
-         "distance_km": stored.distance_km, "explanation": stored.explanation},
+         "distance_km": stored.distance_km, "explanation": stored.explanation,
+         "decision": repo.next_decision(request.id)},
         correlation_id=correlation_id, kamer_id=request.kamer_id))
     return stored
 
@@ -134,7 +135,8 @@ def _solve_and_announce(uow: UnitOfWork, request: OpenRequest, correlation_id: s
     uow.publish(new_event(
         "request.unmatched",
         {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-         "reasons": unmatched.reasons, "summary": unmatched.summary},
+         "reasons": unmatched.reasons, "summary": unmatched.summary,
+         "decision": repo.next_decision(request.id)},
         correlation_id=correlation_id, kamer_id=request.kamer_id))
     log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
     return unmatched
