@@ -4,9 +4,8 @@ Revision ID: f28fa7ff4aea
 Revises: c02c5878c386
 Create Date: 2026-11-25 22:39:04.327981
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'f28fa7ff4aea'
 down_revision = 'c02c5878c386'
