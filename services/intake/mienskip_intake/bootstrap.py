@@ -9,6 +9,7 @@ from pathlib import Path
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
+from mienskip_shared.messaging.topology import dead_letter_depths
 from mienskip_shared.runtime import Service, readiness
 
 from .adapters import tables
@@ -39,9 +40,15 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                    RetentionJob(engine, timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
+                     dead_letters=lambda: _dead_letter_depths(settings),
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def _dead_letter_depths(settings: Settings) -> dict[str, int]:
+    with settings.broker_connection() as connection:
+        return dead_letter_depths(connection)
 
 
 class Admin:

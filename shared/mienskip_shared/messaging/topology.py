@@ -147,3 +147,23 @@ def declare(channel, subscriptions=SUBSCRIPTIONS, retry_delays_ms=DEFAULT_RETRY_
     for sub in subscriptions:
         for queue in queues_for(sub, retry_delays_ms):
             queue(channel).declare()
+
+
+def dead_letter_depths(connection) -> dict[str, int]:
+    """How many messages wait in each dead-letter queue (only queues that exist).
+
+    Works on RabbitMQ and on the in-process transport; shows counts, never contents.
+    """
+    depths: dict[str, int] = {}
+    channel = connection.channel()
+    try:
+        for sub in SUBSCRIPTIONS:
+            try:
+                _, count, _ = channel.queue_declare(queue=sub.dead_letter_queue_name, passive=True)
+            except connection.channel_errors:  # not declared yet: its consumer never ran here
+                channel = connection.channel()  # a failed passive declare closes an AMQP channel
+                continue
+            depths[sub.dead_letter_queue_name] = count
+    finally:
+        channel.close()
+    return depths

@@ -378,3 +378,30 @@ def test_a_link_page_speaks_the_volunteers_language(web, intake, kamer_a, client
     html = web.get(f"/v/{token}").get_data(as_text=True)
     assert '<html lang="fy">' in html and "Wolle jo helpe?" in html
     assert "Would you like to help?" in web.get(f"/v/{token}?lang=en").get_data(as_text=True)
+
+
+def test_attention_shows_dead_letters_to_coordinators(intake, tmp_path):
+    """The in-process bus's dead-letter queue, counted on the coordinator's attention page."""
+    from kombu import Connection, Producer
+
+    from mienskip_intake.bootstrap import build
+    from mienskip_intake.settings import Settings
+    from mienskip_shared.messaging.topology import SUBSCRIPTIONS, dead_letter_exchange, dead_letter_queue
+
+    service = build(Settings.from_env({}, database_url=f"sqlite:///{tmp_path / 'dl.sqlite3'}", data_dir=tmp_path,
+                                      secret_key="s"), with_workers=False)
+    sub = SUBSCRIPTIONS[0]
+    with Connection("memory://") as conn:
+        dead_letter_exchange(conn.default_channel).declare()
+        dead_letter_queue(sub)(conn.default_channel).declare()
+        Producer(conn.default_channel).publish(b"{}", exchange=dead_letter_exchange.name,
+                                               routing_key=sub.dead_letter_queue_name)
+    from mienskip_intake.domain.model import Role
+    from mienskip_intake.service_layer import handlers
+
+    _, token = handlers.issue_token(service.engine, Role.COORDINATOR, region="leeuwarden")
+    client = service.wsgi_app.test_client()
+    sign_in(client, token)
+    page = client.get("/review/attention").get_data(as_text=True)
+    assert sub.dead_letter_queue_name in page and f"mienskip dlq replay {sub.dead_letter_queue_name}" in page
+    service.dispose()

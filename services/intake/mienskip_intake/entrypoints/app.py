@@ -233,6 +233,7 @@ def _token_key() -> str:
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: threading.Event | None = None, *, secret_key: str, secure_cookies: bool = False,
+               dead_letters: Callable[[], dict[str, int]] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time."""
     app = Flask(__name__)
@@ -260,7 +261,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
     app.register_blueprint(web.review_blueprint(engine, secret_key=secret_key, relay_wakeup=relay_wakeup,
-                                                secure_cookies=secure_cookies))
+                                                secure_cookies=secure_cookies, dead_letters=dead_letters))
     Limiter(
         key_func=_token_key, app=app, default_limits=[rate_limit], storage_uri=rate_limit_storage,
         headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),

@@ -18,6 +18,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,10 @@ def load_places(path: Path) -> list[views.Place]:
 
 
 def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading.Event | None = None,
-                     secure_cookies: bool = False, places_path: Path = WEB / "places.csv") -> Blueprint:
-    """The pages; ``secure_cookies`` when served over HTTPS (behind a proxy, say)."""
+                     secure_cookies: bool = False, places_path: Path = WEB / "places.csv",
+                     dead_letters: Callable[[], dict[str, int]] | None = None) -> Blueprint:
+    """The pages; ``secure_cookies`` when served over HTTPS (behind a proxy, say);
+    ``dead_letters`` counts the dead-letter queues for the attention page."""
     bp = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                    static_folder=str(WEB / "static"), static_url_path="/review/static")
     messages = Messages(WEB / "messages.json")
@@ -378,7 +381,14 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
     @bp.get("/review/attention")
     @signed_in
     def attention():
-        return render_template("review/attention.html", a=views.attention(engine, g.principal, places))
+        dead = None
+        if dead_letters is not None and g.principal.role is Role.COORDINATOR:
+            try:
+                dead = {queue: n for queue, n in dead_letters().items() if n}
+            except Exception:  # noqa: BLE001 -- the broker being away must not take the page down
+                dead = "unavailable"
+        return render_template("review/attention.html", a=views.attention(engine, g.principal, places),
+                               dead_letters=dead)
 
     @bp.get("/review/audit")
     @signed_in
