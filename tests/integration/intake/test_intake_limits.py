@@ -53,3 +53,24 @@ def test_concurrent_posts_with_one_key_create_one_request(intake, kamer_a):
     assert len({rid for code, rid in results if code == 202}) == 1
     with intake.engine.begin() as tx:
         assert tx.execute(select(func.count()).select_from(t.requests)).scalar() == 1
+
+
+def test_one_kamer_bursting_tenfold_leaves_the_others_at_full_service(tmp_path):
+    """RELIABILITY.md: one kamer bursts 10x -> that kamer gets 429s, the others keep >= 99 %."""
+    service = build(Settings.from_env({}, database_url=f"sqlite:///{tmp_path / 'burst.sqlite3'}", data_dir=tmp_path,
+                                      rate_limit="20 per minute"), with_workers=False)
+    client = service.wsgi_app.test_client()
+    burster = Kamer(service.engine, "Drokke kamer")
+    others = [Kamer(service.engine, f"Kamer {n}") for n in range(3)]
+    outcomes = {"burster": [], "others": []}
+    for round_ in range(200):  # the burster sends 10 for every 1 of each neighbour
+        outcomes["burster"].append(client.post("/v1/requests", json=BODY, headers=burster.headers).status_code)
+        if round_ % 10 == 0:
+            for kamer in others:
+                outcomes["others"].append(client.post("/v1/requests", json=BODY, headers=kamer.headers).status_code)
+    service.dispose()
+    burst = outcomes["burster"]
+    assert burst.count(202) == 20 and burst.count(429) == 180
+    served = outcomes["others"].count(202) / len(outcomes["others"])
+    print(f"burster: {burst.count(202)} served, {burst.count(429)} limited; others served {served:.0%}")
+    assert served >= 0.99
