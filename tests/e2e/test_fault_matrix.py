@@ -101,6 +101,7 @@ def test_broker_cut_three_times_and_restarted_loses_and_doubles_nothing(processe
             verdict = check(submitted, acknowledged, _decisions(postgres_url))
     except BaseException:
         print(processes.logs())
+        print(_diagnose(postgres_url, rabbit_url, acknowledged))
         raise
     finally:
         proxy.close()
@@ -171,6 +172,26 @@ def test_every_event_delivered_twice_gives_one_decision_each(processes, postgres
              what="duplicates consumed")
     verdict = check(200, acknowledged, _decisions(postgres_url))
     assert (verdict.lost, verdict.duplicated, verdict.unexpected) == (0, 0, 0)
+
+
+def _diagnose(postgres_url, rabbit_url, acknowledged) -> str:
+    """Where the missing ones are: still in intake's outbox, dead-lettered, or in matching."""
+    from mienskip_shared.messaging.topology import dead_letter_depths
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as db:
+        unpublished = db.execute(text("SELECT count(*) FROM intake_outbox WHERE published_at IS NULL")).scalar()
+        known = {r.id: r.status for r in db.execute(text("SELECT id, status FROM matching_requests"))}
+        inbox = db.execute(text("SELECT count(*) FROM matching_inbox")).scalar()
+    engine.dispose()
+    with Connection(rabbit_url) as conn:
+        dead = {q: n for q, n in dead_letter_depths(conn).items() if n}
+        _, ready, consumers = conn.default_channel.queue_declare("matching.intake.request.submitted", passive=True)
+        dead["request.submitted ready/consumers"] = (ready, consumers)
+    missing = [rid for rid in acknowledged if rid not in set(_decisions(postgres_url))]
+    return (f"unpublished={unpublished} matching_inbox={inbox} dead_letters={dead} missing={len(missing)} "
+            f"missing_known_to_matching={sum(1 for m in missing if m in known)} "
+            f"their_status={sorted({known.get(m) for m in missing}, key=str)} first_missing={missing[:3]}")
 
 
 def _handled(processes, queue: str) -> int:

@@ -130,9 +130,13 @@ class EventConsumer(ConsumerMixin):
             self._side_publisher.close()
             self.connection.release()
 
-    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
-        # After a reconnect, deliveries of the old channel can no longer be acked:
-        # the broker hands them out again.
+    def on_connection_revived(self) -> None:
+        # A new connection, before any consumer on it exists: deliveries of the old one
+        # can no longer be acked, and the broker hands them out again. (Clearing later,
+        # once consumers run, would drop live deliveries that arrived while the next
+        # consumer was being set up, and leave them unacked for good.)
+        if self._pending:
+            log.info("consumer.pending_released", count=len(self._pending))
         self._pending.clear()
 
     def on_iteration(self) -> None:
@@ -183,10 +187,11 @@ class EventConsumer(ConsumerMixin):
             for sub, message, envelope in batch:
                 self._handle_one(sub, message, envelope)
             return
-        for sub, message, _ in batch:
+        for sub, message, envelope in batch:
             message.ack()
             HANDLED.labels(sub.queue_name, "ok").inc()
-        log.info("event.batch_handled", size=len(batch), event_ids=[e.event_id for _, _, e in batch])
+            log.info("event.handled", queue=sub.queue_name, batch_size=len(batch),
+                     correlation_id=envelope.correlation_id, event_id=envelope.event_id)
 
     def _handle_one(self, sub: Subscription, message: Message, envelope: Envelope) -> None:
         structlog.contextvars.bind_contextvars(

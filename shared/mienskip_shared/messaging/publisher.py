@@ -75,7 +75,9 @@ class ConfirmedPublisher:
             channel.events["basic_return"].add(self._on_return)
         self._connection, self._channel = connection, channel
         self._producer = Producer(channel)
+        # Delivery tags count per channel: a new channel starts from 1, with nothing owed.
         self._next_tag = 0
+        self._unconfirmed.clear()
 
     def close(self) -> None:
         if self._connection is not None:

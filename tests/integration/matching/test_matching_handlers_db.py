@@ -256,3 +256,20 @@ def test_reassign_proposes_the_chosen_volunteer_or_says_why_not(matching_engine,
     assert refused.reasons == {"skills": 1}
     assert count(matching_engine, tables.proposals) == 0
     assert count(matching_engine, tables.past_proposals) == 2
+
+
+def test_a_burst_is_solved_together_not_first_come_first_served(matching_engine, events):
+    # A can reach both requests; B only the first. One at a time, the first request
+    # takes A (nearer) and the second finds nobody; together, both are helped.
+    run(matching_engine, events.volunteer_registered("A", north_km=1.0, max_tasks_per_week=1))
+    run(matching_engine, events.volunteer_registered("B", north_km=2.0, max_distance_km=2.7, max_tasks_per_week=1))
+    south = {"lat": round(53.2012 - 1 / 111.195, 4), "lon": 5.7999}
+    burst = [events.request_submitted("r1"), events.request_submitted("r2", location=south)]
+
+    decided = handlers.requests_submitted(burst, SqlUnitOfWork(matching_engine), CONFIG)
+
+    assert {d.request_id: d.volunteer_id for d in decided} == {"r1": "B", "r2": "A"}
+    assert [e.event_type for e in outbox_events(matching_engine)] == ["assignment.proposed"] * 2
+    # the same burst delivered again changes nothing
+    assert handlers.requests_submitted(burst, SqlUnitOfWork(matching_engine), CONFIG) == []
+    assert count(matching_engine, tables.outbox) == 2

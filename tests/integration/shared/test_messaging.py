@@ -207,3 +207,31 @@ def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_o
     assert "r7" in singles.seen
     assert sorted(sum(batches, []) + singles.seen, key=lambda r: int(r[1:])) == [f"r{n}" for n in range(10)]
     assert _drain(broker_url, SUB.queue_name) == []  # everything acked
+
+
+def test_a_publisher_that_lost_its_connection_starts_clean(rabbit_url):
+    """Unconfirmed deliveries of a dead channel must not be waited for on the next one."""
+    from urllib.parse import urlparse
+
+    from tcp_proxy import TcpProxy
+
+    from mienskip_shared.messaging import OutgoingMessage, PublishFailed
+
+    real = urlparse(rabbit_url)
+    proxy = TcpProxy(real.hostname, real.port)
+    url = rabbit_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
+    _declare(rabbit_url)
+    publisher = ConfirmedPublisher(_connection_factory(url), confirm_timeout=2)
+    message = OutgoingMessage(exchange="mienskip.events", routing_key=SUB.event_type,
+                              body=_cancelled(1).encode(), message_id="m1")
+    try:
+        assert publisher.publish_batch([message]) == 1
+        publisher._unconfirmed.add(99)  # as if a confirm was owed when the connection died
+        proxy.cut()
+        with pytest.raises(PublishFailed):
+            publisher.publish_batch([message])
+        proxy.restore()
+        assert publisher.publish_batch([message]) == 1  # a fresh channel, nothing stale owed
+    finally:
+        publisher.close()
+        proxy.close()

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import ConfirmedPublisher, EventConsumer, OutboxRelay
+from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 
 from ..adapters import tables
@@ -32,14 +33,27 @@ def make_handle(engine: Engine, config: SolverConfig, outbox_written: threading.
     return handle
 
 
+def make_batch_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None):
+    def handle_many(envelopes: list[Envelope]) -> None:
+        handlers.requests_submitted(envelopes, SqlUnitOfWork(engine), config)
+        if outbox_written is not None:
+            outbox_written.set()
+
+    return handle_many
+
+
 def build_consumer(engine: Engine, settings: Settings, outbox_written: threading.Event) -> EventConsumer:
+    config = settings.solver_config()
     return EventConsumer(
         CONSUMER,
         settings.broker_connection,
         SUBSCRIPTIONS,
-        make_handle(engine, settings.solver_config(), outbox_written),
+        make_handle(engine, config, outbox_written),
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
+        # Requests arriving within a short window are solved together (DOMAIN: a burst).
+        batching=Batching(frozenset({"request.submitted"}), make_batch_handle(engine, config, outbox_written),
+                          max_size=settings.batch_max_size, max_wait_s=settings.batch_max_wait_ms / 1000),
     )
 
 

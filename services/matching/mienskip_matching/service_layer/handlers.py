@@ -60,19 +60,52 @@ def rematch_waiting(uow: UnitOfWork, region: str, config: SolverConfig, *, now: 
     waiting = uow.repo.unmatched_requests(region, starting_after=now)
     if not waiting:
         return []
-    volunteers = uow.repo.volunteers_in_region(region)
-    span = Window(min(r.window.start for r in waiting), max(r.window.end for r in waiting))
-    answer = assign(waiting, volunteers, uow.repo.active_bookings(region, span), config)
+    decided = _decide(uow, region, waiting, {r.id: r.id for r in waiting}, config, announce_unmatched=False)
+    stored = [d for d in decided if isinstance(d, StoredProposal)]
+    if stored:
+        log.info("matching.rematched", region=region, proposals=len(stored), still_waiting=len(waiting) - len(stored))
+    return stored
+
+
+def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlation: dict[str, str],
+            config: SolverConfig, *, volunteers: list[Volunteer] | None = None,
+            announce_unmatched: bool = True) -> list[StoredProposal | Unmatched]:
+    """Solve requests of one region together, store and announce each answer:
+    ``assignment.proposed``, or ``request.unmatched`` with the reasons."""
+    repo = uow.repo
+    if volunteers is None:
+        volunteers = repo.volunteers_in_region(region)
+    span = Window(min(r.window.start for r in requests), max(r.window.end for r in requests))
+    answer = assign(requests, volunteers, repo.active_bookings(region, span), config)
     if not answer.optimal:
         log.warning("matching.batch_not_proven_optimal", region=region, note=answer.note)
     versions = {v.id: v.version for v in volunteers}
     for volunteer_id in {p.volunteer_id for p in answer.proposals}:
-        uow.repo.claim_volunteer(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry
-    by_id = {r.id: r for r in waiting}
-    stored = [_propose(uow, by_id[p.request_id], p, correlation_id=p.request_id) for p in answer.proposals]
-    if stored:
-        log.info("matching.rematched", region=region, proposals=len(stored), still_waiting=len(answer.unmatched))
-    return stored
+        repo.claim_volunteer(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry on fresh data
+    by_id = {r.id: r for r in requests}
+    decided: list[StoredProposal | Unmatched] = []
+    for proposal in answer.proposals:
+        stored = _propose(uow, by_id[proposal.request_id], proposal, correlation_id=correlation[proposal.request_id])
+        log.info("matching.proposed", request_id=stored.request_id, assignment_id=stored.assignment_id,
+                 distance_km=stored.distance_km)
+        decided.append(stored)
+    for unmatched in answer.unmatched if announce_unmatched else ():
+        _escalate(uow, by_id[unmatched.request_id], unmatched, correlation_id=correlation[unmatched.request_id])
+        decided.append(unmatched)
+    return decided
+
+
+def _escalate(uow: UnitOfWork, request: OpenRequest, unmatched: Unmatched, *, correlation_id: str) -> None:
+    repo = uow.repo
+    repo.save_unmatched(request, unmatched)
+    repo.set_request_status(request.id, "unmatched")
+    uow.publish(new_event(
+        "request.unmatched",
+        {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+         "reasons": unmatched.reasons, "summary": unmatched.summary,
+         "decision": repo.next_decision(request.id)},
+        correlation_id=correlation_id, kamer_id=request.kamer_id))
+    log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
 
 
 def _propose(uow: UnitOfWork, request: OpenRequest, proposal: Proposal, *, correlation_id: str) -> StoredProposal:
@@ -115,31 +148,33 @@ def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
 
 def _solve_and_announce(uow: UnitOfWork, request: OpenRequest, correlation_id: str, config: SolverConfig,
                         volunteers: list[Volunteer] | None = None) -> StoredProposal | Unmatched:
-    """Solve one request against the region's pool (or the given volunteers), store
-    and announce the answer: ``assignment.proposed`` or ``request.unmatched``."""
-    repo = uow.repo
-    if volunteers is None:
-        volunteers = repo.volunteers_in_region(request.region)
-    answer = assign([request], volunteers, repo.active_bookings(request.region, request.window), config)
-    if answer.proposals:
-        proposal = answer.proposals[0]
-        seen = next(v.version for v in volunteers if v.id == proposal.volunteer_id)
-        repo.claim_volunteer(proposal.volunteer_id, seen)  # CapacityConflict -> retry on fresh data
-        stored = _propose(uow, request, proposal, correlation_id=correlation_id)
-        log.info("matching.proposed", request_id=request.id, assignment_id=stored.assignment_id,
-                 distance_km=stored.distance_km)
-        return stored
-    unmatched = answer.unmatched[0]
-    repo.save_unmatched(request, unmatched)
-    repo.set_request_status(request.id, "unmatched")
-    uow.publish(new_event(
-        "request.unmatched",
-        {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-         "reasons": unmatched.reasons, "summary": unmatched.summary,
-         "decision": repo.next_decision(request.id)},
-        correlation_id=correlation_id, kamer_id=request.kamer_id))
-    log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
-    return unmatched
+    """One request against the region's pool (or the given volunteers)."""
+    [decided] = _decide(uow, request.region, [request], {request.id: correlation_id}, config, volunteers=volunteers)
+    return decided
+
+
+def requests_submitted(envelopes: list[Envelope], uow: UnitOfWork,
+                       config: SolverConfig) -> list[StoredProposal | Unmatched]:
+    """New requests that arrived together, solved together per region: in a burst,
+    the optimum over all of them, not first come first served. One transaction."""
+    with uow:
+        repo = uow.repo
+        fresh: dict[str, tuple[OpenRequest, str]] = {}
+        for envelope in envelopes:
+            if not uow.claim(envelope):
+                continue  # redelivered: decided before
+            request = request_from_event(envelope.data)
+            if request.id in fresh or repo.proposal_for(request.id) is not None \
+                    or repo.request_status(request.id) == "cancelled":
+                continue
+            repo.save_request(request)
+            fresh[request.id] = (repo.load_request(request.id), envelope.correlation_id)
+        decided: list[StoredProposal | Unmatched] = []
+        for region in sorted({request.region for request, _ in fresh.values()}):
+            batch = [request for request, _ in fresh.values() if request.region == region]
+            decided += _decide(uow, region, batch, {rid: corr for rid, (_, corr) in fresh.items()}, config)
+        uow.commit()
+        return decided
 
 
 def assignment_ended(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> StoredProposal | Unmatched | None:
