@@ -1,6 +1,7 @@
 """Notify throughput: e-mails end to end (queue -> SMTP sink) beside the sink's raw SMTP rate.
 
-    .venv/bin/python -m benchmarks.notify [--messages 2000] [--sink auto|smtp-sink|aiosmtpd] [--json]
+    .venv/bin/python -m benchmarks.notify [--messages 2000] [--kind offer|proposal]
+                                          [--sink auto|smtp-sink|aiosmtpd] [--json]
 
 One run starts a local SMTP sink on 127.0.0.1: Postfix's ``smtp-sink`` when it is installed
 (Debian package ``postfix``), else aiosmtpd in a subprocess (BENCHMARKS.md: aiosmtpd itself
@@ -10,9 +11,12 @@ caps at a few hundred messages a second). Against that one sink it measures
   notify's own size and shape: the in-run baseline, the most any sender on this machine
   gets from this sink;
 * **notify end to end** -- the real service from ``bootstrap.build`` (SQLite under a
-  temporary directory, the in-process ``memory://`` bus) with ``--messages``
-  ``assignment.proposed`` events already queued: from starting its workers until every
-  notification is recorded ``sent`` (which happens only after the sink's 250 reply).
+  temporary directory, the in-process ``memory://`` bus) with ``--messages`` events
+  already queued: ``assignment.approved`` (``--kind offer``, the default: an offer with a
+  signed link to a volunteer whose contact.volunteer and contact.resident were recorded
+  first) or ``assignment.proposed`` (``--kind proposal``: the kamer's review message, with
+  the review hold off); from starting its workers until every notification is recorded
+  ``sent`` (which happens only after the sink's 250 reply).
 
 It then checks that the sink counted exactly raw + end-to-end messages and that notify
 recorded each notification once. Every wait has a deadline; the temporary directory and the
@@ -38,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -46,9 +51,16 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
 from mienskip_notify.bootstrap import build
-from mienskip_notify.domain.notifications import KamerContact, notifications_for
+from mienskip_notify.domain.notifications import (
+    KamerContact,
+    Known,
+    ResidentContact,
+    VolunteerContact,
+    notifications_for,
+)
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event
+from mienskip_shared.links import sign_volunteer_link
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
 from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
@@ -178,6 +190,33 @@ def proposals(count: int):
                       kamer_id=f"bench-{i % KAMERS}") for i in range(count)]
 
 
+VOLUNTEERS = 97
+WINDOW_START = datetime(2030, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def contacts(count: int):
+    """What intake sends notify when volunteers register and residents ask: names, e-mail."""
+    volunteers = [new_event("contact.volunteer", {
+        "volunteer_id": f"vo-{v}", "kamer_id": f"bench-{v % KAMERS}", "first_name": ("Hiltsje", "Sjoerd", "Anna")[v % 3],
+        "email": f"vo-{v}@example.org", "phone": None, "language": ("nl", "fy", "en")[v % 3],
+    }, correlation_id=f"bench-vo-{v}", kamer_id=f"bench-{v % KAMERS}") for v in range(VOLUNTEERS)]
+    residents = [new_event("contact.resident", {
+        "request_id": f"rq-{i}", "kamer_id": f"bench-{i % KAMERS}", "first_name": "Durk", "phone": None,
+        "language": "fy", "address": "Tsjerkepaed 3, 9001 AB Grou", "neighbourhood": "Grou",
+    }, correlation_id=f"bench-{i}", kamer_id=f"bench-{i % KAMERS}") for i in range(count)]
+    return volunteers + residents
+
+
+def offers(count: int):
+    """assignment.approved: each an offer e-mail, with a signed link, to the volunteer."""
+    return [new_event("assignment.approved", {
+        "assignment_id": f"as-{i}", "request_id": f"rq-{i}", "volunteer_id": f"vo-{(i * 7) % VOLUNTEERS}",
+        "kamer_id": f"bench-{i % KAMERS}", "region": "leeuwarden", "actor": "kamer", "auto": False,
+        "category": ("shopping", "pets", "transport", "buddy")[i % 4],
+        "window": {"start": WINDOW_START, "end": WINDOW_START + timedelta(hours=1)},
+    }, correlation_id=f"bench-{i}", kamer_id=f"bench-{i % KAMERS}") for i in range(count)]
+
+
 def publish(settings: Settings, envelopes) -> None:
     publisher = ConfirmedPublisher(settings.broker_connection)
     try:
@@ -189,12 +228,15 @@ def publish(settings: Settings, envelopes) -> None:
         publisher.close()
 
 
-def sample_message() -> bytes:
-    """One of notify's own e-mails, flattened: what the raw baseline sends."""
-    event = proposals(1)[0]
+def sample_message(kind: str) -> bytes:
+    """One of notify's own e-mails of this kind, flattened: what the raw baseline sends."""
+    event = (offers if kind == "offer" else proposals)(1)[0]
     kamer = KamerContact("bench-0", "Buurtkamer 0", "kamer-0@example.org", None, "nl")
+    known = Known(kamer=kamer, volunteers={"vo-0": VolunteerContact("vo-0", "bench-0", "Hiltsje", "vo-0@example.org")},
+                  resident=ResidentContact("rq-0", "bench-0", "Durk", None, "fy", None, "Grou"))
     (notification,) = notifications_for(event.event_type, event.event_id, event.occurred_at, event.data, kamer,
-                                        email_enabled=True, public_url="http://127.0.0.1:8000")
+                                        email_enabled=True, public_url="http://127.0.0.1:8000", known=known,
+                                        sign_link=lambda a, v, e: sign_volunteer_link("bench", a, v, e))
     return MessageComposer("mienskip@localhost").compose(notification).as_bytes(policy=WIRE_POLICY)
 
 
@@ -238,11 +280,16 @@ def running(settings: Settings) -> Iterator:
         service.dispose()
 
 
-def end_to_end(settings: Settings, messages: int) -> dict:
+def end_to_end(settings: Settings, messages: int, kind: str) -> dict:
     with running(settings) as service:  # kamers first: an unknown kamer's message waits for a retry
         publish(settings, [kamer_registered(n) for n in range(KAMERS)])
         wait_until(lambda: count_rows(service.engine, tables.kamers) == KAMERS, START_TIMEOUT, "kamers recorded")
-    publish(settings, proposals(messages))  # queued before notify starts again
+        if kind == "offer":
+            people = contacts(messages)
+            publish(settings, people)
+            wait_until(lambda: count_rows(service.engine, tables.inbox) == KAMERS + len(people), RUN_TIMEOUT,
+                       "contacts recorded")
+    publish(settings, (offers if kind == "offer" else proposals)(messages))  # queued before notify starts again
     with running(settings) as service:
         started = time.perf_counter()
         wait_until(lambda: count_sent(service.engine) >= messages, RUN_TIMEOUT, "every notification sent")
@@ -251,18 +298,20 @@ def end_to_end(settings: Settings, messages: int) -> dict:
     return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows}
 
 
-def benchmark(messages: int, sink_kind: str, raw_messages: int) -> dict:
+def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "offer") -> dict:
     with tempfile.TemporaryDirectory(prefix="mienskip-notify-bench-") as workdir:
         with running_sink(sink_kind, Path(workdir)) as sink:
-            message = sample_message()
+            message = sample_message(kind)
             raw_rate = raw_smtp(sink.port, message, raw_messages)
             settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
-                                         smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING")
-            e2e = end_to_end(settings, messages)
+                                         smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING",
+                                         secret_key="benchmark links", review_hold_s=0)
+            e2e = end_to_end(settings, messages, kind)
         received = sink.received()  # read once the sink has stopped and printed its count
     expected_at_sink = raw_messages + 1 + messages
     return {
         "sink": sink.name,
+        "kind": kind,
         "messages": messages,
         "message_bytes": len(message),
         "raw_smtp_messages_per_s": round(raw_rate, 1),
@@ -280,7 +329,8 @@ def benchmark(messages: int, sink_kind: str, raw_messages: int) -> dict:
 
 def table(report: dict) -> str:
     return "\n".join([
-        f"notify, {report['messages']} e-mails of {report['message_bytes']} bytes, sink: {report['sink']} "
+        f"notify, {report['messages']} e-mails ({report['kind']}) of {report['message_bytes']} bytes, "
+        f"sink: {report['sink']} "
         f"(load average {report['load_average_1m']})",
         f"{'raw SMTP (smtplib, 1 connection)':<36}{report['raw_smtp_messages_per_s']:>10.1f} msg/s",
         f"{'notify end to end (queue -> sink)':<36}{report['end_to_end_messages_per_s']:>10.1f} msg/s"
@@ -307,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="e-mails in the raw SMTP baseline (default: as many as --messages)")
     parser.add_argument("--sink", choices=("auto", "smtp-sink", "aiosmtpd"), default="auto",
                         help="SMTP sink (default: smtp-sink when installed, else aiosmtpd)")
+    parser.add_argument("--kind", choices=("offer", "proposal"), default="offer",
+                        help="offers to volunteers (assignment.approved, default) or kamers' review messages")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     configure_logging("WARNING", json=True)
@@ -314,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     structlog.contextvars.clear_contextvars()
     # SIGTERM as an exception, so the finally blocks still stop the sink and remove the directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    report = benchmark(args.messages, args.sink, args.raw_messages or args.messages)
+    report = benchmark(args.messages, args.sink, args.raw_messages or args.messages, args.kind)
     print(json.dumps(report) if args.json else table(report))
     return 0 if all(report["checks"].values()) else 1
 

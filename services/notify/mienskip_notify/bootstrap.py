@@ -13,14 +13,16 @@ import structlog
 from sqlalchemy import Engine, func, select
 
 from mienskip_shared.db import make_engine, upgrade
+from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
+from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.runtime import Service, readiness
 
 from .adapters import tables
 from .adapters.composer import MessageComposer
 from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSender
 from .domain.notifications import EMAIL, MAILBOX, SMS, WEBHOOK
-from .entrypoints.consumer import build_consumer
+from .entrypoints.consumer import HeldReviewReleaser, build_consumer
 from .service_layer import handlers
 from .settings import Settings
 from .webhooks import kamer_secret
@@ -59,32 +61,43 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
     relay_wakeup = threading.Event()  # a fresh outbox row need not wait for the relay's idle poll
     wake_relay = ThrottledWakeup(relay_wakeup, RELAY_WAKEUP_INTERVAL_S)
 
-    notify = partial(
-        handlers.notify_kamer,
+    ports = handlers.Ports(
         engine=engine,
         composer=composer,
         senders=senders,
         public_url=settings.public_url,
+        link_secret=secret_key(settings.secret_key, Path(settings.data_dir)),
         sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
+        review_hold_s=settings.review_hold_s,
         on_outbox_written=wake_relay,
     )
+    one_at_a_time = partial(_single, ports=ports)
     consumer = build_consumer(
         settings,
         {
             "kamer.registered": partial(handlers.record_kamer, engine=engine),
-            "assignment.proposed": notify,
-            "request.unmatched": notify,
+            "personal_data.erased": partial(handlers.erase_person, engine=engine, mailbox=senders[MAILBOX]),
+            **dict.fromkeys(handlers.BATCHED_EVENTS, one_at_a_time),
         },
         closeables=senders.values(),
-        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=wake_relay),
+        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=wake_relay, ports=ports),
+        batching=Batching(event_types=handlers.BATCHED_EVENTS, handle=partial(handlers.notify_batch, ports=ports),
+                          max_size=settings.batch_size, max_wait_s=settings.batch_wait_s),
     )
+    retry_delays_s = [ms / 1000 for ms in settings.retry_delays_ms]
+    releaser = HeldReviewReleaser(partial(handlers.release_held_reviews, ports, retry_delays_s))
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
         name="notify",
         engine=engine,
-        workers=[consumer, relay],
+        workers=[consumer, relay, releaser],
         check_ready=lambda: readiness(engine, settings.broker_connection),
     )
+
+
+def _single(envelope, ports: handlers.Ports) -> None:
+    """A batched event type on its own: after its batch failed, or on a retry."""
+    handlers.notify_batch([envelope], ports)
 
 
 class ThrottledWakeup:

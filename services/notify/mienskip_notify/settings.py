@@ -20,3 +20,8 @@ class Settings(CommonSettings):
     sms_key: str = field(default="", repr=False)  # sent as "Authorization: Bearer <key>"
     sms_limit_per_kamer_month: int = 200
     http_timeout_s: float = 10.0  # read timeout for webhooks and the SMS gateway (connect: 3 s)
+    # "Proposal ready for review" waits this long for an auto-approval that withdraws it
+    # (intake approves by policy when the proposal reaches it); 0 sends it at once.
+    review_hold_s: float = 10.0
+    batch_size: int = 64  # events planned, sent and recorded together
+    batch_wait_s: float = 0.05  # the longest an event waits for its batch to fill

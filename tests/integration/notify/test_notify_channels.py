@@ -22,7 +22,7 @@ from mienskip_notify.bootstrap import (
     webhook_secret_for,
 )
 from mienskip_notify.domain.notifications import SMS, Notification, notification_key, sms_month
-from mienskip_notify.service_layer.handlers import deliver, give_up, notify_kamer, record_kamer
+from mienskip_notify.service_layer.handlers import deliver, give_up, notify_event, record_kamer
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
@@ -74,7 +74,7 @@ def proposal(request_id="rq-1"):
 
 
 def notify(envelope, engine, senders, **kwargs):
-    notify_kamer(envelope, engine, MessageComposer("mienskip@localhost"), senders,
+    notify_event(envelope, engine, MessageComposer("mienskip@localhost"), senders,
                  public_url="http://127.0.0.1:8000", **kwargs)
 
 

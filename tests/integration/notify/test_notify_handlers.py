@@ -17,7 +17,7 @@ from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed
 from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_notify.domain.notifications import notification_key, notifications_for
-from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_kamer, record_kamer
+from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_event, record_kamer
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine, upgrade
 
@@ -67,7 +67,7 @@ def request_unmatched():
 
 
 def notify(envelope, engine, senders):
-    notify_kamer(envelope, engine, MessageComposer("mienskip@localhost"), senders,
+    notify_event(envelope, engine, MessageComposer("mienskip@localhost"), senders,
                  public_url="http://127.0.0.1:8000")
 
 
@@ -146,14 +146,18 @@ def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailb
 
 def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
     record_kamer(kamer_registered(language="de"), engine)  # no German templates: Dutch
-    notify(request_unmatched(), engine, {"mailbox": mailbox})
+    unmatched = request_unmatched()
+    notify(unmatched, engine, {"mailbox": mailbox})
 
-    (path,) = mailbox_files(mailbox)
-    message = message_from_bytes(path.read_bytes(), policy=default)
+    key = notification_key(unmatched.event_id, "mailbox:grou", "mailbox")
+    message = message_from_bytes((mailbox.root / "grou" / f"{key}.eml").read_bytes(), policy=default)
     assert message["Subject"] == "Geen vrijwilliger gevonden – hulpvraag rq-2"
     text = message.get_body(("plain",)).get_content()
     assert "3 volunteers have the skill; 2 too far, 1 busy" in text and "- too_far: 2" in text
-    assert only_row(engine, tables.notifications).language == "nl"
+    with engine.connect() as conn:
+        rows = conn.execute(select(tables.notifications).order_by(tables.notifications.c.id)).all()
+    assert [(r.template, r.language, r.status) for r in rows] == [
+        ("request_unmatched", "nl", "sent"), ("please_call", "nl", "sent")]  # the resident is not known here
 
 
 def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):

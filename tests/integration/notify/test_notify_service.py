@@ -72,19 +72,69 @@ def test_events_on_the_bus_end_up_in_the_mailbox_and_are_announced(tmp_path):
         }, correlation_id="c-2", kamer_id="mantgum"))
 
         def announced():
-            """the notification is sent and its event published"""
+            """both notifications (the kamer's, and "please call" for the resident notify
+            has no contact for) are sent and their events published"""
             with service.engine.connect() as conn:
                 sent = conn.execute(select(tables.notifications.c.status)).scalars().all()
                 published = conn.execute(select(tables.outbox.c.published_at)).scalars().all()
-            return sent == ["sent"] and len(published) == 1 and published[0] is not None
+            return sent == ["sent", "sent"] and len(published) == 2 and None not in published
 
         wait_for(announced)
-        (path,) = (tmp_path / "mailbox" / "mantgum").glob("*.eml")
-        message = message_from_bytes(path.read_bytes(), policy=default)
-        assert message["Subject"] == "Gjin frijwilliger fûn – helpfraach rq-9"
+        subjects = sorted(message_from_bytes(path.read_bytes(), policy=default)["Subject"]
+                          for path in (tmp_path / "mailbox" / "mantgum").glob("*.eml"))
+        assert subjects == ["Gjin frijwilliger fûn – helpfraach rq-9", "Graach belje: bewenner rq-9 – helpfraach rq-9"]
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
         service.dispose()
     assert not any(thread.is_alive() for thread in threads)
+
+
+def test_through_the_bus_an_auto_approved_proposal_brings_an_offer_and_no_review(tmp_path):
+    settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://", review_hold_s=1.0,
+                                 secret_key="service test")
+    service = build(settings)
+    stop = threading.Event()
+    threads = start_workers(service.workers, stop)
+
+    def proposal(n):
+        return new_event("assignment.proposed", {
+            "assignment_id": f"as-{n}", "request_id": f"rq-{n}", "volunteer_id": "vo-1", "kamer_id": "mantgum",
+            "region": "leeuwarden", "distance_km": 1.0, "explanation": {}}, correlation_id=f"rq-{n}",
+            kamer_id="mantgum")
+
+    try:
+        publish(settings, new_event("kamer.registered", {
+            "kamer_id": "mantgum", "name": "Dorpskamer De Wjukken", "region": "leeuwarden",
+            "location": {"lat": 53.131, "lon": 5.717}, "language": "fy"}, correlation_id="c-1", kamer_id="mantgum"))
+        publish(settings, new_event("contact.volunteer", {
+            "volunteer_id": "vo-1", "kamer_id": "mantgum", "first_name": "Hiltsje", "email": "h@example.org",
+            "phone": None, "language": "fy"}, correlation_id="c-2", kamer_id="mantgum"))
+        wait_for(lambda: _inbox(service) == 2)
+        publish(settings, proposal(1), proposal(2), new_event("assignment.approved", {
+            "assignment_id": "as-2", "request_id": "rq-2", "volunteer_id": "vo-1", "kamer_id": "mantgum",
+            "region": "leeuwarden", "actor": "policy", "auto": True}, correlation_id="rq-2", kamer_id="mantgum"))
+
+        def two_sent():
+            """rq-1's review (its hold ran out) and rq-2's offer are sent"""
+            with service.engine.connect() as conn:
+                sent = conn.execute(select(tables.notifications.c.template, tables.notifications.c.request_id)
+                                    .where(tables.notifications.c.status == "sent")).all()
+            return sorted(sent) if len(sent) == 2 else None
+
+        assert wait_for(two_sent) == [("assignment_proposed", "rq-1"), ("volunteer_offer", "rq-2")]
+        with service.engine.connect() as conn:
+            held = dict(conn.execute(select(tables.held_reviews.c.request_id, tables.held_reviews.c.status)).all())
+        assert held == {"rq-1": "released", "rq-2": "withdrawn"}
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        service.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def _inbox(service) -> int:
+    with service.engine.connect() as conn:
+        return len(conn.execute(select(tables.inbox.c.event_id)).all())

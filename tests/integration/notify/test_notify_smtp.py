@@ -16,8 +16,8 @@ from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
 from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
-from mienskip_notify.domain.notifications import notification_key
-from mienskip_notify.service_layer.handlers import notify_kamer, record_kamer
+from mienskip_notify.domain.notifications import Notification, notification_key
+from mienskip_notify.service_layer.handlers import notify_event, record_kamer
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine, upgrade
 
@@ -93,7 +93,7 @@ def proposal(request_id="rq-1"):
 
 def notify(envelope, engine, smtp, tmp_path):
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    notify_kamer(envelope, engine, MessageComposer("Mienskip <mienskip@localhost>"), senders,
+    notify_event(envelope, engine, MessageComposer("Mienskip <mienskip@localhost>"), senders,
                  public_url="https://mienskip.example")
 
 
@@ -171,3 +171,50 @@ def test_one_connection_carries_many_messages_and_survives_a_server_restart(engi
     with smtp_server(port, second):  # the kept connection is dead now; the sender reconnects
         notify(proposal("rq-3"), engine, smtp, tmp_path)
     assert len(second.received) == 1
+
+
+class PipeliningInbox(Inbox):
+    """An aiosmtpd server that offers PIPELINING (RFC 2920) and refuses one recipient."""
+
+    def __init__(self):
+        super().__init__()
+        self.commands: list[str] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.commands.append(f"RCPT {address}")
+        if address.startswith("refused"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_with_pipelining_a_message_goes_in_two_round_trips_and_a_refusal_is_clean(port, smtp):
+    inbox = PipeliningInbox()
+
+    def notification(n, to):
+        return Notification(key=f"{n:064x}", source_event_id="e", source_event_type="request.escalated",
+                            request_id="rq-1", kamer_id="grou", recipient_kind="kamer", recipient=to,
+                            channel="email", template="request_escalated", language="fy",
+                            context={"kamer_name": "Dorpskamer Grou ❤️", "request_id": "rq-1",
+                                     "reason": "late_decline", "urgent": True, "review_url": "http://x/review",
+                                     "escalated_at": "tiisdei 1 desimber 2026 10:00"})
+
+    composer = MessageComposer("mienskip@localhost")
+    with smtp_server(port, inbox):
+        first = notification(1, "grou@example.org")
+        smtp.send(first, composer.compose(first))
+        assert smtp._client.has_extn("pipelining")  # the path under test
+        refused = notification(2, "refused@example.org")
+        with pytest.raises(SendFailed) as failure:
+            smtp.send(refused, composer.compose(refused))
+        third = notification(3, ".leading-dot@example.org")  # the connection is usable after a refusal
+        smtp.send(third, composer.compose(third))
+    assert "refused" not in str(failure.value) and "550" in str(failure.value)
+    assert [rcpt for _, rcpt, _ in inbox.received] == [["grou@example.org"], [".leading-dot@example.org"]]
+    parsed = message_from_bytes(inbox.received[0][2], policy=default)
+    assert parsed["Subject"] == "DRIUWEND: Helpfraach rq-1 leit by de koördinator"
+    assert "Dorpskamer Grou ❤️" in parsed.get_body(("plain",)).get_content()

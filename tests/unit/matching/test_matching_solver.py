@@ -123,12 +123,12 @@ def test_summaries_for_an_empty_pool_and_for_nobody_skilled(make):
     assert nobody.summary == "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"
 
 
-def test_the_spatial_index_gives_the_same_answer_as_checking_every_pair(make):
+def test_the_index_gives_the_same_answer_as_checking_every_pair(make):
     requests = [make.request(f"r{i}", window=at(i % 3), location=make.km_east(i * 1.5)) for i in range(8)]
     pool = [make.volunteer(f"v{j}", j * 0.7, max_distance_km=4.0 + j % 3,
                            home=make.km_east(j * 1.1, make.km_north(j * 0.3))) for j in range(10)]
-    brute = assign(requests, pool, config=SolverConfig(spatial_index_from_pairs=10**9))
-    indexed = assign(requests, pool, config=SolverConfig(spatial_index_from_pairs=1))
+    brute = assign(requests, pool, config=SolverConfig(index_from_pairs=10**9))
+    indexed = assign(requests, pool, config=SolverConfig(index_from_pairs=1))
     assert indexed == brute
 
 

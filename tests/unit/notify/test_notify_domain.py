@@ -132,10 +132,13 @@ def test_an_unmatched_request_lists_the_main_reason_first():
     data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
             "reasons": {"too_far": 2, "busy": 1, "no_skill": 5}, "summary": "8 volunteers excluded"}
     kamer = KamerContact(kamer_id="grou", name="Dorpskamer Grou", language="tr")
-    (n,) = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer,
-                             email_enabled=False, public_url="http://127.0.0.1:8000")
+    n, call = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer,
+                                email_enabled=False, public_url="http://127.0.0.1:8000")
     assert (n.channel, n.language, n.template) == ("mailbox", "nl", "request_unmatched")
     assert n.context["reasons"] == [("no_skill", 5), ("too_far", 2), ("busy", 1)]
+    # the resident is unknown to notify here: the kamer is asked to call them
+    assert (call.template, call.recipient_kind, call.subject_kind, call.subject_id) == (
+        "please_call", "kamer", "resident", "rq-2")
 
 
 def test_events_notify_does_not_handle_are_refused():
@@ -164,7 +167,10 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
     handle(SimpleNamespace(event_type="request.unmatched"))
     assert seen == ["request.unmatched"]
     assert {s.queue_name for s in SUBSCRIPTIONS} == {
-        "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched"}
+        "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched",
+        "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
+        "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
+        "notify.intake.request.escalated", "notify.intake.personal_data.erased"}
 
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------
@@ -203,6 +209,7 @@ def test_without_a_webhook_there_is_one_notification():
     [("a@example.org", "+31612345678", True, True, ("email", "a@example.org")),
      (None, "+31612345678", True, True, ("sms", "+31612345678")),
      ("a@example.org", "+31612345678", False, True, ("sms", "+31612345678")),
+     ("a@example.org", "+31612345678", False, False, ("mailbox", "a@example.org")),
      (None, "+31612345678", True, False, None),
      (None, None, True, True, None)],
 )

@@ -31,8 +31,8 @@ def proposal(language: str, **kamer_fields):
 def unmatched(language: str):
     data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
             "reasons": {"too_far": 2, "busy": 1}, "summary": "3 frijwilligers kinne it; 2 te fier, 1 drok"}
-    (n,) = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer(language),
-                             email_enabled=False, public_url="http://127.0.0.1:8000")
+    n, _please_call_the_resident = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer(language),
+                                                     email_enabled=False, public_url="http://127.0.0.1:8000")
     return n
 
 

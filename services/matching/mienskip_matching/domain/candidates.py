@@ -4,10 +4,12 @@
 explains single answers. Checking 2,000 requests against 1,600 volunteers that way takes
 seconds, so here the same rules run on numpy arrays, in the same order:
 
-* :meth:`BatchFacts.pairs_within_reach` lists, per region and per category, the pairs in
-  which the volunteer has the category as a skill and lives within their *own* maximum
-  distance -- a k-d tree on the unit sphere, padded by a hair, so it never drops a pair
-  the distance rule allows; small inputs simply list every pair;
+* :meth:`BatchFacts.pairs_to_check` lists, per region, the pairs in which the volunteer has
+  the request's category as a skill and one of their merged weekly slots holds the
+  window's local start and end -- an index on (category, weekday, start minute), so it
+  never drops a pair the availability rule allows; small inputs simply list every pair
+  with the skill. Availability, not distance, is what rules most pairs out (a volunteer
+  is free a few hours on a few days; most live within reach of most of a region);
 * :meth:`BatchFacts.first_failing_rules` gives each pair the number of the first rule it
   breaks (0: none), exactly as :func:`.rules.first_failing_rule` would, plus the travel
   distance and the week's load where the rules computed them.
@@ -20,16 +22,23 @@ the pair-by-pair ones exactly. Tests hold the two in step on random instances.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 
 import numpy as np
 
 from . import rules
-from .model import DAYS, EARTH_RADIUS_KM, Booking, OpenRequest, Volunteer, Window, great_circle_km
+from .model import (
+    DAYS,
+    EARTH_RADIUS_KM,
+    MINUTES_PER_DAY,
+    Booking,
+    OpenRequest,
+    Volunteer,
+    Window,
+    great_circle_km,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -72,37 +81,35 @@ class BatchFacts:
         self.requests, self.volunteers, self.road_factor = requests, volunteers, road_factor
         self.bookings = list(bookings)
         n, m = len(requests), len(volunteers)
+        # One pass over the objects each (they are many: Python per object is the cost here);
+        # equal sets and windows are common, so their codes are worked out once each.
 
         # Codes for strings that rules compare: region, volunteer id, request id.
         region_code: dict[str, int] = {}
-        self.vol_region = np.array([region_code.setdefault(v.region, len(region_code)) for v in volunteers],
-                                   dtype=np.int64).reshape(m)
-        self.req_region = np.array([region_code.setdefault(r.region, len(region_code)) for r in requests],
-                                   dtype=np.int64).reshape(n)
+        self.vol_region = _ints([region_code.setdefault(v.region, len(region_code)) for v in volunteers], m)
+        self.req_region = _ints([region_code.setdefault(r.region, len(region_code)) for r in requests], n)
         vol_code: dict[str, int] = {}
-        self.vol_code = np.array([vol_code.setdefault(v.id, len(vol_code)) for v in volunteers],
-                                 dtype=np.int64).reshape(m)
+        self.vol_code = _ints([vol_code.setdefault(v.id, len(vol_code)) for v in volunteers], m)
         self.n_vol_codes = len(vol_code)
         req_code: dict[str, int] = {}
-        self.req_code = np.array([req_code.setdefault(r.id, len(req_code)) for r in requests],
-                                 dtype=np.int64).reshape(n)
+        self.req_code = _ints([req_code.setdefault(r.id, len(req_code)) for r in requests], n)
 
         # Skills (category included) and the languages requests ask for, as bit masks.
-        skill_bit = {s: i for i, s in enumerate(sorted({s for v in volunteers for s in v.skills}
-                                                       | {s for r in requests for s in r.required_skills}))}
-        self.req_skills = _bitmasks((r.required_skills for r in requests), skill_bit, n)
-        self.vol_skills = _bitmasks((v.skills for v in volunteers), skill_bit, m)
-        self.req_category = np.array([skill_bit[r.category] for r in requests], dtype=np.int64).reshape(n)
-        self.req_needs_car = np.array(["transport" in r.required_skills for r in requests], dtype=bool).reshape(n)
+        required = [r.skills | {r.category} if r.category not in r.skills else r.skills for r in requests]
+        skill_bit = {s: i for i, s in enumerate(sorted(set().union(*(v.skills for v in volunteers), *required)))}
+        self.req_skills = _bitmasks(required, skill_bit, n)
+        self.vol_skills = _bitmasks([v.skills for v in volunteers], skill_bit, m)
+        self.req_category = _ints([skill_bit[r.category] for r in requests], n)
+        self.req_needs_car = np.array(["transport" in s for s in required], dtype=bool).reshape(n)
         self.vol_has_car = np.array([v.has_car for v in volunteers], dtype=bool).reshape(m)
         self.req_needs_vog = np.array([r.needs_vog for r in requests], dtype=bool).reshape(n)
         self.vol_has_vog = np.array([v.vog_checked_on is not None for v in volunteers], dtype=bool).reshape(m)
         lang_bit = {code: i for i, code in enumerate(sorted({r.needs_language for r in requests
                                                               if r.needs_language is not None}))}
         self.req_needs_language = np.array([r.needs_language is not None for r in requests], dtype=bool).reshape(n)
-        self.req_language = _bitmasks(((r.needs_language,) if r.needs_language is not None else ()
-                                       for r in requests), lang_bit, n)
-        self.vol_languages = _bitmasks((v.languages for v in volunteers), lang_bit, m)
+        self.req_language = _bitmasks([(r.needs_language,) if r.needs_language is not None else ()
+                                       for r in requests], lang_bit, n)
+        self.vol_languages = _bitmasks([v.languages for v in volunteers], lang_bit, m)
 
         # Places and reach.
         self.req_lat, self.req_lon = _radians([r.location for r in requests])
@@ -112,14 +119,12 @@ class BatchFacts:
         self.vol_max_km = np.array([v.max_distance_km for v in volunteers], dtype=np.float64).reshape(m)
 
         # Time: the local day and minutes of each window, its ISO week, its exact instants.
-        spans = [r.window.local_span for r in requests]
-        self.req_day = np.array([DAYS.index(s[0]) if s else -1 for s in spans], dtype=np.int64).reshape(n)
-        self.req_from = np.array([s[1] if s else 0 for s in spans], dtype=np.int64).reshape(n)
-        self.req_to = np.array([s[2] if s else 0 for s in spans], dtype=np.int64).reshape(n)
-        self.req_week = np.array([week_key(r.window) for r in requests], dtype=np.int64).reshape(n)
-        self.req_start = np.array([micros(r.window.start) for r in requests], dtype=np.int64).reshape(n)
-        self.req_end = np.array([micros(r.window.end) for r in requests], dtype=np.int64).reshape(n)
-        self.vol_max_tasks = np.array([v.max_tasks_per_week for v in volunteers], dtype=np.int64).reshape(m)
+        seen: dict[tuple[datetime, datetime], tuple[int, int, int, int, int, int]] = {}
+        times = np.array([seen[key] if key in seen else seen.setdefault(key, _window_facts(w))
+                          for w in (r.window for r in requests) for key in ((w.start, w.end),)],
+                         dtype=np.int64).reshape(n, 6)
+        self.req_day, self.req_from, self.req_to, self.req_week, self.req_start, self.req_end = times.T.copy()
+        self.vol_max_tasks = _ints([v.max_tasks_per_week for v in volunteers], m)
         self.slot_from, self.slot_to = _weekly_slots(volunteers)
 
         # Bookings, grouped by volunteer id code (CSR): week, instants, request id code.
@@ -149,41 +154,57 @@ class BatchFacts:
             out.append((np.flatnonzero(self.req_region == code), np.sort(order[lo:hi])))
         return out
 
-    def pairs_within_reach(self, reqs: np.ndarray, vols: np.ndarray,
-                           index_from_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    def pairs_to_check(self, reqs: np.ndarray, vols: np.ndarray,
+                       index_from_pairs: int) -> tuple[np.ndarray, np.ndarray]:
         """Of these requests and volunteers, the pairs where the volunteer has the request's
-        category and (by a padded k-d tree) might be within their own maximum distance.
+        category and a merged weekly slot that might hold the window.
 
         Every pair that passes all hard rules is among them: category is a required skill,
-        and the tree's radius per volunteer is their limit plus a hair. Blocks smaller than
-        ``index_from_pairs`` pairs are listed in full, cheaper than building a tree.
+        and the availability rule asks for a merged slot ``a-b`` on the window's local
+        weekday with ``a <= from`` and ``to <= b``; for a window that ends after it
+        starts in local minutes too, ``a <= from < b``, which the index looks up. A
+        window that does not (the night summer time ends) is paired with every volunteer
+        with the skill. Blocks smaller than ``index_from_pairs`` pairs are listed in full.
         """
-        rs, vs = [], []
-        road = self.road_factor
-        tree_ok = math.isfinite(road) and road > 0
-        for category in np.unique(self.req_category[reqs]):
-            cat_reqs = reqs[self.req_category[reqs] == category]
-            word, bit = divmod(int(category), 64)
-            cat_vols = vols[((self.vol_skills[vols, word] >> np.uint64(bit)) & np.uint64(1)) == 1]
-            if not cat_vols.size:
-                continue
-            if not tree_ok or cat_reqs.size * cat_vols.size < index_from_pairs:
-                rs.append(np.repeat(cat_reqs, cat_vols.size))
-                vs.append(np.tile(cat_vols, cat_reqs.size))
-                continue
-            from scipy.spatial import cKDTree  # only for large batches
+        if reqs.size * vols.size < index_from_pairs:
+            return self._skilled_pairs(reqs, vols)
+        day, start, end = self.req_day[reqs], self.req_from[reqs], self.req_to[reqs]
+        odd = (day >= 0) & (end <= start)
+        r_odd, v_odd = self._skilled_pairs(reqs[odd], vols)
+        reqs = reqs[(day >= 0) & ~odd]
+        cats = np.unique(self.req_category[reqs])
+        span = MINUTES_PER_DAY + 1
+        key = (self.req_category[reqs] * 7 + self.req_day[reqs]) * span + self.req_from[reqs]
+        order = np.argsort(key, kind="stable")
+        reqs, key = reqs[order], key[order]
+        # (volunteer, day, slot) rows of the merged slots, then one row per category they have.
+        v_idx, d_idx, k_idx = np.nonzero(self.slot_from[vols] <= self.slot_to[vols])
+        slot_vol = vols[v_idx]
+        slot_from, slot_to = self.slot_from[slot_vol, d_idx, k_idx], self.slot_to[slot_vol, d_idx, k_idx]
+        rs, vs = [r_odd], [v_odd]
+        for category in cats.tolist():
+            word, bit = divmod(category, 64)
+            has = ((self.vol_skills[slot_vol, word] >> np.uint64(bit)) & np.uint64(1)) == 1
+            base = (category * 7 + d_idx[has]) * span
+            lo = np.searchsorted(key, base + slot_from[has], side="left")
+            hi = np.searchsorted(key, base + slot_to[has], side="left")
+            count = hi - lo
+            row = np.repeat(np.arange(count.size), count)
+            r = reqs[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+            fits = self.req_to[r] <= slot_to[has][row]
+            rs.append(r[fits])
+            vs.append(slot_vol[has][row[fits]])
+        return np.concatenate(rs), np.concatenate(vs)
 
-            angle = np.minimum(np.pi / 2, self.vol_max_km[cat_vols] / road / (2 * EARTH_RADIUS_KM))
-            chord = 2 * np.sin(angle) * (1 + 1e-9) + 1e-12
-            chord = np.where(np.isnan(chord) | (chord < 0), 0.0, chord)
-            tree = cKDTree(self.req_xyz[cat_reqs])
-            found = tree.query_ball_point(self.vol_xyz[cat_vols], r=chord, return_sorted=False)
-            counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-            hits = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
-            rs.append(cat_reqs[hits])
-            vs.append(np.repeat(cat_vols, counts))
-        if not rs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    def _skilled_pairs(self, reqs: np.ndarray, vols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of these in which the volunteer has the request's category."""
+        rs, vs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for category in np.unique(self.req_category[reqs]).tolist():
+            cat_reqs = reqs[self.req_category[reqs] == category]
+            word, bit = divmod(category, 64)
+            cat_vols = vols[((self.vol_skills[vols, word] >> np.uint64(bit)) & np.uint64(1)) == 1]
+            rs.append(np.repeat(cat_reqs, cat_vols.size))
+            vs.append(np.tile(cat_vols, cat_reqs.size))
         return np.concatenate(rs), np.concatenate(vs)
 
     # -- the rules -------------------------------------------------------------------------------
@@ -328,10 +349,23 @@ if set(CHEAPEST_FIRST) != {fails for _, _, fails in ARRAY_RULES}:
     raise ImportError("candidates.CHEAPEST_FIRST must hold every rule")
 
 
-def _bitmasks(sets: Iterable[Iterable[str]], bit: dict[str, int], count: int) -> np.ndarray:
+def _ints(values: list[int], count: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64).reshape(count)
+
+
+def _window_facts(window: Window) -> tuple[int, int, int, int, int, int]:
+    """(local weekday or -1 past midnight, start and end minute, ISO week key, start and end instant)."""
+    span = window.local_span
+    day, start_min, end_min = (DAYS.index(span[0]), span[1], span[2]) if span else (-1, 0, 0)
+    return day, start_min, end_min, week_key(window), micros(window.start), micros(window.end)
+
+
+def _bitmasks(sets: Sequence[Iterable[str]], bit: dict[str, int], count: int) -> np.ndarray:
     """(count, words) uint64: bit ``bit[s]`` set for each member ``s`` known to ``bit``."""
     words = max(1, -(-len(bit) // 64))
-    masks = [sum(1 << bit[s] for s in members if s in bit) for members in sets]
+    known: dict = {}
+    masks = [known[members] if members in known else known.setdefault(
+        members, sum(1 << bit[s] for s in members if s in bit)) for members in sets]
     out = np.zeros((count, words), dtype=np.uint64)
     for w in range(words):
         out[:, w] = np.fromiter(((mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for mask in masks),
@@ -351,14 +385,32 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def _weekly_slots(volunteers: Sequence[Volunteer]) -> tuple[np.ndarray, np.ndarray]:
-    """(volunteers, 7 days, k) start and end minutes of the merged weekly slots, padded."""
-    merged = [v.free_by_day for v in volunteers]
-    k = max((len(slots) for days in merged for slots in days.values()), default=1)
-    start = np.full((len(volunteers), 7, k), NO_SLOT[0], dtype=np.int64)
-    end = np.full((len(volunteers), 7, k), NO_SLOT[1], dtype=np.int64)
-    for i, days in enumerate(merged):
-        for day, slots in days.items():
-            d = DAYS.index(day)
-            for j, slot in enumerate(slots):
-                start[i, d, j], end[i, d, j] = slot.start, slot.end
-    return start, end
+    """(volunteers, 7 days, k) start and end minutes of the merged weekly slots, padded.
+
+    The merge is :func:`.model.merge_slots` on arrays: slots of one day sorted by start,
+    a slot that starts before (or as) the ones before it end joins them.
+    """
+    day_index = {day: d for d, day in enumerate(DAYS)}
+    raw = np.array([(i, day_index[s.day], s.start, s.end) for i, v in enumerate(volunteers) for s in v.availability],
+                   dtype=np.int64).reshape(-1, 4)
+    if not raw.size:
+        return (np.full((len(volunteers), 7, 1), NO_SLOT[0], dtype=np.int64),
+                np.full((len(volunteers), 7, 1), NO_SLOT[1], dtype=np.int64))
+    raw = raw[np.lexsort((raw[:, 3], raw[:, 2], raw[:, 1], raw[:, 0]))]
+    group = raw[:, 0] * 7 + raw[:, 1]
+    span = 2 * MINUTES_PER_DAY + 2  # > any minute: keeps running maxima inside their (volunteer, day)
+    latest_end = np.maximum.accumulate(group * span + raw[:, 3]) - group * span
+    joins = np.zeros(len(raw), dtype=bool)
+    joins[1:] = (group[1:] == group[:-1]) & (raw[1:, 2] <= latest_end[:-1])
+    first = np.flatnonzero(~joins)
+    merged_group, merged_start = group[first], raw[first, 2]
+    merged_end = np.maximum.reduceat(raw[:, 3], first)
+    new_group = np.ones(len(first), dtype=bool)
+    new_group[1:] = merged_group[1:] != merged_group[:-1]
+    group_first = np.flatnonzero(new_group)
+    rank = np.arange(len(first)) - np.repeat(group_first, np.diff(np.append(group_first, len(first))))
+    k = int(rank.max()) + 1
+    start = np.full((len(volunteers) * 7, k), NO_SLOT[0], dtype=np.int64)
+    end = np.full((len(volunteers) * 7, k), NO_SLOT[1], dtype=np.int64)
+    start[merged_group, rank], end[merged_group, rank] = merged_start, merged_end
+    return start.reshape(len(volunteers), 7, k), end.reshape(len(volunteers), 7, k)

@@ -16,7 +16,10 @@ left that week, so weekly capacity holds across the batch. Costs are whole metre
 (great-circle km x road factor x 1000) scaled by :data:`TIE_SCALE`, so distance always
 wins and the current weekly load only breaks ties (DOMAIN.md: distance first, then
 spread load). Not matching a request costs far more than any trip, more for urgent
-ones, so the solver only leaves a request unmatched when it must.
+ones, so the solver only leaves a request unmatched when it must. Each flow is first
+solved with those penalties divided by :data:`PENALTY_SHRINK` (a cost-scaling solver
+needs fewer rounds for smaller costs) and kept only with a certificate that it is
+optimal with the real ones too (:meth:`_Network.solve`); else it is solved again.
 
 One volunteer may not take two requests whose windows overlap, which a flow cannot say
 in general. It can in part: an *overlap group* node of capacity 1 between a volunteer's
@@ -34,7 +37,6 @@ re-solving, the losers of the remaining clashes stay unmatched, and it says that
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,15 +49,16 @@ from .model import Assignment, Booking, OpenRequest, Proposal, Unmatched, Volunt
 from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, covering_slot, first_failing_rule
 
 __all__ = [
-    "SPATIAL_INDEX_FROM_PAIRS", "TIE_SCALE", "UNMATCHED_PENALTY_M", "CandidateArcs", "FlowProblem",
+    "INDEX_FROM_PAIRS", "TIE_SCALE", "UNMATCHED_PENALTY_M", "CandidateArcs", "FlowProblem",
     "SolverConfig", "SolverFailed", "assign", "candidate_arcs", "exclusion_counts", "solve_flow", "summarise",
     "travel_km",
 ]
 
 WHOLE_REGION_ROUNDS = 2  # re-solves of a whole region before repairing the last clashes locally
 TIE_SCALE = 64  # > max_tasks_per_week (50): load can never outweigh one metre
+PENALTY_SHRINK = 256  # the first try of each flow: see _Network.solve
 UNMATCHED_PENALTY_M = {"low": 10_000_000, "normal": 20_000_000, "high": 40_000_000, "urgent": 80_000_000}
-SPATIAL_INDEX_FROM_PAIRS = 200_000  # below this, checking every pair is cheaper than a k-d tree
+INDEX_FROM_PAIRS = 20_000  # below this, checking every pair is cheaper than the availability index
 
 
 class SolverFailed(Exception):
@@ -66,7 +69,7 @@ class SolverFailed(Exception):
 class SolverConfig:
     road_factor: float = 1.3
     time_limit_s: float = 5.0  # bounds the clash-repair rounds; one flow solve is polynomial
-    spatial_index_from_pairs: int = SPATIAL_INDEX_FROM_PAIRS
+    index_from_pairs: int = INDEX_FROM_PAIRS
 
 
 # -- the flow model, on plain integers ------------------------------------------------
@@ -95,20 +98,21 @@ def solve_flow(problem: FlowProblem) -> tuple[dict[int, int], int]:
                 np.fromiter(problem.arcs.values(), dtype=np.int64, count=len(problem.arcs)))
     network.add(n + np.repeat(np.arange(m, dtype=np.int64), unit_counts), network.sink,
                 np.fromiter((c for unit in problem.bucket_unit_costs for c in unit), dtype=np.int64))
-    network.add(np.arange(n, dtype=np.int64), network.sink,
-                np.asarray(problem.unmatched_costs, dtype=np.int64).reshape(-1))
+    network.add_unmatched(np.asarray(problem.unmatched_costs, dtype=np.int64).reshape(-1))
     used, total = network.solve(first_arcs=len(arc_pairs))
     return dict(zip(arc_pairs[used, 0].tolist(), arc_pairs[used, 1].tolist(), strict=True)), total
 
 
 class _Network:
     """Unit-capacity arcs into one SimpleMinCostFlow: requests ``0..n-1`` (supply 1 each),
-    ``n_middle`` inner nodes, then the sink."""
+    ``n_middle`` inner nodes, then the sink. Each request's last arc is its unmatched arc
+    (straight to the sink, at its penalty); add those last, with :meth:`add_unmatched`."""
 
     def __init__(self, n_requests: int, n_middle: int):
         self.n = n_requests
         self.sink = n_requests + n_middle
         self.tails, self.heads, self.costs = [], [], []
+        self.penalty = np.zeros(0, dtype=np.int64)
 
     def add(self, tails, heads, costs) -> None:
         tails = np.asarray(tails, dtype=np.int64).reshape(-1)
@@ -116,13 +120,71 @@ class _Network:
         self.heads.append(np.broadcast_to(np.asarray(heads, dtype=np.int64), tails.shape))
         self.costs.append(np.broadcast_to(np.asarray(costs, dtype=np.int64), tails.shape))
 
-    def solve(self, first_arcs: int) -> tuple[np.ndarray, int]:
-        """(which of the first ``first_arcs`` arcs carry flow, optimal cost); raises :class:`SolverFailed`."""
+    def add_unmatched(self, penalty: np.ndarray) -> None:
+        self.penalty = np.asarray(penalty, dtype=np.int64).reshape(self.n)
+
+    def solve(self, first_arcs: int, try_shrunk: bool = True) -> tuple[np.ndarray, int]:
+        """(which of the first ``first_arcs`` arcs carry flow, optimal cost); raises :class:`SolverFailed`.
+
+        Solved first with every unmatched penalty divided by :data:`PENALTY_SHRINK`: smaller
+        costs take the cost-scaling solver fewer, cheaper rounds. Certificate: if that flow
+        matches every request, it is optimal with the real penalties too. (A flow is
+        optimal iff its residual network has no cycle of negative cost. A simple cycle
+        passes the sink at most once; it can only leave the sink backwards along an arc
+        that carries flow, and no unmatched arc carries flow, so it leaves by a capacity
+        unit and enters by a unit or an unmatched arc. Raising the penalties raises such
+        a cycle's cost or leaves it, so none turns negative.) If it leaves requests
+        unmatched, :meth:`_no_cheaper_match` checks the cycles through them. Without a
+        certificate it is solved again with the real penalties (straight away with
+        ``try_shrunk=False``); ``self.certified`` says whether the first try was enough.
+        """
         tails, heads, costs = (np.concatenate(x) for x in (self.tails, self.heads, self.costs))
+        self.arc_tails = np.concatenate((tails, np.arange(self.n, dtype=np.int64)))
+        self.arc_heads = np.concatenate((heads, np.full(self.n, self.sink, dtype=np.int64)))
+        self.arc_costs = np.concatenate((costs, self.penalty))
+        self.certified = False
+        if try_shrunk:
+            flows, _ = self._solve(np.concatenate((costs, np.maximum(1, self.penalty // PENALTY_SHRINK))))
+            unmatched = np.flatnonzero(flows[len(costs):])
+            self.certified = not unmatched.size or self._no_cheaper_match(flows, unmatched)
+        if not self.certified:
+            flows, _ = self._solve(self.arc_costs)
+        self.arc_flows = flows
+        return flows[:first_arcs] > 0, int(self.arc_costs @ flows)
+
+    def _no_cheaper_match(self, flows: np.ndarray, unmatched: np.ndarray) -> bool:
+        """Whether no request left unmatched could be matched for less than its real penalty.
+
+        The rest of the certificate (see :meth:`solve`): a negative cycle, with the real
+        penalties, must leave the sink back along an unmatched request ``j``'s arc (cost
+        ``-P_j``) and return by a path from ``j`` to the sink. Bellman-Ford towards the sink
+        on the residual network with the real costs (the sink fixed at 0: paths end there,
+        and every other cycle was shown not negative) gives the cheapest such path;
+        if for every ``j`` it costs at least ``P_j``, the flow is optimal.
+        """
+        t, h, c = self.arc_tails, self.arc_heads, self.arc_costs
+        free = flows == 0
+        u = np.concatenate((t[free], h[~free]))  # residual arcs u -> v of cost w
+        v = np.concatenate((h[free], t[~free]))
+        w = np.concatenate((c[free], -c[~free]))
+        keep = u != self.sink
+        u, v, w = u[keep], v[keep], w[keep]
+        inf = np.iinfo(np.int64).max // 4
+        to_sink = np.full(self.sink + 1, inf, dtype=np.int64)
+        to_sink[self.sink] = 0
+        for _ in range(self.sink + 1):
+            reach = np.where(to_sink[v] < inf, w + to_sink[v], inf)
+            better = reach < to_sink[u]
+            if not better.any():
+                return bool((to_sink[unmatched] >= self.penalty[unmatched]).all())
+            np.minimum.at(to_sink, u[better], reach[better])
+        return False  # cannot happen (no negative cycle avoids the sink); solve again to be safe
+
+    def _solve(self, costs: np.ndarray) -> tuple[np.ndarray, int]:
         mcf = min_cost_flow.SimpleMinCostFlow()
-        if tails.size:
-            mcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
-                                                     np.ones(tails.size, dtype=np.int64), costs)
+        if costs.size:
+            mcf.add_arcs_with_capacity_and_unit_cost(self.arc_tails.astype(np.int32), self.arc_heads.astype(np.int32),
+                                                     np.ones(costs.size, dtype=np.int64), costs)
         supplies = np.zeros(self.sink + 1, dtype=np.int64)
         supplies[:self.n] = 1
         supplies[self.sink] = -self.n
@@ -130,9 +192,8 @@ class _Network:
         status = mcf.solve()
         if status != mcf.OPTIMAL:
             raise SolverFailed(f"min-cost flow ended with status {status!r}")
-        if not first_arcs:
-            return np.zeros(0, dtype=bool), int(mcf.optimal_cost())
-        return np.asarray(mcf.flows(np.arange(first_arcs, dtype=np.int32))) > 0, int(mcf.optimal_cost())
+        flows = np.asarray(mcf.flows(np.arange(costs.size, dtype=np.int32)), dtype=np.int64)
+        return flows, int(mcf.optimal_cost())
 
 
 # -- candidates ------------------------------------------------------------------------------
@@ -170,7 +231,7 @@ def candidate_arcs(requests: Sequence[OpenRequest], volunteers: Sequence[Volunte
 def _candidate_arcs(facts: BatchFacts, config: SolverConfig) -> CandidateArcs:
     parts = []
     for reqs, vols in facts.regions():  # one region at a time: bounded memory
-        r, v = facts.pairs_within_reach(reqs, vols, config.spatial_index_from_pairs)
+        r, v = facts.pairs_to_check(reqs, vols, config.index_from_pairs)
         ok, km, load = facts.passing(r, v)
         parts.append((r[ok], v[ok], facts.metres(r[ok], v[ok], km), load))
     r, v, metres, load = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
@@ -188,7 +249,7 @@ class _Solved:
     total: int = 0
     bound: int = 0
     resolves: int = 0
-    cut_short: int = 0  # regions where the time limit stopped the re-solving
+    cut_short: int = 0  # of those, regions where the time limit came before a proof
     left_unmatched: int = 0  # requests dropped then to keep volunteers free of clashes
 
 
@@ -224,12 +285,15 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
                   deadline: float, solved: _Solved) -> None:
     """Solve one region's arcs ``idx`` so that no volunteer gets overlapping windows.
 
-    The first flow knows the overlap groups but not every overlap, so it is a relaxation:
-    its cost is a lower bound, and if it gives no volunteer two overlapping requests it
-    is the optimum. Otherwise the winner of each clash (the more urgent request, or the
-    shorter trip) keeps the volunteer: every arc that would give that volunteer a window
-    overlapping the winner's goes, and the region is solved again, until no clash is left
-    or the time limit stops it (the losers of the clashes left then stay unmatched).
+    The first flow knows the overlap groups (cliques: windows sharing a moment) but not
+    every overlap, so it is a relaxation: its cost is a lower bound, and if it gives no
+    volunteer two overlapping requests it is the optimum. Otherwise the winner of each
+    clash (the more urgent request, or the shorter trip) keeps the volunteer: every arc
+    that would give that volunteer a window overlapping the winner's goes, and the
+    region is solved again (:data:`WHOLE_REGION_ROUNDS` times; after that the rest stays
+    and only the losers are placed again, with what is left), until no clash is left.
+    That answer keeps every rule but is not proven optimal: its gap to the bound is
+    reported. If the time limit comes first, the losers of the clashes left stay unmatched.
     """
     req, vol = arcs.request[idx], arcs.volunteer[idx]
     cost = arcs.metres[idx] * TIE_SCALE
@@ -237,23 +301,20 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
     bucket = bucket.reshape(-1)
     bucket_load = arcs.load[idx][first]  # as the first request (by id) of the bucket sees it
     room = facts.vol_max_tasks[vol[first]] - bucket_load
-    instants, ranks = np.unique(np.concatenate((facts.req_start[req], facts.req_end[req])), return_inverse=True)
-    ranks = ranks.reshape(-1)
-    roomy = room[bucket] >= 2  # with room for one, a volunteer cannot get two overlapping tasks anyway
-    groups = _OverlapGroups(bucket, ranks[:len(req)], ranks[len(req):], len(instants) + 1, roomy)
     start, end = facts.req_start[req], facts.req_end[req]
-
-    open_arcs = np.arange(len(idx))
+    # with room for one, a volunteer cannot get two overlapping tasks anyway
+    group = _overlap_groups(bucket, start, end, room[bucket] >= 2)
+    open_arcs = np.arange(len(req))
     fixed = np.zeros(0, dtype=np.int64)  # placed for good (after the whole-region rounds)
     taken = np.zeros(len(bucket_load), dtype=np.int64)  # their use of each (volunteer, week)
-    bound, rounds = None, 0
+    bound, rounds, try_shrunk = None, 0, True
     while True:
-        group, n_groups, group_bucket = groups.labels(open_arcs)
-        used, total = _solve_network(req[open_arcs], bucket[open_arcs], cost[open_arcs], group, n_groups,
-                                     group_bucket, bucket_load + taken, room - taken, penalty)
+        network = _network(req, bucket, cost, group, open_arcs, bucket_load + taken, room - taken, penalty)
+        used, total = network.solve(first_arcs=len(open_arcs), try_shrunk=try_shrunk)
+        try_shrunk = network.certified  # once someone must stay unmatched, re-solves likely keep them so
         chosen = open_arcs[used]
-        bound = total if bound is None else bound
-        clashes = _clashes(chosen, req, vol, start, end)
+        bound = total if bound is None else bound  # the first flow: a relaxation
+        clashes = _clashes(chosen, vol, start, end)
         if not clashes:
             fixed = np.concatenate((fixed, chosen))
             break
@@ -263,15 +324,15 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
             solved.cut_short += 1
             solved.left_unmatched += len(losers)
             break
-        solved.resolves += 1
         rounds += 1
-        if rounds <= WHOLE_REGION_ROUNDS:
-            winners = np.setdiff1d(np.fromiter((x for pair in clashes for x in pair), dtype=np.int64), losers)
-            open_arcs = open_arcs[~_overlapping(winners, open_arcs, bucket, start, end)]
+        if rounds <= WHOLE_REGION_ROUNDS:  # the winners keep their volunteers
+            winners = np.setdiff1d(np.array(clashes, dtype=np.int64).reshape(-1), losers)
+            open_arcs = open_arcs[~_overlaps_any(open_arcs, winners, vol, start, end)]
         else:  # the few clashes left: keep the rest, place the losers with what is left
             fixed = np.concatenate((fixed, np.setdiff1d(chosen, losers)))
             taken = np.bincount(bucket[fixed], minlength=len(bucket_load))
             open_arcs = _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room - taken)
+    solved.resolves += rounds
     solved.chosen.append(idx[fixed])
     solved.total += _cost_of(fixed, req, bucket, cost, bucket_load, penalty)
     solved.bound += bound
@@ -281,103 +342,80 @@ def _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room_left) -> np.
     """Open arcs of requests not placed yet whose volunteer has room left that week and
     holds nothing overlapping the window."""
     left = open_arcs[~np.isin(req[open_arcs], req[fixed]) & (room_left[bucket[open_arcs]] > 0)]
-    if not left.size or not fixed.size:
-        return left
-    by_vol = fixed[np.argsort(vol[fixed], kind="stable")]
-    lo = np.searchsorted(vol[by_vol], vol[left], side="left")
-    count = np.searchsorted(vol[by_vol], vol[left], side="right") - lo
-    pos = np.repeat(np.arange(left.size), count)
-    other = by_vol[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
-    mine = left[pos]
-    overlap = (start[other] < end[mine]) & (start[mine] < end[other])
-    return left[~(np.bincount(pos, weights=overlap, minlength=left.size) > 0)]
+    return left[~_overlaps_any(left, fixed, vol, start, end)]
 
 
-def _overlapping(winners, arcs, bucket, start, end) -> np.ndarray:
-    """Of ``arcs``, those (not a winner's own) into a winner's (volunteer, week) whose window
-    overlaps the winner's."""
-    order = np.argsort(bucket[winners], kind="stable")
-    wb = bucket[winners][order]
-    lo = np.searchsorted(wb, bucket[arcs], side="left")
-    count = np.searchsorted(wb, bucket[arcs], side="right") - lo
+def _cost_of(chosen, req, bucket, cost, bucket_load, penalty) -> int:
+    """What the network charges for these arcs (and for leaving the region's other requests)."""
+    net_reqs = np.unique(req)
+    per_bucket = np.bincount(bucket[chosen], minlength=len(bucket_load))
+    load_cost = per_bucket * bucket_load + per_bucket * (per_bucket - 1) // 2
+    return int(cost[chosen].sum() + load_cost.sum() + penalty[net_reqs].sum() - penalty[req[chosen]].sum())
+
+
+def _overlaps_any(arcs: np.ndarray, others: np.ndarray, vol, start, end) -> np.ndarray:
+    """Per arc of ``arcs``: does one of ``others`` (not the arc itself) give its volunteer an overlapping window?"""
+    if not arcs.size or not others.size:
+        return np.zeros(arcs.size, dtype=bool)
+    by_vol = others[np.argsort(vol[others], kind="stable")]
+    lo = np.searchsorted(vol[by_vol], vol[arcs], side="left")
+    count = np.searchsorted(vol[by_vol], vol[arcs], side="right") - lo
     pos = np.repeat(np.arange(arcs.size), count)
-    w = winners[order][np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
-    a = arcs[pos]
-    hit = (a != w) & (start[a] < end[w]) & (start[w] < end[a])
-    return np.bincount(pos, weights=hit, minlength=arcs.size) > 0
+    other = by_vol[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+    mine = arcs[pos]
+    overlap = (other != mine) & (start[other] < end[mine]) & (start[mine] < end[other])
+    return np.bincount(pos, weights=overlap, minlength=arcs.size) > 0
 
 
-def _solve_network(req, bucket, cost, group, n_groups, group_bucket, bucket_load, room,
-                   penalty) -> tuple[np.ndarray, int]:
-    """Build and solve one region's network; (which arcs carry flow, cost)."""
+def _network(req, bucket, cost, group, open_arcs, bucket_load, room, penalty) -> _Network:
+    """One region's network over ``open_arcs``: request -> [overlap group ->] (volunteer, week) -> sink."""
+    req, bucket, cost, group = req[open_arcs], bucket[open_arcs], cost[open_arcs], group[open_arcs]
     net_reqs, r_node = np.unique(req, return_inverse=True)
-    n, n_buckets = len(net_reqs), len(bucket_load)
+    grouped = group >= 0
+    group_ids, first, group_node = np.unique(group[grouped], return_index=True, return_inverse=True)
+    n, n_groups, n_buckets = len(net_reqs), len(group_ids), len(bucket_load)
     network = _Network(n_requests=n, n_middle=n_groups + n_buckets)
     bucket_node = n + n_groups
-    network.add(r_node.reshape(-1), np.where(group >= 0, n + group, bucket_node + bucket), cost)
-    network.add(n + np.arange(n_groups), bucket_node + group_bucket, 0)
+    head = bucket_node + bucket
+    head[grouped] = n + group_node.reshape(-1)
+    network.add(r_node.reshape(-1), head, cost)
+    network.add(n + np.arange(n_groups), bucket_node + bucket[grouped][first], 0)
     units = np.minimum(room, np.bincount(bucket, minlength=n_buckets))
     kth = np.arange(int(units.sum())) - np.repeat(np.cumsum(units) - units, units)
     network.add(bucket_node + np.repeat(np.arange(n_buckets), units), network.sink,
                 np.repeat(bucket_load, units) + kth)
-    network.add(np.arange(n), network.sink, penalty[net_reqs])
-    return network.solve(first_arcs=len(req))
+    network.add_unmatched(penalty[net_reqs])
+    return network
 
 
-class _OverlapGroups:
-    """Overlap groups: sets of one (volunteer, week)'s arcs whose windows share a moment,
+def _overlap_groups(bucket: np.ndarray, start: np.ndarray, end: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Overlap groups of the arcs ``which``: a group number per arc, -1 for none.
+
+    A group is a set of one (volunteer, week)'s arcs whose windows all hold one moment,
     so the volunteer takes at most one of them (a node of capacity 1 in the network).
-
-    Windows joined by overlaps form a *run*. A run whose windows all share a moment is one
-    group. Any other run is covered by groups, each the windows holding one chosen moment
-    (greedily, by earliest end: the fewest groups). Any such cover is a valid constraint,
-    but windows in different groups may still overlap
-    (the solver then repairs that).
+    Per bucket, the moments are chosen greedily: the earliest end among the windows not
+    grouped yet (just before it), and every ungrouped window holding that moment joins
+    the group -- the fewest groups that cover the windows; all buckets a round at a
+    time. Windows in different groups may still overlap: the flow is a relaxation.
     """
-
-    def __init__(self, bucket: np.ndarray, start: np.ndarray, end: np.ndarray, span: int, which: np.ndarray):
-        self.bucket, self.start, self.end = bucket, start, end
-        n = len(bucket)
-        self.key = np.full(n, -1, dtype=np.int64)  # group: (an arc of its run) * (n + 1) + number in the run
-        self.stride = n + 1
-        order = np.flatnonzero(which)
-        n = len(order)
-        if not n:
-            return
-        order = order[np.lexsort((start[order], bucket[order]))]
-        b, s, e = bucket[order], start[order], end[order]
-        latest_end = np.maximum.accumulate(b * span + e)  # never reaches into the next bucket
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = b[1:] * span + s[1:] >= latest_end[:-1]
-        run_starts = np.flatnonzero(new_run)
-        run = np.cumsum(new_run) - 1
-        size = np.diff(np.append(run_starts, n))
-        one_moment = np.maximum.reduceat(s, run_starts) < np.minimum.reduceat(e, run_starts)
-        self.key[order] = np.where((size[run] >= 2) & one_moment[run], order[run_starts[run]] * self.stride, -1)
-        for r in np.flatnonzero((size >= 2) & ~one_moment).tolist():
-            self._cover(order[run_starts[r]:run_starts[r] + size[r]].tolist())
-
-    def _cover(self, members: list[int]) -> None:
-        """Greedy by earliest end: each group holds the windows around one moment."""
-        start, end = self.start, self.end
-        moments: list[int] = []
-        for arc in sorted(members, key=lambda x: (end[x], start[x], x)):
-            at = bisect_left(moments, int(start[arc]))  # earlier moments all lie before this end
-            if at == len(moments):
-                moments.append(int(end[arc]) - 1)
-            self.key[arc] = self.stride * members[0] + at + 1
-
-    def labels(self, arcs: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
-        """For these arcs: group number per arc (-1: none), number of groups, bucket per group."""
-        key = self.key[arcs]
-        grouped = key >= 0
-        ids, first, inverse = np.unique(key[grouped], return_index=True, return_inverse=True)
-        group = np.full(len(arcs), -1, dtype=np.int64)
-        group[grouped] = inverse.reshape(-1)
-        return group, len(ids), self.bucket[arcs[grouped][first]]
+    key = np.full(len(bucket), -1, dtype=np.int64)
+    left = np.flatnonzero(which)
+    n_buckets = int(bucket.max()) + 1 if len(bucket) else 0
+    rounds = 0
+    while left.size:
+        earliest_end = np.full(n_buckets, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(earliest_end, bucket[left], end[left])
+        moment = earliest_end[bucket[left]] - 1
+        joins = start[left] <= moment  # every window left ends after the moment
+        key[left[joins]] = rounds * n_buckets + bucket[left[joins]]  # one moment per bucket and round
+        left = left[~joins]
+        rounds += 1
+    _, group = np.unique(key, return_inverse=True)
+    group = group.reshape(-1) - (1 if (key < 0).any() else 0)  # -1 stays "no group"
+    return group
 
 
-def _clashes(chosen, req, vol, start, end) -> list[tuple[int, int]]:
+def _clashes(chosen, vol, start, end) -> list[tuple[int, int]]:
     """Pairs of chosen arcs that give one volunteer overlapping windows."""
     if len(chosen) < 2:
         return []
@@ -402,14 +440,6 @@ def _dearer(clashes, req, cost, penalty) -> set[int]:
     """Of each clashing pair, the arc to drop: the less urgent request's, or the longer
     trip's when equally urgent."""
     return {max(a1, a2, key=lambda a: (-penalty[req[a]], cost[a], req[a])) for a1, a2 in clashes}
-
-
-def _cost_of(chosen, req, bucket, cost, bucket_load, penalty) -> int:
-    """What the network charges for these arcs (and for leaving the region's other requests)."""
-    net_reqs = np.unique(req)
-    per_bucket = np.bincount(bucket[chosen], minlength=len(bucket_load))
-    load_cost = per_bucket * bucket_load + per_bucket * (per_bucket - 1) // 2
-    return int(cost[chosen].sum() + load_cost.sum() + penalty[net_reqs].sum() - penalty[req[chosen]].sum())
 
 
 # -- explanations ----------------------------------------------------------------------------
@@ -454,7 +484,7 @@ def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: 
             if taken:
                 counts["taken"] = taken
             unmatched.append(Unmatched(request.id, counts, summarise(counts, len(volunteers))))
-    optimal = solved.total == solved.bound and not solved.cut_short
+    optimal = solved.total == solved.bound
     return Assignment(proposals=proposals, unmatched=unmatched, total_cost=solved.total, optimal=optimal,
                       lower_bound=solved.bound, note="" if optimal else _note(solved, config))
 

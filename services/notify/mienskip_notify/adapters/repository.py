@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
-from ..domain.notifications import KamerContact, Notification
+from mienskip_shared.contracts import Envelope
+
+from ..domain.notifications import (
+    TOLD_OF_TASK,
+    VOLUNTEER,
+    KamerContact,
+    Notification,
+    ResidentContact,
+    Task,
+    VolunteerContact,
+)
 from . import tables
 
 MAX_ERROR_LENGTH = 500
@@ -23,34 +35,269 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def save_kamer(conn: Connection, kamer: KamerContact, as_of: datetime) -> bool:
-    """Insert or update a kamer's contact; False if a newer version is already stored."""
-    t = tables.kamers
-    values = {
-        "name": kamer.name,
-        "email": kamer.email,
-        "webhook_url": kamer.webhook_url,
-        "language": kamer.language,
-        "as_of": as_of.astimezone(UTC),
-    }
-    stored = conn.execute(select(t.c.as_of).where(t.c.kamer_id == kamer.kamer_id)).scalar_one_or_none()
+def _save_newer(conn: Connection, table, key_column, key: str, values: dict[str, Any], as_of: datetime) -> bool:
+    """Insert or update one row keyed by ``key``; False if a newer version is already stored."""
+    values = {**values, "as_of": as_of.astimezone(UTC)}
+    stored = conn.execute(select(table.c.as_of).where(key_column == key)).scalar_one_or_none()
     if stored is None:
-        conn.execute(insert(t).values(kamer_id=kamer.kamer_id, **values))
+        conn.execute(insert(table).values({key_column.name: key, **values}))
         return True
     if _aware(stored) > as_of:
         return False  # events from one source may overtake each other
-    conn.execute(update(t).where(t.c.kamer_id == kamer.kamer_id).values(**values))
+    conn.execute(update(table).where(key_column == key).values(**values))
     return True
 
 
-def kamer_contact(conn: Connection, kamer_id: str) -> KamerContact | None:
+def save_kamer(conn: Connection, kamer: KamerContact, as_of: datetime) -> bool:
+    """Insert or update a kamer's contact; False if a newer version is already stored."""
     t = tables.kamers
-    row = conn.execute(select(t).where(t.c.kamer_id == kamer_id)).one_or_none()
-    if row is None:
-        return None
-    return KamerContact(
-        kamer_id=row.kamer_id, name=row.name, email=row.email, webhook_url=row.webhook_url, language=row.language
+    return _save_newer(conn, t, t.c.kamer_id, kamer.kamer_id, {
+        "name": kamer.name, "email": kamer.email, "webhook_url": kamer.webhook_url, "language": kamer.language,
+    }, as_of)
+
+
+def kamer_contact(conn: Connection, kamer_id: str) -> KamerContact | None:
+    return kamer_contacts(conn, [kamer_id]).get(kamer_id)
+
+
+def kamer_contacts(conn: Connection, kamer_ids: Iterable[str]) -> dict[str, KamerContact]:
+    t = tables.kamers
+    rows = conn.execute(select(t).where(t.c.kamer_id.in_(set(kamer_ids)))).all()
+    return {row.kamer_id: KamerContact(kamer_id=row.kamer_id, name=row.name, email=row.email,
+                                       webhook_url=row.webhook_url, language=row.language) for row in rows}
+
+
+# -- people (personal data: never logged) -------------------------------------------------
+
+def save_volunteer(conn: Connection, contact: VolunteerContact, as_of: datetime) -> bool:
+    t = tables.volunteers
+    return _save_newer(conn, t, t.c.volunteer_id, contact.volunteer_id, {
+        "kamer_id": contact.kamer_id, "first_name": contact.first_name, "email": contact.email,
+        "phone": contact.phone, "language": contact.language,
+    }, as_of)
+
+
+def save_resident(conn: Connection, contact: ResidentContact, as_of: datetime) -> bool:
+    t = tables.residents
+    return _save_newer(conn, t, t.c.request_id, contact.request_id, {
+        "kamer_id": contact.kamer_id, "first_name": contact.first_name, "phone": contact.phone,
+        "language": contact.language, "address": contact.address, "neighbourhood": contact.neighbourhood,
+    }, as_of)
+
+
+def volunteer_contacts(conn: Connection, volunteer_ids: Iterable[str]) -> dict[str, VolunteerContact]:
+    t = tables.volunteers
+    ids = set(volunteer_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(t).where(t.c.volunteer_id.in_(ids))).all()
+    return {r.volunteer_id: VolunteerContact(volunteer_id=r.volunteer_id, kamer_id=r.kamer_id,
+                                             first_name=r.first_name, email=r.email, phone=r.phone,
+                                             language=r.language) for r in rows}
+
+
+def resident_contacts(conn: Connection, request_ids: Iterable[str]) -> dict[str, ResidentContact]:
+    t = tables.residents
+    ids = set(request_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
+    return {r.request_id: ResidentContact(request_id=r.request_id, kamer_id=r.kamer_id, first_name=r.first_name,
+                                          phone=r.phone, language=r.language, address=r.address,
+                                          neighbourhood=r.neighbourhood) for r in rows}
+
+
+def erase_person(conn: Connection, kind: str, subject_id: str) -> list[Row]:
+    """Delete a person's contact and blank the addresses we sent to them (ids, status and
+    times stay, for the history). Returns their notifications (kamer_id, key, channel)."""
+    t = tables.notifications
+    if kind == VOLUNTEER:
+        conn.execute(delete(tables.volunteers).where(tables.volunteers.c.volunteer_id == subject_id))
+    else:
+        conn.execute(delete(tables.residents).where(tables.residents.c.request_id == subject_id))
+    theirs = (t.c.subject_kind == kind, t.c.subject_id == subject_id, t.c.recipient_kind == kind)
+    rows = conn.execute(select(t.c.kamer_id, t.c.key, t.c.channel).where(*theirs)).all()
+    conn.execute(update(t).where(*theirs).values(recipient=""))
+    return rows
+
+
+# -- tasks and the volunteers told about them ---------------------------------------------
+
+def remember_tasks(conn: Connection, facts: Mapping[str, tuple[str | None, Mapping | None]]) -> None:
+    """Keep requests' category and time (request id -> (category, window)) from events that
+    carry them; a missing part keeps what was known."""
+    facts = {rid: (category, window) for rid, (category, window) in facts.items() if category or window}
+    if not facts:
+        return
+    t = tables.tasks
+    rows = [{"rid": rid, "category": category, "start": window["start"] if window else None,
+             "end": window["end"] if window else None} for rid, (category, window) in facts.items()]
+    known = set(conn.execute(select(t.c.request_id).where(t.c.request_id.in_(facts))).scalars())
+    if known:
+        conn.execute(
+            update(t).where(t.c.request_id == bindparam("rid")).values(
+                category=func.coalesce(bindparam("category", type_=t.c.category.type), t.c.category),
+                window_start=func.coalesce(bindparam("start", type_=t.c.window_start.type), t.c.window_start),
+                window_end=func.coalesce(bindparam("end", type_=t.c.window_end.type), t.c.window_end)),
+            [r for r in rows if r["rid"] in known])
+    new = [{"request_id": r["rid"], "category": r["category"], "window_start": r["start"],
+            "window_end": r["end"]} for r in rows if r["rid"] not in known]
+    if new:
+        conn.execute(insert(t), new)
+
+
+def tasks_of(conn: Connection, request_ids: Iterable[str]) -> dict[str, Task]:
+    t = tables.tasks
+    ids = set(request_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
+    return {r.request_id: Task(r.request_id, r.category, r.window_start, r.window_end) for r in rows}
+
+
+def told_volunteers(conn: Connection, request_id: str) -> tuple[str, ...]:
+    """Volunteers we offered or gave this request (directly or through the kamer's call)
+    and who did not decline it since: the ones a cancellation must reach."""
+    t = tables.notifications
+    rows = conn.execute(
+        select(t.c.subject_id, t.c.source_event_type)
+        .where(t.c.request_id == request_id, t.c.subject_kind == VOLUNTEER)
+        .order_by(t.c.id)
+    ).all()
+    told: dict[str, bool] = {}
+    for row in rows:
+        if row.source_event_type in TOLD_OF_TASK:
+            told[row.subject_id] = True
+        elif row.source_event_type == "assignment.declined":
+            told[row.subject_id] = False
+    return tuple(volunteer_id for volunteer_id, still in told.items() if still)
+
+
+# -- review messages held back for an auto-approval ---------------------------------------
+
+def hold_review(conn: Connection, envelope: Envelope, due_at: datetime) -> None:
+    data = envelope.data
+    conn.execute(insert(tables.held_reviews).values(
+        event_id=envelope.event_id, assignment_id=data["assignment_id"], request_id=data["request_id"],
+        kamer_id=data["kamer_id"], body=envelope.to_json(), due_at=due_at, status="held", attempts=0))
+
+
+def withdraw_reviews(conn: Connection, *, assignment_ids: Iterable[str] = (), request_ids: Iterable[str] = ()) -> int:
+    """Held review messages of these assignments or requests are not sent after all."""
+    h = tables.held_reviews
+    withdrawn = 0
+    for column, ids in ((h.c.assignment_id, set(assignment_ids)), (h.c.request_id, set(request_ids))):
+        if ids:
+            withdrawn += conn.execute(
+                update(h).where(column.in_(ids), h.c.status == "held").values(status="withdrawn")).rowcount
+    return withdrawn
+
+
+def claim_inbox_all(conn: Connection, envelopes: Sequence[Envelope]) -> set[str]:
+    """:func:`mienskip_shared.messaging.claim_inbox` for a batch of distinct events: returns
+    the ids this call claimed (the others were handled before)."""
+    inbox = tables.inbox
+    ids = [e.event_id for e in envelopes]
+    if not ids:
+        return set()
+    seen = set(conn.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(ids))).scalars())
+    new = [e for e in envelopes if e.event_id not in seen]
+    if new:
+        now = utcnow()
+        conn.execute(insert(inbox), [{"event_id": e.event_id, "event_type": e.event_type, "processed_at": now}
+                                     for e in new])
+    return {e.event_id for e in new}
+
+
+def claim_due_reviews(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[Row]:
+    """Held reviews that are due, each leased to this caller until ``lease_until`` (a
+    crashed releaser's lease runs out and another takes over)."""
+    h = tables.held_reviews
+    due = select(h.c.event_id, h.c.due_at, h.c.body, h.c.attempts).where(
+        h.c.status == "held", h.c.due_at <= now).order_by(h.c.due_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = conn.execute(due).all()
+    if rows:
+        conn.execute(update(h).where(h.c.event_id.in_([r.event_id for r in rows]), h.c.status == "held")
+                     .values(due_at=lease_until))
+    return rows
+
+
+def review_released(conn: Connection, event_id: str) -> None:
+    h = tables.held_reviews
+    conn.execute(update(h).where(h.c.event_id == event_id, h.c.status == "held").values(status="released"))
+
+
+def review_retry_at(conn: Connection, event_id: str, due_at: datetime, error: str) -> None:
+    h = tables.held_reviews
+    conn.execute(update(h).where(h.c.event_id == event_id, h.c.status == "held")
+                 .values(due_at=due_at, attempts=h.c.attempts + 1, last_error=error[:MAX_ERROR_LENGTH]))
+
+
+# -- notifications in bulk ------------------------------------------------------------------
+
+def notifications_of_events(conn: Connection, event_ids: Iterable[str]) -> dict[str, list[Row]]:
+    """Every notification already planned for these events, per event."""
+    t = tables.notifications
+    ids = set(event_ids)
+    found: dict[str, list[Row]] = {event_id: [] for event_id in ids}
+    if ids:
+        rows = conn.execute(select(t.c.key, t.c.source_event_id, t.c.status, t.c.recipient_kind,
+                                   t.c.subject_kind, t.c.subject_id).where(t.c.source_event_id.in_(ids))).all()
+        for row in rows:
+            found[row.source_event_id].append(row)
+    return found
+
+
+def plan_notifications(conn: Connection, notifications: Sequence[Notification]) -> None:
+    """Record new notifications as pending, in one statement."""
+    if notifications:
+        created = utcnow()
+        conn.execute(insert(tables.notifications), [_row(n, created) for n in notifications])
+
+
+def _row(notification: Notification, created_at: datetime) -> dict[str, Any]:
+    return {
+        "key": notification.key,
+        "source_event_id": notification.source_event_id,
+        "source_event_type": notification.source_event_type,
+        "request_id": notification.request_id,
+        "kamer_id": notification.kamer_id,
+        "recipient_kind": notification.recipient_kind,
+        "recipient": notification.recipient,
+        "channel": notification.channel,
+        "template": notification.template,
+        "language": notification.language,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": created_at,
+        "subject_kind": notification.subject_kind,
+        "subject_id": notification.subject_id,
+    }
+
+
+def mark_all_sent(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Move these pending notifications to 'sent'; return the keys this call moved."""
+    if not keys:
+        return set()
+    t = tables.notifications
+    result = conn.execute(
+        update(t)
+        .where(t.c.key.in_(keys), t.c.status == "pending")
+        .values(status="sent", attempts=t.c.attempts + 1, last_error=None, sent_at=utcnow())
+        .returning(t.c.key)
     )
+    return set(result.scalars().all())
+
+
+def add_all_to_outbox(conn: Connection, envelopes: Sequence[Envelope]) -> None:
+    """Like :func:`mienskip_shared.messaging.add_to_outbox`, for many events in one statement."""
+    if envelopes:
+        created = utcnow()
+        conn.execute(insert(tables.outbox), [{
+            "event_id": e.event_id, "event_type": e.event_type, "correlation_id": e.correlation_id,
+            "body": e.to_json(), "created_at": created} for e in envelopes])
 
 
 def plan_notification(conn: Connection, notification: Notification) -> str:
@@ -60,23 +307,7 @@ def plan_notification(conn: Connection, notification: Notification) -> str:
     if status is not None:
         return status
     # Two consumers racing here: the UNIQUE key lets one commit; the other fails and is retried.
-    conn.execute(
-        insert(t).values(
-            key=notification.key,
-            source_event_id=notification.source_event_id,
-            source_event_type=notification.source_event_type,
-            request_id=notification.request_id,
-            kamer_id=notification.kamer_id,
-            recipient_kind=notification.recipient_kind,
-            recipient=notification.recipient,
-            channel=notification.channel,
-            template=notification.template,
-            language=notification.language,
-            status="pending",
-            attempts=0,
-            created_at=utcnow(),
-        )
-    )
+    conn.execute(insert(t).values(_row(notification, utcnow())))
     return "pending"
 
 

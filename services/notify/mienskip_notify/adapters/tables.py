@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from mienskip_shared.db import UtcDateTime
 from mienskip_shared.messaging import inbox_table, outbox_table
 
 # pending: owed, maybe tried already (attempts, last_error); sent: delivered and announced;
@@ -60,10 +61,75 @@ notifications = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     # the month ("2026-12") whose SMS budget this notification used; set once, so retries don't count again
     Column("sms_month", String(7), nullable=True),
+    # the person it is for or about ("volunteer"/volunteer id, "resident"/request id): erasure
+    # blanks their addresses here, a cancellation finds the volunteers who were told
+    Column("subject_kind", String(20), nullable=True),
+    Column("subject_id", String(100), nullable=True),
     UniqueConstraint("key", name="uq_notify_notifications_key"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_notify_notifications_status"),
     Index("ix_notify_notifications_source_event_id", "source_event_id"),
     Index("ix_notify_notifications_request_id", "request_id"),
+    Index("ix_notify_notifications_subject", "subject_kind", "subject_id"),
+)
+
+# Contact data from contact.volunteer / contact.resident: the only personal data notify
+# keeps, until personal_data.erased. Never logged. ``as_of`` as for kamers.
+volunteers = Table(
+    "notify_volunteers",
+    metadata,
+    Column("volunteer_id", String(100), primary_key=True),
+    Column("kamer_id", String(100), nullable=False),
+    Column("first_name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(50), nullable=True),
+    Column("language", String(10), nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+residents = Table(
+    "notify_residents",
+    metadata,
+    Column("request_id", String(100), primary_key=True),  # a resident is known by their request
+    Column("kamer_id", String(100), nullable=False),
+    Column("first_name", String(200), nullable=True),
+    Column("phone", String(50), nullable=True),
+    Column("language", String(10), nullable=False),
+    Column("address", String(500), nullable=True),
+    Column("neighbourhood", String(200), nullable=True),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+# A request's category and time, from the workflow events that carry them: what a
+# cancellation (which carries neither) tells the volunteer. No personal data.
+tasks = Table(
+    "notify_tasks",
+    metadata,
+    Column("request_id", String(100), primary_key=True),
+    Column("category", String(30), nullable=True),
+    Column("window_start", UtcDateTime, nullable=True),
+    Column("window_end", UtcDateTime, nullable=True),
+)
+
+# assignment.proposed events whose "ready for review" message waits out the hold: an
+# auto-approval (assignment.approved) in the meantime withdraws it. The body is the
+# event as received (ids, distance, explanation: no personal data).
+HELD_STATUSES = ("held", "released", "withdrawn")
+held_reviews = Table(
+    "notify_held_reviews",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("assignment_id", String(100), nullable=False),
+    Column("request_id", String(100), nullable=False),
+    Column("kamer_id", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("status IN ('held', 'released', 'withdrawn')", name="ck_notify_held_reviews_status"),
+    Index("ix_notify_held_reviews_due", "status", "due_at"),
+    Index("ix_notify_held_reviews_assignment_id", "assignment_id"),
+    Index("ix_notify_held_reviews_request_id", "request_id"),
 )
 
 # SMS per kamer per month, counted when a notification takes its place in the budget.

@@ -5,6 +5,11 @@ address) or else in its local mailbox, and *also* on its own system's webhook wh
 registered one: a separate notification with its own key, so one channel failing
 neither blocks nor repeats the other.
 
+A volunteer or resident hears by e-mail when SMTP is configured and we know their
+address; else by SMS when the gateway is configured and we know their phone; else in
+the local mailbox when we know an address (the embedded demo); else the kamer gets
+"please call" with what they should tell them, so nobody is skipped silently.
+
 A notification's key is derived from the event it answers, its recipient and its
 channel, never drawn at random: a redelivered event yields the same key, so the
 UNIQUE key in the database (and the e-mail's Message-ID) turns "at least once" into
@@ -14,12 +19,19 @@ UNIQUE key in the database (and the e-mail's Message-ID) turns "at least once" i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from .formatting import LOCAL_TIME, distance_text, local_datetime_text
+from .formatting import (
+    LOCAL_TIME,
+    category_text,
+    distance_text,
+    local_date_text,
+    local_datetime_text,
+    local_window_text,
+)
 from .languages import message_language
 
 EMAIL = "email"
@@ -27,15 +39,28 @@ MAILBOX = "mailbox"  # .eml files on local disk: the embedded demo's real channe
 WEBHOOK = "webhook"  # a signed JSON POST to the kamer's own system
 SMS = "sms"  # through an HTTP gateway, for people with a phone and no e-mail
 KAMER = "kamer"
+VOLUNTEER = "volunteer"
+RESIDENT = "resident"
+
+# Why a message meant for a person goes to the kamer instead ("please call").
+NO_CONTACT = "no_contact"  # notify never got their contact.* event (or it was erased)
+NO_CHANNEL = "no_channel"  # no address or phone that a configured channel can use
+NOT_DELIVERED = "not_delivered"  # their channel failed for good (given up, SMS budget spent)
+
+# A volunteer's accept/decline link lasts until the task starts, at most this long.
+LINK_VALIDITY = timedelta(days=7)
 
 # The reason stored and announced when a kamer's SMS budget for the month is spent.
 SMS_LIMIT_REACHED = "sms limit reached"
 
-# source event type -> template name (templates/<name>.<lang>.{txt,html}.j2)
-TEMPLATE_FOR_EVENT = {
-    "assignment.proposed": "assignment_proposed",
-    "request.unmatched": "request_unmatched",
-}
+# The events that cause messages. Templates: templates/<name>.<lang>.{txt,html,sms}.j2
+MESSAGE_EVENTS = (
+    "assignment.proposed", "assignment.approved", "assignment.accepted", "assignment.declined",
+    "request.cancelled", "request.escalated", "request.unmatched",
+)
+# Person messages that a cancellation must follow (the volunteer was told of the task).
+TOLD_OF_TASK = ("assignment.approved", "assignment.accepted")
+PLEASE_CALL = "please_call"
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,69 @@ class KamerContact:
     email: str | None = None
     webhook_url: str | None = None
     language: str = "nl"
+
+
+@dataclass(frozen=True)
+class VolunteerContact:
+    """From contact.volunteer: personal data, kept by notify only until erasure; never logged."""
+
+    volunteer_id: str
+    kamer_id: str
+    first_name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class ResidentContact:
+    """From contact.resident (keyed by the request): personal data, as above."""
+
+    request_id: str
+    kamer_id: str
+    first_name: str | None = None
+    phone: str | None = None
+    language: str = "nl"
+    address: str | None = None
+    neighbourhood: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """What notify remembers of a request from the workflow events (no personal data):
+    enough to say which task a cancellation is about."""
+
+    request_id: str
+    category: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Which channels for people this notify has configured."""
+
+    email: bool = False
+    sms: bool = False
+
+
+@dataclass(frozen=True)
+class Known:
+    """What notify knows when an event arrives, loaded by the handler from its tables.
+
+    ``volunteers`` holds the contacts the event concerns (the assignment's volunteer;
+    for a cancellation every volunteer in ``told``). ``told`` is, for a cancellation,
+    the volunteers who were offered or given this request and did not decline it.
+    ``unreachable`` names people whose message must go to the kamer instead, as
+    ``(kind, id)``, because their own channel failed for good.
+    """
+
+    kamer: KamerContact
+    volunteers: Mapping[str, VolunteerContact] = field(default_factory=dict)
+    resident: ResidentContact | None = None
+    task: Task | None = None
+    told: tuple[str, ...] = ()
+    unreachable: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -67,6 +155,10 @@ class Notification:
     address: str | None = field(default=None, compare=False)
     # What a webhook carries besides the rendered text: the event itself.
     payload: Mapping[str, Any] | None = field(default=None, compare=False)
+    # The person the message is for or about ("volunteer", volunteer id / "resident",
+    # request id): what erasure and a later cancellation look for.
+    subject_kind: str | None = None
+    subject_id: str | None = None
 
     @property
     def destination(self) -> str:
@@ -89,11 +181,17 @@ def kamer_channel(kamer: KamerContact, *, email_enabled: bool) -> tuple[str, str
 def person_channel(email: str | None, phone: str | None, *, email_enabled: bool,
                    sms_enabled: bool) -> tuple[str, str] | None:
     """``(channel, recipient)`` for a volunteer or resident: e-mail first, SMS for a phone
-    without e-mail; None when neither reaches them (the kamer then has to call)."""
+    without e-mail; None when neither reaches them (the kamer then has to call).
+
+    With neither SMTP nor the SMS gateway configured (the embedded demo) a known address
+    gets the mailbox: a real SMS beats a file nobody reads, so SMS comes first there.
+    """
     if email and email_enabled:
         return EMAIL, email
     if phone and sms_enabled:
         return SMS, phone
+    if email:
+        return MAILBOX, email
     return None
 
 
@@ -111,39 +209,270 @@ def notifications_for(
     *,
     email_enabled: bool,
     public_url: str,
+    sms_enabled: bool = False,
+    known: Known | None = None,
+    sign_link: Callable[[str, str, datetime], str] | None = None,
 ) -> list[Notification]:
-    """Every message one event causes. Today: to the kamer (and its webhook); later volunteers and residents."""
-    try:
-        template = TEMPLATE_FOR_EVENT[event_type]
-    except KeyError:
-        raise ValueError(f"notify sends nothing for {event_type!r}") from None
-    language = message_language(kamer.language)
-    channel, recipient = kamer_channel(kamer, email_enabled=email_enabled)
-    context = _CONTEXT[event_type](data, kamer, occurred_at, language, public_url)
-    common = {
-        "source_event_id": event_id,
-        "source_event_type": event_type,
-        "request_id": data.get("request_id"),
-        "kamer_id": kamer.kamer_id,
-        "recipient_kind": KAMER,
-        "template": template,
-        "language": language,
-        "context": context,
-    }
-    planned = [Notification(key=notification_key(event_id, recipient, channel), recipient=recipient,
-                            channel=channel, **common)]
-    if kamer.webhook_url:
-        hook = f"{WEBHOOK}:{kamer.kamer_id}"
-        payload = {
-            "type": event_type,
-            "event_id": event_id,
-            "occurred_at": occurred_at.isoformat(),
-            "review_url": review_url(public_url),
-            "data": dict(data),
+    """Every message one event causes, to the kamer (and its webhook), the volunteer
+    and the resident. ``known`` carries the contacts (default: only the kamer);
+    ``sign_link(assignment_id, volunteer_id, expires_at)`` makes a volunteer's token."""
+    if event_type not in MESSAGE_EVENTS:
+        raise ValueError(f"notify sends nothing for {event_type!r}")
+    plan = _Plan(event_type, event_id, occurred_at, data, known or Known(kamer=kamer),
+                 Channels(email=email_enabled, sms=sms_enabled), public_url, sign_link)
+    _EVENTS[event_type](plan)
+    return plan.notifications
+
+
+@dataclass
+class _Plan:
+    """One event's messages as they are worked out; ``notifications`` is the result."""
+
+    event_type: str
+    event_id: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    known: Known
+    channels: Channels
+    public_url: str
+    sign_link: Callable[[str, str, datetime], str] | None
+    notifications: list[Notification] = field(default_factory=list)
+
+    @property
+    def kamer(self) -> KamerContact:
+        return self.known.kamer
+
+    def task_facts(self, language: str) -> dict[str, Any]:
+        """Category and time of the task, from the event or else from what notify remembers."""
+        task = self.known.task
+        category = self.data.get("category") or (task.category if task else None)
+        window = self.data.get("window")
+        start, end = (window["start"], window["end"]) if window else ((task.start, task.end) if task else (None, None))
+        return {
+            "category": category_text(category, language) if category else None,
+            "when": local_window_text(start, end, language) if start else None,
+            "day": local_date_text(start, language) if start else None,
         }
-        planned.append(Notification(key=notification_key(event_id, hook, WEBHOOK), recipient=hook,
-                                    channel=WEBHOOK, address=kamer.webhook_url, payload=payload, **common))
-    return planned
+
+    def to_kamer(self, template: str, context: Mapping[str, Any], *, topic: str = "",
+                 subject: tuple[str, str] | None = None) -> None:
+        """A message for the kamer: its mailbox or e-mail, and its webhook when it has one.
+        ``topic`` tells apart two kamer messages of one event (a "please call" beside the
+        kamer's own message), so each has a key of its own."""
+        kamer = self.kamer
+        language = message_language(kamer.language)
+        channel, recipient = kamer_channel(kamer, email_enabled=self.channels.email)
+        common = self._common(KAMER, template, language, context, subject)
+        destination = None
+        if topic:  # not an address: the channel delivers to the kamer's own address
+            destination, recipient = (recipient if channel == EMAIL else None), f"{recipient}#{topic}"
+        self.notifications.append(Notification(
+            key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
+            address=destination, **common))
+        if kamer.webhook_url:
+            hook = f"{WEBHOOK}:{kamer.kamer_id}" + (f"#{topic}" if topic else "")
+            payload = {
+                "type": self.event_type,
+                "event_id": self.event_id,
+                "occurred_at": self.occurred_at.isoformat(),
+                "review_url": review_url(self.public_url),
+                "data": dict(self.data),
+                **({"message": context.get("message", template)} if topic else {}),  # what the person missed
+            }
+            self.notifications.append(Notification(
+                key=notification_key(self.event_id, hook, WEBHOOK), recipient=hook, channel=WEBHOOK,
+                address=kamer.webhook_url, payload=payload, **common))
+
+    def to_person(self, kind: str, person_id: str, template: str,
+                  context: Callable[[str], Mapping[str, Any]]) -> None:
+        """A message for a volunteer or resident in their language, over their channel;
+        the kamer is asked to call them when no channel reaches them."""
+        contact = (self.known.volunteers.get(person_id) if kind == VOLUNTEER else
+                   self.known.resident if self.known.resident and self.known.resident.request_id == person_id
+                   else None)
+        route = None
+        if contact is not None and (kind, person_id) not in self.known.unreachable:
+            route = person_channel(getattr(contact, "email", None), contact.phone,
+                                   email_enabled=self.channels.email, sms_enabled=self.channels.sms)
+        if route is not None:
+            channel, recipient = route
+            language = message_language(contact.language)
+            self.notifications.append(Notification(
+                key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
+                **self._common(kind, template, language, context(language), (kind, person_id))))
+            return
+        why = (NO_CONTACT if contact is None else
+               NOT_DELIVERED if (kind, person_id) in self.known.unreachable else NO_CHANNEL)
+        kamer_language = message_language(self.kamer.language)
+        self.to_kamer(PLEASE_CALL, {
+            **context(kamer_language),
+            "kamer_name": self.kamer.name,
+            "request_id": self.data.get("request_id"),
+            "person_kind": kind,
+            "person_id": person_id,
+            "person_first_name": (contact.first_name or None) if contact else None,
+            "person_phone": contact.phone if contact else None,
+            "person_language": message_language(contact.language) if contact else None,
+            "message": template,
+            "why": why,
+            "review_url": review_url(self.public_url),
+        }, topic=f"call:{kind}:{person_id}", subject=(kind, person_id))
+
+    def _common(self, recipient_kind: str, template: str, language: str, context: Mapping[str, Any],
+                subject: tuple[str, str] | None) -> dict[str, Any]:
+        return {
+            "source_event_id": self.event_id,
+            "source_event_type": self.event_type,
+            "request_id": self.data.get("request_id"),
+            "kamer_id": self.kamer.kamer_id,
+            "recipient_kind": recipient_kind,
+            "template": template,
+            "language": language,
+            "context": context,
+            "subject_kind": subject[0] if subject else None,
+            "subject_id": subject[1] if subject else None,
+        }
+
+    # -- facts about the people, for contexts -------------------------------------------
+    def volunteer_first_name(self) -> str | None:
+        contact = self.known.volunteers.get(self.data.get("volunteer_id", ""))
+        return (contact.first_name or None) if contact else None
+
+    def resident_facts(self) -> dict[str, Any]:
+        resident = self.known.resident
+        return {
+            "resident_first_name": resident.first_name if resident else None,
+            "neighbourhood": resident.neighbourhood if resident else None,
+        }
+
+
+def link_expiry(occurred_at: datetime, start: datetime | None) -> datetime:
+    """When a volunteer's link stops working: at the task's start, at most a week after
+    the offer. From the event's time, not the clock: a redelivery signs the same link."""
+    latest = occurred_at + LINK_VALIDITY
+    return min(start, latest) if start is not None else latest
+
+
+def volunteer_link(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/v/{token}"
+
+
+# -- per event ---------------------------------------------------------------------------
+
+def _proposed(plan: _Plan) -> None:
+    language = message_language(plan.kamer.language)
+    plan.to_kamer("assignment_proposed", _proposal_context(plan.data, plan.kamer, plan.occurred_at, language,
+                                                           plan.public_url))
+
+
+def _unmatched(plan: _Plan) -> None:
+    language = message_language(plan.kamer.language)
+    plan.to_kamer("request_unmatched", _unmatched_context(plan.data, plan.kamer, plan.occurred_at, language,
+                                                          plan.public_url))
+    plan.to_person(RESIDENT, plan.data["request_id"], "resident_unmatched", lambda lang: {
+        "first_name": plan.known.resident.first_name if plan.known.resident else None,
+        "kamer_name": plan.kamer.name,
+    })
+
+
+def _approved(plan: _Plan) -> None:
+    data = plan.data
+    window = data.get("window")
+    expires = link_expiry(plan.occurred_at, window["start"] if window else None)
+    if plan.sign_link is None:
+        raise ValueError("an offer needs sign_link: volunteer links are signed")
+    link = volunteer_link(plan.public_url, plan.sign_link(data["assignment_id"], data["volunteer_id"], expires))
+
+    def offer(language: str) -> dict[str, Any]:
+        return {
+            **plan.task_facts(language),
+            **plan.resident_facts(),
+            "first_name": plan.volunteer_first_name(),
+            "kamer_name": plan.kamer.name,
+            "link": link,
+            "link_expires": local_datetime_text(expires, language),
+        }
+
+    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_offer", offer)
+
+
+def _accepted(plan: _Plan) -> None:
+    data = plan.data
+    resident = plan.known.resident
+    volunteer_first_name = plan.volunteer_first_name()
+    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
+        **plan.task_facts(language),
+        **plan.resident_facts(),
+        "first_name": volunteer_first_name,
+        "kamer_name": plan.kamer.name,
+        "address": resident.address if resident else None,
+        "resident_phone": resident.phone if resident else None,
+    })
+    plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
+        **plan.task_facts(language),
+        "first_name": resident.first_name if resident else None,
+        "kamer_name": plan.kamer.name,
+        "volunteer_first_name": volunteer_first_name,
+    })
+    language = message_language(plan.kamer.language)
+    plan.to_kamer("assignment_accepted", {
+        **plan.task_facts(language), **plan.resident_facts(), **_ids(data),
+        "kamer_name": plan.kamer.name,
+        "volunteer_first_name": volunteer_first_name,
+        "review_url": review_url(plan.public_url),
+    }, subject=(VOLUNTEER, data["volunteer_id"]))
+
+
+def _declined(plan: _Plan) -> None:
+    data = plan.data
+    language = message_language(plan.kamer.language)
+    plan.to_kamer("assignment_declined", {
+        **plan.task_facts(language), **plan.resident_facts(), **_ids(data),
+        "kamer_name": plan.kamer.name,
+        "volunteer_first_name": plan.volunteer_first_name(),
+        "urgent": not data["rematch"],
+        "after_accept": bool(data.get("after_accept")),
+        "reason": data.get("reason"),
+        "review_url": review_url(plan.public_url),
+    }, subject=(VOLUNTEER, data["volunteer_id"]))  # "declined" is what a cancellation looks for
+
+
+def _cancelled(plan: _Plan) -> None:
+    for volunteer_id in plan.known.told:
+        contact = plan.known.volunteers.get(volunteer_id)
+        plan.to_person(VOLUNTEER, volunteer_id, "volunteer_cancellation", lambda language, contact=contact: {
+            **plan.task_facts(language),
+            "first_name": (contact.first_name or None) if contact else None,
+            "kamer_name": plan.kamer.name,
+        })
+
+
+def _escalated(plan: _Plan) -> None:
+    data = plan.data
+    plan.to_kamer("request_escalated", {
+        "kamer_name": plan.kamer.name,
+        "request_id": data["request_id"],
+        "reason": data["reason"],
+        "urgent": data["urgent"],
+        "review_url": review_url(plan.public_url),
+        "escalated_at": local_datetime_text(plan.occurred_at, message_language(plan.kamer.language)),
+    })
+
+
+def _ids(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"request_id": data["request_id"], "volunteer_id": data["volunteer_id"],
+            "assignment_id": data["assignment_id"]}
+
+
+_EVENTS: dict[str, Callable[[_Plan], None]] = {
+    "assignment.proposed": _proposed,
+    "assignment.approved": _approved,
+    "assignment.accepted": _accepted,
+    "assignment.declined": _declined,
+    "request.cancelled": _cancelled,
+    "request.escalated": _escalated,
+    "request.unmatched": _unmatched,
+}
 
 
 def review_url(public_url: str) -> str:
@@ -175,11 +504,6 @@ def _unmatched_context(data, kamer, occurred_at, language, public_url) -> dict[s
         "reported_at": local_datetime_text(occurred_at, language),
     }
 
-
-_CONTEXT = {
-    "assignment.proposed": _proposal_context,
-    "request.unmatched": _unmatched_context,
-}
 
 
 def why_lines(explanation: Mapping[str, Any]) -> list[str]:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+import structlog
+
 from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import EventConsumer
+from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
+
+log = structlog.get_logger(__name__)
 
 CONSUMER = "notify"
 SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
@@ -52,8 +57,10 @@ class NotifyConsumer:
 
 
 def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterable = (),
-                   on_give_up: GiveUp | None = None) -> NotifyConsumer:
-    """``on_give_up`` runs once per event whose last retry failed, before it is dead-lettered."""
+                   on_give_up: GiveUp | None = None, batching: Batching | None = None) -> NotifyConsumer:
+    """``on_give_up`` runs once per event whose last retry failed, before it is dead-lettered.
+    ``batching`` hands events of its types over together; ``handlers`` still needs one for
+    each, for a batch that failed (each event is then handled, and retried, on its own)."""
     consumer = EventConsumer(
         CONSUMER,
         settings.broker_connection,
@@ -62,5 +69,26 @@ def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterab
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
         on_give_up=on_give_up,
+        batching=batching,
     )
     return NotifyConsumer(consumer, closeables)
+
+
+class HeldReviewReleaser:
+    """Sends "proposal ready for review" once its hold ran out (see handlers)."""
+
+    name = "notify-review-hold"
+
+    def __init__(self, release: Callable[[], int], poll_interval_s: float = 0.5):
+        self._release = release
+        self._poll_interval_s = poll_interval_s
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                taken = self._release()
+            except Exception:  # noqa: BLE001 -- the database may be away a moment: logged, tried again
+                log.exception("review_hold.round_failed")
+                taken = 0
+            if not taken:
+                stop.wait(self._poll_interval_s)

@@ -1,49 +1,70 @@
 """What notify does with each event it consumes: plain functions of (event, database, senders).
 
-Sending cannot share a transaction with the database, so a notification goes through
-two transactions around the send:
+Sending cannot share a transaction with the database, so the events of one batch (one
+event when the consumer hands them over singly) go through two transactions around
+the sends:
 
-1. claim the inbox row and record the notification as ``pending`` (its key is
-   deterministic and UNIQUE, so a redelivered event finds the row instead of adding one);
-2. send it;
-3. mark it ``sent`` and put ``notification.sent`` in the outbox, in one transaction.
+1. one transaction claims their inbox rows, stores the contacts among them, and plans
+   every message as a ``pending`` notification (its key is deterministic and UNIQUE);
+2. every pending notification is sent, over the senders' kept connections;
+3. one transaction marks the delivered ones ``sent`` and puts a ``notification.sent``
+   per notification in the outbox.
 
-A failed send counts the attempt (``attempts``, ``last_error``; still ``pending``); the
-event's other notifications are still tried, then the failure is raised, so the shared
-consumer retries the event with back-off. A redelivered event sends every notification
-that is still ``pending``. After the last retry the consumer calls :func:`give_up`: the
-event's pending notifications become ``failed`` for good and each is announced by
-``notification.failed`` in the same transaction; redeliveries leave them alone. An SMS
-over the kamer's monthly budget fails for good at once, without a retry.
+The consumer acks the batch only after that. A failed send counts the attempt
+(``attempts``, ``last_error``; still ``pending``), the others are still tried, then
+the failure is raised: the consumer hands each event of the batch to the single-event
+handler, which sends what is still pending and, failing again, is retried with
+back-off. A redelivered event plans again from what notify knows and sends only the
+notifications of the first plan that are still pending; it never adds recipients. After
+the last retry the consumer calls :func:`give_up`: what is still pending fails for good
+and is announced by ``notification.failed``, and for a volunteer or resident the kamer is
+asked to call them. An SMS over the kamer's monthly budget fails for good at once, and
+the kamer is asked to call too.
 
 A crash between step 2 and step 3 sends the same message twice; the e-mail carries the
 same Message-ID (``<key@mienskip>``) and the webhook the same ``id`` both times, so the
 receiving side shows it once, and the mailbox file is simply written again.
 
+"Proposal ready for review" waits ``review_hold_s`` (see :func:`release_held_reviews`):
+a kamer whose policy approves the category at once sends assignment.approved within
+that time, which withdraws it.
+
 Errors stored, logged and announced are exception types, codes and statuses: never an
-address, phone number, URL or message body.
+address, phone number, URL or message body. Contacts are never logged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
-from mienskip_shared.contracts import Envelope, new_event
+from mienskip_shared.contracts import Envelope, new_event, parse
+from mienskip_shared.links import sign_volunteer_link
 from mienskip_shared.messaging import add_to_outbox, claim_inbox
 
 from ..adapters import repository, tables
 from ..adapters.senders import SendFailed
 from ..domain.notifications import (
     EMAIL,
+    KAMER,
+    MAILBOX,
+    MESSAGE_EVENTS,
+    RESIDENT,
     SMS,
     SMS_LIMIT_REACHED,
+    VOLUNTEER,
+    Channels,
     KamerContact,
+    Known,
     Notification,
+    ResidentContact,
+    VolunteerContact,
     notifications_for,
     sms_month,
 )
@@ -51,6 +72,16 @@ from ..domain.notifications import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_SMS_LIMIT_PER_KAMER_MONTH = 200
+CONTACT_EVENTS = ("contact.volunteer", "contact.resident")
+# What the consumer may hand over in batches: everything that plans messages, and the
+# contacts they need (stored first within a batch).
+BATCHED_EVENTS = frozenset(MESSAGE_EVENTS) | frozenset(CONTACT_EVENTS)
+RECIPIENT_CHANGED = "recipient changed before delivery"
+# A releaser that crashed holding due reviews lets them go after this long.
+REVIEW_LEASE = timedelta(seconds=60)
+# Channels that are one server for everyone: once down within a batch, the rest of
+# the batch does not queue behind its timeouts (each event is retried on its own).
+SHARED_CHANNELS = (EMAIL, SMS)
 
 
 class Sender(Protocol):
@@ -64,6 +95,29 @@ class Composer(Protocol):
 class KamerNotKnownYet(Exception):
     """A message for a kamer whose kamer.registered has not arrived (events from two
     sources travel separate queues). Retried: it normally arrives within the back-off."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What the message handlers need besides the event: built once by bootstrap."""
+
+    engine: Engine
+    composer: Composer
+    senders: Mapping[str, Sender]
+    public_url: str
+    link_secret: str = field(default="", repr=False)  # signs volunteers' accept/decline links
+    sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH
+    review_hold_s: float = 0.0  # 0: "ready for review" goes out at once
+    on_outbox_written: Callable[[], None] = lambda: None
+
+    @property
+    def channels(self) -> Channels:
+        return Channels(email=EMAIL in self.senders, sms=SMS in self.senders)
+
+    def sign_link(self, assignment_id: str, volunteer_id: str, expires_at: datetime) -> str:
+        if not self.link_secret:
+            raise ValueError("no secret to sign volunteer links with")
+        return sign_volunteer_link(self.link_secret, assignment_id, volunteer_id, expires_at)
 
 
 def record_kamer(envelope: Envelope, engine: Engine) -> None:
@@ -84,7 +138,48 @@ def record_kamer(envelope: Envelope, engine: Engine) -> None:
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
 
-def notify_kamer(
+def record_contact(envelope: Envelope, engine: Engine) -> None:
+    """contact.volunteer, contact.resident on their own (outside a batch)."""
+    with engine.begin() as tx:
+        _record_contact(tx, envelope)
+
+
+def _record_contact(tx: Connection, envelope: Envelope) -> None:
+    if not claim_inbox(tx, tables.inbox, envelope):
+        return
+    data = envelope.data
+    if envelope.event_type == "contact.volunteer":
+        repository.save_volunteer(tx, VolunteerContact(
+            volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
+            email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at)
+        log.info("contact.recorded", volunteer_id=data["volunteer_id"])  # ids only, never the contact
+    else:
+        repository.save_resident(tx, ResidentContact(
+            request_id=data["request_id"], kamer_id=data["kamer_id"], first_name=data.get("first_name"),
+            phone=data.get("phone"), language=data["language"], address=data.get("address"),
+            neighbourhood=data.get("neighbourhood")), envelope.occurred_at)
+        log.info("contact.recorded", request_id=data["request_id"])
+
+
+def erase_person(envelope: Envelope, engine: Engine, mailbox=None) -> None:
+    """personal_data.erased: forget the person's contact, blank the addresses we wrote
+    to, and remove the copies of their messages from the local mailbox. Ids, status and
+    times stay: the history says a message went, not to where."""
+    data = envelope.data
+    kind, subject_id = data["subject_kind"], data["subject_id"]
+    with engine.begin() as tx:
+        claim_inbox(tx, tables.inbox, envelope)  # erasing twice is harmless: no early return
+        rows = repository.erase_person(tx, kind, subject_id)
+    if mailbox is not None:
+        for row in rows:
+            if row.channel == MAILBOX:
+                mailbox.remove(row.kamer_id, row.key)
+    log.info("person.erased", subject_kind=kind, subject_id=subject_id, notifications=len(rows))
+
+
+# -- messages ------------------------------------------------------------------------------
+
+def notify_event(
     envelope: Envelope,
     engine: Engine,
     composer: Composer,
@@ -93,51 +188,198 @@ def notify_kamer(
     public_url: str,
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH,
     on_outbox_written: Callable[[], None] = lambda: None,
+    link_secret: str = "",
+    review_hold_s: float = 0.0,
 ) -> None:
-    """assignment.proposed, request.unmatched: tell the kamer (see the module docstring)."""
-    kamer_id = envelope.data["kamer_id"]
-    with engine.begin() as tx:
-        kamer = repository.kamer_contact(tx, kamer_id)
-        if kamer is None:
-            raise KamerNotKnownYet(kamer_id)
-        planned = notifications_for(
-            envelope.event_type,
-            envelope.event_id,
-            envelope.occurred_at,
-            envelope.data,
-            kamer,
-            email_enabled=EMAIL in senders,
-            public_url=public_url,
+    """One event that causes messages (see the module docstring)."""
+    notify_batch([envelope], Ports(engine, composer, senders, public_url, link_secret, sms_limit_per_kamer_month,
+                                   review_hold_s, on_outbox_written))
+
+
+def notify_batch(envelopes: Sequence[Envelope], ports: Ports, *, releasing: bool = False) -> None:
+    """A batch of message and contact events: plan in one transaction, send, mark in one.
+    ``releasing``: the events are held reviews now due, to be sent rather than held."""
+    with ports.engine.begin() as tx:
+        due = plan_batch(tx, envelopes, ports, releasing=releasing)
+    deliver_planned(due, ports)
+
+
+def plan_batch(tx: Connection, envelopes: Sequence[Envelope], ports: Ports, *,
+               releasing: bool = False) -> list[tuple[Notification, Envelope]]:
+    """Step 1 for a batch; returns the notifications due now, each with its cause."""
+    for envelope in envelopes:  # contacts first: a message in the same batch may need them
+        if envelope.event_type in CONTACT_EVENTS:
+            _record_contact(tx, envelope)
+    # the same event twice in one batch (a redelivery overtaking its ack) is planned once
+    messages = list({e.event_id: e for e in envelopes if e.event_type not in CONTACT_EVENTS}.values())
+    if not messages:
+        return []
+    kamers = repository.kamer_contacts(tx, {e.data["kamer_id"] for e in messages})
+    missing = sorted({e.data["kamer_id"] for e in messages} - set(kamers))
+    if missing:
+        raise KamerNotKnownYet(", ".join(missing))
+    volunteers = repository.volunteer_contacts(tx, {e.data["volunteer_id"] for e in messages
+                                                    if "volunteer_id" in e.data})
+    request_ids = {e.data["request_id"] for e in messages}
+    residents = repository.resident_contacts(tx, request_ids)
+    claimed = repository.claim_inbox_all(tx, messages)
+    if ports.review_hold_s > 0 and not releasing:
+        held = [e for e in messages if e.event_type == "assignment.proposed"]
+        for envelope in held:  # before _remember: an approval in this same batch withdraws it
+            if envelope.event_id in claimed:
+                repository.hold_review(tx, envelope, datetime.now(UTC) + timedelta(seconds=ports.review_hold_s))
+        messages = [e for e in messages if e.event_type != "assignment.proposed"]
+    _remember(tx, messages)
+    tasks = repository.tasks_of(tx, request_ids)
+    planned_before = repository.notifications_of_events(tx, [e.event_id for e in messages])
+    due: list[tuple[Notification, Envelope]] = []
+    for envelope in messages:
+        data = envelope.data
+        told = ()
+        if envelope.event_type == "request.cancelled":
+            told = repository.told_volunteers(tx, data["request_id"])
+            volunteers.update(repository.volunteer_contacts(tx, set(told) - set(volunteers)))
+        known = Known(
+            kamer=kamers[data["kamer_id"]],
+            volunteers=volunteers,
+            resident=residents.get(data["request_id"]),
+            task=tasks.get(data["request_id"]),
+            told=told,
         )
-        claim_inbox(tx, tables.inbox, envelope)  # False on redelivery: the keys below decide
-        due = [n for n in planned if repository.plan_notification(tx, n) == "pending"]
-    try:
-        deliver_all(due, engine, composer, senders, envelope, sms_limit_per_kamer_month=sms_limit_per_kamer_month)
-    finally:
-        if due:
-            on_outbox_written()
+        due += _due_now(tx, envelope, known, planned_before[envelope.event_id], ports)
+    return _within_sms_budget(tx, due, ports)
 
 
-def deliver_all(
-    notifications: list[Notification],
-    engine: Engine,
-    composer: Composer,
-    senders: Mapping[str, Sender],
-    cause: Envelope,
-    *,
-    sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH,
-) -> None:
-    """Try every one, so a kamer's webhook being down does not hold back its e-mail;
-    then raise the first failure, for the consumer to retry the event."""
-    first_failure: Exception | None = None
-    for notification in notifications:
+def _remember(tx: Connection, messages: Sequence[Envelope]) -> None:
+    """What events change besides messages: tasks' facts, held reviews withdrawn."""
+    repository.remember_tasks(tx, {
+        e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
+        if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
+    # approved (by policy or by a person) before the hold ran out: nothing left to review
+    withdrawn = repository.withdraw_reviews(
+        tx, assignment_ids=[e.data["assignment_id"] for e in messages if e.event_type == "assignment.approved"],
+        request_ids=[e.data["request_id"] for e in messages if e.event_type == "request.cancelled"])
+    if withdrawn:
+        log.info("review.withdrawn", count=withdrawn)
+
+
+def _plan(envelope: Envelope, known: Known, ports: Ports) -> list[Notification]:
+    return notifications_for(
+        envelope.event_type, envelope.event_id, envelope.occurred_at, envelope.data, known.kamer,
+        email_enabled=ports.channels.email, sms_enabled=ports.channels.sms, public_url=ports.public_url,
+        known=known, sign_link=ports.sign_link)
+
+
+def _due_now(tx: Connection, envelope: Envelope, known: Known, before: list, ports: Ports):
+    """The first plan of an event is stored whole; a later plan (a redelivery, a retry)
+    only picks out what the first plan still owes: it never adds recipients, so a
+    contact that arrived or changed meanwhile cannot make anyone hear twice."""
+    if not before:
+        planned = _plan(envelope, known, ports)
+        repository.plan_notifications(tx, planned)
+        return [(n, envelope) for n in planned]
+    # people whose own channel failed for good were handed to the kamer: plan it so again
+    unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
+                            if r.recipient_kind != KAMER and r.status == "failed")
+    planned = {n.key: n for n in _plan(envelope, _with(known, unreachable=unreachable), ports)}
+    due = []
+    for row in before:
+        if row.status != "pending":
+            continue
+        if row.key in planned:
+            due.append((planned[row.key], envelope))
+            continue
+        # its recipient changed or was erased since: say so rather than leave it pending
+        for failed in repository.fail_for_good(tx, key=row.key, error=RECIPIENT_CHANGED):
+            add_to_outbox(tx, tables.outbox, failed_event(failed, envelope))
+    return due
+
+
+def _with(known: Known, **changes) -> Known:
+    return Known(**{**known.__dict__, **changes})
+
+
+def _within_sms_budget(tx: Connection, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
+    """Take each SMS's place in its kamer's monthly budget; one over it fails for good
+    and the kamer is asked to call the person instead."""
+    kept = []
+    month = sms_month(datetime.now(UTC))
+    for notification, cause in due:
+        if notification.channel != SMS or repository.reserve_sms(
+                tx, notification.key, notification.kamer_id, month, ports.sms_limit_per_kamer_month):
+            kept.append((notification, cause))
+            continue
+        log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **_ids(notification))
+        failed = repository.fail_for_good(tx, key=notification.key, error=SMS_LIMIT_REACHED)
+        for row in failed:
+            add_to_outbox(tx, tables.outbox, failed_event(row, cause))
+        kept += [(n, cause) for n in _kamer_calls_instead(tx, cause, failed, ports)]
+    return kept
+
+
+def _kamer_calls_instead(tx: Connection, cause: Envelope, failed_rows, ports: Ports) -> list[Notification]:
+    """Plan "please call" messages to the kamer for the people among ``failed_rows``."""
+    people = frozenset((r.subject_kind, r.subject_id) for r in failed_rows
+                       if r.recipient_kind in (VOLUNTEER, RESIDENT) and r.subject_id)
+    if not people or cause.event_type not in MESSAGE_EVENTS:
+        return []
+    data = cause.data
+    kamer = repository.kamer_contact(tx, data["kamer_id"])
+    if kamer is None:
+        return []
+    volunteer_ids = {pid for kind, pid in people if kind == VOLUNTEER} | (
+        {data["volunteer_id"]} if "volunteer_id" in data else set())
+    known = Known(
+        kamer=kamer,
+        volunteers=repository.volunteer_contacts(tx, volunteer_ids),
+        resident=repository.resident_contacts(tx, [data["request_id"]]).get(data["request_id"]),
+        task=repository.tasks_of(tx, [data["request_id"]]).get(data["request_id"]),
+        told=tuple(pid for kind, pid in people if kind == VOLUNTEER) if cause.event_type == "request.cancelled"
+        else (),
+        unreachable=people,
+    )
+    calls = [n for n in _plan(cause, known, ports)
+             if n.recipient_kind == KAMER and (n.subject_kind, n.subject_id) in people and n.template == "please_call"]
+    new = [n for n in calls if repository.plan_notification(tx, n) == "pending"]
+    return new
+
+
+def deliver_planned(due: Sequence[tuple[Notification, Envelope]], ports: Ports) -> None:
+    """Steps 2 and 3: send each, then record all outcomes in one transaction; raise the
+    first failure afterwards (for the consumer to retry the events)."""
+    sent: list[tuple[Notification, Envelope]] = []
+    failed: list[tuple[Notification, Exception]] = []
+    down: dict[str, Exception] = {}
+    for notification, cause in due:
+        if notification.channel in down:
+            failed.append((notification, down[notification.channel]))
+            continue
         try:
-            deliver(notification, engine, composer, senders, cause,
-                    sms_limit_per_kamer_month=sms_limit_per_kamer_month)
-        except Exception as exc:  # noqa: BLE001 -- recorded by deliver, raised below
-            first_failure = first_failure or exc
-    if first_failure is not None:
-        raise first_failure
+            sender = ports.senders.get(notification.channel)
+            if sender is None:
+                raise SendFailed(f"no {notification.channel} channel configured")
+            sender.send(notification, ports.composer.compose(notification))
+        except Exception as exc:  # noqa: BLE001 -- recorded below, raised at the end
+            failed.append((notification, exc))
+            if notification.channel in SHARED_CHANNELS and isinstance(exc, SendFailed):
+                down[notification.channel] = exc
+        else:
+            sent.append((notification, cause))
+    if not due:
+        return
+    with ports.engine.begin() as tx:
+        moved = repository.mark_all_sent(tx, [n.key for n, _ in sent])
+        repository.add_all_to_outbox(tx, [sent_event(n, cause) for n, cause in sent if n.key in moved])
+        attempts = {n.key: repository.record_failure(tx, n.key, stored_reason(exc)) for n, exc in failed}
+    if moved:
+        ports.on_outbox_written()
+    for notification, _ in sent:
+        log.info("notification.sent", **_ids(notification))
+    for notification, exc in failed:
+        log.warning("notification.send_failed", attempts=attempts[notification.key], reason=stored_reason(exc),
+                    **_ids(notification))
+    if failed:
+        raise failed[0][1]
 
 
 def deliver(
@@ -150,27 +392,53 @@ def deliver(
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH,
 ) -> None:
     """Send one pending notification, then record it as sent and announce it."""
-    ids = _ids(notification)
+    ports = Ports(engine, composer, senders, "", sms_limit_per_kamer_month=sms_limit_per_kamer_month)
     if notification.channel == SMS and not sms_budget_allows(notification, engine, cause,
                                                              sms_limit_per_kamer_month):
-        log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **ids)
+        log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **_ids(notification))
         return
+    deliver_planned([(notification, cause)], ports)
+
+
+# -- "proposal ready for review", held back ---------------------------------------------------
+
+def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit: int = 32,
+                         now: datetime | None = None) -> int:
+    """Send the review messages whose hold ran out without an approval; returns how many
+    events were taken. A failed one waits ``retry_delays_s[attempt]``; after the last,
+    it is given up like a consumer's event (:func:`give_up`)."""
+    now = now or datetime.now(UTC)
+    with ports.engine.begin() as tx:
+        rows = repository.claim_due_reviews(tx, now, now + REVIEW_LEASE, limit)
+    if not rows:
+        return 0
+    envelopes = {row.event_id: parse(row.body) for row in rows}
+    failures: dict[str, Exception] = {}
     try:
-        sender = senders.get(notification.channel)
-        if sender is None:
-            raise SendFailed(f"no {notification.channel} channel configured")
-        sender.send(notification, composer.compose(notification))
-    except Exception as exc:
-        # Not swallowed: recorded for the operator, then raised for retry / dead-letter.
-        reason = stored_reason(exc)
-        with engine.begin() as tx:
-            attempts = repository.record_failure(tx, notification.key, reason)
-        log.warning("notification.send_failed", attempts=attempts, reason=reason, **ids)
-        raise
-    with engine.begin() as tx:
-        if repository.mark_sent(tx, notification.key):
-            add_to_outbox(tx, tables.outbox, sent_event(notification, cause))
-    log.info("notification.sent", **ids)
+        notify_batch(list(envelopes.values()), ports, releasing=True)
+    except Exception as exc:  # noqa: BLE001 -- not swallowed: recorded, or each tried again on its own
+        if len(envelopes) == 1:
+            failures = dict.fromkeys(envelopes, exc)
+        else:
+            for event_id, envelope in envelopes.items():
+                try:
+                    notify_batch([envelope], ports, releasing=True)
+                except Exception as failure:  # noqa: BLE001 -- recorded per event, retried later or given up
+                    failures[event_id] = failure
+    attempts = {row.event_id: row.attempts for row in rows}
+    with ports.engine.begin() as tx:
+        for event_id in envelopes:
+            if event_id not in failures:
+                repository.review_released(tx, event_id)
+            elif attempts[event_id] < len(retry_delays_s):
+                repository.review_retry_at(tx, event_id, now + timedelta(seconds=retry_delays_s[attempts[event_id]]),
+                                           stored_reason(failures[event_id]))
+            else:
+                repository.review_released(tx, event_id)
+    for event_id, exc in failures.items():
+        if attempts[event_id] >= len(retry_delays_s):
+            give_up(envelopes[event_id], exc, ports.engine, ports.on_outbox_written, ports=ports)
+    return len(rows)
 
 
 def sms_budget_allows(notification: Notification, engine: Engine, cause: Envelope, limit: int,
@@ -187,19 +455,27 @@ def sms_budget_allows(notification: Notification, engine: Engine, cause: Envelop
 
 
 def give_up(envelope: Envelope, exc: Exception, engine: Engine,
-            on_outbox_written: Callable[[], None] = lambda: None) -> None:
+            on_outbox_written: Callable[[], None] = lambda: None, *, ports: Ports | None = None) -> None:
     """The consumer's last retry of ``envelope`` failed: what is still pending fails for
-    good, and each such notification is announced by notification.failed, in one transaction."""
+    good, and each such notification is announced by notification.failed, in one
+    transaction. With ``ports``, a volunteer or resident among them is handed to the
+    kamer ("please call"), tried once now; if that fails too it is announced as failed."""
     with engine.begin() as tx:
         failed = repository.fail_for_good(tx, source_event_id=envelope.event_id, error=stored_reason(exc))
         for row in failed:
             add_to_outbox(tx, tables.outbox, failed_event(row, envelope))
+        calls = _kamer_calls_instead(tx, envelope, failed, ports) if ports is not None else []
     for row in failed:
         log.error("notification.failed", attempts=row.attempts, reason=row.last_error, **_ids(row))
     if failed:
         on_outbox_written()
     else:  # e.g. the kamer never registered: no notification exists; the dead letter keeps the event
         log.error("notification.gave_up_before_planning", reason=stored_reason(exc))
+    if calls:
+        try:
+            deliver_planned([(n, envelope) for n in calls], ports)
+        except Exception as call_failed:  # noqa: BLE001 -- announced as failed, not swallowed
+            give_up(envelope, call_failed, engine, on_outbox_written)
 
 
 def stored_reason(exc: BaseException) -> str:

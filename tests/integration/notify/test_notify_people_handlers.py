@@ -1,0 +1,371 @@
+"""Messages to volunteers, residents and kamers through the handlers, against SQLite and
+PostgreSQL: each event, batches, duplicates, the review hold, cancellation and erasure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+from sqlalchemy import func, select
+
+from mienskip_notify.adapters import tables
+from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmsSender
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_notify.service_layer.handlers import (
+    Ports,
+    erase_person,
+    give_up,
+    notify_batch,
+    record_contact,
+    record_kamer,
+    release_held_reviews,
+)
+from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.db import make_engine, upgrade
+from mienskip_shared.links import verify_volunteer_link
+
+SECRET = "integration link secret"
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+WINDOW = {"start": START, "end": START + timedelta(hours=1)}
+ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
+VOLUNTEER_EMAIL = "hiltsje@example.org"
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mailbox(tmp_path):
+    return MailboxSender(tmp_path / "mailbox")
+
+
+@pytest.fixture
+def sms(http_sink):
+    sender = SmsSender(f"{http_sink.url}/sms", "gateway-key", timeout=(2, 5))
+    yield sender
+    sender.close()
+
+
+def ports(engine, senders, **kwargs) -> Ports:
+    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
+                 link_secret=SECRET, **kwargs)
+
+
+def event(event_type, data, *, occurred_at=T0):
+    return parse(new_event(event_type, data, correlation_id="corr-p", kamer_id=data.get("kamer_id"),
+                           occurred_at=occurred_at).to_json())
+
+
+def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=None, resident_phone=None,
+                 kamer_language="nl"):
+    record_kamer(event("kamer.registered", {
+        "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), engine)
+    record_contact(event("contact.volunteer", {
+        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
+        "phone": volunteer_phone, "language": "fy"}), engine)
+    record_contact(event("contact.resident", {
+        "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": resident_phone, "language": "fy",
+        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
+
+
+def assignment(event_type, volunteer_id="vo-7", assignment_id="as-1", **extra):
+    return event(event_type, {
+        "assignment_id": assignment_id, "request_id": "rq-1", "volunteer_id": volunteer_id, "kamer_id": "grou",
+        "region": "leeuwarden", "actor": "kamer", "category": "pets", "window": WINDOW, **extra})
+
+
+def proposed():
+    return event("assignment.proposed", {
+        "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["tichtby"]}})
+
+
+def rows(engine, *where):
+    t = tables.notifications
+    with engine.connect() as conn:
+        return conn.execute(select(t).where(*where).order_by(t.c.id)).all()
+
+
+def count(engine, table, *where):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def mails(mailbox):
+    found = {}
+    for path in sorted(mailbox.root.rglob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=default)
+        found[message["Subject"]] = (message, message.get_body(("plain",)).get_content())
+    return found
+
+
+def test_contacts_are_kept_per_id_and_a_newer_event_wins(engine):
+    setup_people(engine)
+    record_contact(event("contact.volunteer", {
+        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "new@example.org",
+        "phone": None, "language": "en"}, occurred_at=T0 + timedelta(hours=1)), engine)
+    record_contact(event("contact.volunteer", {
+        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "old@example.org",
+        "phone": None, "language": "nl"}, occurred_at=T0 - timedelta(hours=1)), engine)
+    with engine.connect() as conn:
+        (volunteer,) = conn.execute(select(tables.volunteers)).all()
+        (resident,) = conn.execute(select(tables.residents)).all()
+    assert (volunteer.email, volunteer.language) == ("new@example.org", "en")
+    assert (resident.request_id, resident.address, resident.neighbourhood) == ("rq-1", ADDRESS, "Grou")
+
+
+def test_contacts_are_never_logged(engine, capsys):
+    setup_people(engine, volunteer_phone="+31612345678", resident_phone="+31587123456")
+    out = capsys.readouterr()
+    for secret in (VOLUNTEER_EMAIL, "Hiltsje", "+31612345678", "+31587123456", ADDRESS, "Durk"):
+        assert secret not in out.out + out.err
+
+
+def test_an_approval_sends_the_volunteer_an_offer_with_a_link_and_no_address(engine, mailbox):
+    setup_people(engine)
+    approved = assignment("assignment.approved", auto=False)
+    notify_batch([approved], ports(engine, {"mailbox": mailbox}))
+
+    ((message, text),) = mails(mailbox).values()
+    assert message["Subject"] == "Helpfraach: húsdieren op tiisdei 1 desimber 2026"
+    assert message["To"] == VOLUNTEER_EMAIL
+    assert "Durk yn Grou" in text and ADDRESS not in text and "Tsjerkepaed" not in text
+    token = text.split("https://mienskip.example/v/", 1)[1].split()[0]
+    link = verify_volunteer_link(SECRET, token, now=T0)
+    assert (link.assignment_id, link.volunteer_id, link.expires_at) == ("as-1", "vo-7", START)
+    (row,) = rows(engine)
+    assert (row.recipient_kind, row.subject_kind, row.subject_id, row.status, row.template) == (
+        "volunteer", "volunteer", "vo-7", "sent", "volunteer_offer")
+    sent = parse(only_outbox(engine).body)
+    assert sent.data["recipient_kind"] == "volunteer" and VOLUNTEER_EMAIL not in only_outbox(engine).body
+
+
+def only_outbox(engine):
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(tables.outbox)).all()
+    return row
+
+
+def test_acceptance_confirms_the_address_and_tells_resident_and_kamer(engine, mailbox, sms, http_sink):
+    setup_people(engine, resident_phone="+31587123456")
+    notify_batch([assignment("assignment.accepted")], ports(engine, {"mailbox": mailbox, "sms": sms}))
+
+    found = mails(mailbox)
+    confirmation = found["Befêstiging: húsdieren op tiisdei 1 desimber 2026"][1]
+    assert ADDRESS in confirmation and "+31587123456" in confirmation
+    assert "Hiltsje (vo-7) heeft de taak geaccepteerd." in found["Geaccepteerd – hulpvraag rq-1"][1]
+    (texted,) = http_sink.received
+    body = json.loads(texted.body)
+    assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 desimber 2026" in body["text"]
+    assert {(r.recipient_kind, r.channel, r.status) for r in rows(engine)} == {
+        ("volunteer", "mailbox", "sent"), ("resident", "sms", "sent"), ("kamer", "mailbox", "sent")}
+
+
+def test_a_late_decline_is_urgent_for_the_kamer(engine, mailbox):
+    setup_people(engine)
+    notify_batch([assignment("assignment.declined", rematch=False, after_accept=True, reason=None)],
+                 ports(engine, {"mailbox": mailbox}))
+    ((subject, (_, text)),) = mails(mailbox).items()
+    assert subject == "DRINGEND: Afgezegd – hulpvraag rq-1" and "48 uur" in text
+
+
+def test_an_escalation_is_urgent_for_the_kamer(engine, mailbox):
+    setup_people(engine)
+    notify_batch([event("request.escalated", {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
+                                              "reason": "late_decline", "urgent": True})],
+                 ports(engine, {"mailbox": mailbox}))
+    assert list(mails(mailbox)) == ["DRINGEND: Hulpvraag rq-1 ligt bij de coördinator"]
+
+
+def test_unmatched_tells_the_kamer_and_asks_it_to_call_a_resident_without_sms(engine, mailbox):
+    setup_people(engine, resident_phone="+31587123456")
+    notify_batch([event("request.unmatched", {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
+                                              "reasons": {"too_far": 3}, "summary": "3 te fier"})],
+                 ports(engine, {"mailbox": mailbox}))
+    found = mails(mailbox)
+    assert set(found) == {"Geen vrijwilliger gevonden – hulpvraag rq-1", "Graag bellen: bewoner Durk – hulpvraag rq-1"}
+    call = found["Graag bellen: bewoner Durk – hulpvraag rq-1"][1]
+    assert "+31587123456" in call and "Taal: Fries" in call and "nog geen vrijwilliger gevonden" in call
+
+
+def test_a_cancellation_reaches_the_volunteer_who_had_an_offer_not_one_who_declined(engine, mailbox):
+    setup_people(engine)
+    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
+                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
+                   engine)
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([assignment("assignment.approved", "vo-9", "as-0", auto=False)], p)
+    notify_batch([assignment("assignment.declined", "vo-9", "as-0", rematch=True)], p)
+    notify_batch([assignment("assignment.approved", auto=False)], p)
+    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], p)
+
+    cancellations = rows(engine, tables.notifications.c.template == "volunteer_cancellation")
+    assert [(r.recipient, r.subject_id, r.status) for r in cancellations] == [(VOLUNTEER_EMAIL, "vo-7", "sent")]
+    (_, text) = mails(mailbox)["Giet net troch: húsdieren op tiisdei 1 desimber 2026"]
+    assert "Hoi Hiltsje" in text  # category and time remembered from the approval: the cancellation has neither
+
+
+def test_every_event_twice_even_in_one_batch_sends_each_message_once(engine, mailbox, sms, http_sink):
+    setup_people(engine, resident_phone="+31587123456")
+    events = [assignment("assignment.approved", auto=False), assignment("assignment.accepted"),
+              event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})]
+    p = ports(engine, {"mailbox": mailbox, "sms": sms})
+    notify_batch(events + events, p)  # a redelivery overtaking the ack lands in the same batch
+    for e in events:
+        notify_batch([e], p)  # and each again on its own
+    # the offer; the confirmation, the resident's SMS, the kamer's "accepted"; the cancellation
+    assert [r.template for r in rows(engine)] == ["volunteer_offer", "volunteer_confirmation",
+                                                  "resident_volunteer_coming", "assignment_accepted",
+                                                  "volunteer_cancellation"]
+    assert count(engine, tables.outbox) == 5 and len(http_sink.received) == 1
+    assert len(list(mailbox.root.rglob("*.eml"))) == 4
+    assert count(engine, tables.inbox) == 3 + 3  # kamer and two contacts, three events
+
+
+def test_a_failed_send_in_a_batch_holds_back_no_other_and_is_sent_once_later(engine, mailbox, tmp_path):
+    setup_people(engine)
+    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
+                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
+                   engine)
+
+    class RefusesSjoerd:
+        def send(self, notification, message):
+            if notification.recipient == "sjoerd@example.org":
+                raise SendFailed("OSError: No space left on device")
+            mailbox.send(notification, message)
+
+    first, second = assignment("assignment.approved", auto=False), assignment(
+        "assignment.approved", "vo-9", "as-2", auto=False)
+    with pytest.raises(SendFailed):
+        notify_batch([first, second], ports(engine, {"mailbox": RefusesSjoerd()}))
+    assert [(r.subject_id, r.status, r.attempts) for r in rows(engine)] == [("vo-7", "sent", 1), ("vo-9", "pending", 1)]
+
+    notify_batch([first], ports(engine, {"mailbox": mailbox}))  # the consumer then tries each on its own
+    notify_batch([second], ports(engine, {"mailbox": mailbox}))
+    assert [(r.subject_id, r.status, r.attempts) for r in rows(engine)] == [("vo-7", "sent", 1), ("vo-9", "sent", 2)]
+    assert len(list(mailbox.root.rglob("*.eml"))) == 2 and count(engine, tables.outbox) == 2
+
+
+def test_giving_up_on_a_volunteer_asks_the_kamer_to_call_them(engine, mailbox):
+    setup_people(engine)
+
+    class VolunteerMailDown:
+        def send(self, notification, message):
+            if notification.recipient_kind == "volunteer":
+                raise SendFailed("SMTPRecipientsRefused: [550]")
+            mailbox.send(notification, message)
+
+    approved = assignment("assignment.approved", auto=False)
+    p = ports(engine, {"mailbox": VolunteerMailDown()})
+    with pytest.raises(SendFailed):
+        notify_batch([approved], p)
+    give_up(approved, SendFailed("SMTPRecipientsRefused: [550]"), engine, ports=p)
+
+    assert [(r.template, r.status) for r in rows(engine)] == [("volunteer_offer", "failed"), ("please_call", "sent")]
+    ((subject, (_, text)),) = mails(mailbox).items()
+    assert subject == "Graag bellen: vrijwilliger Hiltsje – hulpvraag rq-1"
+    assert "Ons bericht kon niet worden bezorgd." in text
+    with engine.connect() as conn:
+        types = sorted(parse(b).event_type for b in conn.execute(select(tables.outbox.c.body)).scalars())
+    assert types == ["notification.failed", "notification.sent"]
+
+
+def test_over_the_sms_budget_the_kamer_calls_instead(engine, mailbox, sms, http_sink):
+    setup_people(engine, volunteer_email=None, volunteer_phone="+31612345678")
+    p = ports(engine, {"mailbox": mailbox, "sms": sms}, sms_limit_per_kamer_month=0)
+    notify_batch([assignment("assignment.approved", auto=False)], p)
+    assert http_sink.received == []
+    assert [(r.channel, r.status, r.last_error) for r in rows(engine)] == [
+        ("sms", "failed", "sms limit reached"), ("mailbox", "sent", None)]
+    assert list(mails(mailbox)) == ["Graag bellen: vrijwilliger Hiltsje – hulpvraag rq-1"]
+
+
+# -- "ready for review": held back for an auto-approval -------------------------------------------
+
+def test_an_auto_approved_proposal_never_reaches_the_kamer_as_ready_for_review(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox}, review_hold_s=30)
+    review = proposed()
+    notify_batch([review], p)
+    notify_batch([review], p)  # redelivered: still one held review
+    assert count(engine, tables.held_reviews) == 1 and rows(engine) == []
+    notify_batch([assignment("assignment.approved", actor="policy", auto=True)], p)
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert release_held_reviews(p, [1.0], now=later) == 0
+    assert [r.template for r in rows(engine)] == ["volunteer_offer"]  # the offer, and no review message
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "withdrawn"
+
+
+def test_a_proposal_nobody_approved_is_sent_for_review_when_the_hold_runs_out(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox}, review_hold_s=30)
+    notify_batch([proposed()], p)
+    assert release_held_reviews(p, [1.0]) == 0  # not due yet
+    assert release_held_reviews(p, [1.0], now=datetime.now(UTC) + timedelta(minutes=5)) == 1
+    assert list(mails(mailbox)) == ["Voorstel klaar voor beoordeling – hulpvraag rq-1"]
+    assert release_held_reviews(p, [1.0], now=datetime.now(UTC) + timedelta(minutes=10)) == 0
+    assert [r.status for r in rows(engine)] == ["sent"]
+
+
+def test_a_held_review_that_fails_is_retried_then_given_up_and_announced(engine):
+    setup_people(engine)
+
+    class Down:
+        def send(self, notification, message):
+            raise SendFailed("OSError: No space left on device")
+
+    p = ports(engine, {"mailbox": Down()}, review_hold_s=1)
+    notify_batch([proposed()], p)
+    moment = datetime.now(UTC) + timedelta(minutes=1)
+    assert release_held_reviews(p, [1.0], now=moment) == 1  # tried, due again a second later
+    assert release_held_reviews(p, [1.0], now=moment) == 0
+    assert release_held_reviews(p, [1.0], now=moment + timedelta(seconds=2)) == 1  # last try: given up
+    assert [(r.status, r.attempts) for r in rows(engine)] == [("failed", 2)]
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "released"
+        (body,) = conn.execute(select(tables.outbox.c.body)).scalars()
+    assert parse(body).event_type == "notification.failed"
+
+
+# -- erasure --------------------------------------------------------------------------------
+
+def test_erasure_removes_the_contact_blanks_addresses_and_the_mailbox_copies(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([assignment("assignment.approved", auto=False), assignment("assignment.accepted")], p)
+    # the offer, the confirmation, "accepted" to the kamer, and "please call" for the resident (no SMS)
+    assert len(list(mailbox.root.rglob("*.eml"))) == 4
+    erased = event("personal_data.erased", {"subject_kind": "volunteer", "subject_id": "vo-7", "kamer_id": "grou",
+                                            "reason": "request"})
+    erase_person(erased, engine, mailbox)
+    erase_person(erased, engine, mailbox)  # twice: harmless
+
+    assert count(engine, tables.volunteers) == 0 and count(engine, tables.residents) == 1
+    theirs = rows(engine, tables.notifications.c.recipient_kind == "volunteer")
+    assert [(r.recipient, r.status, r.subject_id) for r in theirs] == [("", "sent", "vo-7"), ("", "sent", "vo-7")]
+    assert [r.recipient for r in rows(engine, tables.notifications.c.recipient_kind == "kamer")] == [
+        "mailbox:grou#call:resident:rq-1", "mailbox:grou"]
+    assert sorted(mails(mailbox)) == ["Geaccepteerd – hulpvraag rq-1",  # the kamer's own copies stay
+                                      "Graag bellen: bewoner Durk – hulpvraag rq-1"]
+
+    # what comes after the erasure for them goes to the kamer, who may still reach them
+    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], p)
+    assert [r.template for r in rows(engine, tables.notifications.c.source_event_type == "request.cancelled")] == [
+        "please_call"]
+
+    erase_person(event("personal_data.erased", {"subject_kind": "resident", "subject_id": "rq-1",
+                                                 "kamer_id": "grou", "reason": "retention"}), engine, mailbox)
+    assert count(engine, tables.residents) == 0
