@@ -4,9 +4,9 @@ then handled, once, and the dead-letter queue is empty."""
 from __future__ import annotations
 
 import threading
-import time
 
 from kombu import Connection, Producer
+from polling import eventually
 
 from mienskip_cli import dead_letters
 from mienskip_shared.contracts import new_event
@@ -17,11 +17,6 @@ SUB = Subscription("replaytest", "intake", "request.cancelled")
 RETRIES = (30, 60)
 
 
-def _wait(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.05)
-    return condition()
 
 
 def test_dead_letters_can_be_peeked_and_replayed(rabbit_url):
@@ -47,13 +42,13 @@ def test_dead_letters_can_be_peeked_and_replayed(rabbit_url):
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        assert _wait(lambda: len(dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name)) == 3)
+        assert eventually(lambda: len(dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name)) == 3)
         letters = dead_letters.peek(rabbit_url, SUB.dead_letter_queue_name)
         assert {letter.origin for letter in letters} == {SUB.queue_name}
         assert all("gave up after 3 attempts" in letter.reason for letter in letters)
         broken.clear()
         assert dead_letters.replay(rabbit_url, SUB.dead_letter_queue_name) == 3
-        assert _wait(lambda: sorted(handled) == ["r0", "r1", "r2"])
+        assert eventually(lambda: sorted(handled) == ["r0", "r1", "r2"])
     finally:
         stop.set()
         thread.join(10)

@@ -4,12 +4,12 @@ broker is back the relay publishes every event exactly once (counted on the queu
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
 from kombu import Connection, Queue
+from polling import eventually
 from sqlalchemy import func, select
 from tcp_proxy import TcpProxy
 
@@ -27,11 +27,6 @@ SUBMISSIONS = 200
 WATCH = Subscription("outboxcheck", "intake", "request.submitted")
 
 
-def _wait(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.05)
-    return condition()
 
 
 def _unpublished(engine) -> int:
@@ -75,8 +70,8 @@ def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url, tmp_path)
                     msg.ack()
                 return len(received) >= SUBMISSIONS
 
-            assert _wait(drained, timeout=90)
-            assert _wait(lambda: _unpublished(service.engine) == 0)  # nothing more can come
+            assert eventually(drained, timeout=90)
+            assert eventually(lambda: _unpublished(service.engine) == 0)  # nothing more can come
             drained()
     finally:
         stop.set()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 from kombu import Connection, Producer, Queue
+from polling import eventually
 from sqlalchemy import MetaData, func, select
 
 from mienskip_shared.contracts import new_event
@@ -70,13 +70,6 @@ def _drain(url, queue_name) -> list:
     return got
 
 
-def _wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 class Recorder:
@@ -124,7 +117,7 @@ def test_poison_goes_to_dead_letter_queue_and_good_messages_pass(broker_url):
     recorder, stop = Recorder(), threading.Event()
     thread = _run_consumer(broker_url, recorder, stop)
     try:
-        assert _wait_until(lambda: len(recorder.seen) == 3)
+        assert eventually(lambda: len(recorder.seen) == 3)
     finally:
         stop.set()
         thread.join(10)
@@ -147,10 +140,10 @@ def test_failures_are_retried_with_backoff_then_dead_lettered(broker_url):
     thread = _run_consumer(broker_url, recorder, stop,
                            on_give_up=lambda envelope, exc: gave_up.append((envelope.data["request_id"], str(exc))))
     try:
-        assert _wait_until(lambda: recorder.seen == ["r1"])
-        assert _wait_until(lambda: recorder.fail_times["r2"] == 100 - 1 - len(FAST_RETRIES))
+        assert eventually(lambda: recorder.seen == ["r1"])
+        assert eventually(lambda: recorder.fail_times["r2"] == 100 - 1 - len(FAST_RETRIES))
         dead: list = []
-        assert _wait_until(lambda: dead.extend(_drain(broker_url, SUB.dead_letter_queue_name)) or len(dead) == 1)
+        assert eventually(lambda: dead.extend(_drain(broker_url, SUB.dead_letter_queue_name)) or len(dead) == 1)
     finally:
         stop.set()
         thread.join(10)
@@ -199,7 +192,7 @@ def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_o
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        assert _wait_until(lambda: sum(map(len, batches)) + len(singles.seen) == 10)
+        assert eventually(lambda: sum(map(len, batches)) + len(singles.seen) == 10)
     finally:
         stop.set()
         thread.join(10)
