@@ -8,11 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+from polling import eventually
 
 MIENSKIP = str(Path(sys.executable).with_name("mienskip"))
 
@@ -25,14 +25,10 @@ def free_port() -> int:
 
 def wait_for(condition, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):
     """Poll until ``condition()`` is truthy; return its value or fail with ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    value = eventually(condition, timeout, interval)
+    if not value:
+        pytest.fail(f"timed out after {timeout}s waiting for {what}")
+    return value
 
 
 class Processes:

@@ -1,5 +1,5 @@
-"""notify's integration fixtures: a real HTTP server on 127.0.0.1 standing in for a
-kamer's webhook endpoint or an SMS gateway."""
+"""notify's integration fixtures: a migrated database, a mailbox, and a real HTTP
+server on 127.0.0.1 standing in for a kamer's webhook endpoint or an SMS gateway."""
 
 from __future__ import annotations
 
@@ -9,6 +9,23 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from mienskip_notify.adapters.senders import MailboxSender
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_shared.db import make_engine, upgrade
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mailbox(tmp_path):
+    return MailboxSender(tmp_path / "mailbox")
 
 
 @dataclass(frozen=True)

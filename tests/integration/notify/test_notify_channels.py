@@ -13,8 +13,6 @@ from mienskip_notify.adapters import repository, tables
 from mienskip_notify.adapters.composer import MessageComposer, TemplateRenderer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmsSender, WebhookSender
 from mienskip_notify.bootstrap import (
-    MIGRATIONS,
-    VERSION_TABLE,
     WebhookKeyMissing,
     build,
     require_no_webhooks,
@@ -26,25 +24,11 @@ from mienskip_notify.service_layer.handlers import deliver, give_up, notify_even
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
-from mienskip_shared.db import make_engine, upgrade
 
 MASTER = "webhook master key for tests"
 KAMER_EMAIL = "grou@example.org"
 PHONE = "+31612345678"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def mailbox(tmp_path):
-    return MailboxSender(tmp_path / "mailbox")
 
 
 @pytest.fixture

@@ -14,27 +14,13 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import repository, tables
 from mienskip_notify.adapters.composer import MessageComposer
-from mienskip_notify.adapters.senders import MailboxSender, SendFailed
-from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_notify.adapters.senders import SendFailed
+from mienskip_notify.bootstrap import VERSION_TABLE
 from mienskip_notify.domain.notifications import notification_key, notifications_for
 from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_event, record_kamer
 from mienskip_shared.contracts import new_event, parse
-from mienskip_shared.db import make_engine, upgrade
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def mailbox(tmp_path):
-    return MailboxSender(tmp_path / "mailbox")
 
 
 def event(event_type, data, *, occurred_at=T0, **kwargs):

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
-from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmsSender
-from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
+from mienskip_notify.adapters.senders import SendFailed, SmsSender
 from mienskip_notify.service_layer.handlers import (
     Ports,
     erase_person,
@@ -25,7 +24,6 @@ from mienskip_notify.service_layer.handlers import (
     release_held_reviews,
 )
 from mienskip_shared.contracts import new_event, parse
-from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import verify_volunteer_link
 
 SECRET = "integration link secret"
@@ -34,19 +32,6 @@ START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WINDOW = {"start": START, "end": START + timedelta(hours=1)}
 ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
 VOLUNTEER_EMAIL = "hiltsje@example.org"
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def mailbox(tmp_path):
-    return MailboxSender(tmp_path / "mailbox")
 
 
 @pytest.fixture

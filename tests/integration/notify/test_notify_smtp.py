@@ -15,11 +15,9 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
-from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_notify.domain.notifications import Notification, notification_key
 from mienskip_notify.service_layer.handlers import notify_event, record_kamer
 from mienskip_shared.contracts import new_event, parse
-from mienskip_shared.db import make_engine, upgrade
 
 KAMER_EMAIL = "bilgaard@example.org"
 
@@ -49,14 +47,6 @@ def smtp_server(port: int, inbox: Inbox):
         yield controller
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
