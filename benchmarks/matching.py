@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import resource
@@ -312,8 +313,7 @@ def run(name: str, repeat: int) -> dict:
         "optimal_travels_no_more_at_equal_matches": matched > greedy_matched or optimal_m <= greedy_m,
     }
     if scenario.check_unpruned:
-        every_pair = SolverConfig(road_factor=config.road_factor, time_limit_s=config.time_limit_s,
-                                  index_from_pairs=2**62)
+        every_pair = dataclasses.replace(config, index_from_pairs=2**62)
         unpruned_s, unpruned = timed(lambda: assign(requests, volunteers, bookings, every_pair), 1)
         unpruned_m = proposal_metres(unpruned, requests, volunteers, config)
         report["unpruned_edges"] = len(candidate_arcs(requests, volunteers, bookings, every_pair))

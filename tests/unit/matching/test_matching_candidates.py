@@ -204,7 +204,7 @@ def test_the_pruned_candidates_reach_the_optimum_of_the_all_pairs_model(instance
     assert pruned.optimal and pruned.total_cost == all_pairs_optimum(requests, pool)
 
 
-def test_a_clash_the_flow_cannot_see_is_repaired_and_reported(make):
+def test_a_clash_the_flow_cannot_see_is_solved_exactly_and_proven_optimal(make):
     # 09-11, 10:30-12:30, 12-14 form a chain: overlap groups {a, b}, {c} leave b and c free to clash.
     t = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
     win = [(0, 120), (90, 210), (180, 300)]
@@ -220,7 +220,8 @@ def test_a_clash_the_flow_cannot_see_is_repaired_and_reported(make):
         mine = [r for r in requests if chosen[r.id] == volunteer]
         assert not any(a.window.overlaps(b.window) for i, a in enumerate(mine) for b in mine[i + 1:])
     assert answer.lower_bound <= answer.total_cost
-    assert answer.optimal == (answer.lower_bound == answer.total_cost)
+    assert answer.optimal and answer.lower_bound == answer.total_cost and not answer.note  # solved whole, proven
+    assert {chosen["r0"], chosen["r1"]} == {"near", "far"} and chosen["r0"] == chosen["r2"] == "near"
 
 
 def test_when_the_time_limit_stops_the_repair_the_answer_says_so_and_has_no_clash(make):

@@ -26,12 +26,12 @@ in general. It can in part: an *overlap group* node of capacity 1 between a volu
 requests whose windows share a moment and their (volunteer, week) node. Each run of
 overlapping windows is covered by such groups (greedily, fewest groups), so the flow is
 a relaxation of the real problem and its cost a lower bound. If it gives no volunteer
-two overlapping requests, it is the optimum. Otherwise :func:`assign` keeps the winner
-of each clash on the volunteer (the more urgent request, or the shorter trip), removes
-the arcs that would give that volunteer a window overlapping the winner's, and solves
-the region again, until no clash is left. The :class:`Assignment` then says it is not
-proven optimal and how far above the bound it is; if the time limit stops the
-re-solving, the losers of the remaining clashes stay unmatched, and it says that too.
+two overlapping requests, it is the optimum. Otherwise the rule is solved exactly
+(:mod:`.overlaps`, a MIP): the whole region when it is small -- as the service's batches
+are -- and the answer is proven optimal; in a bigger region only the requests around
+the clashes, the rest kept as the flow chose, so every rule holds and the
+:class:`Assignment` says how far above the flow's bound it is. If the time limit comes
+first, the losers of the clashes stay unmatched, and it says that too.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from . import overlaps
 from .candidates import PAIRS_PER_CHUNK, RULE_KEYS, BatchFacts, travel_km
 from .model import Assignment, Booking, OpenRequest, Proposal, Unmatched, Volunteer
 from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, covering_slot, first_failing_rule
@@ -54,7 +55,6 @@ __all__ = [
     "travel_km",
 ]
 
-WHOLE_REGION_ROUNDS = 2  # re-solves of a whole region before repairing the last clashes locally
 TIE_SCALE = 64  # > max_tasks_per_week (50): load can never outweigh one metre
 PENALTY_SHRINK = 256  # the first try of each flow: see _Network.solve
 UNMATCHED_PENALTY_M = {"low": 10_000_000, "normal": 20_000_000, "high": 40_000_000, "urgent": 80_000_000}
@@ -70,6 +70,12 @@ class SolverConfig:
     road_factor: float = 1.3
     time_limit_s: float = 5.0  # bounds the clash-repair rounds; one flow solve is polynomial
     index_from_pairs: int = INDEX_FROM_PAIRS
+    # Overlapping tasks the flow gave one volunteer are solved exactly as a MIP: the whole
+    # region up to this many arcs (proven optimal), else the requests around the clashes,
+    # with moves costing at most ``repair_reach_m`` more than the flow's choice (1,000 m
+    # matches a little more at Fryslân scale, and takes ~1.5x longer).
+    exact_arcs: int = 4_000
+    repair_reach_m: int = 500
 
 
 # -- the flow model, on plain integers ------------------------------------------------
@@ -157,11 +163,26 @@ class _Network:
 
         The rest of the certificate (see :meth:`solve`): a negative cycle, with the real
         penalties, must leave the sink back along an unmatched request ``j``'s arc (cost
-        ``-P_j``) and return by a path from ``j`` to the sink. Bellman-Ford towards the sink
-        on the residual network with the real costs (the sink fixed at 0: paths end there,
-        and every other cycle was shown not negative) gives the cheapest such path;
-        if for every ``j`` it costs at least ``P_j``, the flow is optimal.
+        ``-P_j``) and return by a path from ``j`` to the sink. The cheapest such path
+        (:meth:`_to_sink`, with the real costs) costs at least ``P_j`` for every ``j`` iff
+        the flow is optimal.
         """
+        to_sink = self._to_sink(flows)
+        return to_sink is not None and bool((to_sink[unmatched] >= self.penalty[unmatched]).all())
+
+    def reduced_costs(self) -> np.ndarray:
+        """Per arc, what using it (or, for an arc carrying flow, giving it up) would cost more
+        than the optimal flow does: ``cost + d(head) - d(tail)``, with ``d`` the cheapest
+        residual path to the sink. Zero on every arc some optimal flow could use."""
+        to_sink = self._to_sink(self.arc_flows)
+        if to_sink is None:  # cannot happen after an optimal solve
+            return np.zeros(len(self.arc_costs), dtype=np.int64)
+        return self.arc_costs + to_sink[self.arc_heads] - to_sink[self.arc_tails]
+
+    def _to_sink(self, flows: np.ndarray) -> np.ndarray | None:
+        """Cheapest cost from each node to the sink in the residual network of ``flows``
+        with the real costs (Bellman-Ford on arrays; paths end at the sink, so arcs out
+        of it are left out), or None if a negative cycle avoids the sink."""
         t, h, c = self.arc_tails, self.arc_heads, self.arc_costs
         free = flows == 0
         u = np.concatenate((t[free], h[~free]))  # residual arcs u -> v of cost w
@@ -176,9 +197,9 @@ class _Network:
             reach = np.where(to_sink[v] < inf, w + to_sink[v], inf)
             better = reach < to_sink[u]
             if not better.any():
-                return bool((to_sink[unmatched] >= self.penalty[unmatched]).all())
+                return to_sink
             np.minimum.at(to_sink, u[better], reach[better])
-        return False  # cannot happen (no negative cycle avoids the sink); solve again to be safe
+        return None
 
     def _solve(self, costs: np.ndarray) -> tuple[np.ndarray, int]:
         mcf = min_cost_flow.SimpleMinCostFlow()
@@ -248,8 +269,9 @@ class _Solved:
     chosen: list[np.ndarray]  # arc indices carrying a request, per region
     total: int = 0
     bound: int = 0
-    resolves: int = 0
-    cut_short: int = 0  # of those, regions where the time limit came before a proof
+    repaired: int = 0  # regions whose clashes were solved exactly
+    around: int = 0  # requests solved again there
+    cut_short: int = 0  # regions where the time limit came before any repair
     left_unmatched: int = 0  # requests dropped then to keep volunteers free of clashes
 
 
@@ -275,25 +297,20 @@ def assign(
     with_arcs[arcs.request] = True
     solved.total = solved.bound = int(penalty[~with_arcs].sum())  # nobody qualifies: unmatched for sure
     for code in np.unique(arc_region):
-        _solve_region(facts, arcs, np.flatnonzero(arc_region == code), penalty, deadline, solved)
+        _solve_region(facts, arcs, np.flatnonzero(arc_region == code), penalty, deadline, solved, config)
 
     chosen = np.sort(np.concatenate(solved.chosen)) if solved.chosen else np.zeros(0, np.int64)
     return _answer(facts, arcs, chosen, solved, config)
 
 
 def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penalty: np.ndarray,
-                  deadline: float, solved: _Solved) -> None:
+                  deadline: float, solved: _Solved, config: SolverConfig) -> None:
     """Solve one region's arcs ``idx`` so that no volunteer gets overlapping windows.
 
-    The first flow knows the overlap groups (cliques: windows sharing a moment) but not
-    every overlap, so it is a relaxation: its cost is a lower bound, and if it gives no
-    volunteer two overlapping requests it is the optimum. Otherwise the winner of each
-    clash (the more urgent request, or the shorter trip) keeps the volunteer: every arc
-    that would give that volunteer a window overlapping the winner's goes, and the
-    region is solved again (:data:`WHOLE_REGION_ROUNDS` times; after that the rest stays
-    and only the losers are placed again, with what is left), until no clash is left.
-    That answer keeps every rule but is not proven optimal: its gap to the bound is
-    reported. If the time limit comes first, the losers of the clashes left stay unmatched.
+    The flow knows the overlap groups (cliques: windows sharing a moment) but not every
+    overlap, so it is a relaxation: its cost is a lower bound, and if it gives no
+    volunteer two overlapping requests it is the optimum. Otherwise :func:`_without_clashes`
+    solves the rule exactly around the clashes.
     """
     req, vol = arcs.request[idx], arcs.volunteer[idx]
     cost = arcs.metres[idx] * TIE_SCALE
@@ -304,87 +321,126 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
     start, end = facts.req_start[req], facts.req_end[req]
     # with room for one, a volunteer cannot get two overlapping tasks anyway
     group = _overlap_groups(bucket, start, end, room[bucket] >= 2)
-    open_arcs = np.arange(len(req))
-    fixed = np.zeros(0, dtype=np.int64)  # placed for good (after the whole-region rounds)
-    taken = np.zeros(len(bucket_load), dtype=np.int64)  # their use of each (volunteer, week)
-    bound, rounds, try_shrunk = None, 0, True
-    while True:
-        network = _network(req, bucket, cost, group, open_arcs, bucket_load + taken, room - taken, penalty)
-        used, total = network.solve(first_arcs=len(open_arcs), try_shrunk=try_shrunk)
-        try_shrunk = network.certified  # once someone must stay unmatched, re-solves likely keep them so
-        chosen = open_arcs[used]
-        bound = total if bound is None else bound  # the first flow: a relaxation
-        clashes = _clashes(chosen, vol, start, end)
-        if not clashes:
-            fixed = np.concatenate((fixed, chosen))
-            break
-        losers = np.fromiter(_dearer(clashes, req, cost, penalty), dtype=np.int64)
-        if time.monotonic() > deadline:
-            fixed = np.concatenate((fixed, np.setdiff1d(chosen, losers)))
-            solved.cut_short += 1
-            solved.left_unmatched += len(losers)
-            break
-        rounds += 1
-        if rounds <= WHOLE_REGION_ROUNDS:  # the winners keep their volunteers
-            winners = np.setdiff1d(np.array(clashes, dtype=np.int64).reshape(-1), losers)
-            open_arcs = open_arcs[~_overlaps_any(open_arcs, winners, vol, start, end)]
-        else:  # the few clashes left: keep the rest, place the losers with what is left
-            fixed = np.concatenate((fixed, np.setdiff1d(chosen, losers)))
-            taken = np.bincount(bucket[fixed], minlength=len(bucket_load))
-            open_arcs = _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room - taken)
-    solved.resolves += rounds
-    solved.chosen.append(idx[fixed])
-    solved.total += _cost_of(fixed, req, bucket, cost, bucket_load, penalty)
+    region = _Region(req, vol, bucket, cost, start, end, bucket_load, room, penalty)
+    network = _network(region, group)
+    used, bound = network.solve(first_arcs=len(req))
+    chosen = np.flatnonzero(used)
+    clashes = _clashes(chosen, vol, start, end)
+    if clashes:
+        chosen, bound = _without_clashes(region, network, chosen, clashes, bound, deadline, solved, config)
+    solved.chosen.append(idx[chosen])
+    solved.total += _cost_of(chosen, region)
     solved.bound += bound
 
 
-def _arcs_left(open_arcs, fixed, req, vol, bucket, start, end, room_left) -> np.ndarray:
-    """Open arcs of requests not placed yet whose volunteer has room left that week and
-    holds nothing overlapping the window."""
-    left = open_arcs[~np.isin(req[open_arcs], req[fixed]) & (room_left[bucket[open_arcs]] > 0)]
-    return left[~_overlaps_any(left, fixed, vol, start, end)]
+@dataclass(frozen=True, eq=False)
+class _Region:
+    """One region's candidate arcs (``req``, ``vol``, ``bucket``: a (volunteer, week), its
+    ``cost``, its window's ``start`` and ``end``), each bucket's load before the batch and
+    room left, and every request's unmatched ``penalty`` (indexed by request)."""
+
+    req: np.ndarray
+    vol: np.ndarray
+    bucket: np.ndarray
+    cost: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    bucket_load: np.ndarray
+    room: np.ndarray
+    penalty: np.ndarray
 
 
-def _cost_of(chosen, req, bucket, cost, bucket_load, penalty) -> int:
+def _without_clashes(region: _Region, network: _Network, chosen: np.ndarray, clashes: list[tuple[int, int]],
+                     bound: int, deadline: float, solved: _Solved, config: SolverConfig) -> tuple[np.ndarray, int]:
+    """(arcs chosen, lower bound) with no volunteer's windows overlapping.
+
+    A region of up to ``config.exact_arcs`` arcs is solved whole as a MIP
+    (:func:`.overlaps.best_without_overlaps`): proven optimal, its bound is the answer's.
+    A bigger one keeps the flow's choice except around the clashes: the requests of the
+    volunteers in a clash and those left unmatched, the volunteers they could move to
+    cheaply (reduced cost up to ``config.repair_reach_m`` metres), and the requests those
+    volunteers hold. Those requests' cheap arcs are solved exactly with the rest fixed:
+    every rule holds, and the flow's bound stays the bound. If the solver finds nothing
+    within the time limit, the loser of each clash (the less urgent request, or the
+    longer trip) stays unmatched, and the answer says so.
+    """
+    req, vol = region.req, region.vol
+    whole = len(req) <= config.exact_arcs
+    if whole:
+        free, fixed = np.arange(len(req)), np.zeros(0, np.int64)
+    else:
+        free, fixed = _around_clashes(region, network, chosen, clashes, config.repair_reach_m * TIE_SCALE)
+    taken = np.bincount(region.bucket[fixed], minlength=len(region.room))
+    free = free[(region.room - taken)[region.bucket[free]] > 0]
+    free = free[~_overlaps_any(free, fixed, vol, region.start, region.end)]
+    answer = overlaps.best_without_overlaps(
+        req[free], vol[free], region.bucket[free], region.cost[free], region.penalty[req[free]],
+        region.start[free], region.end[free], region.bucket_load + taken, region.room - taken,
+        deadline - time.monotonic())
+    if answer is None:
+        losers = np.fromiter(_dearer(clashes, req, region.cost, region.penalty), dtype=np.int64)
+        solved.cut_short += 1
+        solved.left_unmatched += len(losers)
+        return np.setdiff1d(chosen, losers), bound
+    chosen = np.sort(np.concatenate((fixed, free[answer.chosen])))
+    solved.repaired += 1
+    solved.around += len(np.unique(req[free]))
+    if whole:  # every arc of the region was open: the MIP's bound holds for it
+        bound = max(bound, answer.bound + int(region.penalty[np.unique(req)].sum()))
+    return chosen, bound
+
+
+def _around_clashes(region: _Region, network: _Network, chosen: np.ndarray, clashes: list[tuple[int, int]],
+                    reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """(arcs to solve again, arcs kept as the flow chose them) around the clashes."""
+    req, vol = region.req, region.vol
+    reduced = network.reduced_costs()[:len(req)]
+    cheap = reduced <= reach
+    in_clash = np.unique(vol[np.array(clashes, dtype=np.int64).reshape(-1)])
+    matched = np.zeros(len(region.penalty), dtype=bool)
+    matched[req[chosen]] = True
+    movable = np.union1d(req[chosen][np.isin(vol[chosen], in_clash)], np.setdiff1d(req, np.flatnonzero(matched)))
+    reachable = np.unique(vol[np.isin(req, movable) & cheap])
+    movable = np.union1d(movable, req[chosen][np.isin(vol[chosen], reachable)])
+    free = np.flatnonzero(np.isin(req, movable) & cheap)
+    return np.union1d(free, chosen[np.isin(req[chosen], movable)]), chosen[~np.isin(req[chosen], movable)]
+
+
+def _cost_of(chosen: np.ndarray, region: _Region) -> int:
     """What the network charges for these arcs (and for leaving the region's other requests)."""
-    net_reqs = np.unique(req)
-    per_bucket = np.bincount(bucket[chosen], minlength=len(bucket_load))
-    load_cost = per_bucket * bucket_load + per_bucket * (per_bucket - 1) // 2
-    return int(cost[chosen].sum() + load_cost.sum() + penalty[net_reqs].sum() - penalty[req[chosen]].sum())
+    net_reqs = np.unique(region.req)
+    per_bucket = np.bincount(region.bucket[chosen], minlength=len(region.bucket_load))
+    load_cost = per_bucket * region.bucket_load + per_bucket * (per_bucket - 1) // 2
+    return int(region.cost[chosen].sum() + load_cost.sum() + region.penalty[net_reqs].sum()
+               - region.penalty[region.req[chosen]].sum())
 
 
 def _overlaps_any(arcs: np.ndarray, others: np.ndarray, vol, start, end) -> np.ndarray:
     """Per arc of ``arcs``: does one of ``others`` (not the arc itself) give its volunteer an overlapping window?"""
-    if not arcs.size or not others.size:
-        return np.zeros(arcs.size, dtype=bool)
-    by_vol = others[np.argsort(vol[others], kind="stable")]
-    lo = np.searchsorted(vol[by_vol], vol[arcs], side="left")
-    count = np.searchsorted(vol[by_vol], vol[arcs], side="right") - lo
-    pos = np.repeat(np.arange(arcs.size), count)
-    other = by_vol[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+    pos, other = overlaps.same_volunteer_pairs(arcs, others, vol)
     mine = arcs[pos]
     overlap = (other != mine) & (start[other] < end[mine]) & (start[mine] < end[other])
     return np.bincount(pos, weights=overlap, minlength=arcs.size) > 0
 
 
-def _network(req, bucket, cost, group, open_arcs, bucket_load, room, penalty) -> _Network:
-    """One region's network over ``open_arcs``: request -> [overlap group ->] (volunteer, week) -> sink."""
-    req, bucket, cost, group = req[open_arcs], bucket[open_arcs], cost[open_arcs], group[open_arcs]
+def _network(region: _Region, group: np.ndarray) -> _Network:
+    """One region's network: request -> [overlap group ->] (volunteer, week) -> sink."""
+    req, bucket, cost = region.req, region.bucket, region.cost
     net_reqs, r_node = np.unique(req, return_inverse=True)
     grouped = group >= 0
     group_ids, first, group_node = np.unique(group[grouped], return_index=True, return_inverse=True)
-    n, n_groups, n_buckets = len(net_reqs), len(group_ids), len(bucket_load)
+    n, n_groups, n_buckets = len(net_reqs), len(group_ids), len(region.bucket_load)
     network = _Network(n_requests=n, n_middle=n_groups + n_buckets)
     bucket_node = n + n_groups
     head = bucket_node + bucket
     head[grouped] = n + group_node.reshape(-1)
     network.add(r_node.reshape(-1), head, cost)
     network.add(n + np.arange(n_groups), bucket_node + bucket[grouped][first], 0)
-    units = np.minimum(room, np.bincount(bucket, minlength=n_buckets))
+    units = np.minimum(region.room, np.bincount(bucket, minlength=n_buckets))
     kth = np.arange(int(units.sum())) - np.repeat(np.cumsum(units) - units, units)
     network.add(bucket_node + np.repeat(np.arange(n_buckets), units), network.sink,
-                np.repeat(bucket_load, units) + kth)
-    network.add_unmatched(penalty[net_reqs])
+                np.repeat(region.bucket_load, units) + kth)
+    network.add_unmatched(region.penalty[net_reqs])
     return network
 
 
@@ -491,11 +547,13 @@ def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: 
 
 def _note(solved: _Solved, config: SolverConfig) -> str:
     gap = solved.total - solved.bound
-    text = (f"overlapping tasks of one volunteer were pulled apart in {solved.resolves} re-solve(s); "
+    text = (f"the flow gave volunteers overlapping tasks; {solved.around} request(s) around them in "
+            f"{solved.repaired} region(s) were solved again exactly, the rest kept; "
             f"cost {gap} above the lower bound {solved.bound} (gap {100 * gap / max(1, solved.bound):.4f} %)")
     if solved.cut_short:
-        text = (f"time limit of {config.time_limit_s} s reached while re-solving: {solved.left_unmatched} "
-                f"request(s) left unmatched so no volunteer has overlapping tasks; " + text)
+        text = (f"time limit of {config.time_limit_s} s reached before overlapping tasks were solved in "
+                f"{solved.cut_short} region(s): {solved.left_unmatched} request(s) left unmatched so no "
+                f"volunteer has overlapping tasks; " + text)
     return text
 
 
