@@ -78,6 +78,8 @@ class SolverConfig:
     repair_reach_m: int = 500
 
 
+WIDER = 4  # the second round around requests the first left unmatched reaches this much further
+
 # -- the flow model, on plain integers ------------------------------------------------
 
 
@@ -269,8 +271,8 @@ class _Solved:
     chosen: list[np.ndarray]  # arc indices carrying a request, per region
     total: int = 0
     bound: int = 0
-    repaired: int = 0  # regions whose clashes were solved exactly
-    around: int = 0  # requests solved again there
+    repaired: int = 0  # exact solves of the requests around clashes
+    around: int = 0  # requests in them
     cut_short: int = 0  # regions where the time limit came before any repair
     left_unmatched: int = 0  # requests dropped then to keep volunteers free of clashes
 
@@ -356,20 +358,56 @@ def _without_clashes(region: _Region, network: _Network, chosen: np.ndarray, cla
 
     A region of up to ``config.exact_arcs`` arcs is solved whole as a MIP
     (:func:`.overlaps.best_without_overlaps`): proven optimal, its bound is the answer's.
-    A bigger one keeps the flow's choice except around the clashes: the requests of the
-    volunteers in a clash and those left unmatched, the volunteers they could move to
-    cheaply (reduced cost up to ``config.repair_reach_m`` metres), and the requests those
-    volunteers hold. Those requests' cheap arcs are solved exactly with the rest fixed:
-    every rule holds, and the flow's bound stays the bound. If the solver finds nothing
-    within the time limit, the loser of each clash (the less urgent request, or the
-    longer trip) stays unmatched, and the answer says so.
+    A bigger one keeps the flow's choice except around the clashes (:func:`_reoptimise`,
+    seeded with the requests of the volunteers in a clash and those left unmatched); if
+    that leaves requests unmatched the flow had matched, a second, wider round around
+    them (:data:`WIDER` times the reach) tries again. Every rule holds, and the flow's
+    bound stays the bound. If the solver finds nothing within the time limit, the loser
+    of each clash (the less urgent request, or the longer trip) stays unmatched, and the
+    answer says so.
     """
     req, vol = region.req, region.vol
-    whole = len(req) <= config.exact_arcs
-    if whole:
-        free, fixed = np.arange(len(req)), np.zeros(0, np.int64)
+    matched_by_flow = np.unique(req[chosen])
+    if len(req) <= config.exact_arcs:
+        better = _reoptimise(region, chosen, np.arange(len(req)), deadline, solved)
+        if better is not None:
+            chosen, whole_bound = better
+            # every arc of the region was open: the MIP's bound holds for it
+            return chosen, max(bound, whole_bound + int(region.penalty[np.unique(req)].sum()))
     else:
-        free, fixed = _around_clashes(region, network, chosen, clashes, config.repair_reach_m * TIE_SCALE)
+        reduced = network.reduced_costs()[:len(req)]
+        in_clash = np.unique(vol[np.array(clashes, dtype=np.int64).reshape(-1)])
+        seeds = np.union1d(req[chosen][np.isin(vol[chosen], in_clash)], np.setdiff1d(req, matched_by_flow))
+        reach = config.repair_reach_m * TIE_SCALE
+        better = _reoptimise(region, chosen, _around(region, reduced, chosen, seeds, reach), deadline, solved)
+        if better is not None:
+            lost = np.setdiff1d(matched_by_flow, req[better[0]])
+            wider = (_reoptimise(region, better[0], _around(region, reduced, better[0], lost, WIDER * reach),
+                                 deadline, solved) if lost.size else None)
+            return (wider or better)[0], bound
+    losers = np.fromiter(_dearer(clashes, req, region.cost, region.penalty), dtype=np.int64)
+    solved.cut_short += 1
+    solved.left_unmatched += len(losers)
+    return np.setdiff1d(chosen, losers), bound
+
+
+def _around(region: _Region, reduced: np.ndarray, chosen: np.ndarray, seeds: np.ndarray, reach: int) -> np.ndarray:
+    """Arcs to solve again around the requests ``seeds``: theirs, and those of the requests
+    held by the volunteers they could move to for at most ``reach`` more than the flow's
+    optimum (by the flow's reduced costs); of all those, the arcs in reach and those chosen."""
+    req, vol = region.req, region.vol
+    cheap = reduced <= reach
+    reachable = np.unique(vol[np.isin(req, seeds) & cheap])
+    movable = np.union1d(seeds, req[chosen][np.isin(vol[chosen], reachable)])
+    return np.union1d(np.flatnonzero(np.isin(req, movable) & cheap), chosen[np.isin(req[chosen], movable)])
+
+
+def _reoptimise(region: _Region, chosen: np.ndarray, free: np.ndarray, deadline: float,
+                solved: _Solved) -> tuple[np.ndarray, int] | None:
+    """(arcs chosen, the MIP's bound) after solving the arcs ``free`` exactly, the other
+    chosen arcs kept; None if the solver found no answer in time."""
+    req, vol = region.req, region.vol
+    fixed = chosen[~np.isin(req[chosen], req[free])]
     taken = np.bincount(region.bucket[fixed], minlength=len(region.room))
     free = free[(region.room - taken)[region.bucket[free]] > 0]
     free = free[~_overlaps_any(free, fixed, vol, region.start, region.end)]
@@ -378,32 +416,10 @@ def _without_clashes(region: _Region, network: _Network, chosen: np.ndarray, cla
         region.start[free], region.end[free], region.bucket_load + taken, region.room - taken,
         deadline - time.monotonic())
     if answer is None:
-        losers = np.fromiter(_dearer(clashes, req, region.cost, region.penalty), dtype=np.int64)
-        solved.cut_short += 1
-        solved.left_unmatched += len(losers)
-        return np.setdiff1d(chosen, losers), bound
-    chosen = np.sort(np.concatenate((fixed, free[answer.chosen])))
+        return None
     solved.repaired += 1
     solved.around += len(np.unique(req[free]))
-    if whole:  # every arc of the region was open: the MIP's bound holds for it
-        bound = max(bound, answer.bound + int(region.penalty[np.unique(req)].sum()))
-    return chosen, bound
-
-
-def _around_clashes(region: _Region, network: _Network, chosen: np.ndarray, clashes: list[tuple[int, int]],
-                    reach: int) -> tuple[np.ndarray, np.ndarray]:
-    """(arcs to solve again, arcs kept as the flow chose them) around the clashes."""
-    req, vol = region.req, region.vol
-    reduced = network.reduced_costs()[:len(req)]
-    cheap = reduced <= reach
-    in_clash = np.unique(vol[np.array(clashes, dtype=np.int64).reshape(-1)])
-    matched = np.zeros(len(region.penalty), dtype=bool)
-    matched[req[chosen]] = True
-    movable = np.union1d(req[chosen][np.isin(vol[chosen], in_clash)], np.setdiff1d(req, np.flatnonzero(matched)))
-    reachable = np.unique(vol[np.isin(req, movable) & cheap])
-    movable = np.union1d(movable, req[chosen][np.isin(vol[chosen], reachable)])
-    free = np.flatnonzero(np.isin(req, movable) & cheap)
-    return np.union1d(free, chosen[np.isin(req[chosen], movable)]), chosen[~np.isin(req[chosen], movable)]
+    return np.sort(np.concatenate((fixed, free[answer.chosen]))), answer.bound
 
 
 def _cost_of(chosen: np.ndarray, region: _Region) -> int:
@@ -547,8 +563,8 @@ def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: 
 
 def _note(solved: _Solved, config: SolverConfig) -> str:
     gap = solved.total - solved.bound
-    text = (f"the flow gave volunteers overlapping tasks; {solved.around} request(s) around them in "
-            f"{solved.repaired} region(s) were solved again exactly, the rest kept; "
+    text = (f"the flow gave volunteers overlapping tasks; {solved.around} request(s) around them were solved "
+            f"again exactly ({solved.repaired} MIP solve(s)), the rest kept; "
             f"cost {gap} above the lower bound {solved.bound} (gap {100 * gap / max(1, solved.bound):.4f} %)")
     if solved.cut_short:
         text = (f"time limit of {config.time_limit_s} s reached before overlapping tasks were solved in "
