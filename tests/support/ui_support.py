@@ -50,11 +50,12 @@ def text_of(response) -> str:
 # -- playing the other services ----------------------------------------------------------------
 
 def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kamer_id: str = "k",
-                             distance_km: float = 1.2, runner_up: dict | None = None) -> str:
-    """Deliver an ``assignment.proposed`` shaped as matching writes it, runner-up included."""
+                             distance_km: float = 1.2, runner_up: dict | None = None, **more) -> str:
+    """Deliver an ``assignment.proposed`` shaped as matching writes it, runner-up included
+    (``more``: further explanation fields, e.g. ``continuity``)."""
     assignment_id = str(uuid.uuid4())
     explanation = {"distance_km": distance_km, "skills_matched": ["pets"], "availability": "tue 09:00-12:00",
-                   "load_this_week": 0, "max_tasks_per_week": 2, "runner_up": runner_up}
+                   "load_this_week": 0, "max_tasks_per_week": 2, "runner_up": runner_up, **more}
     event = new_event("assignment.proposed", {
         "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id,
         "kamer_id": kamer_id, "region": "leeuwarden", "distance_km": distance_km, "explanation": explanation},

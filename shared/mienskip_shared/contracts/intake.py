@@ -53,6 +53,7 @@ class RequestSubmitted(Payload):
     location = fields.Nested(Point, required=True)  # rounded to ~100 m by the producer
     urgency = fields.Str(required=True, validate=validate.OneOf(URGENCIES))
     recurrence = fields.Str(load_default=None, allow_none=True)
+    follows = fields.Str(load_default=None, allow_none=True)  # an earlier request of the same series
 
 
 @register("request.cancelled")

@@ -193,3 +193,37 @@ def test_validate_checks_without_storing(client, intake, kamer_a):
     assert r.status_code == 422 and "window.end" in r.get_json()["errors"]
     with intake.engine.begin() as tx:
         assert tx.execute(select(func.count()).select_from(t.requests)).scalar() == 0
+
+
+def test_a_recurring_request_may_follow_an_earlier_one_of_its_series(client, intake, kamer_a):
+    weekly = {**copy.deepcopy(REQUEST), "recurrence": "weekly"}
+    first = client.post("/v1/requests", json=weekly, headers=kamer_a.headers).get_json()["id"]
+    later = copy.deepcopy(weekly)
+    later["follows"] = first
+    assert client.post("/v1/requests/validate", json=later, headers=kamer_a.headers).get_json() == {"valid": True}
+    r = client.post("/v1/requests", json=later, headers=kamer_a.headers)
+    assert r.status_code == 202
+    second = r.get_json()["id"]
+    got = client.get(f"/v1/requests/{second}", headers=kamer_a.headers).get_json()
+    assert (got["recurrence"], got["follows"]) == ("weekly", first)
+    event = [e for e in _outbox(intake.engine) if e.event_type == "request.submitted"][-1]
+    assert event.data["request_id"] == second and event.data["follows"] == first
+
+
+@pytest.mark.parametrize("case, problem", [
+    ("one-off", "only a recurring request"),
+    ("missing", "no such request of this kamer"),
+    ("other kamer", "no such request of this kamer"),  # the same answer as a missing one
+    ("earlier one-off", "does not recur weekly"),
+])
+def test_following_is_checked_naming_the_field(client, kamer_a, kamer_b, case, problem):
+    weekly = {**copy.deepcopy(REQUEST), "recurrence": "weekly"}
+    earlier = {"earlier one-off": REQUEST, "other kamer": weekly}.get(case, weekly)
+    owner = kamer_b if case == "other kamer" else kamer_a
+    earlier_id = client.post("/v1/requests", json=earlier, headers=owner.headers).get_json()["id"]
+    body = {**copy.deepcopy(REQUEST if case == "one-off" else weekly),
+            "follows": "no-such-request" if case == "missing" else earlier_id}
+    for path in ("/v1/requests/validate", "/v1/requests"):
+        r = client.post(path, json=body, headers=kamer_a.headers)
+        assert r.status_code == 422, r.get_json()
+        assert any(problem in text for text in r.get_json()["errors"]["follows"])

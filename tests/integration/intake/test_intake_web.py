@@ -114,6 +114,16 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_elsewhere(web, coordi
     assert sign_in(web, bearer_token(coordinator), next="https://evil.example/").headers["Location"] == "/review/"
 
 
+def test_a_proposal_says_when_it_keeps_last_times_volunteer(web, intake, client, kamer_a):
+    request_id = client.post("/v1/requests", json=_request_body(IN_A_WEEK, "pets"),
+                             headers=kamer_a.headers).get_json()["id"]
+    volunteer_id = client.post("/v1/volunteers", json=_volunteer_body(), headers=kamer_a.headers).get_json()["id"]
+    propose_with_explanation(intake.engine, request_id, volunteer_id, kamer_id=kamer_a.id, continuity=True)
+    sign_in(web, kamer_a.token)
+    assert "dezelfde vrijwilliger als vorige keer" in text_of(web.get("/review/"))
+    assert "the same volunteer as last time" in text_of(web.get("/review/?lang=en"))
+
+
 def test_a_revoked_token_ends_its_session(web, intake, kamer_a):
     sign_in(web, kamer_a.token)
     assert web.get("/review/").status_code == 200

@@ -273,3 +273,35 @@ def test_a_burst_is_solved_together_not_first_come_first_served(matching_engine,
     # the same burst delivered again changes nothing
     assert handlers.requests_submitted(burst, SqlUnitOfWork(matching_engine), CONFIG) == []
     assert count(matching_engine, tables.outbox) == 2
+
+
+def test_next_weeks_request_of_a_series_goes_to_last_weeks_volunteer(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("far", north_km=3.0))
+    first = run(matching_engine, events.request_submitted("week-1", recurrence="weekly"))
+    assert first.volunteer_id == "near"
+    run(matching_engine, events.volunteer_registered("nearer", north_km=0.8))
+
+    # "nearer" (0.26 km nearer by road) does not replace last week's volunteer ...
+    second = run(matching_engine, events.request_submitted("week-2", hour=24 * 7, recurrence="weekly",
+                                                           follows="week-1"))
+    assert second.volunteer_id == "near"
+    assert second.explanation["continuity"] is True
+    with matching_engine.connect() as conn:
+        assert conn.execute(select(tables.requests.c.follows).where(tables.requests.c.id == "week-2")).scalar() \
+            == "week-1"
+    # ... while a one-off request at the same place goes to the nearest.
+    assert run(matching_engine, events.request_submitted("one-off", hour=24 * 7 + 1)).volunteer_id == "nearer"
+
+
+def test_a_series_whose_last_volunteer_declined_has_no_preference(matching_engine, events):
+    run(matching_engine, events.volunteer_registered("near", north_km=1.0))
+    run(matching_engine, events.volunteer_registered("nearer", north_km=0.8))
+    first = run(matching_engine, events.request_submitted("week-1", recurrence="weekly"))
+    assert first.volunteer_id == "nearer"
+    run(matching_engine, _workflow_event("assignment.declined", first, rematch=True))  # week-1 -> "near"
+
+    second = run(matching_engine, events.request_submitted("week-2", hour=24 * 7, recurrence="weekly",
+                                                           follows="week-1"))
+    assert second.volunteer_id == "near"  # holds week-1 now; "nearer" declined it
+    assert second.explanation["continuity"] is True

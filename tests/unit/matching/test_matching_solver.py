@@ -136,3 +136,44 @@ def test_same_input_same_answer_in_any_order(make):
     requests = [make.request(f"r{i}", window=at(i % 2)) for i in range(4)]
     pool = [make.volunteer(f"v{j}", 1.0 + (j % 2)) for j in range(4)]
     assert assign(requests, pool) == assign(list(reversed(requests)), list(reversed(pool)))
+
+
+# -- continuity: a recurring request prefers last time's volunteer -------------------------------------------
+
+
+def test_last_times_volunteer_is_preferred_within_the_continuity_allowance(make):
+    request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
+    pool = [make.volunteer("nearer", 1.0), make.volunteer("before", 1.5)]  # 0.65 km further by road
+    answer = assign([request], pool)
+    (proposal,) = answer.proposals
+    assert proposal.volunteer_id == "before"
+    assert proposal.explanation["continuity"] is True
+    runner_up = proposal.explanation["runner_up"]
+    assert runner_up["volunteer_id"] == "nearer" and "last time's volunteer comes first" in runner_up["why"]
+    assert answer.optimal
+
+
+def test_distance_still_wins_beyond_the_allowance(make):
+    request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
+    pool = [make.volunteer("nearer", 1.0), make.volunteer("before", 2.0)]  # 1.3 km further by road
+    (proposal,) = assign([request], pool).proposals
+    assert proposal.volunteer_id == "nearer"
+    assert proposal.explanation["continuity"] is False
+    assert proposal.explanation["runner_up"]["why"].startswith("hielp vorige keer, maar 1.3 km verder")
+
+
+def test_without_continuity_the_nearest_helps_and_the_explanation_does_not_mention_it(make):
+    request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
+    pool = [make.volunteer("nearer", 1.0), make.volunteer("before", 1.5)]
+    (proposal,) = assign([request], pool, config=SolverConfig(continuity_m=0)).proposals
+    assert proposal.volunteer_id == "nearer"
+    plain = assign([make.request()], pool).proposals[0]
+    assert "continuity" not in plain.explanation
+
+
+def test_last_times_volunteer_still_obeys_every_hard_rule(make):
+    request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before",
+                           excluded_volunteers=frozenset({"before"}))
+    pool = [make.volunteer("nearer", 3.0), make.volunteer("before", 0.5)]
+    (proposal,) = assign([request], pool).proposals
+    assert proposal.volunteer_id == "nearer"

@@ -93,6 +93,7 @@ requests = Table(
     Column("window_start", UtcDateTime, nullable=False),
     Column("window_end", UtcDateTime, nullable=False),
     Column("recurrence", String(100)),
+    Column("follows", String(64)),  # the earlier request of its series: matching prefers that volunteer
     Column("urgency", String(20), nullable=False),
     Column("notes", Text),
     Column("status", String(20), nullable=False),

@@ -127,12 +127,33 @@ def neighbourhood_of(address: str | None) -> str | None:
     return place or None
 
 
-class WindowError(ValueError):
-    """A time window that cannot be served; ``field`` names the offending part."""
+class InvalidRequest(ValueError):
+    """A request the domain refuses though every field is well-formed; ``field`` names
+    the offending part."""
 
     def __init__(self, field: str, problem: str):
         super().__init__(problem)
         self.field, self.problem = field, problem
+
+
+class WindowError(InvalidRequest):
+    """A time window that cannot be served."""
+
+
+def check_follows(follows: str | None, recurrence: str | None, earlier_recurrence: str | None | bool) -> None:
+    """A request may follow an earlier one of its own kamer, both recurring: one series.
+
+    ``earlier_recurrence`` is the earlier request's recurrence, False if the kamer has
+    no such request.
+    """
+    if follows is None:
+        return
+    if recurrence is None:
+        raise InvalidRequest("follows", "only a recurring request (recurrence: weekly) follows an earlier one")
+    if earlier_recurrence is False:
+        raise InvalidRequest("follows", "no such request of this kamer")
+    if earlier_recurrence != recurrence:
+        raise InvalidRequest("follows", f"that request does not recur {recurrence}")
 
 
 def check_window(start: datetime, end: datetime, now: datetime) -> None:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
 
-from ..domain.model import Principal, Role, WindowError
+from ..domain.model import InvalidRequest, Principal, Role
 from ..service_layer import handlers, privacy, workflow
 from . import schemas, web
 from .errors import error_response, from_http_exception
@@ -85,7 +85,7 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
             status, answer = handlers.submit_request(
                 engine, g.principal, body, idempotency_key=key,
                 body_hash=handlers.body_fingerprint(request.get_data(cache=True)))
-        except WindowError as exc:
+        except InvalidRequest as exc:
             return error_response(422, errors={exc.field: [exc.problem]})
         except handlers.IdempotencyKeyReused:
             return error_response(422, errors={"Idempotency-Key": ["was used before with another body"]})
@@ -104,8 +104,8 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
     def validate_request(body):
         """Check a request body as POST /v1/requests would, without storing anything."""
         try:
-            handlers.check_request(body)
-        except WindowError as exc:
+            handlers.validate_request(engine, g.principal, body)
+        except InvalidRequest as exc:
             return error_response(422, errors={exc.field: [exc.problem]})
         return {"valid": True}
 

@@ -85,6 +85,9 @@ class RequestSchema(Strict):
     needs_language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
     window = fields.Nested(WindowSchema, required=True)
     recurrence = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(["weekly"]))
+    follows = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                         metadata={"description": "For a recurring request: the id of the earlier request of its "
+                                                  "series; matching then prefers the volunteer who holds that one."})
     urgency = fields.Str(load_default="normal", validate=validate.OneOf(URGENCIES))
     notes = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
@@ -122,6 +125,8 @@ class RequestViewSchema(Schema):
     skills = fields.List(fields.Str())
     urgency = fields.Str()
     urgent = fields.Bool()  # a late decline: the coordinator decides now
+    recurrence = fields.Str(allow_none=True)
+    follows = fields.Str(allow_none=True)
     window = fields.Method("_window")
     resident = fields.Method("_resident")
     assignment = fields.Nested(AssignmentSchema, allow_none=True)

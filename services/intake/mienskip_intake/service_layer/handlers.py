@@ -26,6 +26,7 @@ from ..domain.model import (
     Role,
     Status,
     can_transition,
+    check_follows,
     check_window,
     coarse,
     first_name,
@@ -165,6 +166,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
         stamp = now()
         window = data["window"]
         check_request(data, stamp)
+        _check_series(tx, kamer.id, data)
         request_id = new_id()
         resident = data["resident"]
         skills = list(dict.fromkeys([data["category"], *data.get("skills", [])]))
@@ -175,6 +177,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
             lat=data["location"]["lat"], lon=data["location"]["lon"], category=data["category"],
             skills=skills, needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
             window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
+            follows=data.get("follows"),
             urgency=data.get("urgency", "normal"), notes=data.get("notes"), status=Status.RECEIVED.value,
             created_at=stamp, updated_at=stamp))
         record_history(tx, request_id, Status.RECEIVED, f"token:{principal.token_id}", "submitted")
@@ -185,6 +188,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
             "needs_language": data.get("needs_language"), "window": window,
             "location": coarse(data["location"]["lat"], data["location"]["lon"]),
             "urgency": data.get("urgency", "normal"), "recurrence": data.get("recurrence"),
+            "follows": data.get("follows"),
         }, correlation_id=request_id, kamer_id=kamer.id))
         add_to_outbox(tx, t.outbox, new_event("contact.resident", {
             "request_id": request_id, "kamer_id": kamer.id, "first_name": first_name(resident.get("name")),
@@ -202,6 +206,22 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
 def check_request(data: dict[str, Any], at: datetime | None = None) -> None:
     """The domain's checks of a request that field validation cannot do."""
     check_window(data["window"]["start"], data["window"]["end"], at or now())
+
+
+def validate_request(engine: Engine, principal: Principal, data: dict[str, Any]) -> None:
+    """Every check :func:`submit_request` makes, storing nothing."""
+    check_request(data)
+    with engine.connect() as conn:
+        _check_series(conn, principal.kamer_id, data)
+
+
+def _check_series(conn: Connection, kamer_id: str, data: dict[str, Any]) -> None:
+    """The earlier request a recurring one follows is the same kamer's (another kamer's is
+    as unknown as a missing one) and recurs the same way."""
+    follows = data.get("follows")
+    earlier = None if follows is None else conn.execute(select(t.requests.c.recurrence).where(
+        t.requests.c.id == follows, t.requests.c.kamer_id == kamer_id)).first()
+    check_follows(follows, data.get("recurrence"), False if earlier is None else earlier.recurrence)
 
 
 def _replay(tx: Connection, kamer_id: str, key: str, body_hash: str) -> tuple[int, dict] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Self
 
@@ -102,7 +102,8 @@ class MatchingRepository:
             "skills": sorted(request.skills), "needs_vog": request.needs_vog,
             "needs_language": request.needs_language, "window_start": as_utc(request.window.start),
             "window_end": as_utc(request.window.end), "lat": request.location.lat, "lon": request.location.lon,
-            "urgency": request.urgency, "recurrence": request.recurrence, "status": "open", "updated_at": utcnow(),
+            "urgency": request.urgency, "recurrence": request.recurrence, "follows": request.follows,
+            "status": "open", "updated_at": utcnow(),
         }
         if self.request_status(request.id) is None:
             self.conn.execute(insert(t).values(id=request.id, created_at=utcnow(), **values))
@@ -124,6 +125,17 @@ class MatchingRepository:
         if row is None:
             return None
         return _request_from_row(row, self._exclusions_of([request_id]).get(request_id, frozenset()))
+
+    def with_previous_volunteers(self, requests: list[OpenRequest]) -> list[OpenRequest]:
+        """The requests, each that follows an earlier one of its series knowing who holds
+        that one now (continuity); a rejected or declined volunteer holds nothing."""
+        follows = {r.follows for r in requests if r.follows}
+        if not follows:
+            return requests
+        t = tables.proposals
+        holder = dict(self.conn.execute(select(t.c.request_id, t.c.volunteer_id).where(
+            t.c.request_id.in_(sorted(follows)), t.c.status == "proposed")).tuples().all())
+        return [replace(r, previous_volunteer=holder.get(r.follows)) if r.follows else r for r in requests]
 
     def _exclusions_of(self, request_ids: list[str]) -> dict[str, frozenset[str]]:
         if not request_ids:
@@ -266,7 +278,7 @@ def _request_from_row(row, excluded: frozenset[str]) -> OpenRequest:
         id=row.id, kamer_id=row.kamer_id, region=row.region, category=row.category, skills=frozenset(row.skills),
         needs_vog=row.needs_vog, needs_language=row.needs_language,
         window=Window(as_utc(row.window_start), as_utc(row.window_end)), location=Point(row.lat, row.lon),
-        urgency=row.urgency, recurrence=row.recurrence, excluded_volunteers=excluded)
+        urgency=row.urgency, recurrence=row.recurrence, follows=row.follows, excluded_volunteers=excluded)
 
 
 def _volunteer_from_row(row) -> Volunteer:

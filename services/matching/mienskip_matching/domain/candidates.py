@@ -137,6 +137,10 @@ class BatchFacts:
         self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
         self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
 
+        # The volunteer who helped last time (continuity), or -1.
+        self.req_previous = _ints([vol_code.get(r.previous_volunteer, -1) if r.previous_volunteer else -1
+                                   for r in requests], n)
+
         # Volunteers each request excluded before, as sorted pair keys.
         self.excluded = np.unique(np.array(
             [i * self.n_vol_codes + vol_code[vid] for i, r in enumerate(requests)

@@ -168,6 +168,10 @@ class OpenRequest:
     recurrence: str | None = None
     # Volunteers who declined or were rejected for this request are not asked again.
     excluded_volunteers: frozenset[str] = frozenset()
+    # A recurring request may follow an earlier one of the same series; whoever holds
+    # that one is preferred (continuity).
+    follows: str | None = None
+    previous_volunteer: str | None = None
 
     @property
     def required_skills(self) -> frozenset[str]:

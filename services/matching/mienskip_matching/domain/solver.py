@@ -15,7 +15,8 @@ A (volunteer, week) node has as many unit arcs to the sink as the volunteer has 
 left that week, so weekly capacity holds across the batch. Costs are whole metres
 (great-circle km x road factor x 1000) scaled by :data:`TIE_SCALE`, so distance always
 wins and the current weekly load only breaks ties (DOMAIN.md: distance first, then
-spread load). Not matching a request costs far more than any trip, more for urgent
+continuity, then spread load). For continuity, the volunteer who helped a recurring
+request's series last time counts as ``SolverConfig.continuity_m`` metres nearer. Not matching a request costs far more than any trip, more for urgent
 ones, so the solver only leaves a request unmatched when it must. Each flow is first
 solved with those penalties divided by :data:`PENALTY_SHRINK` (a cost-scaling solver
 needs fewer rounds for smaller costs) and kept only with a certificate that it is
@@ -68,6 +69,9 @@ class SolverFailed(Exception):
 @dataclass(frozen=True)
 class SolverConfig:
     road_factor: float = 1.3
+    # Continuity: the volunteer who helped a recurring request's series last time counts
+    # as this many metres nearer (distance still decides beyond that; 0 turns it off).
+    continuity_m: int = 1_000
     time_limit_s: float = 5.0  # bounds the clash-repair rounds; one flow solve is polynomial
     index_from_pairs: int = INDEX_FROM_PAIRS
     # Overlapping tasks the flow gave one volunteer are solved exactly as a MIP: the whole
@@ -234,6 +238,7 @@ class CandidateArcs:
     volunteer: np.ndarray
     metres: np.ndarray
     load: np.ndarray  # active bookings in the request's week, before this batch
+    again: np.ndarray  # the volunteer helped this request's series last time (continuity)
 
     def __len__(self) -> int:
         return len(self.request)
@@ -260,7 +265,9 @@ def _candidate_arcs(facts: BatchFacts, config: SolverConfig) -> CandidateArcs:
     r, v, metres, load = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
                           for i in range(4))
     order = np.lexsort((v, load, metres, r))
-    return CandidateArcs(list(facts.requests), list(facts.volunteers), r[order], v[order], metres[order], load[order])
+    r, v = r[order], v[order]
+    again = facts.vol_code[v] == facts.req_previous[r]
+    return CandidateArcs(list(facts.requests), list(facts.volunteers), r, v, metres[order], load[order], again)
 
 
 # -- solving -----------------------------------------------------------------------------------
@@ -315,7 +322,7 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
     solves the rule exactly around the clashes.
     """
     req, vol = arcs.request[idx], arcs.volunteer[idx]
-    cost = arcs.metres[idx] * TIE_SCALE
+    cost = np.maximum(0, arcs.metres[idx] - config.continuity_m * arcs.again[idx]) * TIE_SCALE
     _, first, bucket = np.unique(vol * 10**7 + facts.req_week[req], return_index=True, return_inverse=True)
     bucket = bucket.reshape(-1)
     bucket_load = arcs.load[idx][first]  # as the first request (by id) of the bucket sees it
@@ -554,6 +561,8 @@ def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: 
                 "runner_up": (_next_best(arcs, a, others[0]) if others
                               else _nearest_excluded(facts, r, v, region_volunteers, booked, config)),
             }
+            if request.previous_volunteer:
+                explanation["continuity"] = bool(arcs.again[a])  # the same volunteer as last time
             proposals.append(Proposal(request.id, volunteer.id, distance_km, explanation))
         else:
             counts = reasons[r]
@@ -582,10 +591,15 @@ def _next_best(arcs: CandidateArcs, mine: int, best: int) -> dict:
     extra_km = round((int(arcs.metres[best]) - int(arcs.metres[mine])) / 1000, 1)
     if arcs.metres[best] > arcs.metres[mine]:
         why = f"{extra_km:.1f} km verder / {extra_km:.1f} km further"
+        if arcs.again[best]:
+            why = (f"hielp vorige keer, maar {extra_km:.1f} km verder / "
+                   f"helped last time, but {extra_km:.1f} km further")
     elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] > arcs.load[mine]:
         why = "even ver, maar drukker deze week / as near, but busier this week"
     elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] == arcs.load[mine]:
         why = "even ver en even druk; gekozen op volgorde / as near and as busy; picked by order"
+    elif arcs.again[mine]:
+        why = "dichterbij, maar de vrijwilliger van vorige keer gaat voor / nearer, but last time's volunteer comes first"
     else:
         why = " / ".join(REASON_TEXT["taken"])
     return {"volunteer_id": arcs.volunteers[int(arcs.volunteer[best])].id,

@@ -75,6 +75,7 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
     repo = uow.repo
     if volunteers is None:
         volunteers = repo.volunteers_in_region(region)
+    requests = repo.with_previous_volunteers(requests)
     span = Window(min(r.window.start for r in requests), max(r.window.end for r in requests))
     answer = assign(requests, volunteers, repo.active_bookings(region, span), config)
     if not answer.optimal:
@@ -288,7 +289,7 @@ def request_from_event(data: dict) -> OpenRequest:
         needs_language=data.get("needs_language"),
         window=Window(_datetime(data["window"]["start"]), _datetime(data["window"]["end"])),
         location=Point(float(data["location"]["lat"]), float(data["location"]["lon"])),
-        urgency=data.get("urgency", "normal"), recurrence=data.get("recurrence"),
+        urgency=data.get("urgency", "normal"), recurrence=data.get("recurrence"), follows=data.get("follows"),
     )
 
 
