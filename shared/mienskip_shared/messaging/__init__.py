@@ -1,6 +1,6 @@
 """Messaging plumbing: topology, confirmed publishing, outbox relay, consumer loop."""
 
-from .consumer import EventConsumer
+from .consumer import EventConsumer, MissingHandler, dispatch_by_type
 from .outbox import OutboxRelay, add_to_outbox, claim_inbox, inbox_table, outbox_table
 from .publisher import ConfirmedPublisher, OutgoingMessage, PublishFailed, is_in_process
 from .topology import Subscription, declare
@@ -8,6 +8,7 @@ from .topology import Subscription, declare
 __all__ = [
     "ConfirmedPublisher",
     "EventConsumer",
+    "MissingHandler",
     "OutboxRelay",
     "OutgoingMessage",
     "PublishFailed",
@@ -15,6 +16,7 @@ __all__ = [
     "add_to_outbox",
     "claim_inbox",
     "declare",
+    "dispatch_by_type",
     "inbox_table",
     "is_in_process",
     "outbox_table",

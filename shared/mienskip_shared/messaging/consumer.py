@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,6 +47,41 @@ HANDLED = Counter("mienskip_messages_total", "Messages consumed, by outcome", ["
 
 Handler = Callable[[Envelope], None]
 GiveUpHook = Callable[[Envelope, Exception], None]
+
+
+class MissingHandler(Exception):
+    """No handler for an event type: a wiring bug. Raised by :func:`dispatch_by_type`
+    when a consumer is wired (for every subscribed type that lacks one), or when an
+    event of a type without a handler reaches it (the consumer then retries and
+    dead-letters it, as any failed event)."""
+
+    def __init__(self, event_types: Iterable[str], consumer: str | None = None):
+        self.event_types = sorted(set(event_types))
+        self.consumer = consumer
+        super().__init__(f"{consumer} subscribes to {self.event_types} but has no handler for them"
+                         if consumer else f"no handler for {self.event_types}")
+
+
+def dispatch_by_type(subscriptions: Iterable[Subscription], handlers: Mapping[str, Handler]) -> Handler:
+    """The one ``handle(envelope)`` for an :class:`EventConsumer`: hands each event to
+    ``handlers[envelope.event_type]``. Checks now, at wiring time, that every type in
+    ``subscriptions`` has a handler, and raises :class:`MissingHandler` naming those
+    that do not. Handlers for types not subscribed to are allowed."""
+    subscriptions = list(subscriptions)
+    table = dict(handlers)
+    missing = {s.event_type for s in subscriptions} - set(table)
+    if missing:
+        consumers = sorted({s.consumer for s in subscriptions})
+        raise MissingHandler(missing, consumer=", ".join(consumers))
+
+    def handle(envelope: Envelope) -> None:
+        try:
+            handler = table[envelope.event_type]
+        except KeyError:
+            raise MissingHandler([envelope.event_type]) from None
+        handler(envelope)
+
+    return handle
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from mienskip_notify.domain.notifications import (
     sms_month,
     why_lines,
 )
-from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS, NoHandler, dispatcher
+from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
+from mienskip_shared.messaging import MissingHandler, dispatch_by_type
 
 EVENT_ID = "6f1c2b9e-0d3a-4c55-9a43-0c6f1e0a7b11"
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -157,13 +158,15 @@ def test_why_lines_accepts_what_matching_may_send(explanation, lines):
 
 # -- wiring ------------------------------------------------------------------------------
 def test_every_subscription_needs_a_handler():
-    with pytest.raises(NoHandler):
-        dispatcher({"kamer.registered": lambda envelope: None})
+    with pytest.raises(MissingHandler, match="request.unmatched") as raised:
+        dispatch_by_type(SUBSCRIPTIONS, {"kamer.registered": lambda envelope: None})
+    assert raised.value.event_types == sorted({s.event_type for s in SUBSCRIPTIONS} - {"kamer.registered"})
 
 
 def test_the_dispatcher_calls_the_handler_for_the_event_type():
     seen = []
-    handle = dispatcher({s.event_type: (lambda e, t=s.event_type: seen.append(t)) for s in SUBSCRIPTIONS})
+    handle = dispatch_by_type(SUBSCRIPTIONS,
+                              {s.event_type: (lambda e, t=s.event_type: seen.append(t)) for s in SUBSCRIPTIONS})
     handle(SimpleNamespace(event_type="request.unmatched"))
     assert seen == ["request.unmatched"]
     assert {s.queue_name for s in SUBSCRIPTIONS} == {

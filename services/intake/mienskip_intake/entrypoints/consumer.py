@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import Engine
 
-from mienskip_shared.contracts import Envelope
-from mienskip_shared.messaging import EventConsumer
+from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.topology import subscriptions_of
 
 from ..service_layer import handlers
@@ -21,12 +22,7 @@ HANDLERS = {
 
 def build_consumer(settings: Settings, engine: Engine) -> EventConsumer:
     subscriptions = subscriptions_of("intake")
-    missing = {s.event_type for s in subscriptions} - set(HANDLERS)
-    if missing:
-        raise RuntimeError(f"intake subscribes to {sorted(missing)} but has no handler for them")
-
-    def handle(envelope: Envelope) -> None:
-        HANDLERS[envelope.event_type](engine, envelope)
-
+    handle = dispatch_by_type(subscriptions, {event_type: partial(handler, engine)
+                                              for event_type, handler in HANDLERS.items()})
     return EventConsumer("intake-consumer", settings.broker_connection, subscriptions, handle,
                          prefetch_count=settings.prefetch_count, retry_delays_ms=settings.retry_delays_ms)

@@ -7,8 +7,8 @@ import threading
 from sqlalchemy import Engine
 
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.messaging import ConfirmedPublisher, EventConsumer, OutboxRelay
-from mienskip_shared.messaging.consumer import Batching
+from mienskip_shared.messaging import ConfirmedPublisher, EventConsumer, OutboxRelay, dispatch_by_type
+from mienskip_shared.messaging.consumer import Batching, Handler
 from mienskip_shared.messaging.topology import subscriptions_of
 
 from ..adapters import tables
@@ -19,18 +19,21 @@ from ..settings import Settings
 
 CONSUMER = "matching"
 SUBSCRIPTIONS = subscriptions_of(CONSUMER)  # declared once, in shared topology
-_unhandled = {s.event_type for s in SUBSCRIPTIONS} - set(handlers.HANDLERS)
-if _unhandled:
-    raise RuntimeError(f"matching subscribes to {sorted(_unhandled)} without a handler")
 
 
-def make_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None):
-    def handle(envelope: Envelope) -> None:
-        handlers.handle(envelope, SqlUnitOfWork(engine), config)
-        if outbox_written is not None:
-            outbox_written.set()  # the relay need not wait for its idle poll
+def make_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None) -> Handler:
+    """One handler per event type (raises ``MissingHandler`` if a subscription has none)."""
 
-    return handle
+    def with_unit_of_work(handler: handlers.Handler) -> Handler:
+        def handle(envelope: Envelope) -> None:
+            handler(envelope, SqlUnitOfWork(engine), config)
+            if outbox_written is not None:
+                outbox_written.set()  # the relay need not wait for its idle poll
+
+        return handle
+
+    return dispatch_by_type(SUBSCRIPTIONS, {event_type: with_unit_of_work(handler)
+                                            for event_type, handler in handlers.HANDLERS.items()})
 
 
 def make_batch_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None):

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 import structlog
 
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.messaging import EventConsumer
-from mienskip_shared.messaging.consumer import Batching
+from mienskip_shared.messaging import EventConsumer, dispatch_by_type
+from mienskip_shared.messaging.consumer import Batching, Handler
 from mienskip_shared.messaging.topology import subscriptions_of
 
 log = structlog.get_logger(__name__)
@@ -17,27 +17,7 @@ log = structlog.get_logger(__name__)
 CONSUMER = "notify"
 SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
 
-Handler = Callable[[Envelope], None]
 GiveUp = Callable[[Envelope, Exception], None]
-
-
-class NoHandler(Exception):
-    """An event type we subscribed to but have no handler for: a wiring bug."""
-
-
-def dispatcher(handlers: Mapping[str, Handler]) -> Handler:
-    missing = {s.event_type for s in SUBSCRIPTIONS} - set(handlers)
-    if missing:
-        raise NoHandler(f"no handler for {sorted(missing)}")
-
-    def handle(envelope: Envelope) -> None:
-        try:
-            handler = handlers[envelope.event_type]
-        except KeyError:
-            raise NoHandler(envelope.event_type) from None
-        handler(envelope)
-
-    return handle
 
 
 class NotifyConsumer:
@@ -65,7 +45,7 @@ def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterab
         CONSUMER,
         settings.broker_connection,
         SUBSCRIPTIONS,
-        dispatcher(handlers),
+        dispatch_by_type(SUBSCRIPTIONS, handlers),  # raises MissingHandler if a subscription has none
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
         on_give_up=on_give_up,
