@@ -118,7 +118,7 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
         return handlers.get_request(engine, g.principal, request_id)
 
     @blp.route("/requests/<request_id>/cancel", methods=["POST"])
-    @blp.arguments(schemas.CancelSchema, required=False)
+    @blp.arguments(schemas.OptionalReasonSchema, required=False)
     @blp.response(200, schemas.AcceptedSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -161,13 +161,13 @@ def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
         return action
 
     people = (Role.KAMER, Role.COORDINATOR)
-    _assignment_action("approve", people, schemas.CancelSchema,
+    _assignment_action("approve", people, schemas.OptionalReasonSchema,
                        lambda p, a, body: workflow.approve(engine, p, a))
     _assignment_action("reject", people, schemas.RejectSchema,
                        lambda p, a, body: workflow.reject(engine, p, a, body["reason"]))
-    _assignment_action("accept", (*people, Role.VOLUNTEER), schemas.CancelSchema,
+    _assignment_action("accept", (*people, Role.VOLUNTEER), schemas.OptionalReasonSchema,
                        lambda p, a, body: workflow.accept(engine, p, a))
-    _assignment_action("decline", (*people, Role.VOLUNTEER), schemas.DeclineSchema,
+    _assignment_action("decline", (*people, Role.VOLUNTEER), schemas.OptionalReasonSchema,
                        lambda p, a, body: workflow.decline(engine, p, a, body.get("reason")))
     _assignment_action("reassign", people, schemas.ReassignSchema,
                        lambda p, a, body: workflow.reassign(engine, p, a, body["volunteer_id"]))

@@ -177,7 +177,12 @@ class RejectSchema(Strict):
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class DeclineSchema(Strict):
+class OptionalReasonSchema(Strict):
+    """The body of an action that may say why (cancel, approve, accept, decline): ``{"reason"?}``.
+
+    The whole body is optional; ``reason`` may be left out or null.
+    """
+
     reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
@@ -222,10 +227,6 @@ class AuditEntrySchema(Schema):
 
 class AuditPageSchema(Schema):
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
-
-
-class CancelSchema(Strict):
-    reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
 class ApiErrorSchema(Schema):

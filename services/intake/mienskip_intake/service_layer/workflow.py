@@ -124,21 +124,36 @@ def _split(row, table) -> _Row:
 
 # -- acting ---------------------------------------------------------------------------------
 
-def _move(tx: Connection, request, assignment, action: str, assignment_status: AssignmentStatus,
-          actor: str, note: str | None, **request_values) -> Status:
+def _next_status(request, action: str) -> Status:
+    """The request's status after ``action``; an illegal transition is a 409."""
     try:
-        status = act(action, Status(request.status))
+        return act(action, Status(request.status))
     except IllegalTransition as exc:
         raise Conflict(str(exc)) from exc
-    if AssignmentStatus(assignment.status) in ENDED:
-        raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
-    stamp = now()
+
+
+def _settle(tx: Connection, request, status: Status, stamp: datetime, **request_values) -> None:
+    """Write the request's new status only if it still has the status that was read: of two
+    people acting at once one wins, the other gets a 409 like any illegal transition."""
     moved = tx.execute(update(t.requests).where(t.requests.c.id == request.id, t.requests.c.status == request.status)
                        .values(status=status.value, updated_at=stamp, **request_values))
     if moved.rowcount != 1:
         raise Conflict("someone else changed this request just now")
+
+
+def _set_assignment(tx: Connection, assignment, assignment_status: AssignmentStatus, stamp: datetime) -> None:
     tx.execute(update(t.assignments).where(t.assignments.c.id == assignment.id)
                .values(status=assignment_status.value, updated_at=stamp))
+
+
+def _move(tx: Connection, request, assignment, action: str, assignment_status: AssignmentStatus,
+          actor: str, note: str | None, **request_values) -> Status:
+    status = _next_status(request, action)
+    if AssignmentStatus(assignment.status) in ENDED:
+        raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
+    stamp = now()
+    _settle(tx, request, status, stamp, **request_values)
+    _set_assignment(tx, assignment, assignment_status, stamp)
     record_history(tx, request.id, status, actor, note)
     return status
 
@@ -231,19 +246,14 @@ def reassign(engine, principal: Principal, assignment_id: str, volunteer_id: str
             t.volunteers.c.erased_at.is_(None))).first()
         if volunteer is None or volunteer_id == assignment.volunteer_id:
             raise UnknownVolunteer(volunteer_id)
+        # Unlike _move, the proposal may have ended already (reassign after a reject or decline);
+        # only a still-open one is superseded.
         still_proposed = assignment.status == AssignmentStatus.PROPOSED.value
-        try:
-            status = act("reassign", Status(request.status))
-        except IllegalTransition as exc:
-            raise Conflict(str(exc)) from exc
-        moved = tx.execute(update(t.requests).where(t.requests.c.id == request.id,
-                                                    t.requests.c.status == request.status)
-                           .values(status=status.value, updated_at=now(), urgent=False))
-        if moved.rowcount != 1:
-            raise Conflict("someone else changed this request just now")
+        status = _next_status(request, "reassign")
+        stamp = now()
+        _settle(tx, request, status, stamp, urgent=False)
         if still_proposed:
-            tx.execute(update(t.assignments).where(t.assignments.c.id == assignment.id)
-                       .values(status=AssignmentStatus.SUPERSEDED.value, updated_at=now()))
+            _set_assignment(tx, assignment, AssignmentStatus.SUPERSEDED, stamp)
         record_history(tx, request.id, status, principal.actor, f"andere vrijwilliger gekozen / reassigned to {volunteer_id}")
         add_to_outbox(tx, t.outbox, new_event("assignment.reassign_requested", {
             "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
