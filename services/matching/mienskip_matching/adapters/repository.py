@@ -58,8 +58,13 @@ class MatchingRepository:
 
     # -- volunteers ---------------------------------------------------------------------
     def save_volunteer(self, volunteer: Volunteer, registered_at: datetime) -> bool:
-        """Insert or update; an older event than the stored one changes nothing. True if written."""
+        """Insert or update; an older event than the stored one, or any event about an
+        erased volunteer, changes nothing. True if written."""
         t = tables.volunteers
+        if self.volunteer_erased(volunteer.id):
+            # Erased stays erased; should a racing registration have left a row, it goes too.
+            self.conn.execute(delete(t).where(t.c.id == volunteer.id))
+            return False
         values = _volunteer_values(volunteer)
         now = utcnow()
         stored = self.conn.execute(select(t.c.registered_at).where(t.c.id == volunteer.id)).first()
@@ -74,13 +79,24 @@ class MatchingRepository:
         return True
 
     def volunteers_in_region(self, region: str) -> list[Volunteer]:
-        t = tables.volunteers
-        rows = self.conn.execute(select(t).where(t.c.region == region).order_by(t.c.id)).all()
+        """The region's pool; never an erased volunteer, whatever the read model holds."""
+        t, erased = tables.volunteers, tables.erased_volunteers
+        rows = self.conn.execute(
+            select(t).where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
+            .order_by(t.c.id)).all()
         return [_volunteer_from_row(row) for row in rows]
 
-    def forget_volunteer(self, volunteer_id: str) -> None:
-        """Remove a volunteer from the pool (erasure); past proposals keep only the id."""
+    def forget_volunteer(self, volunteer_id: str, erased_at: datetime) -> None:
+        """Remove a volunteer from the pool for good (erasure) and keep a tombstone (the
+        id and when, nothing else) so that no later event brings them back. Doing it
+        again changes nothing; past proposals keep only the id."""
         self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.id == volunteer_id))
+        if not self.volunteer_erased(volunteer_id):
+            self.conn.execute(insert(tables.erased_volunteers).values(id=volunteer_id, erased_at=as_utc(erased_at)))
+
+    def volunteer_erased(self, volunteer_id: str) -> bool:
+        t = tables.erased_volunteers
+        return self.conn.execute(select(t.c.id).where(t.c.id == volunteer_id)).first() is not None
 
     def claim_volunteer(self, volunteer_id: str, seen_version: int) -> None:
         """Optimistic lock: bump the version we read, or fail if someone else did first."""

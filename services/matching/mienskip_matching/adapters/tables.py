@@ -124,5 +124,15 @@ exclusions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+erased_volunteers = Table(
+    "matching_erased_volunteers",
+    metadata,
+    # Tombstones: volunteers erased at intake (GDPR). Only the id and when, nothing
+    # personal. A volunteer event that arrives after the erasure (another queue, a
+    # redelivery, a replay from the DLQ) must not bring them back into the pool.
+    Column("id", String(64), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata, "matching")
 inbox = inbox_table(metadata, "matching")

@@ -39,13 +39,19 @@ class UnitOfWork(Protocol):
 
 
 def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
-    """Keep the volunteer; then offer them to requests that found nobody before."""
+    """Keep the volunteer; then offer them to requests that found nobody before.
+
+    An event older than the stored one changes nothing, and neither does any event
+    about an erased volunteer: it may arrive after the erasure (another queue, a
+    redelivery, a replay from the dead-letter queue)."""
     volunteer = volunteer_from_event(envelope.data)
     with uow:
         if not uow.claim(envelope):
             return
         if uow.repo.save_volunteer(volunteer, envelope.occurred_at):
             rematch_waiting(uow, volunteer.region, config, now=datetime.now(UTC))
+        elif uow.repo.volunteer_erased(volunteer.id):
+            log.info("matching.volunteer_erased_ignored", volunteer_id=volunteer.id)
         else:
             log.info("matching.volunteer_event_outdated", volunteer_id=volunteer.id)
         uow.commit()
@@ -238,14 +244,16 @@ def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
 
 
 def personal_data_erased(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
-    """An erased volunteer leaves the pool for good. (Matching keeps nothing that
-    identifies a resident: ids, category, window and a rounded location.)"""
+    """An erased volunteer leaves the pool for good: a tombstone (id and time only)
+    keeps a later volunteer event from bringing them back. (Matching keeps nothing
+    that identifies a resident: ids, category, window and a rounded location.)"""
     d = envelope.data
     with uow:
         if not uow.claim(envelope):
             return
         if d["subject_kind"] == "volunteer":
-            uow.repo.forget_volunteer(d["subject_id"])
+            uow.repo.forget_volunteer(d["subject_id"], envelope.occurred_at)
+            log.info("matching.volunteer_erased", volunteer_id=d["subject_id"])
         uow.commit()
 
 
