@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mienskip_matching.domain.candidates import RULE_KEYS, BatchFacts
 from mienskip_matching.domain.model import Booking, OpenRequest, Point, Volunteer, WeeklySlot, Window
-from mienskip_matching.domain.rules import HARD_RULES, RuleContext, first_failing_rule
+from mienskip_matching.domain.rules import HARD_RULES, RuleContext, covering_slot, first_failing_rule
 from mienskip_matching.domain.solver import (
     TIE_SCALE,
     UNMATCHED_PENALTY_M,
@@ -161,6 +161,13 @@ def test_the_answer_keeps_every_hard_rule_across_the_batch(instance):
         request, volunteer = by_id[p.request_id], vol[p.volunteer_id]
         ctx = RuleContext(travel_km(request, volunteer, 1.3), booked.get(volunteer.id, []))
         assert first_failing_rule(request, volunteer, ctx) is None
+        slot = covering_slot(volunteer, request.window)  # the explanation's slot, read off arrays
+        assert p.explanation["availability"] == (slot.label() if slot else None)
+        mine_this_week = [q for q in answer.proposals if q.volunteer_id == volunteer.id
+                          and by_id[q.request_id].window.iso_week == request.window.iso_week]
+        before = sum(1 for b in booked.get(volunteer.id, []) if b.window.iso_week == request.window.iso_week
+                     and b.request_id != request.id)
+        assert p.explanation["load_this_week"] == before + len(mine_this_week) - 1
     for volunteer_id in {p.volunteer_id for p in answer.proposals}:
         mine = [by_id[p.request_id] for p in answer.proposals if p.volunteer_id == volunteer_id]
         assert not any(a.window.overlaps(b.window) for i, a in enumerate(mine) for b in mine[i + 1:])

@@ -47,8 +47,8 @@ from ortools.graph.python import min_cost_flow
 
 from . import overlaps
 from .candidates import PAIRS_PER_CHUNK, RULE_KEYS, BatchFacts, travel_km
-from .model import Assignment, Booking, OpenRequest, Proposal, Unmatched, Volunteer
-from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, covering_slot, first_failing_rule
+from .model import DAYS, Assignment, Booking, OpenRequest, Proposal, Unmatched, Volunteer, WeeklySlot
+from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, first_failing_rule
 
 __all__ = [
     "INDEX_FROM_PAIRS", "TIE_SCALE", "UNMATCHED_PENALTY_M", "CandidateArcs", "FlowProblem",
@@ -532,48 +532,70 @@ def _dearer(clashes, req, cost, penalty) -> set[int]:
 
 def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: _Solved,
             config: SolverConfig) -> Assignment:
+    """Proposals with their explanations, and unmatched requests with reasons, in request order.
+
+    What every proposal needs is read off arrays at once (its week's load with this
+    batch, its runner-up arc, its weekly slot); only the dicts are built one by one.
+    """
     requests, volunteers = facts.requests, facts.volunteers
     starts = arcs.starts()
-    assigned = dict(zip(arcs.request[chosen].tolist(), chosen.tolist(), strict=True))
-    batch_load: dict[tuple[int, int], int] = defaultdict(int)
-    for a in chosen.tolist():
-        batch_load[int(arcs.volunteer[a]), int(facts.req_week[arcs.request[a]])] += 1
     region_volunteers = {int(facts.req_region[reqs[0]]): vols for reqs, vols in facts.regions()}
     booked: dict[str, list[Booking]] = defaultdict(list)
 
-    unmatched_idx = np.array([r for r in range(len(requests)) if r not in assigned], dtype=np.int64)
+    r_of, v_of = arcs.request[chosen], arcs.volunteer[chosen]  # chosen is in request order
+    _, in_bucket, per_bucket = np.unique(v_of * 10**7 + facts.req_week[r_of], return_inverse=True,
+                                         return_counts=True)
+    load_now = arcs.load[chosen] + per_bucket[in_bucket.reshape(-1)] - 1  # this batch's tasks included
+    first, past = starts[r_of], starts[r_of + 1]
+    runner = np.where(first != chosen, first, first + 1)  # the best other candidate: arcs are sorted
+    runner = np.where(runner < past, runner, -1)
+    slots = _slot_labels(facts, r_of, v_of)
+    rows = zip(r_of.tolist(), v_of.tolist(), chosen.tolist(), runner.tolist(), load_now.tolist(), slots,
+               strict=True)
+
+    proposals = []
+    for r, v, a, b, load, slot in rows:
+        request, volunteer = requests[r], volunteers[v]
+        distance_km = round(int(arcs.metres[a]) / 1000, 1)
+        explanation = {
+            "distance_km": distance_km,
+            "skills_matched": sorted(request.required_skills),
+            "availability": slot,
+            "load_this_week": load,
+            "max_tasks_per_week": volunteer.max_tasks_per_week,
+            "runner_up": (_next_best(arcs, a, b) if b >= 0
+                          else _nearest_excluded(facts, r, v, region_volunteers, booked, config)),
+        }
+        if request.previous_volunteer:
+            explanation["continuity"] = bool(arcs.again[a])  # the same volunteer as last time
+        proposals.append(Proposal(request.id, volunteer.id, distance_km, explanation))
+
+    unmatched_idx = np.setdiff1d(np.arange(len(requests)), r_of)
     reasons = _exclusion_counts(facts, unmatched_idx, region_volunteers)
-    proposals, unmatched = [], []
-    for r, request in enumerate(requests):
-        if r in assigned:
-            a = assigned[r]
-            v = int(arcs.volunteer[a])
-            volunteer = volunteers[v]
-            slot = covering_slot(volunteer, request.window)
-            metres = int(arcs.metres[a])
-            distance_km = round(metres / 1000, 1)
-            others = [b for b in range(starts[r], starts[r + 1]) if b != a]
-            explanation = {
-                "distance_km": distance_km,
-                "skills_matched": sorted(request.required_skills),
-                "availability": slot.label() if slot else None,
-                "load_this_week": int(arcs.load[a]) + batch_load[v, int(facts.req_week[r])] - 1,
-                "max_tasks_per_week": volunteer.max_tasks_per_week,
-                "runner_up": (_next_best(arcs, a, others[0]) if others
-                              else _nearest_excluded(facts, r, v, region_volunteers, booked, config)),
-            }
-            if request.previous_volunteer:
-                explanation["continuity"] = bool(arcs.again[a])  # the same volunteer as last time
-            proposals.append(Proposal(request.id, volunteer.id, distance_km, explanation))
-        else:
-            counts = reasons[r]
-            taken = int(starts[r + 1] - starts[r])  # passed every rule, but went to other requests of this batch
-            if taken:
-                counts["taken"] = taken
-            unmatched.append(Unmatched(request.id, counts, summarise(counts, len(volunteers))))
+    unmatched = []
+    for r in unmatched_idx.tolist():
+        counts = reasons[r]
+        taken = int(starts[r + 1] - starts[r])  # passed every rule, but went to other requests of this batch
+        if taken:
+            counts["taken"] = taken
+        unmatched.append(Unmatched(requests[r].id, counts, summarise(counts, len(volunteers))))
     optimal = solved.total == solved.bound
     return Assignment(proposals=proposals, unmatched=unmatched, total_cost=solved.total, optimal=optimal,
                       lower_bound=solved.bound, note="" if optimal else _note(solved, config))
+
+
+def _slot_labels(facts: BatchFacts, r: np.ndarray, v: np.ndarray) -> list[str | None]:
+    """Per pair, the merged weekly slot holding the window, as :func:`.rules.covering_slot`
+    labels it ("tue 09:00-12:00"); None for a window past midnight."""
+    day = np.maximum(facts.req_day[r], 0)
+    slot_from, slot_to = facts.slot_from[v, day], facts.slot_to[v, day]
+    holds = (slot_from <= facts.req_from[r, None]) & (facts.req_to[r, None] <= slot_to)
+    k = holds.argmax(axis=1)
+    found = holds.any(axis=1) & (facts.req_day[r] >= 0)
+    rows = np.arange(len(r))
+    return [WeeklySlot(DAYS[d], lo, hi).label() if ok else None
+            for d, lo, hi, ok in zip(day.tolist(), slot_from[rows, k].tolist(), slot_to[rows, k].tolist(),
+                                     found.tolist(), strict=True)]
 
 
 def _note(solved: _Solved, config: SolverConfig) -> str:
