@@ -9,7 +9,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from ..adapters import tables as t
-from ..domain.model import Principal, Status
+from ..domain.model import Principal, Role, Status
+
+SYSTEM = Principal(token_id="system", role=Role.OPERATOR)  # what intake does by itself (erasure, retention)
 
 
 class NotFound(Exception):

@@ -33,8 +33,8 @@ from ..domain.model import (
     neighbourhood_of,
     transition,
 )
-from .common import Conflict, NotFound, audit, new_id, now, record_history
-from .workflow import approve_by_policy
+from .common import SYSTEM, Conflict, NotFound, audit, new_id, now, record_history
+from .workflow import approve_by_policy, release_volunteer_in
 
 
 class IdempotencyKeyReused(Exception):
@@ -312,7 +312,14 @@ def on_assignment_proposed(engine: Engine, envelope: Envelope) -> None:
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
                 kamer_id=d["kamer_id"], status=Status.PROPOSED.value, distance_km=d["distance_km"],
                 explanation=d["explanation"], created_at=now(), updated_at=now()))
+            if _erased_volunteer(tx, d["volunteer_id"]):  # matching proposed before it heard of the erasure
+                release_volunteer_in(tx, d["volunteer_id"], SYSTEM)
+                return
             approve_by_policy(tx, d["request_id"], d["assignment_id"])
+
+
+def _erased_volunteer(tx: Connection, volunteer_id: str) -> bool:
+    return tx.execute(select(t.volunteers.c.erased_at).where(t.volunteers.c.id == volunteer_id)).scalar() is not None
 
 
 def on_request_unmatched(engine: Engine, envelope: Envelope) -> None:

@@ -19,9 +19,9 @@ from mienskip_shared.messaging import add_to_outbox
 
 from ..adapters import tables as t
 from ..domain.model import COARSE_DECIMALS, Principal, Role, Status
-from .common import NotFound, audit, now
+from . import workflow
+from .common import SYSTEM, NotFound, audit, now
 
-SYSTEM = Principal(token_id="system", role=Role.OPERATOR)
 CLOSED = (Status.CANCELLED.value, Status.COMPLETED.value)
 
 
@@ -54,11 +54,21 @@ def erase_resident(engine: Engine, request_id: str, by: Principal = SYSTEM) -> N
 
 
 def erase_volunteer(engine: Engine, volunteer_id: str, by: Principal = SYSTEM) -> None:
-    """Erase a volunteer: they are no longer matched, and nothing identifies them."""
+    """Erase a volunteer: they are no longer matched, and nothing identifies them.
+
+    Their open assignments (proposed, approved, accepted) end in the same transaction,
+    as if they had declined: each request is matched again without them, or, when the
+    task is within 48 hours, becomes urgent for the coordinator (see
+    :func:`workflow.release_volunteer_in`). Erasing again ends only what is still open
+    (a proposal matching made before it heard of the erasure, say): usually nothing.
+    """
     with engine.begin() as tx:
-        row = tx.execute(select(t.volunteers).where(t.volunteers.c.id == volunteer_id)).first()
+        # Locked: of two erasures at once, the second waits and then finds it done.
+        row = tx.execute(select(t.volunteers).where(t.volunteers.c.id == volunteer_id)
+                         .with_for_update()).first()
         if row is None:
             raise NotFound(volunteer_id)
+        workflow.release_volunteer_in(tx, volunteer_id, by)
         if row.erased_at is not None:
             return
         stamp = now()

@@ -29,6 +29,7 @@ from ..domain.model import (
     Status,
     act,
     is_late_decline,
+    transition,
 )
 from .common import Conflict, NotFound, audit, now, record_history
 
@@ -148,7 +149,12 @@ def _set_assignment(tx: Connection, assignment, assignment_status: AssignmentSta
 
 def _move(tx: Connection, request, assignment, action: str, assignment_status: AssignmentStatus,
           actor: str, note: str | None, **request_values) -> Status:
-    status = _next_status(request, action)
+    return _move_to(tx, request, assignment, _next_status(request, action), assignment_status, actor, note,
+                    **request_values)
+
+
+def _move_to(tx: Connection, request, assignment, status: Status, assignment_status: AssignmentStatus,
+             actor: str, note: str | None, **request_values) -> Status:
     if AssignmentStatus(assignment.status) in ENDED:
         raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
     stamp = now()
@@ -220,20 +226,80 @@ def decline(engine, principal: Principal, assignment_id: str, reason: str | None
     at = at or now()
     with engine.begin() as tx:
         request, assignment = _load(tx, principal, assignment_id)
-        late = is_late_decline(request.window_start, at)
-        after_accept = request.status == Status.ACCEPTED.value
-        note = (reason or "") + (" -- binnen 48 uur: urgent / within 48 hours: urgent" if late else "")
-        _move(tx, request, assignment, "decline", AssignmentStatus.DECLINED, principal.actor, note or None,
-              urgent=late)
-        _announce(tx, "assignment.declined", request, assignment, principal.role.value, reason=reason,
-                  after_accept=after_accept, rematch=not late)
-        if late:
-            add_to_outbox(tx, t.outbox, new_event("request.escalated", {
-                "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-                "reason": "late_decline", "urgent": True,
-            }, correlation_id=request.id, kamer_id=request.kamer_id))
+        decline_in(tx, request, assignment, principal.actor, principal.role.value, reason, at=at)
         audit(tx, principal, "decline", "assignment", assignment_id)
         return _result(tx, assignment_id)
+
+
+def decline_in(tx: Connection, request, assignment, actor: str, actor_role: str, reason: str | None, *,
+               at: datetime) -> None:
+    late = is_late_decline(request.window_start, at)
+    after_accept = request.status == Status.ACCEPTED.value
+    note = (reason or "") + (" -- binnen 48 uur: urgent / within 48 hours: urgent" if late else "")
+    _move(tx, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note or None, urgent=late)
+    _announce(tx, "assignment.declined", request, assignment, actor_role, reason=reason,
+              after_accept=after_accept, rematch=not late)
+    if late:
+        add_to_outbox(tx, t.outbox, new_event("request.escalated", {
+            "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+            "reason": "late_decline", "urgent": True,
+        }, correlation_id=request.id, kamer_id=request.kamer_id))
+
+
+def _withdraw_in(tx: Connection, request, assignment, actor: str, actor_role: str, reason: str) -> None:
+    """A proposal whose volunteer is gone before anyone approved it: the volunteer cannot
+    decline it (that needs an approved one), so the request goes back to matching, which
+    hears the same ``assignment.declined`` (rematch) and never offers it to them again."""
+    _move_to(tx, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
+             reason)
+    _announce(tx, "assignment.declined", request, assignment, actor_role, reason=reason, after_accept=False,
+              rematch=True)
+
+
+def _transition(request, wanted: Status) -> Status:
+    try:
+        return transition(Status(request.status), wanted)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc)) from exc
+
+
+# Assignment statuses that hold a volunteer: a request waits for them.
+HOLDING = (AssignmentStatus.PROPOSED.value, AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
+VOLUNTEER_ERASED = "vrijwilliger uitgeschreven / volunteer erased"
+
+
+def release_volunteer_in(tx: Connection, volunteer_id: str, by: Principal, *,
+                         at: datetime | None = None) -> list[str]:
+    """End every open assignment of a volunteer who is gone (erased), acting as ``by``, as
+    if they had declined: an approved or accepted one is declined (within 48 hours of the
+    task the request is urgent for the coordinator, else matched again); a proposal goes
+    back to matching. An open assignment its request no longer waits for (overtaken by a
+    newer decision) is only closed. Ended ones are left alone, so doing it twice changes
+    nothing. Returns the ids of the assignments ended."""
+    at = at or now()
+    a = t.assignments
+    candidates = tx.execute(select(a.c.id, a.c.request_id).where(a.c.volunteer_id == volunteer_id,
+                                                                 a.c.status.in_(HOLDING))
+                            .order_by(a.c.created_at, a.c.id)).all()
+    ended = []
+    for assignment_id, request_id in candidates:
+        request = tx.execute(select(t.requests).where(t.requests.c.id == request_id).with_for_update()).one()
+        assignment = tx.execute(select(a).where(a.c.id == assignment_id)).one()  # as of the lock
+        if assignment.status not in HOLDING:
+            continue
+        current = tx.execute(select(a.c.id).where(a.c.request_id == request_id)
+                             .order_by(a.c.created_at.desc(), a.c.id.desc()).limit(1)).scalar_one()
+        if current != assignment.id or request.status != assignment.status:
+            _set_assignment(tx, assignment, AssignmentStatus.DECLINED, now())
+            record_history(tx, request.id, None, by.actor,
+                           f"{VOLUNTEER_ERASED}: {assignment.status} assignment {assignment.id} closed")
+        elif assignment.status == AssignmentStatus.PROPOSED.value:
+            _withdraw_in(tx, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED)
+        else:
+            decline_in(tx, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at)
+        audit(tx, by, "decline:volunteer_erased", "assignment", assignment.id)
+        ended.append(assignment.id)
+    return ended
 
 
 def reassign(engine, principal: Principal, assignment_id: str, volunteer_id: str) -> dict:
