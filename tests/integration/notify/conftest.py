@@ -24,6 +24,15 @@ def engine(database_url):
 
 
 @pytest.fixture
+def pg_engine(postgres_url):
+    """Always PostgreSQL: for what needs two writers at once."""
+    engine = make_engine(postgres_url)
+    upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def mailbox(tmp_path):
     return MailboxSender(tmp_path / "mailbox")
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from mienskip_shared.contracts import Envelope
 
 from ..domain.notifications import (
+    PLEASE_CALL,
     TOLD_OF_TASK,
     VOLUNTEER,
     KamerContact,
@@ -146,28 +147,67 @@ def remember_tasks(conn: Connection, facts: Mapping[str, tuple[str | None, Mappi
         conn.execute(insert(t), new)
 
 
+def lock_tasks(conn: Connection, request_ids: Iterable[str]) -> None:
+    """Give these requests a row (no facts yet) if they have none, and hold the rows until
+    the transaction ends: a cancellation and an approval or acceptance of one request that
+    two notify processes handle at the same time are then planned one after the other, the
+    later seeing what the earlier committed (the cancellation, or the offer it must follow).
+    SQLite has one writer at a time anyway."""
+    ids = sorted(set(request_ids))  # always in the same order: no deadlock between two batches
+    if not ids:
+        return
+    t = tables.tasks
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # a row another transaction is inserting: waits for it, then does nothing
+    conn.execute(dialect.insert(t).on_conflict_do_nothing(index_elements=[t.c.request_id]),
+                 [{"request_id": rid} for rid in ids])
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(t.c.request_id).where(t.c.request_id.in_(ids)).order_by(t.c.request_id)
+                     .with_for_update())
+
+
+def remember_cancelled(conn: Connection, cancelled: Mapping[str, datetime]) -> None:
+    """Keep that requests were cancelled (request id -> the cancellation's occurred_at);
+    the earliest time wins, so a redelivery changes nothing."""
+    if not cancelled:
+        return
+    t = tables.tasks
+    cancelled = {rid: at.astimezone(UTC) for rid, at in cancelled.items()}
+    known = dict(conn.execute(select(t.c.request_id, t.c.cancelled_at).where(t.c.request_id.in_(cancelled))).all())
+    new = [{"request_id": rid, "cancelled_at": at} for rid, at in cancelled.items() if rid not in known]
+    if new:
+        conn.execute(insert(t), new)
+    for rid, at in cancelled.items():
+        if rid in known and (known[rid] is None or _aware(known[rid]) > at):
+            conn.execute(update(t).where(t.c.request_id == rid).values(cancelled_at=at))
+
+
 def tasks_of(conn: Connection, request_ids: Iterable[str]) -> dict[str, Task]:
     t = tables.tasks
     ids = set(request_ids)
     if not ids:
         return {}
     rows = conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
-    return {r.request_id: Task(r.request_id, r.category, r.window_start, r.window_end) for r in rows}
+    return {r.request_id: Task(r.request_id, r.category, r.window_start, r.window_end,
+                               cancelled_at=r.cancelled_at) for r in rows}
 
 
 def told_volunteers(conn: Connection, request_id: str) -> tuple[str, ...]:
     """Volunteers we offered or gave this request (directly or through the kamer's call)
-    and who did not decline it since: the ones a cancellation must reach."""
+    and who did not decline it since: the ones a cancellation must reach. The kamer's own
+    message about a volunteer ("accepted") does not count: it told the kamer, not them
+    (it normally goes beside a message to them; after a cancellation it goes alone)."""
     t = tables.notifications
     rows = conn.execute(
-        select(t.c.subject_id, t.c.source_event_type)
+        select(t.c.subject_id, t.c.source_event_type, t.c.recipient_kind, t.c.template)
         .where(t.c.request_id == request_id, t.c.subject_kind == VOLUNTEER)
         .order_by(t.c.id)
     ).all()
     told: dict[str, bool] = {}
     for row in rows:
         if row.source_event_type in TOLD_OF_TASK:
-            told[row.subject_id] = True
+            if row.recipient_kind == VOLUNTEER or row.template == PLEASE_CALL:
+                told[row.subject_id] = True
         elif row.source_event_type == "assignment.declined":
             told[row.subject_id] = False
     return tuple(volunteer_id for volunteer_id, still in told.items() if still)
@@ -243,7 +283,7 @@ def notifications_of_events(conn: Connection, event_ids: Iterable[str]) -> dict[
     ids = set(event_ids)
     found: dict[str, list[Row]] = {event_id: [] for event_id in ids}
     if ids:
-        rows = conn.execute(select(t.c.key, t.c.source_event_id, t.c.status, t.c.recipient_kind,
+        rows = conn.execute(select(t.c.key, t.c.source_event_id, t.c.status, t.c.recipient_kind, t.c.template,
                                    t.c.subject_kind, t.c.subject_id).where(t.c.source_event_id.in_(ids))).all()
         for row in rows:
             found[row.source_event_id].append(row)

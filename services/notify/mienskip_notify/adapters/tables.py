@@ -100,7 +100,9 @@ residents = Table(
 )
 
 # A request's category and time, from the workflow events that carry them: what a
-# cancellation (which carries neither) tells the volunteer. No personal data.
+# cancellation (which carries neither) tells the volunteer. And when it was cancelled,
+# from request.cancelled: an offer or confirmation arriving after it (another queue) is
+# not sent to the volunteer or resident. No personal data.
 tasks = Table(
     "notify_tasks",
     metadata,
@@ -108,6 +110,7 @@ tasks = Table(
     Column("category", String(30), nullable=True),
     Column("window_start", UtcDateTime, nullable=True),
     Column("window_end", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),  # the earliest request.cancelled's occurred_at
 )
 
 # assignment.proposed events whose "ready for review" message waits out the hold: an

@@ -102,12 +102,14 @@ class ResidentContact:
 @dataclass(frozen=True)
 class Task:
     """What notify remembers of a request from the workflow events (no personal data):
-    enough to say which task a cancellation is about."""
+    enough to say which task a cancellation is about, and whether (since when) the
+    request is cancelled."""
 
     request_id: str
     category: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ class Known:
     for a cancellation every volunteer in ``told``). ``told`` is, for a cancellation,
     the volunteers who were offered or given this request and did not decline it.
     ``unreachable`` names people whose message must go to the kamer instead, as
-    ``(kind, id)``, because their own channel failed for good.
+    ``(kind, id)``, because their own channel failed for good. ``task`` says whether
+    the request is cancelled already (see :attr:`request_cancelled`).
     """
 
     kamer: KamerContact
@@ -135,6 +138,14 @@ class Known:
     task: Task | None = None
     told: tuple[str, ...] = ()
     unreachable: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def request_cancelled(self) -> bool:
+        """The request's cancellation has been handled. An approval or acceptance that
+        arrives after it (they travel other queues) then tells neither the volunteer
+        nor the resident anything: no offer for a task that no longer exists, no
+        address, no "a volunteer is coming"."""
+        return self.task is not None and self.task.cancelled_at is not None
 
 
 @dataclass(frozen=True)
@@ -376,6 +387,8 @@ def _unmatched(plan: _Plan) -> None:
 
 
 def _approved(plan: _Plan) -> None:
+    if plan.known.request_cancelled:
+        return  # no offer for a cancelled request (the offer is its only message)
     data = plan.data
     window = data.get("window")
     expires = link_expiry(plan.occurred_at, window["start"] if window else None)
@@ -400,20 +413,21 @@ def _accepted(plan: _Plan) -> None:
     data = plan.data
     resident = plan.known.resident
     volunteer_first_name = plan.volunteer_first_name()
-    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
-        **plan.task_facts(language),
-        **plan.resident_facts(),
-        "first_name": volunteer_first_name,
-        "kamer_name": plan.kamer.name,
-        "address": resident.address if resident else None,
-        "resident_phone": resident.phone if resident else None,
-    })
-    plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
-        **plan.task_facts(language),
-        "first_name": resident.first_name if resident else None,
-        "kamer_name": plan.kamer.name,
-        "volunteer_first_name": volunteer_first_name,
-    })
+    if not plan.known.request_cancelled:  # a cancelled request: no address, nobody is coming
+        plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
+            **plan.task_facts(language),
+            **plan.resident_facts(),
+            "first_name": volunteer_first_name,
+            "kamer_name": plan.kamer.name,
+            "address": resident.address if resident else None,
+            "resident_phone": resident.phone if resident else None,
+        })
+        plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
+            **plan.task_facts(language),
+            "first_name": resident.first_name if resident else None,
+            "kamer_name": plan.kamer.name,
+            "volunteer_first_name": volunteer_first_name,
+        })
     language = message_language(plan.kamer.language)
     plan.to_kamer("assignment_accepted", {
         **plan.task_facts(language), **plan.resident_facts(), **_ids(data),

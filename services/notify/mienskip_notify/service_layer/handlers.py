@@ -25,6 +25,15 @@ A crash between step 2 and step 3 sends the same message twice; the e-mail carri
 same Message-ID (``<key@mienskip>``) and the webhook the same ``id`` both times, so the
 receiving side shows it once, and the mailbox file is simply written again.
 
+A cancellation travels another queue than the assignment events, so it may be handled
+before an approval or acceptance that happened earlier. notify remembers cancelled
+requests (``notify_tasks.cancelled_at``, no personal data); an approval or acceptance of
+a cancelled request then plans nothing for the volunteer or resident (see
+:attr:`Known.request_cancelled`), and what an earlier plan of it still owes them fails
+for good (as ``REQUEST_CANCELLED`` unless an attempt already stored its own reason). An
+offer that went out (or was owed) before the cancellation was handled makes the
+volunteer one the cancellation tells.
+
 "Proposal ready for review" waits ``review_hold_s`` (see :func:`release_held_reviews`):
 a kamer whose policy approves the category at once sends assignment.approved within
 that time, which withdraws it.
@@ -55,9 +64,11 @@ from ..domain.notifications import (
     KAMER,
     MAILBOX,
     MESSAGE_EVENTS,
+    PLEASE_CALL,
     RESIDENT,
     SMS,
     SMS_LIMIT_REACHED,
+    TOLD_OF_TASK,
     VOLUNTEER,
     Channels,
     KamerContact,
@@ -77,6 +88,7 @@ CONTACT_EVENTS = ("contact.volunteer", "contact.resident")
 # contacts they need (stored first within a batch).
 BATCHED_EVENTS = frozenset(MESSAGE_EVENTS) | frozenset(CONTACT_EVENTS)
 RECIPIENT_CHANGED = "recipient changed before delivery"
+REQUEST_CANCELLED = "request cancelled before delivery"
 # A releaser that crashed holding due reviews lets them go after this long.
 REVIEW_LEASE = timedelta(seconds=60)
 # Channels that are one server for everyone: once down within a batch, the rest of
@@ -246,15 +258,28 @@ def plan_batch(tx: Connection, envelopes: Sequence[Envelope], ports: Ports, *,
             task=tasks.get(data["request_id"]),
             told=told,
         )
+        if known.request_cancelled and envelope.event_type in TOLD_OF_TASK:
+            log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
+                     request_id=data["request_id"], assignment_id=data.get("assignment_id"))
         due += _due_now(tx, envelope, known, planned_before[envelope.event_id], ports)
     return _within_sms_budget(tx, due, ports)
 
 
 def _remember(tx: Connection, messages: Sequence[Envelope]) -> None:
-    """What events change besides messages: tasks' facts, held reviews withdrawn."""
+    """What events change besides messages: tasks' facts, cancelled requests (before any
+    message of the batch is planned, so an approval in the same batch knows), held
+    reviews withdrawn."""
+    repository.lock_tasks(tx, {e.data["request_id"] for e in messages
+                               if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     repository.remember_tasks(tx, {
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
         if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
+    cancelled: dict[str, datetime] = {}
+    for e in messages:
+        if e.event_type == "request.cancelled":
+            request_id = e.data["request_id"]
+            cancelled[request_id] = min(cancelled.get(request_id, e.occurred_at), e.occurred_at)
+    repository.remember_cancelled(tx, cancelled)
     # approved (by policy or by a person) before the hold ran out: nothing left to review
     withdrawn = repository.withdraw_reviews(
         tx, assignment_ids=[e.data["assignment_id"] for e in messages if e.event_type == "assignment.approved"],
@@ -289,10 +314,18 @@ def _due_now(tx: Connection, envelope: Envelope, known: Known, before: list, por
         if row.key in planned:
             due.append((planned[row.key], envelope))
             continue
-        # its recipient changed or was erased since: say so rather than leave it pending
-        for failed in repository.fail_for_good(tx, key=row.key, error=RECIPIENT_CHANGED):
+        # its recipient changed or was erased since, or the request was cancelled since:
+        # say so rather than leave it pending
+        called_off = known.request_cancelled and envelope.event_type in TOLD_OF_TASK and _for_a_person(row)
+        reason = REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED
+        for failed in repository.fail_for_good(tx, key=row.key, error=reason):
             add_to_outbox(tx, tables.outbox, failed_event(failed, envelope))
     return due
+
+
+def _for_a_person(row) -> bool:
+    """A message to a volunteer or resident, or the kamer's call to them in its place."""
+    return row.recipient_kind in (VOLUNTEER, RESIDENT) or row.template == PLEASE_CALL
 
 
 def _with(known: Known, **changes) -> Known:

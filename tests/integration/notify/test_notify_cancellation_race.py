@@ -1,0 +1,227 @@
+"""A cancellation handled before an approval or acceptance that happened earlier (they
+travel different queues), against SQLite and PostgreSQL: notify remembers the
+cancelled request and tells the volunteer and resident nothing about it afterwards."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from mienskip_notify.adapters import tables
+from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.adapters.senders import SendFailed
+from mienskip_notify.service_layer.handlers import (
+    REQUEST_CANCELLED,
+    Ports,
+    give_up,
+    notify_batch,
+    plan_batch,
+    record_contact,
+    record_kamer,
+)
+from mienskip_shared.contracts import new_event, parse
+
+SECRET = "integration link secret"
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+WINDOW = {"start": START, "end": START + timedelta(hours=1)}
+ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
+VOLUNTEER_EMAIL = "hiltsje@example.org"
+
+
+def ports(engine, senders) -> Ports:
+    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
+                 link_secret=SECRET)
+
+
+def event(event_type, data, *, occurred_at=T0):
+    return parse(new_event(event_type, data, correlation_id="corr-c", kamer_id=data.get("kamer_id"),
+                           occurred_at=occurred_at).to_json())
+
+
+def setup_people(engine):
+    record_kamer(event("kamer.registered", {
+        "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": "nl"}), engine)
+    record_contact(event("contact.volunteer", {
+        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": VOLUNTEER_EMAIL,
+        "phone": None, "language": "fy"}), engine)
+    record_contact(event("contact.resident", {  # no phone: without the race she'd be a "please call"
+        "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": None, "language": "fy",
+        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
+
+
+def assignment(event_type, *, occurred_at=T0, **extra):
+    return event(event_type, {
+        "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+        "region": "leeuwarden", "actor": "kamer", "category": "pets", "window": WINDOW, **extra},
+        occurred_at=occurred_at)
+
+
+def approved(**kwargs):
+    return assignment("assignment.approved", auto=False, **kwargs)
+
+
+def cancelled(*, occurred_at=T0 + timedelta(minutes=5)):
+    return event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None},
+                 occurred_at=occurred_at)
+
+
+def rows(engine):
+    t = tables.notifications
+    with engine.connect() as conn:
+        return conn.execute(select(t).order_by(t.c.id)).all()
+
+
+def outbox_types(engine):
+    with engine.connect() as conn:
+        return sorted(parse(body).event_type for body in conn.execute(select(tables.outbox.c.body)).scalars())
+
+
+def cancelled_at(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(tables.tasks.c.cancelled_at).where(tables.tasks.c.request_id == "rq-1")).scalar_one()
+
+
+def mail_texts(mailbox):
+    return [path.read_bytes() for path in sorted(mailbox.root.rglob("*.eml"))]
+
+
+def test_an_approval_after_the_cancellation_sends_no_offer_and_leaves_nothing_pending(engine, mailbox, capsys):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([cancelled()], p)  # nobody told yet: tells nobody
+    assert rows(engine) == [] and cancelled_at(engine) == T0 + timedelta(minutes=5)
+
+    notify_batch([approved()], p)
+
+    assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
+    out = capsys.readouterr().out
+    assert "assignment.request_already_cancelled" in out and "rq-1" in out
+    for secret in (VOLUNTEER_EMAIL, "Hiltsje", ADDRESS, "Durk"):
+        assert secret not in out
+    with engine.connect() as conn:  # the approval's facts are still remembered beside the cancellation
+        task = conn.execute(select(tables.tasks)).one()
+    assert (task.category, task.cancelled_at) == ("pets", T0 + timedelta(minutes=5))
+
+
+@pytest.mark.parametrize("approval_first", [True, False], ids=["approval-first", "cancellation-first"])
+def test_a_cancellation_in_the_same_batch_as_the_approval_sends_no_offer(engine, mailbox, approval_first):
+    setup_people(engine)
+    events = [approved(), cancelled()] if approval_first else [cancelled(), approved()]
+    notify_batch(events, ports(engine, {"mailbox": mailbox}))
+
+    assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.inbox)).scalar_one() == 3 + 2
+
+
+def test_an_approval_before_the_cancellation_is_offered_and_then_cancelled(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([approved()], p)
+    notify_batch([cancelled()], p)
+
+    assert [(r.template, r.subject_id, r.status) for r in rows(engine)] == [
+        ("volunteer_offer", "vo-7", "sent"), ("volunteer_cancellation", "vo-7", "sent")]
+    assert len(mail_texts(mailbox)) == 2 and outbox_types(engine) == ["notification.sent"] * 2
+
+
+def test_a_redelivered_cancellation_or_approval_is_harmless(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    cancellation, approval = cancelled(), approved()
+    notify_batch([cancellation], p)
+    notify_batch([approval], p)
+    notify_batch([cancellation], p)  # redelivered: still nobody was told
+    notify_batch([approval, cancellation, approval], p)
+    # a later copy of the cancellation (another event, later time) keeps the first time
+    notify_batch([cancelled(occurred_at=T0 + timedelta(hours=1))], p)
+
+    assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
+    assert cancelled_at(engine) == T0 + timedelta(minutes=5)
+
+
+def test_an_acceptance_after_the_cancellation_sends_no_address_and_tells_the_resident_nothing(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([approved()], p)  # the offer went out
+    notify_batch([cancelled()], p)  # so the cancellation tells her
+    notify_batch([assignment("assignment.accepted")], p)  # she had accepted before it was cancelled
+
+    assert [(r.template, r.recipient_kind, r.status) for r in rows(engine)] == [
+        ("volunteer_offer", "volunteer", "sent"), ("volunteer_cancellation", "volunteer", "sent"),
+        ("assignment_accepted", "kamer", "sent")]  # the kamer's own record; no confirmation, no call
+    for mail in mail_texts(mailbox):
+        assert ADDRESS.encode() not in mail and b"Tsjerkepaed" not in mail
+
+
+def test_the_kamers_own_accepted_message_does_not_make_a_redelivered_cancellation_tell_her(engine, mailbox):
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    cancellation = cancelled()
+    notify_batch([cancellation], p)
+    notify_batch([approved(), assignment("assignment.accepted")], p)  # both late: only the kamer's record
+    notify_batch([cancellation], p)  # redelivered: she heard nothing from us, so nothing to call off
+
+    assert [(r.template, r.recipient_kind) for r in rows(engine)] == [("assignment_accepted", "kamer")]
+    assert len(mail_texts(mailbox)) == 1
+
+
+@pytest.mark.parametrize("first_try", ["send_failed", "crashed_before_sending"])
+def test_an_offer_owed_when_the_cancellation_comes_is_not_sent_after_it(engine, mailbox, first_try):
+    setup_people(engine)
+
+    class Down:
+        def send(self, notification, message):
+            raise SendFailed("OSError: No space left on device")
+
+    approval = approved()
+    if first_try == "send_failed":
+        with pytest.raises(SendFailed):
+            notify_batch([approval], ports(engine, {"mailbox": Down()}))
+    else:  # planned and committed, then the process died before sending
+        with engine.begin() as tx:
+            plan_batch(tx, [approval], ports(engine, {"mailbox": mailbox}))
+    p = ports(engine, {"mailbox": mailbox})
+    notify_batch([cancelled()], p)  # the offer may have gone out (a timeout after delivery): she is told
+    notify_batch([approval], p)  # the consumer's retry: no offer after the cancellation
+    give_up(approval, SendFailed("OSError: No space left on device"), engine, ports=p)  # nothing left, no call
+
+    # a failed attempt's own reason is kept (as for any message given up); else the cancellation is the reason
+    reason = "OSError: No space left on device" if first_try == "send_failed" else REQUEST_CANCELLED
+    assert [(r.template, r.status, r.last_error) for r in rows(engine)] == [
+        ("volunteer_offer", "failed", reason), ("volunteer_cancellation", "sent", None)]
+    assert outbox_types(engine) == ["notification.failed", "notification.sent"]
+    assert len(mail_texts(mailbox)) == 1
+
+
+@pytest.mark.parametrize("first", ["cancellation", "approval"])
+def test_two_processes_at_once_plan_one_after_the_other(pg_engine, mailbox, first):
+    """Two notify processes: the one that comes second waits for the first to commit, then
+    sees its cancellation (no offer) or its offer (which the cancellation then follows)."""
+    engine = pg_engine
+    setup_people(engine)
+    p = ports(engine, {"mailbox": mailbox})
+    events = {"cancellation": cancelled(), "approval": approved()}
+    second = "approval" if first == "cancellation" else "cancellation"
+    second_done = threading.Event()
+
+    def plan_second():
+        with engine.begin() as tx:
+            plan_batch(tx, [events[second]], p)
+        second_done.set()
+
+    with engine.begin() as tx:
+        plan_batch(tx, [events[first]], p)
+        other = threading.Thread(target=plan_second)
+        other.start()
+        assert not second_done.wait(0.5)  # held until the first commits
+    other.join(timeout=10)
+    assert second_done.is_set()
+
+    expected = [] if first == "cancellation" else [("volunteer_offer", "vo-7"), ("volunteer_cancellation", "vo-7")]
+    assert [(r.template, r.subject_id) for r in rows(engine)] == expected
