@@ -195,8 +195,7 @@ def tasks_of(conn: Connection, request_ids: Iterable[str]) -> dict[str, Task]:
 def told_volunteers(conn: Connection, request_id: str) -> tuple[str, ...]:
     """Volunteers we offered or gave this request (directly or through the kamer's call)
     and who did not decline it since: the ones a cancellation must reach. The kamer's own
-    message about a volunteer ("accepted") does not count: it told the kamer, not them
-    (it normally goes beside a message to them; after a cancellation it goes alone)."""
+    message about a volunteer ("accepted") does not count: it told the kamer, not them."""
     t = tables.notifications
     rows = conn.execute(
         select(t.c.subject_id, t.c.source_event_type, t.c.recipient_kind, t.c.template)

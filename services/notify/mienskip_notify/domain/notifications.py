@@ -141,10 +141,10 @@ class Known:
 
     @property
     def request_cancelled(self) -> bool:
-        """The request's cancellation has been handled. An approval or acceptance that
-        arrives after it (they travel other queues) then tells neither the volunteer
-        nor the resident anything: no offer for a task that no longer exists, no
-        address, no "a volunteer is coming"."""
+        """The request's cancellation has been handled. Any other event about it that
+        arrives later (they travel other queues) then tells nobody anything: no offer
+        for a task that no longer exists, no address, no "a volunteer is coming", no
+        "ready for review" or "declined" to the kamer that cancelled it."""
         return self.task is not None and self.task.cancelled_at is not None
 
 
@@ -229,6 +229,8 @@ def notifications_for(
     ``sign_link(assignment_id, volunteer_id, expires_at)`` makes a volunteer's token."""
     if event_type not in MESSAGE_EVENTS:
         raise ValueError(f"notify sends nothing for {event_type!r}")
+    if known is not None and known.request_cancelled and event_type != "request.cancelled":
+        return []  # it overtook its cancellation: nobody needs to hear more of this request
     plan = _Plan(event_type, event_id, occurred_at, data, known or Known(kamer=kamer),
                  Channels(email=email_enabled, sms=sms_enabled), public_url, sign_link)
     _EVENTS[event_type](plan)
@@ -387,8 +389,6 @@ def _unmatched(plan: _Plan) -> None:
 
 
 def _approved(plan: _Plan) -> None:
-    if plan.known.request_cancelled:
-        return  # no offer for a cancelled request (the offer is its only message)
     data = plan.data
     window = data.get("window")
     expires = link_expiry(plan.occurred_at, window["start"] if window else None)
@@ -413,21 +413,20 @@ def _accepted(plan: _Plan) -> None:
     data = plan.data
     resident = plan.known.resident
     volunteer_first_name = plan.volunteer_first_name()
-    if not plan.known.request_cancelled:  # a cancelled request: no address, nobody is coming
-        plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
-            **plan.task_facts(language),
-            **plan.resident_facts(),
-            "first_name": volunteer_first_name,
-            "kamer_name": plan.kamer.name,
-            "address": resident.address if resident else None,
-            "resident_phone": resident.phone if resident else None,
-        })
-        plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
-            **plan.task_facts(language),
-            "first_name": resident.first_name if resident else None,
-            "kamer_name": plan.kamer.name,
-            "volunteer_first_name": volunteer_first_name,
-        })
+    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
+        **plan.task_facts(language),
+        **plan.resident_facts(),
+        "first_name": volunteer_first_name,
+        "kamer_name": plan.kamer.name,
+        "address": resident.address if resident else None,
+        "resident_phone": resident.phone if resident else None,
+    })
+    plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
+        **plan.task_facts(language),
+        "first_name": resident.first_name if resident else None,
+        "kamer_name": plan.kamer.name,
+        "volunteer_first_name": volunteer_first_name,
+    })
     language = message_language(plan.kamer.language)
     plan.to_kamer("assignment_accepted", {
         **plan.task_facts(language), **plan.resident_facts(), **_ids(data),
