@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mienskip_matching.domain.candidates import RULE_KEYS, BatchFacts
+from mienskip_matching.domain.explain import exclusion_counts
 from mienskip_matching.domain.model import Booking, OpenRequest, Point, Volunteer, WeeklySlot, Window
 from mienskip_matching.domain.rules import HARD_RULES, RuleContext, covering_slot, first_failing_rule
 from mienskip_matching.domain.solver import (
@@ -26,7 +27,6 @@ from mienskip_matching.domain.solver import (
     SolverConfig,
     assign,
     candidate_arcs,
-    exclusion_counts,
     solve_flow,
     travel_km,
 )
@@ -143,7 +143,7 @@ def test_unmatched_reasons_count_the_first_failing_rule_as_the_rule_chain_does(i
     arcs = candidate_arcs(requests, pool, bookings)
     passing = {arcs.requests[r].id: int(n) for r, n in enumerate(np.diff(arcs.starts()))}
     for unmatched in answer.unmatched:
-        expected = exclusion_counts(by_id[unmatched.request_id], pool, booked, SolverConfig())
+        expected = exclusion_counts(by_id[unmatched.request_id], pool, booked, SolverConfig().road_factor)
         if passing[unmatched.request_id]:
             expected["taken"] = passing[unmatched.request_id]
         assert unmatched.reasons == expected

@@ -271,6 +271,28 @@ class BatchFacts:
         return pos, np.repeat(lo - first, count) + np.arange(int(count.sum()))
 
 
+@dataclass(frozen=True, eq=False)
+class CandidateArcs:
+    """Every (request, volunteer) pair that passes every hard rule, as arrays sorted by
+    (request, metres, load, volunteer); indices point into ``requests``/``volunteers``
+    (both sorted by id)."""
+
+    requests: list[OpenRequest]
+    volunteers: list[Volunteer]
+    request: np.ndarray
+    volunteer: np.ndarray
+    metres: np.ndarray
+    load: np.ndarray  # active bookings in the request's week, before this batch
+    again: np.ndarray  # the volunteer helped this request's series last time (continuity)
+
+    def __len__(self) -> int:
+        return len(self.request)
+
+    def starts(self) -> np.ndarray:
+        """``starts()[r]:starts()[r + 1]`` are the arcs of request ``r``."""
+        return np.searchsorted(self.request, np.arange(len(self.requests) + 1))
+
+
 def _fails_region(f: BatchFacts, r, v, checked, at):
     return f.req_region[r] != f.vol_region[v]
 
