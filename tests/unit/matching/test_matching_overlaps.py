@@ -88,6 +88,17 @@ def test_no_time_left_means_no_answer():
     assert overlaps.best_without_overlaps(**FRACTIONAL, time_limit_s=0) is None
 
 
+def service_sized_batch(make):
+    """64 requests at four overlapping hours, 40 volunteers with room for three."""
+    t = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
+    requests = [make.request(f"r{i:02d}", location=make.km_east((i % 8) * 0.7 - 2.5),
+                             window=Window(t + timedelta(minutes=45 * (i % 4)), t + timedelta(minutes=45 * (i % 4) + 75)))
+                for i in range(64)]
+    day = (WeeklySlot.parse("tue", "08:00", "18:00"),)
+    pool = [make.volunteer(f"v{j:02d}", (j % 10) * 0.5, availability=day, max_tasks_per_week=3) for j in range(40)]
+    return requests, pool
+
+
 def test_a_service_sized_batch_with_overlaps_is_solved_whole_and_proven_optimal(make, monkeypatch):
     """64 requests at four overlapping hours, 40 volunteers with room for three: the flow
     alone gives some volunteers overlapping tasks; the answer is still proven optimal."""
@@ -95,15 +106,31 @@ def test_a_service_sized_batch_with_overlaps_is_solved_whole_and_proven_optimal(
     exact = overlaps.best_without_overlaps
     monkeypatch.setattr(overlaps, "best_without_overlaps", lambda *a, **k: solved.append(len(a[0])) or exact(*a, **k))
 
-    t = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
-    requests = [make.request(f"r{i:02d}", location=make.km_east((i % 8) * 0.7 - 2.5),
-                             window=Window(t + timedelta(minutes=45 * (i % 4)), t + timedelta(minutes=45 * (i % 4) + 75)))
-                for i in range(64)]
-    day = (WeeklySlot.parse("tue", "08:00", "18:00"),)
-    pool = [make.volunteer(f"v{j:02d}", (j % 10) * 0.5, availability=day, max_tasks_per_week=3) for j in range(40)]
+    requests, pool = service_sized_batch(make)
     answer = assign(requests, pool)
     assert len(solved) == 1 and solved[0] > 64  # the whole region, once
     assert answer.optimal and answer.lower_bound == answer.total_cost and not answer.note
+    by_id = {r.id: r for r in requests}
+    for volunteer in pool:
+        mine = [by_id[p.request_id].window for p in answer.proposals if p.volunteer_id == volunteer.id]
+        assert not any(a.overlaps(b) for i, a in enumerate(mine) for b in mine[i + 1:])
+
+
+def test_when_the_whole_region_cannot_be_solved_in_time_the_clashes_are_solved_around(make, monkeypatch):
+    calls = []
+    exact = overlaps.best_without_overlaps
+
+    def first_one_runs_out_of_time(*args, **kwargs):
+        calls.append(len(args[0]))
+        return None if len(calls) == 1 else exact(*args, **kwargs)
+
+    monkeypatch.setattr(overlaps, "best_without_overlaps", first_one_runs_out_of_time)
+    requests, pool = service_sized_batch(make)
+    answer = assign(requests, pool)
+    assert len(calls) >= 2 and calls[1] < calls[0]  # the whole region, then only around the clashes
+    assert "solved again exactly" in answer.note and "time limit" not in answer.note
+    assert answer.lower_bound <= answer.total_cost
+    assert len(answer.proposals) == 64
     by_id = {r.id: r for r in requests}
     for volunteer in pool:
         mine = [by_id[p.request_id].window for p in answer.proposals if p.volunteer_id == volunteer.id]

@@ -74,11 +74,12 @@ class SolverConfig:
     time_limit_s: float = 5.0  # bounds the clash-repair rounds; one flow solve is polynomial
     index_from_pairs: int = INDEX_FROM_PAIRS
     # Overlapping tasks the flow gave one volunteer are solved exactly as a MIP: the whole
-    # region up to this many arcs (proven optimal), else the requests around the clashes,
-    # with moves costing at most ``repair_reach_m`` more than the flow's choice (tuned on
-    # the benchmark scenarios: from 350 m on every request the flow matched stays matched
-    # in Leeuwarden and Fryslân; 1,000 m made some LPs fractional and slow).
-    exact_arcs: int = 4_000
+    # region up to this many arcs (proven optimal; 16,000 arcs took 0.13 s here), else the
+    # requests around the clashes, with moves costing at most ``repair_reach_m`` more than
+    # the flow's choice (tuned on the benchmark scenarios: from 350 m on every request the
+    # flow matched stays matched in Leeuwarden and Fryslân; 1,000 m made some LPs
+    # fractional and slow).
+    exact_arcs: int = 16_000
     repair_reach_m: int = 500
 
 
@@ -342,39 +343,39 @@ def _without_clashes(region: _Region, network: _Network, chosen: np.ndarray, cla
     """(arcs chosen, lower bound) with no volunteer's windows overlapping.
 
     A region of up to ``config.exact_arcs`` arcs is solved whole as a MIP
-    (:func:`.overlaps.best_without_overlaps`): proven optimal, its bound is the answer's.
-    A bigger one keeps the flow's choice except around the clashes (:func:`_reoptimise`,
-    seeded with the requests of the volunteers in a clash and those left unmatched); if
-    that leaves requests unmatched the flow had matched, wider rounds around them (each
-    :data:`WIDER` times the reach before, up to :data:`WIDER_ROUNDS`) try again. Every rule holds, and the flow's
-    bound stays the bound. If the solver finds nothing within the time limit, the loser
-    of each clash (the less urgent request, or the longer trip) stays unmatched, and the
-    answer says so.
+    (:func:`.overlaps.best_without_overlaps`), with half the time left: proven optimal,
+    its bound is the answer's. A bigger one, or one that solve could not finish, keeps
+    the flow's choice except around the clashes (:func:`_reoptimise`, seeded with the
+    requests of the volunteers in a clash and those left unmatched); if that leaves
+    requests unmatched the flow had matched, wider rounds around them (each
+    :data:`WIDER` times the reach before, up to :data:`WIDER_ROUNDS`) try again. Every
+    rule holds, and the flow's bound stays the bound. If the solver finds nothing within
+    the time limit, the loser of each clash (the less urgent request, or the longer
+    trip) stays unmatched, and the answer says so.
     """
     req, vol = region.req, region.vol
     matched_by_flow = np.unique(req[chosen])
     if len(req) <= config.exact_arcs:
-        better = _reoptimise(region, chosen, np.arange(len(req)), deadline, solved)
-        if better is not None:
-            chosen, whole_bound = better
+        halfway = time.monotonic() + (deadline - time.monotonic()) / 2
+        whole = _reoptimise(region, chosen, np.arange(len(req)), halfway, solved)
+        if whole is not None:
             # every arc of the region was open: the MIP's bound holds for it
-            return chosen, max(bound, whole_bound + int(region.penalty[np.unique(req)].sum()))
-    else:
-        reduced = network.reduced_costs()[:len(req)]
-        in_clash = np.unique(vol[np.array(clashes, dtype=np.int64).reshape(-1)])
-        seeds = np.union1d(req[chosen][np.isin(vol[chosen], in_clash)], np.setdiff1d(req, matched_by_flow))
-        reach = config.repair_reach_m * TIE_SCALE
-        better = _reoptimise(region, chosen, _around(region, reduced, chosen, seeds, reach), deadline, solved)
-        for _ in range(WIDER_ROUNDS if better is not None else 0):
-            lost = np.setdiff1d(matched_by_flow, req[better[0]])
-            reach *= WIDER
-            wider = (_reoptimise(region, better[0], _around(region, reduced, better[0], lost, reach), deadline, solved)
-                     if lost.size else None)
-            if wider is None:
-                break
-            better = wider
-        if better is not None:
-            return better[0], bound
+            return whole[0], max(bound, whole[1] + int(region.penalty[np.unique(req)].sum()))
+    reduced = network.reduced_costs()[:len(req)]
+    in_clash = np.unique(vol[np.array(clashes, dtype=np.int64).reshape(-1)])
+    seeds = np.union1d(req[chosen][np.isin(vol[chosen], in_clash)], np.setdiff1d(req, matched_by_flow))
+    reach = config.repair_reach_m * TIE_SCALE
+    better = _reoptimise(region, chosen, _around(region, reduced, chosen, seeds, reach), deadline, solved)
+    for _ in range(WIDER_ROUNDS if better is not None else 0):
+        lost = np.setdiff1d(matched_by_flow, req[better[0]])
+        reach *= WIDER
+        wider = (_reoptimise(region, better[0], _around(region, reduced, better[0], lost, reach), deadline, solved)
+                 if lost.size else None)
+        if wider is None:
+            break
+        better = wider
+    if better is not None:
+        return better[0], bound
     losers = np.fromiter(_dearer(clashes, req, region.cost, region.penalty), dtype=np.int64)
     solved.cut_short += 1
     solved.left_unmatched += len(losers)
