@@ -47,6 +47,8 @@ import requests
 from kombu import Connection, Queue
 from sqlalchemy import Engine, create_engine, text
 
+from benchmarks.common import bounded
+
 BIN = Path(sys.executable).parent  # the venv this runs in holds gunicorn and mienskip
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -427,15 +429,6 @@ def table(report: dict) -> str:
         "checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}" for k, v in report["checks"].items()),
     ]
     return "\n".join(rows)
-
-
-def bounded(low: float, high: float, kind: type) -> Callable[[str], float]:
-    def parse(raw: str):
-        value = kind(raw)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-        return value
-    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
