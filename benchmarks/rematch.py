@@ -29,8 +29,8 @@ Leeuwarden, a kamer token and a coordinator token for the region, and at least 1
 of six categories, available Monday to Friday 08:00-18:00, three tasks a week, up to 10 km.
 Requests cycle through the six categories, each one hour on a weekday 2-9 days ahead, more
 than 48 hours away (a decline closer to the task goes to the coordinator instead of being
-matched again). Every request has at least three volunteers who pass skill, availability and
-distance (counted here; ``min_candidates``). Nothing is timed until matching knows every
+matched again). Every request has at least three volunteers that matching's own hard rules
+allow, counted on matching's read model with ``candidate_arcs`` (``min_candidates``). Nothing is timed until matching knows every
 volunteer. Environment: ``MIENSKIP_BROKER_URL`` and ``MIENSKIP_DATABASE_URL`` are forced to the
 embedded defaults and the rate limit is raised (the poller alone makes up to 100 calls a second
 on one token); other ``MIENSKIP_*`` settings apply as they would to ``mienskip serve``. Notify's
@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import requests
 import structlog
 from kombu.transport import memory
@@ -78,7 +79,9 @@ from mienskip_cli.main import build_all, run_all
 from mienskip_intake.bootstrap import Admin
 from mienskip_intake.settings import Settings as IntakeSettings
 from mienskip_matching.adapters import tables as matching_tables
-from mienskip_matching.domain.model import Point, great_circle_km
+from mienskip_matching.adapters.repository import MatchingRepository
+from mienskip_matching.domain.solver import SolverConfig, candidate_arcs
+from mienskip_matching.service_layer.handlers import request_from_event
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify.settings import Settings as NotifySettings
 from mienskip_shared.logging import configure_logging
@@ -96,6 +99,7 @@ MIN_VOLUNTEERS = 12
 MAX_DISTANCE_KM = 10.0
 EARLIEST_H = 50  # windows start later than this: a decline is then re-matched, not escalated (48 h)
 KAMER_PLACE = "Bilgaard"
+REGION = "leeuwarden"  # the kamer's (register_kamer's default)
 TARGET_S = 1.0
 MAX_REQUESTS = 500
 SEED = 2026
@@ -195,7 +199,6 @@ class Population:
     coordinator_token: str
     volunteers: list[dict]
     requests: list[dict]
-    candidates: list[int]  # per request: volunteers passing skill, availability and distance
 
 
 def near(rng: random.Random, place: Place, spread: float) -> dict[str, float]:
@@ -240,23 +243,17 @@ def request_body(i: int, rng: random.Random, wijken: list[Place], window: tuple[
     }
 
 
-def candidates(request: dict, volunteers: list[dict], road_factor: float) -> int:
-    """Volunteers passing matching's skill, availability and distance rules (capacity aside)."""
-    start = datetime.fromisoformat(request["window"]["start"]).astimezone(AMSTERDAM)
-    end = datetime.fromisoformat(request["window"]["end"]).astimezone(AMSTERDAM)
-    day = WEEKDAYS[start.weekday()] if start.weekday() < len(WEEKDAYS) else None
-    start_hm, end_hm = start.strftime("%H:%M"), end.strftime("%H:%M")
-    count = 0
-    for v in volunteers:
-        km = great_circle_km(Point(v["home_lat"], v["home_lon"]),
-                             Point(request["location"]["lat"], request["location"]["lon"]))
-        available = any(s["day"] == day and s["start"] <= start_hm and end_hm <= s["end"] for s in v["availability"])
-        if set(request["skills"]) <= set(v["skills"]) and available and km * road_factor <= v["max_distance_km"]:
-            count += 1
-    return count
+def fewest_candidates(matching_engine, bodies: list[dict], config: SolverConfig) -> int:
+    """The fewest volunteers any request may go to by matching's own hard rules, on matching's
+    own read model (capacity and bookings aside: nothing is booked yet)."""
+    with matching_engine.connect() as conn:
+        volunteers = MatchingRepository(conn).volunteers_in_region(REGION)
+    requests = [request_from_event({"request_id": f"check-{i:05d}", "kamer_id": "check", "region": REGION, **body})
+                for i, body in enumerate(bodies)]
+    return int(np.diff(candidate_arcs(requests, volunteers, config=config).starts()).min())
 
 
-def populate(data_dir: Path, count: int, road_factor: float, now: datetime) -> Population:
+def populate(data_dir: Path, count: int, now: datetime) -> Population:
     rng = random.Random(SEED)
     places = load_places()
     wijken = [p for p in places if p.kind == "wijk"]
@@ -266,15 +263,14 @@ def populate(data_dir: Path, count: int, road_factor: float, now: datetime) -> P
         kamer_id = admin.add_kamer(name=f"Buurtkamer {KAMER_PLACE}", lat=home.lat, lon=home.lon,
                                    email=f"{KAMER_PLACE.lower()}@kamers.example.org")
         token_id, kamer_token = admin.add_token("kamer", kamer_id=kamer_id, label="rematch benchmark")
-        _, coordinator_token = admin.add_token("coordinator", region="leeuwarden", label="rematch benchmark")
+        _, coordinator_token = admin.add_token("coordinator", region=REGION, label="rematch benchmark")
         principal = admin.as_kamer(kamer_id, token_id)
         volunteers = [admin.register_volunteer(principal, volunteer_body(v, rng, wijken))
                       for v in range(max(MIN_VOLUNTEERS, count))]
     finally:
         admin.dispose()
     bodies = [request_body(i, rng, wijken, window) for i, window in enumerate(request_windows(count, now))]
-    return Population(kamer_token, coordinator_token, volunteers, bodies,
-                      [candidates(body, volunteers, road_factor) for body in bodies])
+    return Population(kamer_token, coordinator_token, volunteers, bodies)
 
 
 # -- over HTTP -------------------------------------------------------------------------------------
@@ -425,7 +421,7 @@ def benchmark(count: int, poll_ms: float) -> dict:
         try:
             services = build_all(data_dir)
             try:
-                people = populate(data_dir, count, matching_settings.road_factor, datetime.now(UTC))
+                people = populate(data_dir, count, datetime.now(UTC))
             except BaseException:
                 for service in services:
                     service.dispose()
@@ -437,6 +433,8 @@ def benchmark(count: int, poll_ms: float) -> dict:
                                .status_code == 200, START_TIMEOUT, "/readyz", running.stop)
                     wait_until(lambda: matching_volunteers(services[1].engine) == len(people.volunteers),
                                START_TIMEOUT, "volunteers known to matching", running.stop)
+                    min_candidates = fewest_candidates(services[1].engine, people.requests,
+                                                       matching_settings.solver_config())
                     measured_from = time.perf_counter()
                     latencies, tracks = measure(client, people, poll_ms / 1000)
                     measured_seconds = time.perf_counter() - measured_from
@@ -451,7 +449,7 @@ def benchmark(count: int, poll_ms: float) -> dict:
     return {
         "requests": count,
         "volunteers": len(people.volunteers),
-        "min_candidates": min(people.candidates),
+        "min_candidates": min_candidates,
         "poll_ms": poll_ms,
         **phases,
         "ratio_rematch_to_first_p50": ratio(phases["after_reject"]["p50_ms"], first_p50),
@@ -473,7 +471,7 @@ def benchmark(count: int, poll_ms: float) -> dict:
             "never_the_rejected_volunteer": never_again(tracks, every, "rejected"),
             "never_the_declined_volunteer": never_again(tracks, every, "declined"),
             "no_5xx": not any(status >= 500 for status in client.statuses),
-            "three_candidates_each": min(people.candidates) >= 3,
+            "three_candidates_each": min_candidates >= 3,
         },
     }
 
