@@ -103,7 +103,7 @@ def best_without_overlaps(req: np.ndarray, vol: np.ndarray, bucket: np.ndarray, 
     def answer(solver: mbh.ModelSolverHelper, bound: float) -> MipAnswer | None:
         chosen = np.flatnonzero(np.asarray(solver.variable_values())[:n] > 0.5)
         taken = np.bincount(bucket_row[chosen], minlength=n_bucket)  # the cheapest units of each bucket
-        if (np.bincount(req_row[chosen]) > 1).any() or (taken > units).any() or _overlapping(chosen, vol, start, end):
+        if (np.bincount(req_row[chosen]) > 1).any() or (taken > units).any() or overlaps_any(chosen, chosen, vol, start, end).any():
             return None  # cannot happen within the solvers' tolerances; never trust it blindly
         objective = int((cost[chosen] - penalty[chosen]).sum()
                         + (taken * unit_first[buckets] + taken * (taken - 1) // 2).sum())
@@ -137,7 +137,18 @@ def _solve(model: mbh.ModelBuilderHelper, name: str, time_limit_s: float) -> mbh
     return solver
 
 
-def _overlapping(chosen: np.ndarray, vol: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
-    pos, other = same_volunteer_pairs(chosen, chosen, vol)
-    mine = chosen[pos]
-    return bool(((other != mine) & (start[other] < end[mine]) & (start[mine] < end[other])).any())
+def overlapping_pairs(arcs: np.ndarray, others: np.ndarray, vol: np.ndarray, start: np.ndarray,
+                      end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (position in ``arcs``, arc of ``others``) that gives one volunteer two
+    overlapping windows (an arc is never paired with itself)."""
+    pos, other = same_volunteer_pairs(arcs, others, vol)
+    mine = arcs[pos]
+    overlap = (other != mine) & (start[other] < end[mine]) & (start[mine] < end[other])
+    return pos[overlap], other[overlap]
+
+
+def overlaps_any(arcs: np.ndarray, others: np.ndarray, vol: np.ndarray, start: np.ndarray,
+                 end: np.ndarray) -> np.ndarray:
+    """Per arc of ``arcs``: does one of ``others`` give its volunteer an overlapping window?"""
+    pos, _ = overlapping_pairs(arcs, others, vol, start, end)
+    return np.bincount(pos, minlength=arcs.size) > 0

@@ -38,7 +38,6 @@ first, the losers of the clashes stay unmatched, and it says that too.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -402,7 +401,7 @@ def _reoptimise(region: _Region, chosen: np.ndarray, free: np.ndarray, deadline:
     fixed = chosen[~np.isin(req[chosen], req[free])]
     taken = np.bincount(region.bucket[fixed], minlength=len(region.room))
     free = free[(region.room - taken)[region.bucket[free]] > 0]
-    free = free[~_overlaps_any(free, fixed, vol, region.start, region.end)]
+    free = free[~overlaps.overlaps_any(free, fixed, vol, region.start, region.end)]
     answer = overlaps.best_without_overlaps(
         req[free], vol[free], region.bucket[free], region.cost[free], region.penalty[req[free]],
         region.start[free], region.end[free], region.bucket_load + taken, region.room - taken,
@@ -421,14 +420,6 @@ def _cost_of(chosen: np.ndarray, region: _Region) -> int:
     load_cost = per_bucket * region.bucket_load + per_bucket * (per_bucket - 1) // 2
     return int(region.cost[chosen].sum() + load_cost.sum() + region.penalty[net_reqs].sum()
                - region.penalty[region.req[chosen]].sum())
-
-
-def _overlaps_any(arcs: np.ndarray, others: np.ndarray, vol, start, end) -> np.ndarray:
-    """Per arc of ``arcs``: does one of ``others`` (not the arc itself) give its volunteer an overlapping window?"""
-    pos, other = overlaps.same_volunteer_pairs(arcs, others, vol)
-    mine = arcs[pos]
-    overlap = (other != mine) & (start[other] < end[mine]) & (start[mine] < end[other])
-    return np.bincount(pos, weights=overlap, minlength=arcs.size) > 0
 
 
 def _network(region: _Region, group: np.ndarray) -> _Network:
@@ -481,23 +472,9 @@ def _overlap_groups(bucket: np.ndarray, start: np.ndarray, end: np.ndarray, whic
 
 def _clashes(chosen, vol, start, end) -> list[tuple[int, int]]:
     """Pairs of chosen arcs that give one volunteer overlapping windows."""
-    if len(chosen) < 2:
-        return []
-    order = chosen[np.lexsort((start[chosen], vol[chosen]))]
-    v = vol[order]
-    same = v[1:] == v[:-1]
-    if not same.any():
-        return []
-    by_volunteer: dict[int, list[int]] = defaultdict(list)
-    for a in order[np.flatnonzero(np.append(same, False) | np.append(False, same))].tolist():
-        by_volunteer[int(vol[a])].append(a)
-    pairs = []
-    for assigned in by_volunteer.values():
-        for i, a1 in enumerate(assigned):
-            for a2 in assigned[i + 1:]:
-                if start[a1] < end[a2] and start[a2] < end[a1]:
-                    pairs.append((a1, a2))
-    return pairs
+    pos, other = overlaps.overlapping_pairs(chosen, chosen, vol, start, end)
+    first = chosen[pos] < other  # each pair once
+    return list(zip(chosen[pos][first].tolist(), other[first].tolist(), strict=True))
 
 
 def _dearer(clashes, req, cost, penalty) -> set[int]:
