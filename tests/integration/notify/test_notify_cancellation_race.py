@@ -5,60 +5,30 @@ cancelled request and tells the volunteer and resident nothing about it afterwar
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from notify_support import (
+    ADDRESS,
+    T0,
+    VOLUNTEER_EMAIL,
+    assignment,
+    event,
+    ports,
+    rows,
+    setup_people,
+)
 from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
-from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.service_layer.handlers import (
     REQUEST_CANCELLED,
-    Ports,
     give_up,
     notify_batch,
     plan_batch,
-    record_contact,
-    record_kamer,
 )
-from mienskip_shared.contracts import new_event, parse
-
-SECRET = "integration link secret"
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-WINDOW = {"start": START, "end": START + timedelta(hours=1)}
-ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
-VOLUNTEER_EMAIL = "hiltsje@example.org"
-
-
-def ports(engine, senders) -> Ports:
-    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
-                 link_secret=SECRET)
-
-
-def event(event_type, data, *, occurred_at=T0):
-    return parse(new_event(event_type, data, correlation_id="corr-c", kamer_id=data.get("kamer_id"),
-                           occurred_at=occurred_at).to_json())
-
-
-def setup_people(engine):
-    record_kamer(event("kamer.registered", {
-        "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
-        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": "nl"}), engine)
-    record_contact(event("contact.volunteer", {
-        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": VOLUNTEER_EMAIL,
-        "phone": None, "language": "fy"}), engine)
-    record_contact(event("contact.resident", {  # no phone: without the race she'd be a "please call"
-        "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": None, "language": "fy",
-        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
-
-
-def assignment(event_type, *, occurred_at=T0, **extra):
-    return event(event_type, {
-        "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
-        "region": "leeuwarden", "actor": "kamer", "category": "pets", "window": WINDOW, **extra},
-        occurred_at=occurred_at)
+from mienskip_shared.contracts import parse
 
 
 def approved(**kwargs):
@@ -68,12 +38,6 @@ def approved(**kwargs):
 def cancelled(*, occurred_at=T0 + timedelta(minutes=5)):
     return event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None},
                  occurred_at=occurred_at)
-
-
-def rows(engine):
-    t = tables.notifications
-    with engine.connect() as conn:
-        return conn.execute(select(t).order_by(t.c.id)).all()
 
 
 def outbox_types(engine):

@@ -9,29 +9,31 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from notify_support import (
+    ADDRESS,
+    SECRET,
+    START,
+    T0,
+    VOLUNTEER_EMAIL,
+    assignment,
+    event,
+    ports,
+    rows,
+    setup_people,
+)
 from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
-from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed, SmsSender
 from mienskip_notify.service_layer.handlers import (
-    Ports,
     erase_person,
     give_up,
     notify_batch,
     record_contact,
-    record_kamer,
     release_held_reviews,
 )
-from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.contracts import parse
 from mienskip_shared.links import verify_volunteer_link
-
-SECRET = "integration link secret"
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-WINDOW = {"start": START, "end": START + timedelta(hours=1)}
-ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
-VOLUNTEER_EMAIL = "hiltsje@example.org"
 
 
 @pytest.fixture
@@ -41,45 +43,10 @@ def sms(http_sink):
     sender.close()
 
 
-def ports(engine, senders, **kwargs) -> Ports:
-    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
-                 link_secret=SECRET, **kwargs)
-
-
-def event(event_type, data, *, occurred_at=T0):
-    return parse(new_event(event_type, data, correlation_id="corr-p", kamer_id=data.get("kamer_id"),
-                           occurred_at=occurred_at).to_json())
-
-
-def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=None, resident_phone=None,
-                 kamer_language="nl"):
-    record_kamer(event("kamer.registered", {
-        "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
-        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), engine)
-    record_contact(event("contact.volunteer", {
-        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
-        "phone": volunteer_phone, "language": "fy"}), engine)
-    record_contact(event("contact.resident", {
-        "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": resident_phone, "language": "fy",
-        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
-
-
-def assignment(event_type, volunteer_id="vo-7", assignment_id="as-1", **extra):
-    return event(event_type, {
-        "assignment_id": assignment_id, "request_id": "rq-1", "volunteer_id": volunteer_id, "kamer_id": "grou",
-        "region": "leeuwarden", "actor": "kamer", "category": "pets", "window": WINDOW, **extra})
-
-
 def proposed():
     return event("assignment.proposed", {
         "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
         "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["tichtby"]}})
-
-
-def rows(engine, *where):
-    t = tables.notifications
-    with engine.connect() as conn:
-        return conn.execute(select(t).where(*where).order_by(t.c.id)).all()
 
 
 def count(engine, table, *where):

@@ -1,0 +1,57 @@
+"""One scene for notify's handler tests: the Grou kamer, volunteer Hiltsje (vo-7) and
+resident Durk (request rq-1, without a phone unless asked), and the events about them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from mienskip_notify.adapters import tables
+from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.service_layer.handlers import Ports, record_contact, record_kamer
+from mienskip_shared.contracts import new_event, parse
+
+SECRET = "integration link secret"
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+WINDOW = {"start": START, "end": START + timedelta(hours=1)}
+ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
+VOLUNTEER_EMAIL = "hiltsje@example.org"
+
+
+def ports(engine, senders, **kwargs) -> Ports:
+    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
+                 link_secret=SECRET, **kwargs)
+
+
+def event(event_type, data, *, occurred_at=T0, correlation_id="corr-p"):
+    return parse(new_event(event_type, data, correlation_id=correlation_id, kamer_id=data.get("kamer_id"),
+                           occurred_at=occurred_at).to_json())
+
+
+def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=None, resident_phone=None,
+                 kamer_language="nl"):
+    record_kamer(event("kamer.registered", {
+        "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), engine)
+    record_contact(event("contact.volunteer", {
+        "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
+        "phone": volunteer_phone, "language": "fy"}), engine)
+    record_contact(event("contact.resident", {
+        "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": resident_phone, "language": "fy",
+        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
+
+
+def assignment(event_type, volunteer_id="vo-7", assignment_id="as-1", *, occurred_at=T0, **extra):
+    return event(event_type, {
+        "assignment_id": assignment_id, "request_id": "rq-1", "volunteer_id": volunteer_id, "kamer_id": "grou",
+        "region": "leeuwarden", "actor": "kamer", "category": "pets", "window": WINDOW, **extra},
+        occurred_at=occurred_at)
+
+
+def rows(engine, *where):
+    """Every planned notification, oldest first."""
+    t = tables.notifications
+    with engine.connect() as conn:
+        return conn.execute(select(t).where(*where).order_by(t.c.id)).all()
