@@ -31,7 +31,6 @@ own process, so ``peak_rss_mb`` is that scenario's alone.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -42,10 +41,10 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
+from mienskip_cli.leeuwarden import CATEGORY_MIX, Place, load_places
 from mienskip_matching.domain.model import (
     LOCAL_TZ,
     Booking,
@@ -57,14 +56,11 @@ from mienskip_matching.domain.model import (
 )
 from mienskip_matching.domain.solver import SolverConfig, assign, candidate_arcs, travel_km
 
-PLACES_CSV = Path(__file__).resolve().parent.parent / "data" / "leeuwarden_places.csv"
 KM_PER_DEGREE = 111.195
 MONDAY = date(2025, 9, 8)  # the week every window falls in
 SEED = 20250908
 
-# DOMAIN.md: observed mix of requests.
-CATEGORY_MIX = {"transport": 20, "buddy": 14, "shopping": 12, "odd_jobs": 12, "paperwork": 12, "garden": 8,
-                "digital": 8, "pets": 4, "language": 3, "respite": 3, "meals": 2, "other": 2}
+# Shares of requests and volunteers (the category mix is DOMAIN.md's, from mienskip_cli.leeuwarden).
 NEEDS_VOG = {"buddy": 0.15, "respite": 0.6, "pets": 0.2, "meals": 0.1}  # share of requests, else 0.03
 LANGUAGE_NEED = {"fy": 0.05, "en": 0.015, "ar": 0.01, "tr": 0.008, "pl": 0.008, "uk": 0.008, "de": 0.005}
 SPEAKS = {"fy": 0.45, "en": 0.4, "de": 0.1, "ar": 0.03, "tr": 0.03, "pl": 0.02, "uk": 0.02}
@@ -95,23 +91,14 @@ STRESS_RSS_TARGET_MB = 1024
 # -- the instance ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Place:
-    name: str
-    kind: str
-    lat: float
-    lon: float
-    population: float
-
-
 def real_places() -> list[Place]:
-    with PLACES_CSV.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    known = {kind: [float(r["population_approx"]) for r in rows if r["kind"] == kind and r["population_approx"]]
+    """Leeuwarden's places as the demo reads them; a missing population is the smallest
+    village's or the median wijk's."""
+    places = load_places()
+    known = {kind: [p.population for p in places if p.kind == kind and p.population is not None]
              for kind in ("village", "wijk")}
     unknown = {"village": min(known["village"]), "wijk": statistics.median(known["wijk"])}
-    return [Place(r["name"], r["kind"], float(r["lat"]), float(r["lon"]),
-                  float(r["population_approx"]) if r["population_approx"] else unknown[r["kind"]]) for r in rows]
+    return [p if p.population is not None else dataclasses.replace(p, population=unknown[p.kind]) for p in places]
 
 
 def region_places(n_regions: int, rng: np.random.Generator) -> list[list[Place]]:

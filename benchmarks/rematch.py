@@ -25,7 +25,7 @@ on SQLite every transaction takes the write lock: the poller is a small load of 
 Set-up, through intake's bootstrap ``Admin`` as ``mienskip demo`` does it: one kamer in
 Leeuwarden, a kamer token and a coordinator token for the region, and at least 12 volunteers
 (one per request when there are more requests) living around Leeuwarden's wijken
-(``data/leeuwarden_places.csv``, read with ``mienskip_cli.demo.load_places``), each with three
+(``data/leeuwarden_places.csv``, read with ``mienskip_cli.leeuwarden.load_places``), each with three
 of six categories, available Monday to Friday 08:00-18:00, three tasks a week, up to 10 km.
 Requests cycle through the six categories, each one hour on a weekday 2-9 days ahead, more
 than 48 hours away (a decline closer to the task goes to the coordinator instead of being
@@ -74,7 +74,8 @@ from kombu.transport import memory
 from sqlalchemy import func, select
 
 from benchmarks.common import bounded
-from mienskip_cli.demo import AMSTERDAM, Place, load_places
+from mienskip_cli.demo import AMSTERDAM
+from mienskip_cli.leeuwarden import Place, load_places
 from mienskip_cli.main import build_all, run_all
 from mienskip_intake.bootstrap import Admin
 from mienskip_intake.settings import Settings as IntakeSettings

@@ -7,7 +7,6 @@ the demo exercises the same path as a kamer's system does.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,30 +15,16 @@ from zoneinfo import ZoneInfo
 
 from mienskip_intake.bootstrap import Admin
 
+from .leeuwarden import CATEGORY_MIX, DEFAULT_PLACES, Place, load_places
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-DEFAULT_PLACES = Path(__file__).resolve().parents[2] / "data" / "leeuwarden_places.csv"
 KAMERS = [("Buurtkamer Bilgaard", "Bilgaard"), ("Dorpskamer De Wjukken", "Mantgum"),
           ("Dorpskamer De Skalm", "Stiens"), ("Dorpskamer Grou", "Grou")]
 FIRST_NAMES = ["Anna", "Sjoukje", "Wytske", "Jan", "Pieter", "Hiltsje", "Durk", "Fatima", "Oksana",
                "Tjitske", "Gerrit", "Marrit", "Yusuf", "Auke", "Baukje", "Emre", "Geartsje", "Ids"]
 LAST_NAMES = ["de Vries", "Hoekstra", "Dijkstra", "Visser", "Bouma", "Postma", "van der Meer",
               "Veenstra", "Kingma", "Terpstra", "El Amrani", "Kowalski", "Yılmaz", "Boersma"]
-CATEGORY_MIX = {"transport": 20, "buddy": 14, "shopping": 12, "odd_jobs": 12, "paperwork": 12,
-                "garden": 8, "digital": 8, "pets": 4, "language": 3, "respite": 3, "meals": 2, "other": 2}
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    kind: str
-    lat: float
-    lon: float
-
-
-def load_places(path: Path = DEFAULT_PLACES) -> list[Place]:
-    with path.open(encoding="utf-8") as f:
-        return [Place(r["name"], r["kind"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f)]
 
 
 def _near(rng: random.Random, place: Place, spread: float = 0.01) -> dict[str, float]:
