@@ -136,7 +136,7 @@ class _Network:
     def add_unmatched(self, penalty: np.ndarray) -> None:
         self.penalty = np.asarray(penalty, dtype=np.int64).reshape(self.n)
 
-    def solve(self, first_arcs: int, try_shrunk: bool = True) -> tuple[np.ndarray, int]:
+    def solve(self, first_arcs: int) -> tuple[np.ndarray, int]:
         """(which of the first ``first_arcs`` arcs carry flow, optimal cost); raises :class:`SolverFailed`.
 
         Solved first with every unmatched penalty divided by :data:`PENALTY_SHRINK`: smaller
@@ -148,19 +148,15 @@ class _Network:
         unit and enters by a unit or an unmatched arc. Raising the penalties raises such
         a cycle's cost or leaves it, so none turns negative.) If it leaves requests
         unmatched, :meth:`_no_cheaper_match` checks the cycles through them. Without a
-        certificate it is solved again with the real penalties (straight away with
-        ``try_shrunk=False``); ``self.certified`` says whether the first try was enough.
+        certificate it is solved again with the real penalties.
         """
         tails, heads, costs = (np.concatenate(x) for x in (self.tails, self.heads, self.costs))
         self.arc_tails = np.concatenate((tails, np.arange(self.n, dtype=np.int64)))
         self.arc_heads = np.concatenate((heads, np.full(self.n, self.sink, dtype=np.int64)))
         self.arc_costs = np.concatenate((costs, self.penalty))
-        self.certified = False
-        if try_shrunk:
-            flows, _ = self._solve(np.concatenate((costs, np.maximum(1, self.penalty // PENALTY_SHRINK))))
-            unmatched = np.flatnonzero(flows[len(costs):])
-            self.certified = not unmatched.size or self._no_cheaper_match(flows, unmatched)
-        if not self.certified:
+        flows, _ = self._solve(np.concatenate((costs, np.maximum(1, self.penalty // PENALTY_SHRINK))))
+        unmatched = np.flatnonzero(flows[len(costs):])
+        if unmatched.size and not self._no_cheaper_match(flows, unmatched):
             flows, _ = self._solve(self.arc_costs)
         self.arc_flows = flows
         return flows[:first_arcs] > 0, int(self.arc_costs @ flows)
