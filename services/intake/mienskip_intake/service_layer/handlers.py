@@ -165,8 +165,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
                 return replay
         stamp = now()
         window = data["window"]
-        check_request(data, stamp)
-        _check_series(tx, kamer.id, data)
+        _check_request(tx, kamer.id, data, stamp)
         request_id = new_id()
         resident = data["resident"]
         skills = list(dict.fromkeys([data["category"], *data.get("skills", [])]))
@@ -203,21 +202,17 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
     return answer
 
 
-def check_request(data: dict[str, Any], at: datetime | None = None) -> None:
-    """The domain's checks of a request that field validation cannot do."""
-    check_window(data["window"]["start"], data["window"]["end"], at or now())
-
-
 def validate_request(engine: Engine, principal: Principal, data: dict[str, Any]) -> None:
     """Every check :func:`submit_request` makes, storing nothing."""
-    check_request(data)
     with engine.connect() as conn:
-        _check_series(conn, principal.kamer_id, data)
+        _check_request(conn, principal.kamer_id, data, now())
 
 
-def _check_series(conn: Connection, kamer_id: str, data: dict[str, Any]) -> None:
-    """The earlier request a recurring one follows is the same kamer's (another kamer's is
-    as unknown as a missing one) and recurs the same way."""
+def _check_request(conn: Connection, kamer_id: str, data: dict[str, Any], at: datetime) -> None:
+    """The domain's checks of a request that field validation cannot do: a window still
+    to come; and the earlier request a recurring one follows is the same kamer's
+    (another kamer's is as unknown as a missing one) and recurs the same way."""
+    check_window(data["window"]["start"], data["window"]["end"], at)
     follows = data.get("follows")
     earlier = None if follows is None else conn.execute(select(t.requests.c.recurrence).where(
         t.requests.c.id == follows, t.requests.c.kamer_id == kamer_id)).first()
