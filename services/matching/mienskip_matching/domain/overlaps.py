@@ -46,6 +46,12 @@ class MipAnswer:
     proven: bool  # objective == bound: the solver proved it optimal
 
 
+def units_cost(taken: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Per (volunteer, week): the cost of its ``taken`` cheapest units, the k-th costing
+    ``first + k`` (k from 0): the load tie-break of the flow and of the MIP alike."""
+    return taken * first + taken * (taken - 1) // 2
+
+
 def same_volunteer_pairs(arcs: np.ndarray, others: np.ndarray, vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (position in ``arcs``, arc of ``others``) of one volunteer, the arc itself included."""
     if not arcs.size or not others.size:
@@ -106,7 +112,7 @@ def best_without_overlaps(req: np.ndarray, vol: np.ndarray, bucket: np.ndarray, 
         if (np.bincount(req_row[chosen]) > 1).any() or (taken > units).any() or overlaps_any(chosen, chosen, vol, start, end).any():
             return None  # cannot happen within the solvers' tolerances; never trust it blindly
         objective = int((cost[chosen] - penalty[chosen]).sum()
-                        + (taken * unit_first[buckets] + taken * (taken - 1) // 2).sum())
+                        + units_cost(taken, unit_first[buckets]).sum())
         lower = objective if bound >= objective - 0.5 else int(np.ceil(bound))  # 0.5: float noise, units are whole
         return MipAnswer(chosen=chosen, objective=objective, bound=min(objective, lower), proven=lower >= objective)
 

@@ -413,7 +413,7 @@ def _cost_of(chosen: np.ndarray, region: _Region) -> int:
     """What the network charges for these arcs (and for leaving the region's other requests)."""
     net_reqs = np.unique(region.req)
     per_bucket = np.bincount(region.bucket[chosen], minlength=len(region.bucket_load))
-    load_cost = per_bucket * region.bucket_load + per_bucket * (per_bucket - 1) // 2
+    load_cost = overlaps.units_cost(per_bucket, region.bucket_load)
     return int(region.cost[chosen].sum() + load_cost.sum() + region.penalty[net_reqs].sum()
                - region.penalty[region.req[chosen]].sum())
 
