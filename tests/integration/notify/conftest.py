@@ -15,21 +15,22 @@ from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_shared.db import make_engine, upgrade
 
 
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
+def _migrated(url):
+    engine = make_engine(url)
     upgrade(engine, MIGRATIONS, VERSION_TABLE)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    yield from _migrated(database_url)
 
 
 @pytest.fixture
 def pg_engine(postgres_url):
     """Always PostgreSQL: for what needs two writers at once."""
-    engine = make_engine(postgres_url)
-    upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    yield engine
-    engine.dispose()
+    yield from _migrated(postgres_url)
 
 
 @pytest.fixture
