@@ -27,10 +27,10 @@ receiving side shows it once, and the mailbox file is simply written again.
 
 A cancellation travels another queue than the assignment events, so it may be handled
 before an approval or acceptance that happened earlier. notify remembers cancelled
-requests (``notify_tasks.cancelled_at``, no personal data); an approval or acceptance of
-a cancelled request then plans nothing for the volunteer or resident (see
-:attr:`Known.request_cancelled`), and what an earlier plan of it still owes them fails
-for good (as ``REQUEST_CANCELLED`` unless an attempt already stored its own reason). An
+requests (``notify_tasks.cancelled_at``, no personal data); any later event about a
+cancelled request then plans nothing (see :attr:`Known.request_cancelled`), and what an
+earlier plan of it still owes fails for good (as ``REQUEST_CANCELLED`` unless an attempt
+already stored its own reason). An
 offer that went out (or was owed) before the cancellation was handled makes the
 volunteer one the cancellation tells.
 
@@ -64,7 +64,6 @@ from ..domain.notifications import (
     KAMER,
     MAILBOX,
     MESSAGE_EVENTS,
-    PLEASE_CALL,
     RESIDENT,
     SMS,
     SMS_LIMIT_REACHED,
@@ -258,7 +257,7 @@ def plan_batch(tx: Connection, envelopes: Sequence[Envelope], ports: Ports, *,
             task=tasks.get(data["request_id"]),
             told=told,
         )
-        if known.request_cancelled and envelope.event_type in TOLD_OF_TASK:
+        if known.request_cancelled and envelope.event_type != "request.cancelled":
             log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
                      request_id=data["request_id"], assignment_id=data.get("assignment_id"))
         due += _due_now(tx, envelope, known, planned_before[envelope.event_id], ports)
@@ -316,16 +315,11 @@ def _due_now(tx: Connection, envelope: Envelope, known: Known, before: list, por
             continue
         # its recipient changed or was erased since, or the request was cancelled since:
         # say so rather than leave it pending
-        called_off = known.request_cancelled and envelope.event_type in TOLD_OF_TASK and _for_a_person(row)
+        called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
         reason = REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED
         for failed in repository.fail_for_good(tx, key=row.key, error=reason):
             add_to_outbox(tx, tables.outbox, failed_event(failed, envelope))
     return due
-
-
-def _for_a_person(row) -> bool:
-    """A message to a volunteer or resident, or the kamer's call to them in its place."""
-    return row.recipient_kind in (VOLUNTEER, RESIDENT) or row.template == PLEASE_CALL
 
 
 def _with(known: Known, **changes) -> Known:
