@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,13 +10,14 @@ from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.messaging.topology import dead_letter_depths
 from mienskip_shared.runtime import Service, readiness
+from mienskip_shared.workers import Wakeup
 
 from .adapters import tables
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .service_layer import handlers, privacy
-from .service_layer.privacy import RetentionJob
+from .service_layer.privacy import retention_worker
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,7 +27,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine, MIGRATIONS, "alembic_version_intake")
-    wakeup = threading.Event()
+    wakeup = Wakeup()
 
     def check_ready() -> dict[str, str]:
         return readiness(engine, settings.broker_connection)
@@ -37,7 +37,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
                             wakeup=wakeup, after_publish=handlers.mark_queued)
         workers = [relay, build_consumer(settings, engine),
-                   RetentionJob(engine, timedelta(days=settings.retention_days))]
+                   retention_worker(engine, timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letter_depths(settings),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.runtime import Service, readiness
+from mienskip_shared.workers import Wakeup
 
 from .entrypoints.consumer import build_consumer, build_relay
 from .settings import Settings
@@ -19,7 +19,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    outbox_written = threading.Event()
+    outbox_written = Wakeup()
     return Service(
         name="matching",
         engine=engine,

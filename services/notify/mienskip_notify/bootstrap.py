@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +15,13 @@ from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.runtime import Service, readiness
+from mienskip_shared.workers import PollingWorker, Wakeup
 
 from .adapters import tables
 from .adapters.composer import MessageComposer
 from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSender
 from .domain.notifications import EMAIL, MAILBOX, SMS, WEBHOOK
-from .entrypoints.consumer import HeldReviewReleaser, build_consumer
+from .entrypoints.consumer import build_consumer
 from .service_layer import handlers
 from .settings import Settings
 from .webhooks import kamer_secret
@@ -58,8 +57,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
     if settings.sms_url:
         senders[SMS] = SmsSender(settings.sms_url, settings.sms_key, timeout=timeout)
     composer = MessageComposer(settings.mail_from)
-    relay_wakeup = threading.Event()  # a fresh outbox row need not wait for the relay's idle poll
-    wake_relay = ThrottledWakeup(relay_wakeup, RELAY_WAKEUP_INTERVAL_S)
+    relay_wakeup = Wakeup(RELAY_WAKEUP_INTERVAL_S)  # a fresh outbox row need not wait for the relay's idle poll
 
     ports = handlers.Ports(
         engine=engine,
@@ -69,7 +67,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         link_secret=secret_key(settings.secret_key, Path(settings.data_dir)),
         sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
         review_hold_s=settings.review_hold_s,
-        on_outbox_written=wake_relay,
+        on_outbox_written=relay_wakeup.set,
     )
     one_at_a_time = partial(_single, ports=ports)
     consumer = build_consumer(
@@ -80,12 +78,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
             **dict.fromkeys(handlers.BATCHED_EVENTS, one_at_a_time),
         },
         closeables=senders.values(),
-        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=wake_relay, ports=ports),
+        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=relay_wakeup.set, ports=ports),
         batching=Batching(event_types=handlers.BATCHED_EVENTS, handle=partial(handlers.notify_batch, ports=ports),
                           max_size=settings.batch_size, max_wait_s=settings.batch_wait_s),
     )
     retry_delays_s = [ms / 1000 for ms in settings.retry_delays_ms]
-    releaser = HeldReviewReleaser(partial(handlers.release_held_reviews, ports, retry_delays_s))
+    release = partial(handlers.release_held_reviews, ports, retry_delays_s)
+    releaser = PollingWorker("notify-review-hold", lambda: release() > 0, idle_s=0.5)
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
         name="notify",
@@ -98,23 +97,6 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
 def _single(envelope, ports: handlers.Ports) -> None:
     """A batched event type on its own: after its batch failed, or on a retry."""
     handlers.notify_batch([envelope], ports)
-
-
-class ThrottledWakeup:
-    """Wakes the relay at most every ``interval`` seconds: at hundreds of messages a
-    second, one relay round per message fought the consumer for SQLite's write lock;
-    rows that arrive in between go out with the next round."""
-
-    def __init__(self, event: threading.Event, interval: float):
-        self._event = event
-        self._interval = interval
-        self._last = float("-inf")
-
-    def __call__(self) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
-            self._event.set()
 
 
 # -- webhook signing keys -------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Messaging plumbing: topology, confirmed publishing, outbox relay, consumer loop."""
 
 from .consumer import EventConsumer, MissingHandler, dispatch_by_type
-from .outbox import OutboxRelay, add_to_outbox, claim_inbox, inbox_table, outbox_table
+from .outbox import (
+    OutboxRelay,
+    add_all_to_outbox,
+    add_to_outbox,
+    claim_inbox,
+    claim_inbox_all,
+    inbox_table,
+    outbox_table,
+)
 from .publisher import ConfirmedPublisher, OutgoingMessage, PublishFailed, is_in_process
 from .topology import Subscription, declare
 
@@ -13,8 +21,10 @@ __all__ = [
     "OutgoingMessage",
     "PublishFailed",
     "Subscription",
+    "add_all_to_outbox",
     "add_to_outbox",
     "claim_inbox",
+    "claim_inbox_all",
     "declare",
     "dispatch_by_type",
     "inbox_table",

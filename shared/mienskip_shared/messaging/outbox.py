@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -24,17 +23,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    exists,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection as DbConnection
-from sqlalchemy.exc import OperationalError as DbOperationalError
 
+from ..clock import utcnow
 from ..contracts import Envelope
 from ..db import UtcDateTime
-from .publisher import ConfirmedPublisher, OutgoingMessage, PublishFailed
+from ..workers import PollingWorker, Wakeup
+from .publisher import ConfirmedPublisher, OutgoingMessage
 from .topology import EVENTS_EXCHANGE
 
 log = structlog.get_logger(__name__)
@@ -42,10 +41,6 @@ log = structlog.get_logger(__name__)
 RELAYED = Counter("mienskip_outbox_relayed_total", "Outbox events published and confirmed", ["table"])
 RELAY_FAILURES = Counter("mienskip_outbox_relay_failures_total", "Relay rounds that failed", ["table"])
 BACKLOG = Gauge("mienskip_outbox_backlog", "Unsent outbox rows seen by the last relay round", ["table"])
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def outbox_table(metadata: MetaData, prefix: str) -> Table:
@@ -74,15 +69,16 @@ def inbox_table(metadata: MetaData, prefix: str) -> Table:
 
 
 def add_to_outbox(conn: DbConnection, table: Table, envelope: Envelope) -> None:
-    conn.execute(
-        insert(table).values(
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            correlation_id=envelope.correlation_id,
-            body=envelope.to_json(),
-            created_at=utcnow(),
-        )
-    )
+    add_all_to_outbox(conn, table, [envelope])
+
+
+def add_all_to_outbox(conn: DbConnection, table: Table, envelopes: Sequence[Envelope]) -> None:
+    """Outbox rows for these events, in one statement, in the caller's transaction."""
+    if envelopes:
+        created = utcnow()
+        conn.execute(insert(table), [{
+            "event_id": e.event_id, "event_type": e.event_type, "correlation_id": e.correlation_id,
+            "body": e.to_json(), "created_at": created} for e in envelopes])
 
 
 def claim_inbox(conn: DbConnection, table: Table, envelope: Envelope) -> bool:
@@ -91,15 +87,22 @@ def claim_inbox(conn: DbConnection, table: Table, envelope: Envelope) -> bool:
     Call inside the handler's transaction: if two consumers race on the same event,
     the primary key lets exactly one commit, and the other retries and sees it done.
     """
-    seen = conn.execute(select(exists().where(table.c.event_id == envelope.event_id))).scalar()
-    if seen:
-        return False
-    conn.execute(
-        insert(table).values(
-            event_id=envelope.event_id, event_type=envelope.event_type, processed_at=utcnow()
-        )
-    )
-    return True
+    return bool(claim_inbox_all(conn, table, [envelope]))
+
+
+def claim_inbox_all(conn: DbConnection, table: Table, envelopes: Sequence[Envelope]) -> set[str]:
+    """:func:`claim_inbox` for a batch of distinct events: the ids this call claimed
+    (the others were handled before)."""
+    ids = [e.event_id for e in envelopes]
+    if not ids:
+        return set()
+    seen = set(conn.execute(select(table.c.event_id).where(table.c.event_id.in_(ids))).scalars())
+    new = [e for e in envelopes if e.event_id not in seen]
+    if new:
+        now = utcnow()
+        conn.execute(insert(table), [{"event_id": e.event_id, "event_type": e.event_type, "processed_at": now}
+                                     for e in new])
+    return {e.event_id for e in new}
 
 
 AfterPublish = Callable[[DbConnection, Sequence], None]
@@ -117,7 +120,7 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_wait: float = 0.2,
         max_backoff: float = 5.0,
-        wakeup: threading.Event | None = None,
+        wakeup: Wakeup | None = None,
         after_publish: AfterPublish | None = None,
     ):
         self.name = f"{table.name}-relay"
@@ -127,7 +130,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_wait = idle_wait
         self._max_backoff = max_backoff
-        self._wakeup = wakeup or threading.Event()
+        self._wakeup = wakeup or Wakeup()
         self._after_publish = after_publish
 
     def relay_once(self) -> int:
@@ -162,18 +165,13 @@ class OutboxRelay:
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:
-        backoff = self._idle_wait
-        while not stop.is_set():
-            try:
-                published = self.relay_once()
-            except (PublishFailed, DbOperationalError) as exc:
-                RELAY_FAILURES.labels(self._table.name).inc()
-                log.warning("outbox.relay_failed", table=self._table.name, error=str(exc), retry_in=backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-                continue
-            backoff = self._idle_wait
-            if published < self._batch_size:
-                self._wakeup.wait(self._idle_wait)
-                self._wakeup.clear()
-        self._publisher.close()
+        PollingWorker(self.name, self._round, idle_s=self._idle_wait, first_backoff_s=self._idle_wait,
+                      max_backoff_s=self._max_backoff,
+                      wakeup=self._wakeup, on_stop=self._publisher.close).run(stop)
+
+    def _round(self) -> bool:
+        try:
+            return self.relay_once() >= self._batch_size  # a full batch: more may be waiting
+        except Exception:
+            RELAY_FAILURES.labels(self._table.name).inc()
+            raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import threading
 from collections.abc import Callable
 
 from flask import Flask, g, jsonify, request
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
+from mienskip_shared.workers import Wakeup
 
 from ..domain.model import InvalidRequest, Principal, Role
 from ..service_layer import handlers, privacy, workflow
@@ -48,7 +48,7 @@ def require(*roles: Role) -> Callable:
     return decorate
 
 
-def _blueprint(engine: Engine, wakeup: threading.Event) -> Blueprint:
+def _blueprint(engine: Engine, wakeup: Wakeup) -> Blueprint:
     blp = Blueprint("v1", __name__, url_prefix="/v1", description="Help requests and volunteers")
 
     @blp.route("/volunteers", methods=["POST"])
@@ -232,7 +232,7 @@ def _token_key() -> str:
 
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
-               relay_wakeup: threading.Event | None = None, *, secret_key: str, secure_cookies: bool = False,
+               relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
                dead_letters: Callable[[], dict[str, int]] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time."""
@@ -259,7 +259,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    api.register_blueprint(_blueprint(engine, relay_wakeup or threading.Event()))
+    api.register_blueprint(_blueprint(engine, relay_wakeup or Wakeup()))
     app.register_blueprint(web.review_blueprint(engine, secret_key=secret_key, relay_wakeup=relay_wakeup,
                                                 secure_cookies=secure_cookies, dead_letters=dead_letters))
     Limiter(

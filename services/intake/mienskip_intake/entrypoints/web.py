@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,12 +28,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
+from mienskip_shared.workers import Wakeup
 
 from ..domain.model import ACTIONS, OPEN_STATUSES, Principal, Role, Status
 from ..service_layer import handlers, privacy, views, workflow
-from ..service_layer.common import Conflict, NotFound, now
+from ..service_layer.common import Conflict, NotFound
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -71,7 +72,7 @@ def load_places(path: Path) -> list[views.Place]:
                 for r in csv.DictReader(line for line in f if not line.startswith("#"))]
 
 
-def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading.Event | None = None,
+def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: Wakeup | None = None,
                      secure_cookies: bool = False, places_path: Path = WEB / "places.csv",
                      dead_letters: Callable[[], dict[str, int]] | None = None) -> Blueprint:
     """The pages; ``secure_cookies`` when served over HTTPS (behind a proxy, say);
@@ -80,7 +81,7 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
                    static_folder=str(WEB / "static"), static_url_path="/review/static")
     messages = Messages(WEB / "messages.json")
     places = load_places(places_path)
-    wakeup = relay_wakeup or threading.Event()
+    wakeup = relay_wakeup or Wakeup()
 
     @bp.record_once
     def _configure(state) -> None:
@@ -359,7 +360,7 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
     @signed_in
     def volunteer_detail(volunteer_id):
         record = handlers.get_volunteer(engine, g.principal, volunteer_id)  # audits the read
-        context = views.volunteer_context(engine, g.principal, record, now(), places)
+        context = views.volunteer_context(engine, g.principal, record, utcnow(), places)
         return render_template("review/volunteer.html", v=record, ctx=context)
 
     # -- overviews ----------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def review_blueprint(engine: Engine, *, secret_key: str, relay_wakeup: threading
     @bp.get("/review/dashboard")
     @signed_in
     def dashboard():
-        return render_template("review/dashboard.html", d=views.dashboard(engine, g.principal, now()))
+        return render_template("review/dashboard.html", d=views.dashboard(engine, g.principal, utcnow()))
 
     @bp.get("/review/attention")
     @signed_in

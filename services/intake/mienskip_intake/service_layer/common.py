@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
+
+from mienskip_shared.clock import utcnow
 
 from ..adapters import tables as t
 from ..domain.model import Principal, Role, Status
@@ -22,20 +23,16 @@ class Conflict(Exception):
     """The record's state does not allow this (API.md, 409)."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
 def audit(tx: Connection, principal: Principal, action: str, kind: str, subject_id: str) -> None:
     """Who read or changed which personal record, and when (AVG: accountability)."""
-    tx.execute(insert(t.audit_log).values(at=now(), token_id=principal.token_id, role=principal.role.value,
+    tx.execute(insert(t.audit_log).values(at=utcnow(), token_id=principal.token_id, role=principal.role.value,
                                           action=action, subject_kind=kind, subject_id=subject_id))
 
 
 def record_history(tx: Connection, request_id: str, status: Status | None, actor: str, note: str | None) -> None:
-    tx.execute(insert(t.history).values(request_id=request_id, at=now(),
+    tx.execute(insert(t.history).values(request_id=request_id, at=utcnow(),
                                         status=status.value if status else None, actor=actor, note=note))

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope, new_event
 from mienskip_shared.messaging import add_to_outbox, claim_inbox
 
@@ -33,7 +34,7 @@ from ..domain.model import (
     neighbourhood_of,
     transition,
 )
-from .common import SYSTEM, Conflict, NotFound, audit, new_id, now, record_history
+from .common import SYSTEM, Conflict, NotFound, audit, new_id, record_history
 from .workflow import approve_by_policy, release_volunteer_in
 
 
@@ -53,7 +54,7 @@ def register_kamer(engine: Engine, *, name: str, lat: float, lon: float, region:
     with engine.begin() as tx:
         tx.execute(insert(t.kamers).values(
             id=kamer_id, name=name, region=region, lat=lat, lon=lon, email=email,
-            webhook_url=webhook_url, language=language, created_at=now()))
+            webhook_url=webhook_url, language=language, created_at=utcnow()))
         add_to_outbox(tx, t.outbox, new_event("kamer.registered", {
             "kamer_id": kamer_id, "name": name, "region": region, "location": {"lat": lat, "lon": lon},
             "email": email, "webhook_url": webhook_url, "language": language,
@@ -76,14 +77,14 @@ def issue_token(engine: Engine, role: Role, *, kamer_id: str | None = None, regi
             region = region or kamer.region
         tx.execute(insert(t.tokens).values(
             id=token_id, token_hash=hash_token(token), role=role.value, kamer_id=kamer_id,
-            region=region, label=label, created_at=now()))
+            region=region, label=label, created_at=utcnow()))
     return token_id, token
 
 
 def revoke_token(engine: Engine, token_id: str) -> bool:
     with engine.begin() as tx:
         result = tx.execute(update(t.tokens).where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
-                            .values(revoked_at=now()))
+                            .values(revoked_at=utcnow()))
     return result.rowcount == 1
 
 
@@ -117,7 +118,7 @@ def register_volunteer(engine: Engine, principal: Principal, data: dict[str, Any
             "skills": list(dict.fromkeys(data["skills"])), "has_car": data["has_car"],
             "vog_checked_on": data.get("vog_checked_on"), "availability": data["availability"],
             "max_tasks_per_week": data["max_tasks_per_week"], "max_distance_km": data["max_distance_km"],
-            "created_at": now(),
+            "created_at": utcnow(),
         }
         tx.execute(insert(t.volunteers).values(**row))
         audit(tx, principal, "create", "volunteer", volunteer_id)
@@ -163,7 +164,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
             replay = _replay(tx, kamer.id, idempotency_key, body_hash)
             if replay is not None:
                 return replay
-        stamp = now()
+        stamp = utcnow()
         window = data["window"]
         _check_request(tx, kamer.id, data, stamp)
         request_id = new_id()
@@ -205,7 +206,7 @@ def submit_request(engine: Engine, principal: Principal, data: dict[str, Any], *
 def validate_request(engine: Engine, principal: Principal, data: dict[str, Any]) -> None:
     """Every check :func:`submit_request` makes, storing nothing."""
     with engine.connect() as conn:
-        _check_request(conn, principal.kamer_id, data, now())
+        _check_request(conn, principal.kamer_id, data, utcnow())
 
 
 def _check_request(conn: Connection, kamer_id: str, data: dict[str, Any], at: datetime) -> None:
@@ -255,9 +256,9 @@ def cancel_request(engine: Engine, principal: Principal, request_id: str, reason
         except IllegalTransition as exc:
             raise Conflict(str(exc)) from exc
         tx.execute(update(t.requests).where(t.requests.c.id == request_id)
-                   .values(status=status.value, updated_at=now()))
+                   .values(status=status.value, updated_at=utcnow()))
         tx.execute(update(t.assignments).where(t.assignments.c.request_id == request_id)
-                   .values(status=Status.CANCELLED.value, updated_at=now()))
+                   .values(status=Status.CANCELLED.value, updated_at=utcnow()))
         record_history(tx, request_id, status, f"token:{principal.token_id}", reason)
         audit(tx, principal, "cancel", "request", request_id)
         add_to_outbox(tx, t.outbox, new_event("request.cancelled", {
@@ -275,7 +276,7 @@ def _move(tx: Connection, request_id: str, wanted: Status, actor: str, note: str
         record_history(tx, request_id, None, actor, f"ignored {wanted} while {row.status}")
         return False
     tx.execute(update(t.requests).where(t.requests.c.id == request_id)
-               .values(status=wanted.value, updated_at=now(), **values))
+               .values(status=wanted.value, updated_at=utcnow(), **values))
     record_history(tx, request_id, wanted, actor, note)
     return True
 
@@ -306,7 +307,7 @@ def on_assignment_proposed(engine: Engine, envelope: Envelope) -> None:
             tx.execute(insert(t.assignments).values(
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
                 kamer_id=d["kamer_id"], status=Status.PROPOSED.value, distance_km=d["distance_km"],
-                explanation=d["explanation"], created_at=now(), updated_at=now()))
+                explanation=d["explanation"], created_at=utcnow(), updated_at=utcnow()))
             if _erased_volunteer(tx, d["volunteer_id"]):  # matching proposed before it heard of the erasure
                 release_volunteer_in(tx, d["volunteer_id"], SYSTEM)
                 return
@@ -357,7 +358,7 @@ def mark_queued(tx: Connection, published_rows: Sequence) -> None:
     ids = [r.correlation_id for r in published_rows if r.event_type == "request.submitted"]
     if ids:
         tx.execute(update(t.requests).where(t.requests.c.id.in_(ids), t.requests.c.status == Status.RECEIVED.value)
-                   .values(status=Status.QUEUED.value, updated_at=now()))
+                   .values(status=Status.QUEUED.value, updated_at=utcnow()))
 
 
 def record_duplicate_key_race(exc: IntegrityError) -> bool:

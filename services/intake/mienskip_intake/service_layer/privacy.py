@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.engine import Connection
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
 from mienskip_shared.messaging import add_to_outbox
+from mienskip_shared.workers import PollingWorker
 
 from ..adapters import tables as t
 from ..domain.model import COARSE_DECIMALS, Principal, Role, Status
 from . import workflow
-from .common import SYSTEM, NotFound, audit, now
+from .common import SYSTEM, NotFound, audit
 
 CLOSED = (Status.CANCELLED.value, Status.COMPLETED.value)
 
@@ -32,7 +34,7 @@ def _announce(tx: Connection, kind: str, subject_id: str, kamer_id: str, reason:
 
 
 def _erase_request(tx: Connection, row, by: Principal, reason: str) -> None:
-    stamp = now()
+    stamp = utcnow()
     tx.execute(update(t.requests).where(t.requests.c.id == row.id).values(
         resident_name=None, resident_phone=None, resident_address=None, notes=None,
         lat=round(row.lat, COARSE_DECIMALS), lon=round(row.lon, COARSE_DECIMALS),
@@ -71,7 +73,7 @@ def erase_volunteer(engine: Engine, volunteer_id: str, by: Principal = SYSTEM) -
         workflow.release_volunteer_in(tx, volunteer_id, by)
         if row.erased_at is not None:
             return
-        stamp = now()
+        stamp = utcnow()
         tx.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer_id).values(
             name="", email=None, phone=None, vog_checked_on=None,
             home_lat=round(row.home_lat, COARSE_DECIMALS), home_lon=round(row.home_lon, COARSE_DECIMALS),
@@ -85,7 +87,7 @@ def apply_retention(engine: Engine, keep_for: timedelta, *, at: datetime | None 
 
     Returns how many were anonymised; call repeatedly until it returns 0.
     """
-    cutoff = (at or now()) - keep_for
+    cutoff = (at or utcnow()) - keep_for
     r = t.requests
     due = (select(r).where(r.c.erased_at.is_(None),
                            or_(r.c.status.in_(CLOSED) & (r.c.updated_at < cutoff), r.c.window_end < cutoff))
@@ -97,19 +99,10 @@ def apply_retention(engine: Engine, keep_for: timedelta, *, at: datetime | None 
     return len(rows)
 
 
-class RetentionJob:
-    """A worker that applies retention now and then (daily by default)."""
-
-    def __init__(self, engine: Engine, keep_for: timedelta, every: timedelta = timedelta(days=1)):
-        self.name = "intake-retention"
-        self._engine, self._keep_for, self._every = engine, keep_for, every
-
-    def run(self, stop) -> None:
-        while not stop.is_set():
-            while apply_retention(self._engine, self._keep_for):
-                if stop.is_set():
-                    return
-            stop.wait(self._every.total_seconds())
+def retention_worker(engine: Engine, keep_for: timedelta, every: timedelta = timedelta(days=1)) -> PollingWorker:
+    """Applies retention now and then (daily by default), a batch a round."""
+    return PollingWorker("intake-retention", lambda: apply_retention(engine, keep_for) > 0,
+                         idle_s=every.total_seconds(), max_backoff_s=600)
 
 
 @dataclass(frozen=True)

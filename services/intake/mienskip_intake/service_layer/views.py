@@ -24,6 +24,7 @@ from sqlalchemy import Engine, and_, false, func, select
 from sqlalchemy.sql import Select
 
 from mienskip_shared.contracts.vocabulary import DAYS
+from mienskip_shared.geo import great_circle_km
 
 from ..adapters import tables as t
 from ..domain import model
@@ -50,19 +51,11 @@ def first_name(full: str | None) -> str:
     return model.first_name(full) or "—"
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance; good to a few metres over a region."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
 def nearest_place(places: Sequence[Place], lat: float, lon: float) -> str:
     """The neighbourhood or village a point lies in, roughly: enough to plan, not to find a door."""
     if not places:
         return "—"
-    return min(places, key=lambda p: distance_km(lat, lon, p.lat, p.lon)).name
+    return min(places, key=lambda p: great_circle_km(lat, lon, p.lat, p.lon)).name
 
 
 def _scoped(query: Select, principal: Principal, kamer_col, region_col) -> Select:
@@ -176,9 +169,9 @@ def reassign_candidates(engine: Engine, principal: Principal, request: dict[str,
     with engine.begin() as tx:
         rows = [row for row in tx.execute(query) if row.id not in excluded]
     skilled = [row for row in rows if request["category"] in (row.skills or [])]
-    ranked = sorted(skilled, key=lambda row: distance_km(request["lat"], request["lon"], row.home_lat, row.home_lon))
+    ranked = sorted(skilled, key=lambda row: great_circle_km(request["lat"], request["lon"], row.home_lat, row.home_lon))
     return [{"id": row.id, "first_name": first_name(row.name), "name": row.name, "kamer_name": row.kamer_name,
-             "distance_km": round(distance_km(request["lat"], request["lon"], row.home_lat, row.home_lon), 1)}
+             "distance_km": round(great_circle_km(request["lat"], request["lon"], row.home_lat, row.home_lon), 1)}
             for row in ranked[:limit]]
 
 

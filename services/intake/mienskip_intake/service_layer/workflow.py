@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
 from mienskip_shared.messaging import add_to_outbox
 
@@ -31,7 +32,7 @@ from ..domain.model import (
     is_late_decline,
     transition,
 )
-from .common import Conflict, NotFound, audit, now, record_history
+from .common import Conflict, NotFound, audit, record_history
 
 ENDED = frozenset({AssignmentStatus.REJECTED, AssignmentStatus.DECLINED, AssignmentStatus.SUPERSEDED,
                    AssignmentStatus.CANCELLED})
@@ -157,7 +158,7 @@ def _move_to(tx: Connection, request, assignment, status: Status, assignment_sta
              actor: str, note: str | None, **request_values) -> Status:
     if AssignmentStatus(assignment.status) in ENDED:
         raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
-    stamp = now()
+    stamp = utcnow()
     _settle(tx, request, status, stamp, **request_values)
     _set_assignment(tx, assignment, assignment_status, stamp)
     record_history(tx, request.id, status, actor, note)
@@ -223,7 +224,7 @@ def decline(engine, principal: Principal, assignment_id: str, reason: str | None
             at: datetime | None = None) -> dict:
     """The volunteer says no (or backs out). Close to the task, the coordinator decides."""
     _require(principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
-    at = at or now()
+    at = at or utcnow()
     with engine.begin() as tx:
         request, assignment = _load(tx, principal, assignment_id)
         decline_in(tx, request, assignment, principal.actor, principal.role.value, reason, at=at)
@@ -276,7 +277,7 @@ def release_volunteer_in(tx: Connection, volunteer_id: str, by: Principal, *,
     back to matching. An open assignment its request no longer waits for (overtaken by a
     newer decision) is only closed. Ended ones are left alone, so doing it twice changes
     nothing. Returns the ids of the assignments ended."""
-    at = at or now()
+    at = at or utcnow()
     a = t.assignments
     candidates = tx.execute(select(a.c.id, a.c.request_id).where(a.c.volunteer_id == volunteer_id,
                                                                  a.c.status.in_(HOLDING))
@@ -290,7 +291,7 @@ def release_volunteer_in(tx: Connection, volunteer_id: str, by: Principal, *,
         current = tx.execute(select(a.c.id).where(a.c.request_id == request_id)
                              .order_by(a.c.created_at.desc(), a.c.id.desc()).limit(1)).scalar_one()
         if current != assignment.id or request.status != assignment.status:
-            _set_assignment(tx, assignment, AssignmentStatus.DECLINED, now())
+            _set_assignment(tx, assignment, AssignmentStatus.DECLINED, utcnow())
             record_history(tx, request.id, None, by.actor,
                            f"{VOLUNTEER_ERASED}: {assignment.status} assignment {assignment.id} closed")
         elif assignment.status == AssignmentStatus.PROPOSED.value:
@@ -316,7 +317,7 @@ def reassign(engine, principal: Principal, assignment_id: str, volunteer_id: str
         # only a still-open one is superseded.
         still_proposed = assignment.status == AssignmentStatus.PROPOSED.value
         status = _next_status(request, "reassign")
-        stamp = now()
+        stamp = utcnow()
         _settle(tx, request, status, stamp, urgent=False)
         if still_proposed:
             _set_assignment(tx, assignment, AssignmentStatus.SUPERSEDED, stamp)
@@ -368,7 +369,7 @@ def set_auto_approve_categories(engine, principal: Principal, kamer_id: str, cat
         tx.execute(t.auto_approve.delete().where(t.auto_approve.c.kamer_id == kamer_id))
         for category in sorted(set(categories)):
             tx.execute(insert(t.auto_approve).values(kamer_id=kamer_id, category=category,
-                                                     set_by=principal.token_id, set_at=now()))
+                                                     set_by=principal.token_id, set_at=utcnow()))
         audit(tx, principal, "set_policy", "kamer", kamer_id)
     return sorted(set(categories))
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Self
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.contracts import Envelope
-from mienskip_shared.messaging import add_to_outbox, claim_inbox
+from mienskip_shared import unit_of_work
+from mienskip_shared.clock import as_utc, utcnow
 
 from ..domain.model import (
     Booking,
@@ -41,15 +40,6 @@ class StoredProposal:
     distance_km: float
     explanation: dict
     status: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; everything we store is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class MatchingRepository:
@@ -243,39 +233,15 @@ class MatchingRepository:
         self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
 
 
-class SqlUnitOfWork:
-    """One database transaction: state, outbox rows and the inbox row commit together.
+class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
+    """Matching's transaction: its tables, outbox and inbox (see the shared base)."""
 
-    Leaving the ``with`` block without :meth:`commit` rolls everything back.
-    """
+    outbox = tables.outbox
+    inbox = tables.inbox
+    repo: MatchingRepository
 
-    def __init__(self, engine: Engine):
-        self._engine = engine
-        self._conn: Connection | None = None
-        self.repo: MatchingRepository
-
-    def __enter__(self) -> Self:
-        self._conn = self._engine.connect()
-        self._tx = self._conn.begin()
-        self.repo = MatchingRepository(self._conn)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self._conn.close()
-            self._conn = None
-
-    def claim(self, envelope: Envelope) -> bool:
-        return claim_inbox(self._conn, tables.inbox, envelope)
-
-    def publish(self, envelope: Envelope) -> None:
-        add_to_outbox(self._conn, tables.outbox, envelope)
-
-    def commit(self) -> None:
-        self._tx.commit()
+    def _open(self, conn: Connection) -> None:
+        self.repo = MatchingRepository(conn)
 
 
 def _volunteer_values(volunteer: Volunteer) -> dict:

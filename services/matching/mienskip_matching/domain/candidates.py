@@ -28,10 +28,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from mienskip_shared import geo
+
 from . import rules
 from .model import (
     DAYS,
-    EARTH_RADIUS_KM,
     MINUTES_PER_DAY,
     Booking,
     OpenRequest,
@@ -247,7 +248,7 @@ class BatchFacts:
         """:func:`travel_km` for many pairs, to within ~1e-12 relative (from the chord
         between points on the unit sphere; the callers re-measure near-ties exactly)."""
         chord = np.sqrt(((self.vol_xyz[v] - self.req_xyz[r]) ** 2).sum(axis=1))
-        return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2)) * self.road_factor
+        return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2)) * self.road_factor
 
     def exact_km(self, r: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.array([travel_km(self.requests[i], self.volunteers[j], self.road_factor)

@@ -6,14 +6,14 @@ weekly slots are whole minutes since local midnight in Europe/Amsterdam.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from mienskip_shared import geo
+
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EARTH_RADIUS_KM = 6371.0088
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -41,9 +41,7 @@ class Point:
 
 def great_circle_km(a: Point, b: Point) -> float:
     """Haversine distance; good to a few metres at Fryslân's scale."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return geo.great_circle_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def parse_clock(text: str) -> int:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import Engine
 
-from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import ConfirmedPublisher, EventConsumer, OutboxRelay, dispatch_by_type
 from mienskip_shared.messaging.consumer import Batching, Handler
 from mienskip_shared.messaging.topology import subscriptions_of
+from mienskip_shared.workers import Wakeup
 
 from ..adapters import tables
 from ..adapters.repository import SqlUnitOfWork
@@ -21,31 +19,22 @@ CONSUMER = "matching"
 SUBSCRIPTIONS = subscriptions_of(CONSUMER)  # declared once, in shared topology
 
 
-def make_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None) -> Handler:
-    """One handler per event type (raises ``MissingHandler`` if a subscription has none)."""
+def make_handle(engine: Engine, config: SolverConfig, outbox_written: Wakeup | None = None) -> Handler:
+    """One handler per event type (raises ``MissingHandler`` if a subscription has none).
+    Each gets a fresh unit of work, whose commit wakes the relay."""
 
     def with_unit_of_work(handler: handlers.Handler) -> Handler:
-        def handle(envelope: Envelope) -> None:
-            handler(envelope, SqlUnitOfWork(engine), config)
-            if outbox_written is not None:
-                outbox_written.set()  # the relay need not wait for its idle poll
-
-        return handle
+        return lambda envelope: handler(envelope, SqlUnitOfWork(engine, outbox_written), config)
 
     return dispatch_by_type(SUBSCRIPTIONS, {event_type: with_unit_of_work(handler)
                                             for event_type, handler in handlers.HANDLERS.items()})
 
 
-def make_batch_handle(engine: Engine, config: SolverConfig, outbox_written: threading.Event | None = None):
-    def handle_many(envelopes: list[Envelope]) -> None:
-        handlers.requests_submitted(envelopes, SqlUnitOfWork(engine), config)
-        if outbox_written is not None:
-            outbox_written.set()
-
-    return handle_many
+def make_batch_handle(engine: Engine, config: SolverConfig, outbox_written: Wakeup | None = None):
+    return lambda envelopes: handlers.requests_submitted(envelopes, SqlUnitOfWork(engine, outbox_written), config)
 
 
-def build_consumer(engine: Engine, settings: Settings, outbox_written: threading.Event) -> EventConsumer:
+def build_consumer(engine: Engine, settings: Settings, outbox_written: Wakeup) -> EventConsumer:
     config = settings.solver_config()
     return EventConsumer(
         CONSUMER,
@@ -60,5 +49,5 @@ def build_consumer(engine: Engine, settings: Settings, outbox_written: threading
     )
 
 
-def build_relay(engine: Engine, settings: Settings, outbox_written: threading.Event) -> OutboxRelay:
+def build_relay(engine: Engine, settings: Settings, outbox_written: Wakeup) -> OutboxRelay:
     return OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=outbox_written)

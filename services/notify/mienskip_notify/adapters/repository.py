@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
+from mienskip_shared.clock import as_utc, utcnow
 from mienskip_shared.contracts import Envelope
 
 from ..domain.notifications import (
@@ -27,15 +28,6 @@ from . import tables
 MAX_ERROR_LENGTH = 500
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; we only ever store UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _save_newer(conn: Connection, table, key_column, key: str, values: dict[str, Any], as_of: datetime) -> bool:
     """Insert or update one row keyed by ``key``; False if a newer version is already stored."""
     values = {**values, "as_of": as_of.astimezone(UTC)}
@@ -43,7 +35,7 @@ def _save_newer(conn: Connection, table, key_column, key: str, values: dict[str,
     if stored is None:
         conn.execute(insert(table).values({key_column.name: key, **values}))
         return True
-    if _aware(stored) > as_of:
+    if as_utc(stored) > as_of:
         return False  # events from one source may overtake each other
     conn.execute(update(table).where(key_column == key).values(**values))
     return True
@@ -178,7 +170,7 @@ def remember_cancelled(conn: Connection, cancelled: Mapping[str, datetime]) -> N
     if new:
         conn.execute(insert(t), new)
     for rid, at in cancelled.items():
-        if rid in known and (known[rid] is None or _aware(known[rid]) > at):
+        if rid in known and (known[rid] is None or as_utc(known[rid]) > at):
             conn.execute(update(t).where(t.c.request_id == rid).values(cancelled_at=at))
 
 

@@ -54,21 +54,3 @@ def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterab
     return NotifyConsumer(consumer, closeables)
 
 
-class HeldReviewReleaser:
-    """Sends "proposal ready for review" once its hold ran out (see handlers)."""
-
-    name = "notify-review-hold"
-
-    def __init__(self, release: Callable[[], int], poll_interval_s: float = 0.5):
-        self._release = release
-        self._poll_interval_s = poll_interval_s
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                taken = self._release()
-            except Exception:  # noqa: BLE001 -- the database may be away a moment: logged, tried again
-                log.exception("review_hold.round_failed")
-                taken = 0
-            if not taken:
-                stop.wait(self._poll_interval_s)

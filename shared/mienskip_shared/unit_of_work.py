@@ -1,0 +1,82 @@
+"""The unit of work every service's handlers run in: one database transaction.
+
+A service's state, the outbox rows announcing it and the inbox row of the message that
+caused it commit together or not at all; leaving the ``with`` block without
+:meth:`commit` rolls everything back. A commit that wrote outbox rows wakes the relay,
+so no handler or view has to remember to.
+
+Each service subclasses it and opens its repositories in :meth:`_open` (cosmicpython's
+``AbstractUnitOfWork``/``SqlAlchemyUnitOfWork``, with our outbox and inbox added).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Self
+
+from sqlalchemy import Engine, Table
+from sqlalchemy.engine import Connection
+
+from .contracts import Envelope
+from .messaging.outbox import add_all_to_outbox, claim_inbox_all
+from .workers import Wakeup
+
+
+class SqlUnitOfWork:
+    outbox: Table  # set by each service's subclass
+    inbox: Table
+
+    def __init__(self, engine: Engine, wakeup: Wakeup | None = None):
+        self._engine = engine
+        self._wakeup = wakeup
+        self._conn: Connection | None = None
+        self._published = False
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("use the unit of work in a with block")
+        return self._conn
+
+    def __enter__(self) -> Self:
+        self._conn = self._engine.connect()
+        self._tx = self._conn.begin()
+        self._published = False
+        self._open(self._conn)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def _open(self, conn: Connection) -> None:
+        """Build this service's repositories on the transaction's connection."""
+
+    def claim(self, envelope: Envelope) -> bool:
+        """Record the incoming message in the inbox; False if it was handled before."""
+        return bool(self.claim_all([envelope]))
+
+    def claim_all(self, envelopes: Sequence[Envelope]) -> set[str]:
+        """:meth:`claim` for a batch of distinct messages: the ids not handled before."""
+        return claim_inbox_all(self.connection, self.inbox, envelopes)
+
+    def publish(self, envelope: Envelope) -> None:
+        """Announce an event once this transaction commits (outbox row)."""
+        self.publish_all([envelope])
+
+    def publish_all(self, envelopes: Sequence[Envelope]) -> None:
+        add_all_to_outbox(self.connection, self.outbox, envelopes)
+        self._published = self._published or bool(envelopes)
+
+    def commit(self) -> None:
+        self._tx.commit()
+        if self._published and self._wakeup is not None:
+            self._wakeup.set()
+        self._published = False
+
+    def rollback(self) -> None:
+        self._tx.rollback()

@@ -1,0 +1,61 @@
+"""The shared unit of work: state, outbox and inbox commit together, and a commit that
+announced something wakes the relay."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+
+from mienskip_shared.clock import utcnow
+from mienskip_shared.contracts import Envelope
+from mienskip_shared.db import make_engine
+from mienskip_shared.messaging import inbox_table, outbox_table
+from mienskip_shared.unit_of_work import SqlUnitOfWork
+from mienskip_shared.workers import Wakeup
+
+metadata = MetaData()
+things = Table("uowtest_things", metadata, Column("id", String(36), primary_key=True))
+
+
+class ThingsUnitOfWork(SqlUnitOfWork):
+    outbox = outbox_table(metadata, "uowtest")
+    inbox = inbox_table(metadata, "uowtest")
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _event():
+    return Envelope(event_id="e1", event_type="thing.made", schema_version=1, occurred_at=utcnow(),
+                    correlation_id="c1", kamer_id=None, data={"id": "t1"})
+
+
+def test_commit_writes_all_and_wakes_the_relay(sqlite_url):
+    engine = make_engine(sqlite_url)
+    metadata.create_all(engine)
+    wakeup = Wakeup()
+    with ThingsUnitOfWork(engine, wakeup) as uow:
+        assert uow.claim(_event())
+        uow.connection.execute(insert(things).values(id="t1"))
+        uow.publish(_event())
+        uow.commit()
+    counts = [_count(engine, table) for table in (things, ThingsUnitOfWork.outbox, ThingsUnitOfWork.inbox)]
+    assert counts == [1, 1, 1]
+    assert wakeup.wait(0)
+
+
+def test_leaving_without_commit_keeps_nothing_and_a_redelivery_is_seen(sqlite_url):
+    engine = make_engine(sqlite_url)
+    metadata.create_all(engine)
+    event = _event()
+    wakeup = Wakeup()
+    with ThingsUnitOfWork(engine, wakeup) as uow:
+        uow.claim(event)
+        uow.publish(event)
+    assert _count(engine, ThingsUnitOfWork.outbox) == 0 and not wakeup.wait(0)
+    with ThingsUnitOfWork(engine) as uow:
+        assert uow.claim(event)
+        uow.commit()
+    with ThingsUnitOfWork(engine) as uow:
+        assert not uow.claim(event)
