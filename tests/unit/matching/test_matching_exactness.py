@@ -1,7 +1,7 @@
 """What the solver claims about its own answers holds on tiny instances.
 
 * Each flow is first solved with the unmatched penalties shrunk, and kept only if it
-  matches every request (the certificate in ``_Network.solve``): with penalties large or
+  matches every request (the certificate of ``flow.Network.solve``, see ``proof``): with penalties large or
   small, the answer is the Hungarian algorithm's optimum.
 * Overlap groups are cliques: the windows of one group share a moment, in one
   (volunteer, week).
@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_matching_flow_property import hungarian_optimum
 
+from mienskip_matching.domain.flow import overlap_groups
 from mienskip_matching.domain.model import Window
 from mienskip_matching.domain.solver import (
     PENALTY_SHRINK,
@@ -29,7 +30,6 @@ from mienskip_matching.domain.solver import (
     UNMATCHED_PENALTY_M,
     FlowProblem,
     SolverConfig,
-    _overlap_groups,
     assign,
     candidate_arcs,
     solve_flow,
@@ -83,7 +83,7 @@ def test_overlap_groups_are_windows_around_one_moment_in_one_bucket(rows):
     start = np.array([s for _, s, _, _ in rows], dtype=np.int64)
     end = start + np.array([length for _, _, length, _ in rows], dtype=np.int64)
     which = np.array([w for *_, w in rows], dtype=bool)
-    group = _overlap_groups(bucket, start, end, which)
+    group = overlap_groups(bucket, start, end, which)
     assert (group[~which] == -1).all()
     for g in np.unique(group[group >= 0]):
         members = np.flatnonzero(group == g)

@@ -1,8 +1,8 @@
 """The rule a flow cannot say -- one volunteer, no two overlapping tasks -- as a small MIP.
 
-:mod:`.solver` solves each region as a min-cost flow, a relaxation of this rule. Where
-that flow gives a volunteer two overlapping windows, the arcs around the clash are
-handed here and solved exactly: a mixed-integer program with OR-Tools' linear solver
+:mod:`.solver` solves each region as a min-cost flow (:mod:`.flow`), a relaxation of this
+rule. Where that flow gives a volunteer two overlapping windows, the arcs around the
+clash (:mod:`.repair`), or the whole region, are handed here and solved exactly: a mixed-integer program with OR-Tools' linear solver
 wrapper (SCIP), built from sparse arrays, never one Python object per arc.
 
 Columns: ``x_a`` in {0, 1} per arc (request -> volunteer), and per (volunteer, week)
