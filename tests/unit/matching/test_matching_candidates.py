@@ -1,10 +1,11 @@
 """The fast path agrees with the rules pair by pair.
 
-candidates.py applies the hard rules to arrays of pairs, behind an availability index; rules.py is the
-reference. On random small instances (every rule, both regions, bookings in and around
-the week, windows past midnight, distances exactly at a volunteer's limit) they must
-agree on every pair, on the reasons of unmatched requests, and -- with the index
-forced on or off -- on the solver's optimum.
+candidates.py (with facts.py and array_rules.py) applies the hard rules to arrays of
+pairs, behind an availability index; rules.py is the reference. On random small
+instances (every rule, both regions, bookings in and around the week, windows past
+midnight, distances exactly at a volunteer's limit) they must agree on every pair, on
+the reasons of unmatched requests, and -- with the index forced on or off -- on the
+solver's optimum.
 """
 
 from __future__ import annotations

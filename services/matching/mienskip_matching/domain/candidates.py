@@ -1,18 +1,21 @@
-"""The hard rules of :mod:`.rules` on whole batches: which (request, volunteer) pairs may go together.
+"""Which (request, volunteer) pairs may go together: the hard rules of :mod:`.rules` on whole batches.
 
 :mod:`.rules` says what each rule means, one pair at a time; that stays the reference and
 explains single answers. Checking 2,000 requests against 1,600 volunteers that way takes
 seconds, so here the same rules run on numpy arrays, in the same order:
 
-* :meth:`BatchFacts.pairs_to_check` lists, per region, the pairs in which the volunteer has
-  the request's category as a skill and one of their merged weekly slots holds the
-  window's local start and end -- an index on (category, weekday, start minute), so it
-  never drops a pair the availability rule allows; small inputs simply list every pair
-  with the skill. Availability, not distance, is what rules most pairs out (a volunteer
-  is free a few hours on a few days; most live within reach of most of a region);
-* :meth:`BatchFacts.first_failing_rules` gives each pair the number of the first rule it
-  breaks (0: none), exactly as :func:`.rules.first_failing_rule` would, plus the travel
-  distance and the week's load where the rules computed them.
+* :class:`.facts.BatchFacts` holds one run's requests and volunteers as arrays, built once;
+* :func:`pairs_to_check` lists, per region, the pairs in which the volunteer has the
+  request's category as a skill and one of their merged weekly slots holds the window's
+  local start and end -- an index on (category, weekday, start minute), so it never
+  drops a pair the availability rule allows; small inputs simply list every pair with
+  the skill. Availability, not distance, is what rules most pairs out (a volunteer is
+  free a few hours on a few days; most live within reach of most of a region);
+* :meth:`.facts.BatchFacts.first_failing_rules` gives each pair the number of the first
+  rule it breaks (0: none), exactly as :func:`.rules.first_failing_rule` would, plus the
+  travel distance and the week's load where the rules (:mod:`.array_rules`) computed them;
+* :func:`arcs_passing_every_rule` turns the pairs that pass into :class:`CandidateArcs`,
+  what the solver chooses from.
 
 numpy's sin and cos may differ from the math module's in the last bit. Where that could
 change an answer -- a distance within 1e-9 of a volunteer's limit, metres within 1e-6 of
@@ -22,254 +25,21 @@ the pair-by-pair ones exactly. Tests hold the two in step on random instances.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from mienskip_shared import geo
+from .array_rules import ARRAY_RULES, CHEAPEST_FIRST, RECHECK_KM, RULE_KEYS, Checked
+from .facts import EPOCH, MICROSECOND, NO_SLOT, RECHECK_METRES, BatchFacts, micros, travel_km, week_key
+from .model import MINUTES_PER_DAY, OpenRequest, Volunteer
 
-from . import rules
-from .model import (
-    DAYS,
-    MINUTES_PER_DAY,
-    Booking,
-    OpenRequest,
-    Volunteer,
-    Window,
-    great_circle_km,
-)
+__all__ = [  # the names callers import from here, wherever they live
+    "ARRAY_RULES", "CHEAPEST_FIRST", "EPOCH", "MICROSECOND", "NO_SLOT", "PAIRS_PER_CHUNK", "RECHECK_KM",
+    "RECHECK_METRES", "RULE_KEYS", "BatchFacts", "CandidateArcs", "Checked", "arcs_passing_every_rule",
+    "micros", "pairs_to_check", "travel_km", "week_key",
+]
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-NO_SLOT = (32767, -1)  # (start, end) of a padding slot: covers nothing
-RECHECK_KM = 1e-9  # relative: numpy vs math differ by ~1e-15
-RECHECK_METRES = 1e-6  # distance to a .5 rounding tie, in metres
 PAIRS_PER_CHUNK = 1_000_000  # bounds the memory of dense checks
-
-
-def travel_km(request: OpenRequest, volunteer: Volunteer, road_factor: float) -> float:
-    """Estimated travel distance: great-circle distance times a road factor."""
-    return great_circle_km(volunteer.home, request.location) * road_factor
-
-
-def micros(moment: datetime) -> int:
-    """Whole microseconds since 1970: exact, so window comparisons are the datetime ones."""
-    return (moment - EPOCH) // MICROSECOND
-
-
-def week_key(window: Window) -> int:
-    year, week = window.iso_week
-    return year * 100 + week
-
-
-@dataclass
-class Checked:
-    """Per pair: first failing rule (0 = passes all), travel km and week load where computed."""
-
-    codes: np.ndarray
-    km: np.ndarray
-    load: np.ndarray
-
-
-class BatchFacts:
-    """One solver run's requests and volunteers as arrays; index ``i`` is ``requests[i]``
-    (``volunteers[j]``), both sorted by id. Built once, read by every check."""
-
-    def __init__(self, requests: Sequence[OpenRequest], volunteers: Sequence[Volunteer],
-                 bookings: Iterable[Booking], road_factor: float):
-        self.requests, self.volunteers, self.road_factor = requests, volunteers, road_factor
-        self.bookings = list(bookings)
-        n, m = len(requests), len(volunteers)
-        # One pass over the objects each (they are many: Python per object is the cost here);
-        # equal sets and windows are common, so their codes are worked out once each.
-
-        # Codes for strings that rules compare: region, volunteer id, request id.
-        region_code: dict[str, int] = {}
-        self.vol_region = _ints([region_code.setdefault(v.region, len(region_code)) for v in volunteers], m)
-        self.req_region = _ints([region_code.setdefault(r.region, len(region_code)) for r in requests], n)
-        vol_code: dict[str, int] = {}
-        self.vol_code = _ints([vol_code.setdefault(v.id, len(vol_code)) for v in volunteers], m)
-        self.n_vol_codes = len(vol_code)
-        req_code: dict[str, int] = {}
-        self.req_code = _ints([req_code.setdefault(r.id, len(req_code)) for r in requests], n)
-
-        # Skills (category included) and the languages requests ask for, as bit masks.
-        required = [r.skills | {r.category} if r.category not in r.skills else r.skills for r in requests]
-        skill_bit = {s: i for i, s in enumerate(sorted(set().union(*(v.skills for v in volunteers), *required)))}
-        self.req_skills = _bitmasks(required, skill_bit, n)
-        self.vol_skills = _bitmasks([v.skills for v in volunteers], skill_bit, m)
-        self.req_category = _ints([skill_bit[r.category] for r in requests], n)
-        self.req_needs_car = np.array(["transport" in s for s in required], dtype=bool).reshape(n)
-        self.vol_has_car = np.array([v.has_car for v in volunteers], dtype=bool).reshape(m)
-        self.req_needs_vog = np.array([r.needs_vog for r in requests], dtype=bool).reshape(n)
-        self.vol_has_vog = np.array([v.vog_checked_on is not None for v in volunteers], dtype=bool).reshape(m)
-        lang_bit = {code: i for i, code in enumerate(sorted({r.needs_language for r in requests
-                                                              if r.needs_language is not None}))}
-        self.req_needs_language = np.array([r.needs_language is not None for r in requests], dtype=bool).reshape(n)
-        self.req_language = _bitmasks([(r.needs_language,) if r.needs_language is not None else ()
-                                       for r in requests], lang_bit, n)
-        self.vol_languages = _bitmasks([v.languages for v in volunteers], lang_bit, m)
-
-        # Places and reach.
-        self.req_lat, self.req_lon = _radians([r.location for r in requests])
-        self.vol_lat, self.vol_lon = _radians([v.home for v in volunteers])
-        self.req_xyz = _unit_vectors(self.req_lat, self.req_lon)
-        self.vol_xyz = _unit_vectors(self.vol_lat, self.vol_lon)
-        self.vol_max_km = np.array([v.max_distance_km for v in volunteers], dtype=np.float64).reshape(m)
-
-        # Time: the local day and minutes of each window, its ISO week, its exact instants.
-        seen: dict[tuple[datetime, datetime], tuple[int, int, int, int, int, int]] = {}
-        times = np.array([seen[key] if key in seen else seen.setdefault(key, _window_facts(w))
-                          for w in (r.window for r in requests) for key in ((w.start, w.end),)],
-                         dtype=np.int64).reshape(n, 6)
-        self.req_day, self.req_from, self.req_to, self.req_week, self.req_start, self.req_end = times.T.copy()
-        self.vol_max_tasks = _ints([v.max_tasks_per_week for v in volunteers], m)
-        self.slot_from, self.slot_to = _weekly_slots(volunteers)
-
-        # Bookings, grouped by volunteer id code (CSR): week, instants, request id code.
-        mine = sorted(((vol_code[b.volunteer_id], b) for b in self.bookings if b.volunteer_id in vol_code),
-                      key=lambda cb: cb[0])
-        self.book_ptr = np.searchsorted(np.array([c for c, _ in mine], dtype=np.int64),
-                                        np.arange(self.n_vol_codes + 1))
-        self.book_week = np.array([week_key(b.window) for _, b in mine], dtype=np.int64)
-        self.book_start = np.array([micros(b.window.start) for _, b in mine], dtype=np.int64)
-        self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
-        self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
-
-        # The volunteer who helped last time (continuity), or -1.
-        self.req_previous = _ints([vol_code.get(r.previous_volunteer, -1) if r.previous_volunteer else -1
-                                   for r in requests], n)
-
-        # Volunteers each request excluded before, as sorted pair keys.
-        self.excluded = np.unique(np.array(
-            [i * self.n_vol_codes + vol_code[vid] for i, r in enumerate(requests)
-             for vid in r.excluded_volunteers if vid in vol_code], dtype=np.int64))
-
-    # -- which pairs to look at --------------------------------------------------------------
-
-    def regions(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(requests, volunteers) per region that has requests: nothing crosses regions."""
-        order = np.argsort(self.vol_region, kind="stable")
-        codes = self.vol_region[order]
-        out = []
-        for code in np.unique(self.req_region):
-            lo, hi = np.searchsorted(codes, [code, code + 1])
-            out.append((np.flatnonzero(self.req_region == code), np.sort(order[lo:hi])))
-        return out
-
-    def pairs_to_check(self, reqs: np.ndarray, vols: np.ndarray,
-                       index_from_pairs: int) -> tuple[np.ndarray, np.ndarray]:
-        """Of these requests and volunteers, the pairs where the volunteer has the request's
-        category and a merged weekly slot that might hold the window.
-
-        Every pair that passes all hard rules is among them: category is a required skill,
-        and the availability rule asks for a merged slot ``a-b`` on the window's local
-        weekday with ``a <= from`` and ``to <= b``; for a window that ends after it
-        starts in local minutes too, ``a <= from < b``, which the index looks up. A
-        window that does not (the night summer time ends) is paired with every volunteer
-        with the skill. Blocks smaller than ``index_from_pairs`` pairs are listed in full.
-        """
-        if reqs.size * vols.size < index_from_pairs:
-            return self._skilled_pairs(reqs, vols)
-        day, start, end = self.req_day[reqs], self.req_from[reqs], self.req_to[reqs]
-        odd = (day >= 0) & (end <= start)
-        r_odd, v_odd = self._skilled_pairs(reqs[odd], vols)
-        reqs = reqs[(day >= 0) & ~odd]
-        cats = np.unique(self.req_category[reqs])
-        span = MINUTES_PER_DAY + 1
-        key = (self.req_category[reqs] * 7 + self.req_day[reqs]) * span + self.req_from[reqs]
-        order = np.argsort(key, kind="stable")
-        reqs, key = reqs[order], key[order]
-        # (volunteer, day, slot) rows of the merged slots, then one row per category they have.
-        v_idx, d_idx, k_idx = np.nonzero(self.slot_from[vols] <= self.slot_to[vols])
-        slot_vol = vols[v_idx]
-        slot_from, slot_to = self.slot_from[slot_vol, d_idx, k_idx], self.slot_to[slot_vol, d_idx, k_idx]
-        rs, vs = [r_odd], [v_odd]
-        for category in cats.tolist():
-            word, bit = divmod(category, 64)
-            has = ((self.vol_skills[slot_vol, word] >> np.uint64(bit)) & np.uint64(1)) == 1
-            base = (category * 7 + d_idx[has]) * span
-            lo = np.searchsorted(key, base + slot_from[has], side="left")
-            hi = np.searchsorted(key, base + slot_to[has], side="left")
-            count = hi - lo
-            row = np.repeat(np.arange(count.size), count)
-            r = reqs[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
-            fits = self.req_to[r] <= slot_to[has][row]
-            rs.append(r[fits])
-            vs.append(slot_vol[has][row[fits]])
-        return np.concatenate(rs), np.concatenate(vs)
-
-    def _skilled_pairs(self, reqs: np.ndarray, vols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every pair of these in which the volunteer has the request's category."""
-        rs, vs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for category in np.unique(self.req_category[reqs]).tolist():
-            cat_reqs = reqs[self.req_category[reqs] == category]
-            word, bit = divmod(category, 64)
-            cat_vols = vols[((self.vol_skills[vols, word] >> np.uint64(bit)) & np.uint64(1)) == 1]
-            rs.append(np.repeat(cat_reqs, cat_vols.size))
-            vs.append(np.tile(cat_vols, cat_reqs.size))
-        return np.concatenate(rs), np.concatenate(vs)
-
-    # -- the rules -------------------------------------------------------------------------------
-
-    def first_failing_rules(self, r: np.ndarray, v: np.ndarray) -> Checked:
-        """Per pair, 1 + the index in :data:`.rules.HARD_RULES` of the first rule it breaks; 0 if none.
-
-        Each rule only looks at the pairs every earlier rule let through.
-        """
-        size = len(r)
-        checked = Checked(np.zeros(size, np.uint8), np.full(size, np.nan), np.zeros(size, np.int64))
-        alive = np.arange(size)
-        for code, (_, _, fails) in enumerate(ARRAY_RULES, start=1):
-            if not alive.size:
-                break
-            failed = fails(self, r[alive], v[alive], checked, alive)
-            checked.codes[alive[failed]] = code
-            alive = alive[~failed]
-        return checked
-
-    def passing(self, r: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(positions of the pairs passing every rule, their travel km, their week's load).
-
-        The same rules as :meth:`first_failing_rules`, cheapest first: which rule fails
-        first does not matter here, and most pairs fail on skills or availability.
-        """
-        checked = Checked(np.zeros(0, np.uint8), np.full(len(r), np.nan), np.zeros(len(r), np.int64))
-        alive = np.arange(len(r))
-        for fails in CHEAPEST_FIRST:
-            if not alive.size:
-                break
-            alive = alive[~fails(self, r[alive], v[alive], checked, alive)]
-        return alive, checked.km[alive], checked.load[alive]
-
-    def travel_km(self, r: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """:func:`travel_km` for many pairs, to within ~1e-12 relative (from the chord
-        between points on the unit sphere; the callers re-measure near-ties exactly)."""
-        chord = np.sqrt(((self.vol_xyz[v] - self.req_xyz[r]) ** 2).sum(axis=1))
-        return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2)) * self.road_factor
-
-    def exact_km(self, r: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return np.array([travel_km(self.requests[i], self.volunteers[j], self.road_factor)
-                         for i, j in zip(r.tolist(), v.tolist(), strict=True)], dtype=np.float64)
-
-    def metres(self, r: np.ndarray, v: np.ndarray, km: np.ndarray) -> np.ndarray:
-        """``round(km * 1000)`` as the pair-by-pair code rounds it."""
-        x = km * 1000
-        result = np.rint(x).astype(np.int64)
-        near_tie = np.flatnonzero(np.abs(x - np.floor(x) - 0.5) < RECHECK_METRES)
-        if near_tie.size:
-            result[near_tie] = [round(k * 1000) for k in self.exact_km(r[near_tie], v[near_tie])]
-        return result
-
-    def bookings_of(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(pair position, booking index): one row per booking of each pair's volunteer."""
-        lo = self.book_ptr[self.vol_code[v]]
-        count = self.book_ptr[self.vol_code[v] + 1] - lo
-        pos = np.repeat(np.arange(len(v)), count)
-        first = np.cumsum(count) - count
-        return pos, np.repeat(lo - first, count) + np.arange(int(count.sum()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,150 +64,71 @@ class CandidateArcs:
         return np.searchsorted(self.request, np.arange(len(self.requests) + 1))
 
 
-def _fails_region(f: BatchFacts, r, v, checked, at):
-    return f.req_region[r] != f.vol_region[v]
+def arcs_passing_every_rule(facts: BatchFacts, index_from_pairs: int) -> CandidateArcs:
+    """The pairs passing every rule of :data:`.rules.HARD_RULES`, as :class:`CandidateArcs`."""
+    parts = []
+    for reqs, vols in facts.regions():  # one region at a time: bounded memory
+        r, v = pairs_to_check(facts, reqs, vols, index_from_pairs)
+        ok, km, load = facts.passing(r, v)
+        parts.append((r[ok], v[ok], facts.metres(r[ok], v[ok], km), load))
+    r, v, metres, load = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
+                          for i in range(4))
+    order = np.lexsort((v, load, metres, r))
+    r, v = r[order], v[order]
+    again = facts.vol_code[v] == facts.req_previous[r]
+    return CandidateArcs(list(facts.requests), list(facts.volunteers), r, v, metres[order], load[order], again)
 
 
-def _fails_skills(f: BatchFacts, r, v, checked, at):
-    need = f.req_skills[r]
-    return ((f.vol_skills[v] & need) != need).any(axis=1)
+def pairs_to_check(facts: BatchFacts, reqs: np.ndarray, vols: np.ndarray,
+                   index_from_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of these requests and volunteers, the pairs where the volunteer has the request's
+    category and a merged weekly slot that might hold the window.
 
-
-def _fails_transport(f: BatchFacts, r, v, checked, at):
-    return f.req_needs_car[r] & ~f.vol_has_car[v]
-
-
-def _fails_vog(f: BatchFacts, r, v, checked, at):
-    return f.req_needs_vog[r] & ~f.vol_has_vog[v]
-
-
-def _fails_language(f: BatchFacts, r, v, checked, at):
-    return f.req_needs_language[r] & ((f.vol_languages[v] & f.req_language[r]) == 0).all(axis=1)
-
-
-def _fails_distance(f: BatchFacts, r, v, checked, at):
-    km = f.travel_km(r, v)
-    limit = f.vol_max_km[v]
-    close = np.flatnonzero(np.abs(km - limit) <= RECHECK_KM * np.maximum(1.0, np.abs(limit)))
-    if close.size:
-        km[close] = f.exact_km(r[close], v[close])
-    checked.km[at] = km
-    return ~(km <= limit)
-
-
-def _fails_availability(f: BatchFacts, r, v, checked, at):
-    day = f.req_day[r]
-    slots_from = f.slot_from[v, np.maximum(day, 0)]
-    slots_to = f.slot_to[v, np.maximum(day, 0)]
-    covered = ((slots_from <= f.req_from[r, None]) & (f.req_to[r, None] <= slots_to)).any(axis=1)
-    return ~(covered & (day >= 0))
-
-
-def _fails_capacity(f: BatchFacts, r, v, checked, at):
-    pos, b = f.bookings_of(v)
-    counts = (f.book_request[b] != f.req_code[r[pos]]) & (f.book_week[b] == f.req_week[r[pos]])
-    load = np.bincount(pos, weights=counts, minlength=len(v)).astype(np.int64)
-    checked.load[at] = load
-    return ~(load < f.vol_max_tasks[v])
-
-
-def _fails_overlap(f: BatchFacts, r, v, checked, at):
-    pos, b = f.bookings_of(v)
-    rp = r[pos]
-    clash = (f.book_request[b] != f.req_code[rp]) & (f.book_start[b] < f.req_end[rp]) & (f.req_start[rp] < f.book_end[b])
-    return np.bincount(pos, weights=clash, minlength=len(v)) > 0
-
-
-def _fails_excluded(f: BatchFacts, r, v, checked, at):
-    if not f.excluded.size:
-        return np.zeros(len(r), dtype=bool)
-    return np.isin(r * f.n_vol_codes + f.vol_code[v], f.excluded)
-
-
-# (reason key, the rule, its array twin), in the order of rules.HARD_RULES.
-ARRAY_RULES = (
-    ("region", rules.in_region, _fails_region),
-    ("skills", rules.has_required_skills, _fails_skills),
-    ("transport", rules.has_car_for_transport, _fails_transport),
-    ("vog", rules.has_vog_when_needed, _fails_vog),
-    ("language", rules.speaks_language_when_needed, _fails_language),
-    ("distance", rules.within_max_distance, _fails_distance),
-    ("availability", rules.available_for_window, _fails_availability),
-    ("capacity", rules.has_capacity_left, _fails_capacity),
-    ("overlap", rules.has_no_overlapping_task, _fails_overlap),
-    ("excluded", rules.not_excluded_before, _fails_excluded),
-)
-if tuple(rule for _, rule, _ in ARRAY_RULES) != rules.HARD_RULES:  # a new rule needs its twin here
-    raise ImportError("candidates.ARRAY_RULES is out of step with rules.HARD_RULES")
-RULE_KEYS = tuple(key for key, _, _ in ARRAY_RULES)  # code c -> RULE_KEYS[c - 1]
-CHEAPEST_FIRST = (_fails_skills, _fails_transport, _fails_vog, _fails_language, _fails_region, _fails_availability,
-                  _fails_distance, _fails_excluded, _fails_capacity, _fails_overlap)
-if set(CHEAPEST_FIRST) != {fails for _, _, fails in ARRAY_RULES}:
-    raise ImportError("candidates.CHEAPEST_FIRST must hold every rule")
-
-
-def _ints(values: list[int], count: int) -> np.ndarray:
-    return np.array(values, dtype=np.int64).reshape(count)
-
-
-def _window_facts(window: Window) -> tuple[int, int, int, int, int, int]:
-    """(local weekday or -1 past midnight, start and end minute, ISO week key, start and end instant)."""
-    span = window.local_span
-    day, start_min, end_min = (DAYS.index(span[0]), span[1], span[2]) if span else (-1, 0, 0)
-    return day, start_min, end_min, week_key(window), micros(window.start), micros(window.end)
-
-
-def _bitmasks(sets: Sequence[Iterable[str]], bit: dict[str, int], count: int) -> np.ndarray:
-    """(count, words) uint64: bit ``bit[s]`` set for each member ``s`` known to ``bit``."""
-    words = max(1, -(-len(bit) // 64))
-    known: dict = {}
-    masks = [known[members] if members in known else known.setdefault(
-        members, sum(1 << bit[s] for s in members if s in bit)) for members in sets]
-    out = np.zeros((count, words), dtype=np.uint64)
-    for w in range(words):
-        out[:, w] = np.fromiter(((mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for mask in masks),
-                                dtype=np.uint64, count=count)
-    return out
-
-
-def _radians(points) -> tuple[np.ndarray, np.ndarray]:
-    lat = np.radians(np.array([p.lat for p in points], dtype=np.float64))
-    lon = np.radians(np.array([p.lon for p in points], dtype=np.float64))
-    return lat, lon
-
-
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """On the unit sphere, straight-line (chord) distance grows with great-circle distance."""
-    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-
-
-def _weekly_slots(volunteers: Sequence[Volunteer]) -> tuple[np.ndarray, np.ndarray]:
-    """(volunteers, 7 days, k) start and end minutes of the merged weekly slots, padded.
-
-    The merge is :func:`.model.merge_slots` on arrays: slots of one day sorted by start,
-    a slot that starts before (or as) the ones before it end joins them.
+    Every pair that passes all hard rules is among them: category is a required skill,
+    and the availability rule asks for a merged slot ``a-b`` on the window's local
+    weekday with ``a <= from`` and ``to <= b``; for a window that ends after it
+    starts in local minutes too, ``a <= from < b``, which the index looks up. A
+    window that does not (the night summer time ends) is paired with every volunteer
+    with the skill. Blocks smaller than ``index_from_pairs`` pairs are listed in full.
     """
-    day_index = {day: d for d, day in enumerate(DAYS)}
-    raw = np.array([(i, day_index[s.day], s.start, s.end) for i, v in enumerate(volunteers) for s in v.availability],
-                   dtype=np.int64).reshape(-1, 4)
-    if not raw.size:
-        return (np.full((len(volunteers), 7, 1), NO_SLOT[0], dtype=np.int64),
-                np.full((len(volunteers), 7, 1), NO_SLOT[1], dtype=np.int64))
-    raw = raw[np.lexsort((raw[:, 3], raw[:, 2], raw[:, 1], raw[:, 0]))]
-    group = raw[:, 0] * 7 + raw[:, 1]
-    span = 2 * MINUTES_PER_DAY + 2  # > any minute: keeps running maxima inside their (volunteer, day)
-    latest_end = np.maximum.accumulate(group * span + raw[:, 3]) - group * span
-    joins = np.zeros(len(raw), dtype=bool)
-    joins[1:] = (group[1:] == group[:-1]) & (raw[1:, 2] <= latest_end[:-1])
-    first = np.flatnonzero(~joins)
-    merged_group, merged_start = group[first], raw[first, 2]
-    merged_end = np.maximum.reduceat(raw[:, 3], first)
-    new_group = np.ones(len(first), dtype=bool)
-    new_group[1:] = merged_group[1:] != merged_group[:-1]
-    group_first = np.flatnonzero(new_group)
-    rank = np.arange(len(first)) - np.repeat(group_first, np.diff(np.append(group_first, len(first))))
-    k = int(rank.max()) + 1
-    start = np.full((len(volunteers) * 7, k), NO_SLOT[0], dtype=np.int64)
-    end = np.full((len(volunteers) * 7, k), NO_SLOT[1], dtype=np.int64)
-    start[merged_group, rank], end[merged_group, rank] = merged_start, merged_end
-    return start.reshape(len(volunteers), 7, k), end.reshape(len(volunteers), 7, k)
+    if reqs.size * vols.size < index_from_pairs:
+        return _skilled_pairs(facts, reqs, vols)
+    day, start, end = facts.req_day[reqs], facts.req_from[reqs], facts.req_to[reqs]
+    odd = (day >= 0) & (end <= start)
+    r_odd, v_odd = _skilled_pairs(facts, reqs[odd], vols)
+    reqs = reqs[(day >= 0) & ~odd]
+    cats = np.unique(facts.req_category[reqs])
+    span = MINUTES_PER_DAY + 1
+    key = (facts.req_category[reqs] * 7 + facts.req_day[reqs]) * span + facts.req_from[reqs]
+    order = np.argsort(key, kind="stable")
+    reqs, key = reqs[order], key[order]
+    # (volunteer, day, slot) rows of the merged slots, then one row per category they have.
+    v_idx, d_idx, k_idx = np.nonzero(facts.slot_from[vols] <= facts.slot_to[vols])
+    slot_vol = vols[v_idx]
+    slot_from, slot_to = facts.slot_from[slot_vol, d_idx, k_idx], facts.slot_to[slot_vol, d_idx, k_idx]
+    rs, vs = [r_odd], [v_odd]
+    for category in cats.tolist():
+        word, bit = divmod(category, 64)
+        has = ((facts.vol_skills[slot_vol, word] >> np.uint64(bit)) & np.uint64(1)) == 1
+        base = (category * 7 + d_idx[has]) * span
+        lo = np.searchsorted(key, base + slot_from[has], side="left")
+        hi = np.searchsorted(key, base + slot_to[has], side="left")
+        count = hi - lo
+        row = np.repeat(np.arange(count.size), count)
+        r = reqs[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))]
+        fits = facts.req_to[r] <= slot_to[has][row]
+        rs.append(r[fits])
+        vs.append(slot_vol[has][row[fits]])
+    return np.concatenate(rs), np.concatenate(vs)
+
+
+def _skilled_pairs(facts: BatchFacts, reqs: np.ndarray, vols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of these in which the volunteer has the request's category."""
+    rs, vs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for category in np.unique(facts.req_category[reqs]).tolist():
+        cat_reqs = reqs[facts.req_category[reqs] == category]
+        word, bit = divmod(category, 64)
+        cat_vols = vols[((facts.vol_skills[vols, word] >> np.uint64(bit)) & np.uint64(1)) == 1]
+        rs.append(np.repeat(cat_reqs, cat_vols.size))
+        vs.append(np.tile(cat_vols, cat_reqs.size))
+    return np.concatenate(rs), np.concatenate(vs)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import proof, repair
-from .candidates import BatchFacts, CandidateArcs, travel_km
+from .candidates import BatchFacts, CandidateArcs, arcs_passing_every_rule, travel_km
 from .explain import explain
 from .flow import (
     PENALTY_SHRINK,
@@ -88,21 +88,8 @@ def candidate_arcs(requests: Sequence[OpenRequest], volunteers: Sequence[Volunte
     """The pairs :func:`assign` chooses from: those passing every rule of :data:`.rules.HARD_RULES`."""
     requests = sorted(requests, key=lambda r: r.id)
     volunteers = sorted(volunteers, key=lambda v: v.id)
-    return _candidate_arcs(BatchFacts(requests, volunteers, bookings, config.road_factor), config)
-
-
-def _candidate_arcs(facts: BatchFacts, config: SolverConfig) -> CandidateArcs:
-    parts = []
-    for reqs, vols in facts.regions():  # one region at a time: bounded memory
-        r, v = facts.pairs_to_check(reqs, vols, config.index_from_pairs)
-        ok, km, load = facts.passing(r, v)
-        parts.append((r[ok], v[ok], facts.metres(r[ok], v[ok], km), load))
-    r, v, metres, load = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
-                          for i in range(4))
-    order = np.lexsort((v, load, metres, r))
-    r, v = r[order], v[order]
-    again = facts.vol_code[v] == facts.req_previous[r]
-    return CandidateArcs(list(facts.requests), list(facts.volunteers), r, v, metres[order], load[order], again)
+    facts = BatchFacts(requests, volunteers, bookings, config.road_factor)
+    return arcs_passing_every_rule(facts, config.index_from_pairs)
 
 
 # -- solving -----------------------------------------------------------------------------------
@@ -127,7 +114,7 @@ def assign(
     volunteers = sorted(volunteers, key=lambda v: v.id)  # same input, same answer
     bookings = list(bookings)
     facts = BatchFacts(requests, volunteers, bookings, config.road_factor)
-    arcs = _candidate_arcs(facts, config)
+    arcs = arcs_passing_every_rule(facts, config.index_from_pairs)
     deadline = time.monotonic() + config.time_limit_s  # for the solving, not for reading the input
 
     penalty = np.array([UNMATCHED_PENALTY_M.get(r.urgency, UNMATCHED_PENALTY_M["normal"]) * TIE_SCALE
