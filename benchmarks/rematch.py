@@ -80,7 +80,7 @@ from mienskip_cli.main import build_all, run_all
 from mienskip_intake.bootstrap import Admin
 from mienskip_intake.settings import Settings as IntakeSettings
 from mienskip_matching.adapters import tables as matching_tables
-from mienskip_matching.adapters.repository import MatchingRepository
+from mienskip_matching.adapters.repository import VolunteerRepository
 from mienskip_matching.domain.solver import SolverConfig, candidate_arcs
 from mienskip_matching.service_layer.handlers import request_from_event
 from mienskip_matching.settings import Settings as MatchingSettings
@@ -248,7 +248,7 @@ def fewest_candidates(matching_engine, bodies: list[dict], config: SolverConfig)
     """The fewest volunteers any request may go to by matching's own hard rules, on matching's
     own read model (capacity and bookings aside: nothing is booked yet)."""
     with matching_engine.connect() as conn:
-        volunteers = MatchingRepository(conn).volunteers_in_region(REGION)
+        volunteers = VolunteerRepository(conn).in_region(REGION)
     requests = [request_from_event({"request_id": f"check-{i:05d}", "kamer_id": "check", "region": REGION, **body})
                 for i, body in enumerate(bodies)]
     return int(np.diff(candidate_arcs(requests, volunteers, config=config).starts()).min())

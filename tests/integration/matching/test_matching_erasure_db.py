@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from structlog.testing import capture_logs
 
 from mienskip_matching.adapters import tables
-from mienskip_matching.adapters.repository import MatchingRepository, SqlUnitOfWork, as_utc
+from mienskip_matching.adapters.repository import SqlUnitOfWork, VolunteerRepository, as_utc
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.contracts import new_event, parse
@@ -45,7 +45,7 @@ def erased(subject_id="vol-1", *, subject_kind="volunteer", occurred_at=None):
 
 def pool(engine, region="leeuwarden"):
     with engine.connect() as conn:
-        return [v.id for v in MatchingRepository(conn).volunteers_in_region(region)]
+        return [v.id for v in VolunteerRepository(conn).in_region(region)]
 
 
 def test_erasure_removes_the_volunteer_and_keeps_only_a_tombstone(matching_engine, events):

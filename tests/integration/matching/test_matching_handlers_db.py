@@ -11,7 +11,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
 
 from mienskip_matching.adapters import tables
-from mienskip_matching.adapters.repository import CapacityConflict, MatchingRepository, SqlUnitOfWork
+from mienskip_matching.adapters.repository import (
+    CapacityConflict,
+    ProposalRepository,
+    RequestRepository,
+    SqlUnitOfWork,
+    VolunteerRepository,
+)
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.contracts import new_event, parse
@@ -91,17 +97,17 @@ def test_nobody_suitable_stores_unmatched_and_announces_the_reasons(matching_eng
 def test_a_stale_volunteer_version_raises_and_leaves_nothing_behind(matching_engine, events):
     run(matching_engine, events.volunteer_registered("v1"))
 
-    class StaleRepository(MatchingRepository):
+    class StaleRepository(VolunteerRepository):
         """Reads the volunteer as another process saw them before it booked them."""
 
-        def volunteers_in_region(self, region):
+        def in_region(self, region):
             from dataclasses import replace
-            return [replace(v, version=v.version - 1) for v in super().volunteers_in_region(region)]
+            return [replace(v, version=v.version - 1) for v in super().in_region(region)]
 
     class StaleUnitOfWork(SqlUnitOfWork):
         def __enter__(self):
             super().__enter__()
-            self.repo = StaleRepository(self.repo.conn)
+            self.volunteers = StaleRepository(self.volunteers.conn)
             return self
 
     submitted = events.request_submitted("req-1")
@@ -118,13 +124,13 @@ def test_a_stale_volunteer_version_raises_and_leaves_nothing_behind(matching_eng
 def test_claiming_a_volunteer_with_an_old_version_conflicts(matching_engine, events):
     run(matching_engine, events.volunteer_registered("v1"))
     with matching_engine.begin() as conn:
-        seen = MatchingRepository(conn).volunteers_in_region("leeuwarden")[0].version
+        seen = VolunteerRepository(conn).in_region("leeuwarden")[0].version
     with matching_engine.begin() as conn:  # another process books the volunteer
         conn.execute(update(tables.volunteers).values(version=tables.volunteers.c.version + 1))
     with matching_engine.begin() as conn, pytest.raises(CapacityConflict):
-        MatchingRepository(conn).claim_volunteer("v1", seen)
+        VolunteerRepository(conn).claim("v1", seen)
     with matching_engine.begin() as conn:
-        MatchingRepository(conn).claim_volunteer("v1", seen + 1)  # the fresh version works
+        VolunteerRepository(conn).claim("v1", seen + 1)  # the fresh version works
 
 
 def test_cancelling_frees_the_volunteers_week(matching_engine, events):
@@ -166,7 +172,7 @@ def test_an_older_volunteer_event_does_not_overwrite_a_newer_one(matching_engine
 def test_volunteer_read_model_round_trips(matching_engine, events):
     run(matching_engine, events.volunteer_registered("v1", vog_checked_on=None, languages=["ar", "nl"]))
     with matching_engine.connect() as conn:
-        [volunteer] = MatchingRepository(conn).volunteers_in_region("leeuwarden")
+        [volunteer] = VolunteerRepository(conn).in_region("leeuwarden")
     assert volunteer.vog_checked_on is None
     assert volunteer.languages == {"ar", "nl"}
     assert [s.label() for s in volunteer.availability] == ["tue 09:00-12:00"]
@@ -190,7 +196,7 @@ def test_a_new_volunteer_is_offered_to_requests_that_found_nobody(matching_engin
     run(matching_engine, events.volunteer_registered("buddy", north_km=0.5))
 
     with matching_engine.connect() as conn:
-        proposal = MatchingRepository(conn).proposal_for("req-1")
+        proposal = ProposalRepository(conn).for_request("req-1")
     assert proposal.volunteer_id == "buddy"
     assert [e.event_type for e in outbox_events(matching_engine)] == ["request.unmatched", "assignment.proposed"]
     proposed = outbox_events(matching_engine)[-1]
@@ -237,7 +243,7 @@ def test_a_late_decline_waits_for_the_coordinator(matching_engine, events):
     assert run(matching_engine, _workflow_event("assignment.declined", first, rematch=False)) is None
     assert [e.event_type for e in outbox_events(matching_engine)] == ["assignment.proposed"]
     with matching_engine.connect() as conn:
-        assert MatchingRepository(conn).request_status("req-1") == "escalated"
+        assert RequestRepository(conn).status("req-1") == "escalated"
 
 
 def test_reassign_proposes_the_chosen_volunteer_or_says_why_not(matching_engine, events):

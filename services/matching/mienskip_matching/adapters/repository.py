@@ -1,4 +1,7 @@
-"""Reading and writing matching's tables, and the unit of work around one transaction."""
+"""Reading and writing matching's tables, one repository per aggregate, and the unit of work
+around one transaction that opens them: ``uow.volunteers`` (the pool, erasure tombstones,
+the optimistic lock), ``uow.requests`` (requests, their exclusions, decisions and
+escalations) and ``uow.proposals`` (active proposals, the bookings they make, their ends)."""
 
 from __future__ import annotations
 
@@ -42,16 +45,17 @@ class StoredProposal:
     status: str
 
 
-class MatchingRepository:
+class VolunteerRepository:
+    """The region's pool (``volunteers``) and the tombstones of erased volunteers."""
+
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    # -- volunteers ---------------------------------------------------------------------
-    def save_volunteer(self, volunteer: Volunteer, registered_at: datetime) -> bool:
+    def save(self, volunteer: Volunteer, registered_at: datetime) -> bool:
         """Insert or update; an older event than the stored one, or any event about an
         erased volunteer, changes nothing. True if written."""
         t = tables.volunteers
-        if self.volunteer_erased(volunteer.id):
+        if self.erased(volunteer.id):
             # Erased stays erased; should a racing registration have left a row, it goes too.
             self.conn.execute(delete(t).where(t.c.id == volunteer.id))
             return False
@@ -68,7 +72,7 @@ class MatchingRepository:
             **values, version=t.c.version + 1, registered_at=as_utc(registered_at), updated_at=now))
         return True
 
-    def volunteers_in_region(self, region: str) -> list[Volunteer]:
+    def in_region(self, region: str) -> list[Volunteer]:
         """The region's pool; never an erased volunteer, whatever the read model holds."""
         t, erased = tables.volunteers, tables.erased_volunteers
         rows = self.conn.execute(
@@ -76,19 +80,19 @@ class MatchingRepository:
             .order_by(t.c.id)).all()
         return [_volunteer_from_row(row) for row in rows]
 
-    def forget_volunteer(self, volunteer_id: str, erased_at: datetime) -> None:
+    def forget(self, volunteer_id: str, erased_at: datetime) -> None:
         """Remove a volunteer from the pool for good (erasure) and keep a tombstone (the
         id and when, nothing else) so that no later event brings them back. Doing it
         again changes nothing; past proposals keep only the id."""
         self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.id == volunteer_id))
-        if not self.volunteer_erased(volunteer_id):
+        if not self.erased(volunteer_id):
             self.conn.execute(insert(tables.erased_volunteers).values(id=volunteer_id, erased_at=as_utc(erased_at)))
 
-    def volunteer_erased(self, volunteer_id: str) -> bool:
+    def erased(self, volunteer_id: str) -> bool:
         t = tables.erased_volunteers
         return self.conn.execute(select(t.c.id).where(t.c.id == volunteer_id)).first() is not None
 
-    def claim_volunteer(self, volunteer_id: str, seen_version: int) -> None:
+    def claim(self, volunteer_id: str, seen_version: int) -> None:
         """Optimistic lock: bump the version we read, or fail if someone else did first."""
         t = tables.volunteers
         result = self.conn.execute(
@@ -96,12 +100,19 @@ class MatchingRepository:
         if result.rowcount == 0:
             raise CapacityConflict(f"volunteer {volunteer_id} changed since version {seen_version}")
 
-    # -- requests -----------------------------------------------------------------------
-    def request_status(self, request_id: str) -> str | None:
+
+class RequestRepository:
+    """Requests (``requests``), the volunteers each excluded (``exclusions``), the number of
+    decisions announced about each, and the reasons of those left unmatched (``unmatched``)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def status(self, request_id: str) -> str | None:
         t = tables.requests
         return self.conn.execute(select(t.c.status).where(t.c.id == request_id)).scalar()
 
-    def save_request(self, request: OpenRequest) -> None:
+    def save(self, request: OpenRequest) -> None:
         t = tables.requests
         values = {
             "kamer_id": request.kamer_id, "region": request.region, "category": request.category,
@@ -111,12 +122,12 @@ class MatchingRepository:
             "urgency": request.urgency, "recurrence": request.recurrence, "follows": request.follows,
             "status": "open", "updated_at": utcnow(),
         }
-        if self.request_status(request.id) is None:
+        if self.status(request.id) is None:
             self.conn.execute(insert(t).values(id=request.id, created_at=utcnow(), **values))
         else:
             self.conn.execute(update(t).where(t.c.id == request.id).values(**values))
 
-    def unmatched_requests(self, region: str, starting_after: datetime, limit: int = 200) -> list[OpenRequest]:
+    def unmatched(self, region: str, starting_after: datetime, limit: int = 200) -> list[OpenRequest]:
         """Requests still waiting for a volunteer, soonest first (bounded per call)."""
         t = tables.requests
         rows = self.conn.execute(
@@ -126,22 +137,11 @@ class MatchingRepository:
         excluded = self._exclusions_of([r.id for r in rows])
         return [_request_from_row(r, excluded.get(r.id, frozenset())) for r in rows]
 
-    def load_request(self, request_id: str) -> OpenRequest | None:
+    def get(self, request_id: str) -> OpenRequest | None:
         row = self.conn.execute(select(tables.requests).where(tables.requests.c.id == request_id)).first()
         if row is None:
             return None
         return _request_from_row(row, self._exclusions_of([request_id]).get(request_id, frozenset()))
-
-    def with_previous_volunteers(self, requests: list[OpenRequest]) -> list[OpenRequest]:
-        """The requests, each that follows an earlier one of its series knowing who holds
-        that one now (continuity); a rejected or declined volunteer holds nothing."""
-        follows = {r.follows for r in requests if r.follows}
-        if not follows:
-            return requests
-        t = tables.proposals
-        holder = dict(self.conn.execute(select(t.c.request_id, t.c.volunteer_id).where(
-            t.c.request_id.in_(sorted(follows)), t.c.status == "proposed")).tuples().all())
-        return [replace(r, previous_volunteer=holder.get(r.follows)) if r.follows else r for r in requests]
 
     def _exclusions_of(self, request_ids: list[str]) -> dict[str, frozenset[str]]:
         if not request_ids:
@@ -166,18 +166,31 @@ class MatchingRepository:
         self.conn.execute(update(t).where(t.c.id == request_id).values(decisions=t.c.decisions + 1))
         return self.conn.execute(select(t.c.decisions).where(t.c.id == request_id)).scalar_one()
 
-    def set_request_status(self, request_id: str, status: str) -> None:
+    def set_status(self, request_id: str, status: str) -> None:
         t = tables.requests
         self.conn.execute(update(t).where(t.c.id == request_id).values(status=status, updated_at=utcnow()))
 
-    # -- proposals and bookings ---------------------------------------------------------------
-    def proposal_for(self, request_id: str) -> StoredProposal | None:
+    def save_unmatched(self, request: OpenRequest, result: Unmatched) -> None:
+        t = tables.unmatched
+        self.conn.execute(delete(t).where(t.c.request_id == request.id))
+        self.conn.execute(insert(t).values(request_id=request.id, kamer_id=request.kamer_id, region=request.region,
+                                           reasons=result.reasons, summary=result.summary, created_at=utcnow()))
+
+    def forget_unmatched(self, request_id: str) -> None:
+        self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
+
+
+class ProposalRepository:
+    """Active proposals (``proposals``: each books its volunteer for its window) and the
+    ended ones (``past_proposals``)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def for_request(self, request_id: str) -> StoredProposal | None:
         t = tables.proposals
         row = self.conn.execute(select(t).where(t.c.request_id == request_id)).first()
-        if row is None:
-            return None
-        return StoredProposal(row.assignment_id, row.request_id, row.volunteer_id, row.kamer_id, row.region,
-                              row.distance_km, row.explanation, row.status)
+        return None if row is None else _stored_proposal(row, row.status)
 
     def active_bookings(self, region: str, around: Window) -> list[Booking]:
         """Active proposals that may share the window's ISO week or overlap it."""
@@ -193,7 +206,18 @@ class MatchingRepository:
         return [Booking(r.volunteer_id, r.request_id, Window(as_utc(r.window_start), as_utc(r.window_end)))
                 for r in rows]
 
-    def add_proposal(self, request: OpenRequest, proposal: Proposal) -> StoredProposal:
+    def with_previous_volunteers(self, requests: list[OpenRequest]) -> list[OpenRequest]:
+        """The requests, each that follows an earlier one of its series knowing who holds
+        that one now (continuity); a rejected or declined volunteer holds nothing."""
+        follows = {r.follows for r in requests if r.follows}
+        if not follows:
+            return requests
+        t = tables.proposals
+        holder = dict(self.conn.execute(select(t.c.request_id, t.c.volunteer_id).where(
+            t.c.request_id.in_(sorted(follows)), t.c.status == "proposed")).tuples().all())
+        return [replace(r, previous_volunteer=holder.get(r.follows)) if r.follows else r for r in requests]
+
+    def add(self, request: OpenRequest, proposal: Proposal) -> StoredProposal:
         stored = StoredProposal(str(uuid.uuid4()), request.id, proposal.volunteer_id, request.kamer_id,
                                 request.region, proposal.distance_km, proposal.explanation, "proposed")
         now = utcnow()
@@ -204,7 +228,7 @@ class MatchingRepository:
             window_end=as_utc(request.window.end), created_at=now, updated_at=now))
         return stored
 
-    def retire_proposal(self, assignment_id: str, outcome: str) -> StoredProposal | None:
+    def retire(self, assignment_id: str, outcome: str) -> StoredProposal | None:
         """End an active proposal (rejected, declined, superseded): it books nobody any more."""
         t = tables.proposals
         row = self.conn.execute(select(t).where(t.c.assignment_id == assignment_id)).first()
@@ -214,23 +238,12 @@ class MatchingRepository:
             assignment_id=row.assignment_id, request_id=row.request_id, volunteer_id=row.volunteer_id,
             outcome=outcome, proposed_at=row.created_at, ended_at=utcnow()))
         self.conn.execute(delete(t).where(t.c.assignment_id == assignment_id))
-        return StoredProposal(row.assignment_id, row.request_id, row.volunteer_id, row.kamer_id, row.region,
-                              row.distance_km, row.explanation, outcome)
+        return _stored_proposal(row, outcome)
 
-    def cancel_proposal(self, request_id: str) -> None:
+    def cancel_for_request(self, request_id: str) -> None:
         t = tables.proposals
         self.conn.execute(update(t).where(t.c.request_id == request_id, t.c.status == "proposed")
                           .values(status="cancelled", updated_at=utcnow()))
-
-    # -- unmatched -----------------------------------------------------------------------------
-    def save_unmatched(self, request: OpenRequest, result: Unmatched) -> None:
-        t = tables.unmatched
-        self.conn.execute(delete(t).where(t.c.request_id == request.id))
-        self.conn.execute(insert(t).values(request_id=request.id, kamer_id=request.kamer_id, region=request.region,
-                                           reasons=result.reasons, summary=result.summary, created_at=utcnow()))
-
-    def forget_unmatched(self, request_id: str) -> None:
-        self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
 
 
 class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
@@ -238,10 +251,14 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
 
     outbox = tables.outbox
     inbox = tables.inbox
-    repo: MatchingRepository
+    volunteers: VolunteerRepository
+    requests: RequestRepository
+    proposals: ProposalRepository
 
     def _open(self, conn: Connection) -> None:
-        self.repo = MatchingRepository(conn)
+        self.volunteers = VolunteerRepository(conn)
+        self.requests = RequestRepository(conn)
+        self.proposals = ProposalRepository(conn)
 
 
 def _volunteer_values(volunteer: Volunteer) -> dict:
@@ -261,6 +278,11 @@ def _request_from_row(row, excluded: frozenset[str]) -> OpenRequest:
         needs_vog=row.needs_vog, needs_language=row.needs_language,
         window=Window(as_utc(row.window_start), as_utc(row.window_end)), location=Point(row.lat, row.lon),
         urgency=row.urgency, recurrence=row.recurrence, follows=row.follows, excluded_volunteers=excluded)
+
+
+def _stored_proposal(row, status: str) -> StoredProposal:
+    return StoredProposal(row.assignment_id, row.request_id, row.volunteer_id, row.kamer_id, row.region,
+                          row.distance_km, row.explanation, status)
 
 
 def _volunteer_from_row(row) -> Volunteer:

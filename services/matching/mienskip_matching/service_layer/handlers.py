@@ -8,14 +8,21 @@ back and the consumer retries the message with back-off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol, Self
 
 import structlog
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope, new_event
 
-from ..adapters.repository import CapacityConflict, MatchingRepository, StoredProposal
+from ..adapters.repository import (
+    CapacityConflict,
+    ProposalRepository,
+    RequestRepository,
+    StoredProposal,
+    VolunteerRepository,
+)
 from ..domain.model import OpenRequest, Point, Proposal, Unmatched, Volunteer, WeeklySlot, Window
 from ..domain.solver import SolverConfig, assign
 
@@ -29,7 +36,9 @@ class RequestNotYetKnown(Exception):
 
 
 class UnitOfWork(Protocol):
-    repo: MatchingRepository
+    volunteers: VolunteerRepository
+    requests: RequestRepository
+    proposals: ProposalRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...
@@ -48,9 +57,9 @@ def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConf
     with uow:
         if not uow.claim(envelope):
             return
-        if uow.repo.save_volunteer(volunteer, envelope.occurred_at):
-            rematch_waiting(uow, volunteer.region, config, now=datetime.now(UTC))
-        elif uow.repo.volunteer_erased(volunteer.id):
+        if uow.volunteers.save(volunteer, envelope.occurred_at):
+            rematch_waiting(uow, volunteer.region, config, now=utcnow())
+        elif uow.volunteers.erased(volunteer.id):
             log.info("matching.volunteer_erased_ignored", volunteer_id=volunteer.id)
         else:
             log.info("matching.volunteer_event_outdated", volunteer_id=volunteer.id)
@@ -63,7 +72,7 @@ def rematch_waiting(uow: UnitOfWork, region: str, config: SolverConfig, *, now: 
     Only new proposals are announced: a request that still finds nobody keeps its
     escalation, so the coordinator is not told twice.
     """
-    waiting = uow.repo.unmatched_requests(region, starting_after=now)
+    waiting = uow.requests.unmatched(region, starting_after=now)
     if not waiting:
         return []
     decided = _decide(uow, region, waiting, {r.id: r.id for r in waiting}, config, announce_unmatched=False)
@@ -78,17 +87,16 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
             announce_unmatched: bool = True) -> list[StoredProposal | Unmatched]:
     """Solve requests of one region together, store and announce each answer:
     ``assignment.proposed``, or ``request.unmatched`` with the reasons."""
-    repo = uow.repo
     if volunteers is None:
-        volunteers = repo.volunteers_in_region(region)
-    requests = repo.with_previous_volunteers(requests)
+        volunteers = uow.volunteers.in_region(region)
+    requests = uow.proposals.with_previous_volunteers(requests)
     span = Window(min(r.window.start for r in requests), max(r.window.end for r in requests))
-    answer = assign(requests, volunteers, repo.active_bookings(region, span), config)
+    answer = assign(requests, volunteers, uow.proposals.active_bookings(region, span), config)
     if not answer.optimal:
         log.warning("matching.batch_not_proven_optimal", region=region, note=answer.note)
     versions = {v.id: v.version for v in volunteers}
     for volunteer_id in {p.volunteer_id for p in answer.proposals}:
-        repo.claim_volunteer(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry on fresh data
+        uow.volunteers.claim(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry on fresh data
     by_id = {r.id: r for r in requests}
     decided: list[StoredProposal | Unmatched] = []
     for proposal in answer.proposals:
@@ -103,30 +111,28 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
 
 
 def _escalate(uow: UnitOfWork, request: OpenRequest, unmatched: Unmatched, *, correlation_id: str) -> None:
-    repo = uow.repo
-    repo.save_unmatched(request, unmatched)
-    repo.set_request_status(request.id, "unmatched")
+    uow.requests.save_unmatched(request, unmatched)
+    uow.requests.set_status(request.id, "unmatched")
     uow.publish(new_event(
         "request.unmatched",
         {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
          "reasons": unmatched.reasons, "summary": unmatched.summary,
-         "decision": repo.next_decision(request.id)},
+         "decision": uow.requests.next_decision(request.id)},
         correlation_id=correlation_id, kamer_id=request.kamer_id))
     log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
 
 
 def _propose(uow: UnitOfWork, request: OpenRequest, proposal: Proposal, *, correlation_id: str) -> StoredProposal:
     """Store a proposal and announce it; the caller has claimed the volunteer."""
-    repo = uow.repo
-    stored = repo.add_proposal(request, proposal)
-    repo.set_request_status(request.id, "proposed")
-    repo.forget_unmatched(request.id)
+    stored = uow.proposals.add(request, proposal)
+    uow.requests.set_status(request.id, "proposed")
+    uow.requests.forget_unmatched(request.id)
     uow.publish(new_event(
         "assignment.proposed",
         {"assignment_id": stored.assignment_id, "request_id": request.id,
          "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
          "distance_km": stored.distance_km, "explanation": stored.explanation,
-         "decision": repo.next_decision(request.id)},
+         "decision": uow.requests.next_decision(request.id)},
         correlation_id=correlation_id, kamer_id=request.kamer_id))
     return stored
 
@@ -139,15 +145,14 @@ def request_submitted(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
     """
     request = request_from_event(envelope.data)
     with uow:
-        repo = uow.repo
         if not uow.claim(envelope):
-            return repo.proposal_for(request.id)  # redelivered: done before
-        stored = repo.proposal_for(request.id)
-        if stored is not None or repo.request_status(request.id) == "cancelled":
+            return uow.proposals.for_request(request.id)  # redelivered: done before
+        stored = uow.proposals.for_request(request.id)
+        if stored is not None or uow.requests.status(request.id) == "cancelled":
             uow.commit()  # the inbox row: this event is handled
             return stored
-        repo.save_request(request)
-        request = repo.load_request(request.id)  # with the volunteers excluded before, if any
+        uow.requests.save(request)
+        request = uow.requests.get(request.id)  # with the volunteers excluded before, if any
         result = _solve_and_announce(uow, request, envelope.correlation_id, config)
         uow.commit()
         return result
@@ -165,17 +170,16 @@ def requests_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     """New requests that arrived together, solved together per region: in a burst,
     the optimum over all of them, not first come first served. One transaction."""
     with uow:
-        repo = uow.repo
         fresh: dict[str, tuple[OpenRequest, str]] = {}
         for envelope in envelopes:
             if not uow.claim(envelope):
                 continue  # redelivered: decided before
             request = request_from_event(envelope.data)
-            if request.id in fresh or repo.proposal_for(request.id) is not None \
-                    or repo.request_status(request.id) == "cancelled":
+            if request.id in fresh or uow.proposals.for_request(request.id) is not None \
+                    or uow.requests.status(request.id) == "cancelled":
                 continue
-            repo.save_request(request)
-            fresh[request.id] = (repo.load_request(request.id), envelope.correlation_id)
+            uow.requests.save(request)
+            fresh[request.id] = (uow.requests.get(request.id), envelope.correlation_id)
         decided: list[StoredProposal | Unmatched] = []
         for region in sorted({request.region for request, _ in fresh.values()}):
             batch = [request for request, _ in fresh.values() if request.region == region]
@@ -193,17 +197,16 @@ def assignment_ended(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) 
     with uow:
         if not uow.claim(envelope):
             return None
-        repo = uow.repo
-        repo.retire_proposal(d["assignment_id"], outcome)
-        repo.exclude(d["request_id"], d["volunteer_id"], outcome)
-        request = repo.load_request(d["request_id"])
+        uow.proposals.retire(d["assignment_id"], outcome)
+        uow.requests.exclude(d["request_id"], d["volunteer_id"], outcome)
+        request = uow.requests.get(d["request_id"])
         if request is None:
             raise RequestNotYetKnown(d["request_id"])
-        if repo.request_status(request.id) == "cancelled":
+        if uow.requests.status(request.id) == "cancelled":
             uow.commit()
             return None
         if outcome == "declined" and not d["rematch"]:
-            repo.set_request_status(request.id, "escalated")
+            uow.requests.set_status(request.id, "escalated")
             uow.commit()
             return None
         result = _solve_and_announce(uow, request, envelope.correlation_id, config)
@@ -218,13 +221,12 @@ def reassign_requested(envelope: Envelope, uow: UnitOfWork, config: SolverConfig
     with uow:
         if not uow.claim(envelope):
             return None
-        repo = uow.repo
         if d.get("replaces_assignment_id"):
-            repo.retire_proposal(d["replaces_assignment_id"], "superseded")
-        request = repo.load_request(d["request_id"])
+            uow.proposals.retire(d["replaces_assignment_id"], "superseded")
+        request = uow.requests.get(d["request_id"])
         if request is None:
             raise RequestNotYetKnown(d["request_id"])
-        chosen = [v for v in repo.volunteers_in_region(request.region) if v.id == d["volunteer_id"]]
+        chosen = [v for v in uow.volunteers.in_region(request.region) if v.id == d["volunteer_id"]]
         result = _solve_and_announce(uow, request, envelope.correlation_id, config, volunteers=chosen)
         uow.commit()
         return result
@@ -236,10 +238,10 @@ def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
     with uow:
         if not uow.claim(envelope):
             return
-        if uow.repo.request_status(request_id) is None:
+        if uow.requests.status(request_id) is None:
             raise RequestNotYetKnown(request_id)
-        uow.repo.set_request_status(request_id, "cancelled")
-        uow.repo.cancel_proposal(request_id)
+        uow.requests.set_status(request_id, "cancelled")
+        uow.proposals.cancel_for_request(request_id)
         uow.commit()
 
 
@@ -252,7 +254,7 @@ def personal_data_erased(envelope: Envelope, uow: UnitOfWork, config: SolverConf
         if not uow.claim(envelope):
             return
         if d["subject_kind"] == "volunteer":
-            uow.repo.forget_volunteer(d["subject_id"], envelope.occurred_at)
+            uow.volunteers.forget(d["subject_id"], envelope.occurred_at)
             log.info("matching.volunteer_erased", volunteer_id=d["subject_id"])
         uow.commit()
 
