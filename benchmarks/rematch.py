@@ -85,6 +85,7 @@ from mienskip_matching.domain.solver import SolverConfig, candidate_arcs
 from mienskip_matching.service_layer.handlers import request_from_event
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify.settings import Settings as NotifySettings
+from mienskip_shared.contracts.intake import RequestSubmitted
 from mienskip_shared.logging import configure_logging
 
 # The embedded system whatever the caller's environment says; the poller needs the rate limit up.
@@ -249,7 +250,9 @@ def fewest_candidates(matching_engine, bodies: list[dict], config: SolverConfig)
     own read model (capacity and bookings aside: nothing is booked yet)."""
     with matching_engine.connect() as conn:
         volunteers = VolunteerRepository(conn).in_region(REGION)
-    requests = [request_from_event({"request_id": f"check-{i:05d}", "kamer_id": "check", "region": REGION, **body})
+    submitted = RequestSubmitted()  # the payload as matching's consumer parses it
+    requests = [request_from_event(submitted.load({"request_id": f"check-{i:05d}", "kamer_id": "check",
+                                                   "region": REGION, **body}))
                 for i, body in enumerate(bodies)]
     return int(np.diff(candidate_arcs(requests, volunteers, config=config).starts()).min())
 

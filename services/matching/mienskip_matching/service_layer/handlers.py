@@ -8,7 +8,7 @@ back and the consumer retries the message with back-off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol, Self
 
 import structlog
@@ -276,36 +276,28 @@ def handle(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> Any:
     return HANDLERS[envelope.event_type](envelope, uow, config)
 
 
-# -- payload -> domain (accepts the consumer's parsed form and the JSON form) -------------------
+# -- payload -> domain ------------------------------------------------------------------------
+# ``envelope.data`` arrives parsed by the shared contracts (mienskip_shared.contracts.intake):
+# Python types (datetime, date, float), a weekly slot's bounds as ``start``/``end``, and every
+# optional field present (``load_default``).
 
 
 def volunteer_from_event(data: dict) -> Volunteer:
     return Volunteer(
         id=data["volunteer_id"], kamer_id=data["kamer_id"], region=data["region"],
-        home=Point(float(data["home"]["lat"]), float(data["home"]["lon"])),
+        home=Point(data["home"]["lat"], data["home"]["lon"]),
         skills=frozenset(data["skills"]), languages=frozenset(data["languages"]),
-        has_car=bool(data["has_car"]), vog_checked_on=_date(data.get("vog_checked_on")),
-        availability=tuple(
-            WeeklySlot.parse(s["day"], s.get("start", s.get("from")), s.get("end", s.get("to")))
-            for s in data["availability"]),
-        max_tasks_per_week=int(data["max_tasks_per_week"]), max_distance_km=float(data["max_distance_km"]),
+        has_car=data["has_car"], vog_checked_on=data["vog_checked_on"],
+        availability=tuple(WeeklySlot.parse(s["day"], s["start"], s["end"]) for s in data["availability"]),
+        max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
     )
 
 
 def request_from_event(data: dict) -> OpenRequest:
     return OpenRequest(
         id=data["request_id"], kamer_id=data["kamer_id"], region=data["region"], category=data["category"],
-        skills=frozenset(data["skills"]), needs_vog=bool(data["needs_vog"]),
-        needs_language=data.get("needs_language"),
-        window=Window(_datetime(data["window"]["start"]), _datetime(data["window"]["end"])),
-        location=Point(float(data["location"]["lat"]), float(data["location"]["lon"])),
-        urgency=data.get("urgency", "normal"), recurrence=data.get("recurrence"), follows=data.get("follows"),
+        skills=frozenset(data["skills"]), needs_vog=data["needs_vog"], needs_language=data["needs_language"],
+        window=Window(data["window"]["start"], data["window"]["end"]),
+        location=Point(data["location"]["lat"], data["location"]["lon"]),
+        urgency=data["urgency"], recurrence=data["recurrence"], follows=data["follows"],
     )
-
-
-def _datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def _date(value: date | str | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
