@@ -4,10 +4,10 @@
 sizes; equal sets and windows are coded once each) into arrays indexed like the sorted
 requests and volunteers: region, skill and language bit masks, places on the unit
 sphere, windows as local weekday and minutes and as exact instants, merged weekly slots,
-bookings grouped by volunteer, exclusions. It answers which region each pair belongs
-to, how far apart a pair is (:meth:`BatchFacts.travel_km`, re-measured exactly near a
-limit or a rounding tie), and which hard rule a pair breaks first (run by
-:mod:`.array_rules`).
+bookings grouped by volunteer, exclusions. It answers which requests and volunteers
+each region holds, how far apart a pair is (:meth:`BatchFacts.travel_km`, re-measured
+exactly near a limit or a rounding tie), and which hard rule a pair breaks first (the
+rules' array twins are in :mod:`.array_rules`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ data -> candidates (the hard rules on arrays, :mod:`.candidates`) -> one flow ne
 region (:mod:`.flow`) -> solve -> status check -> overlapping tasks solved exactly
 (:mod:`.overlaps`, :mod:`.repair`) -> proposals with an explanation, unmatched requests
 with reasons (:mod:`.explain`). This module runs those steps within the time limit and
-says how good the answer is; the rest of the matching domain is imported from here.
+says how good the answer is; callers import the solver's names from here (``__all__``).
 
 No volunteer may help outside their region, so each region is a network of its own
 (smaller, and solved faster, than one big one; the sum of their optima is the optimum).
