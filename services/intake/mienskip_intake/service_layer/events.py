@@ -80,30 +80,31 @@ def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def on_notification_sent(envelope: Envelope, uow: UnitOfWork) -> None:
-    d = envelope.data
+def _note_from_notify(envelope: Envelope, uow: UnitOfWork, note: str) -> bool:
+    """Keep what notify reports in its request's history; True if intake knows the request."""
+    request_id = envelope.data.get("request_id")
     with uow:
         if not uow.claim(envelope):
-            return
-        if d.get("request_id") and uow.requests.exists(d["request_id"]):
-            record_history(uow, d["request_id"], None, "notify",
-                           f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
+            return False
+        known = bool(request_id) and uow.requests.exists(request_id)
+        if known:
+            record_history(uow, request_id, None, "notify", note)
         uow.commit()
+    return known
+
+
+def on_notification_sent(envelope: Envelope, uow: UnitOfWork) -> None:
+    d = envelope.data
+    _note_from_notify(envelope, uow, f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
 
 
 def on_notification_failed(envelope: Envelope, uow: UnitOfWork) -> None:
     """A message that could not be delivered: the coordinator must see it."""
     d = envelope.data
-    with uow:
-        if not uow.claim(envelope):
-            return
-        if d.get("request_id") and uow.requests.exists(d["request_id"]):
-            record_history(uow, d["request_id"], None, "notify",
-                           f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
-                           f"after {d['attempts']} attempts ({d['error']})")
-            log.warning("intake.notification_failed", request_id=d["request_id"], channel=d["channel"],
-                        recipient_kind=d["recipient_kind"])
-        uow.commit()
+    if _note_from_notify(envelope, uow, f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
+                                        f"after {d['attempts']} attempts ({d['error']})"):
+        log.warning("intake.notification_failed", request_id=d["request_id"], channel=d["channel"],
+                    recipient_kind=d["recipient_kind"])
 
 
 HANDLERS: dict[str, Callable[[Envelope, UnitOfWork], None]] = {

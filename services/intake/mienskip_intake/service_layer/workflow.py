@@ -10,6 +10,7 @@ Each action answers ``(assignment, request)`` as they are after it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from mienskip_shared.clock import utcnow
@@ -117,16 +118,23 @@ def _require(principal: Principal, *roles: Role) -> None:
         raise PermissionError(f"{principal.role} may not do this")
 
 
-def approve(cmd: commands.Approve, uow: UnitOfWork) -> Outcome:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+def _person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment], None], action: str) -> Outcome:
+    """One person's action on an assignment, in one transaction: load it (404 if not
+    theirs), take the ``step``, audit it, and answer the assignment as it is now."""
     with uow:
         assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
-        _approve_in(uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, auto=False,
-                    correlation_id=cmd.correlation_id)
-        audit(uow, cmd.principal, "approve", "assignment", cmd.assignment_id)
+        step(request, assignment)
+        audit(uow, cmd.principal, action, "assignment", cmd.assignment_id)
         outcome = _reloaded(uow, cmd.assignment_id)
         uow.commit()
     return outcome
+
+
+def approve(cmd: commands.Approve, uow: UnitOfWork) -> Outcome:
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    return _person_acts(uow, cmd, lambda request, assignment: _approve_in(
+        uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, auto=False,
+        correlation_id=cmd.correlation_id), "approve")
 
 
 def _approve_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str, *,
@@ -138,41 +146,32 @@ def _approve_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
 
 def reject(cmd: commands.Reject, uow: UnitOfWork) -> Outcome:
     _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
-    with uow:
-        assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
         _move(uow, request, assignment, "reject", AssignmentStatus.REJECTED, cmd.principal.actor, cmd.reason)
         _announce(uow, "assignment.rejected", request, assignment, cmd.principal.role.value, cmd.correlation_id,
                   reason=cmd.reason)
-        audit(uow, cmd.principal, "reject", "assignment", cmd.assignment_id)
-        outcome = _reloaded(uow, cmd.assignment_id)
-        uow.commit()
-    return outcome
+
+    return _person_acts(uow, cmd, step, "reject")
 
 
 def accept(cmd: commands.Accept, uow: UnitOfWork) -> Outcome:
     _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
-    with uow:
-        assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
         _move(uow, request, assignment, "accept", AssignmentStatus.ACCEPTED, cmd.principal.actor, None, urgent=False)
         _announce(uow, "assignment.accepted", request, assignment, cmd.principal.role.value, cmd.correlation_id)
-        audit(uow, cmd.principal, "accept", "assignment", cmd.assignment_id)
-        outcome = _reloaded(uow, cmd.assignment_id)
-        uow.commit()
-    return outcome
+
+    return _person_acts(uow, cmd, step, "accept")
 
 
 def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
     """The volunteer says no (or backs out). Close to the task, the coordinator decides."""
     _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
     at = cmd.at or utcnow()
-    with uow:
-        assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
-        _decline_in(uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, cmd.reason, at=at,
-                    correlation_id=cmd.correlation_id)
-        audit(uow, cmd.principal, "decline", "assignment", cmd.assignment_id)
-        outcome = _reloaded(uow, cmd.assignment_id)
-        uow.commit()
-    return outcome
+    return _person_acts(uow, cmd, lambda request, assignment: _decline_in(
+        uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, cmd.reason, at=at,
+        correlation_id=cmd.correlation_id), "decline")
 
 
 def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
@@ -240,8 +239,8 @@ def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
 def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
     """Ask matching to propose this volunteer instead (it checks the hard rules)."""
     _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
-    with uow:
-        assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
         if (not uow.volunteers.may_be_proposed(cmd.volunteer_id, request.region)
                 or cmd.volunteer_id == assignment.volunteer_id):
             raise UnknownVolunteer(cmd.volunteer_id)
@@ -259,10 +258,8 @@ def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
             "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
             "volunteer_id": cmd.volunteer_id, "replaces_assignment_id": assignment.id if still_proposed else None,
         }, correlation_id=cmd.correlation_id or request.id, kamer_id=request.kamer_id))
-        audit(uow, cmd.principal, "reassign", "assignment", cmd.assignment_id)
-        outcome = _reloaded(uow, cmd.assignment_id)
-        uow.commit()
-    return outcome
+
+    return _person_acts(uow, cmd, step, "reassign")
 
 
 def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
