@@ -86,10 +86,10 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
-        # The pages' forms and review.js keep the field name they always had.
+        # The pages' forms keep the field name they always had.
         WTF_CSRF_FIELD_NAME="csrf",
-        # A token lasts the session (8 hours), not Flask-WTF's default hour: a page left
-        # open over lunch still approves.
+        # A token lasts as long as its session (8 hours), as before, not Flask-WTF's
+        # default hour: a page left open over lunch still approves.
         WTF_CSRF_TIME_LIMIT=None,
         # The pages send no Referer (Referrer-Policy: no-referrer keeps link tokens in);
         # the session-bound token and SameSite=Lax are the protection, over HTTPS too.
