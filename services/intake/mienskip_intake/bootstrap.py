@@ -63,7 +63,8 @@ class Admin:
             upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
 
     def _uow(self) -> IntakeUnitOfWork:
-        return IntakeUnitOfWork(self.engine)  # a relay in another process polls for what it writes
+        # A relay in another process polls for what it writes; stdout is for the command's JSON.
+        return IntakeUnitOfWork(self.engine, log_writes=False)
 
     def add_kamer(self, **kamer) -> str:
         return handlers.register_kamer(commands.RegisterKamer(**kamer), self._uow())
