@@ -1,15 +1,26 @@
 """Test helpers for intake: a kamer with its token, ready to call the API."""
 
+from mienskip_intake.adapters.repository import IntakeUnitOfWork
+from mienskip_intake.domain.commands import IssueToken, RegisterKamer
 from mienskip_intake.domain.model import Role
-from mienskip_intake.service_layer import handlers
+from mienskip_intake.service_layer import events, handlers
 
 TEST_SECRET = "test-secret-for-volunteer-links"
 
 
+def uow(engine) -> IntakeUnitOfWork:
+    """A unit of work on the test's database, for calling intake's handlers directly."""
+    return IntakeUnitOfWork(engine)
+
+
+def issue_token(engine, role: Role, **kwargs) -> tuple[str, str]:
+    return handlers.issue_token(IssueToken(role, **kwargs), uow(engine))
+
+
 class Kamer:
     def __init__(self, engine, name, lat=53.2155, lon=5.7957):
-        self.id = handlers.register_kamer(engine, name=name, lat=lat, lon=lon)
-        self.token_id, self.token = handlers.issue_token(engine, Role.KAMER, kamer_id=self.id)
+        self.id = handlers.register_kamer(RegisterKamer(name=name, lat=lat, lon=lon), uow(engine))
+        self.token_id, self.token = issue_token(engine, Role.KAMER, kamer_id=self.id)
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
 
@@ -25,5 +36,5 @@ def propose(engine, request_id: str, volunteer_id: str, distance_km: float = 1.2
         "kamer_id": "k", "region": "leeuwarden", "distance_km": distance_km,
         "explanation": {"why": "dichtstbij / nearest", "distance_km": distance_km}},
         correlation_id=request_id)
-    handlers.on_assignment_proposed(engine, parse(event.to_json()))
+    events.on_assignment_proposed(parse(event.to_json()), uow(engine))
     return assignment_id

@@ -10,8 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import session
+from flask_wtf.csrf import generate_csrf
+from intake_support import uow
 
-from mienskip_intake.service_layer import handlers
+from mienskip_intake.service_layer import events
 from mienskip_shared.contracts import new_event, parse
 
 CHROMIUM = os.environ.get("MIENSKIP_CHROMIUM", "/usr/bin/chromium")
@@ -23,8 +26,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # -- Flask test client -------------------------------------------------------------------------
 
 def csrf_of(client) -> str:
-    with client.session_transaction() as session:
-        return session["csrf"]
+    """What the pages' hidden ``csrf`` field holds for this client's session: its
+    session token, signed as Flask-WTF renders it."""
+    with client.session_transaction() as stored:
+        raw = stored["csrf"]
+    with client.application.test_request_context():
+        session["csrf"] = raw
+        return generate_csrf()
 
 
 def sign_in(client, token: str, **form):
@@ -60,7 +68,7 @@ def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kame
         "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id,
         "kamer_id": kamer_id, "region": "leeuwarden", "distance_km": distance_km, "explanation": explanation},
         correlation_id=request_id)
-    handlers.on_assignment_proposed(engine, parse(event.to_json()))
+    events.on_assignment_proposed(parse(event.to_json()), uow(engine))
     return assignment_id
 
 
@@ -68,7 +76,7 @@ def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, 
     event = new_event("request.unmatched", {
         "request_id": request_id, "kamer_id": kamer_id, "region": "leeuwarden", "reasons": reasons,
         "summary": "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"}, correlation_id=request_id)
-    handlers.on_request_unmatched(engine, parse(event.to_json()))
+    events.on_request_unmatched(parse(event.to_json()), uow(engine))
 
 
 def report_failed_notification(engine, request_id: str, recipient_kind: str = "volunteer") -> None:
@@ -77,7 +85,7 @@ def report_failed_notification(engine, request_id: str, recipient_kind: str = "v
         "source_event_type": "assignment.approved", "request_id": request_id, "recipient_kind": recipient_kind,
         "channel": "email", "template": "offer", "language": "nl", "error": "550 mailbox unavailable",
         "attempts": 5}, correlation_id=request_id)
-    handlers.on_notification_failed(engine, parse(event.to_json()))
+    events.on_notification_failed(parse(event.to_json()), uow(engine))
 
 
 # -- headless chromium -------------------------------------------------------------------------

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
-from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.messaging.topology import dead_letter_depths
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
-from .adapters import tables
+from .adapters.repository import IntakeUnitOfWork
+from .domain import commands
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
+from .entrypoints.workers import build_relay, retention_worker
 from .service_layer import handlers, privacy
-from .service_layer.privacy import retention_worker
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,10 +35,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
 
     workers = []
     if with_workers:
-        relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
-                            wakeup=wakeup, after_publish=handlers.mark_queued)
-        workers = [relay, build_consumer(settings, engine),
-                   retention_worker(engine, timedelta(days=settings.retention_days))]
+        workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
+                   retention_worker(lambda: IntakeUnitOfWork(engine, wakeup), timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letter_depths(settings),
@@ -63,35 +62,40 @@ class Admin:
         if migrate:
             upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
 
+    def _uow(self) -> IntakeUnitOfWork:
+        # A relay in another process polls for what it writes; stdout is for the command's JSON.
+        return IntakeUnitOfWork(self.engine, log_writes=False)
+
     def add_kamer(self, **kamer) -> str:
-        return handlers.register_kamer(self.engine, **kamer)
+        return handlers.register_kamer(commands.RegisterKamer(**kamer), self._uow())
 
     def add_token(self, role: str, *, kamer_id: str | None = None, region: str | None = None,
                   label: str | None = None) -> tuple[str, str]:
-        return handlers.issue_token(self.engine, Role(role), kamer_id=kamer_id, region=region, label=label)
+        return handlers.issue_token(commands.IssueToken(Role(role), kamer_id=kamer_id, region=region, label=label),
+                                    self._uow())
 
     def revoke_token(self, token_id: str) -> bool:
-        return handlers.revoke_token(self.engine, token_id)
+        return handlers.revoke_token(commands.RevokeToken(token_id), self._uow())
 
     def as_kamer(self, kamer_id: str, token_id: str) -> Principal:
         return Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id)
 
     def register_volunteer(self, principal: Principal, data: dict) -> dict:
-        return handlers.register_volunteer(self.engine, principal, data)
+        return asdict(handlers.register_volunteer(commands.RegisterVolunteer(principal, data), self._uow()))
 
     def submit_request(self, principal: Principal, data: dict) -> str:
-        return handlers.submit_request(self.engine, principal, data)[1]["id"]
+        return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow())[1]["id"]
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""
         if kind == "resident":
-            privacy.erase_resident(self.engine, subject_id)
+            privacy.erase_resident(commands.EraseResident(subject_id), self._uow())
         else:
-            privacy.erase_volunteer(self.engine, subject_id)
+            privacy.erase_volunteer(commands.EraseVolunteer(subject_id), self._uow())
 
     def apply_retention(self, days: int) -> int:
         total = 0
-        while done := privacy.apply_retention(self.engine, timedelta(days=days)):
+        while done := privacy.apply_retention(commands.ApplyRetention(timedelta(days=days)), self._uow()):
             total += done
         return total
 

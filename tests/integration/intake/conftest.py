@@ -1,9 +1,8 @@
 import pytest
-from intake_support import TEST_SECRET, Kamer
+from intake_support import TEST_SECRET, Kamer, issue_token
 
 from mienskip_intake.bootstrap import build
 from mienskip_intake.domain.model import Role
-from mienskip_intake.service_layer import handlers
 from mienskip_intake.settings import Settings
 
 
@@ -32,11 +31,11 @@ def kamer_b(intake):
 
 @pytest.fixture
 def coordinator(intake):
-    _, token = handlers.issue_token(intake.engine, Role.COORDINATOR, region="leeuwarden")
+    _, token = issue_token(intake.engine, Role.COORDINATOR, region="leeuwarden")
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def operator(intake):
-    _, token = handlers.issue_token(intake.engine, Role.OPERATOR)
+    _, token = issue_token(intake.engine, Role.OPERATOR)
     return {"Authorization": f"Bearer {token}"}

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from intake_support import propose
+from intake_support import propose, uow
 
+from mienskip_intake.domain.commands import RevokeToken
 from mienskip_intake.service_layer import handlers
 
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
@@ -71,7 +72,7 @@ def test_kamer_bs_collections_hold_nothing_of_a(client, kamer_b, records_of_a):
 @pytest.mark.parametrize("token", [None, "msk_not-a-real-token", "revoked"])
 def test_every_operation_needs_a_valid_token(client, intake, kamer_a, records_of_a, token):
     if token == "revoked":
-        handlers.revoke_token(intake.engine, kamer_a.token_id)
+        handlers.revoke_token(RevokeToken(kamer_a.token_id), uow(intake.engine))
         headers = kamer_a.headers
     else:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -6,9 +6,11 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from intake_support import uow
 from sqlalchemy import func, select
 
 from mienskip_intake.adapters import tables as t
+from mienskip_intake.domain.commands import RevokeToken
 from mienskip_intake.service_layer import handlers
 from mienskip_shared.contracts import parse
 
@@ -80,7 +82,7 @@ def test_missing_or_wrong_token_is_401(client, headers):
 
 
 def test_revoked_token_is_401(client, intake, kamer_a):
-    assert handlers.revoke_token(intake.engine, kamer_a.token_id)
+    assert handlers.revoke_token(RevokeToken(kamer_a.token_id), uow(intake.engine))
     assert client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).status_code == 401
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
+from intake_support import issue_token, uow
 from kombu import Connection, Queue
 from polling import eventually
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from tcp_proxy import TcpProxy
 
 from mienskip_intake.adapters import tables
 from mienskip_intake.bootstrap import build
+from mienskip_intake.domain.commands import RegisterKamer
 from mienskip_intake.domain.model import Role
 from mienskip_intake.service_layer import handlers
 from mienskip_intake.settings import Settings
@@ -43,8 +45,9 @@ def test_submissions_survive_a_broker_outage(postgres_url, rabbit_url, tmp_path)
     proxy.cut()  # the broker is away from the start
     service = build(Settings.from_env({}, database_url=postgres_url, broker_url=proxied_url,
                                       rate_limit="10000 per second", data_dir=tmp_path))
-    kamer_id = handlers.register_kamer(service.engine, name="Dorpskamer De Skalm", lat=53.2623, lon=5.7577)
-    _, token = handlers.issue_token(service.engine, Role.KAMER, kamer_id=kamer_id)
+    kamer_id = handlers.register_kamer(RegisterKamer(name="Dorpskamer De Skalm", lat=53.2623, lon=5.7577),
+                                       uow(service.engine))
+    _, token = issue_token(service.engine, Role.KAMER, kamer_id=kamer_id)
     stop = threading.Event()
     relay = [w for w in service.workers if w.name.endswith("relay")]
     threads = start_workers(relay, stop)

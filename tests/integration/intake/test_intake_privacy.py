@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from intake_support import propose
+from intake_support import issue_token, propose, uow
 from sqlalchemy import func, select
 
 from mienskip_intake.adapters import tables as t
+from mienskip_intake.domain.commands import ApplyRetention, EraseResident, EraseVolunteer
 from mienskip_intake.service_layer import privacy
 from mienskip_shared.contracts import parse
 
@@ -30,7 +31,7 @@ def _erased_events(engine):
 
 def test_erasing_a_resident_keeps_the_facts_and_removes_the_person(client, intake, kamer_a):
     request_id = client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).get_json()["id"]
-    privacy.erase_resident(intake.engine, request_id)
+    privacy.erase_resident(EraseResident(request_id), uow(intake.engine))
     body = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()
     assert body["resident"] == {"name": None, "phone": None, "address": None, "language": "nl"}
     assert body["category"] == "buddy" and body["status"] == "received"
@@ -39,13 +40,13 @@ def test_erasing_a_resident_keeps_the_facts_and_removes_the_person(client, intak
     assert (row.lat, row.lon, row.notes) == (53.095, 5.837, None) and row.erased_at is not None
     assert _erased_events(intake.engine) == [{"subject_kind": "resident", "subject_id": request_id,
                                               "kamer_id": kamer_a.id, "reason": "request"}]
-    privacy.erase_resident(intake.engine, request_id)  # twice is fine, and announced once
+    privacy.erase_resident(EraseResident(request_id), uow(intake.engine))  # twice is fine, and announced once
     assert len(_erased_events(intake.engine)) == 1
 
 
 def test_erasing_a_volunteer(client, intake, kamer_a):
     volunteer_id = client.post("/v1/volunteers", json=VOLUNTEER, headers=kamer_a.headers).get_json()["id"]
-    privacy.erase_volunteer(intake.engine, volunteer_id)
+    privacy.erase_volunteer(EraseVolunteer(volunteer_id), uow(intake.engine))
     body = client.get(f"/v1/volunteers/{volunteer_id}", headers=kamer_a.headers).get_json()
     assert (body["name"], body["email"], body["phone"], body["vog_checked_on"]) == ("", None, None, None)
     assert body["home"] == {"lat": 53.201, "lon": 5.8}
@@ -112,7 +113,7 @@ def test_erasing_a_volunteer_ends_their_open_assignments_and_asks_matching_again
         client, intake, kamer_a, coordinator, volunteer, task):
     proposed_request, proposed = task(volunteer, "proposed")
     accepted_request, accepted = task(volunteer, "accepted")
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
 
     assert {a: s for a, (s, _) in _assignment_statuses(intake.engine, proposed, accepted).items()} == {
         proposed: "declined", accepted: "declined"}
@@ -153,7 +154,7 @@ def test_erasing_a_volunteer_ends_their_open_assignments_and_asks_matching_again
 def test_an_erased_volunteer_with_a_task_within_48_hours_makes_it_urgent(client, intake, kamer_a, volunteer, task):
     request_id, accepted = task(volunteer, "accepted", start=TOMORROW)
     approved_request, approved = task(volunteer, "approved", start=TOMORROW)
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
 
     for rid in (request_id, approved_request):
         body = client.get(f"/v1/requests/{rid}", headers=kamer_a.headers).get_json()
@@ -189,7 +190,7 @@ def test_erasing_a_volunteer_leaves_closed_assignments_alone(client, intake, kam
     declines_before = len(_events(intake.engine, "assignment.declined"))
     counts_before, _, requests_before = _snapshot(intake.engine)
 
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
 
     assert _assignment_statuses(intake.engine, *closed) == before
     assert len(_events(intake.engine, "assignment.declined")) == declines_before
@@ -206,7 +207,7 @@ def test_an_assignment_its_request_no_longer_waits_for_is_only_closed(client, in
     request_id, stale = task(volunteer)
     with intake.engine.begin() as tx:
         tx.execute(t.requests.update().where(t.requests.c.id == request_id).values(status="unmatched"))
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
     assert _assignment_statuses(intake.engine, stale)[stale][0] == "declined"
     body = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()
     assert body["status"] == "unmatched" and body["history"][-1]["status"] is None
@@ -217,23 +218,23 @@ def test_an_assignment_its_request_no_longer_waits_for_is_only_closed(client, in
 def test_erasing_a_volunteer_twice_changes_nothing_more(client, intake, kamer_a, volunteer, task):
     task(volunteer, "proposed")
     task(volunteer, "accepted", start=TOMORROW)
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
     after_first = _snapshot(intake.engine)
     assert len(_events(intake.engine, "assignment.declined")) == 2
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
     assert _snapshot(intake.engine) == after_first
     assert len(_erased_events(intake.engine)) == 1
 
 
 def test_a_proposal_made_before_matching_heard_of_the_erasure_is_ended_as_it_arrives(
         client, intake, kamer_a, volunteer, task):
-    privacy.erase_volunteer(intake.engine, volunteer)
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))
     request_id, late_proposal = task(volunteer)  # matching had not yet processed personal_data.erased
     assert _assignment_statuses(intake.engine, late_proposal)[late_proposal][0] == "declined"
     assert client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()["status"] == "queued"
     [event] = _events(intake.engine, "assignment.declined")
     assert event["assignment_id"] == late_proposal and event["rematch"] is True
-    privacy.erase_volunteer(intake.engine, volunteer)  # again: nothing left to end
+    privacy.erase_volunteer(EraseVolunteer(volunteer), uow(intake.engine))  # again: nothing left to end
     assert len(_events(intake.engine, "assignment.declined")) == 1
     assert len(_erased_events(intake.engine)) == 1  # the person was erased once
 
@@ -243,13 +244,13 @@ def test_retention_anonymises_only_what_is_old_and_closed(client, intake, kamer_
     client.post(f"/v1/requests/{old_cancelled}/cancel", json={}, headers=kamer_a.headers)
     recent_open = client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).get_json()["id"]
     later = datetime.now(UTC) + timedelta(days=1)
-    assert privacy.apply_retention(intake.engine, timedelta(hours=1), at=later) == 1  # the cancelled one
-    assert privacy.apply_retention(intake.engine, timedelta(hours=1), at=later) == 0
+    assert privacy.apply_retention(ApplyRetention(timedelta(hours=1), at=later), uow(intake.engine)) == 1  # the cancelled one
+    assert privacy.apply_retention(ApplyRetention(timedelta(hours=1), at=later), uow(intake.engine)) == 0
     with intake.engine.begin() as tx:
         erased = {r.id for r in tx.execute(select(t.requests.c.id).where(t.requests.c.erased_at.is_not(None)))}
     assert erased == {old_cancelled}
     much_later = SOON + timedelta(days=400)  # the open one's task ended long ago
-    assert privacy.apply_retention(intake.engine, timedelta(days=365), at=much_later) == 1
+    assert privacy.apply_retention(ApplyRetention(timedelta(days=365), at=much_later), uow(intake.engine)) == 1
     assert recent_open in {e["subject_id"] for e in _erased_events(intake.engine)}
 
 
@@ -264,10 +265,9 @@ def test_the_audit_log_is_for_coordinators_and_names_who_did_what(client, intake
 
 def test_audit_is_limited_to_the_coordinators_region(client, intake, kamer_a):
     from mienskip_intake.domain.model import Role
-    from mienskip_intake.service_layer import handlers
 
     request_id = client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).get_json()["id"]
-    _, other = handlers.issue_token(intake.engine, Role.COORDINATOR, region="sudwest-fryslan")
+    _, other = issue_token(intake.engine, Role.COORDINATOR, region="sudwest-fryslan")
     items = client.get("/v1/audit", headers={"Authorization": f"Bearer {other}"}).get_json()["items"]
     assert request_id not in {i["subject_id"] for i in items}
     assert client.get(f"/v1/requests/{request_id}", headers={"Authorization": f"Bearer {other}"}).status_code == 404

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from intake_support import TEST_SECRET
+from intake_support import TEST_SECRET, issue_token, uow
 from sqlalchemy import select
 from ui_support import (
     bearer_token,
@@ -20,6 +20,7 @@ from ui_support import (
 )
 
 from mienskip_intake.adapters import tables as t
+from mienskip_intake.domain.commands import Approve, Decline, RevokeToken
 from mienskip_intake.service_layer import handlers, workflow
 from mienskip_shared.contracts import parse
 from mienskip_shared.links import sign_volunteer_link
@@ -127,7 +128,7 @@ def test_a_proposal_says_when_it_keeps_last_times_volunteer(web, intake, client,
 def test_a_revoked_token_ends_its_session(web, intake, kamer_a):
     sign_in(web, kamer_a.token)
     assert web.get("/review/").status_code == 200
-    handlers.revoke_token(intake.engine, kamer_a.token_id)
+    handlers.revoke_token(RevokeToken(kamer_a.token_id), uow(intake.engine))
     assert web.get("/review/").headers["Location"].startswith("/review/login")
 
 
@@ -262,9 +263,9 @@ def test_attention_lists_unmatched_urgent_and_failed_with_a_next_step(web, intak
     lonely = web.post("/v1/requests", json=_request_body(category="paperwork"), headers=kamer_a.headers).get_json()
     report_unmatched(intake.engine, lonely["id"], kamer_a.id, {"skills": 3, "distance": 2})
     late = case(start=TOMORROW)
-    kamer_staff = handlers.authenticate(intake.engine, kamer_a.token)
-    workflow.approve(intake.engine, kamer_staff, late["assignment"])
-    workflow.decline(intake.engine, kamer_staff, late["assignment"], "ziek")
+    kamer_staff = handlers.authenticate(kamer_a.token, uow(intake.engine))
+    workflow.approve(Approve(kamer_staff, late["assignment"]), uow(intake.engine))
+    workflow.decline(Decline(kamer_staff, late["assignment"], "ziek"), uow(intake.engine))
     failed = case()
     report_failed_notification(intake.engine, failed["request"], "volunteer")
     sign_in(web, bearer_token(coordinator))
@@ -339,8 +340,8 @@ def _link(ids, days=3):
 
 def test_a_volunteer_link_shows_the_task_then_the_address_after_accepting(web, intake, kamer_a, case):
     ids = case()
-    kamer_staff = handlers.authenticate(intake.engine, kamer_a.token)
-    workflow.approve(intake.engine, kamer_staff, ids["assignment"])
+    kamer_staff = handlers.authenticate(kamer_a.token, uow(intake.engine))
+    workflow.approve(Approve(kamer_staff, ids["assignment"]), uow(intake.engine))
     token = _link(ids)
     page = web.get(f"/v/{token}")
     assert "Set-Cookie" not in page.headers  # no session for a volunteer
@@ -362,8 +363,8 @@ def test_a_volunteer_link_shows_the_task_then_the_address_after_accepting(web, i
 
 def test_a_volunteer_link_declines_and_bad_links_are_404(web, intake, kamer_a, case):
     ids, other = case(), case()
-    principal = handlers.authenticate(intake.engine, kamer_a.token)
-    workflow.approve(intake.engine, principal, ids["assignment"])
+    principal = handlers.authenticate(kamer_a.token, uow(intake.engine))
+    workflow.approve(Approve(principal, ids["assignment"]), uow(intake.engine))
     token = _link(ids)
     check = re.search(r'name="check" value="([^"]+)"', web.get(f"/v/{token}").get_data(as_text=True)).group(1)
     r = web.post(f"/v/{token}/decline", data={"check": check, "reason": "op vakantie"})
@@ -383,7 +384,7 @@ def test_a_link_page_speaks_the_volunteers_language(web, intake, kamer_a, client
                             headers=kamer_a.headers).get_json()["id"]
     request_id = client.post("/v1/requests", json=_request_body(), headers=kamer_a.headers).get_json()["id"]
     assignment = propose_with_explanation(intake.engine, request_id, volunteer, kamer_id=kamer_a.id)
-    workflow.approve(intake.engine, handlers.authenticate(intake.engine, kamer_a.token), assignment)
+    workflow.approve(Approve(handlers.authenticate(kamer_a.token, uow(intake.engine)), assignment), uow(intake.engine))
     token = sign_volunteer_link(TEST_SECRET, assignment, volunteer, IN_A_WEEK)
     html = web.get(f"/v/{token}").get_data(as_text=True)
     assert '<html lang="fy">' in html and "Wolle jo helpe?" in html
@@ -407,9 +408,8 @@ def test_attention_shows_dead_letters_to_coordinators(intake, tmp_path):
         Producer(conn.default_channel).publish(b"{}", exchange=dead_letter_exchange.name,
                                                routing_key=sub.dead_letter_queue_name)
     from mienskip_intake.domain.model import Role
-    from mienskip_intake.service_layer import handlers
 
-    _, token = handlers.issue_token(service.engine, Role.COORDINATOR, region="leeuwarden")
+    _, token = issue_token(service.engine, Role.COORDINATOR, region="leeuwarden")
     client = service.wsgi_app.test_client()
     sign_in(client, token)
     page = client.get("/review/attention").get_data(as_text=True)

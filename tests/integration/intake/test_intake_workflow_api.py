@@ -7,7 +7,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from intake_support import TEST_SECRET, propose
+from intake_support import TEST_SECRET, propose, uow
 from sqlalchemy import select
 
 from mienskip_intake.adapters import tables as t
@@ -202,7 +202,7 @@ def test_another_kamers_assignment_is_404_for_every_action(client, kamer_b, case
 
 
 def test_a_decision_overtaken_by_a_newer_one_is_ignored(client, intake, kamer_a):
-    from mienskip_intake.service_layer import handlers
+    from mienskip_intake.service_layer import events
     from mienskip_shared.contracts import new_event
 
     request_id = client.post("/v1/requests", json=_request_body(), headers=kamer_a.headers).get_json()["id"]
@@ -212,8 +212,8 @@ def test_a_decision_overtaken_by_a_newer_one_is_ignored(client, intake, kamer_a)
                          correlation_id=request_id)
     unmatched = new_event("request.unmatched", {**base, "reasons": {"skills": 3}, "summary": "niemand / nobody",
                                                 "decision": 1}, correlation_id=request_id)
-    handlers.on_assignment_proposed(intake.engine, parse(proposed.to_json()))
-    handlers.on_request_unmatched(intake.engine, parse(unmatched.to_json()))  # arrives late: older news
+    events.on_assignment_proposed(parse(proposed.to_json()), uow(intake.engine))
+    events.on_request_unmatched(parse(unmatched.to_json()), uow(intake.engine))  # arrives late: older news
     body = _status(client, kamer_a.headers, request_id)
     assert body["status"] == "proposed" and body["assignment"]["id"] == "a-2"
     assert any("ignored decision 1" in (h["note"] or "") for h in body["history"])

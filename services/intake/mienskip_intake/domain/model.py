@@ -1,11 +1,13 @@
-"""Intake's domain: roles, request statuses and the rules about them. Stdlib only."""
+"""Intake's domain: roles, request statuses, the records intake keeps and the rules
+about them. Stdlib only."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -185,3 +187,125 @@ class Principal:
         if self.role is Role.COORDINATOR:
             return self.region is None or self.region == region
         return False  # operators see no personal data
+
+
+# -- the records intake keeps ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kamer:
+    id: str
+    name: str
+    region: str
+    lat: float
+    lon: float
+    email: str | None = None
+    webhook_url: str | None = None
+    language: str = "nl"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    id: str
+    kamer_id: str
+    region: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    languages: list[str]
+    home_lat: float
+    home_lon: float
+    skills: list[str]
+    has_car: bool
+    vog_checked_on: date | None
+    availability: list[dict[str, Any]]
+    max_tasks_per_week: int
+    max_distance_km: float
+    created_at: datetime
+    erased_at: datetime | None = None
+
+    @property
+    def home(self) -> dict[str, float]:
+        return {"lat": self.home_lat, "lon": self.home_lon}
+
+    def erased(self, at: datetime) -> Volunteer:
+        """Nothing that identifies them stays; the home only to about 100 m."""
+        return replace(self, name="", email=None, phone=None, vog_checked_on=None,
+                       home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
+                       erased_at=at)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Matching's proposal for a request, and what people made of it."""
+
+    id: str
+    request_id: str
+    volunteer_id: str
+    kamer_id: str
+    status: str  # an AssignmentStatus value
+    distance_km: float
+    explanation: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    request_id: str
+    at: datetime
+    status: str | None  # None: a note, not a step
+    actor: str
+    note: str | None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """A resident's request (*hulpvraag*), with its assignments and history once loaded."""
+
+    id: str
+    kamer_id: str
+    region: str
+    resident_name: str | None
+    resident_phone: str | None
+    resident_language: str
+    resident_address: str | None
+    lat: float
+    lon: float
+    category: str
+    skills: list[str]
+    needs_vog: bool
+    needs_language: str | None
+    window_start: datetime
+    window_end: datetime
+    recurrence: str | None
+    follows: str | None
+    urgency: str
+    notes: str | None
+    status: str  # a Status value
+    created_at: datetime
+    updated_at: datetime
+    reasons: dict[str, int] | None = None
+    urgent: bool = False
+    erased_at: datetime | None = None
+    last_decision: int = 0
+    assignments: tuple[Assignment, ...] = field(default=(), compare=False)  # oldest first
+    history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
+
+    @property
+    def assignment(self) -> Assignment | None:
+        """The newest assignment: the one the request waits for, or waited for last."""
+        return self.assignments[-1] if self.assignments else None
+
+    def erased(self, at: datetime) -> HelpRequest:
+        """What identifies the resident goes; the facts stay, the place to about 100 m."""
+        return replace(self, resident_name=None, resident_phone=None, resident_address=None, notes=None,
+                       lat=round(self.lat, COARSE_DECIMALS), lon=round(self.lon, COARSE_DECIMALS),
+                       erased_at=at, updated_at=at)
+
+
+def first_name_or_dash(full_name: str | None) -> str:
+    """A list page names a person by first name only (a dash once erased)."""
+    return first_name(full_name) or "—"

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from sqlalchemy import Engine
 
 from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.topology import subscriptions_of
+from mienskip_shared.workers import Wakeup
 
-from ..service_layer import handlers
+from ..adapters.repository import IntakeUnitOfWork
+from ..service_layer import events
 from ..settings import Settings
 
-HANDLERS = {
-    "assignment.proposed": handlers.on_assignment_proposed,
-    "request.unmatched": handlers.on_request_unmatched,
-    "notification.sent": handlers.on_notification_sent,
-    "notification.failed": handlers.on_notification_failed,
-}
 
-
-def build_consumer(settings: Settings, engine: Engine) -> EventConsumer:
+def build_consumer(settings: Settings, engine: Engine, outbox_written: Wakeup | None = None) -> EventConsumer:
+    """Each event is handled in a fresh unit of work, whose commit wakes the relay."""
     subscriptions = subscriptions_of("intake")
-    handle = dispatch_by_type(subscriptions, {event_type: partial(handler, engine)
-                                              for event_type, handler in HANDLERS.items()})
+
+    def with_unit_of_work(handler):
+        return lambda envelope: handler(envelope, IntakeUnitOfWork(engine, outbox_written))
+
+    handle = dispatch_by_type(subscriptions, {event_type: with_unit_of_work(handler)
+                                              for event_type, handler in events.HANDLERS.items()})
     return EventConsumer("intake-consumer", settings.broker_connection, subscriptions, handle,
                          prefetch_count=settings.prefetch_count, retry_delays_ms=settings.retry_delays_ms)

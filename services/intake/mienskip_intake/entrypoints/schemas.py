@@ -135,12 +135,12 @@ class RequestViewSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
-    def _window(self, row):
-        return {"start": row["window_start"].isoformat(), "end": row["window_end"].isoformat()}
+    def _window(self, request):
+        return {"start": request.window_start.isoformat(), "end": request.window_end.isoformat()}
 
-    def _resident(self, row):
-        return {"name": row["resident_name"], "phone": row["resident_phone"],
-                "language": row["resident_language"], "address": row["resident_address"]}
+    def _resident(self, request):
+        return {"name": request.resident_name, "phone": request.resident_phone,
+                "language": request.resident_language, "address": request.resident_address}
 
 
 ASSIGNMENT_STATUSES = ["proposed", "approved", "accepted", "declined", "rejected", "superseded", "cancelled",

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection
-
 from mienskip_shared.clock import utcnow
 
-from ..adapters import tables as t
-from ..domain.model import Principal, Role, Status
+from ..domain.model import HistoryEntry, Principal, Role, Status
+from .unit_of_work import UnitOfWork
 
 SYSTEM = Principal(token_id="system", role=Role.OPERATOR)  # what intake does by itself (erasure, retention)
 
@@ -27,12 +24,11 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def audit(tx: Connection, principal: Principal, action: str, kind: str, subject_id: str) -> None:
+def audit(uow: UnitOfWork, principal: Principal, action: str, kind: str, subject_id: str) -> None:
     """Who read or changed which personal record, and when (AVG: accountability)."""
-    tx.execute(insert(t.audit_log).values(at=utcnow(), token_id=principal.token_id, role=principal.role.value,
-                                          action=action, subject_kind=kind, subject_id=subject_id))
+    uow.audit.record(principal, action, kind, subject_id, utcnow())
 
 
-def record_history(tx: Connection, request_id: str, status: Status | None, actor: str, note: str | None) -> None:
-    tx.execute(insert(t.history).values(request_id=request_id, at=utcnow(),
-                                        status=status.value if status else None, actor=actor, note=note))
+def record_history(uow: UnitOfWork, request_id: str, status: Status | None, actor: str, note: str | None) -> None:
+    uow.requests.record(HistoryEntry(request_id=request_id, at=utcnow(), status=status.value if status else None,
+                                     actor=actor, note=note))

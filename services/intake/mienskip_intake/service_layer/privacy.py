@@ -1,61 +1,50 @@
-"""AVG/GDPR duties: erasure on request, retention, and the audit log people can read.
+"""AVG/GDPR duties: erasure on request and retention.
 
 Erasure removes what identifies a person and keeps what the region needs to learn
 from (category, dates, outcome, a location rounded to about 100 m). It is recorded in
 the audit log, and ``personal_data.erased`` tells matching and notify to remove
-what they hold about the same person.
+what they hold about the same person. Who may read the audit log is in
+``adapters/read_models.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.engine import Connection
-
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
-from mienskip_shared.messaging import add_to_outbox
-from mienskip_shared.workers import PollingWorker
 
-from ..adapters import tables as t
-from ..domain.model import COARSE_DECIMALS, Principal, Role, Status
+from ..domain import commands
+from ..domain.model import HelpRequest, Principal, Status
 from . import workflow
 from .common import SYSTEM, NotFound, audit
+from .unit_of_work import UnitOfWork
 
-CLOSED = (Status.CANCELLED.value, Status.COMPLETED.value)
+CLOSED = (Status.CANCELLED, Status.COMPLETED)
 
 
-def _announce(tx: Connection, kind: str, subject_id: str, kamer_id: str, reason: str) -> None:
-    add_to_outbox(tx, t.outbox, new_event("personal_data.erased", {
+def _announce(uow: UnitOfWork, kind: str, subject_id: str, kamer_id: str, reason: str) -> None:
+    uow.publish(new_event("personal_data.erased", {
         "subject_kind": kind, "subject_id": subject_id, "kamer_id": kamer_id, "reason": reason,
     }, correlation_id=subject_id, kamer_id=kamer_id))
 
 
-def _erase_request(tx: Connection, row, by: Principal, reason: str) -> None:
-    stamp = utcnow()
-    tx.execute(update(t.requests).where(t.requests.c.id == row.id).values(
-        resident_name=None, resident_phone=None, resident_address=None, notes=None,
-        lat=round(row.lat, COARSE_DECIMALS), lon=round(row.lon, COARSE_DECIMALS),
-        erased_at=stamp, updated_at=stamp))
-    # Staff notes in the history may name the person; the steps themselves stay.
-    tx.execute(update(t.history).where(t.history.c.request_id == row.id).values(note=None))
-    audit(tx, by, f"erase:{reason}", "request", row.id)
-    _announce(tx, "resident", row.id, row.kamer_id, reason)
+def _erase_request(uow: UnitOfWork, request: HelpRequest, by: Principal, reason: str) -> None:
+    uow.requests.save_erasure(request.erased(utcnow()))
+    audit(uow, by, f"erase:{reason}", "request", request.id)
+    _announce(uow, "resident", request.id, request.kamer_id, reason)
 
 
-def erase_resident(engine: Engine, request_id: str, by: Principal = SYSTEM) -> None:
+def erase_resident(cmd: commands.EraseResident, uow: UnitOfWork) -> None:
     """Erase the resident of a request (residents are known to intake by their request)."""
-    with engine.begin() as tx:
-        row = tx.execute(select(t.requests).where(t.requests.c.id == request_id)).first()
-        if row is None:
-            raise NotFound(request_id)
-        if row.erased_at is None:
-            _erase_request(tx, row, by, "request")
+    with uow:
+        request = uow.requests.get(cmd.request_id)
+        if request is None:
+            raise NotFound(cmd.request_id)
+        if request.erased_at is None:
+            _erase_request(uow, request, cmd.by or SYSTEM, "request")
+        uow.commit()
 
 
-def erase_volunteer(engine: Engine, volunteer_id: str, by: Principal = SYSTEM) -> None:
+def erase_volunteer(cmd: commands.EraseVolunteer, uow: UnitOfWork) -> None:
     """Erase a volunteer: they are no longer matched, and nothing identifies them.
 
     Their open assignments (proposed, approved, accepted) end in the same transaction,
@@ -64,78 +53,29 @@ def erase_volunteer(engine: Engine, volunteer_id: str, by: Principal = SYSTEM) -
     :func:`workflow.release_volunteer_in`). Erasing again ends only what is still open
     (a proposal matching made before it heard of the erasure, say): usually nothing.
     """
-    with engine.begin() as tx:
+    by = cmd.by or SYSTEM
+    with uow:
         # Locked: of two erasures at once, the second waits and then finds it done.
-        row = tx.execute(select(t.volunteers).where(t.volunteers.c.id == volunteer_id)
-                         .with_for_update()).first()
-        if row is None:
-            raise NotFound(volunteer_id)
-        workflow.release_volunteer_in(tx, volunteer_id, by)
-        if row.erased_at is not None:
-            return
-        stamp = utcnow()
-        tx.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer_id).values(
-            name="", email=None, phone=None, vog_checked_on=None,
-            home_lat=round(row.home_lat, COARSE_DECIMALS), home_lon=round(row.home_lon, COARSE_DECIMALS),
-            erased_at=stamp))
-        audit(tx, by, "erase:request", "volunteer", volunteer_id)
-        _announce(tx, "volunteer", volunteer_id, row.kamer_id, "request")
+        volunteer = uow.volunteers.get(cmd.volunteer_id, lock=True)
+        if volunteer is None:
+            raise NotFound(cmd.volunteer_id)
+        workflow.release_volunteer_in(uow, cmd.volunteer_id, by)
+        if volunteer.erased_at is None:
+            uow.volunteers.save_erasure(volunteer.erased(utcnow()))
+            audit(uow, by, "erase:request", "volunteer", cmd.volunteer_id)
+            _announce(uow, "volunteer", cmd.volunteer_id, volunteer.kamer_id, "request")
+        uow.commit()
 
 
-def apply_retention(engine: Engine, keep_for: timedelta, *, at: datetime | None = None, batch: int = 500) -> int:
+def apply_retention(cmd: commands.ApplyRetention, uow: UnitOfWork) -> int:
     """Anonymise requests closed (or whose task ended) longer than ``keep_for`` ago.
 
     Returns how many were anonymised; call repeatedly until it returns 0.
     """
-    cutoff = (at or utcnow()) - keep_for
-    r = t.requests
-    due = (select(r).where(r.c.erased_at.is_(None),
-                           or_(r.c.status.in_(CLOSED) & (r.c.updated_at < cutoff), r.c.window_end < cutoff))
-           .order_by(r.c.updated_at).limit(batch).with_for_update(skip_locked=True))  # replicas share
-    with engine.begin() as tx:
-        rows = tx.execute(due).all()
-        for row in rows:
-            _erase_request(tx, row, SYSTEM, "retention")
-    return len(rows)
-
-
-def retention_worker(engine: Engine, keep_for: timedelta, every: timedelta = timedelta(days=1)) -> PollingWorker:
-    """Applies retention now and then (daily by default), a batch a round."""
-    return PollingWorker("intake-retention", lambda: apply_retention(engine, keep_for) > 0,
-                         idle_s=every.total_seconds(), max_backoff_s=600)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    role: str
-    token_id: str
-    token_label: str | None
-    action: str
-    subject_kind: str
-    subject_id: str
-
-
-def audit_entries(engine: Engine, principal: Principal, *, subject_id: str | None = None,
-                  limit: int = 100) -> list[AuditEntry]:
-    """Who read or changed personal data, newest first: a coordinator sees their region's."""
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionError("the audit log is for coordinators")
-    a = t.audit_log
-    region = principal.region
-    in_region = or_(
-        a.c.subject_id.in_(select(t.requests.c.id).where(t.requests.c.region == region)),
-        a.c.subject_id.in_(select(t.volunteers.c.id).where(t.volunteers.c.region == region)),
-        a.c.subject_id.in_(select(t.kamers.c.id).where(t.kamers.c.region == region)),
-        a.c.subject_id.in_(select(t.assignments.c.id).join(t.requests, t.requests.c.id == t.assignments.c.request_id)
-                           .where(t.requests.c.region == region)),
-    )
-    query = (select(a, t.tokens.c.label).outerjoin(t.tokens, t.tokens.c.id == a.c.token_id)
-             .order_by(a.c.id.desc()).limit(limit))
-    if region is not None:
-        query = query.where(in_region)
-    if subject_id is not None:
-        query = query.where(a.c.subject_id == subject_id)
-    with engine.begin() as tx:
-        rows = tx.execute(query).all()
-    return [AuditEntry(r.at, r.role, r.token_id, r.label, r.action, r.subject_kind, r.subject_id) for r in rows]
+    cutoff = (cmd.at or utcnow()) - cmd.keep_for
+    with uow:
+        due = uow.requests.due_for_retention(cutoff, CLOSED, cmd.batch)  # replicas share: locked rows skipped
+        for request in due:
+            _erase_request(uow, request, SYSTEM, "retention")
+        uow.commit()
+    return len(due)

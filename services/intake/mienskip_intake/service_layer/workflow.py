@@ -4,26 +4,23 @@ assignment, a history entry, an audit entry and the event announcing it.
 
 Two people acting at once cannot both win: the status update is conditional on the
 status that was read, and a lost race is a 409 like any other illegal transition.
+
+Each action answers ``(assignment, request)`` as they are after it.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.engine import Connection
 
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
-from mienskip_shared.messaging import add_to_outbox
 
-from ..adapters import tables as t
+from ..domain import commands
 from ..domain.model import (
+    Assignment,
     AssignmentStatus,
+    HelpRequest,
     IllegalTransition,
     Principal,
     Role,
@@ -33,100 +30,49 @@ from ..domain.model import (
     transition,
 )
 from .common import Conflict, NotFound, audit, record_history
+from .unit_of_work import UnitOfWork
 
 ENDED = frozenset({AssignmentStatus.REJECTED, AssignmentStatus.DECLINED, AssignmentStatus.SUPERSEDED,
                    AssignmentStatus.CANCELLED})
 POLICY = "policy"
+# Assignment statuses that hold a volunteer: a request waits for them.
+HOLDING = (AssignmentStatus.PROPOSED.value, AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
+VOLUNTEER_ERASED = "vrijwilliger uitgeschreven / volunteer erased"
+
+Outcome = tuple[Assignment, HelpRequest]
 
 
 class UnknownVolunteer(Exception):
     """A reassignment named a volunteer this caller cannot pick (422 on volunteer_id)."""
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[dict]
-    next: str | None
-
-
 # -- reading --------------------------------------------------------------------------------
 
-def _visible(principal: Principal, request_row, assignment_row) -> bool:
+def _visible(principal: Principal, request: HelpRequest, assignment: Assignment) -> bool:
     if principal.role is Role.VOLUNTEER:
-        return (principal.assignment_id == assignment_row.id
-                and principal.volunteer_id == assignment_row.volunteer_id)
-    return principal.may_see_kamer(request_row.kamer_id, request_row.region)
+        return principal.assignment_id == assignment.id and principal.volunteer_id == assignment.volunteer_id
+    return principal.may_see_kamer(request.kamer_id, request.region)
 
 
-def _load(tx: Connection, principal: Principal, assignment_id: str):
-    assignment = tx.execute(select(t.assignments).where(t.assignments.c.id == assignment_id)).first()
+def _load(uow: UnitOfWork, principal: Principal, assignment_id: str) -> Outcome:
+    """The assignment and its request, locked for this transaction; 404 if not the caller's."""
+    assignment = uow.requests.assignment(assignment_id)
     if assignment is None:
         raise NotFound(assignment_id)
-    request = tx.execute(select(t.requests).where(t.requests.c.id == assignment.request_id)
-                         .with_for_update()).first()
+    request = uow.requests.get(assignment.request_id, lock=True)
     if request is None or not _visible(principal, request, assignment):
         raise NotFound(assignment_id)
-    return request, assignment
+    return assignment, request
 
 
-def assignment_view(assignment, request) -> dict[str, Any]:
-    return {
-        "id": assignment.id, "request_id": assignment.request_id, "volunteer_id": assignment.volunteer_id,
-        "kamer_id": assignment.kamer_id, "status": assignment.status, "distance_km": assignment.distance_km,
-        "explanation": assignment.explanation, "created_at": assignment.created_at,
-        "updated_at": assignment.updated_at,
-        "request": {"status": request.status, "category": request.category, "urgency": request.urgency,
-                    "urgent": request.urgent, "window": {"start": request.window_start, "end": request.window_end}},
-    }
-
-
-def _encode_cursor(created_at: datetime, assignment_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), assignment_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, assignment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), str(assignment_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("not a cursor from this API") from exc
-
-
-def list_assignments(tx_engine, principal: Principal, *, status: str | None, limit: int,
-                     cursor: str | None) -> Page:
-    a, r = t.assignments, t.requests
-    query = select(a, r).join(r, r.c.id == a.c.request_id)
-    if principal.role is Role.KAMER:
-        query = query.where(r.c.kamer_id == principal.kamer_id)
-    elif principal.role is Role.COORDINATOR and principal.region is not None:
-        query = query.where(r.c.region == principal.region)
-    if status:
-        query = query.where(a.c.status == status)
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
-        query = query.where(or_(a.c.created_at > created_at, and_(a.c.created_at == created_at, a.c.id > last_id)))
-    query = query.order_by(a.c.created_at, a.c.id).limit(limit + 1)
-    with tx_engine.begin() as tx:
-        rows = tx.execute(query).all()
-    items = [assignment_view(_split(row, a), _split(row, r)) for row in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    return Page(items, _encode_cursor(last.created_at, last.id) if last is not None else None)
-
-
-class _Row:
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
-
-
-def _split(row, table) -> _Row:
-    """One table's columns out of a joined row (both tables have ``id`` and friends)."""
-    mapping = row._mapping
-    return _Row({c.name: mapping[c] for c in table.c})
+def _reloaded(uow: UnitOfWork, assignment_id: str) -> Outcome:
+    assignment = uow.requests.assignment(assignment_id)
+    return assignment, uow.requests.get(assignment.request_id)
 
 
 # -- acting ---------------------------------------------------------------------------------
 
-def _next_status(request, action: str) -> Status:
+def _next_status(request: HelpRequest, action: str) -> Status:
     """The request's status after ``action``; an illegal transition is a 409."""
     try:
         return act(action, Status(request.status))
@@ -134,50 +80,37 @@ def _next_status(request, action: str) -> Status:
         raise Conflict(str(exc)) from exc
 
 
-def _settle(tx: Connection, request, status: Status, stamp: datetime, **request_values) -> None:
-    """Write the request's new status only if it still has the status that was read: of two
-    people acting at once one wins, the other gets a 409 like any illegal transition."""
-    moved = tx.execute(update(t.requests).where(t.requests.c.id == request.id, t.requests.c.status == request.status)
-                       .values(status=status.value, updated_at=stamp, **request_values))
-    if moved.rowcount != 1:
+def _settle(uow: UnitOfWork, request: HelpRequest, status: Status, stamp: datetime, **request_values) -> None:
+    """Of two people acting at once one wins, the other gets a 409 like any illegal transition."""
+    if not uow.requests.settle(request, status, stamp, **request_values):
         raise Conflict("someone else changed this request just now")
 
 
-def _set_assignment(tx: Connection, assignment, assignment_status: AssignmentStatus, stamp: datetime) -> None:
-    tx.execute(update(t.assignments).where(t.assignments.c.id == assignment.id)
-               .values(status=assignment_status.value, updated_at=stamp))
-
-
-def _move(tx: Connection, request, assignment, action: str, assignment_status: AssignmentStatus,
-          actor: str, note: str | None, **request_values) -> Status:
-    return _move_to(tx, request, assignment, _next_status(request, action), assignment_status, actor, note,
+def _move(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, action: str,
+          assignment_status: AssignmentStatus, actor: str, note: str | None, **request_values) -> Status:
+    return _move_to(uow, request, assignment, _next_status(request, action), assignment_status, actor, note,
                     **request_values)
 
 
-def _move_to(tx: Connection, request, assignment, status: Status, assignment_status: AssignmentStatus,
-             actor: str, note: str | None, **request_values) -> Status:
+def _move_to(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, status: Status,
+             assignment_status: AssignmentStatus, actor: str, note: str | None, **request_values) -> Status:
     if AssignmentStatus(assignment.status) in ENDED:
         raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
     stamp = utcnow()
-    _settle(tx, request, status, stamp, **request_values)
-    _set_assignment(tx, assignment, assignment_status, stamp)
-    record_history(tx, request.id, status, actor, note)
+    _settle(uow, request, status, stamp, **request_values)
+    uow.requests.set_assignment_status(assignment.id, assignment_status.value, stamp)
+    record_history(uow, request.id, status, actor, note)
     return status
 
 
-def _announce(tx: Connection, event_type: str, request, assignment, actor_role: str, **data) -> None:
-    add_to_outbox(tx, t.outbox, new_event(event_type, {
+def _announce(uow: UnitOfWork, event_type: str, request: HelpRequest, assignment: Assignment, actor_role: str,
+              correlation_id: str | None, **data) -> None:
+    uow.publish(new_event(event_type, {
         "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
         "kamer_id": request.kamer_id, "region": request.region, "actor": actor_role,
         "category": request.category, "window": {"start": request.window_start, "end": request.window_end},
         **data,
-    }, correlation_id=request.id, kamer_id=request.kamer_id))
-
-
-def _result(tx: Connection, assignment_id: str) -> dict:
-    assignment = tx.execute(select(t.assignments).where(t.assignments.c.id == assignment_id)).one()
-    request = tx.execute(select(t.requests).where(t.requests.c.id == assignment.request_id)).one()
-    return assignment_view(assignment, request)
+    }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
 
 
 def _require(principal: Principal, *roles: Role) -> None:
@@ -185,157 +118,156 @@ def _require(principal: Principal, *roles: Role) -> None:
         raise PermissionError(f"{principal.role} may not do this")
 
 
-def approve(engine, principal: Principal, assignment_id: str) -> dict:
-    _require(principal, Role.KAMER, Role.COORDINATOR)
-    with engine.begin() as tx:
-        request, assignment = _load(tx, principal, assignment_id)
-        approve_in(tx, request, assignment, principal.actor, principal.role.value, auto=False)
-        audit(tx, principal, "approve", "assignment", assignment_id)
-        return _result(tx, assignment_id)
+def _person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment], None], action: str) -> Outcome:
+    """One person's action on an assignment, in one transaction: load it (404 if not
+    theirs), take the ``step``, audit it, and answer the assignment as it is now."""
+    with uow:
+        assignment, request = _load(uow, cmd.principal, cmd.assignment_id)
+        step(request, assignment)
+        audit(uow, cmd.principal, action, "assignment", cmd.assignment_id)
+        outcome = _reloaded(uow, cmd.assignment_id)
+        uow.commit()
+    return outcome
 
 
-def approve_in(tx: Connection, request, assignment, actor: str, actor_role: str, *, auto: bool) -> None:
-    _move(tx, request, assignment, "approve", AssignmentStatus.APPROVED, actor,
+def approve(cmd: commands.Approve, uow: UnitOfWork) -> Outcome:
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    return _person_acts(uow, cmd, lambda request, assignment: _approve_in(
+        uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, auto=False,
+        correlation_id=cmd.correlation_id), "approve")
+
+
+def _approve_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str, *,
+                auto: bool, correlation_id: str | None) -> None:
+    _move(uow, request, assignment, "approve", AssignmentStatus.APPROVED, actor,
           "automatisch goedgekeurd / approved by policy" if auto else None)
-    _announce(tx, "assignment.approved", request, assignment, actor_role, auto=auto)
+    _announce(uow, "assignment.approved", request, assignment, actor_role, correlation_id, auto=auto)
 
 
-def reject(engine, principal: Principal, assignment_id: str, reason: str) -> dict:
-    _require(principal, Role.KAMER, Role.COORDINATOR)
-    with engine.begin() as tx:
-        request, assignment = _load(tx, principal, assignment_id)
-        _move(tx, request, assignment, "reject", AssignmentStatus.REJECTED, principal.actor, reason)
-        _announce(tx, "assignment.rejected", request, assignment, principal.role.value, reason=reason)
-        audit(tx, principal, "reject", "assignment", assignment_id)
-        return _result(tx, assignment_id)
+def reject(cmd: commands.Reject, uow: UnitOfWork) -> Outcome:
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
+        _move(uow, request, assignment, "reject", AssignmentStatus.REJECTED, cmd.principal.actor, cmd.reason)
+        _announce(uow, "assignment.rejected", request, assignment, cmd.principal.role.value, cmd.correlation_id,
+                  reason=cmd.reason)
+
+    return _person_acts(uow, cmd, step, "reject")
 
 
-def accept(engine, principal: Principal, assignment_id: str) -> dict:
-    _require(principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
-    with engine.begin() as tx:
-        request, assignment = _load(tx, principal, assignment_id)
-        _move(tx, request, assignment, "accept", AssignmentStatus.ACCEPTED, principal.actor, None, urgent=False)
-        _announce(tx, "assignment.accepted", request, assignment, principal.role.value)
-        audit(tx, principal, "accept", "assignment", assignment_id)
-        return _result(tx, assignment_id)
+def accept(cmd: commands.Accept, uow: UnitOfWork) -> Outcome:
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
+        _move(uow, request, assignment, "accept", AssignmentStatus.ACCEPTED, cmd.principal.actor, None, urgent=False)
+        _announce(uow, "assignment.accepted", request, assignment, cmd.principal.role.value, cmd.correlation_id)
+
+    return _person_acts(uow, cmd, step, "accept")
 
 
-def decline(engine, principal: Principal, assignment_id: str, reason: str | None, *,
-            at: datetime | None = None) -> dict:
+def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
     """The volunteer says no (or backs out). Close to the task, the coordinator decides."""
-    _require(principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
-    at = at or utcnow()
-    with engine.begin() as tx:
-        request, assignment = _load(tx, principal, assignment_id)
-        decline_in(tx, request, assignment, principal.actor, principal.role.value, reason, at=at)
-        audit(tx, principal, "decline", "assignment", assignment_id)
-        return _result(tx, assignment_id)
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
+    at = cmd.at or utcnow()
+    return _person_acts(uow, cmd, lambda request, assignment: _decline_in(
+        uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, cmd.reason, at=at,
+        correlation_id=cmd.correlation_id), "decline")
 
 
-def decline_in(tx: Connection, request, assignment, actor: str, actor_role: str, reason: str | None, *,
-               at: datetime) -> None:
+def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
+                reason: str | None, *, at: datetime, correlation_id: str | None = None) -> None:
     late = is_late_decline(request.window_start, at)
     after_accept = request.status == Status.ACCEPTED.value
     note = (reason or "") + (" -- binnen 48 uur: urgent / within 48 hours: urgent" if late else "")
-    _move(tx, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note or None, urgent=late)
-    _announce(tx, "assignment.declined", request, assignment, actor_role, reason=reason,
+    _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note or None, urgent=late)
+    _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id, reason=reason,
               after_accept=after_accept, rematch=not late)
     if late:
-        add_to_outbox(tx, t.outbox, new_event("request.escalated", {
+        uow.publish(new_event("request.escalated", {
             "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
             "reason": "late_decline", "urgent": True,
-        }, correlation_id=request.id, kamer_id=request.kamer_id))
+        }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
 
 
-def _withdraw_in(tx: Connection, request, assignment, actor: str, actor_role: str, reason: str) -> None:
+def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
+                 reason: str) -> None:
     """A proposal whose volunteer is gone before anyone approved it: the volunteer cannot
     decline it (that needs an approved one), so the request goes back to matching, which
     hears the same ``assignment.declined`` (rematch) and never offers it to them again."""
-    _move_to(tx, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
+    _move_to(uow, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
              reason)
-    _announce(tx, "assignment.declined", request, assignment, actor_role, reason=reason, after_accept=False,
+    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason=reason, after_accept=False,
               rematch=True)
 
 
-def _transition(request, wanted: Status) -> Status:
+def _transition(request: HelpRequest, wanted: Status) -> Status:
     try:
         return transition(Status(request.status), wanted)
     except IllegalTransition as exc:
         raise Conflict(str(exc)) from exc
 
 
-# Assignment statuses that hold a volunteer: a request waits for them.
-HOLDING = (AssignmentStatus.PROPOSED.value, AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
-VOLUNTEER_ERASED = "vrijwilliger uitgeschreven / volunteer erased"
-
-
-def release_volunteer_in(tx: Connection, volunteer_id: str, by: Principal, *,
+def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
                          at: datetime | None = None) -> list[str]:
     """End every open assignment of a volunteer who is gone (erased), acting as ``by``, as
     if they had declined: an approved or accepted one is declined (within 48 hours of the
     task the request is urgent for the coordinator, else matched again); a proposal goes
     back to matching. An open assignment its request no longer waits for (overtaken by a
     newer decision) is only closed. Ended ones are left alone, so doing it twice changes
-    nothing. Returns the ids of the assignments ended."""
+    nothing. Returns the ids of the assignments ended. Runs in the caller's transaction."""
     at = at or utcnow()
-    a = t.assignments
-    candidates = tx.execute(select(a.c.id, a.c.request_id).where(a.c.volunteer_id == volunteer_id,
-                                                                 a.c.status.in_(HOLDING))
-                            .order_by(a.c.created_at, a.c.id)).all()
     ended = []
-    for assignment_id, request_id in candidates:
-        request = tx.execute(select(t.requests).where(t.requests.c.id == request_id).with_for_update()).one()
-        assignment = tx.execute(select(a).where(a.c.id == assignment_id)).one()  # as of the lock
+    for assignment_id, request_id in uow.requests.assignments_of_volunteer(volunteer_id, HOLDING):
+        request = uow.requests.get(request_id, lock=True)
+        assignment = uow.requests.assignment(assignment_id)  # as of the lock
         if assignment.status not in HOLDING:
             continue
-        current = tx.execute(select(a.c.id).where(a.c.request_id == request_id)
-                             .order_by(a.c.created_at.desc(), a.c.id.desc()).limit(1)).scalar_one()
+        current = uow.requests.newest_assignment_id(request_id)
         if current != assignment.id or request.status != assignment.status:
-            _set_assignment(tx, assignment, AssignmentStatus.DECLINED, utcnow())
-            record_history(tx, request.id, None, by.actor,
+            uow.requests.set_assignment_status(assignment.id, AssignmentStatus.DECLINED.value, utcnow())
+            record_history(uow, request.id, None, by.actor,
                            f"{VOLUNTEER_ERASED}: {assignment.status} assignment {assignment.id} closed")
         elif assignment.status == AssignmentStatus.PROPOSED.value:
-            _withdraw_in(tx, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED)
+            _withdraw_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED)
         else:
-            decline_in(tx, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at)
-        audit(tx, by, "decline:volunteer_erased", "assignment", assignment.id)
+            _decline_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at)
+        audit(uow, by, "decline:volunteer_erased", "assignment", assignment.id)
         ended.append(assignment.id)
     return ended
 
 
-def reassign(engine, principal: Principal, assignment_id: str, volunteer_id: str) -> dict:
+def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
     """Ask matching to propose this volunteer instead (it checks the hard rules)."""
-    _require(principal, Role.KAMER, Role.COORDINATOR)
-    with engine.begin() as tx:
-        request, assignment = _load(tx, principal, assignment_id)
-        volunteer = tx.execute(select(t.volunteers.c.id).where(
-            t.volunteers.c.id == volunteer_id, t.volunteers.c.region == request.region,
-            t.volunteers.c.erased_at.is_(None))).first()
-        if volunteer is None or volunteer_id == assignment.volunteer_id:
-            raise UnknownVolunteer(volunteer_id)
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+
+    def step(request: HelpRequest, assignment: Assignment) -> None:
+        if (not uow.volunteers.may_be_proposed(cmd.volunteer_id, request.region)
+                or cmd.volunteer_id == assignment.volunteer_id):
+            raise UnknownVolunteer(cmd.volunteer_id)
         # Unlike _move, the proposal may have ended already (reassign after a reject or decline);
         # only a still-open one is superseded.
         still_proposed = assignment.status == AssignmentStatus.PROPOSED.value
         status = _next_status(request, "reassign")
         stamp = utcnow()
-        _settle(tx, request, status, stamp, urgent=False)
+        _settle(uow, request, status, stamp, urgent=False)
         if still_proposed:
-            _set_assignment(tx, assignment, AssignmentStatus.SUPERSEDED, stamp)
-        record_history(tx, request.id, status, principal.actor, f"andere vrijwilliger gekozen / reassigned to {volunteer_id}")
-        add_to_outbox(tx, t.outbox, new_event("assignment.reassign_requested", {
+            uow.requests.set_assignment_status(assignment.id, AssignmentStatus.SUPERSEDED.value, stamp)
+        record_history(uow, request.id, status, cmd.principal.actor,
+                       f"andere vrijwilliger gekozen / reassigned to {cmd.volunteer_id}")
+        uow.publish(new_event("assignment.reassign_requested", {
             "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-            "volunteer_id": volunteer_id, "replaces_assignment_id": assignment.id if still_proposed else None,
-        }, correlation_id=request.id, kamer_id=request.kamer_id))
-        audit(tx, principal, "reassign", "assignment", assignment_id)
-        return _result(tx, assignment_id)
+            "volunteer_id": cmd.volunteer_id, "replaces_assignment_id": assignment.id if still_proposed else None,
+        }, correlation_id=cmd.correlation_id or request.id, kamer_id=request.kamer_id))
+
+    return _person_acts(uow, cmd, step, "reassign")
 
 
-def bulk_approve(engine, principal: Principal, assignment_ids: list[str]) -> list[dict]:
-    """Approve a selection; each one on its own, so one conflict does not undo the rest."""
+def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
+    """Approve a selection; each one in its own transaction, so one conflict does not undo the rest."""
     results = []
-    for assignment_id in dict.fromkeys(assignment_ids):
+    for assignment_id in dict.fromkeys(cmd.assignment_ids):
         try:
-            approve(engine, principal, assignment_id)
+            approve(commands.Approve(cmd.principal, assignment_id, cmd.correlation_id), uow_factory())
             results.append({"id": assignment_id, "status": 200})
         except NotFound:
             results.append({"id": assignment_id, "status": 404})
@@ -346,41 +278,38 @@ def bulk_approve(engine, principal: Principal, assignment_ids: list[str]) -> lis
 
 # -- auto-approve policy ----------------------------------------------------------------------
 
-def _policy_kamer(tx: Connection, principal: Principal, kamer_id: str):
-    kamer = tx.execute(select(t.kamers).where(t.kamers.c.id == kamer_id)).first()
+def _policy_kamer(uow: UnitOfWork, principal: Principal, kamer_id: str) -> None:
+    kamer = uow.kamers.get(kamer_id)
     if kamer is None or not principal.may_see_kamer(kamer.id, kamer.region):
         raise NotFound(kamer_id)
-    return kamer
 
 
-def auto_approve_categories(engine, principal: Principal, kamer_id: str) -> list[str]:
-    _require(principal, Role.KAMER, Role.COORDINATOR)
-    with engine.begin() as tx:
-        _policy_kamer(tx, principal, kamer_id)
-        return sorted(r.category for r in tx.execute(
-            select(t.auto_approve.c.category).where(t.auto_approve.c.kamer_id == kamer_id)))
+def auto_approve_categories(cmd: commands.ShowAutoApprove, uow: UnitOfWork) -> list[str]:
+    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    with uow:
+        _policy_kamer(uow, cmd.principal, cmd.kamer_id)
+        return uow.kamers.auto_approve_categories(cmd.kamer_id)
 
 
-def set_auto_approve_categories(engine, principal: Principal, kamer_id: str, categories: list[str]) -> list[str]:
+def set_auto_approve_categories(cmd: commands.SetAutoApprove, uow: UnitOfWork) -> list[str]:
     """Coordinators set a kamer's policy (kamer staff may read it)."""
-    _require(principal, Role.COORDINATOR)
-    with engine.begin() as tx:
-        _policy_kamer(tx, principal, kamer_id)
-        tx.execute(t.auto_approve.delete().where(t.auto_approve.c.kamer_id == kamer_id))
-        for category in sorted(set(categories)):
-            tx.execute(insert(t.auto_approve).values(kamer_id=kamer_id, category=category,
-                                                     set_by=principal.token_id, set_at=utcnow()))
-        audit(tx, principal, "set_policy", "kamer", kamer_id)
-    return sorted(set(categories))
+    _require(cmd.principal, Role.COORDINATOR)
+    categories = sorted(set(cmd.categories))
+    with uow:
+        _policy_kamer(uow, cmd.principal, cmd.kamer_id)
+        uow.kamers.set_auto_approve_categories(cmd.kamer_id, categories, cmd.principal.token_id, utcnow())
+        audit(uow, cmd.principal, "set_policy", "kamer", cmd.kamer_id)
+        uow.commit()
+    return categories
 
 
-def approve_by_policy(tx: Connection, request_id: str, assignment_id: str) -> bool:
-    """Called when a proposal arrives: approve it at once if the kamer's policy says so."""
-    request = tx.execute(select(t.requests).where(t.requests.c.id == request_id)).one()
-    allowed = tx.execute(select(t.auto_approve.c.category).where(
-        t.auto_approve.c.kamer_id == request.kamer_id, t.auto_approve.c.category == request.category)).first()
-    if allowed is None:
+def approve_by_policy(uow: UnitOfWork, request_id: str, assignment_id: str, *,
+                      correlation_id: str | None = None) -> bool:
+    """Called when a proposal arrives, in its transaction: approve it at once if the
+    kamer's policy says so."""
+    request = uow.requests.get(request_id)
+    if not uow.kamers.auto_approves(request.kamer_id, request.category):
         return False
-    assignment = tx.execute(select(t.assignments).where(t.assignments.c.id == assignment_id)).one()
-    approve_in(tx, request, assignment, POLICY, POLICY, auto=True)
+    _approve_in(uow, request, uow.requests.assignment(assignment_id), POLICY, POLICY, auto=True,
+                correlation_id=correlation_id)
     return True

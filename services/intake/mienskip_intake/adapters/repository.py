@@ -1,0 +1,191 @@
+"""Intake's repositories and the unit of work around one transaction.
+
+Each repository reads and writes one kind of record as the domain's dataclasses;
+requests (with their assignments and history) live in :mod:`.request_repository`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from mienskip_shared import unit_of_work
+from mienskip_shared.contracts import Envelope
+from mienskip_shared.workers import Wakeup
+
+from ..domain.model import Kamer, Principal, Role, Volunteer
+from . import tables as t
+from .request_repository import RequestRepository
+
+log = structlog.get_logger(__name__)
+
+_VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
+
+
+class KamerRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, kamer: Kamer) -> None:
+        self.conn.execute(insert(t.kamers).values(
+            id=kamer.id, name=kamer.name, region=kamer.region, lat=kamer.lat, lon=kamer.lon, email=kamer.email,
+            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at))
+
+    def get(self, kamer_id: str | None) -> Kamer | None:
+        row = self.conn.execute(select(t.kamers).where(t.kamers.c.id == kamer_id)).first()
+        return None if row is None else Kamer(**row._mapping)
+
+    # -- the auto-approve policy: categories whose proposals the kamer approves at once ------
+    def auto_approve_categories(self, kamer_id: str) -> list[str]:
+        p = t.auto_approve
+        return sorted(row.category for row in self.conn.execute(select(p.c.category).where(p.c.kamer_id == kamer_id)))
+
+    def auto_approves(self, kamer_id: str, category: str) -> bool:
+        p = t.auto_approve
+        return self.conn.execute(select(p.c.category).where(
+            p.c.kamer_id == kamer_id, p.c.category == category)).first() is not None
+
+    def set_auto_approve_categories(self, kamer_id: str, categories: Sequence[str], set_by: str,
+                                    at: datetime) -> None:
+        p = t.auto_approve
+        self.conn.execute(delete(p).where(p.c.kamer_id == kamer_id))
+        for category in categories:
+            self.conn.execute(insert(p).values(kamer_id=kamer_id, category=category, set_by=set_by, set_at=at))
+
+
+class TokenRepository:
+    """API tokens, kept only as hashes."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, token_id: str, token_hash: str, role: Role, *, kamer_id: str | None, region: str | None,
+            label: str | None, at: datetime) -> None:
+        self.conn.execute(insert(t.tokens).values(id=token_id, token_hash=token_hash, role=role.value,
+                                                  kamer_id=kamer_id, region=region, label=label, created_at=at))
+
+    def revoke(self, token_id: str, at: datetime) -> bool:
+        """False if there is no such active token."""
+        result = self.conn.execute(update(t.tokens).where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
+                                   .values(revoked_at=at))
+        return result.rowcount == 1
+
+    def principal_for(self, token_hash: str) -> Principal | None:
+        row = self.conn.execute(select(t.tokens).where(
+            t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        return Principal(token_id=row.id, role=Role(row.role), kamer_id=row.kamer_id, region=row.region)
+
+
+class VolunteerRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, volunteer: Volunteer) -> None:
+        self.conn.execute(insert(t.volunteers).values({name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS}))
+
+    def get(self, volunteer_id: str, *, lock: bool = False) -> Volunteer | None:
+        query = select(t.volunteers).where(t.volunteers.c.id == volunteer_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return None if row is None else Volunteer(**row._mapping)
+
+    def is_erased(self, volunteer_id: str) -> bool:
+        v = t.volunteers
+        return self.conn.execute(select(v.c.erased_at).where(v.c.id == volunteer_id)).scalar() is not None
+
+    def may_be_proposed(self, volunteer_id: str, region: str) -> bool:
+        """A volunteer of this region who has not been erased."""
+        v = t.volunteers
+        return self.conn.execute(select(v.c.id).where(v.c.id == volunteer_id, v.c.region == region,
+                                                      v.c.erased_at.is_(None))).first() is not None
+
+    def save_erasure(self, volunteer: Volunteer) -> None:
+        """Store an erased volunteer (:meth:`Volunteer.erased`)."""
+        self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(
+            name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
+            vog_checked_on=volunteer.vog_checked_on, home_lat=volunteer.home_lat, home_lon=volunteer.home_lon,
+            erased_at=volunteer.erased_at))
+
+
+class AuditLog:
+    """Who read or changed which personal record, and when (AVG: accountability)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def record(self, principal: Principal, action: str, subject_kind: str, subject_id: str, at: datetime) -> None:
+        self.conn.execute(insert(t.audit_log).values(at=at, token_id=principal.token_id, role=principal.role.value,
+                                                     action=action, subject_kind=subject_kind, subject_id=subject_id))
+
+
+class IdempotencyKeys:
+    """The first answer to each kamer's ``Idempotency-Key``."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def answer_for(self, kamer_id: str, key: str) -> tuple[str, int, dict[str, Any]] | None:
+        """``(body hash, status code, body)`` of the first answer, if any."""
+        k = t.idempotency_keys
+        row = self.conn.execute(select(k).where(k.c.kamer_id == kamer_id, k.c.key == key)).first()
+        return None if row is None else (row.body_hash, row.status_code, dict(row.response))
+
+    def remember(self, kamer_id: str, key: str, body_hash: str, status_code: int, response: dict[str, Any],
+                 at: datetime) -> None:
+        self.conn.execute(insert(t.idempotency_keys).values(kamer_id=kamer_id, key=key, body_hash=body_hash,
+                                                            status_code=status_code, response=response,
+                                                            created_at=at))
+
+
+def lost_idempotency_race(exc: IntegrityError) -> bool:
+    """True when an insert lost a race on an Idempotency-Key (the other request won)."""
+    return "idempotency" in str(exc.orig).lower()
+
+
+class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
+    """Intake's transaction: its repositories, outbox and inbox (see the shared base).
+
+    Each event written to the outbox is logged once the transaction commits (ids only),
+    unless ``log_writes`` is off: the command line prints JSON on stdout and logs nothing.
+    """
+
+    outbox = t.outbox
+    inbox = t.inbox
+    kamers: KamerRepository
+    tokens: TokenRepository
+    volunteers: VolunteerRepository
+    requests: RequestRepository
+    audit: AuditLog
+    idempotency: IdempotencyKeys
+
+    def __init__(self, engine: Engine, wakeup: Wakeup | None = None, *, log_writes: bool = True):
+        super().__init__(engine, wakeup)
+        self._log_writes = log_writes
+
+    def _open(self, conn: Connection) -> None:
+        self.kamers = KamerRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.volunteers = VolunteerRepository(conn)
+        self.requests = RequestRepository(conn)
+        self.audit = AuditLog(conn)
+        self.idempotency = IdempotencyKeys(conn)
+        self._written: list[Envelope] = []
+
+    def publish_all(self, envelopes: Sequence[Envelope]) -> None:
+        super().publish_all(envelopes)
+        self._written.extend(envelopes)
+
+    def commit(self) -> None:
+        super().commit()
+        written, self._written = self._written if self._log_writes else [], []
+        for envelope in written:
+            log.info("outbox.event_written", event_type=envelope.event_type, event_id=envelope.event_id,
+                     correlation_id=envelope.correlation_id)

@@ -1,0 +1,151 @@
+"""Requests with their assignments and history: reading and writing them as domain records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from ..domain.model import Assignment, HelpRequest, HistoryEntry, Status
+from . import tables as t
+
+_STORED = {f.name for f in fields(HelpRequest)} - {"assignments", "history"}
+
+
+def _columns_of(table: Table, mapping: Mapping) -> dict[str, Any]:
+    """One table's columns out of a (possibly joined) row: both tables have ``id`` and friends."""
+    return {c.name: mapping[c] for c in table.c}
+
+
+def request_from_row(mapping: Mapping) -> HelpRequest:
+    return HelpRequest(**_columns_of(t.requests, mapping))
+
+
+def assignment_from_row(mapping: Mapping) -> Assignment:
+    return Assignment(**_columns_of(t.assignments, mapping))
+
+
+def _history_from_row(row) -> HistoryEntry:
+    return HistoryEntry(id=row.id, request_id=row.request_id, at=row.at, status=row.status, actor=row.actor,
+                        note=row.note)
+
+
+class RequestRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- the request ----------------------------------------------------------------------
+    def add(self, request: HelpRequest) -> None:
+        self.conn.execute(insert(t.requests).values({name: getattr(request, name) for name in _STORED}))
+
+    def get(self, request_id: str, *, lock: bool = False) -> HelpRequest | None:
+        """``lock``: hold the row until the transaction ends (two people acting at once)."""
+        query = select(t.requests).where(t.requests.c.id == request_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return None if row is None else request_from_row(row._mapping)
+
+    def with_story(self, request: HelpRequest) -> HelpRequest:
+        """The request with its assignments (oldest first) and its history."""
+        a, h = t.assignments, t.history
+        assignments = self.conn.execute(select(a).where(a.c.request_id == request.id)
+                                        .order_by(a.c.created_at, a.c.id)).all()
+        history = self.conn.execute(select(h).where(h.c.request_id == request.id).order_by(h.c.id)).all()
+        return replace(request, assignments=tuple(assignment_from_row(r._mapping) for r in assignments),
+                       history=tuple(_history_from_row(r) for r in history))
+
+    def exists(self, request_id: str) -> bool:
+        return self.status_of(request_id) is not None
+
+    def status_of(self, request_id: str) -> str | None:
+        return self.conn.execute(select(t.requests.c.status).where(t.requests.c.id == request_id)).scalar()
+
+    def recurrence_of(self, request_id: str, kamer_id: str | None) -> str | None | bool:
+        """How a kamer's request recurs (None: it does not); False if the kamer has no such request."""
+        row = self.conn.execute(select(t.requests.c.recurrence).where(
+            t.requests.c.id == request_id, t.requests.c.kamer_id == kamer_id)).first()
+        return False if row is None else row.recurrence
+
+    def settle(self, request: HelpRequest, status: Status, at: datetime, **values: Any) -> bool:
+        """Write the new status only if the request still has the status that was read:
+        of two people acting at once, one wins. False for the one who lost."""
+        r = t.requests
+        moved = self.conn.execute(update(r).where(r.c.id == request.id, r.c.status == request.status)
+                                  .values(status=status.value, updated_at=at, **values))
+        return moved.rowcount == 1
+
+    def set_status(self, request_id: str, status: Status, at: datetime, **values: Any) -> None:
+        self.conn.execute(update(t.requests).where(t.requests.c.id == request_id)
+                          .values(status=status.value, updated_at=at, **values))
+
+    def move_all(self, request_ids: Sequence[str], from_status: Status, to_status: Status, at: datetime) -> None:
+        """Those of the requests that are still ``from_status`` become ``to_status``."""
+        if request_ids:
+            r = t.requests
+            self.conn.execute(update(r).where(r.c.id.in_(request_ids), r.c.status == from_status.value)
+                              .values(status=to_status.value, updated_at=at))
+
+    def claim_decision(self, request_id: str, decision: int) -> bool:
+        """Record matching's decision number; False if a newer one was applied already."""
+        r = t.requests
+        newer = self.conn.execute(update(r).where(r.c.id == request_id, r.c.last_decision < decision)
+                                  .values(last_decision=decision))
+        return newer.rowcount == 1
+
+    def save_erasure(self, request: HelpRequest) -> None:
+        """Store an erased request (:meth:`HelpRequest.erased`); staff notes in its history
+        may name the person, so they go too (the steps themselves stay)."""
+        self.conn.execute(update(t.requests).where(t.requests.c.id == request.id).values(
+            resident_name=request.resident_name, resident_phone=request.resident_phone,
+            resident_address=request.resident_address, notes=request.notes, lat=request.lat, lon=request.lon,
+            erased_at=request.erased_at, updated_at=request.updated_at))
+        self.conn.execute(update(t.history).where(t.history.c.request_id == request.id).values(note=None))
+
+    def due_for_retention(self, cutoff: datetime, closed: Iterable[Status], batch: int) -> list[HelpRequest]:
+        """Not yet erased, and closed before ``cutoff`` or with a task that ended before it.
+        Rows another replica holds are skipped, not waited for."""
+        r = t.requests
+        due = (select(r).where(r.c.erased_at.is_(None),
+                               or_(r.c.status.in_([s.value for s in closed]) & (r.c.updated_at < cutoff),
+                                   r.c.window_end < cutoff))
+               .order_by(r.c.updated_at).limit(batch).with_for_update(skip_locked=True))
+        return [request_from_row(row._mapping) for row in self.conn.execute(due)]
+
+    # -- its assignments ---------------------------------------------------------------------
+    def add_assignment(self, assignment: Assignment) -> None:
+        self.conn.execute(insert(t.assignments).values(
+            id=assignment.id, request_id=assignment.request_id, volunteer_id=assignment.volunteer_id,
+            kamer_id=assignment.kamer_id, status=assignment.status, distance_km=assignment.distance_km,
+            explanation=assignment.explanation, created_at=assignment.created_at, updated_at=assignment.updated_at))
+
+    def assignment(self, assignment_id: str) -> Assignment | None:
+        row = self.conn.execute(select(t.assignments).where(t.assignments.c.id == assignment_id)).first()
+        return None if row is None else assignment_from_row(row._mapping)
+
+    def set_assignment_status(self, assignment_id: str, status: str, at: datetime) -> None:
+        self.conn.execute(update(t.assignments).where(t.assignments.c.id == assignment_id)
+                          .values(status=status, updated_at=at))
+
+    def set_every_assignment_status(self, request_id: str, status: str, at: datetime) -> None:
+        self.conn.execute(update(t.assignments).where(t.assignments.c.request_id == request_id)
+                          .values(status=status, updated_at=at))
+
+    def assignments_of_volunteer(self, volunteer_id: str, statuses: Iterable[str]) -> list[tuple[str, str]]:
+        """``(assignment id, request id)`` of the volunteer's assignments in these statuses, oldest first."""
+        a = t.assignments
+        return [(row.id, row.request_id) for row in self.conn.execute(
+            select(a.c.id, a.c.request_id).where(a.c.volunteer_id == volunteer_id, a.c.status.in_(list(statuses)))
+            .order_by(a.c.created_at, a.c.id))]
+
+    def newest_assignment_id(self, request_id: str) -> str | None:
+        a = t.assignments
+        return self.conn.execute(select(a.c.id).where(a.c.request_id == request_id)
+                                 .order_by(a.c.created_at.desc(), a.c.id.desc()).limit(1)).scalar()
+
+    # -- its history ---------------------------------------------------------------------------
+    def record(self, entry: HistoryEntry) -> None:
+        self.conn.execute(insert(t.history).values(request_id=entry.request_id, at=entry.at, status=entry.status,
+                                                   actor=entry.actor, note=entry.note))

@@ -1,0 +1,168 @@
+"""What people and the command line ask intake to do: one small dataclass per use case.
+
+The service layer's handlers take one of these (or, for what other services announce,
+the event's envelope) and a unit of work. ``correlation_id`` is the caller's own
+(an ``X-Correlation-Id`` header); without one, a request's events are correlated by the
+request's id, as they always were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .model import Principal, Role
+
+
+@dataclass(frozen=True)
+class RegisterKamer:
+    name: str
+    lat: float
+    lon: float
+    region: str = "leeuwarden"
+    email: str | None = None
+    webhook_url: str | None = None
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class IssueToken:
+    role: Role
+    kamer_id: str | None = None
+    region: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    token_id: str
+
+
+@dataclass(frozen=True)
+class RegisterVolunteer:
+    principal: Principal
+    data: dict[str, Any]  # VolunteerSchema's loaded form
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowVolunteer:
+    """Reading a volunteer's record is logged (AVG), so it is a use case, not a query."""
+
+    principal: Principal
+    volunteer_id: str
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    principal: Principal
+    data: dict[str, Any]  # RequestSchema's loaded form
+    idempotency_key: str | None = None
+    body_hash: str = ""
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    principal: Principal
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    principal: Principal
+    request_id: str
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    principal: Principal
+    request_id: str
+    reason: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Approve:
+    principal: Principal
+    assignment_id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    principal: Principal
+    assignment_id: str
+    reason: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Accept:
+    principal: Principal
+    assignment_id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Decline:
+    principal: Principal
+    assignment_id: str
+    reason: str | None = None
+    at: datetime | None = None  # when it was said; now if not given
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reassign:
+    principal: Principal
+    assignment_id: str
+    volunteer_id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkApprove:
+    principal: Principal
+    assignment_ids: list[str]
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowAutoApprove:
+    principal: Principal
+    kamer_id: str
+
+
+@dataclass(frozen=True)
+class SetAutoApprove:
+    principal: Principal
+    kamer_id: str
+    categories: list[str]
+
+
+@dataclass(frozen=True)
+class ShowVolunteerTask:
+    """A volunteer opens their link: after accepting, that reads the resident's address."""
+
+    principal: Principal
+
+
+@dataclass(frozen=True)
+class EraseResident:
+    request_id: str
+    by: Principal | None = None  # who erases; intake itself if not given
+
+
+@dataclass(frozen=True)
+class EraseVolunteer:
+    volunteer_id: str
+    by: Principal | None = None
+
+
+@dataclass(frozen=True)
+class ApplyRetention:
+    keep_for: timedelta
+    at: datetime | None = None
+    batch: int = 500

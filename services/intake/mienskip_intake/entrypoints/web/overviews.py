@@ -1,0 +1,45 @@
+"""The overview pages: the region map, the dashboard, and what needs attention."""
+
+from __future__ import annotations
+
+from flask import g, render_template, request
+
+from mienskip_shared.clock import utcnow
+
+from ...adapters import overviews, read_models
+from ...domain.model import Role
+from .common import Pages, kamer_filter, signed_in, staff_blueprint
+from .map_drawing import draw_map
+
+
+def blueprint(pages: Pages):
+    bp = staff_blueprint("overviews", __name__)
+
+    @bp.get("/review/map")
+    @signed_in(pages)
+    def region_map():
+        kamers = read_models.visible_kamers(pages.engine, g.principal)
+        kamer_id = kamer_filter(kamers)
+        zoom = "city" if request.args.get("zoom") == "city" else "region"
+        data = overviews.map_data(pages.engine, g.principal, kamer_id=kamer_id)
+        drawing = draw_map(data, pages.places, kamer_id=kamer_id, zoom=zoom)
+        return render_template("review/map.html", m_=drawing, kamers=kamers, kamer_id=kamer_id, zoom=zoom)
+
+    @bp.get("/review/dashboard")
+    @signed_in(pages)
+    def dashboard():
+        return render_template("review/dashboard.html", d=overviews.dashboard(pages.engine, g.principal, utcnow()))
+
+    @bp.get("/review/attention")
+    @signed_in(pages)
+    def attention():
+        dead = None
+        if pages.dead_letters is not None and g.principal.role is Role.COORDINATOR:
+            try:
+                dead = {queue: n for queue, n in pages.dead_letters().items() if n}
+            except Exception:  # noqa: BLE001 -- the broker being away must not take the page down
+                dead = "unavailable"
+        return render_template("review/attention.html", a=overviews.attention(pages.engine, g.principal, pages.places),
+                               dead_letters=dead)
+
+    return bp

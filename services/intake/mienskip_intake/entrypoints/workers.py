@@ -1,0 +1,45 @@
+"""Intake's background loops besides the consumer: the outbox relay and retention."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
+from mienskip_shared.workers import PollingWorker, Wakeup
+
+from ..adapters import tables
+from ..adapters.repository import IntakeUnitOfWork
+from ..adapters.request_repository import RequestRepository
+from ..domain import commands
+from ..service_layer import events, privacy
+from ..settings import Settings
+
+
+def _submitted_request_ids(published_rows: Sequence) -> list[str]:
+    return [json.loads(row.body)["data"]["request_id"] for row in published_rows
+            if row.event_type == "request.submitted"]
+
+
+def _after_publish(tx: Connection, published_rows: Sequence) -> None:
+    """In the relay's transaction: the business consequence of events being on the bus."""
+    events.requests_reached_matching(_submitted_request_ids(published_rows), RequestRepository(tx))
+
+
+def build_relay(settings: Settings, engine: Engine, outbox_written: Wakeup) -> OutboxRelay:
+    """Publishes intake's outbox; a ``request.submitted`` on the bus makes its request
+    ``queued`` (:func:`events.requests_reached_matching`)."""
+    return OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection),
+                       wakeup=outbox_written, after_publish=_after_publish)
+
+
+def retention_worker(uow: Callable[[], IntakeUnitOfWork], keep_for: timedelta,
+                     every: timedelta = timedelta(days=1)) -> PollingWorker:
+    """Applies retention now and then (daily by default), a batch a round."""
+    return PollingWorker("intake-retention",
+                         lambda: privacy.apply_retention(commands.ApplyRetention(keep_for), uow()) > 0,
+                         idle_s=every.total_seconds(), max_backoff_s=600)

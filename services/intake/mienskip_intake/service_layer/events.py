@@ -1,0 +1,128 @@
+"""What intake does with what matching and notify announce, and with its own published
+events: plain functions of ``(envelope, uow)``.
+
+Each runs in one transaction that claims the event's inbox row first, so a redelivered
+event changes nothing twice. Anything raised rolls it all back and the consumer retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from mienskip_shared.clock import utcnow
+from mienskip_shared.contracts import Envelope
+
+from ..domain.model import Assignment, AssignmentStatus, Status, can_transition
+from .common import SYSTEM, record_history
+from .unit_of_work import Requests, UnitOfWork
+from .workflow import approve_by_policy, release_volunteer_in
+
+log = structlog.get_logger(__name__)
+
+
+def _move(uow: UnitOfWork, request_id: str, wanted: Status, actor: str, note: str | None, **values) -> bool:
+    """Apply a transition announced by another service; ignore it if it no longer fits."""
+    current = uow.requests.status_of(request_id)
+    if current is None:
+        return False
+    if not can_transition(Status(current), wanted):
+        record_history(uow, request_id, None, actor, f"ignored {wanted} while {current}")
+        log.info("intake.transition_ignored", request_id=request_id, wanted=wanted.value, current=current)
+        return False
+    uow.requests.set_status(request_id, wanted, utcnow(), **values)
+    record_history(uow, request_id, wanted, actor, note)
+    return True
+
+
+def _is_newest_decision(uow: UnitOfWork, request_id: str, decision: int) -> bool:
+    """Matching numbers its decisions per request; one overtaken by a newer one (they
+    travel on separate queues) is history, not news."""
+    if decision == 0:  # from a producer that does not number yet
+        return True
+    if uow.requests.claim_decision(request_id, decision):
+        return True
+    record_history(uow, request_id, None, "matching", f"ignored decision {decision}: a newer one came first")
+    log.info("intake.decision_overtaken", request_id=request_id, decision=decision)
+    return False
+
+
+def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
+    d = envelope.data
+    with uow:
+        if not uow.claim(envelope):
+            return
+        if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
+                uow, d["request_id"], Status.PROPOSED, "matching", d["explanation"].get("why")):
+            stamp = utcnow()
+            uow.requests.add_assignment(Assignment(
+                id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
+                kamer_id=d["kamer_id"], status=AssignmentStatus.PROPOSED.value, distance_km=d["distance_km"],
+                explanation=d["explanation"], created_at=stamp, updated_at=stamp))
+            log.info("intake.proposal_recorded", request_id=d["request_id"], assignment_id=d["assignment_id"],
+                     volunteer_id=d["volunteer_id"])
+            if uow.volunteers.is_erased(d["volunteer_id"]):  # matching proposed before it heard of the erasure
+                release_volunteer_in(uow, d["volunteer_id"], SYSTEM)
+            else:
+                approve_by_policy(uow, d["request_id"], d["assignment_id"], correlation_id=envelope.correlation_id)
+        uow.commit()
+
+
+def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
+    d = envelope.data
+    with uow:
+        if not uow.claim(envelope):
+            return
+        if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
+                uow, d["request_id"], Status.UNMATCHED, "matching", d["summary"], reasons=d["reasons"]):
+            log.info("intake.request_unmatched", request_id=d["request_id"])
+        uow.commit()
+
+
+def _note_from_notify(envelope: Envelope, uow: UnitOfWork, note: str) -> bool:
+    """Keep what notify reports in its request's history; True if intake knows the request."""
+    request_id = envelope.data.get("request_id")
+    with uow:
+        if not uow.claim(envelope):
+            return False
+        known = bool(request_id) and uow.requests.exists(request_id)
+        if known:
+            record_history(uow, request_id, None, "notify", note)
+        uow.commit()
+    return known
+
+
+def on_notification_sent(envelope: Envelope, uow: UnitOfWork) -> None:
+    d = envelope.data
+    _note_from_notify(envelope, uow, f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
+
+
+def on_notification_failed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """A message that could not be delivered: the coordinator must see it."""
+    d = envelope.data
+    if _note_from_notify(envelope, uow, f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
+                                        f"after {d['attempts']} attempts ({d['error']})"):
+        log.warning("intake.notification_failed", request_id=d["request_id"], channel=d["channel"],
+                    recipient_kind=d["recipient_kind"])
+
+
+HANDLERS: dict[str, Callable[[Envelope, UnitOfWork], None]] = {
+    "assignment.proposed": on_assignment_proposed,
+    "request.unmatched": on_request_unmatched,
+    "notification.sent": on_notification_sent,
+    "notification.failed": on_notification_failed,
+}
+
+
+# -- intake's own events, once on the bus -------------------------------------------------------
+
+def requests_reached_matching(request_ids: Sequence[str], requests: Requests) -> None:
+    """A request is ``queued`` once its ``request.submitted`` is confirmed on the bus:
+    matching has it now. Only a request still ``received`` moves (matching may have
+    answered already, or the kamer cancelled).
+
+    The outbox relay calls this in the same transaction that marks the events sent
+    (see ``entrypoints/relay.py``), so the two cannot disagree.
+    """
+    requests.move_all(request_ids, Status.RECEIVED, Status.QUEUED, utcnow())

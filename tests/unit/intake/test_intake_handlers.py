@@ -1,0 +1,130 @@
+"""Intake's handlers on an in-memory unit of work: the rules, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from intake_fakes import FakeUnitOfWork
+
+from mienskip_intake.domain import commands
+from mienskip_intake.domain.model import Role
+from mienskip_intake.service_layer import events, handlers, privacy, workflow
+from mienskip_intake.service_layer.common import Conflict, NotFound
+from mienskip_shared.contracts import new_event, parse
+
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+REQUEST = {"resident": {"name": "Jan Hoekstra", "phone": "+31587123456", "address": "Tsjerkepaed 3, 9001 AB Grou"},
+           "location": {"lat": 53.22514, "lon": 5.75301}, "category": "pets",
+           "window": {"start": SOON, "end": SOON + timedelta(hours=1)}}
+VOLUNTEER = {"name": "Anna de Vries", "language": "nl", "home": {"lat": 53.20123, "lon": 5.79991},
+             "skills": ["pets"], "has_car": False, "availability": [], "max_tasks_per_week": 2,
+             "max_distance_km": 10.0, "email": "anna@example.org"}
+
+
+@pytest.fixture
+def uow():
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def kamer(uow):
+    kamer_id = handlers.register_kamer(commands.RegisterKamer("Buurtkamer Bilgaard", 53.2155, 5.7957), uow)
+    token_id, token = handlers.issue_token(commands.IssueToken(Role.KAMER, kamer_id=kamer_id), uow)
+    return handlers.authenticate(token, uow)
+
+
+def _submit(uow, kamer, **cmd) -> str:
+    status, body = handlers.submit_request(commands.SubmitRequest(kamer, REQUEST, **cmd), uow)
+    assert status == 202
+    return body["id"]
+
+
+def _propose(uow, request_id, volunteer_id, assignment_id="a-1", decision=0):
+    event = new_event("assignment.proposed", {
+        "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id, "kamer_id": "k",
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": "dichtstbij / nearest"},
+        "decision": decision}, correlation_id=request_id)
+    events.on_assignment_proposed(parse(event.to_json()), uow)
+    return assignment_id
+
+
+def test_a_submitted_request_is_received_and_announced_without_the_person(uow, kamer):
+    request_id = _submit(uow, kamer)
+    assert uow.store.requests[request_id].status == "received"
+    kamer_registered, submitted, contact = uow.store.outbox
+    assert kamer_registered.event_type == "kamer.registered"
+    assert (submitted.event_type, submitted.correlation_id) == ("request.submitted", request_id)
+    assert submitted.data["location"] == {"lat": 53.225, "lon": 5.753}
+    assert "Jan" not in repr(submitted.data) and contact.data["first_name"] == "Jan"
+    assert ("create", "request", request_id) in [a[1:] for a in uow.store.audit]
+
+
+def test_the_callers_correlation_id_goes_on_the_events(uow, kamer):
+    _submit(uow, kamer, correlation_id="kamer-trace-7")
+    assert [(e.event_type, e.correlation_id) for e in uow.store.outbox[-2:]] == [
+        ("request.submitted", "kamer-trace-7"), ("contact.resident", "kamer-trace-7")]
+
+
+def test_an_idempotency_key_replays_and_refuses_another_body(uow, kamer):
+    first = _submit(uow, kamer, idempotency_key="k1", body_hash="h1")
+    assert _submit(uow, kamer, idempotency_key="k1", body_hash="h1") == first
+    with pytest.raises(handlers.IdempotencyKeyReused):
+        _submit(uow, kamer, idempotency_key="k1", body_hash="h2")
+    assert len(uow.store.requests) == 1
+
+
+def test_a_request_is_queued_once_its_event_is_on_the_bus_unless_it_moved_on(uow, kamer):
+    waiting, cancelled = _submit(uow, kamer), _submit(uow, kamer)
+    handlers.cancel_request(commands.CancelRequest(kamer, cancelled), uow)
+    events.requests_reached_matching([waiting, cancelled], uow.requests)
+    assert uow.store.requests[waiting].status == "queued"
+    assert uow.store.requests[cancelled].status == "cancelled"
+
+
+def test_approving_twice_is_a_conflict_that_changes_nothing(uow, kamer):
+    request_id = _submit(uow, kamer)
+    volunteer = handlers.register_volunteer(commands.RegisterVolunteer(kamer, VOLUNTEER), uow)
+    assignment_id = _propose(uow, request_id, volunteer.id)
+    assignment, request = workflow.approve(commands.Approve(kamer, assignment_id), uow)
+    assert (assignment.status, request.status) == ("approved", "approved")
+    before = list(uow.store.outbox)
+    with pytest.raises(Conflict):
+        workflow.approve(commands.Approve(kamer, assignment_id), uow)
+    assert uow.store.outbox == before
+
+
+def test_another_kamers_assignment_is_not_found(uow, kamer):
+    request_id = _submit(uow, kamer)
+    assignment_id = _propose(uow, request_id, "v-1")
+    other_id = handlers.register_kamer(commands.RegisterKamer("De Wjukken", 53.13, 5.72), uow)
+    _, token = handlers.issue_token(commands.IssueToken(Role.KAMER, kamer_id=other_id), uow)
+    with pytest.raises(NotFound):
+        workflow.approve(commands.Approve(handlers.authenticate(token, uow), assignment_id), uow)
+
+
+def test_an_older_decision_after_a_newer_one_is_ignored(uow, kamer):
+    request_id = _submit(uow, kamer)
+    _propose(uow, request_id, "v-2", "a-2", decision=2)
+    _propose(uow, request_id, "v-1", "a-1", decision=1)
+    assert set(uow.store.assignments) == {"a-2"}
+    assert any("ignored decision 1" in (h.note or "") for h in uow.store.history)
+
+
+def test_erasing_a_volunteer_declines_their_proposal_and_forgets_them(uow, kamer):
+    request_id = _submit(uow, kamer)
+    volunteer = handlers.register_volunteer(commands.RegisterVolunteer(kamer, VOLUNTEER), uow)
+    assignment_id = _propose(uow, request_id, volunteer.id)
+    privacy.erase_volunteer(commands.EraseVolunteer(volunteer.id), uow)
+    erased = uow.store.volunteers[volunteer.id]
+    assert (erased.name, erased.email, erased.home_lat, erased.home_lon) == ("", None, 53.201, 5.8)
+    assert uow.store.assignments[assignment_id].status == "declined"
+    assert uow.store.requests[request_id].status == "queued"
+    assert uow.events[-2:] == ["assignment.declined", "personal_data.erased"]
+
+
+def test_a_failed_handler_leaves_nothing_behind(uow, kamer):
+    bad = {**REQUEST, "window": {"start": SOON, "end": SOON - timedelta(hours=1)}}
+    with pytest.raises(ValueError):
+        handlers.submit_request(commands.SubmitRequest(kamer, bad), uow)
+    assert uow.store.requests == {} and not [e for e in uow.events if e == "request.submitted"]
