@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.service_layer.handlers import (
     REQUEST_CANCELLED,
     give_up,
@@ -148,8 +149,9 @@ def test_an_offer_owed_when_the_cancellation_comes_is_not_sent_after_it(engine, 
         with pytest.raises(SendFailed):
             notify_batch([approval], ports(engine, {"mailbox": Down()}))
     else:  # planned and committed, then the process died before sending
-        with engine.begin() as tx:
-            plan_batch(tx, [approval], ports(engine, {"mailbox": mailbox}))
+        with NotifyUnitOfWork(engine) as uow:
+            plan_batch(uow, [approval], ports(engine, {"mailbox": mailbox}))
+            uow.commit()
     p = ports(engine, {"mailbox": mailbox})
     notify_batch([cancelled()], p)  # the offer may have gone out (a timeout after delivery): she is told
     notify_batch([approval], p)  # the consumer's retry: no offer after the cancellation
@@ -175,15 +177,17 @@ def test_two_processes_at_once_plan_one_after_the_other(pg_engine, mailbox, firs
     second_done = threading.Event()
 
     def plan_second():
-        with engine.begin() as tx:
-            plan_batch(tx, [events[second]], p)
+        with NotifyUnitOfWork(engine) as uow:
+            plan_batch(uow, [events[second]], p)
+            uow.commit()
         second_done.set()
 
-    with engine.begin() as tx:
-        plan_batch(tx, [events[first]], p)
+    with NotifyUnitOfWork(engine) as uow:
+        plan_batch(uow, [events[first]], p)
         other = threading.Thread(target=plan_second)
         other.start()
         assert not second_done.wait(0.5)  # held until the first commits
+        uow.commit()
     other.join(timeout=10)
     assert second_done.is_set()
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mienskip_notify.adapters import repository, tables
+from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer, TemplateRenderer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmsSender, WebhookSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import (
     WebhookKeyMissing,
     build,
@@ -231,8 +232,9 @@ def sms_notification(n: int) -> Notification:
 
 
 def send_sms(notification, engine, composer, sms, limit):
-    with engine.begin() as tx:
-        repository.plan_notification(tx, notification)
+    with NotifyUnitOfWork(engine) as uow:
+        uow.notifications.add(notification)
+        uow.commit()
     deliver(notification, engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=limit)
 
 
@@ -262,8 +264,8 @@ def test_over_the_monthly_limit_an_sms_is_not_sent_and_fails_with_the_reason(eng
     failed = [e for e in outbox_events(engine) if e.event_type == "notification.failed"]
     assert [(e.data["error"], e.data["channel"], e.data["recipient_kind"]) for e in failed] == [
         ("sms limit reached", "sms", "volunteer")]
-    with engine.connect() as conn:
-        assert repository.sms_used(conn, "grou", sms_month(datetime.now(UTC))) == 2
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.sms_budget.used("grou", sms_month(datetime.now(UTC))) == 2
 
 
 def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http_sink, sms, sms_templates):
@@ -275,12 +277,13 @@ def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http
     assert [r.status for r in rows(engine)] == ["sent"]  # its retry still fits in a budget of one
 
     this_month, later_month = sms_month(datetime.now(UTC)), "2099-01"
-    with engine.begin() as tx:
-        repository.plan_notification(tx, sms_notification(2))
-        assert not repository.reserve_sms(tx, sms_notification(2).key, "grou", this_month, 1)
-        assert repository.reserve_sms(tx, sms_notification(2).key, "grou", later_month, 1)
-        assert repository.reserve_sms(tx, sms_notification(2).key, "grou", later_month, 1)  # holds it already
-        assert (repository.sms_used(tx, "grou", this_month), repository.sms_used(tx, "grou", later_month)) == (1, 1)
+    with NotifyUnitOfWork(engine) as uow:
+        uow.notifications.add(sms_notification(2))
+        assert not uow.sms_budget.reserve(sms_notification(2).key, "grou", this_month, 1)
+        assert uow.sms_budget.reserve(sms_notification(2).key, "grou", later_month, 1)
+        assert uow.sms_budget.reserve(sms_notification(2).key, "grou", later_month, 1)  # holds it already
+        assert (uow.sms_budget.used("grou", this_month), uow.sms_budget.used("grou", later_month)) == (1, 1)
+        uow.commit()
 
 
 def test_the_gateway_refusing_the_key_is_a_failure_to_retry(engine, http_sink, sms, sms_templates):

@@ -12,9 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from mienskip_notify.adapters import repository, tables
+from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import VERSION_TABLE
 from mienskip_notify.domain.notifications import notification_key, notifications_for
 from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_event, record_kamer
@@ -160,11 +161,11 @@ def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):
 def test_an_older_kamer_event_does_not_undo_a_newer_one(engine):
     record_kamer(kamer_registered(language="en", occurred_at=T0 + timedelta(hours=1)), engine)
     record_kamer(kamer_registered(language="fy", occurred_at=T0), engine)
-    with engine.connect() as conn:
-        assert repository.kamer_contact(conn, "grou").language == "en"
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.contacts.kamer("grou").language == "en"
     record_kamer(kamer_registered(language="nl", occurred_at=T0 + timedelta(hours=2)), engine)
-    with engine.connect() as conn:
-        assert repository.kamer_contact(conn, "grou").language == "nl"
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.contacts.kamer("grou").language == "nl"
 
 
 class FailsFirst:
@@ -200,11 +201,12 @@ def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox
 def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, mailbox):
     record_kamer(kamer_registered(), engine)
     proposed = assignment_proposed()
-    with engine.begin() as tx:  # transaction 1 committed, then the process died
-        kamer = repository.kamer_contact(tx, "grou")
+    with NotifyUnitOfWork(engine) as uow:  # transaction 1 committed, then the process died
+        kamer = uow.contacts.kamer("grou")
         (planned,) = notifications_for(proposed.event_type, proposed.event_id, proposed.occurred_at,
                                        proposed.data, kamer, email_enabled=False, public_url="http://x")
-        repository.plan_notification(tx, planned)
+        uow.notifications.add(planned)
+        uow.commit()
 
     notify(proposed, engine, {"mailbox": mailbox})
     assert only_row(engine, tables.notifications).status == "sent"

@@ -51,14 +51,12 @@ from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import Engine
-from sqlalchemy.engine import Connection
 
 from mienskip_shared.contracts import Envelope, new_event, parse
 from mienskip_shared.links import sign_volunteer_link
-from mienskip_shared.messaging import add_to_outbox, claim_inbox
 
-from ..adapters import repository, tables
 from ..adapters.senders import SendFailed
+from ..adapters.unit_of_work import NotifyUnitOfWork
 from ..domain.notifications import (
     EMAIL,
     KAMER,
@@ -141,31 +139,33 @@ def record_kamer(envelope: Envelope, engine: Engine) -> None:
         webhook_url=data.get("webhook_url"),
         language=data.get("language") or "nl",
     )
-    with engine.begin() as tx:
-        if not claim_inbox(tx, tables.inbox, envelope):
+    with NotifyUnitOfWork(engine) as uow:
+        if not uow.claim(envelope):
             log.info("kamer.already_recorded", kamer_id=kamer.kamer_id)
             return
-        stored = repository.save_kamer(tx, kamer, envelope.occurred_at)
+        stored = uow.contacts.save_kamer(kamer, envelope.occurred_at)
+        uow.commit()
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
 
 def record_contact(envelope: Envelope, engine: Engine) -> None:
     """contact.volunteer, contact.resident on their own (outside a batch)."""
-    with engine.begin() as tx:
-        _record_contact(tx, envelope)
+    with NotifyUnitOfWork(engine) as uow:
+        _record_contact(uow, envelope)
+        uow.commit()
 
 
-def _record_contact(tx: Connection, envelope: Envelope) -> None:
-    if not claim_inbox(tx, tables.inbox, envelope):
+def _record_contact(uow: NotifyUnitOfWork, envelope: Envelope) -> None:
+    if not uow.claim(envelope):
         return
     data = envelope.data
     if envelope.event_type == "contact.volunteer":
-        repository.save_volunteer(tx, VolunteerContact(
+        uow.contacts.save_volunteer(VolunteerContact(
             volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
             email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at)
         log.info("contact.recorded", volunteer_id=data["volunteer_id"])  # ids only, never the contact
     else:
-        repository.save_resident(tx, ResidentContact(
+        uow.contacts.save_resident(ResidentContact(
             request_id=data["request_id"], kamer_id=data["kamer_id"], first_name=data.get("first_name"),
             phone=data.get("phone"), language=data["language"], address=data.get("address"),
             neighbourhood=data.get("neighbourhood")), envelope.occurred_at)
@@ -178,9 +178,11 @@ def erase_person(envelope: Envelope, engine: Engine, mailbox=None) -> None:
     times stay: the history says a message went, not to where."""
     data = envelope.data
     kind, subject_id = data["subject_kind"], data["subject_id"]
-    with engine.begin() as tx:
-        claim_inbox(tx, tables.inbox, envelope)  # erasing twice is harmless: no early return
-        rows = repository.erase_person(tx, kind, subject_id)
+    with NotifyUnitOfWork(engine) as uow:
+        uow.claim(envelope)  # erasing twice is harmless: no early return
+        uow.contacts.forget(kind, subject_id)
+        rows = uow.notifications.blank_recipients(kind, subject_id)
+        uow.commit()
     if mailbox is not None:
         for row in rows:
             if row.channel == MAILBOX:
@@ -210,46 +212,47 @@ def notify_event(
 def notify_batch(envelopes: Sequence[Envelope], ports: Ports, *, releasing: bool = False) -> None:
     """A batch of message and contact events: plan in one transaction, send, mark in one.
     ``releasing``: the events are held reviews now due, to be sent rather than held."""
-    with ports.engine.begin() as tx:
-        due = plan_batch(tx, envelopes, ports, releasing=releasing)
+    with NotifyUnitOfWork(ports.engine) as uow:
+        due = plan_batch(uow, envelopes, ports, releasing=releasing)
+        uow.commit()
     deliver_planned(due, ports)
 
 
-def plan_batch(tx: Connection, envelopes: Sequence[Envelope], ports: Ports, *,
+def plan_batch(uow: NotifyUnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
                releasing: bool = False) -> list[tuple[Notification, Envelope]]:
     """Step 1 for a batch; returns the notifications due now, each with its cause."""
     for envelope in envelopes:  # contacts first: a message in the same batch may need them
         if envelope.event_type in CONTACT_EVENTS:
-            _record_contact(tx, envelope)
+            _record_contact(uow, envelope)
     # the same event twice in one batch (a redelivery overtaking its ack) is planned once
     messages = list({e.event_id: e for e in envelopes if e.event_type not in CONTACT_EVENTS}.values())
     if not messages:
         return []
-    kamers = repository.kamer_contacts(tx, {e.data["kamer_id"] for e in messages})
+    kamers = uow.contacts.kamers({e.data["kamer_id"] for e in messages})
     missing = sorted({e.data["kamer_id"] for e in messages} - set(kamers))
     if missing:
         raise KamerNotKnownYet(", ".join(missing))
-    volunteers = repository.volunteer_contacts(tx, {e.data["volunteer_id"] for e in messages
+    volunteers = uow.contacts.volunteers({e.data["volunteer_id"] for e in messages
                                                     if "volunteer_id" in e.data})
     request_ids = {e.data["request_id"] for e in messages}
-    residents = repository.resident_contacts(tx, request_ids)
-    claimed = repository.claim_inbox_all(tx, messages)
+    residents = uow.contacts.residents(request_ids)
+    claimed = uow.claim_all(messages)
     if ports.review_hold_s > 0 and not releasing:
         held = [e for e in messages if e.event_type == "assignment.proposed"]
         for envelope in held:  # before _remember: an approval in this same batch withdraws it
             if envelope.event_id in claimed:
-                repository.hold_review(tx, envelope, datetime.now(UTC) + timedelta(seconds=ports.review_hold_s))
+                uow.review_holds.hold(envelope, datetime.now(UTC) + timedelta(seconds=ports.review_hold_s))
         messages = [e for e in messages if e.event_type != "assignment.proposed"]
-    _remember(tx, messages)
-    tasks = repository.tasks_of(tx, request_ids)
-    planned_before = repository.notifications_of_events(tx, [e.event_id for e in messages])
+    _remember(uow, messages)
+    tasks = uow.tasks.get_all(request_ids)
+    planned_before = uow.notifications.planned_for_events([e.event_id for e in messages])
     due: list[tuple[Notification, Envelope]] = []
     for envelope in messages:
         data = envelope.data
         told = ()
         if envelope.event_type == "request.cancelled":
-            told = repository.told_volunteers(tx, data["request_id"])
-            volunteers.update(repository.volunteer_contacts(tx, set(told) - set(volunteers)))
+            told = uow.tasks.told_volunteers(data["request_id"])
+            volunteers.update(uow.contacts.volunteers(set(told) - set(volunteers)))
         known = Known(
             kamer=kamers[data["kamer_id"]],
             volunteers=volunteers,
@@ -260,17 +263,17 @@ def plan_batch(tx: Connection, envelopes: Sequence[Envelope], ports: Ports, *,
         if known.request_cancelled and envelope.event_type != "request.cancelled":
             log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
                      request_id=data["request_id"], assignment_id=data.get("assignment_id"))
-        due += _due_now(tx, envelope, known, planned_before[envelope.event_id], ports)
-    return _within_sms_budget(tx, due, ports)
+        due += _due_now(uow, envelope, known, planned_before[envelope.event_id], ports)
+    return _within_sms_budget(uow, due, ports)
 
 
-def _remember(tx: Connection, messages: Sequence[Envelope]) -> None:
+def _remember(uow: NotifyUnitOfWork, messages: Sequence[Envelope]) -> None:
     """What events change besides messages: tasks' facts, cancelled requests (before any
     message of the batch is planned, so an approval in the same batch knows), held
     reviews withdrawn."""
-    repository.lock_tasks(tx, {e.data["request_id"] for e in messages
+    uow.tasks.lock({e.data["request_id"] for e in messages
                                if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
-    repository.remember_tasks(tx, {
+    uow.tasks.remember({
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
         if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
     cancelled: dict[str, datetime] = {}
@@ -278,10 +281,10 @@ def _remember(tx: Connection, messages: Sequence[Envelope]) -> None:
         if e.event_type == "request.cancelled":
             request_id = e.data["request_id"]
             cancelled[request_id] = min(cancelled.get(request_id, e.occurred_at), e.occurred_at)
-    repository.remember_cancelled(tx, cancelled)
+    uow.tasks.remember_cancelled(cancelled)
     # approved (by policy or by a person) before the hold ran out: nothing left to review
-    withdrawn = repository.withdraw_reviews(
-        tx, assignment_ids=[e.data["assignment_id"] for e in messages if e.event_type == "assignment.approved"],
+    withdrawn = uow.review_holds.withdraw(
+        assignment_ids=[e.data["assignment_id"] for e in messages if e.event_type == "assignment.approved"],
         request_ids=[e.data["request_id"] for e in messages if e.event_type == "request.cancelled"])
     if withdrawn:
         log.info("review.withdrawn", count=withdrawn)
@@ -294,13 +297,13 @@ def _plan(envelope: Envelope, known: Known, ports: Ports) -> list[Notification]:
         known=known, sign_link=ports.sign_link)
 
 
-def _due_now(tx: Connection, envelope: Envelope, known: Known, before: list, ports: Ports):
+def _due_now(uow: NotifyUnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports):
     """The first plan of an event is stored whole; a later plan (a redelivery, a retry)
     only picks out what the first plan still owes: it never adds recipients, so a
     contact that arrived or changed meanwhile cannot make anyone hear twice."""
     if not before:
         planned = _plan(envelope, known, ports)
-        repository.plan_notifications(tx, planned)
+        uow.notifications.add_all(planned)
         return [(n, envelope) for n in planned]
     # people whose own channel failed for good were handed to the kamer: plan it so again
     unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
@@ -317,8 +320,8 @@ def _due_now(tx: Connection, envelope: Envelope, known: Known, before: list, por
         # say so rather than leave it pending
         called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
         reason = REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED
-        for failed in repository.fail_for_good(tx, key=row.key, error=reason):
-            add_to_outbox(tx, tables.outbox, failed_event(failed, envelope))
+        uow.publish_all([failed_event(failed, envelope)
+                         for failed in uow.notifications.fail_for_good(key=row.key, error=reason)])
     return due
 
 
@@ -326,48 +329,47 @@ def _with(known: Known, **changes) -> Known:
     return Known(**{**known.__dict__, **changes})
 
 
-def _within_sms_budget(tx: Connection, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
+def _within_sms_budget(uow: NotifyUnitOfWork, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Take each SMS's place in its kamer's monthly budget; one over it fails for good
     and the kamer is asked to call the person instead."""
     kept = []
     month = sms_month(datetime.now(UTC))
     for notification, cause in due:
-        if notification.channel != SMS or repository.reserve_sms(
-                tx, notification.key, notification.kamer_id, month, ports.sms_limit_per_kamer_month):
+        if notification.channel != SMS or uow.sms_budget.reserve(
+                notification.key, notification.kamer_id, month, ports.sms_limit_per_kamer_month):
             kept.append((notification, cause))
             continue
         log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **_ids(notification))
-        failed = repository.fail_for_good(tx, key=notification.key, error=SMS_LIMIT_REACHED)
-        for row in failed:
-            add_to_outbox(tx, tables.outbox, failed_event(row, cause))
-        kept += [(n, cause) for n in _kamer_calls_instead(tx, cause, failed, ports)]
+        failed = uow.notifications.fail_for_good(key=notification.key, error=SMS_LIMIT_REACHED)
+        uow.publish_all([failed_event(row, cause) for row in failed])
+        kept += [(n, cause) for n in _kamer_calls_instead(uow, cause, failed, ports)]
     return kept
 
 
-def _kamer_calls_instead(tx: Connection, cause: Envelope, failed_rows, ports: Ports) -> list[Notification]:
+def _kamer_calls_instead(uow: NotifyUnitOfWork, cause: Envelope, failed_rows, ports: Ports) -> list[Notification]:
     """Plan "please call" messages to the kamer for the people among ``failed_rows``."""
     people = frozenset((r.subject_kind, r.subject_id) for r in failed_rows
                        if r.recipient_kind in (VOLUNTEER, RESIDENT) and r.subject_id)
     if not people or cause.event_type not in MESSAGE_EVENTS:
         return []
     data = cause.data
-    kamer = repository.kamer_contact(tx, data["kamer_id"])
+    kamer = uow.contacts.kamer(data["kamer_id"])
     if kamer is None:
         return []
     volunteer_ids = {pid for kind, pid in people if kind == VOLUNTEER} | (
         {data["volunteer_id"]} if "volunteer_id" in data else set())
     known = Known(
         kamer=kamer,
-        volunteers=repository.volunteer_contacts(tx, volunteer_ids),
-        resident=repository.resident_contacts(tx, [data["request_id"]]).get(data["request_id"]),
-        task=repository.tasks_of(tx, [data["request_id"]]).get(data["request_id"]),
+        volunteers=uow.contacts.volunteers(volunteer_ids),
+        resident=uow.contacts.residents([data["request_id"]]).get(data["request_id"]),
+        task=uow.tasks.get_all([data["request_id"]]).get(data["request_id"]),
         told=tuple(pid for kind, pid in people if kind == VOLUNTEER) if cause.event_type == "request.cancelled"
         else (),
         unreachable=people,
     )
     calls = [n for n in _plan(cause, known, ports)
              if n.recipient_kind == KAMER and (n.subject_kind, n.subject_id) in people and n.template == "please_call"]
-    new = [n for n in calls if repository.plan_notification(tx, n) == "pending"]
+    new = [n for n in calls if uow.notifications.add(n) == "pending"]
     return new
 
 
@@ -394,10 +396,11 @@ def deliver_planned(due: Sequence[tuple[Notification, Envelope]], ports: Ports) 
             sent.append((notification, cause))
     if not due:
         return
-    with ports.engine.begin() as tx:
-        moved = repository.mark_all_sent(tx, [n.key for n, _ in sent])
-        repository.add_all_to_outbox(tx, [sent_event(n, cause) for n, cause in sent if n.key in moved])
-        attempts = {n.key: repository.record_failure(tx, n.key, stored_reason(exc)) for n, exc in failed}
+    with NotifyUnitOfWork(ports.engine) as uow:
+        moved = uow.notifications.mark_all_sent([n.key for n, _ in sent])
+        uow.publish_all([sent_event(n, cause) for n, cause in sent if n.key in moved])
+        attempts = {n.key: uow.notifications.record_failure(n.key, stored_reason(exc)) for n, exc in failed}
+        uow.commit()
     if moved:
         ports.on_outbox_written()
     for notification, _ in sent:
@@ -435,8 +438,9 @@ def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit
     events were taken. A failed one waits ``retry_delays_s[attempt]``; after the last,
     it is given up like a consumer's event (:func:`give_up`)."""
     now = now or datetime.now(UTC)
-    with ports.engine.begin() as tx:
-        rows = repository.claim_due_reviews(tx, now, now + REVIEW_LEASE, limit)
+    with NotifyUnitOfWork(ports.engine) as uow:
+        rows = uow.review_holds.claim_due(now, now + REVIEW_LEASE, limit)
+        uow.commit()
     if not rows:
         return 0
     envelopes = {row.event_id: parse(row.body) for row in rows}
@@ -453,15 +457,16 @@ def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit
                 except Exception as failure:  # noqa: BLE001 -- recorded per event, retried later or given up
                     failures[event_id] = failure
     attempts = {row.event_id: row.attempts for row in rows}
-    with ports.engine.begin() as tx:
+    with NotifyUnitOfWork(ports.engine) as uow:
         for event_id in envelopes:
             if event_id not in failures:
-                repository.review_released(tx, event_id)
+                uow.review_holds.released(event_id)
             elif attempts[event_id] < len(retry_delays_s):
-                repository.review_retry_at(tx, event_id, now + timedelta(seconds=retry_delays_s[attempts[event_id]]),
-                                           stored_reason(failures[event_id]))
+                uow.review_holds.retry_at(event_id, now + timedelta(seconds=retry_delays_s[attempts[event_id]]),
+                                          stored_reason(failures[event_id]))
             else:
-                repository.review_released(tx, event_id)
+                uow.review_holds.released(event_id)
+        uow.commit()
     for event_id, exc in failures.items():
         if attempts[event_id] >= len(retry_delays_s):
             give_up(envelopes[event_id], exc, ports.engine, ports.on_outbox_written, ports=ports)
@@ -473,11 +478,13 @@ def sms_budget_allows(notification: Notification, engine: Engine, cause: Envelop
     """Take a place in the kamer's SMS budget for this month; if it is spent, the
     notification fails for good (no retry can help this month) and is announced."""
     month = sms_month(now or datetime.now(UTC))
-    with engine.begin() as tx:
-        if repository.reserve_sms(tx, notification.key, notification.kamer_id, month, limit):
+    with NotifyUnitOfWork(engine) as uow:
+        if uow.sms_budget.reserve(notification.key, notification.kamer_id, month, limit):
+            uow.commit()
             return True
-        for row in repository.fail_for_good(tx, key=notification.key, error=SMS_LIMIT_REACHED):
-            add_to_outbox(tx, tables.outbox, failed_event(row, cause))
+        uow.publish_all([failed_event(row, cause)
+                         for row in uow.notifications.fail_for_good(key=notification.key, error=SMS_LIMIT_REACHED)])
+        uow.commit()
     return False
 
 
@@ -487,11 +494,11 @@ def give_up(envelope: Envelope, exc: Exception, engine: Engine,
     good, and each such notification is announced by notification.failed, in one
     transaction. With ``ports``, a volunteer or resident among them is handed to the
     kamer ("please call"), tried once now; if that fails too it is announced as failed."""
-    with engine.begin() as tx:
-        failed = repository.fail_for_good(tx, source_event_id=envelope.event_id, error=stored_reason(exc))
-        for row in failed:
-            add_to_outbox(tx, tables.outbox, failed_event(row, envelope))
-        calls = _kamer_calls_instead(tx, envelope, failed, ports) if ports is not None else []
+    with NotifyUnitOfWork(engine) as uow:
+        failed = uow.notifications.fail_for_good(source_event_id=envelope.event_id, error=stored_reason(exc))
+        uow.publish_all([failed_event(row, envelope) for row in failed])
+        calls = _kamer_calls_instead(uow, envelope, failed, ports) if ports is not None else []
+        uow.commit()
     for row in failed:
         log.error("notification.failed", attempts=row.attempts, reason=row.last_error, **_ids(row))
     if failed:
