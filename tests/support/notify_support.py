@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.service_layer.handlers import Ports, record_contact, record_kamer
 from mienskip_shared.contracts import new_event, parse
 
@@ -20,8 +21,8 @@ ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
 VOLUNTEER_EMAIL = "hiltsje@example.org"
 
 
-def ports(engine, senders, **kwargs) -> Ports:
-    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
+def ports(senders, **kwargs) -> Ports:
+    return Ports(MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
                  link_secret=SECRET, **kwargs)
 
 
@@ -34,7 +35,7 @@ def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=Non
                  kamer_language="nl"):
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
-        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), engine)
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), NotifyUnitOfWork(engine))
     record_contact(event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
         "phone": volunteer_phone, "language": "fy"}), engine)

@@ -21,7 +21,7 @@ from mienskip_notify.bootstrap import (
     webhook_secret_for,
 )
 from mienskip_notify.domain.notifications import SMS, Notification, notification_key, sms_month
-from mienskip_notify.service_layer.handlers import deliver, give_up, notify_event, record_kamer
+from mienskip_notify.service_layer.handlers import Ports, deliver_one, give_up, notify_batch, record_kamer
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
@@ -48,7 +48,7 @@ def register(engine, webhook_url, email=None):
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
         "location": {"lat": 53.094, "lon": 5.834}, "email": email, "webhook_url": webhook_url, "language": "fy",
-    }), engine)
+    }), NotifyUnitOfWork(engine))
 
 
 def proposal(request_id="rq-1"):
@@ -58,9 +58,12 @@ def proposal(request_id="rq-1"):
     })
 
 
-def notify(envelope, engine, senders, **kwargs):
-    notify_event(envelope, engine, MessageComposer("mienskip@localhost"), senders,
-                 public_url="http://127.0.0.1:8000", **kwargs)
+def notify(envelope, engine, senders):
+    notify_batch([envelope], NotifyUnitOfWork(engine), ports(senders))
+
+
+def ports(senders=None) -> Ports:
+    return Ports(MessageComposer("mienskip@localhost"), senders or {}, public_url="http://127.0.0.1:8000")
 
 
 def rows(engine, table=None):
@@ -162,8 +165,8 @@ def test_giving_up_fails_what_is_pending_for_good_and_announces_it_once(engine, 
     for _ in range(3):  # first delivery and two retries
         with pytest.raises(SendFailed):
             notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
-    give_up(proposed, SendFailed("HTTP 503"), engine)
-    give_up(proposed, SendFailed("HTTP 503"), engine)  # a second consumer, or a repeated hook
+    give_up(proposed, SendFailed("HTTP 503"), NotifyUnitOfWork(engine), ports())
+    give_up(proposed, SendFailed("HTTP 503"), NotifyUnitOfWork(engine), ports())  # a second consumer, or a repeated hook
 
     by_channel = {r.channel: r for r in rows(engine)}
     assert by_channel["mailbox"].status == "sent"
@@ -195,14 +198,14 @@ def test_the_error_announced_never_holds_an_address(engine, tmp_path):
     proposed = proposal()
     with pytest.raises(RuntimeError):
         notify(proposed, engine, {"email": Refusing(), "mailbox": MailboxSender(tmp_path)})
-    give_up(proposed, RuntimeError(f"550 {KAMER_EMAIL}"), engine)
+    give_up(proposed, RuntimeError(f"550 {KAMER_EMAIL}"), NotifyUnitOfWork(engine), ports())
     (failed,) = outbox_events(engine)
     assert failed.data["error"] == "RuntimeError" and KAMER_EMAIL not in json.dumps(failed.data)
     assert KAMER_EMAIL not in rows(engine)[0].last_error
 
 
 def test_giving_up_on_an_event_for_an_unknown_kamer_changes_nothing(engine):
-    give_up(proposal(), RuntimeError("KamerNotKnownYet"), engine)
+    give_up(proposal(), RuntimeError("KamerNotKnownYet"), NotifyUnitOfWork(engine), ports())
     assert rows(engine) == [] and rows(engine, tables.outbox) == []
 
 
@@ -235,7 +238,7 @@ def send_sms(notification, engine, composer, sms, limit):
     with NotifyUnitOfWork(engine) as uow:
         uow.notifications.add(notification)
         uow.commit()
-    deliver(notification, engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=limit)
+    deliver_one(notification, engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=limit)
 
 
 def test_an_sms_goes_to_the_gateway_as_json_with_the_bearer_key(engine, http_sink, sms, sms_templates):
@@ -273,7 +276,7 @@ def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http
     http_sink.statuses.append(502)  # the gateway fails once
     with pytest.raises(SendFailed, match="HTTP 502"):
         send_sms(sms_notification(1), engine, composer, sms, limit=1)
-    deliver(sms_notification(1), engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=1)
+    deliver_one(sms_notification(1), engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=1)
     assert [r.status for r in rows(engine)] == ["sent"]  # its retry still fits in a budget of one
 
     this_month, later_month = sms_month(datetime.now(UTC)), "2099-01"

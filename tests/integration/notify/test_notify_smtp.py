@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.domain.notifications import Notification, notification_key
-from mienskip_notify.service_layer.handlers import notify_event, record_kamer
+from mienskip_notify.service_layer.handlers import Ports, notify_batch, record_kamer
 from mienskip_shared.contracts import new_event, parse
 
 KAMER_EMAIL = "bilgaard@example.org"
@@ -70,7 +71,7 @@ def register_kamer(engine, language="nl"):
     record_kamer(event("kamer.registered", {
         "kamer_id": "bilgaard", "name": "Buurtkamer Bilgaard, Ljouwert", "region": "leeuwarden",
         "location": {"lat": 53.214, "lon": 5.800}, "email": KAMER_EMAIL, "language": language,
-    }), engine)
+    }), NotifyUnitOfWork(engine))
 
 
 def proposal(request_id="rq-1"):
@@ -83,8 +84,8 @@ def proposal(request_id="rq-1"):
 
 def notify(envelope, engine, smtp, tmp_path):
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    notify_event(envelope, engine, MessageComposer("Mienskip <mienskip@localhost>"), senders,
-                 public_url="https://mienskip.example")
+    notify_batch([envelope], NotifyUnitOfWork(engine),
+                 Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example"))
 
 
 def only_row(engine, table):

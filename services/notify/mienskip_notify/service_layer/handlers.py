@@ -1,4 +1,4 @@
-"""What notify does with each event it consumes: plain functions of (event, database, senders).
+"""What notify does with each event it consumes: plain functions of (event, unit of work, ports).
 
 Sending cannot share a transaction with the database, so the events of one batch (one
 event when the consumer hands them over singly) go through two transactions around
@@ -45,23 +45,29 @@ address, phone number, URL or message body. Contacts are never logged.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Self
 
 import structlog
-from sqlalchemy import Engine
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope, new_event, parse
 from mienskip_shared.links import sign_volunteer_link
 
+from ..adapters.contacts import ContactRepository
+from ..adapters.notifications import NotificationRepository
+from ..adapters.review_holds import ReviewHoldRepository
 from ..adapters.senders import SendFailed
+from ..adapters.sms_budget import SmsBudgetRepository
+from ..adapters.tasks import TaskRepository
 from ..adapters.unit_of_work import NotifyUnitOfWork
 from ..domain.notifications import (
     EMAIL,
     KAMER,
     MAILBOX,
     MESSAGE_EVENTS,
+    PLEASE_CALL,
     RESIDENT,
     SMS,
     SMS_LIMIT_REACHED,
@@ -101,6 +107,23 @@ class Composer(Protocol):
     def compose(self, notification: Notification) -> Any: ...  # what the channel's sender takes
 
 
+class UnitOfWork(Protocol):
+    """One transaction (see ``adapters.unit_of_work``); a fake in memory does for tests."""
+
+    contacts: ContactRepository
+    tasks: TaskRepository
+    notifications: NotificationRepository
+    sms_budget: SmsBudgetRepository
+    review_holds: ReviewHoldRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc_info) -> None: ...
+    def claim(self, envelope: Envelope) -> bool: ...
+    def claim_all(self, envelopes: Sequence[Envelope]) -> set[str]: ...
+    def publish_all(self, envelopes: Sequence[Envelope]) -> None: ...
+    def commit(self) -> None: ...
+
+
 class KamerNotKnownYet(Exception):
     """A message for a kamer whose kamer.registered has not arrived (events from two
     sources travel separate queues). Retried: it normally arrives within the back-off."""
@@ -108,16 +131,14 @@ class KamerNotKnownYet(Exception):
 
 @dataclass(frozen=True)
 class Ports:
-    """What the message handlers need besides the event: built once by bootstrap."""
+    """What planning and delivering need besides the event and the database: built once by bootstrap."""
 
-    engine: Engine
     composer: Composer
     senders: Mapping[str, Sender]
     public_url: str
     link_secret: str = field(default="", repr=False)  # signs volunteers' accept/decline links
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH
     review_hold_s: float = 0.0  # 0: "ready for review" goes out at once
-    on_outbox_written: Callable[[], None] = lambda: None
 
     @property
     def channels(self) -> Channels:
@@ -128,8 +149,15 @@ class Ports:
             raise ValueError("no secret to sign volunteer links with")
         return sign_volunteer_link(self.link_secret, assignment_id, volunteer_id, expires_at)
 
+    def messages_for(self, envelope: Envelope, known: Known) -> list[Notification]:
+        """Every message ``envelope`` causes, given what notify knows (the domain's plan)."""
+        return notifications_for(
+            envelope.event_type, envelope.event_id, envelope.occurred_at, envelope.data, known.kamer,
+            email_enabled=self.channels.email, sms_enabled=self.channels.sms, public_url=self.public_url,
+            known=known, sign_link=self.sign_link)
 
-def record_kamer(envelope: Envelope, engine: Engine) -> None:
+
+def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
     """kamer.registered: keep the kamer's contact points (a newer event wins)."""
     data = envelope.data
     kamer = KamerContact(
@@ -139,7 +167,7 @@ def record_kamer(envelope: Envelope, engine: Engine) -> None:
         webhook_url=data.get("webhook_url"),
         language=data.get("language") or "nl",
     )
-    with NotifyUnitOfWork(engine) as uow:
+    with uow:
         if not uow.claim(envelope):
             log.info("kamer.already_recorded", kamer_id=kamer.kamer_id)
             return
@@ -148,14 +176,14 @@ def record_kamer(envelope: Envelope, engine: Engine) -> None:
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
 
-def record_contact(envelope: Envelope, engine: Engine) -> None:
+def record_contact(envelope: Envelope, engine) -> None:
     """contact.volunteer, contact.resident on their own (outside a batch)."""
     with NotifyUnitOfWork(engine) as uow:
         _record_contact(uow, envelope)
         uow.commit()
 
 
-def _record_contact(uow: NotifyUnitOfWork, envelope: Envelope) -> None:
+def _record_contact(uow: UnitOfWork, envelope: Envelope) -> None:
     if not uow.claim(envelope):
         return
     data = envelope.data
@@ -172,13 +200,13 @@ def _record_contact(uow: NotifyUnitOfWork, envelope: Envelope) -> None:
         log.info("contact.recorded", request_id=data["request_id"])
 
 
-def erase_person(envelope: Envelope, engine: Engine, mailbox=None) -> None:
+def erase_person(envelope: Envelope, uow: UnitOfWork, mailbox=None) -> None:
     """personal_data.erased: forget the person's contact, blank the addresses we wrote
     to, and remove the copies of their messages from the local mailbox. Ids, status and
     times stay: the history says a message went, not to where."""
     data = envelope.data
     kind, subject_id = data["subject_kind"], data["subject_id"]
-    with NotifyUnitOfWork(engine) as uow:
+    with uow:
         uow.claim(envelope)  # erasing twice is harmless: no early return
         uow.contacts.forget(kind, subject_id)
         rows = uow.notifications.blank_recipients(kind, subject_id)
@@ -192,35 +220,19 @@ def erase_person(envelope: Envelope, engine: Engine, mailbox=None) -> None:
 
 # -- messages ------------------------------------------------------------------------------
 
-def notify_event(
-    envelope: Envelope,
-    engine: Engine,
-    composer: Composer,
-    senders: Mapping[str, Sender],
-    *,
-    public_url: str,
-    sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH,
-    on_outbox_written: Callable[[], None] = lambda: None,
-    link_secret: str = "",
-    review_hold_s: float = 0.0,
-) -> None:
-    """One event that causes messages (see the module docstring)."""
-    notify_batch([envelope], Ports(engine, composer, senders, public_url, link_secret, sms_limit_per_kamer_month,
-                                   review_hold_s, on_outbox_written))
-
-
-def notify_batch(envelopes: Sequence[Envelope], ports: Ports, *, releasing: bool = False) -> None:
+def notify_batch(envelopes: Sequence[Envelope], uow: UnitOfWork, ports: Ports, *, releasing: bool = False) -> None:
     """A batch of message and contact events: plan in one transaction, send, mark in one.
     ``releasing``: the events are held reviews now due, to be sent rather than held."""
-    with NotifyUnitOfWork(ports.engine) as uow:
+    with uow:
         due = plan_batch(uow, envelopes, ports, releasing=releasing)
         uow.commit()
-    deliver_planned(due, ports)
+    deliver(due, uow, ports)
 
 
-def plan_batch(uow: NotifyUnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
+def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
                releasing: bool = False) -> list[tuple[Notification, Envelope]]:
-    """Step 1 for a batch; returns the notifications due now, each with its cause."""
+    """Step 1 for a batch, inside the caller's transaction; returns the notifications due
+    now, each with its cause."""
     for envelope in envelopes:  # contacts first: a message in the same batch may need them
         if envelope.event_type in CONTACT_EVENTS:
             _record_contact(uow, envelope)
@@ -232,8 +244,7 @@ def plan_batch(uow: NotifyUnitOfWork, envelopes: Sequence[Envelope], ports: Port
     missing = sorted({e.data["kamer_id"] for e in messages} - set(kamers))
     if missing:
         raise KamerNotKnownYet(", ".join(missing))
-    volunteers = uow.contacts.volunteers({e.data["volunteer_id"] for e in messages
-                                                    if "volunteer_id" in e.data})
+    volunteers = uow.contacts.volunteers({e.data["volunteer_id"] for e in messages if "volunteer_id" in e.data})
     request_ids = {e.data["request_id"] for e in messages}
     residents = uow.contacts.residents(request_ids)
     claimed = uow.claim_all(messages)
@@ -241,7 +252,7 @@ def plan_batch(uow: NotifyUnitOfWork, envelopes: Sequence[Envelope], ports: Port
         held = [e for e in messages if e.event_type == "assignment.proposed"]
         for envelope in held:  # before _remember: an approval in this same batch withdraws it
             if envelope.event_id in claimed:
-                uow.review_holds.hold(envelope, datetime.now(UTC) + timedelta(seconds=ports.review_hold_s))
+                uow.review_holds.hold(envelope, utcnow() + timedelta(seconds=ports.review_hold_s))
         messages = [e for e in messages if e.event_type != "assignment.proposed"]
     _remember(uow, messages)
     tasks = uow.tasks.get_all(request_ids)
@@ -267,12 +278,12 @@ def plan_batch(uow: NotifyUnitOfWork, envelopes: Sequence[Envelope], ports: Port
     return _within_sms_budget(uow, due, ports)
 
 
-def _remember(uow: NotifyUnitOfWork, messages: Sequence[Envelope]) -> None:
+def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
     """What events change besides messages: tasks' facts, cancelled requests (before any
     message of the batch is planned, so an approval in the same batch knows), held
     reviews withdrawn."""
     uow.tasks.lock({e.data["request_id"] for e in messages
-                               if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
+                    if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     uow.tasks.remember({
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
         if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
@@ -290,25 +301,18 @@ def _remember(uow: NotifyUnitOfWork, messages: Sequence[Envelope]) -> None:
         log.info("review.withdrawn", count=withdrawn)
 
 
-def _plan(envelope: Envelope, known: Known, ports: Ports) -> list[Notification]:
-    return notifications_for(
-        envelope.event_type, envelope.event_id, envelope.occurred_at, envelope.data, known.kamer,
-        email_enabled=ports.channels.email, sms_enabled=ports.channels.sms, public_url=ports.public_url,
-        known=known, sign_link=ports.sign_link)
-
-
-def _due_now(uow: NotifyUnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports):
+def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports):
     """The first plan of an event is stored whole; a later plan (a redelivery, a retry)
     only picks out what the first plan still owes: it never adds recipients, so a
     contact that arrived or changed meanwhile cannot make anyone hear twice."""
     if not before:
-        planned = _plan(envelope, known, ports)
+        planned = ports.messages_for(envelope, known)
         uow.notifications.add_all(planned)
         return [(n, envelope) for n in planned]
     # people whose own channel failed for good were handed to the kamer: plan it so again
     unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
                             if r.recipient_kind != KAMER and r.status == "failed")
-    planned = {n.key: n for n in _plan(envelope, _with(known, unreachable=unreachable), ports)}
+    planned = {n.key: n for n in ports.messages_for(envelope, replace(known, unreachable=unreachable))}
     due = []
     for row in before:
         if row.status != "pending":
@@ -325,15 +329,11 @@ def _due_now(uow: NotifyUnitOfWork, envelope: Envelope, known: Known, before: li
     return due
 
 
-def _with(known: Known, **changes) -> Known:
-    return Known(**{**known.__dict__, **changes})
-
-
-def _within_sms_budget(uow: NotifyUnitOfWork, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
+def _within_sms_budget(uow: UnitOfWork, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Take each SMS's place in its kamer's monthly budget; one over it fails for good
     and the kamer is asked to call the person instead."""
     kept = []
-    month = sms_month(datetime.now(UTC))
+    month = sms_month(utcnow())
     for notification, cause in due:
         if notification.channel != SMS or uow.sms_budget.reserve(
                 notification.key, notification.kamer_id, month, ports.sms_limit_per_kamer_month):
@@ -346,7 +346,7 @@ def _within_sms_budget(uow: NotifyUnitOfWork, due: list, ports: Ports) -> list[t
     return kept
 
 
-def _kamer_calls_instead(uow: NotifyUnitOfWork, cause: Envelope, failed_rows, ports: Ports) -> list[Notification]:
+def _kamer_calls_instead(uow: UnitOfWork, cause: Envelope, failed_rows, ports: Ports) -> list[Notification]:
     """Plan "please call" messages to the kamer for the people among ``failed_rows``."""
     people = frozenset((r.subject_kind, r.subject_id) for r in failed_rows
                        if r.recipient_kind in (VOLUNTEER, RESIDENT) and r.subject_id)
@@ -367,13 +367,12 @@ def _kamer_calls_instead(uow: NotifyUnitOfWork, cause: Envelope, failed_rows, po
         else (),
         unreachable=people,
     )
-    calls = [n for n in _plan(cause, known, ports)
-             if n.recipient_kind == KAMER and (n.subject_kind, n.subject_id) in people and n.template == "please_call"]
-    new = [n for n in calls if uow.notifications.add(n) == "pending"]
-    return new
+    calls = [n for n in ports.messages_for(cause, known)
+             if n.recipient_kind == KAMER and (n.subject_kind, n.subject_id) in people and n.template == PLEASE_CALL]
+    return [n for n in calls if uow.notifications.add(n) == "pending"]
 
 
-def deliver_planned(due: Sequence[tuple[Notification, Envelope]], ports: Ports) -> None:
+def deliver(due: Sequence[tuple[Notification, Envelope]], uow: UnitOfWork, ports: Ports) -> None:
     """Steps 2 and 3: send each, then record all outcomes in one transaction; raise the
     first failure afterwards (for the consumer to retry the events)."""
     sent: list[tuple[Notification, Envelope]] = []
@@ -396,13 +395,11 @@ def deliver_planned(due: Sequence[tuple[Notification, Envelope]], ports: Ports) 
             sent.append((notification, cause))
     if not due:
         return
-    with NotifyUnitOfWork(ports.engine) as uow:
+    with uow:
         moved = uow.notifications.mark_all_sent([n.key for n, _ in sent])
         uow.publish_all([sent_event(n, cause) for n, cause in sent if n.key in moved])
         attempts = {n.key: uow.notifications.record_failure(n.key, stored_reason(exc)) for n, exc in failed}
         uow.commit()
-    if moved:
-        ports.on_outbox_written()
     for notification, _ in sent:
         log.info("notification.sent", **_ids(notification))
     for notification, exc in failed:
@@ -412,33 +409,28 @@ def deliver_planned(due: Sequence[tuple[Notification, Envelope]], ports: Ports) 
         raise failed[0][1]
 
 
-def deliver(
-    notification: Notification,
-    engine: Engine,
-    composer: Composer,
-    senders: Mapping[str, Sender],
-    cause: Envelope,
-    *,
-    sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH,
-) -> None:
+def deliver_one(notification: Notification, engine, composer: Composer, senders: Mapping[str, Sender],
+                cause: Envelope, *, sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH) -> None:
     """Send one pending notification, then record it as sent and announce it."""
-    ports = Ports(engine, composer, senders, "", sms_limit_per_kamer_month=sms_limit_per_kamer_month)
-    if notification.channel == SMS and not sms_budget_allows(notification, engine, cause,
-                                                             sms_limit_per_kamer_month):
+    ports = Ports(composer, senders, "", sms_limit_per_kamer_month=sms_limit_per_kamer_month)
+    uow = NotifyUnitOfWork(engine)
+    if notification.channel == SMS and not sms_budget_allows(notification, uow, cause, sms_limit_per_kamer_month):
         log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **_ids(notification))
         return
-    deliver_planned([(notification, cause)], ports)
+    deliver([(notification, cause)], uow, ports)
 
 
 # -- "proposal ready for review", held back ---------------------------------------------------
 
-def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit: int = 32,
-                         now: datetime | None = None) -> int:
-    """Send the review messages whose hold ran out without an approval; returns how many
-    events were taken. A failed one waits ``retry_delays_s[attempt]``; after the last,
-    it is given up like a consumer's event (:func:`give_up`)."""
-    now = now or datetime.now(UTC)
-    with NotifyUnitOfWork(ports.engine) as uow:
+def release_held_reviews(uow: UnitOfWork, notify: Callable[[list[Envelope]], None],
+                         give_up: Callable[[Envelope, Exception], None], retry_delays_s: Sequence[float], *,
+                         limit: int = 32, now: datetime | None = None) -> int:
+    """Hand the review messages whose hold ran out without an approval to ``notify`` (the
+    batch handler, sending rather than holding); returns how many events were taken. A
+    failed one waits ``retry_delays_s[attempt]``; after the last, it is handed to
+    ``give_up``, as the consumer does with an event."""
+    now = now or utcnow()
+    with uow:
         rows = uow.review_holds.claim_due(now, now + REVIEW_LEASE, limit)
         uow.commit()
     if not rows:
@@ -446,18 +438,18 @@ def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit
     envelopes = {row.event_id: parse(row.body) for row in rows}
     failures: dict[str, Exception] = {}
     try:
-        notify_batch(list(envelopes.values()), ports, releasing=True)
+        notify(list(envelopes.values()))
     except Exception as exc:  # noqa: BLE001 -- not swallowed: recorded, or each tried again on its own
         if len(envelopes) == 1:
             failures = dict.fromkeys(envelopes, exc)
         else:
             for event_id, envelope in envelopes.items():
                 try:
-                    notify_batch([envelope], ports, releasing=True)
+                    notify([envelope])
                 except Exception as failure:  # noqa: BLE001 -- recorded per event, retried later or given up
                     failures[event_id] = failure
     attempts = {row.event_id: row.attempts for row in rows}
-    with NotifyUnitOfWork(ports.engine) as uow:
+    with uow:
         for event_id in envelopes:
             if event_id not in failures:
                 uow.review_holds.released(event_id)
@@ -469,16 +461,16 @@ def release_held_reviews(ports: Ports, retry_delays_s: Sequence[float], *, limit
         uow.commit()
     for event_id, exc in failures.items():
         if attempts[event_id] >= len(retry_delays_s):
-            give_up(envelopes[event_id], exc, ports.engine, ports.on_outbox_written, ports=ports)
+            give_up(envelopes[event_id], exc)
     return len(rows)
 
 
-def sms_budget_allows(notification: Notification, engine: Engine, cause: Envelope, limit: int,
+def sms_budget_allows(notification: Notification, uow: UnitOfWork, cause: Envelope, limit: int,
                       now: datetime | None = None) -> bool:
     """Take a place in the kamer's SMS budget for this month; if it is spent, the
     notification fails for good (no retry can help this month) and is announced."""
-    month = sms_month(now or datetime.now(UTC))
-    with NotifyUnitOfWork(engine) as uow:
+    month = sms_month(now or utcnow())
+    with uow:
         if uow.sms_budget.reserve(notification.key, notification.kamer_id, month, limit):
             uow.commit()
             return True
@@ -488,28 +480,31 @@ def sms_budget_allows(notification: Notification, engine: Engine, cause: Envelop
     return False
 
 
-def give_up(envelope: Envelope, exc: Exception, engine: Engine,
-            on_outbox_written: Callable[[], None] = lambda: None, *, ports: Ports | None = None) -> None:
+def give_up(envelope: Envelope, exc: Exception, uow: UnitOfWork, ports: Ports) -> None:
     """The consumer's last retry of ``envelope`` failed: what is still pending fails for
     good, and each such notification is announced by notification.failed, in one
-    transaction. With ``ports``, a volunteer or resident among them is handed to the
-    kamer ("please call"), tried once now; if that fails too it is announced as failed."""
-    with NotifyUnitOfWork(engine) as uow:
+    transaction. A volunteer or resident among them is handed to the kamer ("please
+    call"), tried once now; if that fails too it is announced as failed."""
+    calls = _fail_pending(envelope, exc, uow, ports)
+    if calls:
+        try:
+            deliver([(n, envelope) for n in calls], uow, ports)
+        except Exception as call_failed:  # noqa: BLE001 -- announced as failed, not swallowed
+            _fail_pending(envelope, call_failed, uow, None)
+
+
+def _fail_pending(envelope: Envelope, exc: Exception, uow: UnitOfWork, ports: Ports | None) -> list[Notification]:
+    """Fail and announce what ``envelope`` still owes; with ``ports``, plan the kamer's calls."""
+    with uow:
         failed = uow.notifications.fail_for_good(source_event_id=envelope.event_id, error=stored_reason(exc))
         uow.publish_all([failed_event(row, envelope) for row in failed])
         calls = _kamer_calls_instead(uow, envelope, failed, ports) if ports is not None else []
         uow.commit()
     for row in failed:
         log.error("notification.failed", attempts=row.attempts, reason=row.last_error, **_ids(row))
-    if failed:
-        on_outbox_written()
-    else:  # e.g. the kamer never registered: no notification exists; the dead letter keeps the event
+    if not failed:  # e.g. the kamer never registered: no notification exists; the dead letter keeps the event
         log.error("notification.gave_up_before_planning", reason=stored_reason(exc))
-    if calls:
-        try:
-            deliver_planned([(n, envelope) for n in calls], ports)
-        except Exception as call_failed:  # noqa: BLE001 -- announced as failed, not swallowed
-            give_up(envelope, call_failed, engine, on_outbox_written)
+    return calls
 
 
 def stored_reason(exc: BaseException) -> str:
