@@ -10,7 +10,7 @@ from sqlalchemy import select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
-from mienskip_notify.service_layer.handlers import Ports, record_contact, record_kamer
+from mienskip_notify.service_layer.handlers import Ports, notify_batch, record_kamer
 from mienskip_shared.contracts import new_event, parse
 
 SECRET = "integration link secret"
@@ -36,12 +36,18 @@ def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=Non
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
         "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), NotifyUnitOfWork(engine))
-    record_contact(event("contact.volunteer", {
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
-        "phone": volunteer_phone, "language": "fy"}), engine)
-    record_contact(event("contact.resident", {
+        "phone": volunteer_phone, "language": "fy"}))
+    record_contacts(engine, event("contact.resident", {
         "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": resident_phone, "language": "fy",
-        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
+        "address": ADDRESS, "neighbourhood": "Grou"}))
+
+
+def record_contacts(engine, *contacts):
+    """contact.* events as the consumer hands them over: to the batch handler, alone."""
+    for contact in contacts:
+        notify_batch([contact], NotifyUnitOfWork(engine), ports({}))
 
 
 def assignment(event_type, volunteer_id="vo-7", assignment_id="as-1", *, occurred_at=T0, **extra):

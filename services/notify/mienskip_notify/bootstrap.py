@@ -94,12 +94,6 @@ def webhook_master_key(settings: Settings) -> str | None:
     return None
 
 
-def webhook_secret_for(settings: Settings, kamer_id: str) -> str | None:
-    """The secret a kamer verifies our webhooks with (for the operator to hand over)."""
-    master_key = webhook_master_key(settings)
-    return None if master_key is None else kamer_secret(master_key, kamer_id)
-
-
 def _secret_or_none(master_key: str | None, kamer_id: str) -> str | None:
     return None if master_key is None else kamer_secret(master_key, kamer_id)
 

@@ -18,10 +18,16 @@ from mienskip_notify.bootstrap import (
     build,
     require_no_webhooks,
     webhook_master_key,
-    webhook_secret_for,
 )
 from mienskip_notify.domain.notifications import SMS, Notification, notification_key, sms_month
-from mienskip_notify.service_layer.handlers import Ports, deliver_one, give_up, notify_batch, record_kamer
+from mienskip_notify.service_layer.handlers import (
+    Ports,
+    deliver,
+    give_up,
+    notify_batch,
+    record_kamer,
+    within_sms_budget,
+)
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
@@ -235,10 +241,14 @@ def sms_notification(n: int) -> Notification:
 
 
 def send_sms(notification, engine, composer, sms, limit):
-    with NotifyUnitOfWork(engine) as uow:
-        uow.notifications.add(notification)
+    """What the batch handler does with a planned SMS: its place in the budget (or failed
+    for good), then the send."""
+    uow, sms_ports = NotifyUnitOfWork(engine), Ports(composer, {SMS: sms}, "", sms_limit_per_kamer_month=limit)
+    with uow:
+        uow.notifications.add(notification)  # planned (again: a retry finds it pending)
+        due = within_sms_budget(uow, [(notification, proposal())], sms_ports)
         uow.commit()
-    deliver_one(notification, engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=limit)
+    deliver(due, uow, sms_ports)
 
 
 def test_an_sms_goes_to_the_gateway_as_json_with_the_bearer_key(engine, http_sink, sms, sms_templates):
@@ -276,7 +286,7 @@ def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http
     http_sink.statuses.append(502)  # the gateway fails once
     with pytest.raises(SendFailed, match="HTTP 502"):
         send_sms(sms_notification(1), engine, composer, sms, limit=1)
-    deliver_one(sms_notification(1), engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=1)
+    send_sms(sms_notification(1), engine, composer, sms, limit=1)  # the consumer's retry
     assert [r.status for r in rows(engine)] == ["sent"]  # its retry still fits in a budget of one
 
     this_month, later_month = sms_month(datetime.now(UTC)), "2099-01"
@@ -307,7 +317,7 @@ def test_sms_and_webhook_settings_come_from_the_environment(tmp_path):
     })
     assert (settings.sms_url, settings.sms_key, settings.sms_limit_per_kamer_month) == (
         "https://sms.example/v1/messages", "k3y", 50)
-    assert webhook_secret_for(settings, "grou") == kamer_secret("m4ster", "grou")
+    assert kamer_secret(webhook_master_key(settings), "grou") == kamer_secret("m4ster", "grou")
     assert "k3y" not in repr(settings) and "m4ster" not in repr(settings)
 
 
@@ -317,7 +327,7 @@ def test_the_embedded_system_makes_one_master_key_and_keeps_it(tmp_path):
     assert len(first) == 64 and webhook_master_key(settings) == first
     key_file = next(tmp_path.glob("*.key"))
     assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
-    assert webhook_secret_for(settings, "grou") == kamer_secret(first, "grou")
+    assert kamer_secret(webhook_master_key(settings), "grou") == kamer_secret(first, "grou")
 
 
 def test_a_server_database_without_a_master_key_refuses_to_start_once_kamers_have_webhooks(engine):

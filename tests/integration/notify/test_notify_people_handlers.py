@@ -18,6 +18,7 @@ from notify_support import (
     assignment,
     event,
     ports,
+    record_contacts,
     rows,
     setup_people,
 )
@@ -30,7 +31,6 @@ from mienskip_notify.service_layer.handlers import (
     erase_person,
     give_up,
     notify_batch,
-    record_contact,
 )
 from mienskip_shared.contracts import parse
 from mienskip_shared.links import verify_volunteer_link
@@ -64,12 +64,12 @@ def mails(mailbox):
 
 def test_contacts_are_kept_per_id_and_a_newer_event_wins(engine):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "new@example.org",
-        "phone": None, "language": "en"}, occurred_at=T0 + timedelta(hours=1)), engine)
-    record_contact(event("contact.volunteer", {
+        "phone": None, "language": "en"}, occurred_at=T0 + timedelta(hours=1)))
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "old@example.org",
-        "phone": None, "language": "nl"}, occurred_at=T0 - timedelta(hours=1)), engine)
+        "phone": None, "language": "nl"}, occurred_at=T0 - timedelta(hours=1)))
     with engine.connect() as conn:
         (volunteer,) = conn.execute(select(tables.volunteers)).all()
         (resident,) = conn.execute(select(tables.residents)).all()
@@ -153,9 +153,9 @@ def test_unmatched_tells_the_kamer_and_asks_it_to_call_a_resident_without_sms(en
 
 def test_a_cancellation_reaches_the_volunteer_who_had_an_offer_not_one_who_declined(engine, mailbox, uow):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
-                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
-                   engine)
+    record_contacts(engine, event("contact.volunteer", {
+        "volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd", "email": "sjoerd@example.org",
+        "phone": None, "language": "nl"}))
     p = ports({"mailbox": mailbox})
     notify_batch([assignment("assignment.approved", "vo-9", "as-0", auto=False)], uow, p)
     notify_batch([assignment("assignment.declined", "vo-9", "as-0", rematch=True)], uow, p)
@@ -189,9 +189,9 @@ def test_every_event_twice_even_in_one_batch_sends_each_message_once(engine, mai
 
 def test_a_failed_send_in_a_batch_holds_back_no_other_and_is_sent_once_later(engine, mailbox, tmp_path, uow):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
-                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
-                   engine)
+    record_contacts(engine, event("contact.volunteer", {
+        "volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd", "email": "sjoerd@example.org",
+        "phone": None, "language": "nl"}))
 
     class RefusesSjoerd:
         def send(self, notification, message):

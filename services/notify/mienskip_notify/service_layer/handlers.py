@@ -61,7 +61,6 @@ from ..adapters.review_holds import ReviewHoldRepository
 from ..adapters.senders import SendFailed
 from ..adapters.sms_budget import SmsBudgetRepository
 from ..adapters.tasks import TaskRepository
-from ..adapters.unit_of_work import NotifyUnitOfWork
 from ..domain.notifications import (
     EMAIL,
     KAMER,
@@ -176,13 +175,6 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
 
-def record_contact(envelope: Envelope, engine) -> None:
-    """contact.volunteer, contact.resident on their own (outside a batch)."""
-    with NotifyUnitOfWork(engine) as uow:
-        _record_contact(uow, envelope)
-        uow.commit()
-
-
 def _record_contact(uow: UnitOfWork, envelope: Envelope) -> None:
     if not uow.claim(envelope):
         return
@@ -275,7 +267,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
             log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
                      request_id=data["request_id"], assignment_id=data.get("assignment_id"))
         due += _due_now(uow, envelope, known, planned_before[envelope.event_id], ports)
-    return _within_sms_budget(uow, due, ports)
+    return within_sms_budget(uow, due, ports)
 
 
 def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
@@ -329,7 +321,7 @@ def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, po
     return due
 
 
-def _within_sms_budget(uow: UnitOfWork, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
+def within_sms_budget(uow: UnitOfWork, due: list, ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Take each SMS's place in its kamer's monthly budget; one over it fails for good
     and the kamer is asked to call the person instead."""
     kept = []
@@ -409,17 +401,6 @@ def deliver(due: Sequence[tuple[Notification, Envelope]], uow: UnitOfWork, ports
         raise failed[0][1]
 
 
-def deliver_one(notification: Notification, engine, composer: Composer, senders: Mapping[str, Sender],
-                cause: Envelope, *, sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH) -> None:
-    """Send one pending notification, then record it as sent and announce it."""
-    ports = Ports(composer, senders, "", sms_limit_per_kamer_month=sms_limit_per_kamer_month)
-    uow = NotifyUnitOfWork(engine)
-    if notification.channel == SMS and not sms_budget_allows(notification, uow, cause, sms_limit_per_kamer_month):
-        log.warning("notification.failed", reason=SMS_LIMIT_REACHED, **_ids(notification))
-        return
-    deliver([(notification, cause)], uow, ports)
-
-
 # -- "proposal ready for review", held back ---------------------------------------------------
 
 def release_held_reviews(uow: UnitOfWork, notify: Callable[[list[Envelope]], None],
@@ -463,21 +444,6 @@ def release_held_reviews(uow: UnitOfWork, notify: Callable[[list[Envelope]], Non
         if attempts[event_id] >= len(retry_delays_s):
             give_up(envelopes[event_id], exc)
     return len(rows)
-
-
-def sms_budget_allows(notification: Notification, uow: UnitOfWork, cause: Envelope, limit: int,
-                      now: datetime | None = None) -> bool:
-    """Take a place in the kamer's SMS budget for this month; if it is spent, the
-    notification fails for good (no retry can help this month) and is announced."""
-    month = sms_month(now or utcnow())
-    with uow:
-        if uow.sms_budget.reserve(notification.key, notification.kamer_id, month, limit):
-            uow.commit()
-            return True
-        uow.publish_all([failed_event(row, cause)
-                         for row in uow.notifications.fail_for_good(key=notification.key, error=SMS_LIMIT_REACHED)])
-        uow.commit()
-    return False
 
 
 def give_up(envelope: Envelope, exc: Exception, uow: UnitOfWork, ports: Ports) -> None:
