@@ -20,10 +20,10 @@ from .adapters import tables
 from .adapters.composer import MessageComposer
 from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSender
 from .adapters.unit_of_work import NotifyUnitOfWork
-from .domain.notifications import EMAIL, MAILBOX, SMS, WEBHOOK
+from .domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from .entrypoints.consumer import build_consumer
 from .entrypoints.review_releaser import build_review_releaser
-from .service_layer import handlers
+from .service_layer.ports import Ports
 from .settings import Settings
 from .webhooks import kamer_secret
 
@@ -59,7 +59,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         senders[SMS] = SmsSender(settings.sms_url, settings.sms_key, timeout=timeout)
     relay_wakeup = Wakeup(RELAY_WAKEUP_INTERVAL_S)  # a fresh outbox row need not wait for the relay's idle poll
     uow = partial(NotifyUnitOfWork, engine, relay_wakeup)  # each commit that writes outbox rows wakes the relay
-    ports = handlers.Ports(
+    ports = Ports(
         composer=MessageComposer(settings.mail_from),
         senders=senders,
         public_url=settings.public_url,

@@ -23,12 +23,8 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
-from mienskip_notify.service_layer.handlers import (
-    REQUEST_CANCELLED,
-    give_up,
-    notify_batch,
-    plan_batch,
-)
+from mienskip_notify.service_layer.planning import REQUEST_CANCELLED, plan_batch
+from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
 
 

@@ -19,15 +19,12 @@ from mienskip_notify.bootstrap import (
     require_no_webhooks,
     webhook_master_key,
 )
-from mienskip_notify.domain.notifications import SMS, Notification, notification_key, sms_month
-from mienskip_notify.service_layer.handlers import (
-    Ports,
-    deliver,
-    give_up,
-    notify_batch,
-    record_kamer,
-    within_sms_budget,
-)
+from mienskip_notify.domain.channels import SMS, sms_month
+from mienskip_notify.domain.notifications import Notification, notification_key
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import deliver, give_up, notify_batch
+from mienskip_notify.service_layer.sms_budget import within_budget
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
@@ -246,7 +243,7 @@ def send_sms(notification, engine, composer, sms, limit):
     uow, sms_ports = NotifyUnitOfWork(engine), Ports(composer, {SMS: sms}, "", sms_limit_per_kamer_month=limit)
     with uow:
         uow.notifications.add(notification)  # planned (again: a retry finds it pending)
-        due = within_sms_budget(uow, [(notification, proposal())], sms_ports)
+        due = within_budget(uow, [(notification, proposal())], sms_ports)
         uow.commit()
     deliver(due, uow, sms_ports)
 

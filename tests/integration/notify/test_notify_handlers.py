@@ -17,8 +17,12 @@ from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import VERSION_TABLE
-from mienskip_notify.domain.notifications import notification_key, notifications_for
-from mienskip_notify.service_layer.handlers import KamerNotKnownYet, Ports, notify_batch, record_kamer
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.domain.planner import notifications_for
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.planning import KamerNotKnownYet
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

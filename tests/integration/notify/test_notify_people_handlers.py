@@ -27,11 +27,8 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed, SmsSender
 from mienskip_notify.entrypoints.review_releaser import review_releaser
-from mienskip_notify.service_layer.handlers import (
-    erase_person,
-    give_up,
-    notify_batch,
-)
+from mienskip_notify.service_layer.contacts import erase_person
+from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
 from mienskip_shared.links import verify_volunteer_link
 

@@ -17,7 +17,9 @@ from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.domain.notifications import Notification, notification_key
-from mienskip_notify.service_layer.handlers import Ports, notify_batch, record_kamer
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 KAMER_EMAIL = "bilgaard@example.org"

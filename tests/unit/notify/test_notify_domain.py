@@ -5,17 +5,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from mienskip_notify.domain.channels import kamer_channel, person_channel, sms_month
+from mienskip_notify.domain.contacts import KamerContact
+from mienskip_notify.domain.contexts import why_lines
 from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
-from mienskip_notify.domain.notifications import (
-    KamerContact,
-    kamer_channel,
-    notification_key,
-    notifications_for,
-    person_channel,
-    sms_month,
-    why_lines,
-)
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
 from mienskip_shared.messaging import MissingHandler, dispatch_by_type
 

@@ -8,7 +8,8 @@ import pytest
 from jinja2 import UndefinedError
 
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
-from mienskip_notify.domain.notifications import KamerContact, notifications_for
+from mienskip_notify.domain.contacts import KamerContact
+from mienskip_notify.domain.planner import notifications_for
 
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EVENT_ID = "0b8f6a52-5d1e-4f0e-8a7c-3f1f7e9d2c44"

@@ -19,8 +19,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
+from ..domain.contacts import KAMER
 from ..domain.languages import message_language
-from ..domain.notifications import EMAIL, KAMER, MAILBOX, SMS, WEBHOOK, Notification
+from ..domain.notifications import Notification
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from mienskip_shared.clock import as_utc
 
-from ..domain.notifications import VOLUNTEER, KamerContact, ResidentContact, VolunteerContact
+from ..domain.contacts import VOLUNTEER, KamerContact, ResidentContact, VolunteerContact
 from . import tables
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from mienskip_shared.clock import as_utc
 
-from ..domain.notifications import PLEASE_CALL, TOLD_OF_TASK, VOLUNTEER, Task
+from ..domain.contacts import VOLUNTEER, Task
+from ..domain.notifications import PLEASE_CALL, TOLD_OF_TASK
 from . import tables
 
 

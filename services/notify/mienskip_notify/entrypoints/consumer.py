@@ -12,7 +12,8 @@ from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 
-from ..service_layer import handlers
+from ..service_layer import contacts, planning, sending
+from ..service_layer.ports import Ports, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -36,19 +37,19 @@ class NotifyConsumer:
                 closeable.close()
 
 
-def build_consumer(settings, uow: Callable[[], handlers.UnitOfWork], ports: handlers.Ports, mailbox,
+def build_consumer(settings, uow: Callable[[], UnitOfWork], ports: Ports, mailbox,
                    closeables: Iterable = ()) -> NotifyConsumer:
     """Events that plan messages (and the contacts they need) come in batches; each event
     of a batch that failed is handled, and retried, on its own. After an event's last
-    retry, :func:`handlers.give_up` runs before it is dead-lettered."""
+    retry, :func:`sending.give_up` runs before it is dead-lettered."""
 
     def notify(envelopes: list[Envelope]) -> None:
-        handlers.notify_batch(envelopes, uow(), ports)
+        sending.notify_batch(envelopes, uow(), ports)
 
     handle = dispatch_by_type(SUBSCRIPTIONS, {  # raises MissingHandler if a subscription has none
-        "kamer.registered": lambda envelope: handlers.record_kamer(envelope, uow()),
-        "personal_data.erased": lambda envelope: handlers.erase_person(envelope, uow(), mailbox),
-        **dict.fromkeys(handlers.BATCHED_EVENTS, lambda envelope: notify([envelope])),
+        "kamer.registered": lambda envelope: contacts.record_kamer(envelope, uow()),
+        "personal_data.erased": lambda envelope: contacts.erase_person(envelope, uow(), mailbox),
+        **dict.fromkeys(planning.BATCHED_EVENTS, lambda envelope: notify([envelope])),
     })
     consumer = EventConsumer(
         CONSUMER,
@@ -57,8 +58,8 @@ def build_consumer(settings, uow: Callable[[], handlers.UnitOfWork], ports: hand
         handle,
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
-        on_give_up=lambda envelope, exc: handlers.give_up(envelope, exc, uow(), ports),
-        batching=Batching(event_types=handlers.BATCHED_EVENTS, handle=notify,
+        on_give_up=lambda envelope, exc: sending.give_up(envelope, exc, uow(), ports),
+        batching=Batching(event_types=planning.BATCHED_EVENTS, handle=notify,
                           max_size=settings.batch_size, max_wait_s=settings.batch_wait_s),
     )
     return NotifyConsumer(consumer, closeables)

@@ -8,29 +8,30 @@ from datetime import datetime
 
 from mienskip_shared.workers import PollingWorker
 
-from ..service_layer import handlers
+from ..service_layer import review_hold, sending
+from ..service_layer.ports import Ports, UnitOfWork
 
 IDLE_S = 0.5
 
 
-def review_releaser(uow: Callable[[], handlers.UnitOfWork], ports: handlers.Ports,
+def review_releaser(uow: Callable[[], UnitOfWork], ports: Ports,
                     retry_delays_s: Sequence[float]) -> Callable[..., int]:
     """One round: due held reviews go to the batch handler (sent, not held again), a
-    failure to its retry or, after the last, to :func:`handlers.give_up`. Returns how
+    failure to its retry or, after the last, to :func:`sending.give_up`. Returns how
     many were taken."""
 
     def release(now: datetime | None = None) -> int:
         round_uow = uow()
-        return handlers.release_held_reviews(
+        return review_hold.release_held_reviews(
             round_uow,
-            lambda envelopes: handlers.notify_batch(envelopes, round_uow, ports, releasing=True),
-            lambda envelope, exc: handlers.give_up(envelope, exc, round_uow, ports),
+            lambda envelopes: sending.notify_batch(envelopes, round_uow, ports, releasing=True),
+            lambda envelope, exc: sending.give_up(envelope, exc, round_uow, ports),
             retry_delays_s, now=now)
 
     return release
 
 
-def build_review_releaser(uow: Callable[[], handlers.UnitOfWork], ports: handlers.Ports,
+def build_review_releaser(uow: Callable[[], UnitOfWork], ports: Ports,
                           retry_delays_s: Sequence[float]) -> PollingWorker:
     release = review_releaser(uow, ports, retry_delays_s)
     return PollingWorker("notify-review-hold", lambda: release() > 0, idle_s=IDLE_S)
