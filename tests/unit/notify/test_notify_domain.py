@@ -7,7 +7,7 @@ import pytest
 
 from mienskip_notify.domain.channels import kamer_channel, person_channel, sms_month
 from mienskip_notify.domain.contacts import KamerContact
-from mienskip_notify.domain.contexts import why_lines
+from mienskip_notify.domain.explanations import why_lines
 from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
 from mienskip_notify.domain.notifications import notification_key

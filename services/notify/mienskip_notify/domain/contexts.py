@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .contacts import KamerContact, Known
+from .explanations import proposal_explanation, unmatched_explanation
 from .formatting import category_text, distance_text, local_date_text, local_datetime_text, local_window_text
 
 # A volunteer's accept/decline link lasts until the task starts, at most this long.
@@ -68,7 +69,7 @@ def proposal_context(data, kamer: KamerContact, occurred_at: datetime, language:
         "volunteer_id": data["volunteer_id"],
         "assignment_id": data.get("assignment_id"),
         "distance": distance_text(float(data["distance_km"]), language),
-        "why": why_lines(data.get("explanation") or {}),
+        **proposal_explanation(data),
         "review_url": review_url(public_url),
         "proposed_at": local_datetime_text(occurred_at, language),
     }
@@ -76,27 +77,11 @@ def proposal_context(data, kamer: KamerContact, occurred_at: datetime, language:
 
 def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, language: str,
                       public_url: str) -> dict[str, Any]:
-    reasons = data.get("reasons") or {}
     return {
         "kamer_name": kamer.name,
         "request_id": data["request_id"],
-        "summary": data["summary"],
-        # most exclusions first, so the main reason leads
-        "reasons": sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+        **unmatched_explanation(data),
         "review_url": review_url(public_url),
         "reported_at": local_datetime_text(occurred_at, language),
     }
 
-
-def why_lines(explanation: Mapping[str, Any]) -> list[str]:
-    """The explanation's ``why`` as lines of text, whatever shape matching sent."""
-    why = explanation.get("why")
-    if why is None:
-        return []
-    if isinstance(why, str):
-        return [why]
-    if isinstance(why, Mapping):
-        return [f"{key}: {value}" for key, value in why.items()]
-    if isinstance(why, (list, tuple)):
-        return [str(line) for line in why]
-    return [str(why)]
