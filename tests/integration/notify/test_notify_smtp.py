@@ -118,7 +118,7 @@ def test_a_proposal_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     assert "Buurtkamer Bilgaard, Ljouwert" in text and "kin skaakje, wennet by Grou ♟️" in text
-    assert "dinsdag 14 juli 2026 10:30" in text and "0,8 km" in text
+    assert "dinsdag 14 juli 2026, 10:30" in text and "0,8 km" in text
     assert "https://mienskip.example/review" in message.get_body(("html",)).get_content()
 
     row = only_row(engine, tables.notifications)
