@@ -60,6 +60,6 @@ def build_consumer(settings, uow: Callable[[], UnitOfWork], ports: Ports, mailbo
         retry_delays_ms=settings.retry_delays_ms,
         on_give_up=lambda envelope, exc: sending.give_up(envelope, exc, uow(), ports),
         batching=Batching(event_types=planning.BATCHED_EVENTS, handle=notify,
-                          max_size=settings.batch_size, max_wait_s=settings.batch_wait_s),
+                          max_size=settings.batch_max_size, max_wait_s=settings.batch_max_wait_ms / 1000),
     )
     return NotifyConsumer(consumer, closeables)
