@@ -3,8 +3,10 @@
 A kamer whose policy approves the category at once sends assignment.approved within
 that time, which withdraws the held message; one nobody approved is sent when its hold
 runs out. This goes when intake announces approvals itself: then delete this module,
-``adapters/review_holds.py``, ``entrypoints/review_releaser.py``, the two calls in
-``planning.plan_batch`` and the ``review_hold_s`` setting.
+``adapters/review_holds.py`` (and ``review_holds`` in the unit of work),
+``entrypoints/review_releaser.py`` (and the releaser in bootstrap), the two calls into it
+in ``planning``, the ``releasing`` flag of ``notify_batch``/``plan_batch``, the
+``review_hold_s`` setting and port, and (by a migration) ``notify_held_reviews``.
 """
 
 from __future__ import annotations
