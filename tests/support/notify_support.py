@@ -37,7 +37,8 @@ def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=Non
                  kamer_language="nl"):
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
-        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), NotifyUnitOfWork(engine))
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}),
+        NotifyUnitOfWork(engine))
     record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
         "phone": volunteer_phone, "language": "fy"}))

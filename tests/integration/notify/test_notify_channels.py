@@ -168,8 +168,9 @@ def test_giving_up_fails_what_is_pending_for_good_and_announces_it_once(engine, 
     for _ in range(3):  # first delivery and two retries
         with pytest.raises(SendFailed):
             notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
-    give_up(proposed, SendFailed("HTTP 503"), NotifyUnitOfWork(engine), ports())
-    give_up(proposed, SendFailed("HTTP 503"), NotifyUnitOfWork(engine), ports())  # a second consumer, or a repeated hook
+    uow = NotifyUnitOfWork(engine)
+    give_up(proposed, SendFailed("HTTP 503"), uow, ports())
+    give_up(proposed, SendFailed("HTTP 503"), uow, ports())  # a second consumer, or a repeated hook
 
     by_channel = {r.channel: r for r in rows(engine)}
     assert by_channel["mailbox"].status == "sent"

@@ -227,7 +227,8 @@ def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
 
 def test_a_kamer_id_that_is_no_directory_name_is_refused(engine, mailbox):
     record_kamer(event("kamer.registered", {
-        "kamer_id": "../etc", "name": "x", "region": "r", "location": {"lat": 0, "lon": 0}}), NotifyUnitOfWork(engine))
+        "kamer_id": "../etc", "name": "x", "region": "r", "location": {"lat": 0, "lon": 0}}),
+        NotifyUnitOfWork(engine))
     bad = event("request.unmatched", {"request_id": "rq-3", "kamer_id": "../etc", "region": "r",
                                       "reasons": {}, "summary": "none"})
     with pytest.raises(SendFailed):

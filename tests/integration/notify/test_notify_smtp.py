@@ -86,8 +86,8 @@ def proposal(request_id="rq-1"):
 
 def notify(envelope, engine, smtp, tmp_path):
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    notify_batch([envelope], NotifyUnitOfWork(engine),
-                 Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example"))
+    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example")
+    notify_batch([envelope], NotifyUnitOfWork(engine), ports)
 
 
 def only_row(engine, table):
