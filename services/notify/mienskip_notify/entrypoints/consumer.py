@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-import structlog
-
 from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.consumer import Batching
@@ -14,8 +12,6 @@ from mienskip_shared.messaging.topology import subscriptions_of
 
 from ..service_layer import contacts, planning, sending
 from ..service_layer.ports import Ports, UnitOfWork
-
-log = structlog.get_logger(__name__)
 
 CONSUMER = "notify"
 SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
