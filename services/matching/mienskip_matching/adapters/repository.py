@@ -6,7 +6,7 @@ escalations) and ``uow.proposals`` (active proposals, the bookings they make, th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
@@ -17,9 +17,11 @@ from mienskip_shared.clock import as_utc, utcnow
 
 from ..domain.model import (
     Booking,
+    CapacityConflict,
     OpenRequest,
     Point,
     Proposal,
+    StoredProposal,
     Unmatched,
     Volunteer,
     WeeklySlot,
@@ -27,22 +29,6 @@ from ..domain.model import (
     format_clock,
 )
 from . import tables
-
-
-class CapacityConflict(Exception):
-    """Another process booked this volunteer since we read them: retry on fresh data."""
-
-
-@dataclass(frozen=True)
-class StoredProposal:
-    assignment_id: str
-    request_id: str
-    volunteer_id: str
-    kamer_id: str
-    region: str
-    distance_km: float
-    explanation: dict
-    status: str
 
 
 class VolunteerRepository:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from mienskip_shared import geo
@@ -15,22 +16,6 @@ from mienskip_shared import geo
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
-
-
-class cached_property:  # noqa: N801 -- functools' own, minus the lock it takes on every read before 3.12
-    """Computed on first read, then kept in the instance's ``__dict__`` (frozen dataclasses too)."""
-
-    def __init__(self, func):
-        self.func, self.__doc__ = func, func.__doc__
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
 
 
 @dataclass(frozen=True)
@@ -217,3 +202,19 @@ class Assignment:
     optimal: bool = True
     lower_bound: int = 0
     note: str = ""
+
+
+class CapacityConflict(Exception):
+    """Another process booked this volunteer since we read them: retry on fresh data."""
+
+
+@dataclass(frozen=True)
+class StoredProposal:
+    assignment_id: str
+    request_id: str
+    volunteer_id: str
+    kamer_id: str
+    region: str
+    distance_km: float
+    explanation: dict
+    status: str

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any
 
 import structlog
 
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope, new_event
 
-from ..adapters.repository import (
+from ..domain.model import (
     CapacityConflict,
-    ProposalRepository,
-    RequestRepository,
+    OpenRequest,
+    Point,
+    Proposal,
     StoredProposal,
-    VolunteerRepository,
+    Unmatched,
+    Volunteer,
+    WeeklySlot,
+    Window,
 )
-from ..domain.model import OpenRequest, Point, Proposal, Unmatched, Volunteer, WeeklySlot, Window
 from ..domain.solver import SolverConfig, assign
+from .unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -33,18 +37,6 @@ __all__ = ["HANDLERS", "CapacityConflict", "RequestNotYetKnown", "handle"]
 
 class RequestNotYetKnown(Exception):
     """A cancellation overtook its request (they travel on different queues): retry later."""
-
-
-class UnitOfWork(Protocol):
-    volunteers: VolunteerRepository
-    requests: RequestRepository
-    proposals: ProposalRepository
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *exc_info) -> None: ...
-    def claim(self, envelope: Envelope) -> bool: ...
-    def publish(self, envelope: Envelope) -> None: ...
-    def commit(self) -> None: ...
 
 
 def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
