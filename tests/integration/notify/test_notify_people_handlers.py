@@ -87,7 +87,7 @@ def test_an_approval_sends_the_volunteer_an_offer_with_a_link_and_no_address(eng
     notify_batch([approved], uow, ports({"mailbox": mailbox}))
 
     ((message, text),) = mails(mailbox).values()
-    assert message["Subject"] == "Helpfraach: húsdieren op tiisdei 1 Desimber 2026"
+    assert message["Subject"] == "Helpfraach: húsdieren op tiisdei 1 desimber 2026"
     assert message["To"] == VOLUNTEER_EMAIL
     assert "Durk yn Grou" in text and ADDRESS not in text and "Tsjerkepaed" not in text
     token = text.split("https://mienskip.example/v/", 1)[1].split()[0]
@@ -111,12 +111,12 @@ def test_acceptance_confirms_the_address_and_tells_resident_and_kamer(engine, ma
     notify_batch([assignment("assignment.accepted")], uow, ports({"mailbox": mailbox, "sms": sms}))
 
     found = mails(mailbox)
-    confirmation = found["Befêstiging: húsdieren op tiisdei 1 Desimber 2026"][1]
+    confirmation = found["Befêstiging: húsdieren op tiisdei 1 desimber 2026"][1]
     assert ADDRESS in confirmation and "+31587123456" in confirmation
     assert "Hiltsje (vo-7) heeft de taak geaccepteerd." in found["Geaccepteerd – hulpvraag rq-1"][1]
     (texted,) = http_sink.received
     body = json.loads(texted.body)
-    assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 Desimber 2026" in body["text"]
+    assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 desimber 2026" in body["text"]
     assert {(r.recipient_kind, r.channel, r.status) for r in rows(engine)} == {
         ("volunteer", "mailbox", "sent"), ("resident", "sms", "sent"), ("kamer", "mailbox", "sent")}
 
@@ -161,7 +161,7 @@ def test_a_cancellation_reaches_the_volunteer_who_had_an_offer_not_one_who_decli
 
     cancellations = rows(engine, tables.notifications.c.template == "volunteer_cancellation")
     assert [(r.recipient, r.subject_id, r.status) for r in cancellations] == [(VOLUNTEER_EMAIL, "vo-7", "sent")]
-    (_, text) = mails(mailbox)["Giet net troch: húsdieren op tiisdei 1 Desimber 2026"]
+    (_, text) = mails(mailbox)["Giet net troch: húsdieren op tiisdei 1 desimber 2026"]
     assert "Hoi Hiltsje" in text  # category and time remembered from the approval: the cancellation has neither
 
 

@@ -53,7 +53,7 @@ def test_message_language_falls_back_to_dutch(preferred, expected):
     ("language", "expected"),
     [("nl", "dinsdag 1 december 2026, 10:00"),
      ("en", "Tuesday, 1 December 2026, 10:00"),
-     ("fy", "tiisdei 1 Desimber 2026 10:00"),
+     ("fy", "tiisdei 1 desimber 2026 10:00"),
      ("de", "dinsdag 1 december 2026, 10:00")],
 )
 def test_winter_time_is_utc_plus_one(language, expected):
@@ -64,7 +64,7 @@ def test_winter_time_is_utc_plus_one(language, expected):
     ("language", "expected"),
     [("nl", "dinsdag 14 juli 2026, 10:30"),
      ("en", "Tuesday, 14 July 2026, 10:30"),
-     ("fy", "tiisdei 14 July 2026 10:30")],
+     ("fy", "tiisdei 14 july 2026 10:30")],
 )
 def test_summer_time_is_utc_plus_two(language, expected):
     assert local_datetime_text(datetime(2026, 7, 14, 8, 30, tzinfo=UTC), language) == expected
@@ -122,7 +122,7 @@ def test_a_proposal_becomes_one_message_to_the_kamer_in_its_language():
     assert n.context["review_url"] == "https://mienskip.example/review"
     assert n.context["distance"] == "2,4 km"
     assert n.context["why"] == ["has skill pets", "free on Tuesday"]
-    assert n.context["proposed_at"] == "tiisdei 1 Desimber 2026 10:00"
+    assert n.context["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
 
 
 def test_an_unmatched_request_lists_the_main_reason_first():

@@ -41,7 +41,7 @@ PROPOSAL_TEXT = {
     "nl": ("Voorstel klaar voor beoordeling – hulpvraag rq-1", "Er staat een voorstel klaar voor beoordeling.",
            "dinsdag 1 december 2026, 10:00", "1,2 km"),
     "fy": ("In foarstel stiet klear foar beoardieling – helpfraach rq-1", "In foarstel stiet klear",
-           "tiisdei 1 Desimber 2026 10:00", "1,2 km"),
+           "tiisdei 1 desimber 2026 10:00", "1,2 km"),
     "en": ("Proposal ready for review – request rq-1", "A proposal is ready for your review.",
            "Tuesday, 1 December 2026, 10:00", "1.2 km"),
 }

@@ -42,7 +42,7 @@ def local_datetime_text(moment: datetime, language: str) -> str:
     """
     locale = _locale(language)
     local = _local(moment)
-    return _join(locale, format_date(local, "full", locale=locale), format_time(local, "short", locale=locale))
+    return _join(locale, _full_date(local, locale), format_time(local, "short", locale=locale))
 
 
 def local_window_text(start: datetime, end: datetime | None, language: str) -> str:
@@ -55,12 +55,12 @@ def local_window_text(start: datetime, end: datetime | None, language: str) -> s
     if first.date() != last.date():
         return f"{local_datetime_text(start, lang)} – {local_datetime_text(end, lang)}"
     hours = format_interval(first, last, "Hm", tzinfo=LOCAL_TIME, locale=locale)
-    return _join(locale, format_date(first, "full", locale=locale), hours) + HOUR_WORD[lang]
+    return _join(locale, _full_date(first, locale), hours) + HOUR_WORD[lang]
 
 
 def local_date_text(moment: datetime, language: str) -> str:
     """``dinsdag 1 december 2026``: the day only."""
-    return format_date(_local(moment), "full", locale=_locale(language))
+    return _full_date(_local(moment), _locale(language))
 
 
 def category_text(category: str | None, language: str) -> str:
@@ -76,6 +76,16 @@ def distance_text(km: float, language: str) -> str:
 
 def _locale(language: str) -> Locale:
     return LOCALES[message_language(language)]
+
+
+def _full_date(local: datetime, locale: Locale) -> str:
+    """Babel's full date; Frisian months in lower case (``1 desimber``), as Frisian writes
+    them: CLDR capitalises them."""
+    text = format_date(local, "full", locale=locale)
+    if locale.language == "fy":
+        month = locale.months["format"]["wide"][local.month]
+        text = text.replace(month, month.lower())
+    return text
 
 
 def _local(moment: datetime) -> datetime:
