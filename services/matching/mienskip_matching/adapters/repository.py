@@ -52,7 +52,7 @@ class VolunteerRepository:
             self.conn.execute(insert(t).values(**values, version=0, registered_at=as_utc(registered_at),
                                                updated_at=now))
             return True
-        if as_utc(stored.registered_at) > as_utc(registered_at):
+        if stored.registered_at > as_utc(registered_at):
             return False
         self.conn.execute(update(t).where(t.c.id == volunteer.id).values(
             **values, version=t.c.version + 1, registered_at=as_utc(registered_at), updated_at=now))
@@ -189,7 +189,7 @@ class ProposalRepository:
                 t.c.window_start < as_utc(around.end + timedelta(days=8)),
             )
         ).all()
-        return [Booking(r.volunteer_id, r.request_id, Window(as_utc(r.window_start), as_utc(r.window_end)))
+        return [Booking(r.volunteer_id, r.request_id, Window(r.window_start, r.window_end))
                 for r in rows]
 
     def with_previous_volunteers(self, requests: list[OpenRequest]) -> list[OpenRequest]:
@@ -262,7 +262,7 @@ def _request_from_row(row, excluded: frozenset[str]) -> OpenRequest:
     return OpenRequest(
         id=row.id, kamer_id=row.kamer_id, region=row.region, category=row.category, skills=frozenset(row.skills),
         needs_vog=row.needs_vog, needs_language=row.needs_language,
-        window=Window(as_utc(row.window_start), as_utc(row.window_end)), location=Point(row.lat, row.lon),
+        window=Window(row.window_start, row.window_end), location=Point(row.lat, row.lon),
         urgency=row.urgency, recurrence=row.recurrence, follows=row.follows, excluded_volunteers=excluded)
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
+from mienskip_shared.db import UtcDateTime
 from mienskip_shared.messaging import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -43,8 +43,8 @@ volunteers = Table(
     # Optimistic lock: every proposal for this volunteer bumps it, so two matching
     # processes that both read the old value cannot both book the volunteer.
     Column("version", Integer, nullable=False, server_default="0"),
-    Column("registered_at", DateTime(timezone=True), nullable=False),  # occurred_at of the newest event
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),  # occurred_at of the newest event
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 requests = Table(
@@ -57,8 +57,8 @@ requests = Table(
     Column("skills", JSON, nullable=False),
     Column("needs_vog", Boolean, nullable=False),
     Column("needs_language", String(8), nullable=True),
-    Column("window_start", DateTime(timezone=True), nullable=False),
-    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
     Column("urgency", String(16), nullable=False),
@@ -66,8 +66,8 @@ requests = Table(
     Column("follows", String(64), nullable=True),  # the earlier request of its series (continuity)
     Column("status", String(16), nullable=False),  # open | proposed | unmatched | cancelled
     Column("decisions", Integer, nullable=False, server_default="0"),  # announced so far
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 proposals = Table(
@@ -83,10 +83,10 @@ proposals = Table(
     Column("explanation", JSON, nullable=False),
     Column("status", String(16), nullable=False),  # proposed | cancelled
     # Copied from the request: capacity and overlap checks read only this table.
-    Column("window_start", DateTime(timezone=True), nullable=False),
-    Column("window_end", DateTime(timezone=True), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_matching_proposals_volunteer_status", "volunteer_id", "status"),
 )
 
@@ -98,7 +98,7 @@ unmatched = Table(
     Column("region", String(64), nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("summary", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 past_proposals = Table(
@@ -110,8 +110,8 @@ past_proposals = Table(
     Column("request_id", String(64), nullable=False, index=True),
     Column("volunteer_id", String(64), nullable=False),
     Column("outcome", String(16), nullable=False),  # rejected | declined | superseded
-    Column("proposed_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("proposed_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=False),
 )
 
 exclusions = Table(
@@ -121,7 +121,7 @@ exclusions = Table(
     Column("request_id", String(64), primary_key=True),
     Column("volunteer_id", String(64), primary_key=True),
     Column("reason", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 erased_volunteers = Table(
@@ -131,7 +131,7 @@ erased_volunteers = Table(
     # personal. A volunteer event that arrives after the erasure (another queue, a
     # redelivery, a replay from the DLQ) must not bring them back into the pool.
     Column("id", String(64), primary_key=True),
-    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata, "matching")

@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -36,7 +35,7 @@ kamers = Table(
     Column("webhook_url", String(2000), nullable=True),
     Column("language", String(10), nullable=False),
     # occurred_at of the event that wrote the row: an older event never overwrites a newer one
-    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
 )
 
 # One row per message we owe someone. No bodies: they are rendered again from the event.
@@ -57,8 +56,8 @@ notifications = Table(
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
     # the month ("2026-12") whose SMS budget this notification used; set once, so retries don't count again
     Column("sms_month", String(7), nullable=True),
     # the person it is for or about ("volunteer"/volunteer id, "resident"/request id): erasure
