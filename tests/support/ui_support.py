@@ -72,10 +72,12 @@ def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kame
     return assignment_id
 
 
-def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, int]) -> None:
+def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, int],
+                     considered: int | None = None) -> None:
+    """Play matching: no volunteer for the request (``considered``: None as from an older matching)."""
     event = new_event("request.unmatched", {
         "request_id": request_id, "kamer_id": kamer_id, "region": "leeuwarden", "reasons": reasons,
-        "summary": "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"}, correlation_id=request_id)
+        "considered": considered}, correlation_id=request_id)
     events.on_request_unmatched(parse(event.to_json()), uow(engine))
 
 

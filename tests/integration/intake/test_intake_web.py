@@ -52,7 +52,7 @@ def case(client, intake, kamer_a):
                                 headers=kamer.headers).get_json()["id"]
         assignment_id = propose_with_explanation(intake.engine, request_id, volunteer_id, kamer_id=kamer.id,
                                                  runner_up={"volunteer_id": runner_id, "distance_km": 2.4,
-                                                            "why": "1.2 km verder / 1.2 km further", "rule": None})
+                                                            "reason": {"code": "further", "km": 1.2}, "rule": None})
         return {"request": request_id, "volunteer": volunteer_id, "runner_up": runner_id, "assignment": assignment_id}
     return make
 

@@ -43,7 +43,7 @@ def _submit(uow, kamer, **cmd) -> str:
 def _propose(uow, request_id, volunteer_id, assignment_id="a-1", decision=0):
     event = new_event("assignment.proposed", {
         "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id, "kamer_id": "k",
-        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": "dichtstbij / nearest"},
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"distance_km": 1.2},
         "decision": decision}, correlation_id=request_id)
     events.on_assignment_proposed(parse(event.to_json()), uow)
     return assignment_id

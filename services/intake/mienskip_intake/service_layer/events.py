@@ -54,7 +54,7 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
         if not uow.claim(envelope):
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
-                uow, d["request_id"], Status.PROPOSED, "matching", d["explanation"].get("why")):
+                uow, d["request_id"], Status.PROPOSED, "matching", None):
             stamp = utcnow()
             uow.requests.add_assignment(Assignment(
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
@@ -75,7 +75,7 @@ def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
         if not uow.claim(envelope):
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
-                uow, d["request_id"], Status.UNMATCHED, "matching", d["summary"], reasons=d["reasons"]):
+                uow, d["request_id"], Status.UNMATCHED, "matching", None, reasons=d["reasons"]):
             log.info("intake.request_unmatched", request_id=d["request_id"])
         uow.commit()
 
