@@ -1,0 +1,63 @@
+"""Intake's catalogue: every word in nl, fy and en, and words for every code it shows."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mienskip_intake.catalogue import DIRECTORY, catalogue
+from mienskip_intake.domain.model import AssignmentStatus, Status
+from mienskip_shared.contracts.vocabulary import CATEGORIES, RULES, URGENCIES
+from mienskip_shared.i18n import LANGUAGES
+
+INTAKE = Path(DIRECTORY).parent
+# a whole key in quotes, then "," or ")": not a prefix such as _('attention.next_failed_' ~ kind)
+LITERAL_KEYS = re.compile(r"""(?:\b_\(|words\()\s*['"]([a-z_0-9]+(?:\.[a-z_0-9]+)+)['"]\s*[,)]""")
+
+
+def _used_keys() -> set[str]:
+    """Keys the pages and views name literally: ``_('flash.approved')``, ``words("flash.bulk", ...)``."""
+    files = [*INTAKE.glob("web/templates/**/*.html"), *INTAKE.glob("entrypoints/**/*.py")]
+    return {key for path in files for key in LITERAL_KEYS.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_key_is_worded_in_every_language():
+    words = catalogue()
+    keys = {language: words.keys(language) for language in LANGUAGES}
+    assert len(keys["nl"]) > 200
+    for language in LANGUAGES:
+        assert keys[language] == keys["nl"], (language, keys[language] ^ keys["nl"])
+
+
+def test_the_placeholders_are_the_same_in_every_language():
+    words = catalogue()
+    for key in words.keys("nl"):
+        names = {language: set(re.findall(r"{(\w+)}", words.text(language, key))) for language in LANGUAGES}
+        assert names["fy"] == names["nl"] == names["en"], (key, names)
+
+
+def test_every_key_the_pages_name_has_words():
+    used = _used_keys()
+    assert "flash.approved" in used and "nav.proposals" in used  # the pattern finds them
+    assert used - catalogue().keys("nl") == set()
+
+
+@pytest.mark.parametrize("family, codes", [
+    ("reason", (*RULES, "taken")),
+    ("cat", CATEGORIES),
+    ("urgency", URGENCIES),
+    ("status", tuple({*Status, *AssignmentStatus})),
+])
+def test_every_code_shown_has_words(family, codes):
+    words = catalogue()
+    for code in codes:
+        for language in LANGUAGES:
+            assert f"{family}.{code}" in words.keys(language), (family, code, language)
+
+
+def test_frisian_and_english_are_not_dutch():
+    words = catalogue()
+    assert words.text("fy", "nav.proposals") == "Foarstellen"
+    assert words.text("en", "nav.proposals") == "Proposals"
+    assert words.text("nl", "nav.proposals") == "Voorstellen"
+    assert words.text("de", "nav.proposals") == "Voorstellen"  # a language we do not write in: Dutch
