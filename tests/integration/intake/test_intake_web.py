@@ -257,6 +257,39 @@ def test_dutch_by_default_english_and_frisian_on_request(web, coordinator):
     assert "Oanmelde" in web.get("/review/login").get_data(as_text=True)  # kept across sign-out
 
 
+
+def test_the_runner_up_is_worded_from_matchings_codes_in_the_pages_language(web, intake, coordinator, case):
+    ids = case()  # the runner-up is 1.2 km further
+    sign_in(web, bearer_token(coordinator))
+    assert "Baukje · 2,4 km — 1,2 km fierder" in text_of(web.get("/review/?lang=fy"))
+    assert "Baukje · 2.4 km — 1.2 km further" in text_of(web.get(f"/review/requests/{ids['request']}?lang=en"))
+    assert "Baukje · 2,4 km — 1,2 km verder" in text_of(web.get("/review/?lang=nl"))
+    stopped = case()
+    with intake.engine.begin() as tx:  # a runner-up a hard rule stopped
+        tx.execute(t.assignments.update().where(t.assignments.c.id == stopped["assignment"]).values(explanation={
+            "distance_km": 1.2, "runner_up": {"volunteer_id": stopped["runner_up"], "distance_km": 12.0,
+                                              "reason": {"code": "distance"}, "rule": "distance"}}))
+    assert "12,0 km — te fier fuort" in text_of(web.get(f"/review/requests/{stopped['request']}?lang=fy"))
+
+
+def test_an_explanation_stored_before_codes_keeps_its_sentence(web, intake, coordinator, case):
+    ids = case()
+    with intake.engine.begin() as tx:
+        tx.execute(t.assignments.update().where(t.assignments.c.id == ids["assignment"]).values(explanation={
+            "distance_km": 1.2, "runner_up": {"volunteer_id": ids["runner_up"], "distance_km": 2.4,
+                                              "why": "1.2 km verder / 1.2 km further", "rule": None}}))
+    sign_in(web, bearer_token(coordinator))
+    assert "2,4 km — 1.2 km verder / 1.2 km further" in text_of(web.get(f"/review/requests/{ids['request']}"))
+
+
+def test_an_unmatched_request_says_why_in_the_pages_language(web, intake, kamer_a, coordinator):
+    lonely = web.post("/v1/requests", json=_request_body(category="paperwork"), headers=kamer_a.headers).get_json()
+    report_unmatched(intake.engine, lonely["id"], kamer_a.id, {"region": 2, "skills": 3, "distance": 1}, considered=6)
+    sign_in(web, bearer_token(coordinator))
+    assert "1 vrijwilliger heeft de vaardigheid; 1 × te ver weg" in text_of(web.get(f"/review/requests/{lonely['id']}"))
+    assert "1 frijwilliger hat de feardichheid; 1 × te fier fuort" in text_of(web.get("/review/attention?lang=fy"))
+    assert "1 volunteer has the skill; 1 × too far" in text_of(web.get("/review/attention?lang=en"))
+
 # -- overviews -----------------------------------------------------------------------------------------
 
 def test_attention_lists_unmatched_urgent_and_failed_with_a_next_step(web, intake, kamer_a, coordinator, case):

@@ -7,7 +7,8 @@ import pytest
 
 from mienskip_intake.catalogue import DIRECTORY, catalogue
 from mienskip_intake.domain.model import AssignmentStatus, Status
-from mienskip_shared.contracts.vocabulary import CATEGORIES, RULES, URGENCIES
+from mienskip_intake.entrypoints.wording import runner_up_why, unmatched_words
+from mienskip_shared.contracts.vocabulary import CATEGORIES, RULES, RUNNER_UP_CAUSES, URGENCIES
 from mienskip_shared.i18n import LANGUAGES
 
 INTAKE = Path(DIRECTORY).parent
@@ -44,6 +45,8 @@ def test_every_key_the_pages_name_has_words():
 
 @pytest.mark.parametrize("family, codes", [
     ("reason", (*RULES, "taken")),
+    ("cause", RUNNER_UP_CAUSES),
+    ("summary", ("no_region", "no_skill", "one_skilled", "skilled", "count")),
     ("cat", CATEGORIES),
     ("urgency", URGENCIES),
     ("status", tuple({*Status, *AssignmentStatus})),
@@ -61,3 +64,23 @@ def test_frisian_and_english_are_not_dutch():
     assert words.text("en", "nav.proposals") == "Proposals"
     assert words.text("nl", "nav.proposals") == "Voorstellen"
     assert words.text("de", "nav.proposals") == "Voorstellen"  # a language we do not write in: Dutch
+
+
+@pytest.mark.parametrize("language, runner_up, words", [
+    ("fy", {"reason": {"code": "further", "km": 1.25}, "rule": None}, "1,2 km fierder"),
+    ("en", {"reason": {"code": "further_than_continuity", "km": 0.4}, "rule": None},
+     "helped last time, but 0.4 km further"),
+    ("nl", {"reason": {"code": "taken"}, "rule": None}, "nodig voor een andere hulpvraag"),
+    ("fy", {"reason": {"code": "distance"}, "rule": "distance"}, "te fier fuort"),
+    ("nl", {"why": "1.2 km verder / 1.2 km further", "rule": None}, "1.2 km verder / 1.2 km further"),  # stored before codes
+])
+def test_a_runner_up_is_worded_from_its_codes(language, runner_up, words):
+    assert runner_up_why(catalogue(), language, runner_up) == words
+
+
+def test_an_unmatched_request_is_summarised_in_the_readers_language():
+    reasons = {"region": 4, "skills": 3, "distance": 2, "availability": 1}
+    assert unmatched_words(catalogue(), "nl", reasons, 10) == (
+        "3 vrijwilligers hebben de vaardigheid; 2 × te ver weg, 1 × niet beschikbaar")
+    assert unmatched_words(catalogue(), "fy", {"region": 1, "skills": 1}, 2) == "gjin frijwilliger hat de feardichheid"
+    assert unmatched_words(catalogue(), "en", {"skills": 3}, None) == "3 × lacks the skill"  # an older matching

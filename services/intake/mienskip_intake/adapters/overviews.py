@@ -114,7 +114,7 @@ def attention(engine: Engine, principal: Principal, places: Sequence[Place], *,
     """Unmatched requests with reasons, urgent late declines, failed notifications."""
     r, h, k, a = t.requests, t.history, t.kamers, t.assignments
     base = select(r.c.id, r.c.kamer_id, r.c.status, r.c.category, r.c.window_start, r.c.window_end, r.c.lat,
-                  r.c.lon, r.c.reasons, r.c.urgent, r.c.resident_name, r.c.updated_at,
+                  r.c.lon, r.c.reasons, r.c.considered, r.c.urgent, r.c.resident_name, r.c.updated_at,
                   k.c.name.label("kamer_name")).join(k, k.c.id == r.c.kamer_id)
     base = scoped(base, principal, r.c.kamer_id, r.c.region)
     failed_q = scoped(select(h.c.id, h.c.request_id, h.c.at, h.c.note, r.c.kamer_id, r.c.status, r.c.category,
@@ -136,7 +136,8 @@ def attention(engine: Engine, principal: Principal, places: Sequence[Place], *,
         return {"id": row.id, "kamer_name": row.kamer_name, "status": row.status, "category": row.category,
                 "window_start": row.window_start, "window_end": row.window_end,
                 "first_name": first_name(row.resident_name), "place": nearest_place(places, row.lat, row.lon),
-                "reasons": row.reasons or {}, "can_reassign": row.id in has_assignment}
+                "reasons": row.reasons or {}, "considered": row.considered,
+                "can_reassign": row.id in has_assignment}
 
     return {
         "unmatched": [item(row) for row in unmatched],

@@ -98,6 +98,7 @@ requests = Table(
     Column("notes", Text),
     Column("status", String(20), nullable=False),
     Column("reasons", JSON),
+    Column("considered", Integer),  # unmatched: the volunteers matching looked at (None before it said)
     Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
     Column("erased_at", UtcDateTime),  # personal data removed (on request or by retention)
     Column("last_decision", Integer, nullable=False, server_default="0"),  # matching's newest, applied

@@ -287,7 +287,8 @@ class HelpRequest:
     status: str  # a Status value
     created_at: datetime
     updated_at: datetime
-    reasons: dict[str, int] | None = None
+    reasons: dict[str, int] | None = None  # unmatched: volunteers excluded per rule (or "taken")
+    considered: int | None = None  # ... out of how many (None from an older matching)
     urgent: bool = False
     erased_at: datetime | None = None
     last_decision: int = 0

@@ -4,6 +4,7 @@ matching's reasons as a reader in Leeuwarden expects."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +15,8 @@ from flask import g, request, session
 
 from mienskip_shared.contracts.vocabulary import DAYS
 from mienskip_shared.i18n import Catalogue, decimal
+
+from ..wording import runner_up_why, unmatched_words
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UI_LANGUAGES = ("nl", "en", "fy")
@@ -39,16 +42,6 @@ def note_link_language() -> None:
 
 def local(dt: datetime | None) -> datetime | None:
     return dt.astimezone(AMSTERDAM) if dt is not None else None
-
-
-def bilingual(text: str | None) -> str:
-    """Matching writes ``"Dutch / English"``; show the reader's half (Dutch for Frisian)."""
-    if not text:
-        return ""
-    parts = text.split(" / ")
-    if len(parts) != 2:
-        return text
-    return parts[1] if lang() == "en" else parts[0]
 
 
 def url_with_lang(code: str) -> str:
@@ -100,10 +93,15 @@ class Words:
         first, _sep, rest = label.partition(" ")
         return f"{self.weekday(first)} {rest.replace('-', '–')}" if first in DAYS else label
 
-    def reasons(self, counts: dict[str, int]) -> str:
-        return ", ".join(f"{n} × {self('reason.' + key)}" for key, n in counts.items()) or "—"
+    def runner_up(self, runner_up: Mapping[str, Any]) -> str:
+        """Why matching's runner-up lost, in the reader's language."""
+        return runner_up_why(self.catalogue, lang(), runner_up)
+
+    def unmatched(self, reasons: Mapping[str, int] | None, considered: int | None = None) -> str:
+        """Why nobody was proposed: ``3 vrijwilligers hebben de vaardigheid; 2 × te ver weg``."""
+        return unmatched_words(self.catalogue, lang(), reasons, considered) or "—"
 
     def for_templates(self) -> dict[str, Any]:
         return {"_": self, "lang": lang(), "languages": UI_LANGUAGES, "when": self.when, "window": self.window,
-                "km": self.km, "day": self.day, "weekday": self.weekday, "bilingual": bilingual,
-                "reasons": self.reasons, "slot": self.slot, "url_with_lang": url_with_lang}
+                "km": self.km, "day": self.day, "weekday": self.weekday,
+                "runner_up_why": self.runner_up, "unmatched": self.unmatched, "slot": self.slot, "url_with_lang": url_with_lang}
