@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,33 @@ def bearer_token(headers: dict) -> str:
 def text_of(response) -> str:
     """The visible text of a page, roughly: tags dropped, whitespace squeezed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+# -- a proposed request ------------------------------------------------------------------------
+
+IN_A_WEEK = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+
+
+def request_body(start: datetime = IN_A_WEEK, category: str = "pets") -> dict:
+    return {"resident": {"name": "Jan Hoekstra", "language": "fy", "phone": "+31587123456",
+                         "address": "Tsjerkepaed 3, 9001 AB Grou"},
+            "location": {"lat": 53.2251, "lon": 5.7530}, "category": category, "notes": "Rustige herder",
+            "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
+
+
+def volunteer_body(name: str = "Anna de Vries") -> dict:
+    return {"name": name, "language": "nl", "phone": "+31612345678", "home": {"lat": 53.2012, "lon": 5.7999},
+            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}]}
+
+
+def proposed_case(client, engine, kamer, *, start: datetime = IN_A_WEEK, category: str = "pets") -> dict[str, str]:
+    """A request of ``kamer`` proposed to Anna, with Baukje as runner-up, 1.2 km further."""
+    request_id = client.post("/v1/requests", json=request_body(start, category), headers=kamer.headers).get_json()["id"]
+    volunteer_id = client.post("/v1/volunteers", json=volunteer_body(), headers=kamer.headers).get_json()["id"]
+    runner_id = client.post("/v1/volunteers", json=volunteer_body("Baukje Bouma"), headers=kamer.headers).get_json()["id"]
+    assignment_id = propose_with_explanation(engine, request_id, volunteer_id, kamer_id=kamer.id, runner_up={
+        "volunteer_id": runner_id, "distance_km": 2.4, "reason": {"code": "further", "km": 1.2}, "rule": None})
+    return {"request": request_id, "volunteer": volunteer_id, "runner_up": runner_id, "assignment": assignment_id}
 
 
 # -- playing the other services ----------------------------------------------------------------

@@ -6,9 +6,16 @@ from pathlib import Path
 import pytest
 
 from mienskip_intake.catalogue import DIRECTORY, catalogue
-from mienskip_intake.domain.model import AssignmentStatus, Status
+from mienskip_intake.domain.model import AssignmentStatus, Note, Status
 from mienskip_intake.entrypoints.wording import runner_up_why, unmatched_words
-from mienskip_shared.contracts.vocabulary import CATEGORIES, RULES, RUNNER_UP_CAUSES, URGENCIES
+from mienskip_shared.contracts.vocabulary import (
+    CATEGORIES,
+    CHANNELS,
+    RECIPIENT_KINDS,
+    RULES,
+    RUNNER_UP_CAUSES,
+    URGENCIES,
+)
 from mienskip_shared.i18n import LANGUAGES
 
 INTAKE = Path(DIRECTORY).parent
@@ -50,6 +57,9 @@ def test_every_key_the_pages_name_has_words():
     ("cat", CATEGORIES),
     ("urgency", URGENCIES),
     ("status", tuple({*Status, *AssignmentStatus})),
+    ("history", tuple(Note)),
+    ("recipient", RECIPIENT_KINDS),
+    ("channel", CHANNELS),
 ])
 def test_every_code_shown_has_words(family, codes):
     words = catalogue()

@@ -108,7 +108,8 @@ def test_an_older_decision_after_a_newer_one_is_ignored(uow, kamer):
     _propose(uow, request_id, "v-2", "a-2", decision=2)
     _propose(uow, request_id, "v-1", "a-1", decision=1)
     assert set(uow.store.assignments) == {"a-2"}
-    assert any("ignored decision 1" in (h.note or "") for h in uow.store.history)
+    assert [(h.note_code, h.note_params) for h in uow.store.history if h.note_code == "decision_overtaken"] == [
+        ("decision_overtaken", {"decision": 1})]
 
 
 def test_erasing_a_volunteer_declines_their_proposal_and_forgets_them(uow, kamer):

@@ -131,7 +131,9 @@ history = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("status", String(20)),
     Column("actor", String(100), nullable=False),
-    Column("note", Text),
+    Column("note", Text),  # free text: what a person typed, or another system's error
+    Column("note_code", String(50)),  # what intake says, worded where it is read (domain.model.Note)
+    Column("note_params", JSON),
     Index("ix_intake_history_request", "request_id", "id"),
 )
 

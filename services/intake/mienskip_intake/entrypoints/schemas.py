@@ -8,6 +8,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
+from ..catalogue import catalogue
+from .wording import caller_language, history_note
+
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
 LAT_RANGE = validate.Range(min=50.5, max=54.0)
 LON_RANGE = validate.Range(min=3.0, max=7.5)
@@ -114,7 +117,15 @@ class HistorySchema(Schema):
     at = fields.AwareDateTime()
     status = fields.Str(allow_none=True)
     actor = fields.Str()
-    note = fields.Str(allow_none=True)
+    note = fields.Method("_note", allow_none=True, metadata={
+        "type": "string", "description": "The note in the caller's language (Accept-Language: nl, fy, en; nl by "
+                                         "default): what intake says (note_code), then any text a person typed."})
+    note_code = fields.Str(allow_none=True, metadata={"description": "What intake says, as a code: "
+                                                                      "submitted, auto_approved, late_decline, ..."})
+    note_params = fields.Dict(allow_none=True, metadata={"description": "The code's parameters."})
+
+    def _note(self, entry):
+        return history_note(catalogue(), caller_language(), entry.note_code, entry.note_params, entry.note) or None
 
 
 class RequestViewSchema(Schema):

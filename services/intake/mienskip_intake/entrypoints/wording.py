@@ -1,5 +1,6 @@
-"""Codes into words, at the edge: what the pages and the API say about matching's reasons,
-in the reader's language, from intake's catalogue (STYLE.md rule 14).
+"""Codes into words, at the edge: what the pages and the API say about matching's reasons
+and in a request's history, in the reader's language, from intake's catalogue (STYLE.md
+rule 14).
 
 Matching sends codes (``{"code": "further", "km": 1.3}``, ``{"distance": 2}``); intake
 stores them as they came and words them only when someone reads them. Explanations
@@ -12,8 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import has_request_context, request
+
 from mienskip_shared.contracts.matching import unmatched_summary
-from mienskip_shared.i18n import Catalogue
+from mienskip_shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
+
+from ..domain.model import Note
+
+
+def caller_language() -> str:
+    """An API caller's language: the best of nl, fy and en their ``Accept-Language`` allows,
+    else Dutch."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
 def runner_up_why(words: Catalogue, language: str, runner_up: Mapping[str, Any]) -> str:
@@ -33,3 +46,25 @@ def unmatched_words(words: Catalogue, language: str, reasons: Mapping[str, int] 
     """``3 volunteers have the skill; 2 × too far`` (see ``contracts.matching.unmatched_summary``)."""
     return words.phrases(language, unmatched_summary(dict(reasons or {}), considered))
 
+
+
+# History note parameters that are codes themselves, and the catalogue family that words them.
+_CODED_PARAMS = {"wanted": "status", "current": "status", "assignment_status": "status",
+                 "recipient_kind": "recipient", "channel": "channel", "template": "template"}
+
+
+def history_note(words: Catalogue, language: str, code: str | None, params: Mapping[str, Any] | None,
+                 note: str | None) -> str:
+    """A history entry's note as its reader sees it: what intake said (``history.<code>``,
+    its parameters worded too), then any free text a person typed or another system sent.
+    An entry from before codes has only its sentence, shown as it is."""
+    said = None
+    if code:
+        worded = dict(params or {})
+        if code == Note.UNMATCHED:
+            worded = {"summary": unmatched_words(words, language, worded.get("reasons"), worded.get("considered"))}
+        for name, family in _CODED_PARAMS.items():
+            if name in worded and words.has(f"{family}.{worded[name]}"):
+                worded[name] = words.text(language, f"{family}.{worded[name]}")
+        said = words.text(language, f"history.{code}", **worded)
+    return " — ".join(part for part in (said, note) if part)

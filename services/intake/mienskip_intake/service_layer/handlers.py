@@ -24,6 +24,7 @@ from ..domain.model import (
     HelpRequest,
     IllegalTransition,
     Kamer,
+    Note,
     Principal,
     Role,
     Status,
@@ -183,7 +184,7 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, d
             follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
             status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
         uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", "submitted")
+        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", code=Note.SUBMITTED)
         audit(uow, principal, "create", "request", request.id)
         correlation_id = cmd.correlation_id or request.id
         uow.publish(new_event("request.submitted", {

@@ -16,7 +16,7 @@ from flask import g, request, session
 from mienskip_shared.contracts.vocabulary import DAYS
 from mienskip_shared.i18n import Catalogue, decimal
 
-from ..wording import runner_up_why, unmatched_words
+from ..wording import history_note, runner_up_why, unmatched_words
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UI_LANGUAGES = ("nl", "en", "fy")
@@ -101,7 +101,12 @@ class Words:
         """Why nobody was proposed: ``3 vrijwilligers hebben de vaardigheid; 2 × te ver weg``."""
         return unmatched_words(self.catalogue, lang(), reasons, considered) or "—"
 
+    def history_note(self, code: str | None, params: Mapping[str, Any] | None, note: str | None) -> str:
+        """A history entry's note in the reader's language (an old entry: its sentence)."""
+        return history_note(self.catalogue, lang(), code, params, note)
+
     def for_templates(self) -> dict[str, Any]:
         return {"_": self, "lang": lang(), "languages": UI_LANGUAGES, "when": self.when, "window": self.window,
                 "km": self.km, "day": self.day, "weekday": self.weekday,
-                "runner_up_why": self.runner_up, "unmatched": self.unmatched, "slot": self.slot, "url_with_lang": url_with_lang}
+                "runner_up_why": self.runner_up, "unmatched": self.unmatched, "slot": self.slot,
+                "history_note": self.history_note, "url_with_lang": url_with_lang}
