@@ -67,13 +67,19 @@ def test_an_explanation_stored_before_codes_keeps_its_sentence(web, intake, coor
     assert "2,4 km — 1.2 km verder / 1.2 km further" in text_of(web.get(f"/review/requests/{ids['request']}"))
 
 
-def test_an_unmatched_request_says_why_in_the_pages_language(web, intake, kamer_a, coordinator):
+def test_an_unmatched_request_says_why_in_the_readers_language(web, intake, kamer_a, coordinator):
     lonely = web.post("/v1/requests", json=request_body(category="paperwork"), headers=kamer_a.headers).get_json()
     report_unmatched(intake.engine, lonely["id"], kamer_a.id, {"region": 2, "skills": 3, "distance": 1}, considered=6)
     sign_in(web, bearer_token(coordinator))
     assert "1 vrijwilliger heeft de vaardigheid; 1 × te ver weg" in text_of(web.get(f"/review/requests/{lonely['id']}"))
     assert "1 frijwilliger hat de feardichheid; 1 × te fier fuort" in text_of(web.get("/review/attention?lang=fy"))
     assert "1 volunteer has the skill; 1 × too far" in text_of(web.get("/review/attention?lang=en"))
+    assert "geen match: 1 vrijwilliger heeft de vaardigheid; 1 × te ver weg" in text_of(
+        web.get(f"/review/requests/{lonely['id']}?lang=nl"))  # its history
+    [entry] = _history(web, kamer_a.headers, lonely["id"], "en")[-1:]
+    assert (entry["status"], entry["note_code"], entry["note"]) == (
+        "unmatched", "unmatched", "unmatched: 1 volunteer has the skill; 1 × too far")
+    assert entry["note_params"] == {"reasons": {"region": 2, "skills": 3, "distance": 1}, "considered": 6}
 
 
 # -- the history's notes -------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
         if not uow.claim(envelope):
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
-                uow, d["request_id"], Status.UNMATCHED, "matching", reasons=d["reasons"],
+                uow, d["request_id"], Status.UNMATCHED, "matching", Note.UNMATCHED,
+                {"reasons": d["reasons"], "considered": d["considered"]}, reasons=d["reasons"],
                 considered=d["considered"]):
             log.info("intake.request_unmatched", request_id=d["request_id"])
         uow.commit()
