@@ -135,3 +135,57 @@ def test_a_history_entry_from_before_codes_keeps_its_sentence(client, intake, ka
     page = web.get(f"/review/requests/{ids['request']}?lang=en").get_data(as_text=True)
     assert 'class="row-failed"' in page and sentence in page
     assert "call the volunteer" in text_of(web.get("/review/attention"))  # still found as a failed delivery
+
+
+# -- the API's answers ---------------------------------------------------------------------------
+
+def test_error_messages_are_in_the_callers_language_and_the_rest_stays(client, kamer_a, case):
+    def ask(language, *args, **kwargs):
+        headers = {**kamer_a.headers, **({"Accept-Language": language} if language else {})}
+        return client.post(*args, headers=headers, **kwargs)
+
+    missing = {language: client.get("/v1/requests/nope", headers={**kamer_a.headers, "Accept-Language": language})
+               for language in ("fy", "en", "nl")}
+    assert {language: r.get_json() for language, r in missing.items()} == {
+        "fy": {"code": "not_found", "message": "Net fûn"}, "en": {"code": "not_found", "message": "Not found"},
+        "nl": {"code": "not_found", "message": "Niet gevonden"}}
+    assert missing["fy"].headers["Content-Language"] == "fy" and "Accept-Language" in missing["fy"].headers["Vary"]
+
+    invalid = {language: ask(language, "/v1/requests", json={**request_body(), "category": "x"}).get_json()
+               for language in ("fy-NL", None)}
+    assert invalid["fy-NL"]["message"] == "Guon fjilden binne net jildich"
+    assert invalid[None]["message"] == "Sommige velden zijn ongeldig"  # Dutch by default
+    assert invalid["fy-NL"]["code"] == invalid[None]["code"] == "invalid_field"
+    assert invalid["fy-NL"]["errors"] == invalid[None]["errors"] == {"category": ["Must be one of: transport, buddy, "
+        "shopping, odd_jobs, paperwork, garden, digital, pets, language, respite, meals, other."]}
+
+    ids = case()
+    client.post(f"/v1/requests/{ids['request']}/cancel", json={}, headers=kamer_a.headers)
+    refused = ask("en", f"/v1/assignments/{ids['assignment']}/approve", json={})
+    assert refused.status_code == 409 and refused.get_json() == {
+        "code": "conflict", "message": "Conflicts with the current state: a request that is cancelled cannot "
+                                       "become approved"}
+    assert ask("fy", f"/v1/assignments/{ids['assignment']}/approve", json={}).get_json()["message"] == (
+        "Botst mei de hjoeddeiske status: in helpfraach dy't annulearre is, kin net goedkard wurde")
+    bulk = ask("nl", "/v1/assignments/bulk-approve", json={"ids": [ids["assignment"]]}).get_json()
+    assert bulk == {"results": [{"id": ids["assignment"], "status": 409,
+                                 "message": "een hulpvraag die geannuleerd is, kan niet goedgekeurd worden"}]}
+    assert client.get("/v1/requests/nope", headers={"Accept-Language": "en"}).get_json() == {
+        "code": "unauthorized", "message": "Missing, unknown or revoked token"}
+
+
+def test_the_api_adds_the_runner_ups_why_in_the_callers_language(client, intake, kamer_a, case):
+    ids = case()
+    frisian = client.get("/v1/assignments?status=proposed", headers={**kamer_a.headers, "Accept-Language": "fy"})
+    [item] = [i for i in frisian.get_json()["items"] if i["id"] == ids["assignment"]]
+    assert item["explanation"]["runner_up"] == {"volunteer_id": ids["runner_up"], "distance_km": 2.4,
+                                                "reason": {"code": "further", "km": 1.2}, "rule": None,
+                                                "why": "1,2 km fierder"}
+    english = client.get(f"/v1/requests/{ids['request']}", headers={**kamer_a.headers, "Accept-Language": "en"})
+    assert english.get_json()["assignment"]["explanation"]["runner_up"]["why"] == "1.2 km further"
+    with intake.engine.begin() as tx:  # stored before codes: its sentence, as it was
+        tx.execute(t.assignments.update().where(t.assignments.c.id == ids["assignment"]).values(explanation={
+            "runner_up": {"volunteer_id": ids["runner_up"], "distance_km": 2.4, "why": "1.2 km verder / 1.2 km "
+                                                                                        "further", "rule": None}}))
+    old = client.get(f"/v1/requests/{ids['request']}", headers={**kamer_a.headers, "Accept-Language": "fy"})
+    assert old.get_json()["assignment"]["explanation"]["runner_up"]["why"] == "1.2 km verder / 1.2 km further"

@@ -7,7 +7,8 @@ import pytest
 
 from mienskip_intake.catalogue import DIRECTORY, catalogue
 from mienskip_intake.domain.model import AssignmentStatus, Note, Status
-from mienskip_intake.entrypoints.wording import runner_up_why, unmatched_words
+from mienskip_intake.entrypoints.errors import CODES
+from mienskip_intake.entrypoints.wording import conflict_why, runner_up_why, unmatched_words
 from mienskip_shared.contracts.vocabulary import (
     CATEGORIES,
     CHANNELS,
@@ -60,6 +61,8 @@ def test_every_key_the_pages_name_has_words():
     ("history", tuple(Note)),
     ("recipient", RECIPIENT_KINDS),
     ("channel", CHANNELS),
+    ("api.error", (*map(str, CODES), "409_because", "409_idempotency", "other")),
+    ("conflict", ("transition", "race", "ended")),
 ])
 def test_every_code_shown_has_words(family, codes):
     words = catalogue()
@@ -94,3 +97,16 @@ def test_an_unmatched_request_is_summarised_in_the_readers_language():
         "3 vrijwilligers hebben de vaardigheid; 2 × te ver weg, 1 × niet beschikbaar")
     assert unmatched_words(catalogue(), "fy", {"region": 1, "skills": 1}, 2) == "gjin frijwilliger hat de feardichheid"
     assert unmatched_words(catalogue(), "en", {"skills": 3}, None) == "3 × lacks the skill"  # an older matching
+
+
+@pytest.mark.parametrize("code, params", [
+    ("transition", {"current": "cancelled", "wanted": "approved"}), ("race", {}), ("ended", {"status": "rejected"})])
+def test_every_conflict_is_worded_with_its_statuses(code, params):
+    for language in LANGUAGES:
+        words = conflict_why(catalogue(), language, code, params)
+        assert "{" not in words and "status." not in words and "_" not in words, (language, words)
+
+
+def test_a_conflict_names_the_status_in_the_readers_words():
+    assert conflict_why(catalogue(), "fy", "ended", {"status": "rejected"}) == (
+        "dit foarstel is ôfwiisd; de helpfraach is fierder gien")

@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
 from ..catalogue import catalogue
-from .wording import caller_language, history_note
+from .wording import caller_language, history_note, with_runner_up_why
 
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
 LAT_RANGE = validate.Range(min=50.5, max=54.0)
@@ -104,13 +104,23 @@ class ValidSchema(Schema):
     valid = fields.Bool(required=True)
 
 
+class ExplanationField(fields.Dict):
+    """Matching's explanation as stored, its codes included, plus ``runner_up.why``: why the
+    runner-up lost, in the caller's language (for clients that showed matching's old sentence)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(with_runner_up_why(value, catalogue(), caller_language()), attr, obj, **kwargs)
+
+
 class AssignmentSchema(Schema):
     id = fields.Str()
     request_id = fields.Str()
     volunteer_id = fields.Str()
     status = fields.Str()
     distance_km = fields.Float()
-    explanation = fields.Dict()
+    explanation = ExplanationField(metadata={
+        "description": "Skills matched, the availability slot, the week's load, and runner_up: "
+                       "{volunteer_id, distance_km, reason: {code, km?}, rule, why} (why: in the caller's language)."})
 
 
 class HistorySchema(Schema):

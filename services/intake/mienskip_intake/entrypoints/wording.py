@@ -68,3 +68,20 @@ def history_note(words: Catalogue, language: str, code: str | None, params: Mapp
                 worded[name] = words.text(language, f"{family}.{worded[name]}")
         said = words.text(language, f"history.{code}", **worded)
     return " — ".join(part for part in (said, note) if part)
+
+
+def conflict_why(words: Catalogue, language: str, code: str, params: Mapping[str, Any]) -> str:
+    """Why a step is refused (409): ``conflict.<code>``, statuses in words."""
+    worded = {name: words.text(language, f"status.{value}") if name in ("current", "wanted", "status") else value
+              for name, value in params.items()}
+    return words.text(language, f"conflict.{code}", **worded)
+
+
+def with_runner_up_why(explanation: Mapping[str, Any] | None, words: Catalogue, language: str) -> dict[str, Any]:
+    """An explanation as the API shows it: as stored (codes included), plus the runner-up's
+    ``why`` in the caller's language, for clients that showed matching's old sentence."""
+    shown = dict(explanation or {})
+    runner_up = shown.get("runner_up")
+    if runner_up:
+        shown["runner_up"] = {**runner_up, "why": runner_up_why(words, language, runner_up)}
+    return shown

@@ -7,7 +7,7 @@ from typing import Any
 
 from mienskip_shared.clock import utcnow
 
-from ..domain.model import HistoryEntry, Note, Principal, Role, Status
+from ..domain.model import HistoryEntry, IllegalTransition, Note, Principal, Role, Status
 from .unit_of_work import UnitOfWork
 
 SYSTEM = Principal(token_id="system", role=Role.OPERATOR)  # what intake does by itself (erasure, retention)
@@ -18,7 +18,17 @@ class NotFound(Exception):
 
 
 class Conflict(Exception):
-    """The record's state does not allow this (API.md, 409)."""
+    """The record's state does not allow this (API.md, 409). ``code`` and ``params`` say
+    why, for words in the reader's language at the edge (``conflict.<code>``); the message
+    is for logs."""
+
+    def __init__(self, code: str, message: str, **params: Any):
+        super().__init__(message)
+        self.code, self.params = code, params
+
+    @classmethod
+    def transition(cls, exc: IllegalTransition) -> Conflict:
+        return cls("transition", str(exc), current=exc.current.value, wanted=exc.wanted.value)
 
 
 def new_id() -> str:

@@ -252,7 +252,7 @@ def cancel_request(cmd: commands.CancelRequest, uow: UnitOfWork) -> dict[str, st
         try:
             status = transition(Status(request.status), Status.CANCELLED)
         except IllegalTransition as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict.transition(exc) from exc
         uow.requests.set_status(request.id, status, utcnow())
         uow.requests.set_every_assignment_status(request.id, Status.CANCELLED.value, utcnow())
         record_history(uow, request.id, status, f"token:{cmd.principal.token_id}", cmd.reason)

@@ -80,13 +80,13 @@ def _next_status(request: HelpRequest, action: str) -> Status:
     try:
         return act(action, Status(request.status))
     except IllegalTransition as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict.transition(exc) from exc
 
 
 def _settle(uow: UnitOfWork, request: HelpRequest, status: Status, stamp: datetime, **request_values) -> None:
     """Of two people acting at once one wins, the other gets a 409 like any illegal transition."""
     if not uow.requests.settle(request, status, stamp, **request_values):
-        raise Conflict("someone else changed this request just now")
+        raise Conflict("race", "someone else changed this request just now")
 
 
 def _move(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, action: str,
@@ -101,7 +101,8 @@ def _move_to(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, stat
              **request_values) -> Status:
     """``note``: what the person typed; ``code``: what intake says about the step."""
     if AssignmentStatus(assignment.status) in ENDED:
-        raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
+        raise Conflict("ended", f"this proposal is {assignment.status}; the request has moved on",
+                       status=assignment.status)
     stamp = utcnow()
     _settle(uow, request, status, stamp, **request_values)
     uow.requests.set_assignment_status(assignment.id, assignment_status.value, stamp)
@@ -214,7 +215,7 @@ def _transition(request: HelpRequest, wanted: Status) -> Status:
     try:
         return transition(Status(request.status), wanted)
     except IllegalTransition as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict.transition(exc) from exc
 
 
 def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
@@ -273,7 +274,8 @@ def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
 
 
 def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
-    """Approve a selection; each one in its own transaction, so one conflict does not undo the rest."""
+    """Approve a selection; each one in its own transaction, so one conflict does not undo
+    the rest. Each answers ``{"id", "status"}`` (200, 404 or 409), a 409 with its ``conflict``."""
     results = []
     for assignment_id in dict.fromkeys(cmd.assignment_ids):
         try:
@@ -282,7 +284,7 @@ def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
         except NotFound:
             results.append({"id": assignment_id, "status": 404})
         except Conflict as exc:
-            results.append({"id": assignment_id, "status": 409, "message": str(exc)})
+            results.append({"id": assignment_id, "status": 409, "conflict": exc})
     return results
 
 

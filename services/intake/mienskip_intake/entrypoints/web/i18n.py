@@ -16,7 +16,7 @@ from flask import g, request, session
 from mienskip_shared.contracts.vocabulary import DAYS
 from mienskip_shared.i18n import Catalogue, decimal
 
-from ..wording import history_note, runner_up_why, unmatched_words
+from ..wording import conflict_why, history_note, runner_up_why, unmatched_words
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UI_LANGUAGES = ("nl", "en", "fy")
@@ -104,6 +104,10 @@ class Words:
     def history_note(self, code: str | None, params: Mapping[str, Any] | None, note: str | None) -> str:
         """A history entry's note in the reader's language (an old entry: its sentence)."""
         return history_note(self.catalogue, lang(), code, params, note)
+
+    def conflict(self, code: str, params: Mapping[str, Any]) -> str:
+        """Why a step was refused (409), in the reader's language."""
+        return conflict_why(self.catalogue, lang(), code, params)
 
     def for_templates(self) -> dict[str, Any]:
         return {"_": self, "lang": lang(), "languages": UI_LANGUAGES, "when": self.when, "window": self.window,
