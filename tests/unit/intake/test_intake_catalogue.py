@@ -8,7 +8,7 @@ import pytest
 from mienskip_intake.catalogue import DIRECTORY, catalogue
 from mienskip_intake.domain.model import AssignmentStatus, Note, Status
 from mienskip_intake.entrypoints.errors import CODES
-from mienskip_intake.entrypoints.wording import conflict_why, runner_up_why, unmatched_words
+from mienskip_intake.entrypoints.wording import conflict_why, history_note, runner_up_why, unmatched_words
 from mienskip_shared.contracts.vocabulary import (
     CATEGORIES,
     CHANNELS,
@@ -110,3 +110,33 @@ def test_every_conflict_is_worded_with_its_statuses(code, params):
 def test_a_conflict_names_the_status_in_the_readers_words():
     assert conflict_why(catalogue(), "fy", "ended", {"status": "rejected"}) == (
         "dit foarstel is ôfwiisd; de helpfraach is fierder gien")
+
+
+NOTE_PARAMS = {  # what intake stores with each code (service_layer), as the pages and the API read it back
+    Note.VOLUNTEER_ERASED_CLOSED: {"assignment_status": "proposed", "assignment_id": "a-1"},
+    Note.REASSIGNED: {"volunteer_id": "v-2"},
+    Note.TRANSITION_IGNORED: {"wanted": "proposed", "current": "cancelled"},
+    Note.DECISION_OVERTAKEN: {"decision": 3},
+    Note.UNMATCHED: {"reasons": {"skills": 2, "distance": 1}, "considered": 5},
+    Note.NOTIFICATION_SENT: {"template": "volunteer_offer", "recipient_kind": "volunteer", "channel": "sms"},
+    Note.NOTIFICATION_FAILED: {"template": "please_call", "recipient_kind": "kamer", "channel": "email", "attempts": 5},
+}
+
+
+@pytest.mark.parametrize("code", list(Note))
+def test_every_history_note_is_worded_with_its_parameters(code):
+    for language in LANGUAGES:
+        words = history_note(catalogue(), language, code.value, NOTE_PARAMS.get(code), None)
+        assert words and "{" not in words and "history." not in words and "_" not in words, (language, words)
+
+
+def test_a_history_note_words_its_codes_and_keeps_what_a_person_typed():
+    assert history_note(catalogue(), "fy", "transition_ignored", NOTE_PARAMS[Note.TRANSITION_IGNORED], None) == (
+        "negearre: foarsteld, mar de helpfraach wie al annulearre")
+    assert history_note(catalogue(), "en", "unmatched", NOTE_PARAMS[Note.UNMATCHED], None) == (
+        "unmatched: 3 volunteers have the skill; 1 × too far")
+    assert history_note(catalogue(), "nl", "notification_sent", NOTE_PARAMS[Note.NOTIFICATION_SENT], None) == (
+        "aanbod per sms verstuurd aan vrijwilliger")
+    assert history_note(catalogue(), "nl", "late_decline", None, "ziek") == "binnen 48 uur: urgent — ziek"
+    assert history_note(catalogue(), "en", None, None, "kent de bewoner") == "kent de bewoner"  # typed: as typed
+    assert history_note(catalogue(), "en", None, None, None) == ""
