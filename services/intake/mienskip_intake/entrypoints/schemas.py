@@ -109,7 +109,7 @@ class ExplanationField(fields.Dict):
     runner-up lost, in the caller's language (for clients that showed matching's old sentence)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(with_runner_up_why(value, catalogue(), caller_language()), attr, obj, **kwargs)
+        return super()._serialize(with_runner_up_why(catalogue(), caller_language(), value), attr, obj, **kwargs)
 
 
 class AssignmentSchema(Schema):

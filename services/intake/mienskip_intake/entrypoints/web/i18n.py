@@ -93,7 +93,7 @@ class Words:
         first, _sep, rest = label.partition(" ")
         return f"{self.weekday(first)} {rest.replace('-', '–')}" if first in DAYS else label
 
-    def runner_up(self, runner_up: Mapping[str, Any]) -> str:
+    def runner_up_why(self, runner_up: Mapping[str, Any]) -> str:
         """Why matching's runner-up lost, in the reader's language."""
         return runner_up_why(self.catalogue, lang(), runner_up)
 
@@ -112,5 +112,5 @@ class Words:
     def for_templates(self) -> dict[str, Any]:
         return {"_": self, "lang": lang(), "languages": UI_LANGUAGES, "when": self.when, "window": self.window,
                 "km": self.km, "day": self.day, "weekday": self.weekday,
-                "runner_up_why": self.runner_up, "unmatched": self.unmatched, "slot": self.slot,
+                "runner_up_why": self.runner_up_why, "unmatched": self.unmatched, "slot": self.slot,
                 "history_note": self.history_note, "url_with_lang": url_with_lang}
