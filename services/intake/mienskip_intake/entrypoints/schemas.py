@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
 from ..catalogue import catalogue
+from ..domain.model import Note
 from .wording import caller_language, history_note, with_runner_up_why
 
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
@@ -131,7 +132,7 @@ class HistorySchema(Schema):
         "type": "string", "description": "The note in the caller's language (Accept-Language: nl, fy, en; nl by "
                                          "default): what intake says (note_code), then any text a person typed."})
     note_code = fields.Str(allow_none=True, metadata={"description": "What intake says, as a code: "
-                                                                      "submitted, auto_approved, late_decline, ..."})
+                                                                      + ", ".join(Note) + "; null: no code"})
     note_params = fields.Dict(allow_none=True, metadata={"description": "The code's parameters."})
 
     def _note(self, entry):
