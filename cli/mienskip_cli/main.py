@@ -41,6 +41,10 @@ def _settings(cls, data_dir: Path | None, **overrides):
 @click.group()
 def main() -> None:
     """Mienskip: regional help matching for buurtkamers and dorpskamers."""
+    # Every command logs, to stderr, from the start: stdout is for its answer (``--json``).
+    # The services' commands configure again, naming themselves.
+    settings = IntakeSettings.from_env()
+    configure_logging(settings.log_level, settings.log_json)
 
 
 # -- running -------------------------------------------------------------------------
@@ -81,7 +85,6 @@ def run_all(services: list[Service], host: str, port: int, stop: threading.Event
 def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     """All three services in one process (embedded transport unless configured)."""
     settings = _settings(IntakeSettings, data_dir)
-    configure_logging(settings.log_level, settings.log_json)
     stop = threading.Event()
     stop_on_signals(stop)
     run_all(build_all(data_dir), host or settings.host, port if port is not None else settings.port, stop)
@@ -156,7 +159,6 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
             leftover.unlink()
         shutil.rmtree(data_dir / "mailbox", ignore_errors=True)
     settings = _settings(IntakeSettings, data_dir)
-    configure_logging(settings.log_level, settings.log_json)
     services = build_all(data_dir)
     result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
     stop = threading.Event()

@@ -292,7 +292,7 @@ def test_needs_attention_and_the_volunteers_link_page(system, new_page):
     urgent = page.locator(f'.issue.is-urgent[data-request-id="{late}"]')
     assert "kies nu zelf een andere vrijwilliger" in urgent.inner_text()
     unmatched = page.locator(f'.issue[data-request-id="{lonely}"]')
-    assert "mist de vaardigheid" in unmatched.inner_text()
+    assert "Waarom geen match: geen vrijwilliger heeft de vaardigheid" in unmatched.inner_text()  # codes, worded
     shoot(page, "attention.png", full_page=True)
     urgent.get_by_role("link", name="Vrijwilliger kiezen").click()
     page.get_by_role("button", name="Deze vrijwilliger vragen").click()

@@ -37,8 +37,8 @@ def test_one_request_travels_intake_matching_notify(processes, tmp_path):
 
     def proposed():
         body = requests.get(f"{base}/v1/requests/{request_id}", headers=headers, timeout=10).json()
-        return body if body["status"] == "proposed" and any("sent" in (h["note"] or "") for h in body["history"]) \
-            else None
+        delivered = any(h["note_code"] == "notification_sent" for h in body["history"])  # notify reported back
+        return body if body["status"] == "proposed" and delivered else None
 
     try:
         body = wait_for(proposed, timeout=60, what="proposal and notification")

@@ -34,7 +34,7 @@ def propose(engine, request_id: str, volunteer_id: str, distance_km: float = 1.2
     event = new_event("assignment.proposed", {
         "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id,
         "kamer_id": "k", "region": "leeuwarden", "distance_km": distance_km,
-        "explanation": {"why": "dichtstbij / nearest", "distance_km": distance_km}},
+        "explanation": {"distance_km": distance_km}},
         correlation_id=request_id)
     events.on_assignment_proposed(parse(event.to_json()), uow(engine))
     return assignment_id

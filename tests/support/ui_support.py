@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,33 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
+# -- a proposed request ------------------------------------------------------------------------
+
+IN_A_WEEK = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+
+
+def request_body(start: datetime = IN_A_WEEK, category: str = "pets") -> dict:
+    return {"resident": {"name": "Jan Hoekstra", "language": "fy", "phone": "+31587123456",
+                         "address": "Tsjerkepaed 3, 9001 AB Grou"},
+            "location": {"lat": 53.2251, "lon": 5.7530}, "category": category, "notes": "Rustige herder",
+            "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
+
+
+def volunteer_body(name: str = "Anna de Vries") -> dict:
+    return {"name": name, "language": "nl", "phone": "+31612345678", "home": {"lat": 53.2012, "lon": 5.7999},
+            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}]}
+
+
+def proposed_case(client, engine, kamer, *, start: datetime = IN_A_WEEK, category: str = "pets") -> dict[str, str]:
+    """A request of ``kamer`` proposed to Anna, with Baukje as runner-up, 1.2 km further."""
+    request_id = client.post("/v1/requests", json=request_body(start, category), headers=kamer.headers).get_json()["id"]
+    volunteer_id = client.post("/v1/volunteers", json=volunteer_body(), headers=kamer.headers).get_json()["id"]
+    runner_id = client.post("/v1/volunteers", json=volunteer_body("Baukje Bouma"), headers=kamer.headers).get_json()["id"]
+    assignment_id = propose_with_explanation(engine, request_id, volunteer_id, kamer_id=kamer.id, runner_up={
+        "volunteer_id": runner_id, "distance_km": 2.4, "reason": {"code": "further", "km": 1.2}, "rule": None})
+    return {"request": request_id, "volunteer": volunteer_id, "runner_up": runner_id, "assignment": assignment_id}
+
+
 # -- playing the other services ----------------------------------------------------------------
 
 def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kamer_id: str = "k",
@@ -72,10 +100,12 @@ def propose_with_explanation(engine, request_id: str, volunteer_id: str, *, kame
     return assignment_id
 
 
-def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, int]) -> None:
+def report_unmatched(engine, request_id: str, kamer_id: str, reasons: dict[str, int],
+                     considered: int | None = None) -> None:
+    """Play matching: no volunteer for the request (``considered``: None as from an older matching)."""
     event = new_event("request.unmatched", {
         "request_id": request_id, "kamer_id": kamer_id, "region": "leeuwarden", "reasons": reasons,
-        "summary": "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"}, correlation_id=request_id)
+        "considered": considered}, correlation_id=request_id)
     events.on_request_unmatched(parse(event.to_json()), uow(engine))
 
 

@@ -63,8 +63,7 @@ class Admin:
             upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
 
     def _uow(self) -> IntakeUnitOfWork:
-        # A relay in another process polls for what it writes; stdout is for the command's JSON.
-        return IntakeUnitOfWork(self.engine, log_writes=False)
+        return IntakeUnitOfWork(self.engine)  # a relay in another process polls for what it writes
 
     def add_kamer(self, **kamer) -> str:
         return handlers.register_kamer(commands.RegisterKamer(**kamer), self._uow())

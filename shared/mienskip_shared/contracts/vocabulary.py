@@ -9,3 +9,17 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 URGENCIES = ("low", "normal", "high", "urgent")
 RECIPIENT_KINDS = ("volunteer", "kamer", "resident")
 CHANNELS = ("email", "sms", "webhook", "mailbox")
+
+# Why a volunteer could not take a request: the hard rules, in the order matching checks them.
+RULES = ("region", "skills", "transport", "vog", "language", "distance", "availability", "capacity",
+         "overlap", "excluded")
+# Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
+RUNNER_UP_CAUSES = (
+    "further",                    # {km}: further away by this much
+    "further_than_continuity",    # {km}: helped last time, but further than the continuity allowance makes up
+    "busier",                     # as near, but more tasks this week
+    "order",                      # as near and as busy: picked by a fixed order
+    "continuity",                 # nearer, but the volunteer of last time comes first
+    "taken",                      # needed for another request of the same batch
+)
+REASON_CODES = RULES + RUNNER_UP_CAUSES

@@ -55,7 +55,7 @@ def test_erasing_a_volunteer(client, intake, kamer_a):
 
 # -- erasing a volunteer ends their open assignments ----------------------------------------
 
-ERASED_NOTE = "vrijwilliger uitgeschreven / volunteer erased"
+ERASED_NOTE = "vrijwilliger uitgeschreven / volunteer erased"  # assignment.declined's reason (free text)
 PERSONAL = ["Anna", "Vries", "anna@example.org", "+31612345678", "Sjoerd", "Wâldsma", "Skoalstrjitte",
             "Hy hat", "53.20123", "5.79991", "2026-01-02"]
 
@@ -123,7 +123,9 @@ def test_erasing_a_volunteer_ends_their_open_assignments_and_asks_matching_again
     assert (declined["status"], declined["urgent"]) == ("declined", False)  # ... queued again, without them
     for body, status in [(requeued, "queued"), (declined, "declined")]:
         assert body["history"][-1]["status"] == status
-        assert body["history"][-1]["actor"] == "operator:system" and body["history"][-1]["note"] == ERASED_NOTE
+        assert body["history"][-1]["actor"] == "operator:system"
+        assert (body["history"][-1]["note_code"], body["history"][-1]["note"]) == (
+            "volunteer_erased", "vrijwilliger uitgeschreven")
 
     events = _events(intake.engine, "assignment.declined")
     base = {"volunteer_id": volunteer, "kamer_id": kamer_a.id, "region": "leeuwarden", "actor": "operator",
@@ -159,7 +161,10 @@ def test_an_erased_volunteer_with_a_task_within_48_hours_makes_it_urgent(client,
     for rid in (request_id, approved_request):
         body = client.get(f"/v1/requests/{rid}", headers=kamer_a.headers).get_json()
         assert (body["status"], body["urgent"]) == ("declined", True)
-        assert body["history"][-1]["note"] == ERASED_NOTE + " -- binnen 48 uur: urgent / within 48 hours: urgent"
+        assert body["history"][-1]["note_code"] == "volunteer_erased_late"
+        assert body["history"][-1]["note"] == "vrijwilliger uitgeschreven; binnen 48 uur: urgent"
+        english = client.get(f"/v1/requests/{rid}", headers={**kamer_a.headers, "Accept-Language": "en"}).get_json()
+        assert english["history"][-1]["note"] == "volunteer erased; within 48 hours: urgent"
     declined = {e["assignment_id"]: e for e in _events(intake.engine, "assignment.declined")}
     assert set(declined) == {accepted, approved}
     assert declined[accepted]["rematch"] is False and declined[accepted]["after_accept"] is True
@@ -211,7 +216,9 @@ def test_an_assignment_its_request_no_longer_waits_for_is_only_closed(client, in
     assert _assignment_statuses(intake.engine, stale)[stale][0] == "declined"
     body = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()
     assert body["status"] == "unmatched" and body["history"][-1]["status"] is None
-    assert body["history"][-1]["note"].startswith(ERASED_NOTE)
+    assert body["history"][-1]["note_code"] == "volunteer_erased_closed"
+    assert body["history"][-1]["note_params"] == {"assignment_status": "proposed", "assignment_id": stale}
+    assert body["history"][-1]["note"] == f"vrijwilliger uitgeschreven: voorstel {stale} (voorgesteld) gesloten"
     assert _events(intake.engine, "assignment.declined") == []
 
 

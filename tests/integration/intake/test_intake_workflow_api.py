@@ -210,10 +210,11 @@ def test_a_decision_overtaken_by_a_newer_one_is_ignored(client, intake, kamer_a)
     proposed = new_event("assignment.proposed", {**base, "assignment_id": "a-2", "volunteer_id": "v-2",
                                                  "distance_km": 1.0, "explanation": {}, "decision": 2},
                          correlation_id=request_id)
-    unmatched = new_event("request.unmatched", {**base, "reasons": {"skills": 3}, "summary": "niemand / nobody",
+    unmatched = new_event("request.unmatched", {**base, "reasons": {"skills": 3}, "considered": 3,
                                                 "decision": 1}, correlation_id=request_id)
     events.on_assignment_proposed(parse(proposed.to_json()), uow(intake.engine))
     events.on_request_unmatched(parse(unmatched.to_json()), uow(intake.engine))  # arrives late: older news
-    body = _status(client, kamer_a.headers, request_id)
+    body = _status(client, {**kamer_a.headers, "Accept-Language": "en"}, request_id)
     assert body["status"] == "proposed" and body["assignment"]["id"] == "a-2"
-    assert any("ignored decision 1" in (h["note"] or "") for h in body["history"])
+    assert any(h["note"] == "ignored decision 1: a newer one came first" for h in body["history"])
+    assert any((h["note_code"], h["note_params"]) == ("decision_overtaken", {"decision": 1}) for h in body["history"])

@@ -89,7 +89,7 @@ def test_nobody_suitable_stores_unmatched_and_announces_the_reasons(matching_eng
     [event] = outbox_events(matching_engine)
     assert event.event_type == "request.unmatched"
     assert event.data["reasons"] == {"skills": 1, "distance": 2}
-    assert event.data["summary"].startswith("2 vrijwilligers hebben de vaardigheid; 2 te ver weg")
+    assert event.data["considered"] == 3
     assert count(matching_engine, tables.unmatched) == 1
     assert count(matching_engine, tables.proposals) == 0
 

@@ -43,7 +43,7 @@ def _submit(uow, kamer, **cmd) -> str:
 def _propose(uow, request_id, volunteer_id, assignment_id="a-1", decision=0):
     event = new_event("assignment.proposed", {
         "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id, "kamer_id": "k",
-        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": "dichtstbij / nearest"},
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"distance_km": 1.2},
         "decision": decision}, correlation_id=request_id)
     events.on_assignment_proposed(parse(event.to_json()), uow)
     return assignment_id
@@ -108,7 +108,31 @@ def test_an_older_decision_after_a_newer_one_is_ignored(uow, kamer):
     _propose(uow, request_id, "v-2", "a-2", decision=2)
     _propose(uow, request_id, "v-1", "a-1", decision=1)
     assert set(uow.store.assignments) == {"a-2"}
-    assert any("ignored decision 1" in (h.note or "") for h in uow.store.history)
+    assert [(h.note_code, h.note_params) for h in uow.store.history if h.note_code == "decision_overtaken"] == [
+        ("decision_overtaken", {"decision": 1})]
+
+
+def test_a_proposal_and_an_unmatched_request_keep_matchings_codes_not_sentences(uow, kamer):
+    proposed, lonely = _submit(uow, kamer), _submit(uow, kamer)
+    runner_up = {"volunteer_id": "v-2", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3}, "rule": None}
+    event = new_event("assignment.proposed", {
+        "assignment_id": "a-1", "request_id": proposed, "volunteer_id": "v-1", "kamer_id": "k",
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"distance_km": 1.2, "runner_up": runner_up}},
+        correlation_id=proposed)
+    events.on_assignment_proposed(parse(event.to_json()), uow)
+    assert uow.store.assignments["a-1"].explanation["runner_up"]["reason"] == {"code": "further", "km": 1.3}
+    assert [(h.status, h.note, h.note_code) for h in uow.store.history if h.request_id == proposed][-1] == (
+        "proposed", None, None)  # the explanation says why; the step needs no words
+
+    event = new_event("request.unmatched", {"request_id": lonely, "kamer_id": "k", "region": "leeuwarden",
+                                            "reasons": {"skills": 2, "distance": 1}, "considered": 4},
+                      correlation_id=lonely)
+    events.on_request_unmatched(parse(event.to_json()), uow)
+    request = uow.store.requests[lonely]
+    assert (request.status, request.reasons, request.considered) == ("unmatched", {"skills": 2, "distance": 1}, 4)
+    [last] = [h for h in uow.store.history if h.request_id == lonely][-1:]
+    assert (last.note, last.note_code, last.note_params) == (
+        None, "unmatched", {"reasons": {"skills": 2, "distance": 1}, "considered": 4})
 
 
 def test_erasing_a_volunteer_declines_their_proposal_and_forgets_them(uow, kamer):

@@ -70,7 +70,7 @@ def test_explanation_names_distance_skills_slot_load_and_runner_up(make):
         "availability": "tue 09:00-12:00",
         "load_this_week": 1,
         "max_tasks_per_week": 3,
-        "runner_up": {"volunteer_id": "second", "distance_km": 3.9, "why": "2.6 km verder / 2.6 km further",
+        "runner_up": {"volunteer_id": "second", "distance_km": 3.9, "reason": {"code": "further", "km": 2.6},
                       "rule": None},
     }
 
@@ -80,7 +80,7 @@ def test_without_a_qualified_runner_up_the_nearest_excluded_volunteer_and_rule_a
             make.volunteer("far-away", 9.0, max_distance_km=1.0)]
     answer = assign([make.request(category="transport")], pool)
     runner_up = answer.proposals[0].explanation["runner_up"]
-    assert runner_up == {"volunteer_id": "carless", "distance_km": 1.3, "why": "geen auto / no car",
+    assert runner_up == {"volunteer_id": "carless", "distance_km": 1.3, "reason": {"code": "transport"},
                          "rule": "transport"}
 
 
@@ -94,7 +94,7 @@ def test_equal_distance_prefers_the_less_busy_volunteer(make):
     pool = [make.volunteer("a-busy", 1.0), replace(make.volunteer("b-free", 1.0), home=make.km_north(1.0))]
     answer = assign([make.request()], pool, [Booking("a-busy", "old", elsewhere)])
     assert answer.proposals[0].volunteer_id == "b-free"
-    assert "busier" in answer.proposals[0].explanation["runner_up"]["why"]
+    assert answer.proposals[0].explanation["runner_up"]["reason"] == {"code": "busier"}
 
 
 def test_unmatched_counts_the_first_failing_rule_per_volunteer(make):
@@ -110,17 +110,13 @@ def test_unmatched_counts_the_first_failing_rule_per_volunteer(make):
     assert answer.proposals == []
     result = answer.unmatched[0]
     assert result.reasons == {"region": 1, "skills": 1, "distance": 2, "overlap": 1}
-    assert result.summary == (
-        "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd"
-        " / 3 volunteers have the skill; 2 too far, 1 busy"
-    )
+    assert result.considered == 5
 
 
-def test_summaries_for_an_empty_pool_and_for_nobody_skilled(make):
-    assert assign([make.request()], []).unmatched[0].summary == (
-        "geen vrijwilligers in de regio / no volunteers in the region")
+def test_the_volunteers_considered_are_the_whole_pool(make):
+    assert assign([make.request()], []).unmatched[0].considered == 0
     nobody = assign([make.request(category="paperwork")], [make.volunteer("v")]).unmatched[0]
-    assert nobody.summary == "geen vrijwilliger heeft de vaardigheid / no volunteer has the skill"
+    assert (nobody.reasons, nobody.considered) == ({"skills": 1}, 1)
 
 
 def test_the_index_gives_the_same_answer_as_checking_every_pair(make):
@@ -149,7 +145,7 @@ def test_last_times_volunteer_is_preferred_within_the_continuity_allowance(make)
     assert proposal.volunteer_id == "before"
     assert proposal.explanation["continuity"] is True
     runner_up = proposal.explanation["runner_up"]
-    assert runner_up["volunteer_id"] == "nearer" and "last time's volunteer comes first" in runner_up["why"]
+    assert runner_up["volunteer_id"] == "nearer" and runner_up["reason"] == {"code": "continuity"}
     assert answer.optimal
 
 
@@ -159,7 +155,7 @@ def test_distance_still_wins_beyond_the_allowance(make):
     (proposal,) = assign([request], pool).proposals
     assert proposal.volunteer_id == "nearer"
     assert proposal.explanation["continuity"] is False
-    assert proposal.explanation["runner_up"]["why"].startswith("hielp vorige keer, maar 1.3 km verder")
+    assert proposal.explanation["runner_up"]["reason"] == {"code": "further_than_continuity", "km": 1.3}
 
 
 def test_without_continuity_the_nearest_helps_and_the_explanation_does_not_mention_it(make):
@@ -177,3 +173,16 @@ def test_last_times_volunteer_still_obeys_every_hard_rule(make):
     pool = [make.volunteer("nearer", 3.0), make.volunteer("before", 0.5)]
     (proposal,) = assign([request], pool).proposals
     assert proposal.volunteer_id == "nearer"
+
+
+def test_last_times_volunteer_taken_by_another_request_is_said_to_be_taken_not_further(make):
+    """A series lost its volunteer to another request of the same batch: within the
+    continuity allowance they were the better choice, so "further" would mislead."""
+    series = make.request("series", recurrence="weekly", follows="last-week", previous_volunteer="before")
+    only_before_reaches = make.request("one-off", location=make.km_north(3.0))
+    pool = [make.volunteer("nearer", 1.0, max_distance_km=2.0), make.volunteer("before", 1.5)]
+    answer = assign([series, only_before_reaches], pool)
+    chosen = {p.request_id: p for p in answer.proposals}
+    assert (chosen["series"].volunteer_id, chosen["one-off"].volunteer_id) == ("nearer", "before")
+    runner_up = chosen["series"].explanation["runner_up"]
+    assert runner_up["volunteer_id"] == "before" and runner_up["reason"] == {"code": "taken"}

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 
-from ..domain.model import AssignmentStatus, Principal, Status, first_name_or_dash
+from ..domain.model import AssignmentStatus, Note, Principal, Status, first_name_or_dash
 from ..domain.places import Place, nearest_place
 from . import tables as t
 from .read_models import LIST_LIMIT, OPEN, scoped, volunteer_names, week_bounds
@@ -114,13 +114,14 @@ def attention(engine: Engine, principal: Principal, places: Sequence[Place], *,
     """Unmatched requests with reasons, urgent late declines, failed notifications."""
     r, h, k, a = t.requests, t.history, t.kamers, t.assignments
     base = select(r.c.id, r.c.kamer_id, r.c.status, r.c.category, r.c.window_start, r.c.window_end, r.c.lat,
-                  r.c.lon, r.c.reasons, r.c.urgent, r.c.resident_name, r.c.updated_at,
+                  r.c.lon, r.c.reasons, r.c.considered, r.c.urgent, r.c.resident_name, r.c.updated_at,
                   k.c.name.label("kamer_name")).join(k, k.c.id == r.c.kamer_id)
     base = scoped(base, principal, r.c.kamer_id, r.c.region)
-    failed_q = scoped(select(h.c.id, h.c.request_id, h.c.at, h.c.note, r.c.kamer_id, r.c.status, r.c.category,
-                              r.c.window_start, k.c.name.label("kamer_name"))
+    failed_q = scoped(select(h.c.id, h.c.request_id, h.c.at, h.c.note, h.c.note_code, h.c.note_params, r.c.kamer_id,
+                              r.c.status, r.c.category, r.c.window_start, k.c.name.label("kamer_name"))
                        .join(r, r.c.id == h.c.request_id).join(k, k.c.id == r.c.kamer_id)
-                       .where(h.c.note.like("FAILED%"), r.c.status.in_(OPEN)),
+                       .where(or_(h.c.note_code == Note.NOTIFICATION_FAILED.value, h.c.note.like("FAILED%")),
+                              r.c.status.in_(OPEN)),
                        principal, r.c.kamer_id, r.c.region)
     with engine.begin() as tx:
         unmatched = tx.execute(base.where(r.c.status == Status.UNMATCHED.value)
@@ -136,20 +137,25 @@ def attention(engine: Engine, principal: Principal, places: Sequence[Place], *,
         return {"id": row.id, "kamer_name": row.kamer_name, "status": row.status, "category": row.category,
                 "window_start": row.window_start, "window_end": row.window_end,
                 "first_name": first_name(row.resident_name), "place": nearest_place(places, row.lat, row.lon),
-                "reasons": row.reasons or {}, "can_reassign": row.id in has_assignment}
+                "reasons": row.reasons or {}, "considered": row.considered,
+                "can_reassign": row.id in has_assignment}
 
     return {
         "unmatched": [item(row) for row in unmatched],
         "urgent": [item(row) for row in urgent],
-        "failed": [{"request_id": row.request_id, "at": row.at, "note": row.note, "kamer_name": row.kamer_name,
-                    "status": row.status, "category": row.category, "window_start": row.window_start,
-                    "recipient": _failed_recipient(row.note)} for row in failed],
+        "failed": [{"request_id": row.request_id, "at": row.at, "note": row.note, "note_code": row.note_code,
+                    "note_params": row.note_params, "kamer_name": row.kamer_name, "status": row.status,
+                    "category": row.category, "window_start": row.window_start,
+                    "recipient": _failed_recipient(row.note_params, row.note)} for row in failed],
     }
 
 
-def _failed_recipient(note: str) -> str | None:
-    """``FAILED: offer to volunteer by email ...`` -> ``volunteer``."""
-    words = note.split()
+def _failed_recipient(params: dict | None, note: str | None) -> str | None:
+    """Who a failed message was for: as notify reported it, or read off an entry from
+    before codes (``FAILED: offer to volunteer by email ...`` -> ``volunteer``)."""
+    if params and params.get("recipient_kind"):
+        return params["recipient_kind"]
+    words = (note or "").split()
     for before, word in zip(words, words[1:], strict=False):
         if before == "to" and word in ("volunteer", "kamer", "resident"):
             return word

@@ -145,7 +145,7 @@ def request_context(engine: Engine, principal: Principal, request: HelpRequest,
     current = assignments[-1] if assignments else None
     return {"kamer_name": kamer, "place": nearest_place(places, request.lat, request.lon),
             "assignments": assignments, "current": current, "actor_labels": labels,
-            "failed": [h for h in request.history if (h.note or "").startswith("FAILED")]}
+            "failed": [h for h in request.history if h.failed_delivery]}
 
 
 def reassign_candidates(engine: Engine, principal: Principal, request: HelpRequest,

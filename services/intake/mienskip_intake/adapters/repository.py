@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mienskip_shared import unit_of_work
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.workers import Wakeup
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
@@ -153,8 +152,7 @@ def lost_idempotency_race(exc: IntegrityError) -> bool:
 class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     """Intake's transaction: its repositories, outbox and inbox (see the shared base).
 
-    Each event written to the outbox is logged once the transaction commits (ids only),
-    unless ``log_writes`` is off: the command line prints JSON on stdout and logs nothing.
+    Each event written to the outbox is logged once the transaction commits (ids only).
     """
 
     outbox = t.outbox
@@ -165,10 +163,6 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     requests: RequestRepository
     audit: AuditLog
     idempotency: IdempotencyKeys
-
-    def __init__(self, engine: Engine, wakeup: Wakeup | None = None, *, log_writes: bool = True):
-        super().__init__(engine, wakeup)
-        self._log_writes = log_writes
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -185,7 +179,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
 
     def commit(self) -> None:
         super().commit()
-        written, self._written = self._written if self._log_writes else [], []
+        written, self._written = self._written, []
         for envelope in written:
             log.info("outbox.event_written", event_type=envelope.event_type, event_id=envelope.event_id,
                      correlation_id=envelope.correlation_id)

@@ -31,7 +31,7 @@ def assignment_from_row(mapping: Mapping) -> Assignment:
 
 def _history_from_row(row) -> HistoryEntry:
     return HistoryEntry(id=row.id, request_id=row.request_id, at=row.at, status=row.status, actor=row.actor,
-                        note=row.note)
+                        note=row.note, note_code=row.note_code, note_params=row.note_params)
 
 
 class RequestRepository:
@@ -97,7 +97,7 @@ class RequestRepository:
 
     def save_erasure(self, request: HelpRequest) -> None:
         """Store an erased request (:meth:`HelpRequest.erased`); staff notes in its history
-        may name the person, so they go too (the steps themselves stay)."""
+        may name the person, so they go too (the steps, and intake's own coded notes, stay)."""
         self.conn.execute(update(t.requests).where(t.requests.c.id == request.id).values(
             resident_name=request.resident_name, resident_phone=request.resident_phone,
             resident_address=request.resident_address, notes=request.notes, lat=request.lat, lon=request.lon,
@@ -148,4 +148,5 @@ class RequestRepository:
     # -- its history ---------------------------------------------------------------------------
     def record(self, entry: HistoryEntry) -> None:
         self.conn.execute(insert(t.history).values(request_id=entry.request_id, at=entry.at, status=entry.status,
-                                                   actor=entry.actor, note=entry.note))
+                                                   actor=entry.actor, note=entry.note, note_code=entry.note_code,
+                                                   note_params=entry.note_params))

@@ -98,6 +98,7 @@ requests = Table(
     Column("notes", Text),
     Column("status", String(20), nullable=False),
     Column("reasons", JSON),
+    Column("considered", Integer),  # unmatched: the volunteers matching looked at (None before it said)
     Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
     Column("erased_at", UtcDateTime),  # personal data removed (on request or by retention)
     Column("last_decision", Integer, nullable=False, server_default="0"),  # matching's newest, applied
@@ -130,7 +131,9 @@ history = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("status", String(20)),
     Column("actor", String(100), nullable=False),
-    Column("note", Text),
+    Column("note", Text),  # free text: what a person typed, or another system's error
+    Column("note_code", String(50)),  # what intake says, worded where it is read (domain.model.Note)
+    Column("note_params", JSON),
     Index("ix_intake_history_request", "request_id", "id"),
 )
 

@@ -251,14 +251,43 @@ class Assignment:
     updated_at: datetime
 
 
+class Note(StrEnum):
+    """What intake says in a request's history, as a code with parameters: the pages and
+    the API word it in their reader's language (``history.<code>`` in the catalogue)."""
+
+    SUBMITTED = "submitted"
+    AUTO_APPROVED = "auto_approved"
+    LATE_DECLINE = "late_decline"  # within 48 hours of the task: urgent for the coordinator
+    VOLUNTEER_ERASED = "volunteer_erased"
+    VOLUNTEER_ERASED_LATE = "volunteer_erased_late"
+    VOLUNTEER_ERASED_CLOSED = "volunteer_erased_closed"  # {assignment_status, assignment_id}: overtaken, closed
+    REASSIGNED = "reassigned"  # {volunteer_id}
+    TRANSITION_IGNORED = "transition_ignored"  # {wanted, current}: statuses
+    DECISION_OVERTAKEN = "decision_overtaken"  # {decision}
+    UNMATCHED = "unmatched"  # {reasons, considered}: as matching sent them
+    NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
+    NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One step or note in a request's story. ``note`` is free text (what a person typed,
+    or another system's error); what intake itself says is ``note_code`` with
+    ``note_params`` (a :class:`Note`). Entries from before codes hold only a sentence."""
+
     request_id: str
     at: datetime
     status: str | None  # None: a note, not a step
     actor: str
     note: str | None
     id: int | None = None
+    note_code: str | None = None
+    note_params: dict[str, Any] | None = None
+
+    @property
+    def failed_delivery(self) -> bool:
+        """Notify could not deliver a message about this request."""
+        return self.note_code == Note.NOTIFICATION_FAILED or (self.note or "").startswith("FAILED")
 
 
 @dataclass(frozen=True)
@@ -287,7 +316,8 @@ class HelpRequest:
     status: str  # a Status value
     created_at: datetime
     updated_at: datetime
-    reasons: dict[str, int] | None = None
+    reasons: dict[str, int] | None = None  # unmatched: volunteers excluded per rule (or "taken")
+    considered: int | None = None  # ... out of how many (None from an older matching)
     urgent: bool = False
     erased_at: datetime | None = None
     last_decision: int = 0

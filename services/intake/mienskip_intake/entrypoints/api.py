@@ -14,13 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..adapters import read_models
 from ..adapters.repository import lost_idempotency_race
+from ..catalogue import catalogue
 from ..domain import commands
 from ..domain.model import Assignment, HelpRequest, InvalidRequest, Role
 from ..service_layer import handlers, workflow
 from ..service_layer.unit_of_work import UnitOfWork
 from . import schemas
-from .errors import error_response
+from .errors import error_response, message_for
 from .observability import caller_correlation_id
+from .wording import caller_language, conflict_why
 
 PEOPLE = (Role.KAMER, Role.COORDINATOR)
 
@@ -49,6 +51,15 @@ def assignment_view(outcome: tuple[Assignment, HelpRequest]) -> dict[str, Any]:
                     "urgent": request_.urgent,
                     "window": {"start": request_.window_start, "end": request_.window_end}},
     }
+
+
+def _bulk_result(result: dict[str, Any]) -> dict[str, Any]:
+    """One id's answer in a bulk approval; a 409 says why, in the caller's language."""
+    shown = {"id": result["id"], "status": result["status"]}
+    if "conflict" in result:
+        conflict = result["conflict"]
+        shown["message"] = conflict_why(catalogue(), caller_language(), conflict.code, conflict.params)
+    return shown
 
 
 def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
@@ -95,7 +106,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
             return error_response(422, errors={"Idempotency-Key": ["was used before with another body"]})
         except IntegrityError as exc:
             if key and lost_idempotency_race(exc):
-                return error_response(409, "The same Idempotency-Key is being processed / Wordt al verwerkt")
+                return error_response(409, message_for(409, "api.error.409_idempotency"))
             raise
         g.request_id = answer["id"]  # for the HTTP log line
         return answer, status
@@ -179,8 +190,8 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
     @require(*PEOPLE)
     def bulk_approve(body):
         """Approve several proposals; each answers for itself (200, 404 or 409)."""
-        return {"results": workflow.bulk_approve(
-            commands.BulkApprove(g.principal, body["ids"], caller_correlation_id()), uow)}
+        results = workflow.bulk_approve(commands.BulkApprove(g.principal, body["ids"], caller_correlation_id()), uow)
+        return {"results": [_bulk_result(result) for result in results]}
 
     @blp.route("/kamers/<kamer_id>/auto-approve", methods=["GET"])
     @blp.response(200, schemas.PolicySchema)

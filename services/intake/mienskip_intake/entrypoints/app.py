@@ -19,13 +19,15 @@ from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunte
 from mienskip_shared.workers import Wakeup
 
 from ..adapters.repository import IntakeUnitOfWork
+from ..catalogue import catalogue
 from ..domain.model import Principal, Role
 from ..service_layer import handlers, workflow
 from . import schemas
 from .api import api_blueprint
-from .errors import error_response, from_http_exception
+from .errors import error_response, from_http_exception, message_for
 from .observability import log_http_calls
 from .web import review_blueprint
+from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = "5"
@@ -134,6 +136,12 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         g.principal = principal
         return None
 
+    @app.after_request
+    def _vary_by_language(response):
+        if request.path.startswith("/v1"):
+            response.vary.add("Accept-Language")  # error messages and history notes are in the caller's
+        return response
+
     @app.errorhandler(workflow.UnknownVolunteer)
     def _unknown_volunteer(_exc):
         return error_response(422, errors={"volunteer_id": ["is not a volunteer you can choose here"]})
@@ -143,8 +151,9 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         return error_response(404)
 
     @app.errorhandler(handlers.Conflict)
-    def _conflict(exc):
-        return error_response(409, str(exc))
+    def _conflict(exc: handlers.Conflict):
+        why = conflict_why(catalogue(), caller_language(), exc.code, exc.params)
+        return error_response(409, message_for(409, "api.error.409_because", why=why))
 
     @app.errorhandler(PermissionError)
     def _forbidden(_exc):

@@ -1,9 +1,19 @@
-"""Every error is JSON in API.md's shape: ``{"code", "message", "errors"}``."""
+"""Every error is JSON in API.md's shape: ``{"code", "message", "errors"}``.
+
+``code`` and the field-keyed ``errors`` are for programs and never change; ``message`` is
+for people, in the caller's language (``Accept-Language``: nl, fy or en; nl by default),
+from intake's catalogue (``api.error.<status>``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
+
+from ..catalogue import catalogue
+from .wording import caller_language
 
 CODES = {
     400: "malformed_json",
@@ -19,19 +29,12 @@ CODES = {
     503: "unavailable",
 }
 
-MESSAGES = {
-    400: "Body is not valid JSON / Body is geen geldige JSON",
-    401: "Missing, unknown or revoked token / Ontbrekend, onbekend of ingetrokken token",
-    403: "Your role may not do this / Uw rol mag dit niet",
-    404: "Not found / Niet gevonden",
-    405: "Method not allowed / Methode niet toegestaan",
-    409: "Conflicts with the current state / Botst met de huidige status",
-    413: "Body larger than 64 KiB / Body groter dan 64 KiB",
-    415: "Send JSON (Content-Type: application/json) / Stuur JSON",
-    422: "Some fields are invalid / Sommige velden zijn ongeldig",
-    429: "Too many requests, slow down / Te veel verzoeken",
-    503: "A dependency is unavailable, retry later / Tijdelijk niet beschikbaar",
-}
+
+def message_for(status: int, key: str | None = None, **params: Any) -> str:
+    """An error's words in the caller's language: ``key`` with ``params`` if given, else the status's own."""
+    if key is None:
+        key, params = (f"api.error.{status}", {}) if status in CODES else ("api.error.other", {"status": str(status)})
+    return catalogue().text(caller_language(), key, **params)
 
 
 def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -56,11 +59,13 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 
 def error_response(status: int, message: str | None = None, errors: dict | None = None,
                    headers: dict | None = None):
-    body = {"code": CODES.get(status, "error"), "message": message or MESSAGES.get(status, "Error")}
+    """``message``: words in the caller's language (:func:`message_for`); the status's own by default."""
+    body = {"code": CODES.get(status, "error"), "message": message or message_for(status)}
     if errors:
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
+    response.headers["Content-Language"] = caller_language()
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -72,10 +77,9 @@ def from_http_exception(error: HTTPException):
     errors = flatten(data["messages"]) if "messages" in data else None
     if status == 400 and errors:
         errors = {"_body": ["is not valid JSON"]}
-    message = MESSAGES.get(status) or error.description
     headers = dict(data.get("headers") or {})
     if status == 429 and "Retry-After" not in headers:
         # flask-limiter's breach carries the limit: waiting one window is always enough.
         limit = getattr(getattr(error, "limit", None), "limit", None)
         headers["Retry-After"] = str(limit.get_expiry()) if limit is not None else "1"
-    return error_response(status, message, errors, headers)
+    return error_response(status, None, errors, headers)

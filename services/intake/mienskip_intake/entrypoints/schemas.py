@@ -8,6 +8,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
+from ..catalogue import catalogue
+from ..domain.model import Note
+from .wording import caller_language, history_note, with_runner_up_why
+
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
 LAT_RANGE = validate.Range(min=50.5, max=54.0)
 LON_RANGE = validate.Range(min=3.0, max=7.5)
@@ -101,20 +105,38 @@ class ValidSchema(Schema):
     valid = fields.Bool(required=True)
 
 
+class ExplanationField(fields.Dict):
+    """Matching's explanation as stored, its codes included, plus ``runner_up.why``: why the
+    runner-up lost, in the caller's language (for clients that showed matching's old sentence)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(with_runner_up_why(catalogue(), caller_language(), value), attr, obj, **kwargs)
+
+
 class AssignmentSchema(Schema):
     id = fields.Str()
     request_id = fields.Str()
     volunteer_id = fields.Str()
     status = fields.Str()
     distance_km = fields.Float()
-    explanation = fields.Dict()
+    explanation = ExplanationField(metadata={
+        "description": "Skills matched, the availability slot, the week's load, and runner_up: "
+                       "{volunteer_id, distance_km, reason: {code, km?}, rule, why} (why: in the caller's language)."})
 
 
 class HistorySchema(Schema):
     at = fields.AwareDateTime()
     status = fields.Str(allow_none=True)
     actor = fields.Str()
-    note = fields.Str(allow_none=True)
+    note = fields.Method("_note", allow_none=True, metadata={
+        "type": "string", "description": "The note in the caller's language (Accept-Language: nl, fy, en; nl by "
+                                         "default): what intake says (note_code), then any text a person typed."})
+    note_code = fields.Str(allow_none=True, metadata={"description": "What intake says, as a code: "
+                                                                      + ", ".join(Note) + "; null: no code"})
+    note_params = fields.Dict(allow_none=True, metadata={"description": "The code's parameters."})
+
+    def _note(self, entry):
+        return history_note(catalogue(), caller_language(), entry.note_code, entry.note_params, entry.note) or None
 
 
 class RequestViewSchema(Schema):

@@ -14,7 +14,7 @@ import structlog
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope
 
-from ..domain.model import Assignment, AssignmentStatus, Status, can_transition
+from ..domain.model import Assignment, AssignmentStatus, Note, Status, can_transition
 from .common import SYSTEM, record_history
 from .unit_of_work import Requests, UnitOfWork
 from .workflow import approve_by_policy, release_volunteer_in
@@ -22,17 +22,19 @@ from .workflow import approve_by_policy, release_volunteer_in
 log = structlog.get_logger(__name__)
 
 
-def _move(uow: UnitOfWork, request_id: str, wanted: Status, actor: str, note: str | None, **values) -> bool:
+def _move(uow: UnitOfWork, request_id: str, wanted: Status, actor: str, code: Note | None = None,
+          params: dict | None = None, **values) -> bool:
     """Apply a transition announced by another service; ignore it if it no longer fits."""
     current = uow.requests.status_of(request_id)
     if current is None:
         return False
     if not can_transition(Status(current), wanted):
-        record_history(uow, request_id, None, actor, f"ignored {wanted} while {current}")
+        record_history(uow, request_id, None, actor, code=Note.TRANSITION_IGNORED, wanted=wanted.value,
+                       current=current)
         log.info("intake.transition_ignored", request_id=request_id, wanted=wanted.value, current=current)
         return False
     uow.requests.set_status(request_id, wanted, utcnow(), **values)
-    record_history(uow, request_id, wanted, actor, note)
+    record_history(uow, request_id, wanted, actor, code=code, **(params or {}))
     return True
 
 
@@ -43,7 +45,7 @@ def _is_newest_decision(uow: UnitOfWork, request_id: str, decision: int) -> bool
         return True
     if uow.requests.claim_decision(request_id, decision):
         return True
-    record_history(uow, request_id, None, "matching", f"ignored decision {decision}: a newer one came first")
+    record_history(uow, request_id, None, "matching", code=Note.DECISION_OVERTAKEN, decision=decision)
     log.info("intake.decision_overtaken", request_id=request_id, decision=decision)
     return False
 
@@ -54,7 +56,7 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
         if not uow.claim(envelope):
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
-                uow, d["request_id"], Status.PROPOSED, "matching", d["explanation"].get("why")):
+                uow, d["request_id"], Status.PROPOSED, "matching"):
             stamp = utcnow()
             uow.requests.add_assignment(Assignment(
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
@@ -75,34 +77,38 @@ def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
         if not uow.claim(envelope):
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
-                uow, d["request_id"], Status.UNMATCHED, "matching", d["summary"], reasons=d["reasons"]):
+                uow, d["request_id"], Status.UNMATCHED, "matching", Note.UNMATCHED,
+                {"reasons": d["reasons"], "considered": d["considered"]}, reasons=d["reasons"],
+                considered=d["considered"]):
             log.info("intake.request_unmatched", request_id=d["request_id"])
         uow.commit()
 
 
-def _note_from_notify(envelope: Envelope, uow: UnitOfWork, note: str) -> bool:
-    """Keep what notify reports in its request's history; True if intake knows the request."""
-    request_id = envelope.data.get("request_id")
+def _note_from_notify(envelope: Envelope, uow: UnitOfWork, code: Note, error: str | None = None,
+                      **params) -> bool:
+    """Keep what notify reports in its request's history: the delivery as a code, an
+    error as notify wrote it. True if intake knows the request."""
+    d = envelope.data
+    request_id = d.get("request_id")
     with uow:
         if not uow.claim(envelope):
             return False
         known = bool(request_id) and uow.requests.exists(request_id)
         if known:
-            record_history(uow, request_id, None, "notify", note)
+            record_history(uow, request_id, None, "notify", error, code, template=d["template"],
+                           recipient_kind=d["recipient_kind"], channel=d["channel"], **params)
         uow.commit()
     return known
 
 
 def on_notification_sent(envelope: Envelope, uow: UnitOfWork) -> None:
-    d = envelope.data
-    _note_from_notify(envelope, uow, f"{d['template']} sent to {d['recipient_kind']} by {d['channel']}")
+    _note_from_notify(envelope, uow, Note.NOTIFICATION_SENT)
 
 
 def on_notification_failed(envelope: Envelope, uow: UnitOfWork) -> None:
     """A message that could not be delivered: the coordinator must see it."""
     d = envelope.data
-    if _note_from_notify(envelope, uow, f"FAILED: {d['template']} to {d['recipient_kind']} by {d['channel']} "
-                                        f"after {d['attempts']} attempts ({d['error']})"):
+    if _note_from_notify(envelope, uow, Note.NOTIFICATION_FAILED, d["error"], attempts=d["attempts"]):
         log.warning("intake.notification_failed", request_id=d["request_id"], channel=d["channel"],
                     recipient_kind=d["recipient_kind"])
 

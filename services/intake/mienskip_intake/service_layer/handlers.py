@@ -24,6 +24,7 @@ from ..domain.model import (
     HelpRequest,
     IllegalTransition,
     Kamer,
+    Note,
     Principal,
     Role,
     Status,
@@ -183,7 +184,7 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, d
             follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
             status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
         uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", "submitted")
+        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", code=Note.SUBMITTED)
         audit(uow, principal, "create", "request", request.id)
         correlation_id = cmd.correlation_id or request.id
         uow.publish(new_event("request.submitted", {
@@ -251,7 +252,7 @@ def cancel_request(cmd: commands.CancelRequest, uow: UnitOfWork) -> dict[str, st
         try:
             status = transition(Status(request.status), Status.CANCELLED)
         except IllegalTransition as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict.transition(exc) from exc
         uow.requests.set_status(request.id, status, utcnow())
         uow.requests.set_every_assignment_status(request.id, Status.CANCELLED.value, utcnow())
         record_history(uow, request.id, status, f"token:{cmd.principal.token_id}", cmd.reason)

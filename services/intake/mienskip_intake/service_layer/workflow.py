@@ -22,6 +22,7 @@ from ..domain.model import (
     AssignmentStatus,
     HelpRequest,
     IllegalTransition,
+    Note,
     Principal,
     Role,
     Status,
@@ -37,6 +38,8 @@ ENDED = frozenset({AssignmentStatus.REJECTED, AssignmentStatus.DECLINED, Assignm
 POLICY = "policy"
 # Assignment statuses that hold a volunteer: a request waits for them.
 HOLDING = (AssignmentStatus.PROPOSED.value, AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
+# The reason ``assignment.declined`` gives when the volunteer was erased. The contract's
+# reason is free text (what a volunteer typed); the history says it as a code.
 VOLUNTEER_ERASED = "vrijwilliger uitgeschreven / volunteer erased"
 
 Outcome = tuple[Assignment, HelpRequest]
@@ -77,29 +80,33 @@ def _next_status(request: HelpRequest, action: str) -> Status:
     try:
         return act(action, Status(request.status))
     except IllegalTransition as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict.transition(exc) from exc
 
 
 def _settle(uow: UnitOfWork, request: HelpRequest, status: Status, stamp: datetime, **request_values) -> None:
     """Of two people acting at once one wins, the other gets a 409 like any illegal transition."""
     if not uow.requests.settle(request, status, stamp, **request_values):
-        raise Conflict("someone else changed this request just now")
+        raise Conflict("race", "someone else changed this request just now")
 
 
 def _move(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, action: str,
-          assignment_status: AssignmentStatus, actor: str, note: str | None, **request_values) -> Status:
-    return _move_to(uow, request, assignment, _next_status(request, action), assignment_status, actor, note,
+          assignment_status: AssignmentStatus, actor: str, note: str | None, code: Note | None = None,
+          **request_values) -> Status:
+    return _move_to(uow, request, assignment, _next_status(request, action), assignment_status, actor, note, code,
                     **request_values)
 
 
 def _move_to(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, status: Status,
-             assignment_status: AssignmentStatus, actor: str, note: str | None, **request_values) -> Status:
+             assignment_status: AssignmentStatus, actor: str, note: str | None, code: Note | None = None,
+             **request_values) -> Status:
+    """``note``: what the person typed; ``code``: what intake says about the step."""
     if AssignmentStatus(assignment.status) in ENDED:
-        raise Conflict(f"this proposal is {assignment.status}; the request has moved on")
+        raise Conflict("ended", f"this proposal is {assignment.status}; the request has moved on",
+                       status=assignment.status)
     stamp = utcnow()
     _settle(uow, request, status, stamp, **request_values)
     uow.requests.set_assignment_status(assignment.id, assignment_status.value, stamp)
-    record_history(uow, request.id, status, actor, note)
+    record_history(uow, request.id, status, actor, note, code)
     return status
 
 
@@ -139,8 +146,8 @@ def approve(cmd: commands.Approve, uow: UnitOfWork) -> Outcome:
 
 def _approve_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str, *,
                 auto: bool, correlation_id: str | None) -> None:
-    _move(uow, request, assignment, "approve", AssignmentStatus.APPROVED, actor,
-          "automatisch goedgekeurd / approved by policy" if auto else None)
+    _move(uow, request, assignment, "approve", AssignmentStatus.APPROVED, actor, None,
+          Note.AUTO_APPROVED if auto else None)
     _announce(uow, "assignment.approved", request, assignment, actor_role, correlation_id, auto=auto)
 
 
@@ -175,11 +182,15 @@ def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
 
 
 def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
-                reason: str | None, *, at: datetime, correlation_id: str | None = None) -> None:
+                reason: str | None, *, at: datetime, correlation_id: str | None = None, erased: bool = False) -> None:
+    """``erased``: not the volunteer's own "no" but their erasure (``reason`` is then ours)."""
     late = is_late_decline(request.window_start, at)
     after_accept = request.status == Status.ACCEPTED.value
-    note = (reason or "") + (" -- binnen 48 uur: urgent / within 48 hours: urgent" if late else "")
-    _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note or None, urgent=late)
+    if erased:
+        note, code = None, Note.VOLUNTEER_ERASED_LATE if late else Note.VOLUNTEER_ERASED
+    else:
+        note, code = reason, Note.LATE_DECLINE if late else None
+    _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note, code, urgent=late)
     _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id, reason=reason,
               after_accept=after_accept, rematch=not late)
     if late:
@@ -189,22 +200,22 @@ def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
         }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
 
 
-def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
-                 reason: str) -> None:
+def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str,
+                 actor_role: str) -> None:
     """A proposal whose volunteer is gone before anyone approved it: the volunteer cannot
     decline it (that needs an approved one), so the request goes back to matching, which
     hears the same ``assignment.declined`` (rematch) and never offers it to them again."""
     _move_to(uow, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
-             reason)
-    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason=reason, after_accept=False,
-              rematch=True)
+             None, Note.VOLUNTEER_ERASED)
+    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason=VOLUNTEER_ERASED,
+              after_accept=False, rematch=True)
 
 
 def _transition(request: HelpRequest, wanted: Status) -> Status:
     try:
         return transition(Status(request.status), wanted)
     except IllegalTransition as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict.transition(exc) from exc
 
 
 def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
@@ -225,12 +236,12 @@ def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
         current = uow.requests.newest_assignment_id(request_id)
         if current != assignment.id or request.status != assignment.status:
             uow.requests.set_assignment_status(assignment.id, AssignmentStatus.DECLINED.value, utcnow())
-            record_history(uow, request.id, None, by.actor,
-                           f"{VOLUNTEER_ERASED}: {assignment.status} assignment {assignment.id} closed")
+            record_history(uow, request.id, None, by.actor, code=Note.VOLUNTEER_ERASED_CLOSED,
+                           assignment_status=assignment.status, assignment_id=assignment.id)
         elif assignment.status == AssignmentStatus.PROPOSED.value:
-            _withdraw_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED)
+            _withdraw_in(uow, request, assignment, by.actor, by.role.value)
         else:
-            _decline_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at)
+            _decline_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at, erased=True)
         audit(uow, by, "decline:volunteer_erased", "assignment", assignment.id)
         ended.append(assignment.id)
     return ended
@@ -252,8 +263,8 @@ def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
         _settle(uow, request, status, stamp, urgent=False)
         if still_proposed:
             uow.requests.set_assignment_status(assignment.id, AssignmentStatus.SUPERSEDED.value, stamp)
-        record_history(uow, request.id, status, cmd.principal.actor,
-                       f"andere vrijwilliger gekozen / reassigned to {cmd.volunteer_id}")
+        record_history(uow, request.id, status, cmd.principal.actor, code=Note.REASSIGNED,
+                       volunteer_id=cmd.volunteer_id)
         uow.publish(new_event("assignment.reassign_requested", {
             "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
             "volunteer_id": cmd.volunteer_id, "replaces_assignment_id": assignment.id if still_proposed else None,
@@ -263,7 +274,8 @@ def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
 
 
 def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
-    """Approve a selection; each one in its own transaction, so one conflict does not undo the rest."""
+    """Approve a selection; each one in its own transaction, so one conflict does not undo
+    the rest. Each answers ``{"id", "status"}`` (200, 404 or 409), a 409 with its ``conflict``."""
     results = []
     for assignment_id in dict.fromkeys(cmd.assignment_ids):
         try:
@@ -272,7 +284,7 @@ def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
         except NotFound:
             results.append({"id": assignment_id, "status": 404})
         except Conflict as exc:
-            results.append({"id": assignment_id, "status": 409, "message": str(exc)})
+            results.append({"id": assignment_id, "status": 409, "conflict": exc})
     return results
 
 

@@ -160,7 +160,7 @@ class RequestRepository:
         t = tables.unmatched
         self.conn.execute(delete(t).where(t.c.request_id == request.id))
         self.conn.execute(insert(t).values(request_id=request.id, kamer_id=request.kamer_id, region=request.region,
-                                           reasons=result.reasons, summary=result.summary, created_at=utcnow()))
+                                           reasons=result.reasons, considered=result.considered, created_at=utcnow()))
 
     def forget_unmatched(self, request_id: str) -> None:
         self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))

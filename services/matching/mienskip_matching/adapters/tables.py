@@ -17,7 +17,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
 )
 
 from mienskip_shared.db import UtcDateTime
@@ -97,7 +96,7 @@ unmatched = Table(
     Column("kamer_id", String(64), nullable=False),
     Column("region", String(64), nullable=False),
     Column("reasons", JSON, nullable=False),
-    Column("summary", Text, nullable=False),
+    Column("considered", Integer, nullable=True),  # null for rows from before reason codes
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -2,10 +2,13 @@
 
 For a proposal: distance, skills, the weekly slot that holds the window, the volunteer's
 load this week (this batch included), continuity for a recurring request, and the
-runner-up with why it lost ("1.3 km verder / 1.3 km further") -- or, when nobody else
+runner-up with why it lost (``{"code": "further", "km": 1.3}``) -- or, when nobody else
 qualified, the nearest other volunteer and the rule that stopped them. For an unmatched
 request: how many volunteers each rule excluded (the first rule each one breaks, as
-:func:`.rules.first_failing_rule` says), in words for the kamer.
+:func:`.rules.first_failing_rule` says) out of how many were considered.
+
+Reasons are codes with parameters (the contract's ``Reason``); intake and notify put them
+into words, in their reader's language.
 
 What every proposal needs is read off arrays at once; only the dicts are built one by one.
 :func:`exclusion_counts` is the pair-by-pair reference the array version is tested against.
@@ -20,12 +23,13 @@ import numpy as np
 
 from .candidates import PAIRS_PER_CHUNK, RULE_KEYS, BatchFacts, CandidateArcs, travel_km
 from .model import DAYS, Booking, OpenRequest, Proposal, Unmatched, Volunteer, WeeklySlot
-from .rules import HARD_RULES, REASON_ORDER, REASON_TEXT, RuleContext, first_failing_rule
+from .rules import HARD_RULES, REASON_ORDER, RuleContext, first_failing_rule
 
-__all__ = ["exclusion_counts", "explain", "summarise"]
+__all__ = ["exclusion_counts", "explain", "runner_up_cause"]
 
 
-def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray) -> tuple[list[Proposal], list[Unmatched]]:
+def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray,
+            continuity_m: int) -> tuple[list[Proposal], list[Unmatched]]:
     """Proposals for the ``chosen`` arcs with their explanations, and every other request
     unmatched with its reasons, both in request order.
 
@@ -58,7 +62,7 @@ def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray) -> tuple
             "availability": slot,
             "load_this_week": load,
             "max_tasks_per_week": volunteer.max_tasks_per_week,
-            "runner_up": (_next_best(arcs, a, b) if b >= 0
+            "runner_up": (_next_best(arcs, a, b, continuity_m) if b >= 0
                           else _nearest_excluded(facts, r, v, region_volunteers, booked)),
         }
         if request.previous_volunteer:
@@ -73,7 +77,7 @@ def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray) -> tuple
         taken = int(starts[r + 1] - starts[r])  # passed every rule, but went to other requests of this batch
         if taken:
             counts["taken"] = taken
-        unmatched.append(Unmatched(requests[r].id, counts, summarise(counts, len(volunteers))))
+        unmatched.append(Unmatched(requests[r].id, counts, considered=len(volunteers)))
     return proposals, unmatched
 
 
@@ -91,23 +95,38 @@ def _slot_labels(facts: BatchFacts, r: np.ndarray, v: np.ndarray) -> list[str | 
                                      found.tolist(), strict=True)]
 
 
-def _next_best(arcs: CandidateArcs, mine: int, best: int) -> dict:
-    extra_km = round((int(arcs.metres[best]) - int(arcs.metres[mine])) / 1000, 1)
-    if arcs.metres[best] > arcs.metres[mine]:
-        why = f"{extra_km:.1f} km verder / {extra_km:.1f} km further"
-        if arcs.again[best]:
-            why = (f"hielp vorige keer, maar {extra_km:.1f} km verder / "
-                   f"helped last time, but {extra_km:.1f} km further")
-    elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] > arcs.load[mine]:
-        why = "even ver, maar drukker deze week / as near, but busier this week"
-    elif arcs.metres[best] == arcs.metres[mine] and arcs.load[best] == arcs.load[mine]:
-        why = "even ver en even druk; gekozen op volgorde / as near and as busy; picked by order"
-    elif arcs.again[mine]:
-        why = "dichterbij, maar de vrijwilliger van vorige keer gaat voor / nearer, but last time's volunteer comes first"
-    else:
-        why = " / ".join(REASON_TEXT["taken"])
+def _next_best(arcs: CandidateArcs, mine: int, best: int, continuity_m: int) -> dict:
+    reason = runner_up_cause(
+        chosen_m=int(arcs.metres[mine]), chosen_again=bool(arcs.again[mine]), chosen_load=int(arcs.load[mine]),
+        other_m=int(arcs.metres[best]), other_again=bool(arcs.again[best]), other_load=int(arcs.load[best]),
+        continuity_m=continuity_m)
     return {"volunteer_id": arcs.volunteers[int(arcs.volunteer[best])].id,
-            "distance_km": round(int(arcs.metres[best]) / 1000, 1), "why": why, "rule": None}
+            "distance_km": round(int(arcs.metres[best]) / 1000, 1), "reason": reason, "rule": None}
+
+
+def runner_up_cause(*, chosen_m: int, chosen_again: bool, chosen_load: int, other_m: int, other_again: bool,
+                    other_load: int, continuity_m: int) -> dict:
+    """Why a volunteer who passed every rule lost to the chosen one, one code per cause.
+
+    The solver compares trips with the continuity allowance taken off (whoever helped the
+    series last time counts as ``continuity_m`` nearer), then the week's load. A runner-up
+    that was no worse on those terms was not beaten at all: another request of the same
+    batch needed them ("taken"), whatever the raw distances say.
+    """
+    chosen_cost = max(0, chosen_m - continuity_m * chosen_again)
+    other_cost = max(0, other_m - continuity_m * other_again)
+    extra_km = round((other_m - chosen_m) / 1000, 1)
+    if other_cost > chosen_cost:
+        if other_m <= chosen_m:  # nearer in metres: the allowance for last time's volunteer decided
+            return {"code": "continuity"}
+        if other_again:
+            return {"code": "further_than_continuity", "km": extra_km}
+        return {"code": "further", "km": extra_km}
+    if other_cost == chosen_cost and other_load > chosen_load:
+        return {"code": "busier"}
+    if other_cost == chosen_cost and other_load == chosen_load:
+        return {"code": "order"}
+    return {"code": "taken"}  # they would have cost less: another request needed them
 
 
 def _nearest_excluded(facts: BatchFacts, r: int, mine: int, region_volunteers: Mapping[int, np.ndarray],
@@ -129,8 +148,8 @@ def _nearest_excluded(facts: BatchFacts, r: int, mine: int, region_volunteers: M
     reason = first_failing_rule(request, volunteer, RuleContext(km_best, booked.get(volunteer.id, [])))
     if reason is None:  # cannot happen: only one volunteer qualified
         return None
-    return {"volunteer_id": volunteer.id, "distance_km": round(km_best, 1),
-            "why": " / ".join(REASON_TEXT[reason]), "rule": reason}
+    return {"volunteer_id": volunteer.id, "distance_km": round(km_best, 1), "reason": {"code": reason},
+            "rule": reason}
 
 
 def _exclusion_counts(facts: BatchFacts, reqs: np.ndarray,
@@ -167,22 +186,3 @@ def exclusion_counts(request: OpenRequest, volunteers: Sequence[Volunteer], book
         if reason is not None:
             counts[reason] += 1
     return {key: counts[key] for key in REASON_ORDER if counts.get(key)}
-
-
-def summarise(reasons: Mapping[str, int], pool_size: int) -> str:
-    """"3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd / 3 volunteers have the skill; ..."."""
-    in_region = pool_size - reasons.get("region", 0)
-    if in_region == 0:
-        return "geen vrijwilligers in de regio / no volunteers in the region"
-    skilled = in_region - reasons.get("skills", 0)
-    if skilled == 0:
-        nl, en = "geen vrijwilliger heeft de vaardigheid", "no volunteer has the skill"
-    elif skilled == 1:
-        nl, en = "1 vrijwilliger heeft de vaardigheid", "1 volunteer has the skill"
-    else:
-        nl, en = f"{skilled} vrijwilligers hebben de vaardigheid", f"{skilled} volunteers have the skill"
-    rest = [(key, count) for key, count in reasons.items() if key not in ("region", "skills")]
-    if rest:
-        nl += "; " + ", ".join(f"{count} {REASON_TEXT[key][0]}" for key, count in rest)
-        en += "; " + ", ".join(f"{count} {REASON_TEXT[key][1]}" for key, count in rest)
-    return f"{nl} / {en}"

@@ -181,8 +181,8 @@ class Proposal:
 @dataclass(frozen=True)
 class Unmatched:
     request_id: str
-    reasons: dict[str, int]
-    summary: str
+    reasons: dict[str, int]  # reason code -> volunteers it excluded
+    considered: int  # volunteers considered
 
 
 @dataclass(frozen=True)

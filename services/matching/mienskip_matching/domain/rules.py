@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from mienskip_shared.contracts.vocabulary import RULES
+
 from .model import Booking, OpenRequest, Volunteer, WeeklySlot, Window
 
 
@@ -81,21 +83,9 @@ HARD_RULES: tuple[Rule, ...] = (
     not_excluded_before,
 )
 
-# reason key -> (Dutch, English), for explanations and summaries.
-REASON_TEXT: dict[str, tuple[str, str]] = {
-    "region": ("andere regio", "other region"),
-    "skills": ("mist de vaardigheid", "lacks the skill"),
-    "transport": ("geen auto", "no car"),
-    "vog": ("geen VOG", "no VOG"),
-    "language": ("spreekt de taal niet", "does not speak the language"),
-    "distance": ("te ver weg", "too far"),
-    "availability": ("niet beschikbaar", "not available"),
-    "capacity": ("vol deze week", "fully booked this week"),
-    "overlap": ("geen tijd", "busy"),
-    "excluded": ("eerder afgewezen", "excluded before"),
-    "taken": ("nodig voor een andere hulpvraag", "needed for another request"),
-}
-REASON_ORDER = tuple(REASON_TEXT)
+# The order reasons are counted and shown in: the rules as checked, then "taken" (passed
+# every rule, but another request of the batch needed them). Words live with each reader.
+REASON_ORDER = (*RULES, "taken")
 
 
 def first_failing_rule(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext,

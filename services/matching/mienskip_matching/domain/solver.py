@@ -188,7 +188,7 @@ def _without_clashes(region: Region, network: Network, chosen: np.ndarray, clash
 
 def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: _Solved,
             config: SolverConfig) -> Assignment:
-    proposals, unmatched = explain(facts, arcs, chosen)
+    proposals, unmatched = explain(facts, arcs, chosen, config.continuity_m)
     optimal = solved.total == solved.bound
     return Assignment(proposals=proposals, unmatched=unmatched, total_cost=solved.total, optimal=optimal,
                       lower_bound=solved.bound, note="" if optimal else _note(solved, config))

@@ -108,7 +108,7 @@ def _escalate(uow: UnitOfWork, request: OpenRequest, unmatched: Unmatched, *, co
     uow.publish(new_event(
         "request.unmatched",
         {"request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
-         "reasons": unmatched.reasons, "summary": unmatched.summary,
+         "reasons": unmatched.reasons, "considered": unmatched.considered,
          "decision": uow.requests.next_decision(request.id)},
         correlation_id=correlation_id, kamer_id=request.kamer_id))
     log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from mienskip_shared.contracts.vocabulary import CATEGORIES
 
 from ...adapters import read_models
+from ...catalogue import catalogue
 from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.unit_of_work import UnitOfWork
@@ -56,7 +57,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
     ``dead_letters`` counts the dead-letter queues for the attention page."""
-    pages = Pages(engine=engine, uow=uow, words=Words(WEB / "messages.json"), places=load_places(places_path),
+    pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
                   secret_key=secret_key, dead_letters=dead_letters)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")

@@ -84,7 +84,7 @@ def act(pages: Pages, do: Callable[[], Any], done: str, back: str):
     try:
         do()
     except Conflict as exc:
-        flash(pages.words("flash.conflict", detail=str(exc)), "error")
+        flash(pages.words("flash.conflict", detail=pages.words.conflict(exc.code, exc.params)), "error")
     except UnknownVolunteer:
         flash(pages.words("flash.unknown_volunteer"), "error")
     else:
