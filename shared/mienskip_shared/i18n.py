@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -23,6 +24,18 @@ DEFAULT_LANGUAGE = "nl"
 def reader_language(wanted: str | None) -> str:
     """One of ours for any language code: a Dutch default for the ones we do not write in."""
     return wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def as_written(date_text: str, language: str) -> str:
+    """A date Babel wrote, as the language writes it: CLDR capitalises Frisian month names
+    (``1 Desimber``, ``Des``); Frisian writes them in lower case."""
+    if reader_language(language) != "fy":
+        return date_text
+    months = Locale.parse("fy").months["format"]
+    for width in ("wide", "abbreviated"):  # wide first: "Jannewaris" before "Jan"
+        for name in months[width].values():
+            date_text = date_text.replace(name, name.lower())
+    return date_text
 
 
 def decimal(value: float, language: str, digits: int = 1) -> str:

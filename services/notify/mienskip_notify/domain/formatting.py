@@ -12,6 +12,8 @@ from babel import Locale
 from babel.dates import format_date, format_interval, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
+from mienskip_shared.i18n import as_written
+
 from .languages import message_language
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -81,11 +83,7 @@ def _locale(language: str) -> Locale:
 def _full_date(local: datetime, locale: Locale) -> str:
     """Babel's full date; Frisian months in lower case (``1 desimber``), as Frisian writes
     them: CLDR capitalises them."""
-    text = format_date(local, "full", locale=locale)
-    if locale.language == "fy":
-        month = locale.months["format"]["wide"][local.month]
-        text = text.replace(month, month.lower())
-    return text
+    return as_written(format_date(local, "full", locale=locale), locale.language)
 
 
 def _local(moment: datetime) -> datetime:

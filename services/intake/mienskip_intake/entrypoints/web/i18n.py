@@ -14,7 +14,7 @@ from babel.dates import format_datetime, get_day_names
 from flask import g, request, session
 
 from mienskip_shared.contracts.vocabulary import DAYS
-from mienskip_shared.i18n import Catalogue, decimal
+from mienskip_shared.i18n import Catalogue, as_written, decimal
 
 from ..wording import conflict_why, history_note, runner_up_why, unmatched_words
 
@@ -65,10 +65,10 @@ class Words:
 
     @staticmethod
     def _format(dt: datetime, pattern: str) -> str:
-        return format_datetime(dt, pattern, tzinfo=AMSTERDAM, locale=lang())
+        return as_written(format_datetime(dt, pattern, tzinfo=AMSTERDAM, locale=lang()), lang())
 
     def day(self, dt: datetime) -> str:
-        """``di 1 dec``, ``Tue 1 Dec``, ``ti 1 Des``."""
+        """``di 1 dec``, ``Tue 1 Dec``, ``ti 1 des``."""
         return self._format(dt, "EEE d MMM")
 
     def when(self, dt: datetime | None) -> str:
