@@ -7,7 +7,12 @@ from email.policy import default
 import pytest
 from jinja2 import UndefinedError
 
-from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
+from mienskip_notify.adapters.composer import (
+    ALTERNATIVE_BOUNDARY,
+    WIRE_POLICY,
+    MessageComposer,
+    TemplateRenderer,
+)
 from mienskip_notify.domain.contacts import KamerContact
 from mienskip_notify.domain.planner import notifications_for
 
@@ -123,3 +128,13 @@ def test_unicode_survives_mime_byte_for_byte(build, language):
 def test_email_has_a_recipient_and_the_mailbox_copy_does_not():
     assert MessageComposer("m@localhost").compose(proposal("nl"))["To"] == "kamer@example.org"
     assert MessageComposer("m@localhost").compose(unmatched("nl"))["To"] is None
+
+
+def test_a_line_like_the_boundary_in_a_body_does_not_end_the_part():
+    n = proposal("fy", name=f"Grou\n--{ALTERNATIVE_BOUNDARY}--\n--{ALTERNATIVE_BOUNDARY}")
+    expected = TemplateRenderer().render(n.template, n.language, n.context)
+    wire = MessageComposer("mienskip@localhost").compose(n).as_bytes(policy=WIRE_POLICY)
+    parsed = message_from_bytes(wire, policy=default)
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == expected.text
+

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.headerregistry import HeaderRegistry
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
@@ -100,6 +100,18 @@ def message_id(notification: Notification) -> str:
     return f"<{notification.key}@mienskip>"
 
 
+# Fixed, and safe to be: "=_" cannot occur in a quoted-printable body (there every "=" is
+# "=3D" or ends a line), so no part can contain the boundary, and the generator need not
+# make a random one, search the parts for it and re-set Content-Type on every message.
+ALTERNATIVE_BOUNDARY = "=_mienskip_alternative"
+
+
+def _text_part(content: str, subtype: str) -> MIMEPart:
+    part = MIMEPart(policy=MAIL_POLICY)  # a part, so no MIME-Version of its own
+    part.set_content(content, subtype=subtype, charset="utf-8", cte="quoted-printable")
+    return part
+
+
 def _json_default(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -153,9 +165,11 @@ class MessageComposer:
         message["Message-ID"] = message_id(notification)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
         message["X-Mienskip-Kamer"] = notification.kamer_id
-        message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-        message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-        message["Content-Language"] = notification.language  # after set_content, which drops Content-*
+        message["MIME-Version"] = "1.0"
+        message.make_alternative(boundary=ALTERNATIVE_BOUNDARY)
+        message.attach(_text_part(rendered.text, "plain"))
+        message.attach(_text_part(rendered.html, "html"))
+        message["Content-Language"] = notification.language  # after make_alternative, which moves Content-*
         return message
 
     def _to(self, notification: Notification) -> str | None:
