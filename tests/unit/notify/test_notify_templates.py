@@ -1,8 +1,9 @@
 """notify's templates: both messages in nl, fy and en, and UTF-8 that survives MIME."""
 
+import re
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.policy import default
+from email.policy import SMTP, default
 
 import pytest
 from jinja2 import UndefinedError
@@ -138,3 +139,16 @@ def test_a_line_like_the_boundary_in_a_body_does_not_end_the_part():
     assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == expected.text
 
+
+def without_message_id(wire: bytes) -> bytes:
+    return re.sub(rb"\r\nMessage-ID:[^\r]*\r\n( [^\r]*\r\n)*", b"\r\n", wire)
+
+
+def test_the_policys_caches_change_no_byte():
+    composer = MessageComposer("Mienskip <mienskip@localhost>")
+    first = composer.compose(proposal("fy"), now=OCCURRED).as_bytes(policy=WIRE_POLICY)
+    again = composer.compose(proposal("fy"), now=OCCURRED)  # every header from the caches now
+    assert again.as_bytes(policy=WIRE_POLICY) == first
+    # the standard policy, nothing cached, folds every header the same way; only Message-ID differs
+    assert without_message_id(again.as_bytes(policy=SMTP)) == without_message_id(first)
+    assert without_message_id(first) != first
