@@ -152,3 +152,10 @@ def test_the_policys_caches_change_no_byte():
     # the standard policy, nothing cached, folds every header the same way; only Message-ID differs
     assert without_message_id(again.as_bytes(policy=SMTP)) == without_message_id(first)
     assert without_message_id(first) != first
+
+
+def test_the_message_id_kept_as_text_reads_back_as_a_header():
+    n = proposal("nl")
+    message_id = MessageComposer("m@localhost").compose(n)["Message-ID"]
+    assert message_id == f"<{n.key}@mienskip>"
+    assert message_id.defects == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -73,6 +74,7 @@ class CachingHeaderRegistry(HeaderRegistry):
 
 
 _UNSET = object()
+_OUR_MESSAGE_ID = re.compile(r"<[0-9a-f]{1,64}@mienskip>")  # what message_id() writes
 
 
 class MailPolicy(EmailPolicy):
@@ -98,7 +100,13 @@ class MailPolicy(EmailPolicy):
         return super().clone(**kw)
 
     def header_store_parse(self, name, value):
-        if isinstance(value, str) and not hasattr(value, "name") and name.lower() != "message-id":
+        if name.lower() == "message-id":
+            if isinstance(value, str) and _OUR_MESSAGE_ID.fullmatch(value):
+                # Kept as text, as a parsed message keeps its headers (it is parsed when read):
+                # parsing our own id, new in every message, was a tenth of composing one.
+                return (name, value)
+            return super().header_store_parse(name, value)
+        if isinstance(value, str) and not hasattr(value, "name"):
             return self._parsed(name, value)
         return super().header_store_parse(name, value)
 
