@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, datetime
 from email import message_from_bytes
+from email.message import MIMEPart
 from email.policy import SMTP, default
 
 import pytest
@@ -10,6 +11,7 @@ from jinja2 import UndefinedError
 
 from mienskip_notify.adapters.composer import (
     ALTERNATIVE_BOUNDARY,
+    MAIL_POLICY,
     WIRE_POLICY,
     MessageComposer,
     TemplateRenderer,
@@ -159,3 +161,27 @@ def test_the_message_id_kept_as_text_reads_back_as_a_header():
     message_id = MessageComposer("m@localhost").compose(n)["Message-ID"]
     assert message_id == f"<{n.key}@mienskip>"
     assert message_id.defects == ()
+
+
+EDGES = ".\nFrom here\ntrailing space \ntab\t\n" + "=" * 90 + "\n" + "é" * 50 + "\n" + "x" * 77 + " \nlast line, no end"
+
+
+def test_quoted_printable_by_the_policy_survives_every_edge():
+    part = MIMEPart(policy=MAIL_POLICY)
+    part.set_content(EDGES, subtype="plain", charset="utf-8", cte="quoted-printable")
+    wire = part.as_bytes(policy=WIRE_POLICY)
+    assert max(wire) < 128
+    assert b"\r\nContent-Transfer-Encoding: quoted-printable\r\n" in wire
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n"))
+    parsed = message_from_bytes(wire, policy=default)
+    assert parsed["Content-Type"] == 'text/plain; charset="utf-8"'
+    # CRLF on the wire, as everywhere; one line end at the end, as the standard set_content adds
+    assert parsed.get_content().replace("\r\n", "\n") == EDGES + "\n"
+
+
+def test_what_the_policy_does_not_encode_itself_goes_the_standard_way():
+    part = MIMEPart(policy=MAIL_POLICY)
+    part.set_content("hallo", subtype="plain", charset="utf-8", cte="base64")
+    assert part["Content-Transfer-Encoding"] == "base64"
+    parsed = message_from_bytes(part.as_bytes(policy=WIRE_POLICY), policy=default)
+    assert parsed.get_content().replace("\r\n", "\n") == "hallo\n"

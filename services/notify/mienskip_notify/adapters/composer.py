@@ -3,12 +3,14 @@ mailbox), a JSON body (webhook) or a short text (SMS). Jinja2 templates, UTF-8."
 
 from __future__ import annotations
 
+import binascii
 import functools
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.contentmanager import ContentManager, raw_data_manager, set_text_content
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
@@ -131,7 +133,27 @@ class MailPolicy(EmailPolicy):
         return super().fold_binary(name, value)
 
 
-MAIL_POLICY = MailPolicy(header_factory=CachingHeaderRegistry())
+def _set_text(msg, string, subtype="plain", charset="utf-8", cte=None, **options):
+    """``set_content`` for a str as the standard handler does it, except that UTF-8
+    quoted-printable is encoded by binascii's C codec (what ``quopri`` uses) instead of
+    ``quoprimime`` in Python: that, and re-parsing Content-Type to add the charset, were
+    about 30 % of composing and flattening a message. Same headers and line ends; soft line
+    breaks at 76 characters (RFC 2045) instead of 78. Anything else takes the standard handler."""
+    if cte != "quoted-printable" or charset != "utf-8" or any(v is not None for v in options.values()):
+        return set_text_content(msg, string, subtype, charset, cte, **options)
+    body = b"\n".join(string.encode("utf-8").splitlines()) + b"\n"  # as set_text_content: LF, one at the end
+    msg["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    msg["Content-Transfer-Encoding"] = "quoted-printable"
+    msg.set_payload(binascii.b2a_qp(body, istext=True).decode("ascii"))
+    return None
+
+
+CONTENT_MANAGER = ContentManager()  # raw_data_manager's handlers, str's replaced
+CONTENT_MANAGER.get_handlers.update(raw_data_manager.get_handlers)
+CONTENT_MANAGER.set_handlers.update(raw_data_manager.set_handlers)
+CONTENT_MANAGER.add_set_handler(str, _set_text)
+
+MAIL_POLICY = MailPolicy(header_factory=CachingHeaderRegistry(), content_manager=CONTENT_MANAGER)
 WIRE_POLICY = MAIL_POLICY.clone(linesep="\r\n")  # what SMTP carries, and what .eml files hold
 
 
