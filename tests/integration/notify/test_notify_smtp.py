@@ -43,8 +43,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(port: int, inbox: Inbox):
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+def smtp_server(port: int, inbox: Inbox, **smtp_options):
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **smtp_options)
     controller.start()  # returns once the server answers
     try:
         yield controller
@@ -211,3 +211,21 @@ def test_with_pipelining_a_message_goes_in_two_round_trips_and_a_refusal_is_clea
     parsed = message_from_bytes(inbox.received[0][2], policy=default)
     assert parsed["Subject"] == "DRIUWEND: Helpfraach rq-1 leit by de koördinator"
     assert "Dorpskamer Grou ❤️" in parsed.get_body(("plain",)).get_content()
+
+
+def test_an_address_that_is_not_ascii_goes_with_smtputf8(port, smtp):
+    inbox = Inbox()
+    notification = Notification(key=f"{4:064x}", source_event_id="e", source_event_type="request.escalated",
+                                request_id="rq-1", kamer_id="grou", recipient_kind="kamer",
+                                recipient="wâlde@grou.example", channel="email", template="request_escalated",
+                                language="fy", context={"kamer_name": "Dorpskamer Grou", "request_id": "rq-1",
+                                                        "reason": "late_decline", "urgent": False,
+                                                        "review_url": "http://x/review",
+                                                        "escalated_at": "tiisdei 1 desimber 2026 10:00"})
+    with smtp_server(port, inbox, enable_SMTPUTF8=True):
+        smtp.send(notification, MessageComposer("mienskip@localhost").compose(notification))
+    ((_peer, recipients, raw),) = inbox.received
+    assert recipients == ["wâlde@grou.example"]
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["To"] == "wâlde@grou.example"
+    assert parsed["Message-ID"] == f"<{4:064x}@mienskip>"

@@ -1,13 +1,21 @@
 """notify's templates: both messages in nl, fy and en, and UTF-8 that survives MIME."""
 
+import re
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.policy import default
+from email.message import MIMEPart
+from email.policy import SMTP, default
 
 import pytest
 from jinja2 import UndefinedError
 
-from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
+from mienskip_notify.adapters.composer import (
+    ALTERNATIVE_BOUNDARY,
+    MAIL_POLICY,
+    WIRE_POLICY,
+    MessageComposer,
+    TemplateRenderer,
+)
 from mienskip_notify.domain.contacts import KamerContact
 from mienskip_notify.domain.planner import notifications_for
 
@@ -123,3 +131,57 @@ def test_unicode_survives_mime_byte_for_byte(build, language):
 def test_email_has_a_recipient_and_the_mailbox_copy_does_not():
     assert MessageComposer("m@localhost").compose(proposal("nl"))["To"] == "kamer@example.org"
     assert MessageComposer("m@localhost").compose(unmatched("nl"))["To"] is None
+
+
+def test_a_line_like_the_boundary_in_a_body_does_not_end_the_part():
+    n = proposal("fy", name=f"Grou\n--{ALTERNATIVE_BOUNDARY}--\n--{ALTERNATIVE_BOUNDARY}")
+    expected = TemplateRenderer().render(n.template, n.language, n.context)
+    wire = MessageComposer("mienskip@localhost").compose(n).as_bytes(policy=WIRE_POLICY)
+    parsed = message_from_bytes(wire, policy=default)
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == expected.text
+
+
+def without_message_id(wire: bytes) -> bytes:
+    return re.sub(rb"\r\nMessage-ID:[^\r]*\r\n( [^\r]*\r\n)*", b"\r\n", wire)
+
+
+def test_the_policys_caches_change_no_byte():
+    composer = MessageComposer("Mienskip <mienskip@localhost>")
+    first = composer.compose(proposal("fy"), now=OCCURRED).as_bytes(policy=WIRE_POLICY)
+    again = composer.compose(proposal("fy"), now=OCCURRED)  # every header from the caches now
+    assert again.as_bytes(policy=WIRE_POLICY) == first
+    # the standard policy, nothing cached, folds every header the same way; only Message-ID differs
+    assert without_message_id(again.as_bytes(policy=SMTP)) == without_message_id(first)
+    assert without_message_id(first) != first
+
+
+def test_the_message_id_kept_as_text_reads_back_as_a_header():
+    n = proposal("nl")
+    message_id = MessageComposer("m@localhost").compose(n)["Message-ID"]
+    assert message_id == f"<{n.key}@mienskip>"
+    assert message_id.defects == ()
+
+
+EDGES = ".\nFrom here\ntrailing space \ntab\t\n" + "=" * 90 + "\n" + "é" * 50 + "\n" + "x" * 77 + " \nlast line, no end"
+
+
+def test_quoted_printable_by_the_policy_survives_every_edge():
+    part = MIMEPart(policy=MAIL_POLICY)
+    part.set_content(EDGES, subtype="plain", charset="utf-8", cte="quoted-printable")
+    wire = part.as_bytes(policy=WIRE_POLICY)
+    assert max(wire) < 128
+    assert b"\r\nContent-Transfer-Encoding: quoted-printable\r\n" in wire
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n"))
+    parsed = message_from_bytes(wire, policy=default)
+    assert parsed["Content-Type"] == 'text/plain; charset="utf-8"'
+    # CRLF on the wire, as everywhere; one line end at the end, as the standard set_content adds
+    assert parsed.get_content().replace("\r\n", "\n") == EDGES + "\n"
+
+
+def test_what_the_policy_does_not_encode_itself_goes_the_standard_way():
+    part = MIMEPart(policy=MAIL_POLICY)
+    part.set_content("hallo", subtype="plain", charset="utf-8", cte="base64")
+    assert part["Content-Transfer-Encoding"] == "base64"
+    parsed = message_from_bytes(part.as_bytes(policy=WIRE_POLICY), policy=default)
+    assert parsed.get_content().replace("\r\n", "\n") == "hallo\n"

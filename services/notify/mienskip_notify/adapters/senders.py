@@ -150,10 +150,16 @@ class SmtpSender:
             self._client = self._connect()
         sender, recipient = message["From"].addresses[0].addr_spec, notification.destination
         self._client.ehlo_or_helo_if_needed()
-        if self._client.has_extn("pipelining") and sender.isascii() and recipient.isascii():
-            send_pipelined(self._client, sender, recipient, message.as_bytes(policy=WIRE_POLICY))
-        else:  # smtplib's way, with SMTPUTF8 for an address that is not ASCII
+        if not (sender.isascii() and recipient.isascii()):  # smtplib's way, with SMTPUTF8
             self._client.send_message(message, to_addrs=[recipient])
+            return
+        # Flattened once, by our policy: send_message would copy the message and flatten it
+        # again with a fresh clone of the policy, whose caches are empty.
+        data = message.as_bytes(policy=WIRE_POLICY)
+        if self._client.has_extn("pipelining"):
+            send_pipelined(self._client, sender, recipient, data)
+        else:
+            self._client.sendmail(sender, [recipient], data)
 
     def _drop(self) -> None:
         client, self._client = self._client, None
