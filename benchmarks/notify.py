@@ -51,13 +51,8 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
 from mienskip_notify.bootstrap import build
-from mienskip_notify.domain.notifications import (
-    KamerContact,
-    Known,
-    ResidentContact,
-    VolunteerContact,
-    notifications_for,
-)
+from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact, VolunteerContact
+from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event
 from mienskip_shared.links import sign_volunteer_link

@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
-from mienskip_notify.service_layer.handlers import Ports, record_contact, record_kamer
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 SECRET = "integration link secret"
@@ -20,8 +23,8 @@ ADDRESS = "Tsjerkepaed 3, 9001 AB Grou"
 VOLUNTEER_EMAIL = "hiltsje@example.org"
 
 
-def ports(engine, senders, **kwargs) -> Ports:
-    return Ports(engine, MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
+def ports(senders, **kwargs) -> Ports:
+    return Ports(MessageComposer("mienskip@localhost"), senders, "https://mienskip.example",
                  link_secret=SECRET, **kwargs)
 
 
@@ -34,13 +37,20 @@ def setup_people(engine, *, volunteer_email=VOLUNTEER_EMAIL, volunteer_phone=Non
                  kamer_language="nl"):
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
-        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}), engine)
-    record_contact(event("contact.volunteer", {
+        "location": {"lat": 53.094, "lon": 5.834}, "email": "grou@example.org", "language": kamer_language}),
+        NotifyUnitOfWork(engine))
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": volunteer_email,
-        "phone": volunteer_phone, "language": "fy"}), engine)
-    record_contact(event("contact.resident", {
+        "phone": volunteer_phone, "language": "fy"}))
+    record_contacts(engine, event("contact.resident", {
         "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": resident_phone, "language": "fy",
-        "address": ADDRESS, "neighbourhood": "Grou"}), engine)
+        "address": ADDRESS, "neighbourhood": "Grou"}))
+
+
+def record_contacts(engine, *contacts):
+    """contact.* events as the consumer hands them over: to the batch handler, alone."""
+    for contact in contacts:
+        notify_batch([contact], NotifyUnitOfWork(engine), ports({}))
 
 
 def assignment(event_type, volunteer_id="vo-7", assignment_id="as-1", *, occurred_at=T0, **extra):

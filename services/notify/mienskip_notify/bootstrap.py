@@ -13,16 +13,17 @@ from sqlalchemy import Engine, func, select
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
-from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.runtime import Service, readiness
-from mienskip_shared.workers import PollingWorker, Wakeup
+from mienskip_shared.workers import Wakeup
 
 from .adapters import tables
 from .adapters.composer import MessageComposer
 from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSender
-from .domain.notifications import EMAIL, MAILBOX, SMS, WEBHOOK
+from .adapters.unit_of_work import NotifyUnitOfWork
+from .domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from .entrypoints.consumer import build_consumer
-from .service_layer import handlers
+from .entrypoints.review_releaser import build_review_releaser
+from .service_layer.ports import Ports
 from .settings import Settings
 from .webhooks import kamer_secret
 
@@ -56,35 +57,18 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         senders[EMAIL] = SmtpSender(settings.smtp_url)
     if settings.sms_url:
         senders[SMS] = SmsSender(settings.sms_url, settings.sms_key, timeout=timeout)
-    composer = MessageComposer(settings.mail_from)
     relay_wakeup = Wakeup(RELAY_WAKEUP_INTERVAL_S)  # a fresh outbox row need not wait for the relay's idle poll
-
-    ports = handlers.Ports(
-        engine=engine,
-        composer=composer,
+    uow = partial(NotifyUnitOfWork, engine, relay_wakeup)  # each commit that writes outbox rows wakes the relay
+    ports = Ports(
+        composer=MessageComposer(settings.mail_from),
         senders=senders,
         public_url=settings.public_url,
         link_secret=secret_key(settings.secret_key, Path(settings.data_dir)),
         sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
         review_hold_s=settings.review_hold_s,
-        on_outbox_written=relay_wakeup.set,
     )
-    one_at_a_time = partial(_single, ports=ports)
-    consumer = build_consumer(
-        settings,
-        {
-            "kamer.registered": partial(handlers.record_kamer, engine=engine),
-            "personal_data.erased": partial(handlers.erase_person, engine=engine, mailbox=senders[MAILBOX]),
-            **dict.fromkeys(handlers.BATCHED_EVENTS, one_at_a_time),
-        },
-        closeables=senders.values(),
-        on_give_up=partial(handlers.give_up, engine=engine, on_outbox_written=relay_wakeup.set, ports=ports),
-        batching=Batching(event_types=handlers.BATCHED_EVENTS, handle=partial(handlers.notify_batch, ports=ports),
-                          max_size=settings.batch_size, max_wait_s=settings.batch_wait_s),
-    )
-    retry_delays_s = [ms / 1000 for ms in settings.retry_delays_ms]
-    release = partial(handlers.release_held_reviews, ports, retry_delays_s)
-    releaser = PollingWorker("notify-review-hold", lambda: release() > 0, idle_s=0.5)
+    consumer = build_consumer(settings, uow, ports, senders[MAILBOX], closeables=senders.values())
+    releaser = build_review_releaser(uow, ports, [ms / 1000 for ms in settings.retry_delays_ms])
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
         name="notify",
@@ -92,11 +76,6 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         workers=[consumer, relay, releaser],
         check_ready=lambda: readiness(engine, settings.broker_connection),
     )
-
-
-def _single(envelope, ports: handlers.Ports) -> None:
-    """A batched event type on its own: after its batch failed, or on a retry."""
-    handlers.notify_batch([envelope], ports)
 
 
 # -- webhook signing keys -------------------------------------------------------------
@@ -113,12 +92,6 @@ def webhook_master_key(settings: Settings) -> str | None:
     if settings.database_url.startswith("sqlite"):
         return _stored_key(Path(settings.data_dir) / WEBHOOK_KEY_FILE)
     return None
-
-
-def webhook_secret_for(settings: Settings, kamer_id: str) -> str | None:
-    """The secret a kamer verifies our webhooks with (for the operator to hand over)."""
-    master_key = webhook_master_key(settings)
-    return None if master_key is None else kamer_secret(master_key, kamer_id)
 
 
 def _secret_or_none(master_key: str | None, kamer_id: str) -> str | None:

@@ -23,5 +23,5 @@ class Settings(CommonSettings):
     # "Proposal ready for review" waits this long for an auto-approval that withdraws it
     # (intake approves by policy when the proposal reaches it); 0 sends it at once.
     review_hold_s: float = 10.0
-    batch_size: int = 64  # events planned, sent and recorded together
-    batch_wait_s: float = 0.05  # the longest an event waits for its batch to fill
+    batch_max_size: int = 64  # events planned, sent and recorded together, at most this many ...
+    batch_max_wait_ms: int = 50  # ... and none waiting longer than this for its batch to fill

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from mienskip_notify.adapters.senders import MailboxSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_shared.db import make_engine, upgrade
 
@@ -31,6 +32,12 @@ def engine(database_url):
 def pg_engine(postgres_url):
     """Always PostgreSQL: for what needs two writers at once."""
     yield from _migrated(postgres_url)
+
+
+@pytest.fixture
+def uow(engine):
+    """notify's unit of work on ``engine``: one transaction per ``with``, reusable."""
+    return NotifyUnitOfWork(engine)
 
 
 @pytest.fixture

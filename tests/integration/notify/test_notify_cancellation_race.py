@@ -22,12 +22,9 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed
-from mienskip_notify.service_layer.handlers import (
-    REQUEST_CANCELLED,
-    give_up,
-    notify_batch,
-    plan_batch,
-)
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
+from mienskip_notify.service_layer.planning import REQUEST_CANCELLED, plan_batch
+from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
 
 
@@ -54,13 +51,13 @@ def mail_texts(mailbox):
     return [path.read_bytes() for path in sorted(mailbox.root.rglob("*.eml"))]
 
 
-def test_an_approval_after_the_cancellation_sends_no_offer_and_leaves_nothing_pending(engine, mailbox, capsys):
+def test_an_approval_after_the_cancellation_sends_no_offer_and_leaves_nothing_pending(engine, mailbox, capsys, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([cancelled()], p)  # nobody told yet: tells nobody
+    p = ports({"mailbox": mailbox})
+    notify_batch([cancelled()], uow, p)  # nobody told yet: tells nobody
     assert rows(engine) == [] and cancelled_at(engine) == T0 + timedelta(minutes=5)
 
-    notify_batch([approved()], p)
+    notify_batch([approved()], uow, p)
 
     assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
     out = capsys.readouterr().out
@@ -73,48 +70,48 @@ def test_an_approval_after_the_cancellation_sends_no_offer_and_leaves_nothing_pe
 
 
 @pytest.mark.parametrize("approval_first", [True, False], ids=["approval-first", "cancellation-first"])
-def test_a_cancellation_in_the_same_batch_as_the_approval_sends_no_offer(engine, mailbox, approval_first):
+def test_a_cancellation_in_the_same_batch_as_the_approval_sends_no_offer(engine, mailbox, approval_first, uow):
     setup_people(engine)
     events = [approved(), cancelled()] if approval_first else [cancelled(), approved()]
-    notify_batch(events, ports(engine, {"mailbox": mailbox}))
+    notify_batch(events, uow, ports({"mailbox": mailbox}))
 
     assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.inbox)).scalar_one() == 3 + 2
 
 
-def test_an_approval_before_the_cancellation_is_offered_and_then_cancelled(engine, mailbox):
+def test_an_approval_before_the_cancellation_is_offered_and_then_cancelled(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([approved()], p)
-    notify_batch([cancelled()], p)
+    p = ports({"mailbox": mailbox})
+    notify_batch([approved()], uow, p)
+    notify_batch([cancelled()], uow, p)
 
     assert [(r.template, r.subject_id, r.status) for r in rows(engine)] == [
         ("volunteer_offer", "vo-7", "sent"), ("volunteer_cancellation", "vo-7", "sent")]
     assert len(mail_texts(mailbox)) == 2 and outbox_types(engine) == ["notification.sent"] * 2
 
 
-def test_a_redelivered_cancellation_or_approval_is_harmless(engine, mailbox):
+def test_a_redelivered_cancellation_or_approval_is_harmless(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
+    p = ports({"mailbox": mailbox})
     cancellation, approval = cancelled(), approved()
-    notify_batch([cancellation], p)
-    notify_batch([approval], p)
-    notify_batch([cancellation], p)  # redelivered: still nobody was told
-    notify_batch([approval, cancellation, approval], p)
+    notify_batch([cancellation], uow, p)
+    notify_batch([approval], uow, p)
+    notify_batch([cancellation], uow, p)  # redelivered: still nobody was told
+    notify_batch([approval, cancellation, approval], uow, p)
     # a later copy of the cancellation (another event, later time) keeps the first time
-    notify_batch([cancelled(occurred_at=T0 + timedelta(hours=1))], p)
+    notify_batch([cancelled(occurred_at=T0 + timedelta(hours=1))], uow, p)
 
     assert rows(engine) == [] and mail_texts(mailbox) == [] and outbox_types(engine) == []
     assert cancelled_at(engine) == T0 + timedelta(minutes=5)
 
 
-def test_an_acceptance_after_the_cancellation_sends_no_address_and_tells_nobody_anything(engine, mailbox):
+def test_an_acceptance_after_the_cancellation_sends_no_address_and_tells_nobody_anything(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([approved()], p)  # the offer went out
-    notify_batch([cancelled()], p)  # so the cancellation tells her
-    notify_batch([assignment("assignment.accepted")], p)  # she had accepted before it was cancelled
+    p = ports({"mailbox": mailbox})
+    notify_batch([approved()], uow, p)  # the offer went out
+    notify_batch([cancelled()], uow, p)  # so the cancellation tells her
+    notify_batch([assignment("assignment.accepted")], uow, p)  # she had accepted before it was cancelled
 
     assert [(r.template, r.recipient_kind, r.status) for r in rows(engine)] == [
         ("volunteer_offer", "volunteer", "sent"), ("volunteer_cancellation", "volunteer", "sent")]
@@ -123,20 +120,20 @@ def test_an_acceptance_after_the_cancellation_sends_no_address_and_tells_nobody_
         assert ADDRESS.encode() not in mail and b"Tsjerkepaed" not in mail
 
 
-def test_late_events_and_a_redelivered_cancellation_tell_nobody_who_heard_nothing(engine, mailbox):
+def test_late_events_and_a_redelivered_cancellation_tell_nobody_who_heard_nothing(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
+    p = ports({"mailbox": mailbox})
     cancellation = cancelled()
-    notify_batch([cancellation], p)
-    notify_batch([approved(), assignment("assignment.accepted")], p)  # both late: nothing at all
-    notify_batch([cancellation], p)  # redelivered: she heard nothing from us, so nothing to call off
+    notify_batch([cancellation], uow, p)
+    notify_batch([approved(), assignment("assignment.accepted")], uow, p)  # both late: nothing at all
+    notify_batch([cancellation], uow, p)  # redelivered: she heard nothing from us, so nothing to call off
 
     assert rows(engine) == []
     assert mail_texts(mailbox) == []
 
 
 @pytest.mark.parametrize("first_try", ["send_failed", "crashed_before_sending"])
-def test_an_offer_owed_when_the_cancellation_comes_is_not_sent_after_it(engine, mailbox, first_try):
+def test_an_offer_owed_when_the_cancellation_comes_is_not_sent_after_it(engine, mailbox, first_try, uow):
     setup_people(engine)
 
     class Down:
@@ -146,14 +143,15 @@ def test_an_offer_owed_when_the_cancellation_comes_is_not_sent_after_it(engine, 
     approval = approved()
     if first_try == "send_failed":
         with pytest.raises(SendFailed):
-            notify_batch([approval], ports(engine, {"mailbox": Down()}))
+            notify_batch([approval], uow, ports({"mailbox": Down()}))
     else:  # planned and committed, then the process died before sending
-        with engine.begin() as tx:
-            plan_batch(tx, [approval], ports(engine, {"mailbox": mailbox}))
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([cancelled()], p)  # the offer may have gone out (a timeout after delivery): she is told
-    notify_batch([approval], p)  # the consumer's retry: no offer after the cancellation
-    give_up(approval, SendFailed("OSError: No space left on device"), engine, ports=p)  # nothing left, no call
+        with uow:
+            plan_batch(uow, [approval], ports({"mailbox": mailbox}))
+            uow.commit()
+    p = ports({"mailbox": mailbox})
+    notify_batch([cancelled()], uow, p)  # the offer may have gone out (a timeout after delivery): she is told
+    notify_batch([approval], uow, p)  # the consumer's retry: no offer after the cancellation
+    give_up(approval, SendFailed("OSError: No space left on device"), uow, p)  # nothing left, no call
 
     # a failed attempt's own reason is kept (as for any message given up); else the cancellation is the reason
     reason = "OSError: No space left on device" if first_try == "send_failed" else REQUEST_CANCELLED
@@ -169,21 +167,23 @@ def test_two_processes_at_once_plan_one_after_the_other(pg_engine, mailbox, firs
     sees its cancellation (no offer) or its offer (which the cancellation then follows)."""
     engine = pg_engine
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
+    p = ports({"mailbox": mailbox})
     events = {"cancellation": cancelled(), "approval": approved()}
     second = "approval" if first == "cancellation" else "cancellation"
     second_done = threading.Event()
 
     def plan_second():
-        with engine.begin() as tx:
-            plan_batch(tx, [events[second]], p)
+        with NotifyUnitOfWork(engine) as uow:
+            plan_batch(uow, [events[second]], p)
+            uow.commit()
         second_done.set()
 
-    with engine.begin() as tx:
-        plan_batch(tx, [events[first]], p)
+    with NotifyUnitOfWork(engine) as uow:
+        plan_batch(uow, [events[first]], p)
         other = threading.Thread(target=plan_second)
         other.start()
         assert not second_done.wait(0.5)  # held until the first commits
+        uow.commit()
     other.join(timeout=10)
     assert second_done.is_set()
 

@@ -9,18 +9,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mienskip_notify.adapters import repository, tables
+from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer, TemplateRenderer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmsSender, WebhookSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import (
     WebhookKeyMissing,
     build,
     require_no_webhooks,
     webhook_master_key,
-    webhook_secret_for,
 )
-from mienskip_notify.domain.notifications import SMS, Notification, notification_key, sms_month
-from mienskip_notify.service_layer.handlers import deliver, give_up, notify_event, record_kamer
+from mienskip_notify.domain.channels import SMS, sms_month
+from mienskip_notify.domain.notifications import Notification, notification_key
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import deliver, give_up, notify_batch
+from mienskip_notify.service_layer.sms_budget import within_budget
 from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import StaleTimestamp, kamer_secret, verify_webhook
 from mienskip_shared.contracts import new_event, parse
@@ -47,7 +51,7 @@ def register(engine, webhook_url, email=None):
     record_kamer(event("kamer.registered", {
         "kamer_id": "grou", "name": "Dorpskamer Grou", "region": "leeuwarden",
         "location": {"lat": 53.094, "lon": 5.834}, "email": email, "webhook_url": webhook_url, "language": "fy",
-    }), engine)
+    }), NotifyUnitOfWork(engine))
 
 
 def proposal(request_id="rq-1"):
@@ -57,9 +61,12 @@ def proposal(request_id="rq-1"):
     })
 
 
-def notify(envelope, engine, senders, **kwargs):
-    notify_event(envelope, engine, MessageComposer("mienskip@localhost"), senders,
-                 public_url="http://127.0.0.1:8000", **kwargs)
+def notify(envelope, engine, senders):
+    notify_batch([envelope], NotifyUnitOfWork(engine), ports(senders))
+
+
+def ports(senders=None) -> Ports:
+    return Ports(MessageComposer("mienskip@localhost"), senders or {}, public_url="http://127.0.0.1:8000")
 
 
 def rows(engine, table=None):
@@ -161,8 +168,9 @@ def test_giving_up_fails_what_is_pending_for_good_and_announces_it_once(engine, 
     for _ in range(3):  # first delivery and two retries
         with pytest.raises(SendFailed):
             notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
-    give_up(proposed, SendFailed("HTTP 503"), engine)
-    give_up(proposed, SendFailed("HTTP 503"), engine)  # a second consumer, or a repeated hook
+    uow = NotifyUnitOfWork(engine)
+    give_up(proposed, SendFailed("HTTP 503"), uow, ports())
+    give_up(proposed, SendFailed("HTTP 503"), uow, ports())  # a second consumer, or a repeated hook
 
     by_channel = {r.channel: r for r in rows(engine)}
     assert by_channel["mailbox"].status == "sent"
@@ -194,14 +202,14 @@ def test_the_error_announced_never_holds_an_address(engine, tmp_path):
     proposed = proposal()
     with pytest.raises(RuntimeError):
         notify(proposed, engine, {"email": Refusing(), "mailbox": MailboxSender(tmp_path)})
-    give_up(proposed, RuntimeError(f"550 {KAMER_EMAIL}"), engine)
+    give_up(proposed, RuntimeError(f"550 {KAMER_EMAIL}"), NotifyUnitOfWork(engine), ports())
     (failed,) = outbox_events(engine)
     assert failed.data["error"] == "RuntimeError" and KAMER_EMAIL not in json.dumps(failed.data)
     assert KAMER_EMAIL not in rows(engine)[0].last_error
 
 
 def test_giving_up_on_an_event_for_an_unknown_kamer_changes_nothing(engine):
-    give_up(proposal(), RuntimeError("KamerNotKnownYet"), engine)
+    give_up(proposal(), RuntimeError("KamerNotKnownYet"), NotifyUnitOfWork(engine), ports())
     assert rows(engine) == [] and rows(engine, tables.outbox) == []
 
 
@@ -231,9 +239,14 @@ def sms_notification(n: int) -> Notification:
 
 
 def send_sms(notification, engine, composer, sms, limit):
-    with engine.begin() as tx:
-        repository.plan_notification(tx, notification)
-    deliver(notification, engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=limit)
+    """What the batch handler does with a planned SMS: its place in the budget (or failed
+    for good), then the send."""
+    uow, sms_ports = NotifyUnitOfWork(engine), Ports(composer, {SMS: sms}, "", sms_limit_per_kamer_month=limit)
+    with uow:
+        uow.notifications.add(notification)  # planned (again: a retry finds it pending)
+        due = within_budget(uow, [(notification, proposal())], sms_ports)
+        uow.commit()
+    deliver(due, uow, sms_ports)
 
 
 def test_an_sms_goes_to_the_gateway_as_json_with_the_bearer_key(engine, http_sink, sms, sms_templates):
@@ -262,8 +275,8 @@ def test_over_the_monthly_limit_an_sms_is_not_sent_and_fails_with_the_reason(eng
     failed = [e for e in outbox_events(engine) if e.event_type == "notification.failed"]
     assert [(e.data["error"], e.data["channel"], e.data["recipient_kind"]) for e in failed] == [
         ("sms limit reached", "sms", "volunteer")]
-    with engine.connect() as conn:
-        assert repository.sms_used(conn, "grou", sms_month(datetime.now(UTC))) == 2
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.sms_budget.used("grou", sms_month(datetime.now(UTC))) == 2
 
 
 def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http_sink, sms, sms_templates):
@@ -271,16 +284,17 @@ def test_a_retried_sms_counts_once_and_a_new_month_starts_from_zero(engine, http
     http_sink.statuses.append(502)  # the gateway fails once
     with pytest.raises(SendFailed, match="HTTP 502"):
         send_sms(sms_notification(1), engine, composer, sms, limit=1)
-    deliver(sms_notification(1), engine, composer, {SMS: sms}, proposal(), sms_limit_per_kamer_month=1)
+    send_sms(sms_notification(1), engine, composer, sms, limit=1)  # the consumer's retry
     assert [r.status for r in rows(engine)] == ["sent"]  # its retry still fits in a budget of one
 
     this_month, later_month = sms_month(datetime.now(UTC)), "2099-01"
-    with engine.begin() as tx:
-        repository.plan_notification(tx, sms_notification(2))
-        assert not repository.reserve_sms(tx, sms_notification(2).key, "grou", this_month, 1)
-        assert repository.reserve_sms(tx, sms_notification(2).key, "grou", later_month, 1)
-        assert repository.reserve_sms(tx, sms_notification(2).key, "grou", later_month, 1)  # holds it already
-        assert (repository.sms_used(tx, "grou", this_month), repository.sms_used(tx, "grou", later_month)) == (1, 1)
+    with NotifyUnitOfWork(engine) as uow:
+        uow.notifications.add(sms_notification(2))
+        assert not uow.sms_budget.reserve(sms_notification(2).key, "grou", this_month, 1)
+        assert uow.sms_budget.reserve(sms_notification(2).key, "grou", later_month, 1)
+        assert uow.sms_budget.reserve(sms_notification(2).key, "grou", later_month, 1)  # holds it already
+        assert (uow.sms_budget.used("grou", this_month), uow.sms_budget.used("grou", later_month)) == (1, 1)
+        uow.commit()
 
 
 def test_the_gateway_refusing_the_key_is_a_failure_to_retry(engine, http_sink, sms, sms_templates):
@@ -301,7 +315,7 @@ def test_sms_and_webhook_settings_come_from_the_environment(tmp_path):
     })
     assert (settings.sms_url, settings.sms_key, settings.sms_limit_per_kamer_month) == (
         "https://sms.example/v1/messages", "k3y", 50)
-    assert webhook_secret_for(settings, "grou") == kamer_secret("m4ster", "grou")
+    assert kamer_secret(webhook_master_key(settings), "grou") == kamer_secret("m4ster", "grou")
     assert "k3y" not in repr(settings) and "m4ster" not in repr(settings)
 
 
@@ -311,7 +325,7 @@ def test_the_embedded_system_makes_one_master_key_and_keeps_it(tmp_path):
     assert len(first) == 64 and webhook_master_key(settings) == first
     key_file = next(tmp_path.glob("*.key"))
     assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
-    assert webhook_secret_for(settings, "grou") == kamer_secret(first, "grou")
+    assert kamer_secret(webhook_master_key(settings), "grou") == kamer_secret(first, "grou")
 
 
 def test_a_server_database_without_a_master_key_refuses_to_start_once_kamers_have_webhooks(engine):

@@ -12,12 +12,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from mienskip_notify.adapters import repository, tables
+from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import VERSION_TABLE
-from mienskip_notify.domain.notifications import notification_key, notifications_for
-from mienskip_notify.service_layer.handlers import KamerNotKnownYet, notify_event, record_kamer
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.domain.planner import notifications_for
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.planning import KamerNotKnownYet
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -53,8 +58,8 @@ def request_unmatched():
 
 
 def notify(envelope, engine, senders):
-    notify_event(envelope, engine, MessageComposer("mienskip@localhost"), senders,
-                 public_url="http://127.0.0.1:8000")
+    notify_batch([envelope], NotifyUnitOfWork(engine),
+                 Ports(MessageComposer("mienskip@localhost"), senders, public_url="http://127.0.0.1:8000"))
 
 
 def count(engine, table):
@@ -84,7 +89,7 @@ def test_the_migration_creates_exactly_the_tables_the_code_uses(engine):
 
 
 def test_a_proposal_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
-    record_kamer(kamer_registered(), engine)
+    record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
     proposed = assignment_proposed()
     notify(proposed, engine, {"mailbox": mailbox})
 
@@ -117,8 +122,8 @@ def test_a_proposal_reaches_the_kamers_mailbox_once_and_is_announced(engine, mai
 
 def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailbox):
     registered = kamer_registered()
-    record_kamer(registered, engine)
-    record_kamer(registered, engine)
+    record_kamer(registered, NotifyUnitOfWork(engine))
+    record_kamer(registered, NotifyUnitOfWork(engine))
     proposed = assignment_proposed()
     notify(proposed, engine, {"mailbox": mailbox})
     notify(proposed, engine, {"mailbox": mailbox})
@@ -131,7 +136,7 @@ def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailb
 
 
 def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
-    record_kamer(kamer_registered(language="de"), engine)  # no German templates: Dutch
+    record_kamer(kamer_registered(language="de"), NotifyUnitOfWork(engine))  # no German templates: Dutch
     unmatched = request_unmatched()
     notify(unmatched, engine, {"mailbox": mailbox})
 
@@ -152,19 +157,19 @@ def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):
         notify(proposed, engine, {"mailbox": mailbox})
     assert count(engine, tables.inbox) == 0 and count(engine, tables.notifications) == 0
 
-    record_kamer(kamer_registered(), engine)  # arrives while the proposal waits to be retried
+    record_kamer(kamer_registered(), NotifyUnitOfWork(engine))  # arrives while the proposal waits to be retried
     notify(proposed, engine, {"mailbox": mailbox})
     assert len(mailbox_files(mailbox)) == 1
 
 
 def test_an_older_kamer_event_does_not_undo_a_newer_one(engine):
-    record_kamer(kamer_registered(language="en", occurred_at=T0 + timedelta(hours=1)), engine)
-    record_kamer(kamer_registered(language="fy", occurred_at=T0), engine)
-    with engine.connect() as conn:
-        assert repository.kamer_contact(conn, "grou").language == "en"
-    record_kamer(kamer_registered(language="nl", occurred_at=T0 + timedelta(hours=2)), engine)
-    with engine.connect() as conn:
-        assert repository.kamer_contact(conn, "grou").language == "nl"
+    record_kamer(kamer_registered(language="en", occurred_at=T0 + timedelta(hours=1)), NotifyUnitOfWork(engine))
+    record_kamer(kamer_registered(language="fy", occurred_at=T0), NotifyUnitOfWork(engine))
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.contacts.kamer("grou").language == "en"
+    record_kamer(kamer_registered(language="nl", occurred_at=T0 + timedelta(hours=2)), NotifyUnitOfWork(engine))
+    with NotifyUnitOfWork(engine) as uow:
+        assert uow.contacts.kamer("grou").language == "nl"
 
 
 class FailsFirst:
@@ -181,7 +186,7 @@ class FailsFirst:
 
 
 def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox):
-    record_kamer(kamer_registered(), engine)
+    record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
     proposed = assignment_proposed()
     senders = {"mailbox": FailsFirst(mailbox)}
     with pytest.raises(SendFailed):
@@ -198,13 +203,14 @@ def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox
 
 
 def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, mailbox):
-    record_kamer(kamer_registered(), engine)
+    record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
     proposed = assignment_proposed()
-    with engine.begin() as tx:  # transaction 1 committed, then the process died
-        kamer = repository.kamer_contact(tx, "grou")
+    with NotifyUnitOfWork(engine) as uow:  # transaction 1 committed, then the process died
+        kamer = uow.contacts.kamer("grou")
         (planned,) = notifications_for(proposed.event_type, proposed.event_id, proposed.occurred_at,
                                        proposed.data, kamer, email_enabled=False, public_url="http://x")
-        repository.plan_notification(tx, planned)
+        uow.notifications.add(planned)
+        uow.commit()
 
     notify(proposed, engine, {"mailbox": mailbox})
     assert only_row(engine, tables.notifications).status == "sent"
@@ -212,7 +218,7 @@ def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, ma
 
 
 def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
-    record_kamer(kamer_registered(), engine)
+    record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
     notify(assignment_proposed(), engine, {"mailbox": mailbox})
     body = json.loads(only_row(engine, tables.outbox).body)
     assert set(body) >= {"event_id", "event_type", "schema_version", "occurred_at", "correlation_id", "data"}
@@ -221,7 +227,8 @@ def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
 
 def test_a_kamer_id_that_is_no_directory_name_is_refused(engine, mailbox):
     record_kamer(event("kamer.registered", {
-        "kamer_id": "../etc", "name": "x", "region": "r", "location": {"lat": 0, "lon": 0}}), engine)
+        "kamer_id": "../etc", "name": "x", "region": "r", "location": {"lat": 0, "lon": 0}}),
+        NotifyUnitOfWork(engine))
     bad = event("request.unmatched", {"request_id": "rq-3", "kamer_id": "../etc", "region": "r",
                                       "reasons": {}, "summary": "none"})
     with pytest.raises(SendFailed):

@@ -18,6 +18,7 @@ from notify_support import (
     assignment,
     event,
     ports,
+    record_contacts,
     rows,
     setup_people,
 )
@@ -25,13 +26,9 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed, SmsSender
-from mienskip_notify.service_layer.handlers import (
-    erase_person,
-    give_up,
-    notify_batch,
-    record_contact,
-    release_held_reviews,
-)
+from mienskip_notify.entrypoints.review_releaser import review_releaser
+from mienskip_notify.service_layer.contacts import erase_person
+from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
 from mienskip_shared.links import verify_volunteer_link
 
@@ -64,12 +61,12 @@ def mails(mailbox):
 
 def test_contacts_are_kept_per_id_and_a_newer_event_wins(engine):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "new@example.org",
-        "phone": None, "language": "en"}, occurred_at=T0 + timedelta(hours=1)), engine)
-    record_contact(event("contact.volunteer", {
+        "phone": None, "language": "en"}, occurred_at=T0 + timedelta(hours=1)))
+    record_contacts(engine, event("contact.volunteer", {
         "volunteer_id": "vo-7", "kamer_id": "grou", "first_name": "Hiltsje", "email": "old@example.org",
-        "phone": None, "language": "nl"}, occurred_at=T0 - timedelta(hours=1)), engine)
+        "phone": None, "language": "nl"}, occurred_at=T0 - timedelta(hours=1)))
     with engine.connect() as conn:
         (volunteer,) = conn.execute(select(tables.volunteers)).all()
         (resident,) = conn.execute(select(tables.residents)).all()
@@ -84,13 +81,13 @@ def test_contacts_are_never_logged(engine, capsys):
         assert secret not in out.out + out.err
 
 
-def test_an_approval_sends_the_volunteer_an_offer_with_a_link_and_no_address(engine, mailbox):
+def test_an_approval_sends_the_volunteer_an_offer_with_a_link_and_no_address(engine, mailbox, uow):
     setup_people(engine)
     approved = assignment("assignment.approved", auto=False)
-    notify_batch([approved], ports(engine, {"mailbox": mailbox}))
+    notify_batch([approved], uow, ports({"mailbox": mailbox}))
 
     ((message, text),) = mails(mailbox).values()
-    assert message["Subject"] == "Helpfraach: húsdieren op tiisdei 1 desimber 2026"
+    assert message["Subject"] == "Helpfraach: húsdieren op tiisdei 1 Desimber 2026"
     assert message["To"] == VOLUNTEER_EMAIL
     assert "Durk yn Grou" in text and ADDRESS not in text and "Tsjerkepaed" not in text
     token = text.split("https://mienskip.example/v/", 1)[1].split()[0]
@@ -109,75 +106,75 @@ def only_outbox(engine):
     return row
 
 
-def test_acceptance_confirms_the_address_and_tells_resident_and_kamer(engine, mailbox, sms, http_sink):
+def test_acceptance_confirms_the_address_and_tells_resident_and_kamer(engine, mailbox, sms, http_sink, uow):
     setup_people(engine, resident_phone="+31587123456")
-    notify_batch([assignment("assignment.accepted")], ports(engine, {"mailbox": mailbox, "sms": sms}))
+    notify_batch([assignment("assignment.accepted")], uow, ports({"mailbox": mailbox, "sms": sms}))
 
     found = mails(mailbox)
-    confirmation = found["Befêstiging: húsdieren op tiisdei 1 desimber 2026"][1]
+    confirmation = found["Befêstiging: húsdieren op tiisdei 1 Desimber 2026"][1]
     assert ADDRESS in confirmation and "+31587123456" in confirmation
     assert "Hiltsje (vo-7) heeft de taak geaccepteerd." in found["Geaccepteerd – hulpvraag rq-1"][1]
     (texted,) = http_sink.received
     body = json.loads(texted.body)
-    assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 desimber 2026" in body["text"]
+    assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 Desimber 2026" in body["text"]
     assert {(r.recipient_kind, r.channel, r.status) for r in rows(engine)} == {
         ("volunteer", "mailbox", "sent"), ("resident", "sms", "sent"), ("kamer", "mailbox", "sent")}
 
 
-def test_a_late_decline_is_urgent_for_the_kamer(engine, mailbox):
+def test_a_late_decline_is_urgent_for_the_kamer(engine, mailbox, uow):
     setup_people(engine)
-    notify_batch([assignment("assignment.declined", rematch=False, after_accept=True, reason=None)],
-                 ports(engine, {"mailbox": mailbox}))
+    notify_batch([assignment("assignment.declined", rematch=False, after_accept=True, reason=None)], uow,
+                 ports({"mailbox": mailbox}))
     ((subject, (_, text)),) = mails(mailbox).items()
     assert subject == "DRINGEND: Afgezegd – hulpvraag rq-1" and "48 uur" in text
 
 
-def test_an_escalation_is_urgent_for_the_kamer(engine, mailbox):
+def test_an_escalation_is_urgent_for_the_kamer(engine, mailbox, uow):
     setup_people(engine)
     notify_batch([event("request.escalated", {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
-                                              "reason": "late_decline", "urgent": True})],
-                 ports(engine, {"mailbox": mailbox}))
+                                              "reason": "late_decline", "urgent": True})], uow,
+                 ports({"mailbox": mailbox}))
     assert list(mails(mailbox)) == ["DRINGEND: Hulpvraag rq-1 ligt bij de coördinator"]
 
 
-def test_unmatched_tells_the_kamer_and_asks_it_to_call_a_resident_without_sms(engine, mailbox):
+def test_unmatched_tells_the_kamer_and_asks_it_to_call_a_resident_without_sms(engine, mailbox, uow):
     setup_people(engine, resident_phone="+31587123456")
     notify_batch([event("request.unmatched", {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
-                                              "reasons": {"too_far": 3}, "summary": "3 te fier"})],
-                 ports(engine, {"mailbox": mailbox}))
+                                              "reasons": {"too_far": 3}, "summary": "3 te fier"})], uow,
+                 ports({"mailbox": mailbox}))
     found = mails(mailbox)
     assert set(found) == {"Geen vrijwilliger gevonden – hulpvraag rq-1", "Graag bellen: bewoner Durk – hulpvraag rq-1"}
     call = found["Graag bellen: bewoner Durk – hulpvraag rq-1"][1]
     assert "+31587123456" in call and "Taal: Fries" in call and "nog geen vrijwilliger gevonden" in call
 
 
-def test_a_cancellation_reaches_the_volunteer_who_had_an_offer_not_one_who_declined(engine, mailbox):
+def test_a_cancellation_reaches_the_volunteer_who_had_an_offer_not_one_who_declined(engine, mailbox, uow):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
-                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
-                   engine)
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([assignment("assignment.approved", "vo-9", "as-0", auto=False)], p)
-    notify_batch([assignment("assignment.declined", "vo-9", "as-0", rematch=True)], p)
-    notify_batch([assignment("assignment.approved", auto=False)], p)
-    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], p)
+    record_contacts(engine, event("contact.volunteer", {
+        "volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd", "email": "sjoerd@example.org",
+        "phone": None, "language": "nl"}))
+    p = ports({"mailbox": mailbox})
+    notify_batch([assignment("assignment.approved", "vo-9", "as-0", auto=False)], uow, p)
+    notify_batch([assignment("assignment.declined", "vo-9", "as-0", rematch=True)], uow, p)
+    notify_batch([assignment("assignment.approved", auto=False)], uow, p)
+    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], uow, p)
 
     cancellations = rows(engine, tables.notifications.c.template == "volunteer_cancellation")
     assert [(r.recipient, r.subject_id, r.status) for r in cancellations] == [(VOLUNTEER_EMAIL, "vo-7", "sent")]
-    (_, text) = mails(mailbox)["Giet net troch: húsdieren op tiisdei 1 desimber 2026"]
+    (_, text) = mails(mailbox)["Giet net troch: húsdieren op tiisdei 1 Desimber 2026"]
     assert "Hoi Hiltsje" in text  # category and time remembered from the approval: the cancellation has neither
 
 
-def test_every_event_twice_even_in_one_batch_sends_each_message_once(engine, mailbox, sms, http_sink):
+def test_every_event_twice_even_in_one_batch_sends_each_message_once(engine, mailbox, sms, http_sink, uow):
     setup_people(engine, resident_phone="+31587123456")
     events = [assignment("assignment.approved", auto=False), assignment("assignment.accepted")]
     cancellation = event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})
-    p = ports(engine, {"mailbox": mailbox, "sms": sms})
-    notify_batch(events + events, p)  # a redelivery overtaking the ack lands in the same batch
+    p = ports({"mailbox": mailbox, "sms": sms})
+    notify_batch(events + events, uow, p)  # a redelivery overtaking the ack lands in the same batch
     # (a cancellation in the approval's batch sends no offer at all: test_notify_cancellation_race)
-    notify_batch([cancellation, cancellation], p)
+    notify_batch([cancellation, cancellation], uow, p)
     for e in [*events, cancellation]:
-        notify_batch([e], p)  # and each again on its own
+        notify_batch([e], uow, p)  # and each again on its own
     # the offer; the confirmation, the resident's SMS, the kamer's "accepted"; the cancellation
     assert [r.template for r in rows(engine)] == ["volunteer_offer", "volunteer_confirmation",
                                                   "resident_volunteer_coming", "assignment_accepted",
@@ -187,11 +184,11 @@ def test_every_event_twice_even_in_one_batch_sends_each_message_once(engine, mai
     assert count(engine, tables.inbox) == 3 + 3  # kamer and two contacts, three events
 
 
-def test_a_failed_send_in_a_batch_holds_back_no_other_and_is_sent_once_later(engine, mailbox, tmp_path):
+def test_a_failed_send_in_a_batch_holds_back_no_other_and_is_sent_once_later(engine, mailbox, tmp_path, uow):
     setup_people(engine)
-    record_contact(event("contact.volunteer", {"volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd",
-                                               "email": "sjoerd@example.org", "phone": None, "language": "nl"}),
-                   engine)
+    record_contacts(engine, event("contact.volunteer", {
+        "volunteer_id": "vo-9", "kamer_id": "grou", "first_name": "Sjoerd", "email": "sjoerd@example.org",
+        "phone": None, "language": "nl"}))
 
     class RefusesSjoerd:
         def send(self, notification, message):
@@ -202,16 +199,16 @@ def test_a_failed_send_in_a_batch_holds_back_no_other_and_is_sent_once_later(eng
     first, second = assignment("assignment.approved", auto=False), assignment(
         "assignment.approved", "vo-9", "as-2", auto=False)
     with pytest.raises(SendFailed):
-        notify_batch([first, second], ports(engine, {"mailbox": RefusesSjoerd()}))
+        notify_batch([first, second], uow, ports({"mailbox": RefusesSjoerd()}))
     assert [(r.subject_id, r.status, r.attempts) for r in rows(engine)] == [("vo-7", "sent", 1), ("vo-9", "pending", 1)]
 
-    notify_batch([first], ports(engine, {"mailbox": mailbox}))  # the consumer then tries each on its own
-    notify_batch([second], ports(engine, {"mailbox": mailbox}))
+    notify_batch([first], uow, ports({"mailbox": mailbox}))  # the consumer then tries each on its own
+    notify_batch([second], uow, ports({"mailbox": mailbox}))
     assert [(r.subject_id, r.status, r.attempts) for r in rows(engine)] == [("vo-7", "sent", 1), ("vo-9", "sent", 2)]
     assert len(list(mailbox.root.rglob("*.eml"))) == 2 and count(engine, tables.outbox) == 2
 
 
-def test_giving_up_on_a_volunteer_asks_the_kamer_to_call_them(engine, mailbox):
+def test_giving_up_on_a_volunteer_asks_the_kamer_to_call_them(engine, mailbox, uow):
     setup_people(engine)
 
     class VolunteerMailDown:
@@ -221,10 +218,10 @@ def test_giving_up_on_a_volunteer_asks_the_kamer_to_call_them(engine, mailbox):
             mailbox.send(notification, message)
 
     approved = assignment("assignment.approved", auto=False)
-    p = ports(engine, {"mailbox": VolunteerMailDown()})
+    p = ports({"mailbox": VolunteerMailDown()})
     with pytest.raises(SendFailed):
-        notify_batch([approved], p)
-    give_up(approved, SendFailed("SMTPRecipientsRefused: [550]"), engine, ports=p)
+        notify_batch([approved], uow, p)
+    give_up(approved, SendFailed("SMTPRecipientsRefused: [550]"), uow, p)
 
     assert [(r.template, r.status) for r in rows(engine)] == [("volunteer_offer", "failed"), ("please_call", "sent")]
     ((subject, (_, text)),) = mails(mailbox).items()
@@ -235,10 +232,10 @@ def test_giving_up_on_a_volunteer_asks_the_kamer_to_call_them(engine, mailbox):
     assert types == ["notification.failed", "notification.sent"]
 
 
-def test_over_the_sms_budget_the_kamer_calls_instead(engine, mailbox, sms, http_sink):
+def test_over_the_sms_budget_the_kamer_calls_instead(engine, mailbox, sms, http_sink, uow):
     setup_people(engine, volunteer_email=None, volunteer_phone="+31612345678")
-    p = ports(engine, {"mailbox": mailbox, "sms": sms}, sms_limit_per_kamer_month=0)
-    notify_batch([assignment("assignment.approved", auto=False)], p)
+    p = ports({"mailbox": mailbox, "sms": sms}, sms_limit_per_kamer_month=0)
+    notify_batch([assignment("assignment.approved", auto=False)], uow, p)
     assert http_sink.received == []
     assert [(r.channel, r.status, r.last_error) for r in rows(engine)] == [
         ("sms", "failed", "sms limit reached"), ("mailbox", "sent", None)]
@@ -247,46 +244,48 @@ def test_over_the_sms_budget_the_kamer_calls_instead(engine, mailbox, sms, http_
 
 # -- "ready for review": held back for an auto-approval -------------------------------------------
 
-def test_an_auto_approved_proposal_never_reaches_the_kamer_as_ready_for_review(engine, mailbox):
+def test_an_auto_approved_proposal_never_reaches_the_kamer_as_ready_for_review(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox}, review_hold_s=30)
+    p = ports({"mailbox": mailbox}, review_hold_s=30)
     review = proposed()
-    notify_batch([review], p)
-    notify_batch([review], p)  # redelivered: still one held review
+    notify_batch([review], uow, p)
+    notify_batch([review], uow, p)  # redelivered: still one held review
     assert count(engine, tables.held_reviews) == 1 and rows(engine) == []
-    notify_batch([assignment("assignment.approved", actor="policy", auto=True)], p)
+    notify_batch([assignment("assignment.approved", actor="policy", auto=True)], uow, p)
 
     later = datetime.now(UTC) + timedelta(minutes=5)
-    assert release_held_reviews(p, [1.0], now=later) == 0
+    assert review_releaser(lambda: uow, p, [1.0])(now=later) == 0
     assert [r.template for r in rows(engine)] == ["volunteer_offer"]  # the offer, and no review message
     with engine.connect() as conn:
         assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "withdrawn"
 
 
-def test_a_proposal_nobody_approved_is_sent_for_review_when_the_hold_runs_out(engine, mailbox):
+def test_a_proposal_nobody_approved_is_sent_for_review_when_the_hold_runs_out(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox}, review_hold_s=30)
-    notify_batch([proposed()], p)
-    assert release_held_reviews(p, [1.0]) == 0  # not due yet
-    assert release_held_reviews(p, [1.0], now=datetime.now(UTC) + timedelta(minutes=5)) == 1
+    p = ports({"mailbox": mailbox}, review_hold_s=30)
+    notify_batch([proposed()], uow, p)
+    release = review_releaser(lambda: uow, p, [1.0])
+    assert release() == 0  # not due yet
+    assert release(now=datetime.now(UTC) + timedelta(minutes=5)) == 1
     assert list(mails(mailbox)) == ["Voorstel klaar voor beoordeling – hulpvraag rq-1"]
-    assert release_held_reviews(p, [1.0], now=datetime.now(UTC) + timedelta(minutes=10)) == 0
+    assert release(now=datetime.now(UTC) + timedelta(minutes=10)) == 0
     assert [r.status for r in rows(engine)] == ["sent"]
 
 
-def test_a_held_review_that_fails_is_retried_then_given_up_and_announced(engine):
+def test_a_held_review_that_fails_is_retried_then_given_up_and_announced(engine, uow):
     setup_people(engine)
 
     class Down:
         def send(self, notification, message):
             raise SendFailed("OSError: No space left on device")
 
-    p = ports(engine, {"mailbox": Down()}, review_hold_s=1)
-    notify_batch([proposed()], p)
+    p = ports({"mailbox": Down()}, review_hold_s=1)
+    notify_batch([proposed()], uow, p)
     moment = datetime.now(UTC) + timedelta(minutes=1)
-    assert release_held_reviews(p, [1.0], now=moment) == 1  # tried, due again a second later
-    assert release_held_reviews(p, [1.0], now=moment) == 0
-    assert release_held_reviews(p, [1.0], now=moment + timedelta(seconds=2)) == 1  # last try: given up
+    release = review_releaser(lambda: uow, p, [1.0])
+    assert release(now=moment) == 1  # tried, due again a second later
+    assert release(now=moment) == 0
+    assert release(now=moment + timedelta(seconds=2)) == 1  # last try: given up
     assert [(r.status, r.attempts) for r in rows(engine)] == [("failed", 2)]
     with engine.connect() as conn:
         assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "released"
@@ -296,16 +295,16 @@ def test_a_held_review_that_fails_is_retried_then_given_up_and_announced(engine)
 
 # -- erasure --------------------------------------------------------------------------------
 
-def test_erasure_removes_the_contact_blanks_addresses_and_the_mailbox_copies(engine, mailbox):
+def test_erasure_removes_the_contact_blanks_addresses_and_the_mailbox_copies(engine, mailbox, uow):
     setup_people(engine)
-    p = ports(engine, {"mailbox": mailbox})
-    notify_batch([assignment("assignment.approved", auto=False), assignment("assignment.accepted")], p)
+    p = ports({"mailbox": mailbox})
+    notify_batch([assignment("assignment.approved", auto=False), assignment("assignment.accepted")], uow, p)
     # the offer, the confirmation, "accepted" to the kamer, and "please call" for the resident (no SMS)
     assert len(list(mailbox.root.rglob("*.eml"))) == 4
     erased = event("personal_data.erased", {"subject_kind": "volunteer", "subject_id": "vo-7", "kamer_id": "grou",
                                             "reason": "request"})
-    erase_person(erased, engine, mailbox)
-    erase_person(erased, engine, mailbox)  # twice: harmless
+    erase_person(erased, uow, mailbox)
+    erase_person(erased, uow, mailbox)  # twice: harmless
 
     assert count(engine, tables.volunteers) == 0 and count(engine, tables.residents) == 1
     theirs = rows(engine, tables.notifications.c.recipient_kind == "volunteer")
@@ -316,10 +315,10 @@ def test_erasure_removes_the_contact_blanks_addresses_and_the_mailbox_copies(eng
                                       "Graag bellen: bewoner Durk – hulpvraag rq-1"]
 
     # what comes after the erasure for them goes to the kamer, who may still reach them
-    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], p)
+    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], uow, p)
     assert [r.template for r in rows(engine, tables.notifications.c.source_event_type == "request.cancelled")] == [
         "please_call"]
 
     erase_person(event("personal_data.erased", {"subject_kind": "resident", "subject_id": "rq-1",
-                                                 "kamer_id": "grou", "reason": "retention"}), engine, mailbox)
+                                                 "kamer_id": "grou", "reason": "retention"}), uow, mailbox)
     assert count(engine, tables.residents) == 0

@@ -46,9 +46,11 @@ def test_settings_come_from_mienskip_environment_variables(tmp_path):
     settings = Settings.from_env({
         "MIENSKIP_SMTP_URL": "smtp://127.0.0.1:2525", "MIENSKIP_MAIL_FROM": "kamers@mienskip.example",
         "MIENSKIP_PUBLIC_URL": "https://mienskip.example", "MIENSKIP_DATA_DIR": str(tmp_path),
+        "MIENSKIP_BATCH_MAX_SIZE": "16", "MIENSKIP_BATCH_MAX_WAIT_MS": "20",  # named as matching's
     })
     assert (settings.smtp_url, settings.mail_from, settings.public_url) == (
         "smtp://127.0.0.1:2525", "kamers@mienskip.example", "https://mienskip.example")
+    assert (settings.batch_max_size, settings.batch_max_wait_ms) == (16, 20)
     assert settings.database_url == f"sqlite:///{tmp_path / 'mienskip.sqlite3'}"
 
 

@@ -15,8 +15,11 @@ from sqlalchemy import func, select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import MailboxSender, SendFailed, SmtpSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.domain.notifications import Notification, notification_key
-from mienskip_notify.service_layer.handlers import notify_event, record_kamer
+from mienskip_notify.service_layer.contacts import record_kamer
+from mienskip_notify.service_layer.ports import Ports
+from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 KAMER_EMAIL = "bilgaard@example.org"
@@ -70,7 +73,7 @@ def register_kamer(engine, language="nl"):
     record_kamer(event("kamer.registered", {
         "kamer_id": "bilgaard", "name": "Buurtkamer Bilgaard, Ljouwert", "region": "leeuwarden",
         "location": {"lat": 53.214, "lon": 5.800}, "email": KAMER_EMAIL, "language": language,
-    }), engine)
+    }), NotifyUnitOfWork(engine))
 
 
 def proposal(request_id="rq-1"):
@@ -83,8 +86,8 @@ def proposal(request_id="rq-1"):
 
 def notify(envelope, engine, smtp, tmp_path):
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    notify_event(envelope, engine, MessageComposer("Mienskip <mienskip@localhost>"), senders,
-                 public_url="https://mienskip.example")
+    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example")
+    notify_batch([envelope], NotifyUnitOfWork(engine), ports)
 
 
 def only_row(engine, table):
@@ -115,7 +118,7 @@ def test_a_proposal_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     assert "Buurtkamer Bilgaard, Ljouwert" in text and "kin skaakje, wennet by Grou ♟️" in text
-    assert "dinsdag 14 juli 2026 10:30" in text and "0,8 km" in text
+    assert "dinsdag 14 juli 2026, 10:30" in text and "0,8 km" in text
     assert "https://mienskip.example/review" in message.get_body(("html",)).get_content()
 
     row = only_row(engine, tables.notifications)

@@ -5,17 +5,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from mienskip_notify.domain.channels import kamer_channel, person_channel, sms_month
+from mienskip_notify.domain.contacts import KamerContact
+from mienskip_notify.domain.explanations import why_lines
 from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
-from mienskip_notify.domain.notifications import (
-    KamerContact,
-    kamer_channel,
-    notification_key,
-    notifications_for,
-    person_channel,
-    sms_month,
-    why_lines,
-)
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
 from mienskip_shared.messaging import MissingHandler, dispatch_by_type
 
@@ -55,10 +51,10 @@ def test_message_language_falls_back_to_dutch(preferred, expected):
 # -- dates and numbers ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("nl", "dinsdag 1 december 2026 10:00"),
-     ("en", "Tuesday 1 December 2026 10:00"),
-     ("fy", "tiisdei 1 desimber 2026 10:00"),
-     ("de", "dinsdag 1 december 2026 10:00")],
+    [("nl", "dinsdag 1 december 2026, 10:00"),
+     ("en", "Tuesday, 1 December 2026, 10:00"),
+     ("fy", "tiisdei 1 Desimber 2026 10:00"),
+     ("de", "dinsdag 1 december 2026, 10:00")],
 )
 def test_winter_time_is_utc_plus_one(language, expected):
     assert local_datetime_text(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), language) == expected
@@ -66,9 +62,9 @@ def test_winter_time_is_utc_plus_one(language, expected):
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("nl", "dinsdag 14 juli 2026 10:30"),
-     ("en", "Tuesday 14 July 2026 10:30"),
-     ("fy", "tiisdei 14 july 2026 10:30")],
+    [("nl", "dinsdag 14 juli 2026, 10:30"),
+     ("en", "Tuesday, 14 July 2026, 10:30"),
+     ("fy", "tiisdei 14 July 2026 10:30")],
 )
 def test_summer_time_is_utc_plus_two(language, expected):
     assert local_datetime_text(datetime(2026, 7, 14, 8, 30, tzinfo=UTC), language) == expected
@@ -76,13 +72,13 @@ def test_summer_time_is_utc_plus_two(language, expected):
 
 def test_the_night_the_clocks_go_forward():
     # 29 March 2026: 02:00 CET becomes 03:00 CEST
-    assert local_datetime_text(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "nl") == "zondag 29 maart 2026 01:59"
-    assert local_datetime_text(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "nl") == "zondag 29 maart 2026 03:00"
+    assert local_datetime_text(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "nl") == "zondag 29 maart 2026, 01:59"
+    assert local_datetime_text(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "nl") == "zondag 29 maart 2026, 03:00"
 
 
 def test_any_zone_is_shown_on_the_clock_in_leeuwarden():
     new_york = timezone(timedelta(hours=-5))
-    assert local_datetime_text(datetime(2026, 12, 1, 4, 0, tzinfo=new_york), "en") == "Tuesday 1 December 2026 10:00"
+    assert local_datetime_text(datetime(2026, 12, 1, 4, 0, tzinfo=new_york), "en") == "Tuesday, 1 December 2026, 10:00"
 
 
 def test_naive_datetimes_are_refused():
@@ -126,7 +122,7 @@ def test_a_proposal_becomes_one_message_to_the_kamer_in_its_language():
     assert n.context["review_url"] == "https://mienskip.example/review"
     assert n.context["distance"] == "2,4 km"
     assert n.context["why"] == ["has skill pets", "free on Tuesday"]
-    assert n.context["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
+    assert n.context["proposed_at"] == "tiisdei 1 Desimber 2026 10:00"
 
 
 def test_an_unmatched_request_lists_the_main_reason_first():

@@ -8,17 +8,11 @@ from email.policy import default
 import pytest
 
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
+from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact, Task, VolunteerContact
+from mienskip_notify.domain.contexts import link_expiry
 from mienskip_notify.domain.formatting import local_window_text
-from mienskip_notify.domain.notifications import (
-    KamerContact,
-    Known,
-    ResidentContact,
-    Task,
-    VolunteerContact,
-    link_expiry,
-    notification_key,
-    notifications_for,
-)
+from mienskip_notify.domain.notifications import notification_key
+from mienskip_notify.domain.planner import notifications_for
 from mienskip_shared.links import sign_volunteer_link, verify_volunteer_link
 
 SECRET = "unit test link secret"
@@ -75,10 +69,10 @@ def render(n):
 OFFER = {
     "nl": ("Hulpvraag: huisdieren op dinsdag 1 december 2026", "Hoi Hiltsje,",
            "dinsdag 1 december 2026, 10:00–11:00 uur", "Durk in Grou"),
-    "fy": ("Helpfraach: húsdieren op tiisdei 1 desimber 2026", "Hoi Hiltsje,",
-           "tiisdei 1 desimber 2026, 10:00–11:00 oere", "Durk yn Grou"),
-    "en": ("Request for help: pet care on Tuesday 1 December 2026", "Hello Hiltsje,",
-           "Tuesday 1 December 2026, 10:00–11:00", "Durk in Grou"),
+    "fy": ("Helpfraach: húsdieren op tiisdei 1 Desimber 2026", "Hoi Hiltsje,",
+           "tiisdei 1 Desimber 2026 10:00–11:00 oere", "Durk yn Grou"),
+    "en": ("Request for help: pet care on Tuesday, 1 December 2026", "Hello Hiltsje,",
+           "Tuesday, 1 December 2026, 10:00–11:00", "Durk in Grou"),
 }
 
 
@@ -128,13 +122,13 @@ def test_a_redelivered_approval_signs_the_same_link():
 
 CONFIRMATION = {
     "nl": ("Bevestiging: huisdieren op dinsdag 1 december 2026", "Adres:", "Telefoon:"),
-    "fy": ("Befêstiging: húsdieren op tiisdei 1 desimber 2026", "Adres:", "Telefoan:"),
-    "en": ("Confirmed: pet care on Tuesday 1 December 2026", "Address:", "Phone:"),
+    "fy": ("Befêstiging: húsdieren op tiisdei 1 Desimber 2026", "Adres:", "Telefoan:"),
+    "en": ("Confirmed: pet care on Tuesday, 1 December 2026", "Address:", "Phone:"),
 }
 COMING = {
     "nl": ("Er komt een vrijwilliger op dinsdag 1 december 2026", "Hiltsje komt u helpen op dinsdag"),
-    "fy": ("Der komt in frijwilliger op tiisdei 1 desimber 2026", "Hiltsje komt jo helpen op tiisdei"),
-    "en": ("A volunteer is coming on Tuesday 1 December 2026", "Hiltsje will come to help you on Tuesday"),
+    "fy": ("Der komt in frijwilliger op tiisdei 1 Desimber 2026", "Hiltsje komt jo helpen op tiisdei"),
+    "en": ("A volunteer is coming on Tuesday, 1 December 2026", "Hiltsje will come to help you on Tuesday"),
 }
 ACCEPTED = {"nl": "Geaccepteerd – hulpvraag rq-1", "fy": "Akseptearre – helpfraach rq-1",
             "en": "Accepted – request rq-1"}
@@ -179,8 +173,8 @@ def test_cancellation_escalation_and_unmatched_in_each_language(language):
                                                                                        START + timedelta(hours=1))})),
                          "volunteer_cancellation"))
     assert cancel.subject == {"nl": "Gaat niet door: huisdieren op dinsdag 1 december 2026",
-                              "fy": "Giet net troch: húsdieren op tiisdei 1 desimber 2026",
-                              "en": "Cancelled: pet care on Tuesday 1 December 2026"}[language]
+                              "fy": "Giet net troch: húsdieren op tiisdei 1 Desimber 2026",
+                              "en": "Cancelled: pet care on Tuesday, 1 December 2026"}[language]
     escalated = render(only(plan("request.escalated", k), "request_escalated"))
     assert escalated.subject == {"nl": "DRINGEND: Hulpvraag rq-1 ligt bij de coördinator",
                                  "fy": "DRIUWEND: Helpfraach rq-1 leit by de koördinator",
@@ -294,7 +288,7 @@ def test_every_message_renders_and_survives_mime_byte_for_byte(event_type, langu
 def test_times_are_written_as_people_in_each_language_write_them():
     end = START + timedelta(hours=1, minutes=30)
     assert local_window_text(START, end, "nl") == "dinsdag 1 december 2026, 10:00–11:30 uur"
-    assert local_window_text(START, end, "fy") == "tiisdei 1 desimber 2026, 10:00–11:30 oere"
-    assert local_window_text(START, end, "en") == "Tuesday 1 December 2026, 10:00–11:30"
+    assert local_window_text(START, end, "fy") == "tiisdei 1 Desimber 2026 10:00–11:30 oere"
+    assert local_window_text(START, end, "en") == "Tuesday, 1 December 2026, 10:00–11:30"
     overnight = local_window_text(START, START + timedelta(days=1), "nl")
-    assert overnight == "dinsdag 1 december 2026 10:00 – woensdag 2 december 2026 10:00"
+    assert overnight == "dinsdag 1 december 2026, 10:00 – woensdag 2 december 2026, 10:00"

@@ -8,7 +8,8 @@ import pytest
 from jinja2 import UndefinedError
 
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
-from mienskip_notify.domain.notifications import KamerContact, notifications_for
+from mienskip_notify.domain.contacts import KamerContact
+from mienskip_notify.domain.planner import notifications_for
 
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EVENT_ID = "0b8f6a52-5d1e-4f0e-8a7c-3f1f7e9d2c44"
@@ -38,11 +39,11 @@ def unmatched(language: str):
 
 PROPOSAL_TEXT = {
     "nl": ("Voorstel klaar voor beoordeling – hulpvraag rq-1", "Er staat een voorstel klaar voor beoordeling.",
-           "dinsdag 1 december 2026 10:00", "1,2 km"),
+           "dinsdag 1 december 2026, 10:00", "1,2 km"),
     "fy": ("In foarstel stiet klear foar beoardieling – helpfraach rq-1", "In foarstel stiet klear",
-           "tiisdei 1 desimber 2026 10:00", "1,2 km"),
+           "tiisdei 1 Desimber 2026 10:00", "1,2 km"),
     "en": ("Proposal ready for review – request rq-1", "A proposal is ready for your review.",
-           "Tuesday 1 December 2026 10:00", "1.2 km"),
+           "Tuesday, 1 December 2026, 10:00", "1.2 km"),
 }
 UNMATCHED_TEXT = {
     "nl": ("Geen vrijwilliger gevonden – hulpvraag rq-2", "is geen vrijwilliger gevonden"),

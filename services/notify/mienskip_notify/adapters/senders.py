@@ -65,8 +65,7 @@ class MailboxSender:
             raise SendFailed(f"kamer id not usable as a directory name (kamer {notification.kamer_id[:40]!r})")
         return self.root / notification.kamer_id / f"{notification.key}.eml"
 
-    def send(self, notification: Notification, message) -> None:
-        """``message``: an EmailMessage or the composer's wire form (both have ``as_bytes``)."""
+    def send(self, notification: Notification, message: EmailMessage) -> None:
         target = self.path_for(notification)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         try:
@@ -129,7 +128,7 @@ class SmtpSender:
             raise
         return client
 
-    def send(self, notification: Notification, message) -> None:
+    def send(self, notification: Notification, message: EmailMessage) -> None:
         with self._lock:
             reused = self._client is not None
             try:
@@ -146,18 +145,15 @@ class SmtpSender:
                 # "from None": the consumer logs tracebacks, and SMTP errors quote addresses
                 raise SendFailed(safe_reason(exc)) from None
 
-    def _deliver(self, notification: Notification, message) -> None:
+    def _deliver(self, notification: Notification, message: EmailMessage) -> None:
         if self._client is None:
             self._client = self._connect()
-        if isinstance(message, EmailMessage):
-            self._client.send_message(message, to_addrs=[notification.destination])
-            return
-        # already in wire form (composer.WireMail): 7-bit, ASCII addresses
+        sender, recipient = message["From"].addresses[0].addr_spec, notification.destination
         self._client.ehlo_or_helo_if_needed()
-        if self._client.has_extn("pipelining"):
-            send_pipelined(self._client, message.envelope_from, notification.destination, message.as_bytes())
-        else:
-            self._client.sendmail(message.envelope_from, [notification.destination], message.as_bytes())
+        if self._client.has_extn("pipelining") and sender.isascii() and recipient.isascii():
+            send_pipelined(self._client, sender, recipient, message.as_bytes(policy=WIRE_POLICY))
+        else:  # smtplib's way, with SMTPUTF8 for an address that is not ASCII
+            self._client.send_message(message, to_addrs=[recipient])
 
     def _drop(self) -> None:
         client, self._client = self._client, None

@@ -1,23 +1,20 @@
-"""notify's subscriptions and the one ``handle(envelope)`` the shared consumer calls."""
+"""notify's subscriptions, and the handlers the shared consumer calls, each with a fresh unit of work."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
-
-import structlog
+from collections.abc import Callable, Iterable
 
 from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import EventConsumer, dispatch_by_type
-from mienskip_shared.messaging.consumer import Batching, Handler
+from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 
-log = structlog.get_logger(__name__)
+from ..service_layer import contacts, planning, sending
+from ..service_layer.ports import Ports, UnitOfWork
 
 CONSUMER = "notify"
 SUBSCRIPTIONS = tuple(subscriptions_of(CONSUMER))  # declared once, in shared topology
-
-GiveUp = Callable[[Envelope, Exception], None]
 
 
 class NotifyConsumer:
@@ -36,21 +33,29 @@ class NotifyConsumer:
                 closeable.close()
 
 
-def build_consumer(settings, handlers: Mapping[str, Handler], closeables: Iterable = (),
-                   on_give_up: GiveUp | None = None, batching: Batching | None = None) -> NotifyConsumer:
-    """``on_give_up`` runs once per event whose last retry failed, before it is dead-lettered.
-    ``batching`` hands events of its types over together; ``handlers`` still needs one for
-    each, for a batch that failed (each event is then handled, and retried, on its own)."""
+def build_consumer(settings, uow: Callable[[], UnitOfWork], ports: Ports, mailbox,
+                   closeables: Iterable = ()) -> NotifyConsumer:
+    """Events that plan messages (and the contacts they need) come in batches; each event
+    of a batch that failed is handled, and retried, on its own. After an event's last
+    retry, :func:`sending.give_up` runs before it is dead-lettered."""
+
+    def notify(envelopes: list[Envelope]) -> None:
+        sending.notify_batch(envelopes, uow(), ports)
+
+    handle = dispatch_by_type(SUBSCRIPTIONS, {  # raises MissingHandler if a subscription has none
+        "kamer.registered": lambda envelope: contacts.record_kamer(envelope, uow()),
+        "personal_data.erased": lambda envelope: contacts.erase_person(envelope, uow(), mailbox),
+        **dict.fromkeys(planning.BATCHED_EVENTS, lambda envelope: notify([envelope])),
+    })
     consumer = EventConsumer(
         CONSUMER,
         settings.broker_connection,
         SUBSCRIPTIONS,
-        dispatch_by_type(SUBSCRIPTIONS, handlers),  # raises MissingHandler if a subscription has none
+        handle,
         prefetch_count=settings.prefetch_count,
         retry_delays_ms=settings.retry_delays_ms,
-        on_give_up=on_give_up,
-        batching=batching,
+        on_give_up=lambda envelope, exc: sending.give_up(envelope, exc, uow(), ports),
+        batching=Batching(event_types=planning.BATCHED_EVENTS, handle=notify,
+                          max_size=settings.batch_max_size, max_wait_s=settings.batch_max_wait_ms / 1000),
     )
     return NotifyConsumer(consumer, closeables)
-
-

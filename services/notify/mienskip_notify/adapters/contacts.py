@@ -1,0 +1,95 @@
+"""Who notify can reach: kamers, volunteers and residents, copied from intake's events.
+
+Volunteers' and residents' contacts are personal data: kept only until erasure, never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Table, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from mienskip_shared.clock import as_utc
+
+from ..domain.contacts import VOLUNTEER, KamerContact, ResidentContact, VolunteerContact
+from . import tables
+
+
+class ContactRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- kamers -----------------------------------------------------------------------------
+    def save_kamer(self, kamer: KamerContact, as_of: datetime) -> bool:
+        """Insert or update a kamer's contact; False if a newer version is already stored."""
+        t = tables.kamers
+        return self._save_newer(t, t.c.kamer_id, kamer.kamer_id, {
+            "name": kamer.name, "email": kamer.email, "webhook_url": kamer.webhook_url, "language": kamer.language,
+        }, as_of)
+
+    def kamer(self, kamer_id: str) -> KamerContact | None:
+        return self.kamers([kamer_id]).get(kamer_id)
+
+    def kamers(self, kamer_ids: Iterable[str]) -> dict[str, KamerContact]:
+        t = tables.kamers
+        rows = self.conn.execute(select(t).where(t.c.kamer_id.in_(set(kamer_ids)))).all()
+        return {row.kamer_id: KamerContact(kamer_id=row.kamer_id, name=row.name, email=row.email,
+                                           webhook_url=row.webhook_url, language=row.language) for row in rows}
+
+    # -- people ---------------------------------------------------------------------------------
+    def save_volunteer(self, contact: VolunteerContact, as_of: datetime) -> bool:
+        t = tables.volunteers
+        return self._save_newer(t, t.c.volunteer_id, contact.volunteer_id, {
+            "kamer_id": contact.kamer_id, "first_name": contact.first_name, "email": contact.email,
+            "phone": contact.phone, "language": contact.language,
+        }, as_of)
+
+    def save_resident(self, contact: ResidentContact, as_of: datetime) -> bool:
+        t = tables.residents
+        return self._save_newer(t, t.c.request_id, contact.request_id, {
+            "kamer_id": contact.kamer_id, "first_name": contact.first_name, "phone": contact.phone,
+            "language": contact.language, "address": contact.address, "neighbourhood": contact.neighbourhood,
+        }, as_of)
+
+    def volunteers(self, volunteer_ids: Iterable[str]) -> dict[str, VolunteerContact]:
+        t = tables.volunteers
+        ids = set(volunteer_ids)
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(t).where(t.c.volunteer_id.in_(ids))).all()
+        return {r.volunteer_id: VolunteerContact(volunteer_id=r.volunteer_id, kamer_id=r.kamer_id,
+                                                 first_name=r.first_name, email=r.email, phone=r.phone,
+                                                 language=r.language) for r in rows}
+
+    def residents(self, request_ids: Iterable[str]) -> dict[str, ResidentContact]:
+        t = tables.residents
+        ids = set(request_ids)
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
+        return {r.request_id: ResidentContact(request_id=r.request_id, kamer_id=r.kamer_id, first_name=r.first_name,
+                                              phone=r.phone, language=r.language, address=r.address,
+                                              neighbourhood=r.neighbourhood) for r in rows}
+
+    def forget(self, kind: str, subject_id: str) -> None:
+        """Delete a person's contact (erasure): a volunteer by id, a resident by request id."""
+        if kind == VOLUNTEER:
+            self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.volunteer_id == subject_id))
+        else:
+            self.conn.execute(delete(tables.residents).where(tables.residents.c.request_id == subject_id))
+
+    def _save_newer(self, table: Table, key_column: Column, key: str, values: dict[str, Any],
+                    as_of: datetime) -> bool:
+        """Insert or update one row keyed by ``key``; False if a newer version is already stored."""
+        values = {**values, "as_of": as_of.astimezone(UTC)}
+        stored = self.conn.execute(select(table.c.as_of).where(key_column == key)).scalar_one_or_none()
+        if stored is None:
+            self.conn.execute(insert(table).values({key_column.name: key, **values}))
+            return True
+        if as_utc(stored) > as_of:
+            return False  # events from one source may overtake each other
+        self.conn.execute(update(table).where(key_column == key).values(**values))
+        return True

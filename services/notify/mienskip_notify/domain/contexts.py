@@ -1,0 +1,87 @@
+"""What a message says: the values its template is rendered with, in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from .contacts import KamerContact, Known
+from .explanations import proposal_explanation, unmatched_explanation
+from .formatting import category_text, distance_text, local_date_text, local_datetime_text, local_window_text
+
+# A volunteer's accept/decline link lasts until the task starts, at most this long.
+LINK_VALIDITY = timedelta(days=7)
+
+
+def review_url(public_url: str) -> str:
+    return f"{public_url.rstrip('/')}/review"
+
+
+def volunteer_link(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/v/{token}"
+
+
+def link_expiry(occurred_at: datetime, start: datetime | None) -> datetime:
+    """When a volunteer's link stops working: at the task's start, at most a week after
+    the offer. From the event's time, not the clock: a redelivery signs the same link."""
+    latest = occurred_at + LINK_VALIDITY
+    return min(start, latest) if start is not None else latest
+
+
+def task_facts(data: Mapping[str, Any], known: Known, language: str) -> dict[str, Any]:
+    """Category and time of the task, from the event or else from what notify remembers."""
+    task = known.task
+    category = data.get("category") or (task.category if task else None)
+    window = data.get("window")
+    start, end = (window["start"], window["end"]) if window else ((task.start, task.end) if task else (None, None))
+    return {
+        "category": category_text(category, language) if category else None,
+        "when": local_window_text(start, end, language) if start else None,
+        "day": local_date_text(start, language) if start else None,
+    }
+
+
+def volunteer_first_name(data: Mapping[str, Any], known: Known) -> str | None:
+    """The first name of the event's volunteer, if notify knows them."""
+    contact = known.volunteers.get(data.get("volunteer_id", ""))
+    return (contact.first_name or None) if contact else None
+
+
+def resident_facts(known: Known) -> dict[str, Any]:
+    resident = known.resident
+    return {
+        "resident_first_name": resident.first_name if resident else None,
+        "neighbourhood": resident.neighbourhood if resident else None,
+    }
+
+
+def assignment_ids(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"request_id": data["request_id"], "volunteer_id": data["volunteer_id"],
+            "assignment_id": data["assignment_id"]}
+
+
+def proposal_context(data, kamer: KamerContact, occurred_at: datetime, language: str,
+                     public_url: str) -> dict[str, Any]:
+    return {
+        "kamer_name": kamer.name,
+        "request_id": data["request_id"],
+        "volunteer_id": data["volunteer_id"],
+        "assignment_id": data.get("assignment_id"),
+        "distance": distance_text(float(data["distance_km"]), language),
+        **proposal_explanation(data),
+        "review_url": review_url(public_url),
+        "proposed_at": local_datetime_text(occurred_at, language),
+    }
+
+
+def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, language: str,
+                      public_url: str) -> dict[str, Any]:
+    return {
+        "kamer_name": kamer.name,
+        "request_id": data["request_id"],
+        **unmatched_explanation(data),
+        "review_url": review_url(public_url),
+        "reported_at": local_datetime_text(occurred_at, language),
+    }
+

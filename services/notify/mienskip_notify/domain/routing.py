@@ -1,0 +1,121 @@
+"""How one event's messages reach the kamer (and its webhook), a volunteer or a resident:
+over which channel, in which language, under which key; and the kamer's "please call"
+when nobody else can be reached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .channels import EMAIL, WEBHOOK, Channels, kamer_channel, person_channel
+from .contacts import KAMER, VOLUNTEER, KamerContact, Known
+from .contexts import review_url
+from .languages import message_language
+from .notifications import PLEASE_CALL, Notification, notification_key
+
+# Why a message meant for a person goes to the kamer instead ("please call").
+NO_CONTACT = "no_contact"  # notify never got their contact.* event (or it was erased)
+NO_CHANNEL = "no_channel"  # no address or phone that a configured channel can use
+NOT_DELIVERED = "not_delivered"  # their channel failed for good (given up, SMS budget spent)
+
+
+@dataclass
+class MessagePlan:
+    """One event's messages as they are worked out; ``notifications`` is the result."""
+
+    event_type: str
+    event_id: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    known: Known
+    channels: Channels
+    public_url: str
+    sign_link: Callable[[str, str, datetime], str] | None
+    notifications: list[Notification] = field(default_factory=list)
+
+    @property
+    def kamer(self) -> KamerContact:
+        return self.known.kamer
+
+    @property
+    def kamer_language(self) -> str:
+        return message_language(self.kamer.language)
+
+    def to_kamer(self, template: str, context: Mapping[str, Any], *, topic: str = "",
+                 subject: tuple[str, str] | None = None) -> None:
+        """A message for the kamer: its mailbox or e-mail, and its webhook when it has one.
+        ``topic`` tells apart two kamer messages of one event (a "please call" beside the
+        kamer's own message), so each has a key of its own."""
+        kamer = self.kamer
+        channel, recipient = kamer_channel(kamer, email_enabled=self.channels.email)
+        common = self._common(KAMER, template, self.kamer_language, context, subject)
+        destination = None
+        if topic:  # not an address: the channel delivers to the kamer's own address
+            destination, recipient = (recipient if channel == EMAIL else None), f"{recipient}#{topic}"
+        self.notifications.append(Notification(
+            key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
+            address=destination, **common))
+        if kamer.webhook_url:
+            hook = f"{WEBHOOK}:{kamer.kamer_id}" + (f"#{topic}" if topic else "")
+            payload = {
+                "type": self.event_type,
+                "event_id": self.event_id,
+                "occurred_at": self.occurred_at.isoformat(),
+                "review_url": review_url(self.public_url),
+                "data": dict(self.data),
+                **({"message": context.get("message", template)} if topic else {}),  # what the person missed
+            }
+            self.notifications.append(Notification(
+                key=notification_key(self.event_id, hook, WEBHOOK), recipient=hook, channel=WEBHOOK,
+                address=kamer.webhook_url, payload=payload, **common))
+
+    def to_person(self, kind: str, person_id: str, template: str,
+                  context: Callable[[str], Mapping[str, Any]]) -> None:
+        """A message for a volunteer or resident in their language, over their channel;
+        the kamer is asked to call them when no channel reaches them."""
+        contact = (self.known.volunteers.get(person_id) if kind == VOLUNTEER else
+                   self.known.resident if self.known.resident and self.known.resident.request_id == person_id
+                   else None)
+        route = None
+        if contact is not None and (kind, person_id) not in self.known.unreachable:
+            route = person_channel(getattr(contact, "email", None), contact.phone,
+                                   email_enabled=self.channels.email, sms_enabled=self.channels.sms)
+        if route is not None:
+            channel, recipient = route
+            language = message_language(contact.language)
+            self.notifications.append(Notification(
+                key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
+                **self._common(kind, template, language, context(language), (kind, person_id))))
+            return
+        why = (NO_CONTACT if contact is None else
+               NOT_DELIVERED if (kind, person_id) in self.known.unreachable else NO_CHANNEL)
+        self.to_kamer(PLEASE_CALL, {
+            **context(self.kamer_language),
+            "kamer_name": self.kamer.name,
+            "request_id": self.data.get("request_id"),
+            "person_kind": kind,
+            "person_id": person_id,
+            "person_first_name": (contact.first_name or None) if contact else None,
+            "person_phone": contact.phone if contact else None,
+            "person_language": message_language(contact.language) if contact else None,
+            "message": template,
+            "why": why,
+            "review_url": review_url(self.public_url),
+        }, topic=f"call:{kind}:{person_id}", subject=(kind, person_id))
+
+    def _common(self, recipient_kind: str, template: str, language: str, context: Mapping[str, Any],
+                subject: tuple[str, str] | None) -> dict[str, Any]:
+        return {
+            "source_event_id": self.event_id,
+            "source_event_type": self.event_type,
+            "request_id": self.data.get("request_id"),
+            "kamer_id": self.kamer.kamer_id,
+            "recipient_kind": recipient_kind,
+            "template": template,
+            "language": language,
+            "context": context,
+            "subject_kind": subject[0] if subject else None,
+            "subject_id": subject[1] if subject else None,
+        }

@@ -1,0 +1,72 @@
+"""What notify keeps of the people and kamers it writes to, and forgets on erasure.
+Contacts are personal data: logged by id only, never their content."""
+
+from __future__ import annotations
+
+import structlog
+
+from mienskip_shared.contracts import Envelope
+
+from ..domain.channels import MAILBOX
+from ..domain.contacts import KamerContact, ResidentContact, VolunteerContact
+from .ports import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+CONTACT_EVENTS = ("contact.volunteer", "contact.resident")
+
+
+def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
+    """kamer.registered: keep the kamer's contact points (a newer event wins)."""
+    data = envelope.data
+    kamer = KamerContact(
+        kamer_id=data["kamer_id"],
+        name=data["name"],
+        email=data.get("email"),
+        webhook_url=data.get("webhook_url"),
+        language=data.get("language") or "nl",
+    )
+    with uow:
+        if not uow.claim(envelope):
+            log.info("kamer.already_recorded", kamer_id=kamer.kamer_id)
+            return
+        stored = uow.contacts.save_kamer(kamer, envelope.occurred_at)
+        uow.commit()
+    log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
+
+
+def record_contact(envelope: Envelope, uow: UnitOfWork) -> None:
+    """contact.volunteer, contact.resident: keep the contact (a newer event wins), inside
+    the caller's transaction (the batch's: a message in it may need the contact)."""
+    if not uow.claim(envelope):
+        return
+    data = envelope.data
+    if envelope.event_type == "contact.volunteer":
+        uow.contacts.save_volunteer(VolunteerContact(
+            volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
+            email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at)
+        log.info("contact.recorded", volunteer_id=data["volunteer_id"])  # ids only, never the contact
+    else:
+        uow.contacts.save_resident(ResidentContact(
+            request_id=data["request_id"], kamer_id=data["kamer_id"], first_name=data.get("first_name"),
+            phone=data.get("phone"), language=data["language"], address=data.get("address"),
+            neighbourhood=data.get("neighbourhood")), envelope.occurred_at)
+        log.info("contact.recorded", request_id=data["request_id"])
+
+
+def erase_person(envelope: Envelope, uow: UnitOfWork, mailbox=None) -> None:
+    """personal_data.erased: forget the person's contact, blank the addresses we wrote
+    to, and remove the copies of their messages from the local mailbox. Ids, status and
+    times stay: the history says a message went, not to where."""
+    data = envelope.data
+    kind, subject_id = data["subject_kind"], data["subject_id"]
+    with uow:
+        uow.claim(envelope)  # erasing twice is harmless: no early return
+        uow.contacts.forget(kind, subject_id)
+        rows = uow.notifications.blank_recipients(kind, subject_id)
+        uow.commit()
+    if mailbox is not None:
+        for row in rows:
+            if row.channel == MAILBOX:
+                mailbox.remove(row.kamer_id, row.key)
+    log.info("person.erased", subject_kind=kind, subject_id=subject_id, notifications=len(rows))

@@ -1,0 +1,54 @@
+"""What notify announces about a delivery (``notification.sent``, ``notification.failed``),
+and the reason it stores, logs and announces for a failure.
+
+Errors stored, logged and announced are exception types, codes and statuses: never an
+address, phone number, URL or message body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mienskip_shared.contracts import Envelope, new_event
+
+from ..adapters.senders import SendFailed
+from ..domain.notifications import Notification
+
+
+def stored_reason(exc: BaseException) -> str:
+    """SendFailed texts are written to be safe; of anything else only the type is kept."""
+    return str(exc) if isinstance(exc, SendFailed) else type(exc).__name__
+
+
+def log_ids(notification) -> dict[str, Any]:
+    return {"notification_key": notification.key, "kamer_id": notification.kamer_id,
+            "request_id": notification.request_id, "channel": notification.channel}
+
+
+def _delivery(notification) -> dict[str, Any]:
+    """notification.sent's and .failed's common fields, from a Notification or a table row."""
+    return {
+        "notification_id": notification.key,
+        "source_event_id": notification.source_event_id,
+        "source_event_type": notification.source_event_type,
+        "request_id": notification.request_id,
+        "recipient_kind": notification.recipient_kind,
+        "channel": notification.channel,
+        "template": notification.template,
+        "language": notification.language,
+    }
+
+
+def sent_event(notification: Notification, cause: Envelope) -> Envelope:
+    return new_event("notification.sent", _delivery(notification),
+                     correlation_id=cause.correlation_id, kamer_id=notification.kamer_id)
+
+
+def failed_event(row, cause: Envelope) -> Envelope:
+    """notification.failed for a row that just became 'failed'; ``error`` is its safe reason."""
+    return new_event(
+        "notification.failed",
+        {**_delivery(row), "error": row.last_error or "unknown", "attempts": row.attempts},
+        correlation_id=cause.correlation_id,
+        kamer_id=row.kamer_id,
+    )
