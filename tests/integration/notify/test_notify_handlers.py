@@ -42,18 +42,21 @@ def kamer_registered(*, language="fy", email=None, name="Dorpskamer Grou ❤️"
     }, occurred_at=occurred_at)
 
 
-def assignment_proposed():
-    return event("assignment.proposed", {
+def review_requested():
+    """intake's ask: a proposal its policy does not approve waits for the kamer's review."""
+    return event("assignment.review_requested", {
         "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
         "region": "leeuwarden", "distance_km": 1.23,
-        "explanation": {"why": ["wennet yn Ljouwert, 1,2 km fan Grou 🐕"]},
+        "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                                      "rule": None}},
     })
 
 
 def request_unmatched():
     return event("request.unmatched", {
         "request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
-        "reasons": {"too_far": 2, "busy": 1}, "summary": "3 volunteers have the skill; 2 too far, 1 busy",
+        "reasons": {"distance": 2, "overlap": 1}, "considered": 3,
     })
 
 
@@ -88,33 +91,34 @@ def test_the_migration_creates_exactly_the_tables_the_code_uses(engine):
     assert differences == []
 
 
-def test_a_proposal_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
+def test_a_review_request_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
-    notify(proposed, engine, {"mailbox": mailbox})
+    review = review_requested()
+    notify(review, engine, {"mailbox": mailbox})
 
     (path,) = mailbox_files(mailbox)
-    key = notification_key(proposed.event_id, "mailbox:grou", "mailbox")
+    key = notification_key(review.event_id, "mailbox:grou", "mailbox")
     assert path == mailbox.root / "grou" / f"{key}.eml"
     message = message_from_bytes(path.read_bytes(), policy=default)
     assert message["Subject"] == "In foarstel stiet klear foar beoardieling – helpfraach rq-1"
     assert message["Message-ID"] == f"<{key}@mienskip>"
     text = message.get_body(("plain",)).get_content()
-    assert "Dorpskamer Grou ❤️" in text and "wennet yn Ljouwert, 1,2 km fan Grou 🐕" in text
+    assert "Dorpskamer Grou ❤️" in text and "1,2 km fan de helpfreger" in text and "kin: húsdieren" in text
+    assert "folgjende kandidaat (2,5 km): 1,3 km fierder" in text
     assert "http://127.0.0.1:8000/review" in text
     assert not list(path.parent.glob(".*.tmp"))
 
     row = only_row(engine, tables.notifications)
     assert (row.key, row.status, row.attempts, row.channel, row.language) == (key, "sent", 1, "mailbox", "fy")
     assert (row.source_event_type, row.request_id, row.kamer_id, row.recipient_kind) == (
-        "assignment.proposed", "rq-1", "grou", "kamer")
+        "assignment.review_requested", "rq-1", "grou", "kamer")
     assert row.sent_at is not None and row.last_error is None
 
     out = only_row(engine, tables.outbox)
     sent = parse(out.body)
     assert (out.event_type, out.published_at) == ("notification.sent", None)
     assert sent.kamer_id == "grou" and sent.correlation_id == "corr-1"
-    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == proposed.event_id
+    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == review.event_id
     assert (sent.data["channel"], sent.data["template"], sent.data["language"]) == (
         "mailbox", "assignment_proposed", "fy")
     assert count(engine, tables.inbox) == 2
@@ -124,9 +128,9 @@ def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailb
     registered = kamer_registered()
     record_kamer(registered, NotifyUnitOfWork(engine))
     record_kamer(registered, NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
-    notify(proposed, engine, {"mailbox": mailbox})
-    notify(proposed, engine, {"mailbox": mailbox})
+    review = review_requested()
+    notify(review, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
 
     assert len(mailbox_files(mailbox)) == 1
     assert count(engine, tables.kamers) == 1
@@ -144,7 +148,7 @@ def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
     message = message_from_bytes((mailbox.root / "grou" / f"{key}.eml").read_bytes(), policy=default)
     assert message["Subject"] == "Geen vrijwilliger gevonden – hulpvraag rq-2"
     text = message.get_body(("plain",)).get_content()
-    assert "3 volunteers have the skill; 2 too far, 1 busy" in text and "- too_far: 2" in text
+    assert "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd" in text and "- te ver weg: 2" in text
     with engine.connect() as conn:
         rows = conn.execute(select(tables.notifications).order_by(tables.notifications.c.id)).all()
     assert [(r.template, r.language, r.status) for r in rows] == [
@@ -152,13 +156,13 @@ def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
 
 
 def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):
-    proposed = assignment_proposed()
+    review = review_requested()
     with pytest.raises(KamerNotKnownYet):
-        notify(proposed, engine, {"mailbox": mailbox})
+        notify(review, engine, {"mailbox": mailbox})
     assert count(engine, tables.inbox) == 0 and count(engine, tables.notifications) == 0
 
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))  # arrives while the proposal waits to be retried
-    notify(proposed, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
     assert len(mailbox_files(mailbox)) == 1
 
 
@@ -187,16 +191,16 @@ class FailsFirst:
 
 def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
+    review = review_requested()
     senders = {"mailbox": FailsFirst(mailbox)}
     with pytest.raises(SendFailed):
-        notify(proposed, engine, senders)
+        notify(review, engine, senders)
 
     row = only_row(engine, tables.notifications)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "OSError: No space left on device")
     assert count(engine, tables.outbox) == 0 and mailbox_files(mailbox) == []
 
-    notify(proposed, engine, senders)
+    notify(review, engine, senders)
     row = only_row(engine, tables.notifications)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
@@ -204,22 +208,22 @@ def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox
 
 def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
+    review = review_requested()
     with NotifyUnitOfWork(engine) as uow:  # transaction 1 committed, then the process died
         kamer = uow.contacts.kamer("grou")
-        (planned,) = notifications_for(proposed.event_type, proposed.event_id, proposed.occurred_at,
-                                       proposed.data, kamer, email_enabled=False, public_url="http://x")
+        (planned,) = notifications_for(review.event_type, review.event_id, review.occurred_at,
+                                       review.data, kamer, email_enabled=False, public_url="http://x")
         uow.notifications.add(planned)
         uow.commit()
 
-    notify(proposed, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
     assert only_row(engine, tables.notifications).status == "sent"
     assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
 
 
 def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    notify(assignment_proposed(), engine, {"mailbox": mailbox})
+    notify(review_requested(), engine, {"mailbox": mailbox})
     body = json.loads(only_row(engine, tables.outbox).body)
     assert set(body) >= {"event_id", "event_type", "schema_version", "occurred_at", "correlation_id", "data"}
     assert "recipient" not in body["data"]  # addresses stay in notify

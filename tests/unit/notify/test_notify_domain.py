@@ -116,8 +116,8 @@ def proposal_data(**overrides):
     return data
 
 
-def test_a_proposal_becomes_one_message_to_the_kamer_in_its_language():
-    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, proposal_data(), GROU,
+def test_a_review_request_becomes_one_message_to_the_kamer_in_its_language():
+    (n,) = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, proposal_data(), GROU,
                              email_enabled=True, public_url="https://mienskip.example/")
     assert (n.recipient_kind, n.channel, n.recipient, n.language) == ("kamer", "email", "grou@example.org", "fy")
     assert (n.template, n.request_id, n.kamer_id) == ("assignment_proposed", "rq-1", "grou")
@@ -144,9 +144,11 @@ def test_an_unmatched_request_lists_the_main_reason_first():
         "please_call", "kamer", "resident", "rq-2")
 
 
-def test_events_notify_does_not_handle_are_refused():
+@pytest.mark.parametrize("event_type", ["request.submitted", "assignment.proposed"])
+def test_events_notify_does_not_handle_are_refused(event_type):
+    # matching's proposal among them: intake decides whether it needs a review, and says so
     with pytest.raises(ValueError):
-        notifications_for("request.submitted", EVENT_ID, OCCURRED, {}, GROU, email_enabled=False, public_url="")
+        notifications_for(event_type, EVENT_ID, OCCURRED, proposal_data(), GROU, email_enabled=False, public_url="")
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,8 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
     handle(SimpleNamespace(event_type="request.unmatched"))
     assert seen == ["request.unmatched"]
     assert {s.queue_name for s in SUBSCRIPTIONS} == {
-        "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched",
+        "notify.intake.kamer.registered", "notify.intake.assignment.review_requested",
+        "notify.matching.request.unmatched",
         "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
         "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
         "notify.intake.request.escalated", "notify.intake.personal_data.erased"}
@@ -201,18 +204,21 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------
 PROPOSAL = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
-            "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["x"]}}
+            "region": "leeuwarden", "distance_km": 1.2,
+            "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                            "runner_up": {"volunteer_id": "v9", "distance_km": 2.5,
+                                          "reason": {"code": "further", "km": 1.3}, "rule": None}}}
 
 
 def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
     hooked = KamerContact(kamer_id="grou", name="Grou", email="grou@example.org",
                           webhook_url="https://grou.example/hooks/mienskip", language="fy")
-    email, hook = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, hooked,
+    email, hook = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, hooked,
                                     email_enabled=True, public_url="http://x")
     assert (email.channel, hook.channel) == ("email", "webhook")
     assert hook.recipient == "webhook:grou" and hook.destination == "https://grou.example/hooks/mienskip"
     assert hook.key == notification_key(EVENT_ID, "webhook:grou", "webhook") != email.key
-    assert hook.payload["type"] == "assignment.proposed" and hook.payload["data"]["volunteer_id"] == "vo-7"
+    assert hook.payload["type"] == "assignment.review_requested" and hook.payload["data"] == PROPOSAL
     assert hook.payload["event_id"] == EVENT_ID and hook.payload["review_url"] == "http://x/review"
     assert (hook.template, hook.language, hook.recipient_kind) == ("assignment_proposed", "fy", "kamer")
 
@@ -220,13 +226,13 @@ def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
 def test_a_changed_webhook_url_keeps_the_key():
     def hook_key(url):
         kamer = KamerContact(kamer_id="grou", name="Grou", webhook_url=url)
-        return notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, kamer,
+        return notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, kamer,
                                  email_enabled=False, public_url="http://x")[1].key
     assert hook_key("https://a.example/h") == hook_key("https://b.example/h")
 
 
 def test_without_a_webhook_there_is_one_notification():
-    assert len(notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, GROU,
+    assert len(notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, GROU,
                                  email_enabled=True, public_url="http://x")) == 1
 
 

@@ -30,7 +30,7 @@ def kamer(language: str, name: str = UNICODE_NAME, email: str | None = "kamer@ex
 def proposal(language: str, **kamer_fields):
     data = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
             "region": "leeuwarden", "distance_km": 1.2, "explanation": EXPLANATION}
-    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, data, kamer(language, **kamer_fields),
+    (n,) = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, data, kamer(language, **kamer_fields),
                              email_enabled=True, public_url="http://127.0.0.1:8000")
     return n
 

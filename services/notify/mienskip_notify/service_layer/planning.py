@@ -98,9 +98,9 @@ def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
     reviews withdrawn."""
     uow.tasks.lock({e.data["request_id"] for e in messages
                     if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
-    uow.tasks.remember({
+    uow.tasks.remember({  # only events that carry them: one without must not hide another's in the batch
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
-        if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
+        if e.event_type.startswith("assignment.") and (e.data.get("category") or e.data.get("window"))})
     cancelled: dict[str, datetime] = {}
     for e in messages:
         if e.event_type == "request.cancelled":
