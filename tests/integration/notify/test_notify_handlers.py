@@ -8,15 +8,18 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
+from structlog.testing import capture_logs
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
-from mienskip_notify.bootstrap import VERSION_TABLE
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.service_layer.contacts import record_kamer
@@ -24,6 +27,7 @@ from mienskip_notify.service_layer.planning import KamerNotKnownYet
 from mienskip_notify.service_layer.ports import Ports
 from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.db import make_engine
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -89,6 +93,45 @@ def test_the_migration_creates_exactly_the_tables_the_code_uses(engine):
         })
         differences = compare_metadata(context, tables.metadata)
     assert differences == []
+
+
+def _migrate(engine, revision, *, down=False):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["version_table"] = VERSION_TABLE
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_held_reviews_go_by_migration_and_a_review_still_held_is_named_not_dropped_silently(database_url):
+    engine = make_engine(database_url)
+    try:
+        _migrate(engine, "0004")
+        with engine.begin() as conn:
+            for event_id, assignment_id, status in (("e1", "as-1", "held"), ("e2", "as-2", "released"),
+                                                    ("e3", "as-3", "withdrawn"), ("e4", "as-4", "held")):
+                conn.execute(text(
+                    "INSERT INTO notify_held_reviews (event_id, assignment_id, request_id, kamer_id, body, due_at,"
+                    " status, attempts) VALUES (:e, :a, 'rq', 'grou', '{}', :due, :status, 0)"),
+                    {"e": event_id, "a": assignment_id, "due": T0, "status": status})
+        with capture_logs() as logs:
+            _migrate(engine, "head")
+        assert "notify_held_reviews" not in inspect(engine).get_table_names()
+        assert [(entry["event"], entry["log_level"], entry["kamer_id"], entry["assignment_ids"]) for entry in logs] == [
+            ("migration.held_review_not_sent", "warning", "grou", ["as-1", "as-4"])]
+
+        _migrate(engine, "0004", down=True)  # the previous release finds its table again, empty
+        held = inspect(engine)
+        assert {index["name"] for index in held.get_indexes("notify_held_reviews")} == {
+            "ix_notify_held_reviews_due", "ix_notify_held_reviews_assignment_id", "ix_notify_held_reviews_request_id"}
+        assert [column["name"] for column in held.get_columns("notify_held_reviews")] == [
+            "event_id", "assignment_id", "request_id", "kamer_id", "body", "due_at", "status", "attempts", "last_error"]
+        with capture_logs() as logs:
+            _migrate(engine, "head")
+        assert logs == [] and "notify_held_reviews" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
 
 
 def test_a_review_request_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):

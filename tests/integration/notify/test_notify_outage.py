@@ -129,8 +129,7 @@ def running_notify(tmp_path):
 
     def start(**overrides):
         settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://",
-                                     retry_delays_ms=RETRY_DELAYS_MS, webhook_secret="outage-test",
-                                     review_hold_s=0, **overrides)
+                                     retry_delays_ms=RETRY_DELAYS_MS, webhook_secret="outage-test", **overrides)
         service = build(settings)
         stop = threading.Event()
         threads = start_workers(service.workers, stop)
