@@ -14,8 +14,8 @@ caps at a few hundred messages a second). Against that one sink it measures
   temporary directory, the in-process ``memory://`` bus) with ``--messages`` events
   already queued: ``assignment.approved`` (``--kind offer``, the default: an offer with a
   signed link to a volunteer whose contact.volunteer and contact.resident were recorded
-  first) or ``assignment.proposed`` (``--kind proposal``: the kamer's review message, with
-  the review hold off); from starting its workers until every notification is recorded
+  first) or ``assignment.review_requested`` (``--kind proposal``: intake asking the kamer to
+  review a proposal); from starting its workers until every notification is recorded
   ``sent`` (which happens only after the sink's 250 reply).
 
 It then checks that the sink counted exactly raw + end-to-end messages and that notify
@@ -175,13 +175,16 @@ def proposal_data(i: int) -> dict:
     return {
         "assignment_id": f"as-{i}", "request_id": f"rq-{i}", "volunteer_id": f"vo-{i % 97}",
         "kamer_id": f"bench-{i % KAMERS}", "region": "leeuwarden", "distance_km": 1.5,
-        "explanation": {"why": ["skills: shopping, buddy", "available tue 09:00-12:00",
-                                "runner-up vo-12 was 3.1 km further"]},
+        "explanation": {"distance_km": 1.5, "skills_matched": ["shopping", "buddy"], "availability": "tue 09:00-12:00",
+                        "load_this_week": 1, "max_tasks_per_week": 3,
+                        "runner_up": {"volunteer_id": "vo-12", "distance_km": 4.6,
+                                      "reason": {"code": "further", "km": 3.1}, "rule": None}},
     }
 
 
 def proposals(count: int):
-    return [new_event("assignment.proposed", proposal_data(i), correlation_id=f"bench-{i}",
+    """intake asking each kamer to review a proposal its policy does not approve."""
+    return [new_event("assignment.review_requested", proposal_data(i), correlation_id=f"bench-{i}",
                       kamer_id=f"bench-{i % KAMERS}") for i in range(count)]
 
 
@@ -300,7 +303,7 @@ def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "off
             raw_rate = raw_smtp(sink.port, message, raw_messages)
             settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
                                          smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING",
-                                         secret_key="benchmark links", review_hold_s=0)
+                                         secret_key="benchmark links")
             e2e = end_to_end(settings, messages, kind)
         received = sink.received()  # read once the sink has stopped and printed its count
     expected_at_sink = raw_messages + 1 + messages
@@ -353,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sink", choices=("auto", "smtp-sink", "aiosmtpd"), default="auto",
                         help="SMTP sink (default: smtp-sink when installed, else aiosmtpd)")
     parser.add_argument("--kind", choices=("offer", "proposal"), default="offer",
-                        help="offers to volunteers (assignment.approved, default) or kamers' review messages")
+                        help="offers to volunteers (assignment.approved, default) or kamers' review messages "
+                             "(assignment.review_requested)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     configure_logging("WARNING", json=True)

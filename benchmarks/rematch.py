@@ -33,9 +33,9 @@ matched again). Every request has at least three volunteers that matching's own 
 allow, counted on matching's read model with ``candidate_arcs`` (``min_candidates``). Nothing is timed until matching knows every
 volunteer. Environment: ``MIENSKIP_BROKER_URL`` and ``MIENSKIP_DATABASE_URL`` are forced to the
 embedded defaults and the rate limit is raised (the poller alone makes up to 100 calls a second
-on one token); other ``MIENSKIP_*`` settings apply as they would to ``mienskip serve``. Notify's
-review hold (``MIENSKIP_REVIEW_HOLD_S``, 10 s) delays only the kamer's "ready for review"
-e-mail, never a proposal: intake hears ``assignment.proposed`` from matching directly.
+on one token); other ``MIENSKIP_*`` settings apply as they would to ``mienskip serve``. The
+kamer's "ready for review" e-mail is not on the measured path: intake hears
+``assignment.proposed`` from matching directly, and only then asks notify for it.
 
 Checks (exit status 1 when one fails): every request got a first proposal and a re-match after
 the reject and after the decline; neither the rejected nor the declined volunteer was ever
@@ -84,7 +84,6 @@ from mienskip_matching.adapters.repository import VolunteerRepository
 from mienskip_matching.domain.solver import SolverConfig, candidate_arcs
 from mienskip_matching.service_layer.handlers import request_from_event
 from mienskip_matching.settings import Settings as MatchingSettings
-from mienskip_notify.settings import Settings as NotifySettings
 from mienskip_shared.contracts.intake import RequestSubmitted
 from mienskip_shared.logging import configure_logging
 
@@ -420,7 +419,6 @@ def benchmark(count: int, poll_ms: float) -> dict:
     with embedded_env(), tempfile.TemporaryDirectory(prefix="mienskip-rematch-bench-") as workdir:
         data_dir = Path(workdir) / "data"
         matching_settings = MatchingSettings.from_env(data_dir=data_dir)
-        review_hold_s = NotifySettings.from_env(data_dir=data_dir).review_hold_s
         clear_memory_transport()
         try:
             services = build_all(data_dir)
@@ -464,7 +462,6 @@ def benchmark(count: int, poll_ms: float) -> dict:
         "polls": client.polls,
         "http_status_counts": {str(k): v for k, v in sorted(client.statuses.items())},
         "matching_batch_max_wait_ms": matching_settings.batch_max_wait_ms,
-        "review_hold_s": review_hold_s,
         "measured_seconds": round(measured_seconds, 2),
         "seconds": round(time.perf_counter() - started, 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
@@ -499,7 +496,7 @@ def table(report: dict) -> str:
         f"after decline / first proposal: {report['ratio_decline_rematch_to_first_p50']}",
         f"target (re-match p95 < {report['target_s']:g} s, reported, not enforced): {met}",
         f"http: {report['http_calls']} calls ({report['polls']} polls), status counts {report['http_status_counts']}; "
-        f"matching batch wait {report['matching_batch_max_wait_ms']} ms, review hold {report['review_hold_s']:g} s; "
+        f"matching batch wait {report['matching_batch_max_wait_ms']} ms; "
         f"{report['measured_seconds']:.1f} s measured, {report['seconds']:.1f} s in all",
         "checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}" for k, v in report["checks"].items()),
     ])

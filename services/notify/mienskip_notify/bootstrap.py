@@ -22,7 +22,6 @@ from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSende
 from .adapters.unit_of_work import NotifyUnitOfWork
 from .domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from .entrypoints.consumer import build_consumer
-from .entrypoints.review_releaser import build_review_releaser
 from .service_layer.ports import Ports
 from .settings import Settings
 from .webhooks import kamer_secret
@@ -65,15 +64,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         public_url=settings.public_url,
         link_secret=secret_key(settings.secret_key, Path(settings.data_dir)),
         sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
-        review_hold_s=settings.review_hold_s,
     )
     consumer = build_consumer(settings, uow, ports, senders[MAILBOX], closeables=senders.values())
-    releaser = build_review_releaser(uow, ports, [ms / 1000 for ms in settings.retry_delays_ms])
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
         name="notify",
         engine=engine,
-        workers=[consumer, relay, releaser],
+        workers=[consumer, relay],
         check_ready=lambda: readiness(engine, settings.broker_connection),
     )
 

@@ -20,8 +20,5 @@ class Settings(CommonSettings):
     sms_key: str = field(default="", repr=False)  # sent as "Authorization: Bearer <key>"
     sms_limit_per_kamer_month: int = 200
     http_timeout_s: float = 10.0  # read timeout for webhooks and the SMS gateway (connect: 3 s)
-    # "Proposal ready for review" waits this long for an auto-approval that withdraws it
-    # (intake approves by policy when the proposal reaches it); 0 sends it at once.
-    review_hold_s: float = 10.0
     batch_max_size: int = 64  # events planned, sent and recorded together, at most this many ...
     batch_max_wait_ms: int = 50  # ... and none waiting longer than this for its batch to fill

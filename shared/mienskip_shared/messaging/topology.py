@@ -77,12 +77,21 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notify", "intake", "request.cancelled"),
     Subscription("notify", "intake", "request.escalated"),
     Subscription("notify", "intake", "personal_data.erased"),
-    Subscription("notify", "matching", "assignment.proposed"),
+    Subscription("notify", "intake", "assignment.review_requested"),
     Subscription("notify", "matching", "request.unmatched"),
     Subscription("intake", "matching", "assignment.proposed"),
     Subscription("intake", "matching", "request.unmatched"),
     Subscription("intake", "notify", "notification.sent"),
     Subscription("intake", "notify", "notification.failed"),
+)
+
+
+# Subscriptions no longer consumed. :func:`declare` unbinds each from the events exchange,
+# so an upgraded installation's old queue stops filling; what is left in it (and its
+# dead letters) can be drained by the old consumer or deleted by an operator.
+RETIRED: tuple[Subscription, ...] = (
+    # notify hears "ready for review" from intake now, which knows whether its policy approves
+    Subscription("notify", "matching", "assignment.proposed"),
 )
 
 
@@ -143,7 +152,8 @@ def queues_for(sub: Subscription, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> li
 
 
 def declare(channel, subscriptions=SUBSCRIPTIONS, retry_delays_ms=DEFAULT_RETRY_DELAYS_MS) -> None:
-    """Declare exchanges and every queue of ``subscriptions`` (idempotent).
+    """Declare exchanges and every queue of ``subscriptions``, and unbind every
+    :data:`RETIRED` queue (idempotent; unbinding a queue that does not exist is a no-op).
 
     Publishers pass ``retry_delays_ms=()``: the retry queues' TTLs are the consuming
     service's setting, so only the consumer declares them.
@@ -155,17 +165,20 @@ def declare(channel, subscriptions=SUBSCRIPTIONS, retry_delays_ms=DEFAULT_RETRY_
     for sub in subscriptions:
         for queue in queues_for(sub, retry_delays_ms):
             queue(channel).declare()
+    for sub in RETIRED:
+        channel.queue_unbind(sub.queue_name, EVENTS_EXCHANGE, sub.event_type)
 
 
 def dead_letter_depths(connection) -> dict[str, int]:
-    """How many messages wait in each dead-letter queue (only queues that exist).
+    """How many messages wait in each dead-letter queue (only queues that exist), a
+    :data:`RETIRED` one's too: nothing consumes it any more, so an operator must see it.
 
     Works on RabbitMQ and on the in-process transport; shows counts, never contents.
     """
     depths: dict[str, int] = {}
     channel = connection.channel()
     try:
-        for sub in SUBSCRIPTIONS:
+        for sub in (*SUBSCRIPTIONS, *RETIRED):
             try:
                 _, count, _ = channel.queue_declare(queue=sub.dead_letter_queue_name, passive=True)
             except connection.channel_errors:  # not declared yet: its consumer never ran here

@@ -164,16 +164,24 @@ def test_auto_approve_policy_is_the_coordinators_and_works_at_once(client, intak
                    headers=coordinator)
     assert r.get_json() == {"categories": ["pets", "shopping"]}
     assert client.get(f"/v1/kamers/{kamer_a.id}/auto-approve", headers=kamer_a.headers).get_json() == r.get_json()
-    request_id, _, _ = case(category="pets")
+    request_id, _, assignment_id = case(category="pets")
     assert _status(client, kamer_a.headers, request_id)["status"] == "approved"
     [event] = _events(intake.engine, "assignment.approved")
     assert event.data["auto"] is True and event.data["actor"] == "policy"
+    assert event.data["assignment_id"] == assignment_id
+    assert _events(intake.engine, "assignment.review_requested") == []  # nobody needs to look at it
 
 
 def test_respite_is_not_approved_without_a_person(client, intake, kamer_a, coordinator, case):
     client.put(f"/v1/kamers/{kamer_a.id}/auto-approve", json={"categories": ["pets"]}, headers=coordinator)
-    request_id, _, _ = case(category="respite")
+    request_id, volunteer_id, assignment_id = case(category="respite")
     assert _status(client, kamer_a.headers, request_id)["status"] == "proposed"
+    assert _events(intake.engine, "assignment.approved") == []
+    [review] = _events(intake.engine, "assignment.review_requested")  # notify tells the kamer
+    assert (review.data["assignment_id"], review.data["request_id"], review.data["volunteer_id"]) == (
+        assignment_id, request_id, volunteer_id)
+    assert (review.data["kamer_id"], review.kamer_id, review.data["distance_km"]) == (kamer_a.id, kamer_a.id, 1.2)
+    assert review.data["explanation"] == {"distance_km": 1.2}  # matching's explanation, as the contract has it
 
 
 def test_assignments_list_pages_and_stays_within_the_kamer(client, kamer_a, kamer_b, coordinator, case):

@@ -54,10 +54,14 @@ def register(engine, webhook_url, email=None):
     }), NotifyUnitOfWork(engine))
 
 
-def proposal(request_id="rq-1"):
-    return event("assignment.proposed", {
+def review_requested(request_id="rq-1"):
+    """intake asks the kamer to review a proposal (its policy does not approve it)."""
+    return event("assignment.review_requested", {
         "assignment_id": f"as-{request_id}", "request_id": request_id, "volunteer_id": "vo-7", "kamer_id": "grou",
-        "region": "leeuwarden", "distance_km": 1.23, "explanation": {"why": ["kin mei de hûn rinne 🐕"]},
+        "region": "leeuwarden", "distance_km": 1.23,
+        "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                                      "rule": None}},
     })
 
 
@@ -83,22 +87,23 @@ def outbox_events(engine):
 
 def test_a_kamer_gets_its_mailbox_copy_and_a_signed_webhook(engine, mailbox, webhook, http_sink):
     register(engine, f"{http_sink.url}/hooks/mienskip")
-    proposed = proposal()
-    notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
+    review = review_requested()
+    notify(review, engine, {"mailbox": mailbox, "webhook": webhook})
 
     (received,) = http_sink.received
     assert received.path == "/hooks/mienskip"
     assert received.headers["Content-Type"] == "application/json; charset=utf-8"
-    key = notification_key(proposed.event_id, "webhook:grou", "webhook")
+    key = notification_key(review.event_id, "webhook:grou", "webhook")
     assert received.headers["Mienskip-Notification-Id"] == key
     # what the kamer does: verify the raw bytes with its secret, then read the JSON
     verify_webhook(kamer_secret(MASTER, "grou"), received.headers["Mienskip-Signature"], received.body)
     body = json.loads(received.body)
     assert (body["id"], body["type"], body["event_id"], body["kamer_id"], body["request_id"]) == (
-        key, "assignment.proposed", proposed.event_id, "grou", "rq-1")
+        key, "assignment.review_requested", review.event_id, "grou", "rq-1")
     assert body["subject"] == "In foarstel stiet klear foar beoardieling – helpfraach rq-1"
-    assert "kin mei de hûn rinne 🐕" in body["text"]
+    assert "folgjende kandidaat (2,5 km): 1,3 km fierder" in body["text"]
     assert body["data"]["volunteer_id"] == "vo-7" and body["data"]["distance_km"] == 1.23
+    assert body["data"]["explanation"]["runner_up"]["reason"] == {"code": "further", "km": 1.3}  # codes, not words
     assert body["review_url"] == "http://127.0.0.1:8000/review"
 
     assert [(r.channel, r.status, r.attempts) for r in rows(engine)] == [("mailbox", "sent", 1),
@@ -110,7 +115,7 @@ def test_a_kamer_gets_its_mailbox_copy_and_a_signed_webhook(engine, mailbox, web
 
 def test_a_replayed_webhook_is_refused_by_the_documented_verifier(engine, mailbox, webhook, http_sink):
     register(engine, http_sink.url)
-    notify(proposal(), engine, {"mailbox": mailbox, "webhook": webhook})
+    notify(review_requested(), engine, {"mailbox": mailbox, "webhook": webhook})
     (received,) = http_sink.received
     signed_at = int(received.headers["Mienskip-Signature"].split(",")[0].removeprefix("t="))
     with pytest.raises(StaleTimestamp):  # the same request resent ten minutes later
@@ -123,17 +128,17 @@ def test_a_webhook_answered_with_anything_but_2xx_is_retried_and_its_email_is_no
         engine, mailbox, webhook, http_sink, status):
     register(engine, http_sink.url)
     http_sink.statuses.append(status)
-    proposed = proposal()
+    review = review_requested()
     with pytest.raises(SendFailed, match=f"HTTP {status}"):
-        notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
+        notify(review, engine, {"mailbox": mailbox, "webhook": webhook})
     by_channel = {r.channel: r for r in rows(engine)}
     assert by_channel["mailbox"].status == "sent"  # tried and delivered although the webhook failed
     assert (by_channel["webhook"].status, by_channel["webhook"].attempts) == ("pending", 1)
     assert by_channel["webhook"].last_error == f"HTTP {status}"
     assert [r.path for r in http_sink.received] == ["/"]  # a redirect is not followed
 
-    notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})  # the consumer's retry
-    notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})  # a stray redelivery
+    notify(review, engine, {"mailbox": mailbox, "webhook": webhook})  # the consumer's retry
+    notify(review, engine, {"mailbox": mailbox, "webhook": webhook})  # a stray redelivery
     assert len(http_sink.received) == 2
     assert len(list(mailbox.root.rglob("*.eml"))) == 1
     assert {(r.channel, r.status) for r in rows(engine)} == {("mailbox", "sent"), ("webhook", "sent")}
@@ -145,7 +150,7 @@ def test_a_webhook_that_cannot_connect_says_so_without_the_url(engine, mailbox, 
     http_sink.stop()  # nothing listens any more
     register(engine, url)
     with pytest.raises(SendFailed):
-        notify(proposal(), engine, {"mailbox": mailbox, "webhook": webhook})
+        notify(review_requested(), engine, {"mailbox": mailbox, "webhook": webhook})
     hook = next(r for r in rows(engine) if r.channel == "webhook")
     assert hook.last_error == "ConnectionError"
 
@@ -154,7 +159,7 @@ def test_without_a_signing_key_the_webhook_fails_with_the_setting_to_set(engine,
     register(engine, http_sink.url)
     unsigned = WebhookSender(lambda kamer_id: None)
     with pytest.raises(SendFailed, match="MIENSKIP_WEBHOOK_SECRET"):
-        notify(proposal(), engine, {"mailbox": mailbox, "webhook": unsigned})
+        notify(review_requested(), engine, {"mailbox": mailbox, "webhook": unsigned})
     assert http_sink.received == []
     unsigned.close()
 
@@ -164,13 +169,13 @@ def test_without_a_signing_key_the_webhook_fails_with_the_setting_to_set(engine,
 def test_giving_up_fails_what_is_pending_for_good_and_announces_it_once(engine, mailbox, webhook, http_sink):
     register(engine, http_sink.url, email=KAMER_EMAIL)
     http_sink.default_status = 503
-    proposed = proposal()
+    review = review_requested()
     for _ in range(3):  # first delivery and two retries
         with pytest.raises(SendFailed):
-            notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})
+            notify(review, engine, {"mailbox": mailbox, "webhook": webhook})
     uow = NotifyUnitOfWork(engine)
-    give_up(proposed, SendFailed("HTTP 503"), uow, ports())
-    give_up(proposed, SendFailed("HTTP 503"), uow, ports())  # a second consumer, or a repeated hook
+    give_up(review, SendFailed("HTTP 503"), uow, ports())
+    give_up(review, SendFailed("HTTP 503"), uow, ports())  # a second consumer, or a repeated hook
 
     by_channel = {r.channel: r for r in rows(engine)}
     assert by_channel["mailbox"].status == "sent"
@@ -181,10 +186,10 @@ def test_giving_up_fails_what_is_pending_for_good_and_announces_it_once(engine, 
     assert (failed[0].data["error"], failed[0].data["attempts"], failed[0].data["channel"]) == ("HTTP 503", 3,
                                                                                                 "webhook")
     assert failed[0].data["notification_id"] == by_channel["webhook"].key
-    assert failed[0].data["source_event_id"] == proposed.event_id
+    assert failed[0].data["source_event_id"] == review.event_id
 
     http_sink.default_status = 204
-    notify(proposed, engine, {"mailbox": mailbox, "webhook": webhook})  # redelivered after all
+    notify(review, engine, {"mailbox": mailbox, "webhook": webhook})  # redelivered after all
     assert len(http_sink.received) == 3  # failed for good: not sent again
     assert next(r for r in rows(engine) if r.channel == "webhook").status == "failed"
 
@@ -199,17 +204,17 @@ def test_the_error_announced_never_holds_an_address(engine, tmp_path):
         def close(self):
             pass
 
-    proposed = proposal()
+    review = review_requested()
     with pytest.raises(RuntimeError):
-        notify(proposed, engine, {"email": Refusing(), "mailbox": MailboxSender(tmp_path)})
-    give_up(proposed, RuntimeError(f"550 {KAMER_EMAIL}"), NotifyUnitOfWork(engine), ports())
+        notify(review, engine, {"email": Refusing(), "mailbox": MailboxSender(tmp_path)})
+    give_up(review, RuntimeError(f"550 {KAMER_EMAIL}"), NotifyUnitOfWork(engine), ports())
     (failed,) = outbox_events(engine)
     assert failed.data["error"] == "RuntimeError" and KAMER_EMAIL not in json.dumps(failed.data)
     assert KAMER_EMAIL not in rows(engine)[0].last_error
 
 
 def test_giving_up_on_an_event_for_an_unknown_kamer_changes_nothing(engine):
-    give_up(proposal(), RuntimeError("KamerNotKnownYet"), NotifyUnitOfWork(engine), ports())
+    give_up(review_requested(), RuntimeError("KamerNotKnownYet"), NotifyUnitOfWork(engine), ports())
     assert rows(engine) == [] and rows(engine, tables.outbox) == []
 
 
@@ -233,7 +238,7 @@ def sms(http_sink):
 def sms_notification(n: int) -> Notification:
     event_id = f"00000000-0000-4000-8000-{n:012d}"
     return Notification(
-        key=notification_key(event_id, PHONE, SMS), source_event_id=event_id, source_event_type="assignment.proposed",
+        key=notification_key(event_id, PHONE, SMS), source_event_id=event_id, source_event_type="assignment.approved",
         request_id=f"rq-{n}", kamer_id="grou", recipient_kind="volunteer", recipient=PHONE, channel=SMS,
         template="test_offer", language="nl", context={"name": "Sjoukje", "link": f"https://m.example/a/{n}"})
 
@@ -244,7 +249,7 @@ def send_sms(notification, engine, composer, sms, limit):
     uow, sms_ports = NotifyUnitOfWork(engine), Ports(composer, {SMS: sms}, "", sms_limit_per_kamer_month=limit)
     with uow:
         uow.notifications.add(notification)  # planned (again: a retry finds it pending)
-        due = within_budget(uow, [(notification, proposal())], sms_ports)
+        due = within_budget(uow, [(notification, review_requested())], sms_ports)
         uow.commit()
     deliver(due, uow, sms_ports)
 

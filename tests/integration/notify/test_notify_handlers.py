@@ -8,15 +8,18 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
+from structlog.testing import capture_logs
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import MessageComposer
 from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
-from mienskip_notify.bootstrap import VERSION_TABLE
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.service_layer.contacts import record_kamer
@@ -24,6 +27,7 @@ from mienskip_notify.service_layer.planning import KamerNotKnownYet
 from mienskip_notify.service_layer.ports import Ports
 from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.db import make_engine
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -42,18 +46,21 @@ def kamer_registered(*, language="fy", email=None, name="Dorpskamer Grou ❤️"
     }, occurred_at=occurred_at)
 
 
-def assignment_proposed():
-    return event("assignment.proposed", {
+def review_requested():
+    """intake's ask: a proposal its policy does not approve waits for the kamer's review."""
+    return event("assignment.review_requested", {
         "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
         "region": "leeuwarden", "distance_km": 1.23,
-        "explanation": {"why": ["wennet yn Ljouwert, 1,2 km fan Grou 🐕"]},
+        "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                                      "rule": None}},
     })
 
 
 def request_unmatched():
     return event("request.unmatched", {
         "request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
-        "reasons": {"too_far": 2, "busy": 1}, "summary": "3 volunteers have the skill; 2 too far, 1 busy",
+        "reasons": {"distance": 2, "overlap": 1}, "considered": 3,
     })
 
 
@@ -88,33 +95,73 @@ def test_the_migration_creates_exactly_the_tables_the_code_uses(engine):
     assert differences == []
 
 
-def test_a_proposal_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
+def _migrate(engine, revision, *, down=False):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["version_table"] = VERSION_TABLE
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_held_reviews_go_by_migration_and_a_review_still_held_is_named_not_dropped_silently(database_url):
+    engine = make_engine(database_url)
+    try:
+        _migrate(engine, "0004")
+        with engine.begin() as conn:
+            for event_id, assignment_id, status in (("e1", "as-1", "held"), ("e2", "as-2", "released"),
+                                                    ("e3", "as-3", "withdrawn"), ("e4", "as-4", "held")):
+                conn.execute(text(
+                    "INSERT INTO notify_held_reviews (event_id, assignment_id, request_id, kamer_id, body, due_at,"
+                    " status, attempts) VALUES (:e, :a, 'rq', 'grou', '{}', :due, :status, 0)"),
+                    {"e": event_id, "a": assignment_id, "due": T0, "status": status})
+        with capture_logs() as logs:
+            _migrate(engine, "head")
+        assert "notify_held_reviews" not in inspect(engine).get_table_names()
+        assert [(entry["event"], entry["log_level"], entry["kamer_id"], entry["assignment_ids"]) for entry in logs] == [
+            ("migration.held_review_not_sent", "warning", "grou", ["as-1", "as-4"])]
+
+        _migrate(engine, "0004", down=True)  # the previous release finds its table again, empty
+        held = inspect(engine)
+        assert {index["name"] for index in held.get_indexes("notify_held_reviews")} == {
+            "ix_notify_held_reviews_due", "ix_notify_held_reviews_assignment_id", "ix_notify_held_reviews_request_id"}
+        assert [column["name"] for column in held.get_columns("notify_held_reviews")] == [
+            "event_id", "assignment_id", "request_id", "kamer_id", "body", "due_at", "status", "attempts", "last_error"]
+        with capture_logs() as logs:
+            _migrate(engine, "head")
+        assert logs == [] and "notify_held_reviews" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_review_request_reaches_the_kamers_mailbox_once_and_is_announced(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
-    notify(proposed, engine, {"mailbox": mailbox})
+    review = review_requested()
+    notify(review, engine, {"mailbox": mailbox})
 
     (path,) = mailbox_files(mailbox)
-    key = notification_key(proposed.event_id, "mailbox:grou", "mailbox")
+    key = notification_key(review.event_id, "mailbox:grou", "mailbox")
     assert path == mailbox.root / "grou" / f"{key}.eml"
     message = message_from_bytes(path.read_bytes(), policy=default)
     assert message["Subject"] == "In foarstel stiet klear foar beoardieling – helpfraach rq-1"
     assert message["Message-ID"] == f"<{key}@mienskip>"
     text = message.get_body(("plain",)).get_content()
-    assert "Dorpskamer Grou ❤️" in text and "wennet yn Ljouwert, 1,2 km fan Grou 🐕" in text
+    assert "Dorpskamer Grou ❤️" in text and "1,2 km fan de helpfreger" in text and "kin: húsdieren" in text
+    assert "folgjende kandidaat (2,5 km): 1,3 km fierder" in text
     assert "http://127.0.0.1:8000/review" in text
     assert not list(path.parent.glob(".*.tmp"))
 
     row = only_row(engine, tables.notifications)
     assert (row.key, row.status, row.attempts, row.channel, row.language) == (key, "sent", 1, "mailbox", "fy")
     assert (row.source_event_type, row.request_id, row.kamer_id, row.recipient_kind) == (
-        "assignment.proposed", "rq-1", "grou", "kamer")
+        "assignment.review_requested", "rq-1", "grou", "kamer")
     assert row.sent_at is not None and row.last_error is None
 
     out = only_row(engine, tables.outbox)
     sent = parse(out.body)
     assert (out.event_type, out.published_at) == ("notification.sent", None)
     assert sent.kamer_id == "grou" and sent.correlation_id == "corr-1"
-    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == proposed.event_id
+    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == review.event_id
     assert (sent.data["channel"], sent.data["template"], sent.data["language"]) == (
         "mailbox", "assignment_proposed", "fy")
     assert count(engine, tables.inbox) == 2
@@ -124,9 +171,9 @@ def test_the_same_event_twice_is_one_file_one_row_one_announcement(engine, mailb
     registered = kamer_registered()
     record_kamer(registered, NotifyUnitOfWork(engine))
     record_kamer(registered, NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
-    notify(proposed, engine, {"mailbox": mailbox})
-    notify(proposed, engine, {"mailbox": mailbox})
+    review = review_requested()
+    notify(review, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
 
     assert len(mailbox_files(mailbox)) == 1
     assert count(engine, tables.kamers) == 1
@@ -144,7 +191,7 @@ def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
     message = message_from_bytes((mailbox.root / "grou" / f"{key}.eml").read_bytes(), policy=default)
     assert message["Subject"] == "Geen vrijwilliger gevonden – hulpvraag rq-2"
     text = message.get_body(("plain",)).get_content()
-    assert "3 volunteers have the skill; 2 too far, 1 busy" in text and "- too_far: 2" in text
+    assert "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd" in text and "- te ver weg: 2" in text
     with engine.connect() as conn:
         rows = conn.execute(select(tables.notifications).order_by(tables.notifications.c.id)).all()
     assert [(r.template, r.language, r.status) for r in rows] == [
@@ -152,13 +199,13 @@ def test_an_unmatched_request_tells_the_kamer_with_the_reasons(engine, mailbox):
 
 
 def test_a_message_for_an_unknown_kamer_is_retried_not_dropped(engine, mailbox):
-    proposed = assignment_proposed()
+    review = review_requested()
     with pytest.raises(KamerNotKnownYet):
-        notify(proposed, engine, {"mailbox": mailbox})
+        notify(review, engine, {"mailbox": mailbox})
     assert count(engine, tables.inbox) == 0 and count(engine, tables.notifications) == 0
 
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))  # arrives while the proposal waits to be retried
-    notify(proposed, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
     assert len(mailbox_files(mailbox)) == 1
 
 
@@ -187,16 +234,16 @@ class FailsFirst:
 
 def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
+    review = review_requested()
     senders = {"mailbox": FailsFirst(mailbox)}
     with pytest.raises(SendFailed):
-        notify(proposed, engine, senders)
+        notify(review, engine, senders)
 
     row = only_row(engine, tables.notifications)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "OSError: No space left on device")
     assert count(engine, tables.outbox) == 0 and mailbox_files(mailbox) == []
 
-    notify(proposed, engine, senders)
+    notify(review, engine, senders)
     row = only_row(engine, tables.notifications)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
@@ -204,22 +251,22 @@ def test_a_failed_send_is_recorded_raised_and_sent_on_redelivery(engine, mailbox
 
 def test_a_notification_left_pending_by_a_crash_is_sent_on_redelivery(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    proposed = assignment_proposed()
+    review = review_requested()
     with NotifyUnitOfWork(engine) as uow:  # transaction 1 committed, then the process died
         kamer = uow.contacts.kamer("grou")
-        (planned,) = notifications_for(proposed.event_type, proposed.event_id, proposed.occurred_at,
-                                       proposed.data, kamer, email_enabled=False, public_url="http://x")
+        (planned,) = notifications_for(review.event_type, review.event_id, review.occurred_at,
+                                       review.data, kamer, email_enabled=False, public_url="http://x")
         uow.notifications.add(planned)
         uow.commit()
 
-    notify(proposed, engine, {"mailbox": mailbox})
+    notify(review, engine, {"mailbox": mailbox})
     assert only_row(engine, tables.notifications).status == "sent"
     assert count(engine, tables.outbox) == 1 and len(mailbox_files(mailbox)) == 1
 
 
 def test_the_outbox_row_carries_a_valid_envelope(engine, mailbox):
     record_kamer(kamer_registered(), NotifyUnitOfWork(engine))
-    notify(assignment_proposed(), engine, {"mailbox": mailbox})
+    notify(review_requested(), engine, {"mailbox": mailbox})
     body = json.loads(only_row(engine, tables.outbox).body)
     assert set(body) >= {"event_id", "event_type", "schema_version", "occurred_at", "correlation_id", "data"}
     assert "recipient" not in body["data"]  # addresses stay in notify

@@ -87,11 +87,14 @@ def kamer_registered(n: int, webhook_url: str | None = None):
     }, correlation_id=f"kamer-{n}", kamer_id=f"kamer-{n}")
 
 
-def proposals(count: int):
-    return [new_event("assignment.proposed", {
+def review_requests(count: int):
+    """intake asking each kamer to review a proposal: one message to the kamer each."""
+    return [new_event("assignment.review_requested", {
         "assignment_id": f"as-{i}", "request_id": f"rq-{i}", "volunteer_id": f"vo-{i % 17}",
         "kamer_id": f"kamer-{i % KAMERS}", "region": "leeuwarden", "distance_km": 1.5,
-        "explanation": {"why": ["kin fytse, wennet tichtby ❤️"]},
+        "explanation": {"distance_km": 1.5, "skills_matched": ["pets"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.0},
+                                      "rule": None}},
     }, correlation_id=f"corr-{i}", kamer_id=f"kamer-{i % KAMERS}") for i in range(count)]
 
 
@@ -126,8 +129,7 @@ def running_notify(tmp_path):
 
     def start(**overrides):
         settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://",
-                                     retry_delays_ms=RETRY_DELAYS_MS, webhook_secret="outage-test",
-                                     review_hold_s=0, **overrides)
+                                     retry_delays_ms=RETRY_DELAYS_MS, webhook_secret="outage-test", **overrides)
         service = build(settings)
         stop = threading.Event()
         threads = start_workers(service.workers, stop)
@@ -150,7 +152,7 @@ def test_smtp_down_while_300_are_due_then_back_every_message_arrives_once(runnin
     publish(settings, [kamer_registered(n) for n in range(KAMERS)])
     wait_for(lambda: _kamers(service.engine) == KAMERS, "every kamer recorded")
 
-    events = proposals(EVENTS)
+    events = review_requests(EVENTS)
     publish(settings, events)  # nothing listens on the SMTP port
     wait_for(lambda: count(service.engine, t.c.attempts >= 1) == EVENTS,
              "all 300 notifications due and each tried at least once while SMTP is down")
@@ -185,8 +187,8 @@ def test_every_event_published_twice_yields_each_message_once(running_notify, ht
         registered = [kamer_registered(n, f"{http_sink.url}/k{n}" if n % 2 else None) for n in range(KAMERS)]
         publish(settings, registered + registered)
         wait_for(lambda: _kamers(service.engine) == KAMERS, "every kamer recorded")
-        events = proposals(EVENTS)
-        queue = "notify.matching.assignment.proposed"
+        events = review_requests(EVENTS)
+        queue = "notify.intake.assignment.review_requested"
         handled_before = handled(queue)
         publish(settings, events)
         publish(settings, events)  # the same envelopes, same event ids, again

@@ -1,10 +1,10 @@
 """Messages to volunteers, residents and kamers through the handlers, against SQLite and
-PostgreSQL: each event, batches, duplicates, the review hold, cancellation and erasure."""
+PostgreSQL: each event, batches, duplicates, review requests, cancellation and erasure."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
 
@@ -26,7 +26,6 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed, SmsSender
-from mienskip_notify.entrypoints.review_releaser import review_releaser
 from mienskip_notify.service_layer.contacts import erase_person
 from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
@@ -40,10 +39,14 @@ def sms(http_sink):
     sender.close()
 
 
-def proposed():
-    return event("assignment.proposed", {
+def review_requested():
+    """intake asks the kamer to review a proposal its policy does not approve."""
+    return event("assignment.review_requested", {
         "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
-        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["tichtby"]}})
+        "region": "leeuwarden", "distance_km": 1.2,
+        "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                                      "rule": None}}})
 
 
 def count(engine, table, *where):
@@ -140,7 +143,7 @@ def test_an_escalation_is_urgent_for_the_kamer(engine, mailbox, uow):
 def test_unmatched_tells_the_kamer_and_asks_it_to_call_a_resident_without_sms(engine, mailbox, uow):
     setup_people(engine, resident_phone="+31587123456")
     notify_batch([event("request.unmatched", {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
-                                              "reasons": {"too_far": 3}, "summary": "3 te fier"})], uow,
+                                              "reasons": {"distance": 3}, "considered": 3})], uow,
                  ports({"mailbox": mailbox}))
     found = mails(mailbox)
     assert set(found) == {"Geen vrijwilliger gevonden – hulpvraag rq-1", "Graag bellen: bewoner Durk – hulpvraag rq-1"}
@@ -242,55 +245,26 @@ def test_over_the_sms_budget_the_kamer_calls_instead(engine, mailbox, sms, http_
     assert list(mails(mailbox)) == ["Graag bellen: vrijwilliger Hiltsje – hulpvraag rq-1"]
 
 
-# -- "ready for review": held back for an auto-approval -------------------------------------------
+# -- "ready for review": when intake asks for it ------------------------------------------------
 
-def test_an_auto_approved_proposal_never_reaches_the_kamer_as_ready_for_review(engine, mailbox, uow):
+def test_a_review_request_is_one_message_to_the_kamer_even_delivered_twice(engine, mailbox, uow):
     setup_people(engine)
-    p = ports({"mailbox": mailbox}, review_hold_s=30)
-    review = proposed()
-    notify_batch([review], uow, p)
-    notify_batch([review], uow, p)  # redelivered: still one held review
-    assert count(engine, tables.held_reviews) == 1 and rows(engine) == []
-    notify_batch([assignment("assignment.approved", actor="policy", auto=True)], uow, p)
-
-    later = datetime.now(UTC) + timedelta(minutes=5)
-    assert review_releaser(lambda: uow, p, [1.0])(now=later) == 0
-    assert [r.template for r in rows(engine)] == ["volunteer_offer"]  # the offer, and no review message
-    with engine.connect() as conn:
-        assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "withdrawn"
-
-
-def test_a_proposal_nobody_approved_is_sent_for_review_when_the_hold_runs_out(engine, mailbox, uow):
-    setup_people(engine)
-    p = ports({"mailbox": mailbox}, review_hold_s=30)
-    notify_batch([proposed()], uow, p)
-    release = review_releaser(lambda: uow, p, [1.0])
-    assert release() == 0  # not due yet
-    assert release(now=datetime.now(UTC) + timedelta(minutes=5)) == 1
+    p = ports({"mailbox": mailbox})
+    review = review_requested()
+    notify_batch([review, review], uow, p)  # a redelivery overtaking its ack, in one batch
+    notify_batch([review], uow, p)  # redelivered later
     assert list(mails(mailbox)) == ["Voorstel klaar voor beoordeling – hulpvraag rq-1"]
-    assert release(now=datetime.now(UTC) + timedelta(minutes=10)) == 0
-    assert [r.status for r in rows(engine)] == ["sent"]
+    assert [(r.template, r.recipient_kind, r.status, r.source_event_type) for r in rows(engine)] == [
+        ("assignment_proposed", "kamer", "sent", "assignment.review_requested")]
+    assert count(engine, tables.outbox) == 1  # one notification.sent
 
 
-def test_a_held_review_that_fails_is_retried_then_given_up_and_announced(engine, uow):
+def test_a_review_request_that_overtook_its_cancellation_tells_nobody(engine, mailbox, uow):
     setup_people(engine)
-
-    class Down:
-        def send(self, notification, message):
-            raise SendFailed("OSError: No space left on device")
-
-    p = ports({"mailbox": Down()}, review_hold_s=1)
-    notify_batch([proposed()], uow, p)
-    moment = datetime.now(UTC) + timedelta(minutes=1)
-    release = review_releaser(lambda: uow, p, [1.0])
-    assert release(now=moment) == 1  # tried, due again a second later
-    assert release(now=moment) == 0
-    assert release(now=moment + timedelta(seconds=2)) == 1  # last try: given up
-    assert [(r.status, r.attempts) for r in rows(engine)] == [("failed", 2)]
-    with engine.connect() as conn:
-        assert conn.execute(select(tables.held_reviews.c.status)).scalar_one() == "released"
-        (body,) = conn.execute(select(tables.outbox.c.body)).scalars()
-    assert parse(body).event_type == "notification.failed"
+    p = ports({"mailbox": mailbox})
+    notify_batch([event("request.cancelled", {"request_id": "rq-1", "kamer_id": "grou", "reason": None})], uow, p)
+    notify_batch([review_requested()], uow, p)  # another queue: handled after the cancellation
+    assert rows(engine) == [] and list(mails(mailbox)) == []
 
 
 # -- erasure --------------------------------------------------------------------------------

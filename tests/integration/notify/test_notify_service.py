@@ -1,22 +1,30 @@
-"""notify as bootstrap builds it: consumer and relay threads on the in-process bus."""
+"""notify as bootstrap builds it: consumer and relay threads on the in-process bus
+(with intake beside it where intake decides what notify hears)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
-from sqlalchemy import select
+from intake_support import Kamer, issue_token
+from kombu import Connection
+from sqlalchemy import select, text
 
+from mienskip_intake.bootstrap import build as build_intake
+from mienskip_intake.domain.model import Role
+from mienskip_intake.settings import Settings as IntakeSettings
 from mienskip_notify.adapters import tables
 from mienskip_notify.bootstrap import build
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
 from mienskip_notify.settings import Settings
-from mienskip_shared.contracts import new_event
+from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage, declare
 from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
+from mienskip_shared.messaging.topology import SUBSCRIPTIONS as ALL_SUBSCRIPTIONS
 from mienskip_shared.runtime import start_workers
 
 
@@ -70,7 +78,7 @@ def test_events_on_the_bus_end_up_in_the_mailbox_and_are_announced(tmp_path):
         }, correlation_id="c-1", kamer_id="mantgum"))
         publish(settings, new_event("request.unmatched", {
             "request_id": "rq-9", "kamer_id": "mantgum", "region": "leeuwarden",
-            "reasons": {"too_far": 4}, "summary": "4 frijwilligers te fier",
+            "reasons": {"distance": 4}, "considered": 4,
         }, correlation_id="c-2", kamer_id="mantgum"))
 
         def announced():
@@ -93,48 +101,96 @@ def test_events_on_the_bus_end_up_in_the_mailbox_and_are_announced(tmp_path):
     assert not any(thread.is_alive() for thread in threads)
 
 
-def test_through_the_bus_an_auto_approved_proposal_brings_an_offer_and_no_review(tmp_path):
-    settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://", review_hold_s=1.0,
-                                 secret_key="service test")
-    service = build(settings)
+def test_through_the_bus_intake_decides_a_policy_approval_brings_an_offer_and_no_review(tmp_path):
+    """intake and notify as bootstrap builds them, on one SQLite file and the in-process
+    bus, as ``mienskip serve`` runs them; the test plays matching. The kamer's policy
+    approves pets: that proposal brings the volunteer an offer and the kamer no review
+    message; the respite proposal brings the kamer its review message. No hold, no timer:
+    intake says which is which."""
+    settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://", secret_key="service test")
+    intake = build_intake(IntakeSettings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://",
+                                                  secret_key="service test"))
+    notify = build(settings)
+    client = intake.wsgi_app.test_client()
+    kamer = Kamer(intake.engine, "Dorpskamer De Wjukken", 53.131, 5.717)
+    _, coordinator = issue_token(intake.engine, Role.COORDINATOR, region="leeuwarden")
     stop = threading.Event()
-    threads = start_workers(service.workers, stop)
-
-    def proposal(n):
-        return new_event("assignment.proposed", {
-            "assignment_id": f"as-{n}", "request_id": f"rq-{n}", "volunteer_id": "vo-1", "kamer_id": "mantgum",
-            "region": "leeuwarden", "distance_km": 1.0, "explanation": {}}, correlation_id=f"rq-{n}",
-            kamer_id="mantgum")
-
+    threads = start_workers([*intake.workers, *notify.workers], stop)
     try:
-        publish(settings, new_event("kamer.registered", {
-            "kamer_id": "mantgum", "name": "Dorpskamer De Wjukken", "region": "leeuwarden",
-            "location": {"lat": 53.131, "lon": 5.717}, "language": "fy"}, correlation_id="c-1", kamer_id="mantgum"))
-        publish(settings, new_event("contact.volunteer", {
-            "volunteer_id": "vo-1", "kamer_id": "mantgum", "first_name": "Hiltsje", "email": "h@example.org",
-            "phone": None, "language": "fy"}, correlation_id="c-2", kamer_id="mantgum"))
-        wait_for(lambda: _inbox(service) == 2)
-        publish(settings, proposal(1), proposal(2), new_event("assignment.approved", {
-            "assignment_id": "as-2", "request_id": "rq-2", "volunteer_id": "vo-1", "kamer_id": "mantgum",
-            "region": "leeuwarden", "actor": "policy", "auto": True}, correlation_id="rq-2", kamer_id="mantgum"))
+        assert client.put(f"/v1/kamers/{kamer.id}/auto-approve", json={"categories": ["pets"]},
+                          headers={"Authorization": f"Bearer {coordinator}"}).status_code == 200
+        volunteer_id = client.post("/v1/volunteers", headers=kamer.headers, json={
+            "name": "Hiltsje Bouma", "language": "fy", "email": "hiltsje@example.org",
+            "home": {"lat": 53.135, "lon": 5.72}, "skills": ["pets", "respite"],
+            "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}]}).get_json()["id"]
+        start = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
 
-        def two_sent():
-            """rq-1's review (its hold ran out) and rq-2's offer are sent"""
-            with service.engine.connect() as conn:
-                sent = conn.execute(select(tables.notifications.c.template, tables.notifications.c.request_id)
-                                    .where(tables.notifications.c.status == "sent")).all()
-            return sorted(sent) if len(sent) == 2 else None
+        def submit(category):
+            return client.post("/v1/requests", headers=kamer.headers, json={
+                "resident": {"name": "Durk Postma", "language": "fy"}, "location": {"lat": 53.131, "lon": 5.717},
+                "category": category,
+                "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}},
+            ).get_json()["id"]
 
-        assert wait_for(two_sent) == [("assignment_proposed", "rq-1"), ("volunteer_offer", "rq-2")]
-        with service.engine.connect() as conn:
-            held = dict(conn.execute(select(tables.held_reviews.c.request_id, tables.held_reviews.c.status)).all())
-        assert held == {"rq-1": "released", "rq-2": "withdrawn"}
+        pets, respite = submit("pets"), submit("respite")
+        proposals = [new_event("assignment.proposed", {
+            "assignment_id": f"as-{request_id}", "request_id": request_id, "volunteer_id": volunteer_id,
+            "kamer_id": kamer.id, "region": "leeuwarden", "distance_km": 0.5, "decision": 1,
+            "explanation": {"distance_km": 0.5, "skills_matched": [category],
+                            "runner_up": {"volunteer_id": "v9", "distance_km": 2.5,
+                                          "reason": {"code": "further", "km": 2.0}, "rule": None}}},
+            correlation_id=request_id, kamer_id=kamer.id) for request_id, category in ((pets, "pets"), (respite, "respite"))]
+        publish(settings, *proposals)
+
+        def settled():
+            """pets' offer and respite's review are sent, and both services published all they wrote"""
+            sent = _sent(notify, pets, respite)
+            quiet = not _unpublished(intake.engine, "intake_outbox") and not _unpublished(notify.engine, "notify_outbox")
+            return sent if quiet and len(sent) == 2 else None
+
+        assert wait_for(settled) == [("volunteer_offer", "volunteer", pets), ("assignment_proposed", "kamer", respite)]
+        # what intake told everyone: an approval for pets, a review request for respite, never both
+        assert _intake_said(intake.engine, pets) == ["assignment.approved"]
+        assert _intake_said(intake.engine, respite) == ["assignment.review_requested"]
+        with notify.engine.connect() as conn:  # notify no longer listens to matching's proposals at all
+            handled = set(conn.execute(select(tables.inbox.c.event_id)).scalars())
+        assert handled.isdisjoint(p.event_id for p in proposals)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
-        service.dispose()
+        intake.dispose()
+        notify.dispose()
+        _empty_the_in_process_queues()
     assert not any(thread.is_alive() for thread in threads)
+
+
+def _sent(notify, *request_ids) -> list[tuple[str, str, str]]:
+    n = tables.notifications
+    with notify.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(
+            select(n.c.template, n.c.recipient_kind, n.c.request_id)
+            .where(n.c.status == "sent", n.c.request_id.in_(request_ids)).order_by(n.c.id)).all()]
+
+
+def _unpublished(engine, outbox: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {outbox} WHERE published_at IS NULL")).scalar_one()
+
+
+def _intake_said(engine, request_id) -> list[str]:
+    """The assignment decisions intake published about a request."""
+    with engine.connect() as conn:
+        bodies = conn.execute(text("SELECT body FROM intake_outbox WHERE event_type IN "
+                                   "('assignment.approved', 'assignment.review_requested') ORDER BY id")).scalars()
+        return [e.event_type for e in map(parse, bodies) if e.data["request_id"] == request_id]
+
+
+def _empty_the_in_process_queues() -> None:
+    """The in-process bus lives as long as the test process: leave nothing for other tests."""
+    with Connection("memory://") as conn:
+        for sub in ALL_SUBSCRIPTIONS:
+            conn.default_channel.queue_purge(sub.queue_name)
 
 
 def _inbox(service) -> int:

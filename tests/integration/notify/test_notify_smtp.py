@@ -76,11 +76,14 @@ def register_kamer(engine, language="nl"):
     }), NotifyUnitOfWork(engine))
 
 
-def proposal(request_id="rq-1"):
-    return event("assignment.proposed", {
+def review_requested(request_id="rq-1"):
+    """intake asks the kamer to review a proposal its policy does not approve."""
+    return event("assignment.review_requested", {
         "assignment_id": f"as-{request_id}", "request_id": request_id, "volunteer_id": "vo-3",
         "kamer_id": "bilgaard", "region": "leeuwarden", "distance_km": 0.8,
-        "explanation": {"why": "kin skaakje, wennet by Grou ♟️"},
+        "explanation": {"distance_km": 0.8, "skills_matched": ["buddy"],
+                        "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.7},
+                                      "rule": None}},
     })
 
 
@@ -101,23 +104,24 @@ def outbox_count(engine):
         return conn.execute(select(func.count()).select_from(tables.outbox)).scalar_one()
 
 
-def test_a_proposal_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
+def test_a_review_request_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
     register_kamer(engine)
-    proposed = proposal()
+    review = review_requested()
     inbox = Inbox()
     with smtp_server(port, inbox):
-        notify(proposed, engine, smtp, tmp_path)
+        notify(review, engine, smtp, tmp_path)
 
     ((_peer, recipients, raw),) = inbox.received
     assert recipients == [KAMER_EMAIL]
     message = message_from_bytes(raw, policy=default)
-    key = notification_key(proposed.event_id, KAMER_EMAIL, "email")
+    key = notification_key(review.event_id, KAMER_EMAIL, "email")
     assert message["Subject"] == "Voorstel klaar voor beoordeling – hulpvraag rq-1"
     assert message["Message-ID"] == f"<{key}@mienskip>"
     assert message["To"] == KAMER_EMAIL
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
-    assert "Buurtkamer Bilgaard, Ljouwert" in text and "kin skaakje, wennet by Grou ♟️" in text
+    assert "Buurtkamer Bilgaard, Ljouwert" in text and "kan: gezelschap" in text
+    assert "volgende kandidaat (2,5 km): 1,7 km verder" in text
     assert "dinsdag 14 juli 2026, 10:30" in text and "0,8 km" in text
     assert "https://mienskip.example/review" in message.get_body(("html",)).get_content()
 
@@ -129,9 +133,9 @@ def test_a_proposal_is_emailed_to_the_kamer(engine, smtp, port, tmp_path):
 
 def test_smtp_down_is_recorded_and_raised_then_delivered_once_when_it_is_back(engine, smtp, port, tmp_path):
     register_kamer(engine, language="fy")
-    proposed = proposal()
+    review = review_requested()
     with pytest.raises(SendFailed):
-        notify(proposed, engine, smtp, tmp_path)  # nothing listens on the port yet
+        notify(review, engine, smtp, tmp_path)  # nothing listens on the port yet
     row = only_row(engine, tables.notifications)
     assert (row.status, row.attempts) == ("pending", 1)  # still owed: retried, not given up
     assert row.last_error.startswith("ConnectionRefusedError")
@@ -140,8 +144,8 @@ def test_smtp_down_is_recorded_and_raised_then_delivered_once_when_it_is_back(en
 
     inbox = Inbox()
     with smtp_server(port, inbox):
-        notify(proposed, engine, smtp, tmp_path)  # the consumer's retry
-        notify(proposed, engine, smtp, tmp_path)  # and a stray redelivery after it
+        notify(review, engine, smtp, tmp_path)  # the consumer's retry
+        notify(review, engine, smtp, tmp_path)  # and a stray redelivery after it
 
     assert len(inbox.received) == 1
     message = message_from_bytes(inbox.received[0][2], policy=default)
@@ -155,14 +159,14 @@ def test_one_connection_carries_many_messages_and_survives_a_server_restart(engi
     register_kamer(engine)
     first = Inbox()
     with smtp_server(port, first):
-        notify(proposal("rq-1"), engine, smtp, tmp_path)
-        notify(proposal("rq-2"), engine, smtp, tmp_path)
+        notify(review_requested("rq-1"), engine, smtp, tmp_path)
+        notify(review_requested("rq-2"), engine, smtp, tmp_path)
     assert len(first.received) == 2
     assert first.received[0][0] == first.received[1][0]  # same client address and port: reused
 
     second = Inbox()
     with smtp_server(port, second):  # the kept connection is dead now; the sender reconnects
-        notify(proposal("rq-3"), engine, smtp, tmp_path)
+        notify(review_requested("rq-3"), engine, smtp, tmp_path)
     assert len(second.received) == 1
 
 

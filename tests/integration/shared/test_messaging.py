@@ -21,13 +21,21 @@ from mienskip_shared.messaging import (
     ConfirmedPublisher,
     EventConsumer,
     OutboxRelay,
+    OutgoingMessage,
     Subscription,
     add_to_outbox,
     declare,
     outbox_table,
 )
 from mienskip_shared.messaging.consumer import ERROR_HEADER
-from mienskip_shared.messaging.topology import events_exchange
+from mienskip_shared.messaging.topology import (
+    RETIRED,
+    SUBSCRIPTIONS,
+    dead_letter_depths,
+    dead_letter_queue,
+    events_exchange,
+    main_queue,
+)
 
 SUB = Subscription("testsvc", "intake", "request.cancelled")
 FAST_RETRIES = (50, 100)
@@ -208,7 +216,7 @@ def test_a_publisher_that_lost_its_connection_starts_clean(rabbit_url):
 
     from tcp_proxy import TcpProxy
 
-    from mienskip_shared.messaging import OutgoingMessage, PublishFailed
+    from mienskip_shared.messaging import PublishFailed
 
     real = urlparse(rabbit_url)
     proxy = TcpProxy(real.hostname, real.port)
@@ -228,3 +236,34 @@ def test_a_publisher_that_lost_its_connection_starts_clean(rabbit_url):
     finally:
         publisher.close()
         proxy.close()
+
+
+def test_a_retired_queue_is_unbound_and_stops_filling(broker_url):
+    """An installation upgraded from before intake asked for reviews keeps notify's old
+    queue for matching's proposals: declaring unbinds it, so it takes no more; its new
+    queue takes intake's review requests, and intake still hears matching's proposals.
+    Its dead letters stay in sight of the operator."""
+    old = Subscription("notify", "matching", "assignment.proposed")
+    new = Subscription("notify", "intake", "assignment.review_requested")
+    intake = Subscription("intake", "matching", "assignment.proposed")
+    assert old in RETIRED and old not in SUBSCRIPTIONS and {new, intake} <= set(SUBSCRIPTIONS)
+    with Connection(broker_url) as conn:
+        declare(conn.default_channel, retry_delays_ms=())  # unbinding a queue that does not exist is fine
+        main_queue(old)(conn.default_channel).declare()  # as the previous release left it: bound
+        dead_letter_queue(old)(conn.default_channel).declare()
+        declare(conn.default_channel, retry_delays_ms=())
+        declare(conn.default_channel, retry_delays_ms=())  # and again: idempotent
+        for sub in (old, new, intake):
+            conn.default_channel.queue_purge(sub.queue_name)  # memory:// is shared by this process's tests
+        assert old.dead_letter_queue_name in dead_letter_depths(conn)
+    publisher = ConfirmedPublisher(_connection_factory(broker_url))
+    try:  # confirmed: once published, every queue the exchange routes to holds its copy
+        assert publisher.publish_batch([
+            OutgoingMessage(exchange=events_exchange.name, routing_key=event_type, message_id=event_type,
+                            body=json.dumps({"event_type": event_type}).encode())
+            for event_type in ("assignment.proposed", "assignment.review_requested")]) == 2
+    finally:
+        publisher.close()
+    assert [m.properties["message_id"] for m in _drain(broker_url, old.queue_name)] == []
+    assert [m.properties["message_id"] for m in _drain(broker_url, new.queue_name)] == ["assignment.review_requested"]
+    assert [m.properties["message_id"] for m in _drain(broker_url, intake.queue_name)] == ["assignment.proposed"]

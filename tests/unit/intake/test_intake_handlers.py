@@ -135,6 +135,55 @@ def test_a_proposal_and_an_unmatched_request_keep_matchings_codes_not_sentences(
         None, "unmatched", {"reasons": {"skills": 2, "distance": 1}, "considered": 4})
 
 
+EXPLANATION = {"distance_km": 1.2, "skills_matched": ["pets"],
+               "runner_up": {"volunteer_id": "v9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                             "rule": None}}
+
+
+def _proposal(request_id, volunteer_id, assignment_id="a-1"):
+    """matching's assignment.proposed as intake's consumer hands it over (parsed from JSON)."""
+    return parse(new_event("assignment.proposed", {
+        "assignment_id": assignment_id, "request_id": request_id, "volunteer_id": volunteer_id, "kamer_id": "k",
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": EXPLANATION, "decision": 1},
+        correlation_id=request_id).to_json())
+
+
+def _auto_approve(uow, kamer, categories):
+    _, token = handlers.issue_token(commands.IssueToken(Role.COORDINATOR, region="leeuwarden"), uow)
+    workflow.set_auto_approve_categories(
+        commands.SetAutoApprove(handlers.authenticate(token, uow), kamer.kamer_id, categories), uow)
+
+
+def test_a_proposal_the_policy_does_not_approve_asks_the_kamer_to_review_it_once(uow, kamer):
+    _auto_approve(uow, kamer, ["shopping"])  # a policy, but not for pets
+    request_id = _submit(uow, kamer)
+    before = len(uow.store.outbox)
+    proposal = _proposal(request_id, "v-1")
+    events.on_assignment_proposed(proposal, uow)
+    events.on_assignment_proposed(proposal, uow)  # redelivered: already done
+    (review,) = uow.store.outbox[before:]
+    assert review.event_type == "assignment.review_requested"
+    assert review.data == {"assignment_id": "a-1", "request_id": request_id, "volunteer_id": "v-1",
+                           "kamer_id": kamer.kamer_id, "region": "leeuwarden", "distance_km": 1.2,
+                           "explanation": EXPLANATION}
+    assert (review.correlation_id, review.kamer_id) == (request_id, kamer.kamer_id)
+    assert uow.store.requests[request_id].status == "proposed"
+    assert uow.store.assignments["a-1"].status == "proposed"
+    assert "assignment.approved" not in uow.events
+
+
+def test_a_proposal_the_policy_approves_is_approved_at_once_and_asks_nobody_to_review(uow, kamer):
+    _auto_approve(uow, kamer, ["pets"])
+    request_id = _submit(uow, kamer)
+    before = len(uow.store.outbox)
+    events.on_assignment_proposed(_proposal(request_id, "v-1"), uow)
+    (approved,) = uow.store.outbox[before:]
+    assert approved.event_type == "assignment.approved"
+    assert (approved.data["assignment_id"], approved.data["auto"], approved.data["actor"]) == ("a-1", True, "policy")
+    assert uow.store.requests[request_id].status == "approved"
+    assert "assignment.review_requested" not in uow.events
+
+
 def test_erasing_a_volunteer_declines_their_proposal_and_forgets_them(uow, kamer):
     request_id = _submit(uow, kamer)
     volunteer = handlers.register_volunteer(commands.RegisterVolunteer(kamer, VOLUNTEER), uow)

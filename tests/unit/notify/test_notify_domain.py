@@ -107,49 +107,78 @@ def proposal_data(**overrides):
     data = {
         "assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
         "region": "leeuwarden", "distance_km": 2.36,
-        "explanation": {"why": ["has skill pets", "free on Tuesday"], "runner_up": "vo-9"},
+        "explanation": {"distance_km": 2.4, "skills_matched": ["pets"], "availability": "tue 09:00-12:00",
+                        "load_this_week": 1, "max_tasks_per_week": 3, "continuity": True,
+                        "runner_up": {"volunteer_id": "vo-9", "distance_km": 2.4, "reason": {"code": "busier"},
+                                      "rule": None}},
     }
     data.update(overrides)
     return data
 
 
-def test_a_proposal_becomes_one_message_to_the_kamer_in_its_language():
-    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, proposal_data(), GROU,
+def test_a_review_request_becomes_one_message_to_the_kamer_in_its_language():
+    (n,) = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, proposal_data(), GROU,
                              email_enabled=True, public_url="https://mienskip.example/")
     assert (n.recipient_kind, n.channel, n.recipient, n.language) == ("kamer", "email", "grou@example.org", "fy")
     assert (n.template, n.request_id, n.kamer_id) == ("assignment_proposed", "rq-1", "grou")
     assert n.key == notification_key(EVENT_ID, "grou@example.org", "email")
     assert n.context["review_url"] == "https://mienskip.example/review"
     assert n.context["distance"] == "2,4 km"
-    assert n.context["why"] == ["has skill pets", "free on Tuesday"]
+    assert n.context["why"] == ["2,4 km fan de helpfreger", "kin: húsdieren", "beskikber: tiisdei 09:00–12:00",
+                                "dizze wike al 1 fan maks. 3 taken", "deselde frijwilliger as de foarige kear",
+                                "folgjende kandidaat (2,4 km): like fier, mar drokker dizze wike"]
     assert n.context["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
 
 
 def test_an_unmatched_request_lists_the_main_reason_first():
     data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
-            "reasons": {"too_far": 2, "busy": 1, "no_skill": 5}, "summary": "8 volunteers excluded"}
+            "reasons": {"distance": 2, "overlap": 1, "skills": 5}, "considered": 8}
     kamer = KamerContact(kamer_id="grou", name="Dorpskamer Grou", language="tr")
     n, call = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer,
                                 email_enabled=False, public_url="http://127.0.0.1:8000")
     assert (n.channel, n.language, n.template) == ("mailbox", "nl", "request_unmatched")
-    assert n.context["reasons"] == [("no_skill", 5), ("too_far", 2), ("busy", 1)]
+    assert n.context["reasons"] == [("mist de vaardigheid", 5), ("te ver weg", 2), ("geen tijd", 1)]
+    assert n.context["summary"] == "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd"
     # the resident is unknown to notify here: the kamer is asked to call them
     assert (call.template, call.recipient_kind, call.subject_kind, call.subject_id) == (
         "please_call", "kamer", "resident", "rq-2")
 
 
-def test_events_notify_does_not_handle_are_refused():
+@pytest.mark.parametrize("event_type", ["request.submitted", "assignment.proposed"])
+def test_events_notify_does_not_handle_are_refused(event_type):
+    # matching's proposal among them: intake decides whether it needs a review, and says so
     with pytest.raises(ValueError):
-        notifications_for("request.submitted", EVENT_ID, OCCURRED, {}, GROU, email_enabled=False, public_url="")
+        notifications_for(event_type, EVENT_ID, OCCURRED, proposal_data(), GROU, email_enabled=False, public_url="")
 
 
 @pytest.mark.parametrize(
-    ("explanation", "lines"),
-    [({}, []), ({"why": "closest"}, ["closest"]), ({"why": ["a", 2]}, ["a", "2"]),
-     ({"why": {"distance": "1.2 km"}}, ["distance: 1.2 km"])],
+    ("explanation", "language", "lines"),
+    [({}, "nl", []),
+     ({"runner_up": None}, "en", ["no other candidate"]),
+     ({"runner_up": {"volunteer_id": "v", "distance_km": 1.3, "reason": {"code": "transport"}, "rule": "transport"}},
+      "fy", ["folgjende kandidaat (1,3 km): gjin auto"]),
+     ({"runner_up": {"volunteer_id": "v", "distance_km": 3.0, "reason": {"code": "taken"}, "rule": None}},
+      "en", ["next candidate (3.0 km): needed for another request"]),
+     ({"runner_up": {"volunteer_id": "v", "distance_km": 3.0,
+                     "reason": {"code": "further_than_continuity", "km": 0.4}, "rule": None}},
+      "nl", ["volgende kandidaat (3,0 km): hielp vorige keer, maar 0,4 km verder"]),
+     ({"continuity": False, "distance_km": 0.5}, "de", ["0,5 km van de hulpvrager",
+                                                        "een andere vrijwilliger dan vorige keer"])],
 )
-def test_why_lines_accepts_what_matching_may_send(explanation, lines):
-    assert why_lines(explanation) == lines
+def test_why_lines_word_matchings_codes_in_the_readers_language(explanation, language, lines):
+    assert why_lines(explanation, language) == lines
+
+
+def test_every_reason_code_has_words_in_every_language():
+    from mienskip_notify.domain.explanations import catalogue
+    from mienskip_shared.contracts.vocabulary import RULES, RUNNER_UP_CAUSES
+    from mienskip_shared.i18n import LANGUAGES
+
+    words = catalogue()
+    needed = {f"reason.{code}" for code in (*RULES, "taken")} | {f"cause.{code}" for code in RUNNER_UP_CAUSES}
+    for language in LANGUAGES:
+        assert needed <= words.keys(language), language
+    assert words.keys("nl") == words.keys("fy") == words.keys("en")
 
 
 # -- wiring ------------------------------------------------------------------------------
@@ -166,7 +195,8 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
     handle(SimpleNamespace(event_type="request.unmatched"))
     assert seen == ["request.unmatched"]
     assert {s.queue_name for s in SUBSCRIPTIONS} == {
-        "notify.intake.kamer.registered", "notify.matching.assignment.proposed", "notify.matching.request.unmatched",
+        "notify.intake.kamer.registered", "notify.intake.assignment.review_requested",
+        "notify.matching.request.unmatched",
         "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
         "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
         "notify.intake.request.escalated", "notify.intake.personal_data.erased"}
@@ -174,18 +204,21 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------
 PROPOSAL = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
-            "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": ["x"]}}
+            "region": "leeuwarden", "distance_km": 1.2,
+            "explanation": {"distance_km": 1.2, "skills_matched": ["pets"],
+                            "runner_up": {"volunteer_id": "v9", "distance_km": 2.5,
+                                          "reason": {"code": "further", "km": 1.3}, "rule": None}}}
 
 
 def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
     hooked = KamerContact(kamer_id="grou", name="Grou", email="grou@example.org",
                           webhook_url="https://grou.example/hooks/mienskip", language="fy")
-    email, hook = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, hooked,
+    email, hook = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, hooked,
                                     email_enabled=True, public_url="http://x")
     assert (email.channel, hook.channel) == ("email", "webhook")
     assert hook.recipient == "webhook:grou" and hook.destination == "https://grou.example/hooks/mienskip"
     assert hook.key == notification_key(EVENT_ID, "webhook:grou", "webhook") != email.key
-    assert hook.payload["type"] == "assignment.proposed" and hook.payload["data"]["volunteer_id"] == "vo-7"
+    assert hook.payload["type"] == "assignment.review_requested" and hook.payload["data"] == PROPOSAL
     assert hook.payload["event_id"] == EVENT_ID and hook.payload["review_url"] == "http://x/review"
     assert (hook.template, hook.language, hook.recipient_kind) == ("assignment_proposed", "fy", "kamer")
 
@@ -193,13 +226,13 @@ def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
 def test_a_changed_webhook_url_keeps_the_key():
     def hook_key(url):
         kamer = KamerContact(kamer_id="grou", name="Grou", webhook_url=url)
-        return notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, kamer,
+        return notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, kamer,
                                  email_enabled=False, public_url="http://x")[1].key
     assert hook_key("https://a.example/h") == hook_key("https://b.example/h")
 
 
 def test_without_a_webhook_there_is_one_notification():
-    assert len(notifications_for("assignment.proposed", EVENT_ID, OCCURRED, PROPOSAL, GROU,
+    assert len(notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, PROPOSAL, GROU,
                                  email_enabled=True, public_url="http://x")) == 1
 
 

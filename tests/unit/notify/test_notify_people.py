@@ -45,7 +45,7 @@ EVENTS = {
     "request.escalated": {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
                           "reason": "late_decline", "urgent": True},
     "request.unmatched": {"request_id": "rq-1", "kamer_id": "grou", "region": "leeuwarden",
-                          "reasons": {"too_far": 2}, "summary": "2 te fier"},
+                          "reasons": {"distance": 2}, "considered": 2},
 }
 
 

@@ -22,7 +22,13 @@ from mienskip_notify.domain.planner import notifications_for
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EVENT_ID = "0b8f6a52-5d1e-4f0e-8a7c-3f1f7e9d2c44"
 UNICODE_NAME = "Buertkeamer Ljouwert – Grou ❤️ 🐕"
-WHY = "wennet 1,2 km fan Grou; kin mei de hûn rinne 🐾"
+EXPLANATION = {"distance_km": 1.2, "skills_matched": ["pets"], "availability": "tue 09:00-12:00",
+               "load_this_week": 1, "max_tasks_per_week": 3,
+               "runner_up": {"volunteer_id": "vo-9", "distance_km": 2.5, "reason": {"code": "further", "km": 1.3},
+                             "rule": None}}
+# The runner-up's line in each language: the code worded by notify's catalogue, km the reader's way.
+WHY = {"nl": "volgende kandidaat (2,5 km): 1,3 km verder", "fy": "folgjende kandidaat (2,5 km): 1,3 km fierder",
+       "en": "next candidate (2.5 km): 1.3 km further"}
 
 
 def kamer(language: str, name: str = UNICODE_NAME, email: str | None = "kamer@example.org") -> KamerContact:
@@ -31,15 +37,15 @@ def kamer(language: str, name: str = UNICODE_NAME, email: str | None = "kamer@ex
 
 def proposal(language: str, **kamer_fields):
     data = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
-            "region": "leeuwarden", "distance_km": 1.2, "explanation": {"why": [WHY]}}
-    (n,) = notifications_for("assignment.proposed", EVENT_ID, OCCURRED, data, kamer(language, **kamer_fields),
+            "region": "leeuwarden", "distance_km": 1.2, "explanation": EXPLANATION}
+    (n,) = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, data, kamer(language, **kamer_fields),
                              email_enabled=True, public_url="http://127.0.0.1:8000")
     return n
 
 
 def unmatched(language: str):
     data = {"request_id": "rq-2", "kamer_id": "grou", "region": "leeuwarden",
-            "reasons": {"too_far": 2, "busy": 1}, "summary": "3 frijwilligers kinne it; 2 te fier, 1 drok"}
+            "reasons": {"region": 4, "distance": 2, "overlap": 1}, "considered": 10}
     n, _please_call_the_resident = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer(language),
                                                      email_enabled=False, public_url="http://127.0.0.1:8000")
     return n
@@ -52,6 +58,14 @@ PROPOSAL_TEXT = {
            "tiisdei 1 desimber 2026 10:00", "1,2 km"),
     "en": ("Proposal ready for review – request rq-1", "A proposal is ready for your review.",
            "Tuesday, 1 December 2026, 10:00", "1.2 km"),
+}
+UNMATCHED_WORDS = {  # matching's codes and counts, worded by notify
+    "nl": ("6 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd",
+           "- andere regio: 4\n- te ver weg: 2\n- geen tijd: 1\n", "<li>andere regio: 4</li>"),
+    "fy": ("6 frijwilligers hawwe de feardichheid; 2 te fier fuort, 1 gjin tiid",
+           "- oare regio: 4\n- te fier fuort: 2\n- gjin tiid: 1\n", "<li>oare regio: 4</li>"),
+    "en": ("6 volunteers have the skill; 2 too far, 1 busy",
+           "- other region: 4\n- too far: 2\n- busy: 1\n", "<li>other region: 4</li>"),
 }
 UNMATCHED_TEXT = {
     "nl": ("Geen vrijwilliger gevonden – hulpvraag rq-2", "is geen vrijwilliger gevonden"),
@@ -66,11 +80,11 @@ def test_proposal_in_each_language(language):
     rendered = TemplateRenderer().render(n.template, n.language, n.context)
     subject, intro, when, distance = PROPOSAL_TEXT[language]
     assert rendered.subject == subject
-    for part in (intro, when, distance, UNICODE_NAME, WHY, "vo-7", "http://127.0.0.1:8000/review"):
+    for part in (intro, when, distance, UNICODE_NAME, WHY[language], "vo-7", "http://127.0.0.1:8000/review"):
         assert part in rendered.text
     assert 'href="http://127.0.0.1:8000/review"' in rendered.html
     assert f'<html lang="{language}">' in rendered.html
-    assert WHY in rendered.html
+    assert WHY[language] in rendered.html
 
 
 @pytest.mark.parametrize("language", ["nl", "fy", "en"])
@@ -79,9 +93,10 @@ def test_unmatched_in_each_language(language):
     rendered = TemplateRenderer().render(n.template, n.language, n.context)
     subject, intro = UNMATCHED_TEXT[language]
     assert rendered.subject == subject
-    for part in (intro, "3 frijwilligers kinne it; 2 te fier, 1 drok", "- too_far: 2\n- busy: 1\n"):
+    summary, lines, item = UNMATCHED_WORDS[language]
+    for part in (intro, summary, lines):
         assert part in rendered.text
-    assert "<li>too_far: 2</li>" in rendered.html
+    assert item in rendered.html
 
 
 def test_unknown_language_is_written_in_dutch():

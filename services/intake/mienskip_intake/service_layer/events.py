@@ -17,7 +17,7 @@ from mienskip_shared.contracts import Envelope
 from ..domain.model import Assignment, AssignmentStatus, Note, Status, can_transition
 from .common import SYSTEM, record_history
 from .unit_of_work import Requests, UnitOfWork
-from .workflow import approve_by_policy, release_volunteer_in
+from .workflow import approve_or_ask_for_review, release_volunteer_in
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,8 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
             if uow.volunteers.is_erased(d["volunteer_id"]):  # matching proposed before it heard of the erasure
                 release_volunteer_in(uow, d["volunteer_id"], SYSTEM)
             else:
-                approve_by_policy(uow, d["request_id"], d["assignment_id"], correlation_id=envelope.correlation_id)
+                approve_or_ask_for_review(uow, d["request_id"], d["assignment_id"],
+                                          correlation_id=envelope.correlation_id)
         uow.commit()
 
 

@@ -315,13 +315,20 @@ def set_auto_approve_categories(cmd: commands.SetAutoApprove, uow: UnitOfWork) -
     return categories
 
 
-def approve_by_policy(uow: UnitOfWork, request_id: str, assignment_id: str, *,
-                      correlation_id: str | None = None) -> bool:
+def approve_or_ask_for_review(uow: UnitOfWork, request_id: str, assignment_id: str, *,
+                              correlation_id: str | None = None) -> bool:
     """Called when a proposal arrives, in its transaction: approve it at once if the
-    kamer's policy says so."""
+    kamer's policy says so (``assignment.approved`` with ``auto``), else announce that a
+    person must review it (``assignment.review_requested``: notify tells the kamer).
+    True if approved. Intake decides this, so nobody downstream has to wait and guess."""
     request = uow.requests.get(request_id)
-    if not uow.kamers.auto_approves(request.kamer_id, request.category):
-        return False
-    _approve_in(uow, request, uow.requests.assignment(assignment_id), POLICY, POLICY, auto=True,
-                correlation_id=correlation_id)
-    return True
+    assignment = uow.requests.assignment(assignment_id)
+    if uow.kamers.auto_approves(request.kamer_id, request.category):
+        _approve_in(uow, request, assignment, POLICY, POLICY, auto=True, correlation_id=correlation_id)
+        return True
+    uow.publish(new_event("assignment.review_requested", {
+        "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
+        "kamer_id": request.kamer_id, "region": request.region, "distance_km": assignment.distance_km,
+        "explanation": assignment.explanation,
+    }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
+    return False

@@ -112,28 +112,6 @@ tasks = Table(
     Column("cancelled_at", UtcDateTime, nullable=True),  # the earliest request.cancelled's occurred_at
 )
 
-# assignment.proposed events whose "ready for review" message waits out the hold: an
-# auto-approval (assignment.approved) in the meantime withdraws it. The body is the
-# event as received (ids, distance, explanation: no personal data).
-HELD_STATUSES = ("held", "released", "withdrawn")
-held_reviews = Table(
-    "notify_held_reviews",
-    metadata,
-    Column("event_id", String(36), primary_key=True),
-    Column("assignment_id", String(100), nullable=False),
-    Column("request_id", String(100), nullable=False),
-    Column("kamer_id", String(100), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("due_at", UtcDateTime, nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    CheckConstraint("status IN ('held', 'released', 'withdrawn')", name="ck_notify_held_reviews_status"),
-    Index("ix_notify_held_reviews_due", "status", "due_at"),
-    Index("ix_notify_held_reviews_assignment_id", "assignment_id"),
-    Index("ix_notify_held_reviews_request_id", "request_id"),
-)
-
 # SMS per kamer per month, counted when a notification takes its place in the budget.
 sms_usage = Table(
     "notify_sms_usage",

@@ -9,7 +9,6 @@ from mienskip_shared import unit_of_work
 from . import tables
 from .contacts import ContactRepository
 from .notifications import NotificationRepository
-from .review_holds import ReviewHoldRepository
 from .sms_budget import SmsBudgetRepository
 from .tasks import TaskRepository
 
@@ -24,11 +23,9 @@ class NotifyUnitOfWork(unit_of_work.SqlUnitOfWork):
     tasks: TaskRepository
     notifications: NotificationRepository
     sms_budget: SmsBudgetRepository
-    review_holds: ReviewHoldRepository
 
     def _open(self, conn: Connection) -> None:
         self.contacts = ContactRepository(conn)
         self.tasks = TaskRepository(conn)
         self.notifications = NotificationRepository(conn)
         self.sms_budget = SmsBudgetRepository(conn)
-        self.review_holds = ReviewHoldRepository(conn)

@@ -69,7 +69,7 @@ def proposal_context(data, kamer: KamerContact, occurred_at: datetime, language:
         "volunteer_id": data["volunteer_id"],
         "assignment_id": data.get("assignment_id"),
         "distance": distance_text(float(data["distance_km"]), language),
-        **proposal_explanation(data),
+        **proposal_explanation(data, language),
         "review_url": review_url(public_url),
         "proposed_at": local_datetime_text(occurred_at, language),
     }
@@ -80,7 +80,7 @@ def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, language
     return {
         "kamer_name": kamer.name,
         "request_id": data["request_id"],
-        **unmatched_explanation(data),
+        **unmatched_explanation(data, language),
         "review_url": review_url(public_url),
         "reported_at": local_datetime_text(occurred_at, language),
     }

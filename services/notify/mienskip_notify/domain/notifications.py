@@ -15,7 +15,7 @@ from typing import Any
 
 # The events that cause messages. Templates: templates/<name>.<lang>.{txt,html,sms}.j2
 MESSAGE_EVENTS = (
-    "assignment.proposed", "assignment.approved", "assignment.accepted", "assignment.declined",
+    "assignment.review_requested", "assignment.approved", "assignment.accepted", "assignment.declined",
     "request.cancelled", "request.escalated", "request.unmatched",
 )
 # Person messages that a cancellation must follow (the volunteer was told of the task).

@@ -51,7 +51,8 @@ def notifications_for(
     return plan.notifications
 
 
-def _proposed(plan: MessagePlan) -> None:
+def _review_requested(plan: MessagePlan) -> None:
+    """Intake's policy does not approve the proposal by itself: the kamer is asked to review it."""
     plan.to_kamer("assignment_proposed", proposal_context(plan.data, plan.kamer, plan.occurred_at,
                                                           plan.kamer_language, plan.public_url))
 
@@ -148,7 +149,7 @@ def _escalated(plan: MessagePlan) -> None:
 
 
 _EVENTS: dict[str, Callable[[MessagePlan], None]] = {
-    "assignment.proposed": _proposed,
+    "assignment.review_requested": _review_requested,
     "assignment.approved": _approved,
     "assignment.accepted": _accepted,
     "assignment.declined": _declined,

@@ -27,7 +27,6 @@ from mienskip_shared.contracts import Envelope
 
 from ..domain.contacts import KAMER, Known
 from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
-from . import review_hold
 from .contacts import CONTACT_EVENTS, record_contact
 from .outcomes import failed_event
 from .ports import Ports, UnitOfWork
@@ -47,8 +46,7 @@ class KamerNotKnownYet(Exception):
     sources travel separate queues). Retried: it normally arrives within the back-off."""
 
 
-def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
-               releasing: bool = False) -> list[tuple[Notification, Envelope]]:
+def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Step 1 for a batch, inside the caller's transaction; returns the notifications due
     now, each with its cause."""
     for envelope in envelopes:  # contacts first: a message in the same batch may need them
@@ -65,9 +63,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
     volunteers = uow.contacts.volunteers({e.data["volunteer_id"] for e in messages if "volunteer_id" in e.data})
     request_ids = {e.data["request_id"] for e in messages}
     residents = uow.contacts.residents(request_ids)
-    claimed = uow.claim_all(messages)
-    if not releasing:  # before _remember: an approval in this same batch withdraws the hold
-        messages = review_hold.hold_proposals(uow, messages, claimed, ports.review_hold_s)
+    uow.claim_all(messages)
     _remember(uow, messages)
     tasks = uow.tasks.get_all(request_ids)
     planned_before = uow.notifications.planned_for_events([e.event_id for e in messages])
@@ -94,20 +90,18 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports, *,
 
 def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
     """What events change besides messages: tasks' facts, cancelled requests (before any
-    message of the batch is planned, so an approval in the same batch knows), held
-    reviews withdrawn."""
+    message of the batch is planned, so an approval in the same batch knows)."""
     uow.tasks.lock({e.data["request_id"] for e in messages
                     if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
-    uow.tasks.remember({
+    uow.tasks.remember({  # only events that carry them: one without must not hide another's in the batch
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
-        if e.event_type.startswith("assignment.") and e.event_type != "assignment.proposed"})
+        if e.event_type.startswith("assignment.") and (e.data.get("category") or e.data.get("window"))})
     cancelled: dict[str, datetime] = {}
     for e in messages:
         if e.event_type == "request.cancelled":
             request_id = e.data["request_id"]
             cancelled[request_id] = min(cancelled.get(request_id, e.occurred_at), e.occurred_at)
     uow.tasks.remember_cancelled(cancelled)
-    review_hold.withdraw_answered(uow, messages)
 
 
 def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports):

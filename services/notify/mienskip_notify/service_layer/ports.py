@@ -13,7 +13,6 @@ from mienskip_shared.links import sign_volunteer_link
 
 from ..adapters.contacts import ContactRepository
 from ..adapters.notifications import NotificationRepository
-from ..adapters.review_holds import ReviewHoldRepository
 from ..adapters.sms_budget import SmsBudgetRepository
 from ..adapters.tasks import TaskRepository
 from ..domain.channels import EMAIL, SMS, Channels
@@ -39,7 +38,6 @@ class UnitOfWork(Protocol):
     tasks: TaskRepository
     notifications: NotificationRepository
     sms_budget: SmsBudgetRepository
-    review_holds: ReviewHoldRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...
@@ -58,7 +56,6 @@ class Ports:
     public_url: str
     link_secret: str = field(default="", repr=False)  # signs volunteers' accept/decline links
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH
-    review_hold_s: float = 0.0  # 0: "ready for review" goes out at once
 
     @property
     def channels(self) -> Channels:

@@ -46,11 +46,10 @@ log = structlog.get_logger(__name__)
 SHARED_CHANNELS = (EMAIL, SMS)
 
 
-def notify_batch(envelopes: Sequence[Envelope], uow: UnitOfWork, ports: Ports, *, releasing: bool = False) -> None:
-    """A batch of message and contact events: plan in one transaction, send, mark in one.
-    ``releasing``: the events are held reviews now due, to be sent rather than held."""
+def notify_batch(envelopes: Sequence[Envelope], uow: UnitOfWork, ports: Ports) -> None:
+    """A batch of message and contact events: plan in one transaction, send, mark in one."""
     with uow:
-        due = plan_batch(uow, envelopes, ports, releasing=releasing)
+        due = plan_batch(uow, envelopes, ports)
         uow.commit()
     deliver(due, uow, ports)
 
