@@ -21,17 +21,13 @@ from urllib.parse import unquote, urlsplit
 import requests
 import structlog
 
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, SendFailed
 from ..webhooks import SIGNATURE_HEADER, signature_header
 from .composer import WIRE_POLICY
 
 log = structlog.get_logger(__name__)
 
 _SAFE_DIRECTORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-class SendFailed(Exception):
-    """A message could not be delivered now; ``str(exc)`` holds no personal data."""
 
 
 def safe_reason(exc: BaseException) -> str:

@@ -55,3 +55,7 @@ def notification_key(source_event_id: str, recipient: str, channel: str) -> str:
     """sha256 of the three parts, joined by a newline so ``("ab", "c")`` != ``("a", "bc")``."""
     raw = f"{source_event_id}\n{recipient}\n{channel}".encode()
     return hashlib.sha256(raw).hexdigest()
+
+
+class SendFailed(Exception):
+    """A message could not be delivered now; ``str(exc)`` holds no personal data."""

@@ -11,8 +11,7 @@ from typing import Any
 
 from mienskip_shared.contracts import Envelope, new_event
 
-from ..adapters.senders import SendFailed
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, SendFailed
 
 
 def stored_reason(exc: BaseException) -> str:

@@ -3,7 +3,7 @@ deliver (composer, senders, where links point and how they are signed, the SMS b
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Self
@@ -11,12 +11,8 @@ from typing import Any, Protocol, Self
 from mienskip_shared.contracts import Envelope
 from mienskip_shared.links import sign_volunteer_link
 
-from ..adapters.contacts import ContactRepository
-from ..adapters.notifications import NotificationRepository
-from ..adapters.sms_budget import SmsBudgetRepository
-from ..adapters.tasks import TaskRepository
 from ..domain.channels import EMAIL, SMS, Channels
-from ..domain.contacts import Known
+from ..domain.contacts import KamerContact, Known, ResidentContact, Task, VolunteerContact
 from ..domain.notifications import Notification
 from ..domain.planner import notifications_for
 
@@ -31,13 +27,60 @@ class Composer(Protocol):
     def compose(self, notification: Notification) -> Any: ...  # what the channel's sender takes
 
 
-class UnitOfWork(Protocol):
-    """One transaction over notify's repositories, outbox and inbox (``adapters.unit_of_work``)."""
+class StoredNotification(Protocol):
+    """A notification as stored (``adapters.notifications``): what the handlers read of it."""
 
-    contacts: ContactRepository
-    tasks: TaskRepository
-    notifications: NotificationRepository
-    sms_budget: SmsBudgetRepository
+    key: str
+    status: str
+    recipient_kind: str
+    template: str
+    subject_kind: str | None
+    subject_id: str | None
+
+
+class Contacts(Protocol):
+    def save_kamer(self, kamer: KamerContact, as_of: datetime) -> bool: ...
+    def kamer(self, kamer_id: str) -> KamerContact | None: ...
+    def kamers(self, kamer_ids: Iterable[str]) -> dict[str, KamerContact]: ...
+    def save_volunteer(self, contact: VolunteerContact, as_of: datetime) -> bool: ...
+    def save_resident(self, contact: ResidentContact, as_of: datetime) -> bool: ...
+    def volunteers(self, volunteer_ids: Iterable[str]) -> dict[str, VolunteerContact]: ...
+    def residents(self, request_ids: Iterable[str]) -> dict[str, ResidentContact]: ...
+    def forget(self, kind: str, subject_id: str) -> None: ...
+
+
+class Tasks(Protocol):
+    def remember(self, facts: Mapping[str, tuple[str | None, Mapping | None]]) -> None: ...
+    def lock(self, request_ids: Iterable[str]) -> None: ...
+    def remember_cancelled(self, cancelled: Mapping[str, datetime]) -> None: ...
+    def get_all(self, request_ids: Iterable[str]) -> dict[str, Task]: ...
+    def told_volunteers(self, request_id: str) -> tuple[str, ...]: ...
+
+
+class Notifications(Protocol):
+    def planned_for_events(self, event_ids: Iterable[str]) -> dict[str, list[StoredNotification]]: ...
+    def add_all(self, notifications: Sequence[Notification]) -> None: ...
+    def add(self, notification: Notification) -> str: ...
+    def mark_all_sent(self, keys: Sequence[str]) -> set[str]: ...
+    def record_failure(self, key: str, error: str) -> int: ...
+    def fail_for_good(self, *, error: str, key: str | None = None,
+                      source_event_id: str | None = None) -> list[Any]: ...  # rows as failed_event reads them
+    def blank_recipients(self, kind: str, subject_id: str) -> list[Any]: ...
+
+
+class SmsBudget(Protocol):
+    def reserve(self, key: str, kamer_id: str, month: str, limit: int) -> bool: ...
+    def used(self, kamer_id: str, month: str) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over notify's repositories, outbox and inbox (``adapters.unit_of_work``);
+    the service layer sees it only through these protocols, never a table."""
+
+    contacts: Contacts
+    tasks: Tasks
+    notifications: Notifications
+    sms_budget: SmsBudget
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...

@@ -31,9 +31,8 @@ import structlog
 
 from mienskip_shared.contracts import Envelope
 
-from ..adapters.senders import SendFailed
 from ..domain.channels import EMAIL, SMS
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, SendFailed
 from .handover import kamer_calls_instead
 from .outcomes import failed_event, log_ids, sent_event, stored_reason
 from .planning import plan_batch
