@@ -1,5 +1,8 @@
 """Intake throughput: durable submit versus validate-only, in one run, on real servers.
 
+Longer than 400 lines on purpose: one experiment read top to bottom (throw-away servers, load, drain, checks, report); what the
+benchmarks share is in ``common.py``.
+
     .venv/bin/python -m benchmarks.intake [--seconds 10] [--clients 8] [--json]
 
 One run creates a throw-away PostgreSQL database and RabbitMQ vhost, registers a kamer
@@ -27,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import secrets
 import signal
@@ -47,7 +49,7 @@ import requests
 from kombu import Connection, Queue
 from sqlalchemy import Engine, create_engine, text
 
-from benchmarks.common import bounded
+from benchmarks.common import bounded, percentile, ratio
 
 BIN = Path(sys.executable).parent  # the venv this runs in holds gunicorn and mienskip
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -260,19 +262,16 @@ class Phase:
         unexpected = {str(k): v for k, v in self.statuses().items() if k != self.expected}
         return {
             "requests_per_s": round(ok / self.seconds, 1),
-            "p50_ms": percentile(latencies_ms, 0.50),
-            "p95_ms": percentile(latencies_ms, 0.95),
+            "p50_ms": _rounded(percentile(latencies_ms, 0.50)),
+            "p95_ms": _rounded(percentile(latencies_ms, 0.95)),
             "errors": sum(unexpected.values()),
             "error_statuses": unexpected,
             "answered": len(self.samples),
         }
 
 
-def percentile(ordered: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list, in 0.01; None (JSON null) if empty."""
-    if not ordered:
-        return None
-    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 2)
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 2)
 
 
 def run_phase(url: str, body: bytes, headers: dict[str, str], expected: int, *,
@@ -404,10 +403,6 @@ def measure(base_url: str, token: str, engine: Engine, broker_url: str, processe
             "queue_depth_equals_accepted": depth == accepted,
         },
     }
-
-
-def ratio(part: float, whole: float) -> float | None:
-    return round(part / whole, 3) if whole else None
 
 
 # -- output ------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """Re-match latency: a rejected or declined proposal, queued again without that volunteer.
 
+Longer than 400 lines on purpose: one experiment read top to bottom (embedded system, population, measurement, checks, report); what the
+benchmarks share is in ``common.py``.
+
     .venv/bin/python -m benchmarks.rematch [--requests 40] [--poll-ms 10] [--json]
 
 The issue promises that "a rejected or declined proposal queues the request again without
@@ -52,7 +55,6 @@ import argparse
 import contextlib
 import json
 import logging
-import math
 import os
 import queue
 import random
@@ -73,7 +75,7 @@ import structlog
 from kombu.transport import memory
 from sqlalchemy import func, select
 
-from benchmarks.common import bounded
+from benchmarks.common import bounded, percentile, ratio
 from mienskip_cli.demo import AMSTERDAM
 from mienskip_cli.leeuwarden import Place, load_places
 from mienskip_cli.main import build_all, run_all
@@ -396,22 +398,11 @@ def never_again(tracks: list[Track], every: list[dict], kind: str) -> bool:
     return True
 
 
-def percentile(ordered: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list; None (JSON null) if empty."""
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def summary(seconds: list[float]) -> dict:
     ordered = sorted(seconds)
     ms = {name: (round(v * 1000, 1) if (v := percentile(ordered, q)) is not None else None)
           for name, q in (("p50_ms", 0.5), ("p95_ms", 0.95), ("max_ms", 1.0))}
     return {"count": len(ordered), **ms}
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a is not None and b else None
 
 
 def benchmark(count: int, poll_ms: float) -> dict:
