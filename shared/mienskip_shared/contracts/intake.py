@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from .common import Payload, Point, WeeklySlot, Window, language_field, skills_field
 from .envelope import register
-from .matching import Explanation
+from .matching import Proposal
 from .vocabulary import CATEGORIES, URGENCIES
 
 
@@ -81,18 +81,10 @@ class AssignmentApproved(_AssignmentRef):
 
 
 @register("assignment.review_requested")
-class ReviewRequested(Payload):
+class ReviewRequested(Proposal):
     """Intake took matching's proposal and a person must review it (the kamer's policy does
     not approve it by itself). The kamer is told "proposal ready for review"; a proposal
     approved by policy gets ``assignment.approved`` with ``auto`` instead, never this."""
-
-    assignment_id = fields.Str(required=True)
-    request_id = fields.Str(required=True)
-    volunteer_id = fields.Str(required=True)
-    kamer_id = fields.Str(required=True)
-    region = fields.Str(required=True)
-    distance_km = fields.Float(required=True)
-    explanation = fields.Nested(Explanation, required=True)
 
 
 @register("assignment.rejected")

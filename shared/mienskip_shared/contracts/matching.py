@@ -35,8 +35,9 @@ class Explanation(Payload):
     continuity = fields.Bool()  # only for a request that follows another: the same volunteer as last time?
 
 
-@register("assignment.proposed")
-class AssignmentProposed(Payload):
+class Proposal(Payload):
+    """Who matching proposes for which request, and why (also in intake's review request)."""
+
     assignment_id = fields.Str(required=True)
     request_id = fields.Str(required=True)
     volunteer_id = fields.Str(required=True)
@@ -44,6 +45,10 @@ class AssignmentProposed(Payload):
     region = fields.Str(required=True)
     distance_km = fields.Float(required=True)
     explanation = fields.Nested(Explanation, required=True)
+
+
+@register("assignment.proposed")
+class AssignmentProposed(Proposal):
     # The how-manieth decision about this request (1, 2, ...): events travel on separate
     # queues, so consumers use it to ignore a decision that arrives after a newer one.
     decision = fields.Int(load_default=0)
