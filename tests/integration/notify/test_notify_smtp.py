@@ -233,3 +233,67 @@ def test_an_address_that_is_not_ascii_goes_with_smtputf8(port, smtp):
     parsed = message_from_bytes(raw, policy=default)
     assert parsed["To"] == "wâlde@grou.example"
     assert parsed["Message-ID"] == f"<{4:064x}@mienskip>"
+
+
+class RefusingInbox(Inbox):
+    """Refuses the content of a message whose text names ``refuse`` (a 554 after DATA)."""
+
+    def __init__(self, refuse: bytes):
+        super().__init__()
+        self.refuse = refuse
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse in envelope.original_content:
+            return "554 5.6.0 content refused"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def escalation(n):
+    return Notification(key=f"{n:064x}", source_event_id="e", source_event_type="request.escalated",
+                        request_id=f"rq-{n}", kamer_id="grou", recipient_kind="kamer", recipient="grou@example.org",
+                        channel="email", template="request_escalated", language="nl",
+                        context={"kamer_name": "Dorpskamer Grou", "request_id": f"rq-{n}",
+                                 "reason": "late_decline", "urgent": False, "review_url": "http://x/review",
+                                 "escalated_at": "dinsdag 1 december 2026 10:00"})
+
+
+def test_submit_returns_before_the_answer_and_each_answer_belongs_to_its_own_message(port, smtp):
+    composer = MessageComposer("mienskip@localhost")
+    inbox = RefusingInbox(refuse=b"rq-2")
+    with smtp_server(port, inbox):
+        first, refused, third = (smtp.submit(n, composer.compose(n)) for n in map(escalation, (1, 2, 3)))
+        # each submit read the answer to the message before it (the connection is one conversation)
+        assert not (first.failure or third.failure) and refused.failure is not None
+        first.result()
+        with pytest.raises(SendFailed) as failure:
+            refused.result()
+        third.result()
+        fourth = smtp.submit(escalation(4), composer.compose(escalation(4)))
+        smtp.close()  # reads the last answer before QUIT
+        fourth.result()
+    assert "554" in str(failure.value)
+    assert [message_from_bytes(raw, policy=default)["Message-ID"] for _, _, raw in inbox.received] == [
+        f"<{n:064x}@mienskip>" for n in (1, 3, 4)]
+
+
+def test_a_batch_marks_sent_only_what_the_server_accepted(engine, smtp, port, tmp_path):
+    """The second of three reviews is refused after its content: the first is sent, the
+    second failed, and the third, composed while the server took in the second, is not
+    sent once the refusal shows the channel failing (it is retried with its event)."""
+    register_kamer(engine)
+    reviews = [review_requested(f"rq-{n}") for n in (1, 2, 3)]
+    inbox = RefusingInbox(refuse=b"rq-2")
+    senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
+    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example")
+    with smtp_server(port, inbox), pytest.raises(SendFailed) as failure:
+        notify_batch(reviews, NotifyUnitOfWork(engine), ports)
+
+    assert "554" in str(failure.value)
+    assert len(inbox.received) == 1
+    assert "rq-1" in message_from_bytes(inbox.received[0][2], policy=default)["Subject"]
+    with engine.connect() as conn:
+        rows = {row.request_id: row for row in conn.execute(select(tables.notifications))}
+    assert {r: (row.status, row.attempts) for r, row in rows.items()} == {
+        "rq-1": ("sent", 1), "rq-2": ("pending", 1), "rq-3": ("pending", 1)}
+    assert rows["rq-2"].last_error.startswith("SMTPDataError: 554")
+    assert outbox_count(engine) == 1  # one notification.sent, for rq-1

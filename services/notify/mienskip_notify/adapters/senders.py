@@ -108,6 +108,7 @@ class SmtpSender:
         self._timeout = timeout
         self._client: smtplib.SMTP | None = None
         self._lock = threading.Lock()
+        self._unanswered: Submitted | None = None  # its content sent, the server's answer not read
 
     def _connect(self) -> smtplib.SMTP:
         if self._scheme == "smtps":
@@ -125,37 +126,84 @@ class SmtpSender:
         return client
 
     def send(self, notification: Notification, message: EmailMessage) -> None:
+        """Hand the message over and wait for the server's answer; raises :class:`SendFailed`."""
+        self.submit(notification, message).result()
+
+    def submit(self, notification: Notification, message: EmailMessage) -> Submitted:
+        """Hand the message over, and return before the server's answer to its content is
+        read: the caller can compose the next message while the server takes this one in.
+        ``result()`` reads the answer; so does the next use of the connection, first.
+        Raises :class:`SendFailed` when the server refused the message before its content."""
         with self._lock:
-            reused = self._client is not None
+            self._settle()
+            submitted = Submitted(self, notification, message, reused=self._client is not None)
             try:
-                try:
-                    self._deliver(notification, message)
-                except (smtplib.SMTPServerDisconnected, ConnectionError):
-                    self._drop()
-                    if not reused:
-                        raise
-                    log.info("smtp.reconnecting", notification_key=notification.key)
-                    self._deliver(notification, message)
+                self._start_or_reconnect(submitted)
             except (smtplib.SMTPException, OSError) as exc:
                 self._drop()
                 # "from None": the consumer logs tracebacks, and SMTP errors quote addresses
                 raise SendFailed(safe_reason(exc)) from None
+            self._unanswered = submitted
+            return submitted
 
-    def _deliver(self, notification: Notification, message: EmailMessage) -> None:
+    def _start_or_reconnect(self, submitted: Submitted) -> None:
+        try:
+            self._start(submitted)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            self._drop()
+            if not submitted.reused:
+                raise
+            log.info("smtp.reconnecting", notification_key=submitted.notification.key)
+            submitted.reused = False
+            self._start(submitted)
+
+    def await_answer(self, submitted: Submitted) -> None:
+        """Read ``submitted``'s answer if nothing has read it yet (it is kept in ``submitted``)."""
+        with self._lock:
+            if self._unanswered is submitted:
+                self._settle()
+
+    def _settle(self) -> None:
+        """Read the answer to the message still waiting for one (caller holds the lock)."""
+        submitted, self._unanswered = self._unanswered, None
+        if submitted is None:
+            return
+        try:
+            try:
+                _await_data_reply(self._client, submitted.answered)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                # dropped before it answered: maybe after taking the message in (see the class)
+                self._drop()
+                if not submitted.reused:
+                    raise
+                log.info("smtp.reconnecting", notification_key=submitted.notification.key)
+                submitted.reused = False
+                self._start(submitted)
+                _await_data_reply(self._client, submitted.answered)
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            submitted.failure = SendFailed(safe_reason(exc))
+
+    def _start(self, submitted: Submitted) -> None:
+        """Everything up to the server's answer to the content; ``submitted.answered`` says
+        whether that answer was read already (smtplib's SMTPUTF8 path reads it itself)."""
         if self._client is None:
             self._client = self._connect()
-        sender, recipient = message["From"].addresses[0].addr_spec, notification.destination
+        message, recipient = submitted.message, submitted.notification.destination
+        sender = message["From"].addresses[0].addr_spec
         self._client.ehlo_or_helo_if_needed()
         if not (sender.isascii() and recipient.isascii()):  # smtplib's way, with SMTPUTF8
             self._client.send_message(message, to_addrs=[recipient])
+            submitted.answered = True
             return
         # Flattened once, by our policy: send_message would copy the message and flatten it
         # again with a fresh clone of the policy, whose caches are empty.
         data = message.as_bytes(policy=WIRE_POLICY)
         if self._client.has_extn("pipelining"):
-            send_pipelined(self._client, sender, recipient, data)
+            start_pipelined(self._client, sender, recipient, data)
         else:
-            self._client.sendmail(sender, [recipient], data)
+            start_sendmail(self._client, sender, recipient, data)
+        submitted.answered = False
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -164,6 +212,7 @@ class SmtpSender:
 
     def close(self) -> None:
         with self._lock:
+            self._settle()
             client, self._client = self._client, None
         if client is not None:
             try:
@@ -172,12 +221,58 @@ class SmtpSender:
                 client.close()  # the server is gone already; nothing left to tell it
 
 
+class Submitted:
+    """A message handed to :meth:`SmtpSender.submit` whose server answer may not be read yet."""
+
+    def __init__(self, sender: SmtpSender, notification: Notification, message: EmailMessage, *, reused: bool):
+        self.notification = notification
+        self.message = message
+        self.reused = reused  # on a connection kept from before: a drop is retried once, on a new one
+        self.answered = False
+        self.failure: SendFailed | None = None
+        self._sender = sender
+
+    def result(self) -> None:
+        """Return once the server accepted the message (its 250); raise :class:`SendFailed` if not."""
+        self._sender.await_answer(self)
+        if self.failure is not None:
+            raise self.failure
+
+
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
-def send_pipelined(client: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+def _data_lines(data: bytes) -> bytes:
+    """The content as DATA carries it: leading dots doubled, CRLF at the end, then ".": as smtplib."""
+    content = _LEADING_DOT.sub(b"..", data)
+    return content + (b"" if content.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+
+
+def start_sendmail(client: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """``sendmail`` up to the answer to the content, which :func:`_await_data_reply` reads:
+    MAIL, RCPT and DATA one by one (no PIPELINING), each answer checked. Raises what
+    ``sendmail`` raises."""
+    options = [f"SIZE={len(data)}"] if client.does_esmtp and client.has_extn("size") else []
+    code, reply = client.mail(sender, options)
+    if code != 250:
+        client.rset()
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = client.rcpt(recipient)
+    if code not in (250, 251):
+        client.rset()
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    client.putcmd("data")
+    code, reply = client.getreply()
+    if code != 354:
+        client.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    client.send(_data_lines(data))
+
+
+def start_pipelined(client: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
     """One message in two round trips instead of four (RFC 2920 PIPELINING): MAIL, RCPT
-    and DATA in one write, then the content. Raises what ``sendmail`` raises."""
+    and DATA in one write, then the content, whose answer :func:`_await_data_reply` reads.
+    Raises what ``sendmail`` raises."""
     client.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii"))
     (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = (
         client.getreply(), client.getreply(), client.getreply())
@@ -193,8 +288,15 @@ def send_pipelined(client: smtplib.SMTP, sender: str, recipient: str, data: byte
     if data_code != 354:
         client.rset()
         raise smtplib.SMTPDataError(data_code, data_reply)
-    content = _LEADING_DOT.sub(b"..", data)
-    client.send(content + (b"" if content.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    client.send(_data_lines(data))
+
+
+def _await_data_reply(client: smtplib.SMTP | None, answered: bool) -> None:
+    """The server's answer to a message's content: 250, or SMTPDataError."""
+    if answered:
+        return
+    if client is None:
+        raise smtplib.SMTPServerDisconnected("connection closed before the server answered")
     code, reply = client.getreply()
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)

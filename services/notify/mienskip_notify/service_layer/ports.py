@@ -23,6 +23,16 @@ class Sender(Protocol):
     def send(self, notification: Notification, content: Any) -> None: ...
 
 
+class Answer(Protocol):
+    def result(self) -> None: ...  # returns once the server accepted the message; raises if not
+
+
+class Submitter(Sender, Protocol):
+    """A sender that can hand a message over and read the server's answer later (SMTP)."""
+
+    def submit(self, notification: Notification, content: Any) -> Answer: ...
+
+
 class Composer(Protocol):
     def compose(self, notification: Notification) -> Any: ...  # what the channel's sender takes
 

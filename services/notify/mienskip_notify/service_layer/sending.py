@@ -5,7 +5,9 @@ event when the consumer hands them over singly) go through two transactions arou
 the sends:
 
 1. one transaction plans every message as a ``pending`` notification (``planning``);
-2. every pending notification is sent, over the senders' kept connections;
+2. every pending notification is sent, over the senders' kept connections; an e-mail's
+   next message is composed while the SMTP server takes in the one before, and read its
+   answer only then (``submit``), so composing costs no time waiting on the server;
 3. one transaction marks the delivered ones ``sent`` and puts a ``notification.sent``
    per notification in the outbox.
 
@@ -26,6 +28,7 @@ receiving side shows it once, and the mailbox file is simply written again.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -36,7 +39,7 @@ from ..domain.notifications import Notification, SendFailed
 from .handover import kamer_calls_instead
 from .outcomes import failed_event, log_ids, sent_event, stored_reason
 from .planning import plan_batch
-from .ports import Ports, UnitOfWork
+from .ports import Answer, Ports, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -55,27 +58,46 @@ def notify_batch(envelopes: Sequence[Envelope], uow: UnitOfWork, ports: Ports) -
 
 def deliver(due: Sequence[tuple[Notification, Envelope]], uow: UnitOfWork, ports: Ports) -> None:
     """Steps 2 and 3: send each, then record all outcomes in one transaction; raise the
-    first failure afterwards (for the consumer to retry the events)."""
-    sent: list[tuple[Notification, Envelope]] = []
-    failed: list[tuple[Notification, Exception]] = []
-    down: dict[str, Exception] = {}
+    first failure afterwards (for the consumer to retry the events).
+
+    A sender with ``submit`` (SMTP) returns before the server answered the content; the
+    next message is composed meanwhile, and the answer is read before anything else is
+    sent. A message counts as sent only on that answer, so outcomes stay in order and a
+    channel found down stops the rest of the batch as before."""
+    outcomes = _Outcomes()
+    waiting: tuple[Notification, Envelope, Answer] | None = None  # handed over, not answered yet
     for notification, cause in due:
-        if notification.channel in down:
-            failed.append((notification, down[notification.channel]))
+        sender, content, error = None, None, None
+        if notification.channel not in outcomes.down:
+            try:
+                sender = ports.senders.get(notification.channel)
+                if sender is None:
+                    raise SendFailed(f"no {notification.channel} channel configured")
+                content = ports.composer.compose(notification)  # while the server answers `waiting`
+            except Exception as exc:  # noqa: BLE001 -- recorded below, raised at the end
+                error = exc
+        outcomes.settle(waiting)
+        waiting = None
+        if notification.channel in outcomes.down:
+            outcomes.fail(notification, outcomes.down[notification.channel])
+            continue
+        if error is not None:
+            outcomes.fail(notification, error)
             continue
         try:
-            sender = ports.senders.get(notification.channel)
-            if sender is None:
-                raise SendFailed(f"no {notification.channel} channel configured")
-            sender.send(notification, ports.composer.compose(notification))
+            submit = getattr(sender, "submit", None)  # a Submitter
+            if submit is not None:
+                waiting = (notification, cause, submit(notification, content))
+                continue
+            sender.send(notification, content)
         except Exception as exc:  # noqa: BLE001 -- recorded below, raised at the end
-            failed.append((notification, exc))
-            if notification.channel in SHARED_CHANNELS and isinstance(exc, SendFailed):
-                down[notification.channel] = exc
+            outcomes.fail(notification, exc)
         else:
-            sent.append((notification, cause))
+            outcomes.sent.append((notification, cause))
+    outcomes.settle(waiting)
     if not due:
         return
+    sent, failed = outcomes.sent, outcomes.failed
     with uow:
         moved = uow.notifications.mark_all_sent([n.key for n, _ in sent])
         uow.publish_all([sent_event(n, cause) for n, cause in sent if n.key in moved])
@@ -88,6 +110,33 @@ def deliver(due: Sequence[tuple[Notification, Envelope]], uow: UnitOfWork, ports
                     **log_ids(notification))
     if failed:
         raise failed[0][1]
+
+
+@dataclass
+class _Outcomes:
+    """What one delivery round sent and failed, in the order of ``due``, and which shared
+    channels went down in it."""
+
+    sent: list[tuple[Notification, Envelope]] = field(default_factory=list)
+    failed: list[tuple[Notification, Exception]] = field(default_factory=list)
+    down: dict[str, Exception] = field(default_factory=dict)
+
+    def fail(self, notification: Notification, exc: Exception) -> None:
+        self.failed.append((notification, exc))
+        if notification.channel in SHARED_CHANNELS and isinstance(exc, SendFailed):
+            self.down[notification.channel] = exc
+
+    def settle(self, waiting: tuple[Notification, Envelope, Answer] | None) -> None:
+        """Read the server's answer for a submitted message, and record it."""
+        if waiting is None:
+            return
+        notification, cause, answer = waiting
+        try:
+            answer.result()
+        except Exception as exc:  # noqa: BLE001 -- recorded, raised at the end of deliver
+            self.fail(notification, exc)
+        else:
+            self.sent.append((notification, cause))
 
 
 def give_up(envelope: Envelope, exc: Exception, uow: UnitOfWork, ports: Ports) -> None:
