@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from .common import Payload, Point, WeeklySlot, Window, language_field, skills_field
 from .envelope import register
 from .matching import Proposal
-from .vocabulary import CATEGORIES, URGENCIES
+from .vocabulary import CATEGORIES, DECLINE_CODES, URGENCIES
 
 
 @register("kamer.registered")
@@ -107,7 +107,9 @@ class AssignmentDeclined(_AssignmentRef):
     decides then, rather than the next volunteer being asked silently.
     """
 
-    reason = fields.Str(load_default=None, allow_none=True)
+    reason = fields.Str(load_default=None, allow_none=True)  # what the volunteer said, in their words
+    # Why, when it was not the volunteer's own "no": a code each consumer words itself.
+    reason_code = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(DECLINE_CODES))
     after_accept = fields.Bool(load_default=False)
     rematch = fields.Bool(required=True)
 

@@ -23,3 +23,6 @@ RUNNER_UP_CAUSES = (
     "taken",                      # needed for another request of the same batch
 )
 REASON_CODES = RULES + RUNNER_UP_CAUSES
+
+# Why an assignment was declined when the volunteer did not say no themselves.
+DECLINE_CODES = ("volunteer_erased",)

@@ -55,7 +55,6 @@ def test_erasing_a_volunteer(client, intake, kamer_a):
 
 # -- erasing a volunteer ends their open assignments ----------------------------------------
 
-ERASED_NOTE = "vrijwilliger uitgeschreven / volunteer erased"  # assignment.declined's reason (free text)
 PERSONAL = ["Anna", "Vries", "anna@example.org", "+31612345678", "Sjoerd", "Wâldsma", "Skoalstrjitte",
             "Hy hat", "53.20123", "5.79991", "2026-01-02"]
 
@@ -129,7 +128,7 @@ def test_erasing_a_volunteer_ends_their_open_assignments_and_asks_matching_again
 
     events = _events(intake.engine, "assignment.declined")
     base = {"volunteer_id": volunteer, "kamer_id": kamer_a.id, "region": "leeuwarden", "actor": "operator",
-            "category": "buddy", "reason": ERASED_NOTE, "rematch": True}
+            "category": "buddy", "reason": None, "reason_code": "volunteer_erased", "rematch": True}
     assert [{k: e[k] for k in (*base, "assignment_id", "request_id", "after_accept")} for e in events] == [
         {**base, "assignment_id": proposed, "request_id": proposed_request, "after_accept": False},
         {**base, "assignment_id": accepted, "request_id": accepted_request, "after_accept": True}]

@@ -167,6 +167,14 @@ def test_a_late_decline_is_urgent_for_the_kamer(language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_a_decline_for_an_erased_volunteer_is_worded_from_its_code(language):
+    data = {**EVENTS["assignment.declined"], "reason": None, "reason_code": "volunteer_erased"}
+    rendered = render(only(plan("assignment.declined", known(language), data=data), "assignment_declined"))
+    assert {"nl": "de vrijwilliger heeft zich laten uitschrijven", "fy": "de frijwilliger hat him útskriuwe litten",
+            "en": "the volunteer has left Mienskip"}[language] in rendered.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_cancellation_escalation_and_unmatched_in_each_language(language):
     k = known(language)
     cancel = render(only(plan("request.cancelled", Known(**{**k.__dict__, "task": Task("rq-1", "pets", START,

@@ -40,7 +40,7 @@ POLICY = "policy"
 HOLDING = (AssignmentStatus.PROPOSED.value, AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
 # The reason ``assignment.declined`` gives when the volunteer was erased. The contract's
 # reason is free text (what a volunteer typed); the history says it as a code.
-VOLUNTEER_ERASED = "vrijwilliger uitgeschreven / volunteer erased"
+VOLUNTEER_ERASED = "volunteer_erased"  # assignment.declined's reason_code when the volunteer is erased
 
 Outcome = tuple[Assignment, HelpRequest]
 
@@ -183,7 +183,7 @@ def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
 
 def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
                 reason: str | None, *, at: datetime, correlation_id: str | None = None, erased: bool = False) -> None:
-    """``erased``: not the volunteer's own "no" but their erasure (``reason`` is then ours)."""
+    """``erased``: not the volunteer's own "no" but their erasure (announced as a reason code)."""
     late = is_late_decline(request.window_start, at)
     after_accept = request.status == Status.ACCEPTED.value
     if erased:
@@ -191,7 +191,8 @@ def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
     else:
         note, code = reason, Note.LATE_DECLINE if late else None
     _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note, code, urgent=late)
-    _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id, reason=reason,
+    _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id,
+              **({"reason_code": VOLUNTEER_ERASED} if erased else {"reason": reason}),
               after_accept=after_accept, rematch=not late)
     if late:
         uow.publish(new_event("request.escalated", {
@@ -207,7 +208,7 @@ def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, 
     hears the same ``assignment.declined`` (rematch) and never offers it to them again."""
     _move_to(uow, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
              None, Note.VOLUNTEER_ERASED)
-    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason=VOLUNTEER_ERASED,
+    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason_code=VOLUNTEER_ERASED,
               after_accept=False, rematch=True)
 
 
@@ -241,7 +242,7 @@ def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
         elif assignment.status == AssignmentStatus.PROPOSED.value:
             _withdraw_in(uow, request, assignment, by.actor, by.role.value)
         else:
-            _decline_in(uow, request, assignment, by.actor, by.role.value, VOLUNTEER_ERASED, at=at, erased=True)
+            _decline_in(uow, request, assignment, by.actor, by.role.value, None, at=at, erased=True)
         audit(uow, by, "decline:volunteer_erased", "assignment", assignment.id)
         ended.append(assignment.id)
     return ended

@@ -48,6 +48,11 @@ def unmatched_explanation(data: Mapping[str, Any], language: str) -> dict[str, A
     }
 
 
+def decline_reason_text(code: str, language: str) -> str:
+    """Why an assignment was declined when the volunteer did not say no themselves."""
+    return catalogue().text(message_language(language), f"decline.{code}")
+
+
 def why_lines(explanation: Mapping[str, Any], language: str) -> list[str]:
     """Distance, skills, the weekly slot, this week's load, continuity and the runner-up,
     each a line in the reader's language; what the explanation leaves out is left out."""

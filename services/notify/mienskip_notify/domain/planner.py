@@ -20,6 +20,7 @@ from .contexts import (
     volunteer_first_name,
     volunteer_link,
 )
+from .explanations import decline_reason_text
 from .formatting import local_datetime_text
 from .notifications import MESSAGE_EVENTS, Notification
 from .routing import MessagePlan
@@ -121,7 +122,8 @@ def _declined(plan: MessagePlan) -> None:
         "volunteer_first_name": volunteer_first_name(data, known),
         "urgent": not data["rematch"],
         "after_accept": bool(data.get("after_accept")),
-        "reason": data.get("reason"),
+        "reason": (decline_reason_text(data["reason_code"], plan.kamer_language) if data.get("reason_code")
+                   else data.get("reason")),
         "review_url": review_url(plan.public_url),
     }, subject=(VOLUNTEER, data["volunteer_id"]))  # "declined" is what a cancellation looks for
 
