@@ -149,13 +149,18 @@ class SmtpSender:
     def _start_or_reconnect(self, submitted: Submitted) -> None:
         try:
             self._start(submitted)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
-            self._drop()
-            if not submitted.reused:
-                raise
-            log.info("smtp.reconnecting", notification_key=submitted.notification.key)
-            submitted.reused = False
-            self._start(submitted)
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            self._start_again(submitted, exc)
+
+    def _start_again(self, submitted: Submitted, dropped: Exception) -> None:
+        """The connection dropped under ``submitted``: once, if it was a reused connection
+        (the server may have closed an idle one), start it again on a new one; else re-raise."""
+        self._drop()
+        if not submitted.reused:
+            raise dropped
+        log.info("smtp.reconnecting", notification_key=submitted.notification.key)
+        submitted.reused = False
+        self._start(submitted)
 
     def await_answer(self, submitted: Submitted) -> None:
         """Read ``submitted``'s answer if nothing has read it yet (it is kept in ``submitted``)."""
@@ -171,14 +176,9 @@ class SmtpSender:
         try:
             try:
                 _await_data_reply(self._client, submitted.answered)
-            except (smtplib.SMTPServerDisconnected, ConnectionError):
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
                 # dropped before it answered: maybe after taking the message in (see the class)
-                self._drop()
-                if not submitted.reused:
-                    raise
-                log.info("smtp.reconnecting", notification_key=submitted.notification.key)
-                submitted.reused = False
-                self._start(submitted)
+                self._start_again(submitted, exc)
                 _await_data_reply(self._client, submitted.answered)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
