@@ -92,3 +92,17 @@ def unmatched_summary(reasons: dict[str, int], considered: int | None) -> list[l
     if rest:
         groups.append(rest)
     return groups
+
+
+def runner_up_phrase(runner_up: dict) -> Phrase | None:
+    """How to read an explanation's runner-up, as a phrase to word from a catalogue: the
+    hard rule that stopped them (``reason.<rule>``), else matching's cause
+    (``cause.<code>`` {km}; "?" where a cause that needs km came without it). None when
+    it carries neither (an explanation from before reason codes)."""
+    if runner_up.get("rule"):
+        return (f"reason.{runner_up['rule']}", {})
+    reason = runner_up.get("reason") or {}
+    if not reason.get("code"):
+        return None
+    km = reason.get("km")
+    return (f"cause.{reason['code']}", {"km": "?" if km is None else float(km)})

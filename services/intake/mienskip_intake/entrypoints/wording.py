@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from mienskip_shared.contracts.matching import unmatched_summary
+from mienskip_shared.contracts.matching import runner_up_phrase, unmatched_summary
 from mienskip_shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
 
 from ..domain.model import Note
@@ -32,13 +32,11 @@ def caller_language() -> str:
 def runner_up_why(catalogue: Catalogue, language: str, runner_up: Mapping[str, Any]) -> str:
     """Why the runner-up lost: the hard rule that stopped them (``reason.<rule>``), else
     matching's cause (``cause.<code>``, km written the reader's way)."""
-    if runner_up.get("rule"):
-        return catalogue.text(language, f"reason.{runner_up['rule']}")
-    reason = runner_up.get("reason") or {}
-    if reason.get("code"):
-        km = reason.get("km")
-        return catalogue.text(language, f"cause.{reason['code']}", km="?" if km is None else float(km))
-    return runner_up.get("why") or ""  # stored before reasons travelled as codes
+    phrase = runner_up_phrase(runner_up)
+    if phrase is None:
+        return runner_up.get("why") or ""  # stored before reasons travelled as codes
+    key, params = phrase
+    return catalogue.text(language, key, **params)
 
 
 def unmatched_words(catalogue: Catalogue, language: str, reasons: Mapping[str, int] | None,

@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from mienskip_shared.contracts.matching import unmatched_summary
+from mienskip_shared.contracts.matching import runner_up_phrase, unmatched_summary
 from mienskip_shared.contracts.vocabulary import DAYS
 from mienskip_shared.i18n import Catalogue
 
@@ -80,12 +80,8 @@ def _runner_up_line(runner_up: Mapping[str, Any] | None, lang: str) -> str:
     words = catalogue()
     if not runner_up:
         return words.text(lang, "why.no_runner_up")
-    reason = runner_up.get("reason") or {}
-    if runner_up.get("rule"):
-        cause = words.text(lang, f"reason.{runner_up['rule']}")
-    else:
-        params = {"km": float(reason["km"])} if reason.get("km") is not None else {}
-        cause = words.text(lang, f"cause.{reason.get('code')}", **params)
+    phrase = runner_up_phrase(runner_up)
+    cause = words.text(lang, phrase[0], **phrase[1]) if phrase else ""
     return words.text(lang, "why.runner_up", km=float(runner_up.get("distance_km") or 0.0), cause=cause)
 
 
