@@ -12,9 +12,10 @@ from sqlalchemy import func, insert, select
 from structlog.testing import capture_logs
 
 from mienskip_matching.adapters import tables
-from mienskip_matching.adapters.repository import SqlUnitOfWork, VolunteerRepository, as_utc
+from mienskip_matching.adapters.repository import SqlUnitOfWork, VolunteerRepository
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
+from mienskip_shared.clock import as_utc
 from mienskip_shared.contracts import new_event, parse
 
 CONFIG = SolverConfig()

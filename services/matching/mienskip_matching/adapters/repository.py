@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mienskip_shared import unit_of_work
-from mienskip_shared.clock import as_utc, utcnow
+from mienskip_shared.clock import utcnow
 
 from ..domain.model import (
     Booking,
@@ -49,13 +49,13 @@ class VolunteerRepository:
         now = utcnow()
         stored = self.conn.execute(select(t.c.registered_at).where(t.c.id == volunteer.id)).first()
         if stored is None:
-            self.conn.execute(insert(t).values(**values, version=0, registered_at=as_utc(registered_at),
+            self.conn.execute(insert(t).values(**values, version=0, registered_at=registered_at,
                                                updated_at=now))
             return True
-        if stored.registered_at > as_utc(registered_at):
+        if stored.registered_at > registered_at:
             return False
         self.conn.execute(update(t).where(t.c.id == volunteer.id).values(
-            **values, version=t.c.version + 1, registered_at=as_utc(registered_at), updated_at=now))
+            **values, version=t.c.version + 1, registered_at=registered_at, updated_at=now))
         return True
 
     def in_region(self, region: str) -> list[Volunteer]:
@@ -72,7 +72,7 @@ class VolunteerRepository:
         again changes nothing; past proposals keep only the id."""
         self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.id == volunteer_id))
         if not self.erased(volunteer_id):
-            self.conn.execute(insert(tables.erased_volunteers).values(id=volunteer_id, erased_at=as_utc(erased_at)))
+            self.conn.execute(insert(tables.erased_volunteers).values(id=volunteer_id, erased_at=erased_at))
 
     def erased(self, volunteer_id: str) -> bool:
         t = tables.erased_volunteers
@@ -103,8 +103,8 @@ class RequestRepository:
         values = {
             "kamer_id": request.kamer_id, "region": request.region, "category": request.category,
             "skills": sorted(request.skills), "needs_vog": request.needs_vog,
-            "needs_language": request.needs_language, "window_start": as_utc(request.window.start),
-            "window_end": as_utc(request.window.end), "lat": request.location.lat, "lon": request.location.lon,
+            "needs_language": request.needs_language, "window_start": request.window.start,
+            "window_end": request.window.end, "lat": request.location.lat, "lon": request.location.lon,
             "urgency": request.urgency, "recurrence": request.recurrence, "follows": request.follows,
             "status": "open", "updated_at": utcnow(),
         }
@@ -118,7 +118,7 @@ class RequestRepository:
         t = tables.requests
         rows = self.conn.execute(
             select(t).where(t.c.region == region, t.c.status == "unmatched",
-                            t.c.window_start > as_utc(starting_after))
+                            t.c.window_start > starting_after)
             .order_by(t.c.window_start).limit(limit)).all()
         excluded = self._exclusions_of([r.id for r in rows])
         return [_request_from_row(r, excluded.get(r.id, frozenset())) for r in rows]
@@ -185,8 +185,8 @@ class ProposalRepository:
             select(t.c.volunteer_id, t.c.request_id, t.c.window_start, t.c.window_end).where(
                 t.c.region == region,
                 t.c.status == "proposed",
-                t.c.window_end > as_utc(around.start - timedelta(days=8)),
-                t.c.window_start < as_utc(around.end + timedelta(days=8)),
+                t.c.window_end > around.start - timedelta(days=8),
+                t.c.window_start < around.end + timedelta(days=8),
             )
         ).all()
         return [Booking(r.volunteer_id, r.request_id, Window(r.window_start, r.window_end))
@@ -210,8 +210,8 @@ class ProposalRepository:
         self.conn.execute(insert(tables.proposals).values(
             assignment_id=stored.assignment_id, request_id=stored.request_id, volunteer_id=stored.volunteer_id,
             kamer_id=stored.kamer_id, region=stored.region, distance_km=stored.distance_km,
-            explanation=stored.explanation, status=stored.status, window_start=as_utc(request.window.start),
-            window_end=as_utc(request.window.end), created_at=now, updated_at=now))
+            explanation=stored.explanation, status=stored.status, window_start=request.window.start,
+            window_end=request.window.end, created_at=now, updated_at=now))
         return stored
 
     def retire(self, assignment_id: str, outcome: str) -> StoredProposal | None:

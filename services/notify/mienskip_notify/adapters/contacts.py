@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy import Column, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.clock import as_utc
-
 from ..domain.contacts import VOLUNTEER, KamerContact, ResidentContact, VolunteerContact
 from . import tables
 
@@ -89,7 +87,7 @@ class ContactRepository:
         if stored is None:
             self.conn.execute(insert(table).values({key_column.name: key, **values}))
             return True
-        if as_utc(stored) > as_of:
+        if stored > as_of:
             return False  # events from one source may overtake each other
         self.conn.execute(update(table).where(key_column == key).values(**values))
         return True

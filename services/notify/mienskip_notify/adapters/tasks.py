@@ -10,8 +10,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.clock import as_utc
-
 from ..domain.contacts import VOLUNTEER, Task
 from ..domain.notifications import PLEASE_CALL, TOLD_OF_TASK
 from . import tables
@@ -75,7 +73,7 @@ class TaskRepository:
         if new:
             self.conn.execute(insert(t), new)
         for rid, at in cancelled.items():
-            if rid in known and (known[rid] is None or as_utc(known[rid]) > at):
+            if rid in known and (known[rid] is None or known[rid] > at):
                 self.conn.execute(update(t).where(t.c.request_id == rid).values(cancelled_at=at))
 
     def get_all(self, request_ids: Iterable[str]) -> dict[str, Task]:
