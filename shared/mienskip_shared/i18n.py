@@ -9,6 +9,7 @@ as a key on the page rather than as an error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,16 @@ def as_written(date_text: str, language: str) -> str:
     (``1 Desimber``, ``Des``); Frisian writes them in lower case."""
     if reader_language(language) != "fy":
         return date_text
-    months = Locale.parse("fy").months["format"]
-    for width in ("wide", "abbreviated"):  # wide first: "Jannewaris" before "Jan"
-        for name in months[width].values():
-            date_text = date_text.replace(name, name.lower())
+    for name in _frisian_month_names():
+        date_text = date_text.replace(name, name.lower())
     return date_text
+
+
+@functools.cache
+def _frisian_month_names() -> tuple[str, ...]:
+    """CLDR's Frisian month names, wide before abbreviated ("Jannewaris" before "Jan")."""
+    months = Locale.parse("fy").months["format"]
+    return tuple(name for width in ("wide", "abbreviated") for name in months[width].values())
 
 
 def decimal(value: float, language: str, digits: int = 1) -> str:
