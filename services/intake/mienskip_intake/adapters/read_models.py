@@ -69,6 +69,13 @@ def visible_kamers(engine: Engine, principal: Principal) -> list[dict[str, Any]]
         return [dict(r._mapping) for r in tx.execute(query.order_by(k.c.name))]
 
 
+def all_kamers(engine: Engine) -> list[dict[str, Any]]:
+    """Every kamer's id, name and region (for operators: no personal data)."""
+    k = t.kamers
+    with engine.begin() as tx:
+        return [dict(r._mapping) for r in tx.execute(select(k.c.id, k.c.name, k.c.region).order_by(k.c.region, k.c.name))]
+
+
 def kamer_name(engine: Engine, kamer_id: str) -> str | None:
     with engine.begin() as tx:
         return tx.execute(select(t.kamers.c.name).where(t.kamers.c.id == kamer_id)).scalar()
