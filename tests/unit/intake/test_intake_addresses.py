@@ -56,7 +56,7 @@ def test_an_address_is_written_as_dutch_letters_write_it():
     assert exact.as_text(DutchAddress.parse("8911KE", 12, "b")) == "Nieuwestad 12b, 8911 KE Leeuwarden"
     assert exact.as_text(DutchAddress.parse("8911KE", 12, "2")) == "Nieuwestad 12-2, 8911 KE Leeuwarden"
     approximate = Located(53.2, 5.8, Precision.POSTCODE4, "8911 KE", place="Leeuwarden")
-    assert approximate.as_text(DutchAddress.parse("8911KE", 12)) == "8911 KE Leeuwarden"
+    assert approximate.as_text(DutchAddress.parse("8911KE", 12)) == "12, 8911 KE Leeuwarden"
 
 
 def test_the_embedded_geocoder_gives_the_postcode_areas_centre_and_says_it_is_approximate():

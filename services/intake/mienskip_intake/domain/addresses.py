@@ -94,13 +94,17 @@ class Located:
 
     def as_text(self, address: DutchAddress) -> str | None:
         """The address as a Dutch letter writes it ("Tsjerkepaed 3a, 9001 AB Grou"), as far
-        as it is known; None if no place is known. Approximate answers give no street."""
+        as it is known ("3a, 9001 AB Grou" without a street); None if no place is known."""
         if self.street and self.place:
-            number = address.house_number
-            if address.addition:
-                is_letter = len(address.addition) == 1 and address.addition.isalpha()
-                number += address.addition.lower() if is_letter else f"-{address.addition}"
-            return f"{self.street} {number}, {address.postcode} {self.place}"
-        if self.place:
-            return f"{address.postcode} {self.place}"
+            return f"{self.street} {_house(address)}, {address.postcode} {self.place}"
+        if self.place:  # no street: the number still finds the door once there
+            return f"{_house(address)}, {address.postcode} {self.place}"
         return None
+
+
+def _house(address: DutchAddress) -> str:
+    """"3a", "3-2": a letter follows the number, anything else after a hyphen."""
+    if not address.addition:
+        return address.house_number
+    is_letter = len(address.addition) == 1 and address.addition.isalpha()
+    return address.house_number + (address.addition.lower() if is_letter else f"-{address.addition}")
