@@ -16,8 +16,8 @@ from sqlalchemy import select
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.adapters.geocoders import build_lookup
 from mienskip_intake.bootstrap import build
-from mienskip_intake.domain.commands import LookUpExactLocations
-from mienskip_intake.service_layer import locations
+from mienskip_intake.domain.commands import EraseResident, LookUpExactLocations
+from mienskip_intake.service_layer import locations, privacy
 from mienskip_intake.settings import Settings
 from mienskip_shared.contracts import parse
 
@@ -219,3 +219,15 @@ def test_a_cancelled_request_keeps_its_area_and_loses_the_mark(pdok_intake, pdok
     stored = _stored(engine, request_id)
     assert stored.exact_lookup is None and stored.location_precision == "postcode4"
     assert _outbox(engine, "request.relocated") == []
+
+
+def test_erasing_the_resident_drops_the_email_and_the_address_to_look_up(pdok_intake, pdok):
+    engine = pdok_intake.engine
+    kamer = Kamer(engine, "Dorpskamer Grou", 53.0946, 5.8374)
+    pdok.mode = "error"
+    body = _body(resident={**BY_ADDRESS["resident"], "email": "durk@example.org"})
+    request_id = pdok_intake.wsgi_app.test_client().post("/v1/requests", json=body, headers=kamer.headers).json["id"]
+    assert _stored(engine, request_id).resident_email == "durk@example.org"
+    privacy.erase_resident(EraseResident(request_id), uow(engine))
+    stored = _stored(engine, request_id)
+    assert stored.resident_email is None and stored.exact_lookup is None and stored.resident_address is None

@@ -110,6 +110,8 @@ class VolunteerSchema(Strict):
 class ResidentSchema(Strict):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                         metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
     language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
     address = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
@@ -215,7 +217,7 @@ class RequestViewSchema(Schema):
         return {"start": request.window_start.isoformat(), "end": request.window_end.isoformat()}
 
     def _resident(self, request):
-        return {"name": request.resident_name, "phone": request.resident_phone,
+        return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
                 "language": request.resident_language, "address": request.resident_address}
 
 
