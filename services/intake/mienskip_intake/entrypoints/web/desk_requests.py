@@ -196,7 +196,10 @@ def blueprint(pages: Pages):
         try:
             data = RequestSchema().load(body)
         except ValidationError as exc:
-            errors = {**_errors_from_api(flatten(exc.messages)), **errors}
+            problems = flatten(exc.messages)
+            if window is None:  # the form's own words for its date and times say it better
+                problems = {path: words for path, words in problems.items() if not path.startswith("window")}
+            errors = {**_errors_from_api(problems), **errors}
         if errors:
             return render(form, errors, found=found, status=422)
         cmd = commands.SubmitRequest(g.principal, data, idempotency_key=f"desk:{form['key']}",
