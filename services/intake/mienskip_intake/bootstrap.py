@@ -14,6 +14,7 @@ from mienskip_shared.workers import Wakeup
 
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
+from .domain.accounts import LockoutPolicy
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
@@ -41,8 +42,18 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letter_depths(settings),
                      rate_limit=settings.rate_limit,
-                     rate_limit_storage=settings.rate_limit_storage)
+                     rate_limit_storage=settings.rate_limit_storage,
+                     unauthenticated_rate_limit=settings.unauthenticated_rate_limit,
+                     sign_in_rate_limit=settings.sign_in_rate_limit,
+                     lockout=LockoutPolicy(max_delay_s=settings.sign_in_max_delay_s),
+                     link_base=link_base(settings))
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def link_base(settings: Settings) -> str:
+    """Where invitation and reset links point: the public URL, else the server's own
+    address (never a request's Host header, which a stranger chooses)."""
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
 def _dead_letter_depths(settings: Settings) -> dict[str, int]:
