@@ -6,20 +6,22 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging.topology import dead_letter_depths
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
+from .adapters.accounts import Argon2Passwords
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
-from .domain.accounts import LockoutPolicy
+from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.workers import build_relay, retention_worker
-from .service_layer import handlers, privacy
+from .service_layer import accounts, handlers, privacy
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -69,6 +71,7 @@ class Admin:
     """
 
     def __init__(self, settings: Settings, *, migrate: bool = True):
+        self.link_base = link_base(settings)
         self.engine = make_engine(settings.database_url)
         if migrate:
             upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
@@ -86,6 +89,24 @@ class Admin:
 
     def revoke_token(self, token_id: str) -> bool:
         return handlers.revoke_token(commands.RevokeToken(token_id), self._uow())
+
+    def invite_person(self, email: str, role: str, *, kamer_ids: tuple[str, ...] = (), region: str | None = None,
+                      lead: bool = False, name: str | None = None, language: str = "nl") -> accounts.Invited:
+        """An invitation link (also e-mailed through notify); ``InvalidInvitation`` names the field."""
+        return accounts.invite(commands.InvitePerson(email=email, role=role, link_base=self.link_base,
+                                                     kamer_ids=kamer_ids, region=region, lead=lead,
+                                                     display_name=name, language=language), self._uow(), utcnow())
+
+    def add_person(self, email: str, role: str, password: str, **invitation) -> str:
+        """A person who can sign in at once (the demo's): invited, and the link used."""
+        invited = self.invite_person(email, role, **invitation)
+        secret = invited.link.rsplit("/", 1)[1]
+        return accounts.set_password(commands.SetPassword(secret, password), self._uow(), Argon2Passwords(),
+                                     utcnow())
+
+    def deactivate_person(self, user_id: str) -> None:
+        """The person can no longer sign in; their sessions end at once (``NotFound`` if unknown)."""
+        accounts.deactivate(commands.DeactivatePerson(user_id), self._uow(), utcnow())
 
     def as_kamer(self, kamer_id: str, token_id: str) -> Principal:
         return Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id)
@@ -114,4 +135,7 @@ class Admin:
 
 
 ROLES = [role.value for role in Role]
+PERSON_ROLES = [role.value for role in PersonRole]
 NotFound = handlers.NotFound
+InvalidInvitation = accounts.InvalidInvitation
+Conflict = handlers.Conflict

@@ -82,7 +82,7 @@ def _link(uow: UnitOfWork, person: Person, purpose: LinkPurpose, link_base: str,
     link = link_base.rstrip("/") + LINK_PATH + secret
     event_type = "user.invited" if purpose is LinkPurpose.INVITE else "user.password_reset"
     uow.publish(new_event(event_type, {"email": person.email, "language": language, "link": link,
-                                       "expires_at": expires_at.isoformat()},
+                                       "expires_at": expires_at},
                           correlation_id=person.id, kamer_id=person.kamer_ids[0] if person.kamer_ids else None))
     return link, expires_at
 
