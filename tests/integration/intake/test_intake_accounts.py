@@ -372,3 +372,26 @@ def test_user_invite_prints_the_id_and_a_link_that_works(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "mienskip_cli.main", "user", "invite", "--email", "x@example.org",
                               "--role", "staff", "--data-dir", str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 2 and "--kamer ID or --region R" in refused.stderr
+
+
+def test_a_hash_made_with_older_argon2_parameters_is_renewed_at_sign_in(intake):
+    from argon2 import PasswordHasher
+
+    from mienskip_intake.adapters.accounts import Argon2Passwords
+    from mienskip_intake.domain.accounts import LockoutPolicy
+    from mienskip_intake.domain.commands import SetPassword, SignIn
+
+    invited = invite(intake, "coordinator@example.org", "coordinator", region="leeuwarden")
+    old = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    accounts.set_password(SetPassword(invited.link.rsplit("/", 1)[1], PASSWORD), uow(intake.engine), old, utcnow())
+
+    def stored():
+        with intake.engine.begin() as tx:
+            return tx.execute(select(t.users.c.password_hash)).scalar_one()
+    assert stored().startswith("$argon2id$v=19$m=8192,t=1,p=1$")
+    current = Argon2Passwords()
+    signed = accounts.sign_in(SignIn("coordinator@example.org", PASSWORD, "127.0.0.1"), uow(intake.engine),
+                              current, LockoutPolicy(), utcnow())
+    assert signed.session_id is not None
+    assert not current.needs_rehash(stored()) and stored() != old.hash(PASSWORD)
+    assert PASSWORD not in stored()
