@@ -395,3 +395,12 @@ def test_a_hash_made_with_older_argon2_parameters_is_renewed_at_sign_in(intake):
     assert signed.session_id is not None
     assert not current.needs_rehash(stored()) and stored() != old.hash(PASSWORD)
     assert PASSWORD not in stored()
+
+
+def test_an_operator_is_told_the_pages_are_not_for_them_and_nothing_is_counted(intake, slept):
+    invited = invite(intake, "operator@example.org", "operator")
+    web = browser(intake)
+    set_password(web, invited)
+    refused = log_in(web, "operator@example.org")
+    assert refused.status_code == 403 and "Beheerders" in text_of(refused)
+    assert slept == [] and web.get("/review/").status_code == 302

@@ -55,13 +55,6 @@ def scoped(query: Select, principal: Principal, kamer_col, region_col) -> Select
     return query.where(false())  # operators and volunteers: no personal data here
 
 
-def token_active(engine: Engine, token_id: str) -> bool:
-    """A signed-in page keeps working only while its token is not revoked."""
-    with engine.begin() as tx:
-        return tx.execute(select(t.tokens.c.id).where(t.tokens.c.id == token_id,
-                                                      t.tokens.c.revoked_at.is_(None))).first() is not None
-
-
 def visible_kamers(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
     k = t.kamers
     query = scoped(select(k.c.id, k.c.name, k.c.region, k.c.lat, k.c.lon), principal, k.c.id, k.c.region)

@@ -64,11 +64,13 @@ class Invited:
 
 @dataclass(frozen=True)
 class SignInOutcome:
-    """``session_id`` when signed in; else ``delay_s``, how long to wait before answering."""
+    """``session_id`` when signed in; else ``delay_s``, how long to wait before answering;
+    ``no_pages``: the right password of an operator, who has no pages (no personal data)."""
 
     session_id: str | None = None
     principal: Principal | None = None
     delay_s: float = 0.0
+    no_pages: bool = False
 
 
 def _link(uow: UnitOfWork, person: Person, purpose: LinkPurpose, link_base: str, language: str,
@@ -206,12 +208,14 @@ def sign_in(cmd: commands.SignIn, uow: UnitOfWork, passwords: Passwords, policy:
         person = uow.people.by_email(normalise_email(cmd.email))
         # the hash is checked even when the answer is no already: the same time either way
         right = passwords.verify(person.password_hash if person else None, cmd.password[:4096])
-        if blocked or not right or person is None or not person.active or person.role is PersonRole.OPERATOR:
+        if blocked or not right or person is None or not person.active:
             uow.sign_in_failures.add(key, cmd.address, now)
             uow.sign_in_failures.forget_before(now - policy.remember)
             uow.commit()
             recent = sum(1 for at in account_failures if at > now - policy.window) + 1
             return SignInOutcome(delay_s=policy.delay_s(recent))
+        if person.role is PersonRole.OPERATOR:
+            return SignInOutcome(no_pages=True)
         if passwords.needs_rehash(person.password_hash):
             uow.people.set_password(person.id, passwords.hash(cmd.password))
         uow.people.signed_in(person.id, now)

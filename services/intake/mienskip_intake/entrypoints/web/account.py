@@ -52,6 +52,8 @@ def blueprint(pages: Pages):
             return login_page(429, next=target, email=email, error=_("login.too_many"))
         outcome = accounts.sign_in(commands.SignIn(email, request.form.get("password", ""), client_address()),
                                    pages.uow(), pages.passwords, pages.lockout, now())
+        if outcome.no_pages:
+            return login_page(403, next=target, email=email, error=_("login.operator"))
         if outcome.session_id is None:
             pause(outcome.delay_s)
             return login_page(401, next=target, email=email, error=_("login.failed"))
