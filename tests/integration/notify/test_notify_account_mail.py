@@ -54,7 +54,7 @@ def test_an_invitation_is_emailed_once_however_often_it_is_delivered(engine, smt
     ((_peer, recipients, raw),) = inbox.received
     assert recipients == ["hiltsje@example.org"]
     message = message_from_bytes(raw, policy=default)
-    assert message["Subject"] == "Utnoeging foar Mienskip"
+    assert message["Subject"] == "Útnoeging foar Mienskip"
     text = message.get_body(("plain",)).get_content()
     assert LINK in text and "Kies in wachtwurd" in text and "12-12-2026 10:30" in text  # Amsterdam time
     assert LINK in message.get_body(("html",)).get_content()
