@@ -20,7 +20,7 @@ from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
-from .entrypoints.workers import build_relay, retention_worker
+from .entrypoints.workers import account_cleanup_worker, build_relay, retention_worker
 from .service_layer import accounts, handlers, privacy
 from .settings import Settings
 
@@ -39,7 +39,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     workers = []
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
-                   retention_worker(lambda: IntakeUnitOfWork(engine, wakeup), timedelta(days=settings.retention_days))]
+                   retention_worker(lambda: IntakeUnitOfWork(engine, wakeup), timedelta(days=settings.retention_days)),
+                   account_cleanup_worker(lambda: IntakeUnitOfWork(engine, wakeup))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letter_depths(settings),

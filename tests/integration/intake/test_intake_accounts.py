@@ -404,3 +404,17 @@ def test_an_operator_is_told_the_pages_are_not_for_them_and_nothing_is_counted(i
     refused = log_in(web, "operator@example.org")
     assert refused.status_code == 403 and "Beheerders" in text_of(refused)
     assert slept == [] and web.get("/review/").status_code == 302
+
+
+def test_dead_sessions_and_links_are_deleted_after_a_day_and_live_ones_kept(intake, kamer_a):
+    _, web = person_of(intake, kamer_ids=(kamer_a.id,))
+    invite(intake, "baukje@example.org", kamer_ids=(kamer_a.id,))
+    _, other = person_of(intake, "durk@example.org", kamer_ids=(kamer_a.id,))
+    post_form(other, "/logout")
+
+    def count(table):
+        with intake.engine.begin() as tx:
+            return len(tx.execute(select(table)).all())
+    assert accounts.forget_dead_sessions_and_links(uow(intake.engine), utcnow()) == 0  # nothing a day old yet
+    assert accounts.forget_dead_sessions_and_links(uow(intake.engine), utcnow() + timedelta(days=9)) == 5
+    assert count(t.web_sessions) == 0 and count(t.account_links) == 0

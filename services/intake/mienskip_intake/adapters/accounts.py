@@ -8,7 +8,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..domain.accounts import AccountLink, LinkPurpose, Person, PersonRole, WebSession
@@ -103,6 +103,10 @@ class AccountLinkRepository:
         return self.conn.execute(update(a).where(a.c.secret_hash == secret_hash, a.c.used_at.is_(None))
                                  .values(used_at=at)).rowcount == 1
 
+    def forget_expired_before(self, cutoff: datetime) -> int:
+        a = t.account_links
+        return self.conn.execute(delete(a).where(a.c.expires_at < cutoff)).rowcount
+
     def end_all(self, user_id: str, at: datetime) -> None:
         """Every open link of the person stops working (a newer one was sent, or used)."""
         a = t.account_links
@@ -145,6 +149,11 @@ class WebSessionRepository:
         s = t.web_sessions
         return self.conn.execute(update(s).where(s.c.user_id == user_id, s.c.ended_at.is_(None))
                                  .values(ended_at=at)).rowcount
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Delete sessions that ended, or began, before ``cutoff`` (dead either way)."""
+        s = t.web_sessions
+        return self.conn.execute(delete(s).where(or_(s.c.ended_at < cutoff, s.c.created_at < cutoff))).rowcount
 
     def end_for_token(self, token_id: str, at: datetime) -> int:
         s = t.web_sessions

@@ -10,13 +10,14 @@ as the link it carries.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mienskip_shared.contracts import new_event
 
 from ..domain import commands
 from ..domain.accounts import (
     LINK_LIFETIME,
+    SESSION_ABSOLUTE,
     AccountLink,
     LinkPurpose,
     LockoutPolicy,
@@ -301,6 +302,16 @@ def deactivate(cmd: commands.DeactivatePerson, uow: UnitOfWork, now: datetime) -
         uow.web_sessions.end_for_user(cmd.user_id, now)
         uow.account_links.end_all(cmd.user_id, now)
         uow.commit()
+
+
+def forget_dead_sessions_and_links(uow: UnitOfWork, now: datetime) -> int:
+    """Housekeeping: sessions and links that cannot be used any more go after a day (a
+    session begun that long ago is past its 8 hours in any case)."""
+    cutoff = now - max(timedelta(days=1), SESSION_ABSOLUTE)
+    with uow:
+        gone = uow.web_sessions.forget_before(cutoff) + uow.account_links.forget_expired_before(cutoff)
+        uow.commit()
+    return gone
 
 
 def person(user_id: str, uow: UnitOfWork) -> Person | None:
