@@ -7,7 +7,7 @@ CATEGORIES = (
 LANGUAGES = ("nl", "fy", "en", "de", "ar", "tr", "pl", "uk")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 URGENCIES = ("low", "normal", "high", "urgent")
-RECIPIENT_KINDS = ("volunteer", "kamer", "resident")
+RECIPIENT_KINDS = ("volunteer", "kamer", "resident", "person")  # person: someone with an account at intake
 CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
