@@ -1,5 +1,6 @@
 """Turning a notification into what its channel carries: a MIME message (e-mail and
-mailbox), a JSON body (webhook) or a short text (SMS). Jinja2 templates, UTF-8."""
+mailbox), a JSON body (webhook) or a short text (SMS). Jinja2 templates, UTF-8; the
+notification's facts are worded in its reader's language first (``wording``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ..domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from ..domain.contacts import KAMER
 from ..domain.languages import message_language
 from ..domain.notifications import Notification
+from .wording import worded
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,7 +40,8 @@ class RenderedMessage:
 
 
 class TemplateRenderer:
-    """``<template>.<lang>.txt.j2`` (which also sets ``subject``) and ``<template>.<lang>.html.j2``."""
+    """``<template>.<lang>.txt.j2`` (which also sets ``subject``) and ``<template>.<lang>.html.j2``,
+    rendered with the context's facts in words."""
 
     def __init__(self, directory: Path = TEMPLATES_DIR):
         self._env = Environment(
@@ -52,7 +55,8 @@ class TemplateRenderer:
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:
         lang = message_language(language)
-        text_module = self._env.get_template(f"{template}.{lang}.txt.j2").make_module(dict(context))
+        context = worded(context, lang)
+        text_module = self._env.get_template(f"{template}.{lang}.txt.j2").make_module(context)
         # one line, always: a newline in a header would let event data forge headers
         subject = " ".join(str(text_module.subject).split())
         html = self._env.get_template(f"{template}.{lang}.html.j2").render(
@@ -63,7 +67,7 @@ class TemplateRenderer:
     def render_sms(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """``<template>.<lang>.sms.j2``: short plain text, surrounding whitespace trimmed."""
         lang = message_language(language)
-        return self._env.get_template(f"{template}.{lang}.sms.j2").render(dict(context)).strip()
+        return self._env.get_template(f"{template}.{lang}.sms.j2").render(worded(context, lang)).strip()
 
 
 class CachingHeaderRegistry(HeaderRegistry):
