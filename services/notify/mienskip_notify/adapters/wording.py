@@ -63,58 +63,21 @@ def catalogue() -> Catalogue:
 def worded(context: Mapping[str, Any], language: str) -> dict[str, Any]:
     """A template's values: every fact in ``context`` in words, everything else as it is."""
     lang = message_language(language)
-    return {name: _word(value, lang) for name, value in context.items()}
+    return {name: (_WORDS[type(value)](value, lang) if type(value) in _WORDS else value)
+            for name, value in context.items()}
 
 
-@functools.singledispatch
-def _word(value: Any, lang: str) -> Any:
-    return value  # already words (a name, an id, a link) or a flag
-
-
-@_word.register
-def _(value: datetime, lang: str) -> str:
-    return local_datetime_text(value, lang)
-
-
-@_word.register
-def _(value: date, lang: str) -> str:
+def _date_text(value: date, lang: str) -> str:
     return as_written(format_date(value, "full", locale=LOCALES[lang]), lang)
 
 
-@_word.register
-def _(value: TaskTime, lang: str) -> str:
-    return local_window_text(value.start, value.end, lang)
-
-
-@_word.register
-def _(value: Category, lang: str) -> str:
-    return category_text(value.code, lang)
-
-
-@_word.register
-def _(value: Distance, lang: str) -> str:
-    return distance_text(value.km, lang)
-
-
-@_word.register
-def _(value: ProposalReasons, lang: str) -> list[str]:
-    return why_lines(value.explanation, lang)
-
-
-@_word.register
-def _(value: UnmatchedSummary, lang: str) -> str:
+def _summary_text(value: UnmatchedSummary, lang: str) -> str:
     return catalogue().phrases(lang, unmatched_summary(value.reasons, value.considered))
 
 
-@_word.register
-def _(value: RuleCounts, lang: str) -> list[tuple[str, int]]:
+def _rule_counts(value: RuleCounts, lang: str) -> list[tuple[str, int]]:
     words = catalogue()
     return [(words.text(lang, f"reason.{code}"), count) for code, count in value.counts]
-
-
-@_word.register
-def _(value: DeclineReason, lang: str) -> str:
-    return catalogue().text(lang, f"decline.{value.code}")
 
 
 # -- dates, times and numbers ---------------------------------------------------------------
@@ -216,3 +179,18 @@ def _slot_text(label: str, lang: str) -> str:
         return label
     name = get_day_names("wide", locale=lang)[DAYS.index(day)]
     return f"{name} {hours.replace('-', '–')}"
+
+
+# Each kind of fact and how it reads, by exact type (a dict lookup per value: most values
+# are words already). Anything else (a name, an id, a link, a flag) is left as it is.
+_WORDS = {
+    datetime: local_datetime_text,
+    date: _date_text,
+    TaskTime: lambda value, lang: local_window_text(value.start, value.end, lang),
+    Category: lambda value, lang: category_text(value.code, lang),
+    Distance: lambda value, lang: distance_text(value.km, lang),
+    ProposalReasons: lambda value, lang: why_lines(value.explanation, lang),
+    UnmatchedSummary: _summary_text,
+    RuleCounts: _rule_counts,
+    DeclineReason: lambda value, lang: catalogue().text(lang, f"decline.{value.code}"),
+}
