@@ -80,7 +80,7 @@ class SubjectHeader(UniqueUnstructuredHeader):
     """Subject, with the parse and fold that a new subject in every message costs cut short.
 
     A subject recurs except for its last word (``... – hulpvraag <request id>``): parsed and
-    folded whole, that cost a kamer's review message about 90 µs, a third of composing it.
+    folded whole, that cost a kamer's review message about 90 µs of the 270-300 µs it took.
     Plain text (as our templates write subjects) is its own decoded value, so it is not
     parsed when set. When folded by a ``MailPolicy``, the head is folded once per policy
     (cached) and the last word put after it as the standard fold puts a word after a
