@@ -11,20 +11,16 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mienskip_shared import unit_of_work
-from mienskip_shared.contracts import Envelope
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
 from .request_repository import RequestRepository
-
-log = structlog.get_logger(__name__)
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
 
@@ -160,10 +156,8 @@ def lost_idempotency_race(exc: IntegrityError) -> bool:
 
 
 class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
-    """Intake's transaction: its repositories, outbox and inbox (see the shared base).
-
-    Each event written to the outbox is logged once the transaction commits (ids only).
-    """
+    """Intake's transaction: its repositories, outbox and inbox (see the shared base, which
+    also logs each event written to the outbox once the transaction commits, ids only)."""
 
     outbox = t.outbox
     inbox = t.inbox
@@ -189,15 +183,3 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
-        self._written: list[Envelope] = []
-
-    def publish_all(self, envelopes: Sequence[Envelope]) -> None:
-        super().publish_all(envelopes)
-        self._written.extend(envelopes)
-
-    def commit(self) -> None:
-        super().commit()
-        written, self._written = self._written, []
-        for envelope in written:
-            log.info("outbox.event_written", event_type=envelope.event_type, event_id=envelope.event_id,
-                     correlation_id=envelope.correlation_id)
