@@ -1,6 +1,6 @@
 """Weekly series under batching: how many follow-ups keep their volunteer.
 
-    .venv/bin/python -m benchmarks.series [--rounds 5] [--seed 2026] [--json]
+    .venv/bin/python -m benchmarks.series [--rounds 5] [--seed 2026] [--volunteers 60] [--one-offs 40] [--json]
 
 The issue's trial: "30 series over 4 weeks with ``follows``, 81-90 of 90 follow-ups kept
 their volunteer; the losses came from batch timing (one week's requests solved in several
@@ -212,29 +212,30 @@ def play(the_plan: Plan, config: SolverConfig, workdir: Path) -> dict:
     finally:
         engine.dispose()
     holder = {r.request_id: r.volunteer_id for r in rows}
-    outcome: Counter = Counter()
+    of: dict[str, str] = {}
     blocked_by: Counter = Counter()
     for rid, follows in the_plan.follow_ups.items():
         before = holder.get(follows)
         if before is None:
-            outcome["no_volunteer"] += 1
+            of[rid] = "no_volunteer"
         elif holder.get(rid) == before:
-            outcome["kept"] += 1
+            of[rid] = "kept"
         elif (rule := _hard_rule(the_plan, rid, before, holder, pools)) is not None:
-            outcome["blocked"] += 1
+            of[rid] = "blocked"
             blocked_by[rule] += 1
         elif any(r.volunteer_id == before and the_plan.batch_of[r.request_id] == the_plan.batch_of[rid]
                  and _nobody_else(r.explanation) for r in rows):
-            outcome["yielded"] += 1
+            of[rid] = "yielded"
         else:
-            outcome["lost"] += 1
+            of[rid] = "lost"
+    outcome = Counter(of.values())
     one_offs = [r for r in rows if r.request_id in the_plan.one_offs]
     return {"follow_ups": len(the_plan.follow_ups), **{k: outcome[k] for k in OUTCOMES},
             "kept_share": _share(outcome),
             "blocked_by": dict(sorted(blocked_by.items())),
             "one_offs_matched": len(one_offs), "one_offs": len(the_plan.one_offs),
             "km_per_matched": round(sum(r.distance_km for r in rows) / max(1, len(rows)), 2),
-            "seconds": round(seconds, 3)}
+            "seconds": round(seconds, 3), "outcome_of": of}
 
 
 def _share(counts) -> float:
@@ -271,6 +272,7 @@ def benchmark(rounds: int, seed: int, scenario: Scenario = Scenario()) -> dict:
         for name, config in VARIANTS.items():
             with tempfile.TemporaryDirectory(prefix="mienskip-series-bench-") as workdir:
                 played[name] = play(the_plan, config, Path(workdir))
+                played[name].pop("outcome_of")  # per follow-up: for debugging, too long to print
         per_round.append({"seed": seed + r, **played})
     totals = {name: _sum([p[name] for p in per_round]) for name in VARIANTS}
     base, fix = totals["baseline"], totals["fix"]
@@ -336,10 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.series", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=bounded(1, 50, int), default=5, help="populations played (default 5)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the first round (default 2026)")
+    parser.add_argument("--volunteers", type=bounded(5, 2000, int), default=Scenario.volunteers,
+                        help=f"volunteers (default {Scenario.volunteers})")
+    parser.add_argument("--one-offs", type=bounded(0, 2000, int), default=Scenario.one_offs,
+                        help=f"one-off requests a week (default {Scenario.one_offs})")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     configure_logging("WARNING")  # a proposal logs a line each: thousands here
-    report = benchmark(args.rounds, args.seed)
+    report = benchmark(args.rounds, args.seed, Scenario(volunteers=args.volunteers, one_offs=args.one_offs))
     print(json.dumps(report) if args.json else table(report))
     return 0 if all(report["checks"].values()) else 1
 

@@ -72,7 +72,9 @@ def _fails_availability(f: BatchFacts, r, v, checked, at):
 
 
 def _fails_capacity(f: BatchFacts, r, v, checked, at):
-    return ~(_load(f, r, v, reserved_too=False) < f.vol_max_tasks[v])
+    load = _load(f, r, v, reserved_too=False)
+    checked.load[at] = load
+    return ~(load < f.vol_max_tasks[v])
 
 
 def _fails_overlap(f: BatchFacts, r, v, checked, at):
@@ -81,8 +83,10 @@ def _fails_overlap(f: BatchFacts, r, v, checked, at):
 
 
 def _fails_reserved(f: BatchFacts, r, v, checked, at):
-    """Reservations count in the week's load (written to ``checked``: what the solver
-    plans with) and hold their time."""
+    """Reservations count in the week's load (written to ``checked`` over the capacity
+    rule's: what the solver plans with) and hold their time."""
+    if not f.book_reserved.any():
+        return np.zeros(len(r), dtype=bool)
     load = _load(f, r, v, reserved_too=True)
     checked.load[at] = load
     pos, b = f.bookings_of(v)
