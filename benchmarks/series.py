@@ -30,10 +30,13 @@ volunteer away, as they would in life.
 
 Each follow-up is counted as **kept** (the volunteer holding the request it follows got it),
 **blocked** (a hard rule forbids that volunteer: they left, or fail a rule for it with only
-their weekly series' tasks booked), **yielded** (in the same batch the volunteer took a request
-that nobody else could take: matching more requests comes first), **lost** (anything else:
-batch timing, or a chain of requests of the same batch that would otherwise go unmatched), or **no volunteer** (the request it follows had none). The kept
-share is kept / (kept + yielded + lost): of the follow-ups no hard rule kept from their volunteer. Also reported: one-off requests matched and the km
+their weekly series' tasks booked), **yielded** (keeping that volunteer would have left
+another request of its batch unmatched, or another series without its volunteer: matching
+more requests comes first. Checked by playing the batch again through the same handler on
+a copy of the database from just before it, the follow-up allowed only that volunteer),
+**lost** (anything else: batch timing above all), or **no volunteer** (the request it
+follows had none). The kept share is kept / (kept + yielded + lost): of the follow-ups no
+hard rule kept from their volunteer. Also reported: one-off requests matched and the km
 per matched request (what the fix costs others), and the seconds spent in the handlers as a
 ratio against the baseline in the same round. Exit status 1 when a check fails: every
 follow-up counted, and the fix keeps >= 97 % (``TARGET_SHARE``).
@@ -44,6 +47,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -53,14 +58,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from benchmarks.common import bounded, ratio
 from mienskip_cli.leeuwarden import load_places
 from mienskip_matching import bootstrap
 from mienskip_matching.adapters import tables
 from mienskip_matching.adapters.repository import VolunteerRepository
-from mienskip_matching.domain.model import Booking, Volunteer
+from mienskip_matching.domain.model import Booking, StoredProposal, Volunteer
 from mienskip_matching.domain.rules import RuleContext, first_failing_rule
 from mienskip_matching.domain.solver import SolverConfig, travel_km
 from mienskip_matching.entrypoints.consumer import make_batch_handle, make_handle
@@ -73,6 +78,7 @@ CATEGORIES = ("shopping", "buddy", "odd_jobs", "paperwork", "digital", "pets")  
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 BLOCKS = (("09:00", "13:00"), ("13:00", "17:00"), ("09:00", "17:00"))
 STARTS = ((9, 0), (10, 0), (11, 0), (13, 0), (14, 0), (15, 0))  # local start of a window inside a block
+EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 FIRST_MONDAY = datetime(2027, 1, 4, tzinfo=ZoneInfo("Europe/Amsterdam"))
 REGION, KAMER = "leeuwarden", "kamer-bench"
 TARGET_SHARE = 0.97
@@ -194,11 +200,15 @@ def play(the_plan: Plan, config: SolverConfig, workdir: Path) -> dict:
         upgrade(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
         handle, handle_batch = make_handle(engine, config), make_batch_handle(engine, config)
         pools: dict[int, dict[str, Volunteer]] = {}
+        before_batch: dict[int, Path] = {}  # step -> a copy of the database just before it
+        decided: dict[int, list] = {}
         seconds = 0.0
-        for kind, week, envelopes in the_plan.steps:
+        for step, (kind, week, envelopes) in enumerate(the_plan.steps):
+            if kind == "batch":
+                before_batch[step] = _backup(engine, workdir / f"before-{step}.db")
             started = time.perf_counter()
             if kind == "batch":
-                handle_batch(envelopes)
+                decided[step] = handle_batch(envelopes)
             else:
                 for envelope in envelopes:
                     handle(envelope)
@@ -223,8 +233,7 @@ def play(the_plan: Plan, config: SolverConfig, workdir: Path) -> dict:
         elif (rule := _hard_rule(the_plan, rid, before, holder, pools)) is not None:
             of[rid] = "blocked"
             blocked_by[rule] += 1
-        elif any(r.volunteer_id == before and the_plan.batch_of[r.request_id] == the_plan.batch_of[rid]
-                 and _nobody_else(r.explanation) for r in rows):
+        elif _yielded(the_plan, rid, before, config, before_batch, decided, workdir):
             of[rid] = "yielded"
         else:
             of[rid] = "lost"
@@ -243,10 +252,48 @@ def _share(counts) -> float:
     return round(counts["kept"] / max(1, counts["kept"] + counts["yielded"] + counts["lost"]), 4)
 
 
-def _nobody_else(explanation: dict) -> bool:
-    """The proposal's request had no other volunteer passing every rule."""
-    runner_up = explanation.get("runner_up")
-    return runner_up is None or runner_up.get("rule") is not None
+def _backup(engine, path: Path) -> Path:
+    with engine.connect() as conn:
+        target = sqlite3.connect(path)
+        try:
+            conn.connection.driver_connection.backup(target)
+        finally:
+            target.close()
+    return path
+
+
+def _yielded(the_plan: Plan, rid: str, volunteer_id: str, config: SolverConfig, before_batch: dict[int, Path],
+             decided: dict[int, list], workdir: Path) -> bool:
+    """Would the follow-up have kept its volunteer only by leaving another request of its
+    batch unmatched, or another series of it without its volunteer? Its batch again, through
+    the same handler, on a copy of the database from just before it, with every other
+    volunteer excluded for the follow-up; False if it does not get the volunteer even then."""
+    step = the_plan.batch_of[rid]
+    copy = workdir / f"forced-{rid}.db"
+    shutil.copyfile(before_batch[step], copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    try:
+        with engine.begin() as conn:
+            others = conn.execute(select(tables.volunteers.c.id).where(tables.volunteers.c.id != volunteer_id))
+            conn.execute(insert(tables.exclusions), [
+                {"request_id": rid, "volunteer_id": other, "reason": "rejected", "created_at": EPOCH}
+                for other in others.scalars()])
+        forced = make_batch_handle(engine, config)(the_plan.steps[step][2])
+    finally:
+        engine.dispose()
+    copy.unlink()
+    if not any(isinstance(d, StoredProposal) and d.request_id == rid and d.volunteer_id == volunteer_id
+               for d in forced):
+        return False
+    return _batch_score(the_plan, decided[step]) <= _batch_score(the_plan, forced)  # equal: traded for another series
+
+
+def _batch_score(the_plan: Plan, decided: list) -> tuple[int, int]:
+    """(requests left unmatched, follow-ups without last time's volunteer) of one batch's answers:
+    every request here is of normal urgency, so the solver ranks answers by these, in this order."""
+    unmatched = sum(1 for d in decided if not isinstance(d, StoredProposal))
+    kept = sum(1 for d in decided if isinstance(d, StoredProposal) and d.explanation.get("continuity"))
+    return unmatched, sum(1 for d in decided if d.request_id in the_plan.follow_ups) - kept
 
 
 def _hard_rule(the_plan: Plan, rid: str, volunteer_id: str, holder: dict[str, str],
@@ -324,8 +371,9 @@ def table(report: dict) -> str:
     r = report["ratio_fix_to_baseline"]
     lines += [
         "kept share = kept / (kept + yielded + lost); blocked = a hard rule keeps that volunteer from it "
-        f"({report['totals']['fix']['blocked_by'] or 'none'} with the fix); yielded = in the same batch the "
-        "volunteer took a request nobody else could; none = the request it follows had nobody",
+        f"({report['totals']['fix']['blocked_by'] or 'none'} with the fix); yielded = keeping them would have left "
+        "another request of the batch unmatched or another series without its volunteer (replayed); "
+        "none = the request it follows had nobody",
         f"kept per round, baseline->fix: {per_round}",
         f"fix / baseline: kept {r['kept']}, one-offs matched {r['one_offs_matched']}, km per task "
         f"{r['km_per_matched']}, handler time {r['seconds']}",
