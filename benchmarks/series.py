@@ -1,5 +1,8 @@
 """Weekly series under batching: how many follow-ups keep their volunteer.
 
+About 400 lines on purpose: one experiment read top to bottom (population, play, count,
+report), as ``rematch.py``; what the benchmarks share is in ``common.py``.
+
     .venv/bin/python -m benchmarks.series [--rounds 5] [--seed 2026] [--volunteers 60] [--one-offs 40] [--json]
 
 The issue's trial: "30 series over 4 weeks with ``follows``, 81-90 of 90 follow-ups kept

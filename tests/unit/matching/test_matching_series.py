@@ -146,18 +146,17 @@ def _arcs(requests, pool):
             for r, v, m, a in zip(arcs.request, arcs.volunteer, arcs.metres, arcs.again, strict=True)}
 
 
-def _score(choice: dict[str, str], requests, pool, arcs) -> tuple[int, int, int]:
-    by_id = {r.id: r for r in requests}
+def _score(choice: dict[str, str], requests, arcs) -> tuple[int, int, int]:
+    """(unmatched by urgency, series without last time's volunteer, metres) of an answer."""
     series_ids = {r for (r, _), (_, again) in arcs.items() if again}
     unmatched = sum(UNMATCHED_PENALTY_M[r.urgency] for r in requests if r.id not in choice)
     lost = sum(1 for r in series_ids if r not in choice or not arcs[(r, choice[r])][1])
     metres = sum(arcs[(r, v)][0] for r, v in choice.items())
-    assert all(by_id[r] for r in choice)
     return unmatched, lost, metres
 
 
 def _key(proposals, requests, pool):
-    return _score({p.request_id: p.volunteer_id for p in proposals}, requests, pool, _arcs(requests, pool))
+    return _score({p.request_id: p.volunteer_id for p in proposals}, requests, _arcs(requests, pool))
 
 
 def _best_key(requests, pool):
@@ -172,6 +171,6 @@ def _best_key(requests, pool):
         mine = [(r, v) for r, v in zip(requests, picked, strict=True) if v is not None]
         if any(a[1] == b[1] and a[0].window.overlaps(b[0].window) for a, b in itertools.combinations(mine, 2)):
             continue
-        key = _score(choice, requests, pool, arcs)
+        key = _score(choice, requests, arcs)
         best = key if best is None or key < best else best
     return best
