@@ -11,8 +11,10 @@ RECIPIENT_KINDS = ("volunteer", "kamer", "resident", "person")  # person: someon
 CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
+# "reserved_for_series": the time or the week's last task is held for a weekly series the
+# volunteer helps, whose next request has not arrived yet.
 RULES = ("region", "skills", "transport", "vog", "language", "distance", "availability", "capacity",
-         "overlap", "excluded")
+         "overlap", "reserved_for_series", "excluded")
 # Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
 RUNNER_UP_CAUSES = (
     "further",                    # {km}: further away by this much
