@@ -214,3 +214,11 @@ class ForgotPassword:
 @dataclass(frozen=True)
 class DeactivatePerson:
     user_id: str
+
+
+@dataclass(frozen=True)
+class ContinueSeries:
+    """Make the next week's request of every weekly series that is due (``now``: the clock, in tests)."""
+
+    batch: int = 50
+    now: datetime | None = None

@@ -193,23 +193,31 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
             window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
             follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
             status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
-        uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, principal.credential, code=Note.SUBMITTED)
+        add_request(uow, request, principal.credential, Note.SUBMITTED, cmd.correlation_id or request.id)
         audit(uow, principal, "create", "request", request.id)
-        correlation_id = cmd.correlation_id or request.id
-        uow.publish(new_event("request.submitted", {
-            "request_id": request.id, "kamer_id": kamer.id, "region": kamer.region,
-            "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
-            "needs_language": request.needs_language, "window": window,
-            "location": coarse(request.lat, request.lon), "urgency": request.urgency,
-            "recurrence": request.recurrence, "follows": request.follows,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(resident_contact(request, correlation_id))
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
         uow.commit()
     return answer
+
+
+def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, correlation_id: str,
+                **note_params: Any) -> None:
+    """A new request stored, its first history entry, and its events: ``request.submitted``
+    for matching and ``contact.resident`` for notify. One place for every way a request
+    comes in (a kamer's, or the next week of a series)."""
+    uow.requests.add(request)
+    record_history(uow, request.id, Status.RECEIVED, actor, code=note, **note_params)
+    uow.publish(new_event("request.submitted", {
+        "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+        "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
+        "needs_language": request.needs_language,
+        "window": {"start": request.window_start, "end": request.window_end},
+        "location": coarse(request.lat, request.lon), "urgency": request.urgency,
+        "recurrence": request.recurrence, "follows": request.follows,
+    }, correlation_id=correlation_id, kamer_id=request.kamer_id))
+    uow.publish(resident_contact(request, correlation_id))
 
 
 def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:
