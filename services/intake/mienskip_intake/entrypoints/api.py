@@ -100,7 +100,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
         return {"items": page.items, **({"next": page.next} if page.next else {})}
 
     @blp.route("/volunteers/<volunteer_id>", methods=["PATCH"])
-    @blp.arguments(schemas.VolunteerPatchSchema(partial=True))
+    @blp.arguments(schemas.volunteer_patch_schema())
     @blp.response(200, schemas.VolunteerSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)

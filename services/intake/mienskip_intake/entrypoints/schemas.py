@@ -105,6 +105,12 @@ class VolunteerPatchSchema(VolunteerSchema):
         exclude = ("allow_duplicate",)
 
 
+def volunteer_patch_schema() -> VolunteerPatchSchema:
+    """Every top-level field optional; a nested one (``home``, an away period) stays whole."""
+    return VolunteerPatchSchema(partial=tuple(name for name, f in VolunteerPatchSchema._declared_fields.items()
+                                              if not f.dump_only))
+
+
 class VolunteerQuerySchema(Strict):
     q = fields.Str(load_default=None, validate=validate.Length(min=1, max=200),
                    metadata={"description": "Part of the name, any case."})
