@@ -12,6 +12,7 @@ from mienskip_shared.messaging.topology import dead_letter_depths
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
+from .adapters import read_models
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
 from .domain.model import Principal, Role
@@ -72,6 +73,9 @@ class Admin:
                   label: str | None = None) -> tuple[str, str]:
         return handlers.issue_token(commands.IssueToken(Role(role), kamer_id=kamer_id, region=region, label=label),
                                     self._uow())
+
+    def kamers(self) -> list[dict]:
+        return read_models.all_kamers(self.engine)
 
     def revoke_token(self, token_id: str) -> bool:
         return handlers.revoke_token(commands.RevokeToken(token_id), self._uow())

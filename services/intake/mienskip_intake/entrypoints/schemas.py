@@ -209,6 +209,23 @@ class HistorySchema(Schema):
         return history_note(catalogue(), caller_language(), entry.note_code, entry.note_params, entry.note) or None
 
 
+class WindowViewSchema(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class WindowField(fields.Nested):
+    """A request's window as ``{"start", "end"}``, ISO 8601 with offset, typed in the spec."""
+
+    def __init__(self, **kwargs):
+        super().__init__(WindowViewSchema, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return {"start": obj.window_start, "end": obj.window_end}
+
+
 class RequestViewSchema(Schema):
     id = fields.Str()
     kamer_id = fields.Str()
@@ -219,16 +236,13 @@ class RequestViewSchema(Schema):
     urgent = fields.Bool()  # a late decline: the coordinator decides now
     recurrence = fields.Str(allow_none=True)
     follows = fields.Str(allow_none=True)
-    window = fields.Method("_window")
+    window = WindowField()
     resident = fields.Method("_resident")
     assignment = fields.Nested(AssignmentSchema, allow_none=True)
     reasons = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True)
     history = fields.List(fields.Nested(HistorySchema))
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
-
-    def _window(self, request):
-        return {"start": request.window_start.isoformat(), "end": request.window_end.isoformat()}
 
     def _resident(self, request):
         return {"name": request.resident_name, "phone": request.resident_phone,
@@ -250,7 +264,7 @@ class AssignmentRequestSchema(Schema):
     category = fields.Str()
     urgency = fields.Str()
     urgent = fields.Bool()
-    window = fields.Dict()
+    window = WindowField()
 
 
 class AssignmentViewSchema(AssignmentSchema):

@@ -28,7 +28,7 @@ from ...catalogue import catalogue
 from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.unit_of_work import UnitOfWork
-from . import audit, link, overviews, proposals, requests, session, volunteers
+from . import audit, desk, link, overviews, proposals, requests, session, volunteers
 from .common import Pages
 from .i18n import Words
 
@@ -62,7 +62,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, proposals, requests, volunteers, overviews, audit):
+    for area in (session, proposals, requests, volunteers, overviews, audit, desk):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
