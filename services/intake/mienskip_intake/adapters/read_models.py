@@ -228,16 +228,22 @@ class Page:
     next: str | None
 
 
-def _encode_cursor(created_at: datetime, assignment_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), assignment_id]).encode()).decode()
+def encode_cursor(created_at: datetime, record_id: str) -> str:
+    """Where a page of a list ended: the last item's time and id, opaque to clients."""
+    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), record_id]).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(time, id)`` from :func:`encode_cursor`; ``ValueError`` for anything else, a time
+    without its offset included (it could not be compared with the stored ones)."""
     try:
-        created_at, assignment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), str(assignment_id)
+        created_at, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at = datetime.fromisoformat(created_at)
     except (ValueError, TypeError) as exc:
         raise ValueError("not a cursor from this API") from exc
+    if at.tzinfo is None or not isinstance(record_id, str):
+        raise ValueError("not a cursor from this API")
+    return at, record_id
 
 
 def list_assignments(engine: Engine, principal: Principal, *, status: str | None, limit: int,
@@ -253,14 +259,14 @@ def list_assignments(engine: Engine, principal: Principal, *, status: str | None
     if status:
         query = query.where(a.c.status == status)
     if cursor:
-        created_at, last_id = _decode_cursor(cursor)
+        created_at, last_id = decode_cursor(cursor)
         query = query.where(or_(a.c.created_at > created_at, and_(a.c.created_at == created_at, a.c.id > last_id)))
     query = query.order_by(a.c.created_at, a.c.id).limit(limit + 1)
     with engine.begin() as tx:
         rows = tx.execute(query).all()
     items = [(assignment_from_row(row._mapping), request_from_row(row._mapping)) for row in rows[:limit]]
     last = items[-1][0] if len(rows) > limit else None
-    return Page(items, _encode_cursor(last.created_at, last.id) if last is not None else None)
+    return Page(items, encode_cursor(last.created_at, last.id) if last is not None else None)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ Clients cannot set ``id``, ``status``, ``kamer_id`` or timestamps: those fields 
 ``dump_only`` and unknown fields are refused (no mass assignment).
 """
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
 from ..catalogue import catalogue
-from ..domain.model import Note
+from ..domain.addresses import AddressError, DutchAddress, Precision
+from ..domain.model import Note, Status
 from ..domain.volunteers import volunteer_status
 from .wording import caller_language, history_note, with_runner_up_why
 
@@ -29,6 +30,50 @@ class Strict(Schema):
 class PointSchema(Strict):
     lat = fields.Float(required=True, validate=LAT_RANGE, allow_nan=False)
     lon = fields.Float(required=True, validate=LON_RANGE, allow_nan=False)
+
+
+class HouseNumberField(fields.Str):
+    """A house number as text or as a whole number (``"3"`` or ``3``): Dutch forms mean the same."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class AddressSchema(Strict):
+    """A Dutch address as Dutch forms ask it; loads as a normalised ``DutchAddress``."""
+
+    postcode = fields.Str(required=True, validate=validate.Length(max=10),
+                          metadata={"example": "9001 AB", "description": "4 digits and 2 letters; space optional"})
+    house_number = HouseNumberField(required=True, validate=validate.Length(max=10), metadata={"example": "3"})
+    addition = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=10),
+                          metadata={"example": "a", "description": "house letter or addition"})
+
+    @post_load
+    def _dutch(self, data, **_):
+        try:
+            return DutchAddress.parse(data["postcode"], data["house_number"], data.get("addition"))
+        except AddressError as exc:
+            raise ValidationError(exc.problem, exc.part) from exc
+
+
+class LocationSchema(Schema):
+    """A stored location, as returned: where, and how exact."""
+
+    lat = fields.Float()
+    lon = fields.Float()
+    precision = fields.Str(metadata={"enum": [p.value for p in Precision],
+                                     "description": "exact: the address itself; postcode4: the centre of its "
+                                                    "postcode area (approximate); given: typed by the kamer"})
+
+
+def exactly_one_of(data: dict, point: str, address: str) -> None:
+    """A location is typed (``point``) or given as a Dutch address, never both or neither."""
+    if data.get(point) is not None and data.get(address) is not None:
+        raise ValidationError(f"give {point} or {address}, not both", address)
+    if data.get(point) is None and data.get(address) is None:
+        raise ValidationError(f"give {point} ({{lat, lon}}) or {address} ({{postcode, house_number}})", point)
 
 
 class SlotSchema(Strict):
@@ -135,6 +180,8 @@ class DuplicateSchema(Schema):
 class ResidentSchema(Strict):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                         metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
     language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
     address = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
@@ -151,7 +198,11 @@ class WindowSchema(Strict):
 
 class RequestSchema(Strict):
     resident = fields.Nested(ResidentSchema, required=True)
-    location = fields.Nested(PointSchema, required=True)
+    location = fields.Nested(PointSchema, load_default=None, metadata={
+        "description": "Where the help is needed; or give address instead (exactly one of the two)."})
+    address = fields.Nested(AddressSchema, load_default=None, metadata={
+        "description": "The resident's Dutch address instead of location: placed by the geocoder, and "
+                       "resident.address filled from it when left empty. Unknown postcode: 422 on address.postcode."})
     category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
     skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list,
                          validate=validate.Length(max=len(CATEGORIES)))
@@ -164,6 +215,10 @@ class RequestSchema(Strict):
                                                   "series; matching then prefers the volunteer who holds that one."})
     urgency = fields.Str(load_default="normal", validate=validate.OneOf(URGENCIES))
     notes = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+    @validates_schema
+    def _location_or_address(self, data, **_):
+        exactly_one_of(data, "location", "address")
 
 
 class AcceptedSchema(Schema):
@@ -238,6 +293,7 @@ class RequestViewSchema(Schema):
     follows = fields.Str(allow_none=True)
     window = WindowField()
     resident = fields.Method("_resident")
+    location = fields.Nested(LocationSchema)
     assignment = fields.Nested(AssignmentSchema, allow_none=True)
     reasons = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True)
     history = fields.List(fields.Nested(HistorySchema))
@@ -245,8 +301,41 @@ class RequestViewSchema(Schema):
     updated_at = fields.AwareDateTime()
 
     def _resident(self, request):
-        return {"name": request.resident_name, "phone": request.resident_phone,
+        return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
                 "language": request.resident_language, "address": request.resident_address}
+
+
+class RequestQuerySchema(Strict):
+    status = fields.Str(load_default=None, validate=validate.OneOf([s.value for s in Status]))
+    q = fields.Str(load_default=None, validate=validate.Length(max=100),
+                   metadata={"description": "Part of the resident's name (any case)."})
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+
+
+class RequestListItemSchema(Schema):
+    """A request in a list: what a list may show (first name and place, never an address,
+    phone or notes); the whole record is ``GET /v1/requests/{id}`` (audited)."""
+
+    id = fields.Str()
+    kamer_id = fields.Str()
+    status = fields.Str()
+    category = fields.Str()
+    urgency = fields.Str()
+    urgent = fields.Bool()
+    recurrence = fields.Str(allow_none=True)
+    window = fields.Nested(WindowViewSchema)
+    resident = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={
+        "description": "{first_name}"})
+    place = fields.Str(metadata={"description": "The village or wijk it lies in, roughly."})
+    location = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={
+        "description": "{precision}: exact, postcode4 or given"})
+    created_at = fields.AwareDateTime()
+
+
+class RequestPageSchema(Schema):
+    items = fields.List(fields.Nested(RequestListItemSchema), required=True)
+    next = fields.Str(allow_none=True)
 
 
 ASSIGNMENT_STATUSES = ["proposed", "approved", "accepted", "declined", "rejected", "superseded", "cancelled",

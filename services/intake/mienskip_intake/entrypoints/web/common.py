@@ -14,6 +14,7 @@ from ...adapters import read_models
 from ...domain.model import Principal, Role
 from ...domain.places import Place
 from ...service_layer.common import Conflict
+from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
 from ...service_layer.workflow import UnknownVolunteer
 from .i18n import Words, remember_chosen_language
@@ -34,6 +35,7 @@ class Pages:
     places: list[Place]
     secret_key: str
     dead_letters: Callable[[], dict[str, int]] | None = None
+    addresses: AddressLookup | None = None  # places Dutch addresses (the desk's forms)
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:
