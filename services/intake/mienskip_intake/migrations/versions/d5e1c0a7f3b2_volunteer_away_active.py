@@ -6,14 +6,14 @@ link page). ``revision`` counts the changes, so matching keeps only the newest o
 after the retention period.
 
 Revision ID: d5e1c0a7f3b2
-Revises: 96d053d633ba
+Revises: 5c1d7e0a9b21
 Create Date: 2026-12-05 02:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd5e1c0a7f3b2'
-down_revision = '96d053d633ba'
+down_revision = '5c1d7e0a9b21'
 branch_labels = None
 depends_on = None
 
