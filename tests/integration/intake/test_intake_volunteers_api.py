@@ -231,3 +231,36 @@ def test_the_list_is_the_kamers_own_by_name_a_page_at_a_time(client, kamer_a, ka
     assert names_for(elsewhere) == []
     assert client.get("/v1/volunteers?cursor=nonsense", headers=kamer_a.headers).status_code == 422
     assert client.get("/v1/volunteers?status=busy", headers=kamer_a.headers).status_code == 422
+
+
+# -- a home by its Dutch address ---------------------------------------------------------------
+
+def test_a_home_may_be_given_by_postcode_and_house_number(client, intake, kamer_a):
+    body = {**VOLUNTEER, "home_address": {"postcode": "9001 AB", "house_number": "3"}}
+    del body["home"]
+    response = client.post("/v1/volunteers", json=body, headers=kamer_a.headers)
+    assert response.status_code == 201, response.get_json()
+    home = response.get_json()["home"]
+    assert home["precision"] == "postcode4" and abs(home["lat"] - 53.09) < 0.05  # Grou, from the embedded areas
+    volunteer = response.get_json()["id"]
+    moved = client.patch(f"/v1/volunteers/{volunteer}", headers=kamer_a.headers,
+                         json={"home": {"lat": 53.2012, "lon": 5.7999}}).get_json()["home"]
+    assert moved == {"lat": 53.2012, "lon": 5.7999, "precision": "given"}
+    assert _events(intake.engine, "volunteer.updated")[-1]["home"] == {"lat": 53.201, "lon": 5.8}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"home_address": {"postcode": "1000 ZZ", "house_number": "1"}}, "home_address.postcode"),
+    ({"home_address": {"postcode": "9001 AB", "house_number": "3"}, "home": {"lat": 53.2, "lon": 5.8}},
+     "home_address"),
+    ({"home": None}, "home"),
+])
+def test_a_home_address_that_cannot_be_placed_is_a_422(client, kamer_a, volunteer, change, field):
+    response = client.patch(f"/v1/volunteers/{volunteer}", headers=kamer_a.headers, json=change)
+    assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
+
+
+def test_a_registration_without_any_home_names_the_field(client, kamer_a):
+    body = {name: value for name, value in VOLUNTEER.items() if name != "home"}
+    response = client.post("/v1/volunteers", json=body, headers=kamer_a.headers)
+    assert response.status_code == 422 and "home" in response.get_json()["errors"]

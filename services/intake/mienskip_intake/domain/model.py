@@ -230,6 +230,7 @@ class Volunteer:
     stopped_at: datetime | None = None  # stopped volunteering: erased after the retention period
     revision: int = 0  # one more on every change: matching keeps only the newest
     updated_at: datetime | None = None
+    home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
 
     @property
     def home(self) -> dict[str, float]:

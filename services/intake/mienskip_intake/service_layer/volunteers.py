@@ -20,6 +20,7 @@ from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
 
 from ..domain import commands
+from ..domain.addresses import Precision
 from ..domain.model import AssignmentStatus, Principal, Role, Volunteer, coarse, first_name
 from ..domain.volunteers import (
     CONTACT_FIELDS,
@@ -31,8 +32,9 @@ from ..domain.volunteers import (
     name_key,
     same_person,
 )
-from . import workflow
+from . import geocoding, workflow
 from .common import NotFound, audit
+from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
 
 # What a volunteer may change themselves, through their link.
@@ -78,6 +80,19 @@ def announce_contact(uow: UnitOfWork, volunteer: Volunteer, correlation_id: str)
     }, correlation_id=correlation_id, kamer_id=volunteer.kamer_id))
 
 
+def with_home_placed(data: dict[str, Any], addresses: AddressLookup | None) -> dict[str, Any]:
+    """``data`` with ``home`` ({lat, lon}) and ``home_precision``: as typed, or placed from
+    ``home_address`` (an unknown one is an :class:`InvalidRequest` on
+    ``home_address.postcode``). A volunteer placed on the postcode area's centre while the
+    outside geocoder is away keeps it, marked ``postcode4``: a home, unlike a task, can be
+    put right on the desk whenever someone notices."""
+    if data.get("home_address") is None:
+        return {**data, "home_precision": Precision.GIVEN.value} if data.get("home") is not None else data
+    placed = geocoding.place(data, addresses, point="home", address="home_address")
+    rest = {name: value for name, value in data.items() if name != "home_address"}
+    return {**rest, "home": {"lat": placed.lat, "lon": placed.lon}, "home_precision": placed.precision.value}
+
+
 def check_not_duplicate(uow: UnitOfWork, kamer_id: str, data: dict[str, Any]) -> None:
     """Refuse a registration of someone the kamer already has (:class:`DuplicateVolunteer`)."""
     if data.get("allow_duplicate"):
@@ -110,8 +125,9 @@ def changed(volunteer: Volunteer, changes: dict[str, Any], now: datetime) -> Vol
                  "max_distance_km"):
         if name in changes:
             values[name] = changes[name]
-    if "home" in changes:
-        values.update(home_lat=changes["home"]["lat"], home_lon=changes["home"]["lon"])
+    if changes.get("home") is not None:
+        values.update(home_lat=changes["home"]["lat"], home_lon=changes["home"]["lon"],
+                      home_precision=changes.get("home_precision", Precision.GIVEN.value))
     if "skills" in changes:
         values["skills"] = list(dict.fromkeys(changes["skills"]))
     if "language" in changes or "languages" in changes:
@@ -128,15 +144,18 @@ def changed(volunteer: Volunteer, changes: dict[str, Any], now: datetime) -> Vol
     return replace(volunteer, **values)
 
 
-def update_volunteer(cmd: commands.UpdateVolunteer, uow: UnitOfWork) -> Volunteer:
-    """Apply a change; a volunteer's own link may change only their availability and away
-    periods (PermissionError otherwise). A change that changes nothing writes nothing."""
+def update_volunteer(cmd: commands.UpdateVolunteer, uow: UnitOfWork,
+                     addresses: AddressLookup | None = None) -> Volunteer:
+    """Apply a change (a new ``home_address`` placed by ``addresses`` first); a volunteer's
+    own link may change only their availability and away periods (PermissionError
+    otherwise). A change that changes nothing writes nothing."""
     if cmd.principal.role is Role.VOLUNTEER and not set(cmd.changes) <= OWN_FIELDS:
         raise PermissionError("a volunteer changes only their availability and away periods")
+    changes = with_home_placed(cmd.changes, addresses)
     with uow:
         before = _load_for_change(uow, cmd.principal, cmd.volunteer_id)
         now = utcnow()
-        after = changed(before, cmd.changes, now)
+        after = changed(before, changes, now)
         if after == before:
             return before
         _save_and_announce(uow, cmd.principal, before, after, now, "update", cmd.correlation_id)
