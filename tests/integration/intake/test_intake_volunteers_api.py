@@ -264,3 +264,36 @@ def test_a_registration_without_any_home_names_the_field(client, kamer_a):
     body = {name: value for name, value in VOLUNTEER.items() if name != "home"}
     response = client.post("/v1/volunteers", json=body, headers=kamer_a.headers)
     assert response.status_code == 422 and "home" in response.get_json()["errors"]
+
+
+# -- stopping ----------------------------------------------------------------------------------
+
+def test_stopping_ends_every_open_task_and_retention_erases_them_later(client, intake, kamer_a, volunteer):
+    from intake_support import uow
+
+    from mienskip_intake.domain.commands import ApplyRetention, StopVolunteering
+    from mienskip_intake.domain.model import Principal
+    from mienskip_intake.service_layer import privacy, volunteers
+
+    approved_request, _ = _task(client, intake, kamer_a, volunteer, "approved")
+    accepted_request, _ = _task(client, intake, kamer_a, volunteer, "accepted")
+    own_link = Principal(token_id=volunteer, role=Role.VOLUNTEER, volunteer_id=volunteer, assignment_id="any")
+    stopped = volunteers.stop_volunteering(StopVolunteering(own_link, volunteer), uow(intake.engine))
+    assert stopped.active is False and stopped.stopped_at is not None
+
+    assert _assignment(client, kamer_a, approved_request)["status"] == "declined"
+    assert _assignment(client, kamer_a, accepted_request)["status"] == "declined"
+    assert {d["reason_code"] for d in _events(intake.engine, "assignment.declined")} == {"volunteer_stopped"}
+    assert client.get(f"/v1/volunteers/{volunteer}", headers=kamer_a.headers).get_json()["status"] == "stopped"
+
+    someone_else = Principal(token_id="x", role=Role.VOLUNTEER, volunteer_id="another", assignment_id="any")
+    with pytest.raises(Exception, match=volunteer):  # NotFound: a link reaches only its own volunteer
+        volunteers.stop_volunteering(StopVolunteering(someone_else, volunteer), uow(intake.engine))
+
+    keep = timedelta(days=365)
+    assert privacy.apply_retention(ApplyRetention(keep), uow(intake.engine)) == 0  # not yet
+    later = datetime.now(UTC) + keep + timedelta(days=1)
+    assert privacy.apply_retention(ApplyRetention(keep, at=later), uow(intake.engine)) == 1
+    body = client.get(f"/v1/volunteers/{volunteer}", headers=kamer_a.headers).get_json()
+    assert (body["name"], body["phone"]) == ("", None)
+    assert _events(intake.engine, "personal_data.erased")[-1]["reason"] == "retention"
