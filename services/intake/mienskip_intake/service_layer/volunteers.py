@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mienskip_shared.clock import utcnow
@@ -31,6 +32,8 @@ from ..domain.volunteers import (
     is_away,
     name_key,
     same_person,
+    vog_expires_soon,
+    vog_valid_until,
 )
 from . import geocoding, workflow
 from .common import NotFound, audit
@@ -228,3 +231,20 @@ def list_volunteers(cmd: commands.ListVolunteers, uow: UnitOfWork) -> VolunteerP
             audit(uow, cmd.principal, "list", "volunteer", volunteer.id)
         uow.commit()
     return VolunteerPage(items, _encode_cursor(items[-1]) if len(rows) > cmd.limit else None)
+
+
+def vog_expiring(principal: Principal, uow: UnitOfWork, valid_years_in: Callable[[str], int],
+                 today: date) -> list[tuple[Volunteer, date]]:
+    """Active volunteers whose VOG stops counting within two months (the region's period),
+    with the last day it counts, soonest first; each read is audited."""
+    if principal.role not in (Role.KAMER, Role.COORDINATOR):
+        raise PermissionError("only kamer staff and coordinators list volunteers")
+    with uow:
+        soon = []
+        for volunteer in uow.volunteers.with_vog(principal):
+            years = valid_years_in(volunteer.region)
+            if vog_expires_soon(volunteer.vog_checked_on, years, today):
+                soon.append((volunteer, vog_valid_until(volunteer.vog_checked_on, years)))
+                audit(uow, principal, "list", "volunteer", volunteer.id)
+        uow.commit()
+    return sorted(soon, key=lambda pair: (pair[1], pair[0].id))
