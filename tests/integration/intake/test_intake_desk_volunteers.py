@@ -124,3 +124,39 @@ def test_another_kamers_staff_sees_none_of_it(web, client, kamer_a, kamer_b):
     assert _volunteer(client, kamer_a, volunteer_id)["status"] == "active"
     assert post_form(web_b, f"/desk/volunteers/{volunteer_id}/away",
                      {"from": TODAY.isoformat(), "to": TODAY.isoformat()}).status_code == 404
+
+
+def test_the_volunteer_phoned_yes_or_no_from_the_request_page(web, client, intake, kamer_a, kamer_b):
+    from intake_support import propose
+
+    sign_in(web, kamer_a.token)
+    volunteer_id = _register(web).headers["Location"].rsplit("/", 1)[-1]
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
+    body = {"resident": {"name": "Durk Postma"}, "location": {"lat": 53.09, "lon": 5.83}, "category": "pets",
+            "notes": "De hûn hjit Bello", "window": {"start": start.isoformat(),
+                                                     "end": (start + timedelta(hours=1)).isoformat()}}
+
+    def approved_task():
+        request_id = client.post("/v1/requests", json=body, headers=kamer_a.headers).get_json()["id"]
+        assignment_id = propose(intake.engine, request_id, volunteer_id)
+        client.post(f"/v1/assignments/{assignment_id}/approve", json={}, headers=kamer_a.headers)
+        return request_id, assignment_id
+
+    request_id, assignment_id = approved_task()
+    page = web.get(f"/review/requests/{request_id}")
+    assert 'data-testid="phoned"' in page.get_data(as_text=True)
+    here = f"/review/requests/{request_id}"
+    said_yes = post_form(web, f"/desk/assignments/{assignment_id}/phoned/accept", {"next": here})
+    assert said_yes.status_code == 303 and said_yes.headers["Location"].endswith(here)
+    assert client.get(here.replace("/review", "/v1"), headers=kamer_a.headers).get_json()["status"] == "accepted"
+
+    request_id, assignment_id = approved_task()
+    post_form(web, f"/desk/assignments/{assignment_id}/phoned/decline", {"reason": "siik"})
+    shown = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()
+    assert shown["status"] == "declined" and shown["history"][-1]["note"] == "siik"
+
+    web_b = client.application.test_client()
+    sign_in(web_b, kamer_b.token)
+    request_id, assignment_id = approved_task()
+    post_form(web_b, f"/desk/assignments/{assignment_id}/phoned/accept")
+    assert client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()["status"] == "approved"

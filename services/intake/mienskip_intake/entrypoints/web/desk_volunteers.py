@@ -26,11 +26,11 @@ from mienskip_shared.i18n import as_written
 from ...domain import commands
 from ...domain.model import InvalidRequest, Role, Volunteer
 from ...domain.volunteers import vog_valid_until
-from ...service_layer import handlers, volunteers
+from ...service_layer import handlers, volunteers, workflow
 from ...service_layer.geocoding import GeocoderUnavailable
 from ..errors import flatten
 from ..schemas import VolunteerSchema, volunteer_patch_schema
-from .common import Pages, act, signed_in, staff_blueprint
+from .common import MAX_REASON, Pages, act, signed_in, staff_blueprint
 from .i18n import AMSTERDAM, lang
 
 # The availability grid: each day in three parts; a ticked part is one weekly slot.
@@ -304,6 +304,22 @@ def blueprint(pages: Pages):
         return act(pages, lambda: volunteers.stop_volunteering(
             commands.StopVolunteering(g.principal, volunteer_id), pages.uow()), _("vol.flash.stopped"),
             url_for(".edit", volunteer_id=volunteer_id))
+
+    # -- the volunteer phoned the kamer: their answer, passed on (the API's accept and decline) --
+
+    @bp.post("/desk/assignments/<assignment_id>/phoned/accept")
+    @signed_in(pages)
+    def phoned_accept(assignment_id):
+        return act(pages, lambda: workflow.accept(commands.Accept(g.principal, assignment_id), pages.uow()),
+                   _("phoned.flash.accepted"), url_for("review.desk.index"))
+
+    @bp.post("/desk/assignments/<assignment_id>/phoned/decline")
+    @signed_in(pages)
+    def phoned_decline(assignment_id):
+        reason = request.form.get("reason", "").strip()[:MAX_REASON] or None
+        return act(pages, lambda: workflow.decline(commands.Decline(g.principal, assignment_id, reason),
+                                                   pages.uow()),
+                   _("phoned.flash.declined"), url_for("review.desk.index"))
 
     return bp
 
