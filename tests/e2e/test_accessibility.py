@@ -13,13 +13,12 @@ import pytest
 import requests
 from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import chromium_or_skip
+from ui_support import chromium_or_skip, wcag_violations
 
 from mienskip_shared.links import sign_volunteer_link
 
 pytestmark = pytest.mark.slow
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ALL_WEEK = [{"day": d, "from": "07:00", "to": "21:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
 
 
@@ -76,17 +75,6 @@ def _sign_in(page, base: str, token: str) -> None:
     page.wait_for_url(f"{base}/review/")
 
 
-def _violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
-                                       "resultTypes": ["violations"]})
-    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']} -- "
-            + "; ".join(node["target"][0] if isinstance(node["target"][0], str) else str(node["target"])
-                        for node in v["nodes"][:3])
-            for v in results.response["violations"]]
-
-
 def _too_wide(page) -> str | None:
     width = page.evaluate("document.documentElement.scrollWidth")
     return f"{page.url}: {width}px wide on a {PHONE['width']}px screen" if width > PHONE["width"] + 1 else None
@@ -101,16 +89,16 @@ def test_every_page_meets_wcag_21_aa(site, new_page, lang, viewport):
     page.goto(f"{site['base']}/review/login?lang={lang}")  # signed in: on to the proposals, in that language
     sign_in_page = new_page(viewport=viewport)
     sign_in_page.goto(f"{site['base']}/review/login?lang={lang}")
-    problems += _violations(sign_in_page)
+    problems += wcag_violations(sign_in_page)
     for path in pages(site):
         page.goto(f"{site['base']}{path}{'&' if '?' in path else '?'}lang={lang}")
         assert page.locator("main").count() == 1, path
-        problems += _violations(page)
+        problems += wcag_violations(page)
         if viewport is PHONE and (wide := _too_wide(page)):
             problems.append(wide)
     link = new_page(viewport=viewport)
     link.goto(f"{site['base']}/v/{site['link']}?lang={lang}")
-    problems += _violations(link)
+    problems += wcag_violations(link)
     assert not problems, "\n".join(problems)
 
 

@@ -3,7 +3,7 @@
 number, in Dutch (phone-sized, keyboard for the address step) and in Frisian (with an
 unknown postcode first), confirms the place, saves, and sees it proposed.
 
-Screenshot: docs/screenshots/desk-new-request.png."""
+Both pages are checked with axe-core (WCAG 2.1 AA). Screenshot: docs/screenshots/desk-new-request.png."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import CHROMIUM_ARGS, SCREENSHOTS, chromium_or_skip
+from ui_support import SCREENSHOTS, chromium_or_skip, wcag_violations
 
 pytestmark = pytest.mark.slow
 
 GROU = (53.0946, 5.8374)
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 ALL_WEEK = [{"day": d, "from": "07:00", "to": "21:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
 
 
@@ -48,23 +47,6 @@ def system(tmp_path_factory):
         processes.stop_all()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-def _page(browser, viewport):
-    context = browser.new_context(viewport=viewport, locale="nl-NL")
-    context.set_default_timeout(15_000)
-    return context, context.new_page()
-
-
 def _sign_in(page, base, token, button):
     page.goto(f"{base}/review/login")
     page.get_by_label("Token").fill(token)
@@ -88,83 +70,79 @@ def _wait_proposed(system, request_id):
         raise
 
 
-def test_a_phone_request_by_postcode_in_dutch_on_a_phone(system, browser):
-    context, page = _page(browser, PHONE)
-    try:
-        _sign_in(page, system["base"], system["token"], "Aanmelden")
-        page.goto(f"{system['base']}/desk?lang=nl")
-        page.get_by_role("link", name="Nieuwe hulpvraag").click()
-        page.wait_for_url("**/desk/requests/new")
+def test_a_phone_request_by_postcode_in_dutch_on_a_phone(system, new_page):
+    page = new_page(viewport=PHONE)
+    _sign_in(page, system["base"], system["token"], "Aanmelden")
+    page.goto(f"{system['base']}/desk?lang=nl")
+    page.get_by_role("link", name="Nieuwe hulpvraag").click()
+    page.wait_for_url("**/desk/requests/new")
 
-        # The address step by keyboard alone: type, Tab, and Enter on "look up".
-        page.get_by_label("Naam", exact=True).focus()
-        page.keyboard.type("Durk Postma")
-        page.keyboard.press("Tab")
-        page.keyboard.type("058 123 4567")
-        page.get_by_label("Postcode", exact=True).focus()
-        page.keyboard.type("9001ab")
-        page.keyboard.press("Tab")
-        page.keyboard.type("3")
-        page.keyboard.press("Tab")
-        page.keyboard.type("a")
-        page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.dataset.action") == "look-up"
-        page.keyboard.press("Enter")
-        found = page.get_by_test_id("address-found")
-        assert "postcodegebied 9001 (Grou)" in found.inner_text()
-        assert found.get_attribute("data-precision") == "postcode4"
+    # The address step by keyboard alone: type, Tab, and Enter on "look up".
+    page.get_by_label("Naam", exact=True).focus()
+    page.keyboard.type("Durk Postma")
+    page.keyboard.press("Tab")
+    page.keyboard.type("058 123 4567")
+    page.get_by_label("Postcode", exact=True).focus()
+    page.keyboard.type("9001ab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.action") == "look-up"
+    page.keyboard.press("Enter")
+    found = page.get_by_test_id("address-found")
+    assert "postcodegebied 9001 (Grou)" in found.inner_text()
+    assert found.get_attribute("data-precision") == "postcode4"
+    assert wcag_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
 
-        page.get_by_label("Soort hulp").select_option("shopping")
-        page.get_by_label("Datum").fill(_next_week())
-        page.get_by_label("Van", exact=True).fill("10:00")
-        page.get_by_label("Tot", exact=True).fill("11:00")
-        page.get_by_label("Opmerkingen").fill("Boadskippen by de Poiesz")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "desk-new-request.png"), full_page=True)
-        save = page.get_by_role("button", name="Hulpvraag opslaan")
-        save.focus()
-        page.keyboard.press("Enter")
-        page.wait_for_url("**/review/requests/*")
-        assert "Durk Postma" in page.locator("h1").inner_text()
-        assert page.locator("[data-precision]").inner_text() == "bij benadering (postcodegebied)"
-        request_id = page.url.rsplit("/", 1)[-1]
-        assert _wait_proposed(system, request_id)["location"]["precision"] == "postcode4"
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
-    finally:
-        context.close()
+    page.get_by_label("Soort hulp").select_option("shopping")
+    page.get_by_label("Datum").fill(_next_week())
+    page.get_by_label("Van", exact=True).fill("10:00")
+    page.get_by_label("Tot", exact=True).fill("11:00")
+    page.get_by_label("Opmerkingen").fill("Boadskippen by de Poiesz")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "desk-new-request.png"), full_page=True)
+    save = page.get_by_role("button", name="Hulpvraag opslaan")
+    save.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review/requests/*")
+    assert "Durk Postma" in page.locator("h1").inner_text()
+    assert page.locator("[data-precision]").inner_text() == "bij benadering (postcodegebied)"
+    request_id = page.url.rsplit("/", 1)[-1]
+    assert _wait_proposed(system, request_id)["location"]["precision"] == "postcode4"
 
 
-def test_a_phone_request_in_frisian_with_an_unknown_postcode_first(system, browser):
-    context, page = _page(browser, DESKTOP)
-    try:
-        _sign_in(page, system["base"], system["token"], "Aanmelden")
-        page.goto(f"{system['base']}/desk/requests/new?lang=fy")
-        page.get_by_label("Namme", exact=True).fill("Geartsje de Jong")
-        page.get_by_label("Postkoade", exact=True).fill("1012 AB")
-        page.get_by_label("Hûsnûmer").fill("1")
-        page.get_by_role("button", name="Adres opsykje").click()
-        error = page.locator("#err-postcode")
-        assert "Postkoade: dizze postkoade" in error.inner_text()
-        assert page.get_by_label("Postkoade", exact=True).get_attribute("aria-invalid") == "true"
-        assert page.get_by_role("button", name="Helpfraach bewarje").count() == 0  # no saving before a place
+def test_a_phone_request_in_frisian_with_an_unknown_postcode_first(system, new_page):
+    page = new_page(viewport=VIEWPORT)
+    _sign_in(page, system["base"], system["token"], "Aanmelden")
+    page.goto(f"{system['base']}/desk/requests/new?lang=fy")
+    page.get_by_label("Namme", exact=True).fill("Geartsje de Jong")
+    page.get_by_label("Postkoade", exact=True).fill("1012 AB")
+    page.get_by_label("Hûsnûmer").fill("1")
+    page.get_by_role("button", name="Adres opsykje").click()
+    error = page.locator("#err-postcode")
+    assert "Postkoade: dizze postkoade" in error.inner_text()
+    assert page.get_by_label("Postkoade", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.get_by_role("button", name="Helpfraach bewarje").count() == 0  # no saving before a place
+    assert wcag_violations(page) == []
 
-        page.get_by_label("Postkoade", exact=True).fill("8911 KE")
-        page.get_by_label("Hûsnûmer").fill("12")
-        page.get_by_role("button", name="Adres opsykje").click()
-        assert "postkoadegebiet 8911 (Leeuwarden)" in page.get_by_test_id("address-found").inner_text()
-        page.get_by_label("Soarte help").select_option("buddy")
-        page.get_by_role("radio", name="alle wiken").check()
-        page.get_by_label("Dei (alle wiken)").select_option("thu")
-        page.get_by_label("Fan", exact=True).fill("14:00")
-        page.get_by_label("Oant", exact=True).fill("15:30")
-        page.get_by_role("button", name="Helpfraach bewarje").click()
-        page.wait_for_url("**/review/requests/*")
-        assert "Geartsje de Jong" in page.locator("h1").inner_text()
-        assert "by benadering" in page.locator("[data-precision]").inner_text()
-        request_id = page.url.rsplit("/", 1)[-1]
-        body = requests.get(f"{system['base']}/v1/requests/{request_id}", headers=system["headers"],
-                            timeout=10).json()
-        assert body["recurrence"] == "weekly"
-        assert datetime.fromisoformat(body["window"]["start"]).astimezone(ZoneInfo("Europe/Amsterdam")).weekday() == 3
-    finally:
-        context.close()
+    page.get_by_label("Postkoade", exact=True).fill("8911 KE")
+    page.get_by_label("Hûsnûmer").fill("12")
+    page.get_by_role("button", name="Adres opsykje").click()
+    assert "postkoadegebiet 8911 (Leeuwarden)" in page.get_by_test_id("address-found").inner_text()
+    page.get_by_label("Soarte help").select_option("buddy")
+    page.get_by_role("radio", name="alle wiken").check()
+    page.get_by_label("Dei (alle wiken)").select_option("thu")
+    page.get_by_label("Fan", exact=True).fill("14:00")
+    page.get_by_label("Oant", exact=True).fill("15:30")
+    page.get_by_role("button", name="Helpfraach bewarje").click()
+    page.wait_for_url("**/review/requests/*")
+    assert "Geartsje de Jong" in page.locator("h1").inner_text()
+    assert "by benadering" in page.locator("[data-precision]").inner_text()
+    request_id = page.url.rsplit("/", 1)[-1]
+    body = requests.get(f"{system['base']}/v1/requests/{request_id}", headers=system["headers"],
+                        timeout=10).json()
+    assert body["recurrence"] == "weekly"
+    assert datetime.fromisoformat(body["window"]["start"]).astimezone(ZoneInfo("Europe/Amsterdam")).weekday() == 3

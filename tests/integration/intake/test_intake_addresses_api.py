@@ -6,11 +6,13 @@ which tells matching). On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import copy
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from intake_support import TEST_SECRET, Kamer, uow
 from pdok_support import serve_fake_pdok
+from polling import eventually
 from sqlalchemy import select
 
 from mienskip_intake.adapters import tables as t
@@ -231,3 +233,30 @@ def test_erasing_the_resident_drops_the_email_and_the_address_to_look_up(pdok_in
     privacy.erase_resident(EraseResident(request_id), uow(engine))
     stored = _stored(engine, request_id)
     assert stored.resident_email is None and stored.exact_lookup is None and stored.resident_address is None
+
+
+def test_bootstrap_runs_the_exact_lookup_worker_only_behind_an_outside_geocoder(database_url, tmp_path, pdok):
+    embedded = build(Settings.from_env({}, database_url=database_url, broker_url="memory://",
+                                       data_dir=tmp_path / "e", secret_key=TEST_SECRET))
+    assert "intake-exact-lookup" not in [worker.name for worker in embedded.workers]
+    embedded.dispose()
+    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path / "p",
+                                      secret_key=TEST_SECRET, geocoder="pdok", geocoder_url=pdok.url,
+                                      geocoder_timeout_s=0.5))
+    try:
+        kamer = Kamer(service.engine, "Dorpskamer Grou", 53.0946, 5.8374)
+        pdok.mode = "error"
+        request_id = service.wsgi_app.test_client().post("/v1/requests", json=BY_ADDRESS,
+                                                         headers=kamer.headers).json["id"]
+        pdok.mode = "ok"
+        [worker] = [worker for worker in service.workers if worker.name == "intake-exact-lookup"]
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+        thread.start()  # its first round runs at once
+        try:
+            assert eventually(lambda: _stored(service.engine, request_id).location_precision == "exact", timeout=10)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    finally:
+        service.dispose()

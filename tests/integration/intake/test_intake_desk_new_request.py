@@ -64,6 +64,9 @@ def test_look_up_shows_the_place_then_save_makes_the_request_and_opens_it(web, i
     assert (start.date(), start.hour, start.minute) == (NEXT_WEEK, 10, 0)
     detail = web.get(saved.headers["Location"])
     assert detail.status_code == 200 and "Durk Postma" in text_of(detail)
+    assert 'data-precision="postcode4"' in detail.get_data(as_text=True)
+    listed = web.get("/desk").get_data(as_text=True)  # "our requests" marks an approximate place
+    assert request_id in listed and 'data-precision="postcode4"' in listed
 
 
 def test_a_double_click_or_a_resend_makes_one_request(web, intake, kamer_a):
@@ -147,3 +150,13 @@ def test_the_request_lands_in_its_own_kamer_only(web, intake, kamer_a):
     post_form(web, "/desk/requests/new", {**FORM, "key": key, "confirmed": "9001AB 3 A", "action": "save"})
     listed = intake.wsgi_app.test_client().get("/v1/requests", headers=other.headers).get_json()
     assert listed == {"items": []}
+
+
+def test_a_missing_time_is_named_on_its_own_field_only(web, intake, kamer_a):
+    sign_in(web, kamer_a.token)
+    key, _ = _look_up(web, FORM)
+    answer = post_form(web, "/desk/requests/new", {**FORM, "start": "", "key": key, "confirmed": "9001AB 3 A",
+                                                   "action": "save"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'id="err-start"' in html
+    assert 'id="err-date"' not in html and 'id="err-end"' not in html

@@ -187,7 +187,9 @@ def blueprint(pages: Pages):
         if errors:
             form["confirmed"] = ""
             return render(form, errors, status=422)
-        asked = _address_of(form).as_query()
+        address = _address_of(form)
+        form.update(postcode=address.postcode, addition=address.addition or "")  # as the letter will say it
+        asked = address.as_query()
         if request.form.get("action") != "save" or form["confirmed"] != asked:
             form["confirmed"] = asked  # shown: save confirms this address
             return render(form, found=found)
@@ -196,7 +198,10 @@ def blueprint(pages: Pages):
         try:
             data = RequestSchema().load(body)
         except ValidationError as exc:
-            errors = {**_errors_from_api(flatten(exc.messages)), **errors}
+            problems = flatten(exc.messages)
+            if window is None:  # the form's own words for its date and times say it better
+                problems = {path: words for path, words in problems.items() if not path.startswith("window")}
+            errors = {**_errors_from_api(problems), **errors}
         if errors:
             return render(form, errors, found=found, status=422)
         cmd = commands.SubmitRequest(g.principal, data, idempotency_key=f"desk:{form['key']}",
