@@ -231,6 +231,7 @@ class Kamer:
     webhook_url: str | None = None
     language: str = "nl"
     created_at: datetime | None = None
+    phone: str | None = None  # what a volunteer calls with a question (their page shows it)
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,13 @@ class Volunteer:
     max_distance_km: float
     created_at: datetime
     erased_at: datetime | None = None
+    # [{"from": "2026-12-20", "to": "2027-01-03"}]: never proposed on those days (domain/volunteers.py)
+    away: list[dict[str, str]] = field(default_factory=list)
+    active: bool = True  # False: paused, or stopped (stopped_at) -- never proposed
+    stopped_at: datetime | None = None  # stopped volunteering: erased after the retention period
+    revision: int = 0  # one more on every change: matching keeps only the newest
+    updated_at: datetime | None = None
+    home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
 
     @property
     def home(self) -> dict[str, float]:
@@ -262,7 +270,7 @@ class Volunteer:
         """Nothing that identifies them stays; the home only to about 100 m."""
         return replace(self, name="", email=None, phone=None, vog_checked_on=None,
                        home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
-                       erased_at=at)
+                       erased_at=at, away=[], active=False)
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,9 @@ class Note(StrEnum):
     UNMATCHED = "unmatched"  # {reasons, considered}: as matching sent them
     NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
     NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
+    VOLUNTEER_PAUSED = "volunteer_paused"  # the offer ended: the kamer paused the volunteer
+    VOLUNTEER_STOPPED = "volunteer_stopped"  # ... the volunteer stopped volunteering
+    VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
     SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
 
