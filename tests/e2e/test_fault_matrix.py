@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -73,7 +72,8 @@ def _submit(base, headers, n, session) -> str | None:
     return r.json()["id"] if r.status_code == 202 else None
 
 
-def test_broker_cut_three_times_and_restarted_loses_and_doubles_nothing(processes, postgres_url, rabbit_url):
+def test_broker_cut_three_times_and_restarted_loses_and_doubles_nothing(processes, postgres_url, rabbit_url,
+                                                                       rabbitmqctl):
     real = urlparse(rabbit_url)
     proxy = TcpProxy(real.hostname, real.port)
     proxied = rabbit_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
@@ -87,9 +87,9 @@ def test_broker_cut_three_times_and_restarted_loses_and_doubles_nothing(processe
             if n in (150, 300, 450):
                 proxy.restore()
             if n == 500:  # and once the real thing: the broker application stops and starts
-                subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
-                subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
-                subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, timeout=120)
+                rabbitmqctl("stop_app", timeout=120)
+                rabbitmqctl("start_app", timeout=120)
+                rabbitmqctl("await_startup", timeout=120)
             submitted += 1
             if (request_id := _submit(base, headers, n, session)) is not None:
                 acknowledged.append(request_id)
