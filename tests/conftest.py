@@ -79,15 +79,17 @@ def postgres_url():
         admin.dispose()
 
 
-def run_rabbitmqctl(*args: str, timeout: float = 60) -> None:
-    """``rabbitmqctl -q [-n NODE] ARGS``, on the node the tests use; raises if it fails."""
+def run_rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    """``rabbitmqctl -q [-n NODE] ARGS`` on the node the tests use: its output, or raises."""
     node = ["-n", RABBIT_NODE] if RABBIT_NODE else []
-    subprocess.run(["rabbitmqctl", "-q", *node, *args], check=True, capture_output=True, timeout=timeout)
+    done = subprocess.run(["rabbitmqctl", "-q", *node, *args], check=True, capture_output=True, text=True,
+                          timeout=timeout)
+    return done.stdout
 
 
 @pytest.fixture
 def rabbitmqctl():
-    """:func:`run_rabbitmqctl`, for tests that operate the broker (stop and start it)."""
+    """:func:`run_rabbitmqctl`, for tests that operate or inspect the broker."""
     return run_rabbitmqctl
 
 
