@@ -11,8 +11,8 @@ RECIPIENT_KINDS = ("volunteer", "kamer", "resident")
 CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
-RULES = ("region", "skills", "transport", "vog", "language", "distance", "availability", "capacity",
-         "overlap", "excluded")
+RULES = ("region", "inactive", "skills", "transport", "vog", "language", "distance", "availability", "away",
+         "capacity", "overlap", "excluded")
 # Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
 RUNNER_UP_CAUSES = (
     "further",                    # {km}: further away by this much
@@ -25,4 +25,7 @@ RUNNER_UP_CAUSES = (
 REASON_CODES = RULES + RUNNER_UP_CAUSES
 
 # Why an assignment was declined when the volunteer did not say no themselves.
-DECLINE_CODES = ("volunteer_erased",)
+DECLINE_CODES = ("volunteer_erased",
+                 "volunteer_paused",   # the kamer paused them ("active": false)
+                 "volunteer_stopped",  # they stopped volunteering
+                 "volunteer_away")     # an away period now covers the task's day

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 from mienskip_shared.db import UtcDateTime
@@ -71,6 +72,11 @@ volunteers = Table(
     Column("max_distance_km", Float, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("erased_at", UtcDateTime),
+    Column("away", JSON, nullable=False, server_default="[]"),  # [{"from": "2026-12-20", "to": "2027-01-03"}]
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("stopped_at", UtcDateTime),
+    Column("revision", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime),
     Index("ix_intake_volunteers_kamer", "kamer_id"),
 )
 

@@ -55,6 +55,38 @@ class ShowVolunteer:
 
 
 @dataclass(frozen=True)
+class UpdateVolunteer:
+    """Change a volunteer: any field of the volunteer body, ``away`` periods, ``active``.
+    ``changes`` holds only what the caller sent (the patch schema's loaded form)."""
+
+    principal: Principal
+    volunteer_id: str
+    changes: dict[str, Any]
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StopVolunteering:
+    """The volunteer stops (from their link, or the kamer for them): open offers end as a
+    decline would, and their data is erased after the retention period."""
+
+    principal: Principal
+    volunteer_id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListVolunteers:
+    """The kamer's volunteers, or the coordinator's region's; by name, a page at a time."""
+
+    principal: Principal
+    q: str | None = None
+    status: str | None = None  # active | paused | stopped
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
 class SubmitRequest:
     principal: Principal
     data: dict[str, Any]  # RequestSchema's loaded form

@@ -224,6 +224,12 @@ class Volunteer:
     max_distance_km: float
     created_at: datetime
     erased_at: datetime | None = None
+    # [{"from": "2026-12-20", "to": "2027-01-03"}]: never proposed on those days (domain/volunteers.py)
+    away: list[dict[str, str]] = field(default_factory=list)
+    active: bool = True  # False: paused, or stopped (stopped_at) -- never proposed
+    stopped_at: datetime | None = None  # stopped volunteering: erased after the retention period
+    revision: int = 0  # one more on every change: matching keeps only the newest
+    updated_at: datetime | None = None
 
     @property
     def home(self) -> dict[str, float]:
@@ -233,7 +239,7 @@ class Volunteer:
         """Nothing that identifies them stays; the home only to about 100 m."""
         return replace(self, name="", email=None, phone=None, vog_checked_on=None,
                        home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
-                       erased_at=at)
+                       erased_at=at, away=[], active=False)
 
 
 @dataclass(frozen=True)
@@ -268,6 +274,9 @@ class Note(StrEnum):
     NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
     NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
+    VOLUNTEER_PAUSED = "volunteer_paused"  # the offer ended: the kamer paused the volunteer
+    VOLUNTEER_STOPPED = "volunteer_stopped"  # ... the volunteer stopped volunteering
+    VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, UR
 from ..catalogue import catalogue
 from ..domain.addresses import AddressError, DutchAddress, Precision
 from ..domain.model import Note, Status
+from ..domain.volunteers import volunteer_status
 from .wording import caller_language, history_note, with_runner_up_why
 
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
@@ -86,6 +87,23 @@ class SlotSchema(Strict):
             raise ValidationError("must be after 'from'", "to")
 
 
+class AwayPeriodSchema(Strict):
+    start = fields.Date(required=True, data_key="from", metadata={"description": "First day away (inclusive)."})
+    end = fields.Date(required=True, data_key="to", metadata={"description": "Last day away (inclusive)."})
+
+    @validates_schema
+    def _end_not_before_start(self, data, **_):
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError("must not be before 'from'", "to")
+
+
+class AwayField(fields.List):
+    """Away periods: loaded as ``{start, end}`` dates, stored and shown as ``{"from", "to"}``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return [{"from": p["from"], "to": p["to"]} for p in value or []]
+
+
 class VolunteerSchema(Strict):
     id = fields.Str(dump_only=True)
     kamer_id = fields.Str(dump_only=True)
@@ -104,7 +122,53 @@ class VolunteerSchema(Strict):
     availability = fields.List(fields.Nested(SlotSchema), required=True, validate=validate.Length(max=50))
     max_tasks_per_week = fields.Int(load_default=2, strict=True, validate=validate.Range(min=0, max=50))
     max_distance_km = fields.Float(load_default=10.0, validate=validate.Range(min=0, max=200), allow_nan=False)
+    away = AwayField(fields.Nested(AwayPeriodSchema), load_default=list, validate=validate.Length(max=20), metadata={
+        "description": "Days away (holidays, illness), inclusive: never proposed then. Periods already over are "
+                       "dropped; one period is at most 366 days and starts within two years."})
+    active = fields.Bool(load_default=True, metadata={
+        "description": "False: paused (or stopped), never proposed; their offers not yet accepted end as a decline "
+                       "would. True resumes."})
+    allow_duplicate = fields.Bool(load_default=False, load_only=True, metadata={
+        "description": "Register even if the kamer has a volunteer with the same name and the same phone or e-mail "
+                       "(without it: 409, code duplicate, with existing_id)."})
+    status = fields.Method("_status", dump_only=True, metadata={
+        "type": "string", "enum": ["active", "paused", "stopped"]})
+    revision = fields.Int(dump_only=True, metadata={"description": "One more on every change."})
     created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+    def _status(self, volunteer):
+        return volunteer_status(volunteer)
+
+
+class VolunteerPatchSchema(VolunteerSchema):
+    """``PATCH /v1/volunteers/{id}``: any field of the volunteer body; what is left out stays."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+        exclude = ("allow_duplicate",)
+
+
+class VolunteerQuerySchema(Strict):
+    q = fields.Str(load_default=None, validate=validate.Length(min=1, max=200),
+                   metadata={"description": "Part of the name, any case."})
+    status = fields.Str(load_default=None, validate=validate.OneOf(["active", "paused", "stopped"]))
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+
+
+class VolunteerPageSchema(Schema):
+    items = fields.List(fields.Nested(VolunteerSchema), required=True)
+    next = fields.Str(allow_none=True)
+
+
+class DuplicateSchema(Schema):
+    """409 ``duplicate``: the kamer already has this volunteer."""
+
+    code = fields.Str(required=True, metadata={"enum": ["duplicate"]})
+    message = fields.Str(required=True)
+    existing_id = fields.Str(required=True, metadata={"description": "The volunteer the kamer already has."})
 
 
 class ResidentSchema(Strict):

@@ -38,7 +38,8 @@ from ..domain.model import (
     transition,
 )
 from ..domain.places import Place, nearest_place
-from . import geocoding
+from ..domain.volunteers import LOCAL_TZ, away_periods
+from . import geocoding, volunteers
 from .common import Conflict, NotFound, audit, new_id, record_history
 from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
@@ -117,9 +118,14 @@ def _kamer_of(uow: UnitOfWork, principal: Principal) -> Kamer:
 # -- volunteers ----------------------------------------------------------------------------
 
 def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volunteer:
+    """A new volunteer of the caller's kamer; someone the kamer already has (same name,
+    same phone or e-mail) is a :class:`volunteers.DuplicateVolunteer` unless the body says
+    ``allow_duplicate``."""
     data = cmd.data
     with uow:
         kamer = _kamer_of(uow, cmd.principal)
+        volunteers.check_not_duplicate(uow, kamer.id, data)
+        stamp = utcnow()
         volunteer = Volunteer(
             id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
             phone=data.get("phone"), language=data["language"],
@@ -127,21 +133,13 @@ def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volu
             home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
             has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
             max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
-            created_at=utcnow())
+            created_at=stamp, active=data.get("active", True),
+            away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
         uow.volunteers.add(volunteer)
         audit(uow, cmd.principal, "create", "volunteer", volunteer.id)
         correlation_id = cmd.correlation_id or volunteer.id
-        uow.publish(new_event("volunteer.registered", {
-            "volunteer_id": volunteer.id, "kamer_id": kamer.id, "region": kamer.region,
-            "home": coarse(volunteer.home_lat, volunteer.home_lon), "languages": volunteer.languages,
-            "skills": volunteer.skills, "has_car": volunteer.has_car, "vog_checked_on": volunteer.vog_checked_on,
-            "availability": volunteer.availability, "max_tasks_per_week": volunteer.max_tasks_per_week,
-            "max_distance_km": volunteer.max_distance_km,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(new_event("contact.volunteer", {
-            "volunteer_id": volunteer.id, "kamer_id": kamer.id, "first_name": first_name(volunteer.name) or "",
-            "email": volunteer.email, "phone": volunteer.phone, "language": volunteer.language,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
+        volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation_id)
+        volunteers.announce_contact(uow, volunteer, correlation_id)
         uow.commit()
     return volunteer
 
