@@ -19,7 +19,7 @@ from .domain import commands
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
-from .entrypoints.workers import build_relay, exact_lookup_worker, retention_worker
+from .entrypoints.workers import build_relay, exact_lookup_worker, retention_worker, stale_import_worker
 from .service_layer import handlers, privacy
 from .settings import Settings
 
@@ -42,7 +42,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     workers = []
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
-                   retention_worker(new_uow, timedelta(days=settings.retention_days))]
+                   retention_worker(new_uow, timedelta(days=settings.retention_days)), stale_import_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),

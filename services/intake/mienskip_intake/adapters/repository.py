@@ -21,6 +21,7 @@ from mienskip_shared.contracts import Envelope
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
+from .import_repository import ImportRepository
 from .request_repository import RequestRepository
 
 log = structlog.get_logger(__name__)
@@ -212,6 +213,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     requests: RequestRepository
     audit: AuditLog
     idempotency: IdempotencyKeys
+    imports: ImportRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -220,6 +222,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.requests = RequestRepository(conn)
         self.audit = AuditLog(conn)
         self.idempotency = IdempotencyKeys(conn)
+        self.imports = ImportRepository(conn)
         self._written: list[Envelope] = []
 
     def publish_all(self, envelopes: Sequence[Envelope]) -> None:

@@ -1,4 +1,5 @@
-"""Intake's background loops besides the consumer: the outbox relay and retention."""
+"""Intake's background loops besides the consumer: the outbox relay, retention, the exact
+lookups and forgetting uploaded spreadsheets after an hour."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import events, locations, privacy
+from ..service_layer import events, imports, locations, privacy
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -52,4 +53,12 @@ def exact_lookup_worker(uow: Callable[[], IntakeUnitOfWork], addresses: AddressL
     away (:mod:`service_layer.locations`), a batch a round, once a minute while idle."""
     return PollingWorker("intake-exact-lookup",
                          lambda: locations.look_up_exact_locations(commands.LookUpExactLocations(), uow, addresses),
+                         idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def stale_import_worker(uow: Callable[[], IntakeUnitOfWork],
+                        every: timedelta = timedelta(minutes=5)) -> PollingWorker:
+    """Deletes uploaded spreadsheets older than an hour, imported or not
+    (:func:`imports.forget_old_imports`): personal data must not linger."""
+    return PollingWorker("intake-stale-imports", lambda: imports.forget_old_imports(uow()) > 0,
                          idle_s=every.total_seconds(), max_backoff_s=600)

@@ -125,22 +125,30 @@ def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volu
     with uow:
         kamer = _kamer_of(uow, cmd.principal)
         volunteers.check_not_duplicate(uow, kamer.id, data)
-        stamp = utcnow()
-        volunteer = Volunteer(
-            id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
-            phone=data.get("phone"), language=data["language"],
-            languages=list(dict.fromkeys([data["language"], *data.get("languages", [])])),
-            home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
-            has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
-            max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
-            created_at=stamp, active=data.get("active", True),
-            away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
-        uow.volunteers.add(volunteer)
-        audit(uow, cmd.principal, "create", "volunteer", volunteer.id)
-        correlation_id = cmd.correlation_id or volunteer.id
-        volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation_id)
-        volunteers.announce_contact(uow, volunteer, correlation_id)
+        volunteer = add_volunteer_in(uow, kamer, cmd.principal, data, cmd.correlation_id)
         uow.commit()
+    return volunteer
+
+
+def add_volunteer_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: dict[str, Any],
+                     correlation_id: str | None) -> Volunteer:
+    """Inside an open unit of work: the new volunteer, audited and announced
+    (``volunteer.registered`` + ``contact.volunteer``); a registration or an import commits."""
+    stamp = utcnow()
+    volunteer = Volunteer(
+        id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
+        phone=data.get("phone"), language=data["language"],
+        languages=list(dict.fromkeys([data["language"], *data.get("languages", [])])),
+        home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
+        has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
+        max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
+        created_at=stamp, active=data.get("active", True),
+        away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
+    uow.volunteers.add(volunteer)
+    audit(uow, principal, "create", "volunteer", volunteer.id)
+    correlation = correlation_id or volunteer.id
+    volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation)
+    volunteers.announce_contact(uow, volunteer, correlation)
     return volunteer
 
 

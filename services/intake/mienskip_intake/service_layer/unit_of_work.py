@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 
 from mienskip_shared.contracts import Envelope
 
+from ..domain.imports import StagedImport
 from ..domain.model import Assignment, HelpRequest, HistoryEntry, Kamer, Principal, Role, Status, Volunteer
 
 
@@ -81,6 +82,15 @@ class Idempotency(Protocol):
                  at: datetime) -> None: ...
 
 
+class Imports(Protocol):
+    def add(self, staged: StagedImport) -> None: ...
+    def get(self, import_id: str, *, kamer_id: str | None, token_id: str, since: datetime) -> StagedImport | None: ...
+    def set_mapping(self, import_id: str, mapping: Sequence[str | None]) -> None: ...
+    def claim(self, import_id: str) -> bool: ...
+    def finish(self, import_id: str, result: dict[str, int], at: datetime) -> None: ...
+    def delete_before(self, cutoff: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     kamers: Kamers
     tokens: Tokens
@@ -88,6 +98,7 @@ class UnitOfWork(Protocol):
     requests: Requests
     audit: Audit
     idempotency: Idempotency
+    imports: Imports
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...
