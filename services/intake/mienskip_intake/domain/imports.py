@@ -171,7 +171,7 @@ _FALSE = frozenset(plain(w) for w in ("nee", "n", "no", "0", "false", "onwaar", 
 
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;/|+&\n]|\s(?:en|and|of|or|oan)\s)\s*", re.IGNORECASE)
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")  # an XLSX date-time: its day
 _NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:km)?$", re.IGNORECASE)
 _DUTCH_MOBILE = re.compile(r"^6\d{8}$")
 _NUMBER_WITH_ADDITION = re.compile(r"^(\d{1,5})(?:\s*[-/ ]\s*([A-Za-z0-9]{1,4})|\s*([A-Za-z][A-Za-z0-9]{0,3}))$")
