@@ -10,14 +10,13 @@ from datetime import timedelta
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from ui_support import post_form, sign_in, text_of
-
-from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import parse
+from ui_support import bearer_token, post_form, sign_in, text_of
 
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.adapters.repository import IntakeUnitOfWork
 from mienskip_intake.service_layer import imports
+from mienskip_shared.clock import utcnow
+from mienskip_shared.contracts import parse
 
 HEADER = "Naam;Telefoon;E-mail;Postcode;Huisnummer;Vaardigheden;Auto;Beschikbaarheid;Max taken per week\n"
 SJOERD = "Sjoerd Kingma;06-12345678;;8911 AB;3;boodschappen, rijden;ja;ma, wo ochtend;2\n"
@@ -215,8 +214,8 @@ def test_uploads_are_forgotten_after_an_hour_imported_or_not(web, intake, kamer_
 
 def test_the_columns_can_be_given_another_meaning_or_ignored(web, intake, kamer_a):
     sign_in(web, kamer_a.token)
-    path = _preview_path(web, ("Wie;Nummer;Postcode;Huisnummer;Hulp\n"
-                               "Sjoerd Kingma;0612345678;8911 AB;3;boodschappen\n").encode())
+    path = _preview_path(web, (b"Wie;Nummer;Postcode;Huisnummer;Hulp\n"
+                               b"Sjoerd Kingma;0612345678;8911 AB;3;boodschappen\n"))
     text = text_of(web.get(path))
     assert "Naam: vul een naam in" in text  # "Wie" is no header we know
     columns = {"column": ["0", "1", "2", "3", "4"], "column-0": "name", "column-1": "phone", "column-2": "postcode",
@@ -249,6 +248,5 @@ def test_a_file_over_two_megabytes_is_refused_with_words(web, kamer_a):
 
 def test_only_signed_in_kamer_staff_import(web, intake, coordinator):
     assert web.get("/desk/import").status_code == 302  # to the sign-in page
-    from ui_support import bearer_token
     sign_in(web, bearer_token(coordinator))
     assert web.get("/desk/import").status_code == 403  # a coordinator's region has no one kamer
