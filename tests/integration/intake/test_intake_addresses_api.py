@@ -6,18 +6,20 @@ which tells matching). On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import copy
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from intake_support import TEST_SECRET, Kamer, uow
 from pdok_support import serve_fake_pdok
+from polling import eventually
 from sqlalchemy import select
 
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.adapters.geocoders import build_lookup
 from mienskip_intake.bootstrap import build
-from mienskip_intake.domain.commands import LookUpExactLocations
-from mienskip_intake.service_layer import locations
+from mienskip_intake.domain.commands import EraseResident, LookUpExactLocations
+from mienskip_intake.service_layer import locations, privacy
 from mienskip_intake.settings import Settings
 from mienskip_shared.contracts import parse
 
@@ -219,3 +221,42 @@ def test_a_cancelled_request_keeps_its_area_and_loses_the_mark(pdok_intake, pdok
     stored = _stored(engine, request_id)
     assert stored.exact_lookup is None and stored.location_precision == "postcode4"
     assert _outbox(engine, "request.relocated") == []
+
+
+def test_erasing_the_resident_drops_the_email_and_the_address_to_look_up(pdok_intake, pdok):
+    engine = pdok_intake.engine
+    kamer = Kamer(engine, "Dorpskamer Grou", 53.0946, 5.8374)
+    pdok.mode = "error"
+    body = _body(resident={**BY_ADDRESS["resident"], "email": "durk@example.org"})
+    request_id = pdok_intake.wsgi_app.test_client().post("/v1/requests", json=body, headers=kamer.headers).json["id"]
+    assert _stored(engine, request_id).resident_email == "durk@example.org"
+    privacy.erase_resident(EraseResident(request_id), uow(engine))
+    stored = _stored(engine, request_id)
+    assert stored.resident_email is None and stored.exact_lookup is None and stored.resident_address is None
+
+
+def test_bootstrap_runs_the_exact_lookup_worker_only_behind_an_outside_geocoder(database_url, tmp_path, pdok):
+    embedded = build(Settings.from_env({}, database_url=database_url, broker_url="memory://",
+                                       data_dir=tmp_path / "e", secret_key=TEST_SECRET))
+    assert "intake-exact-lookup" not in [worker.name for worker in embedded.workers]
+    embedded.dispose()
+    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path / "p",
+                                      secret_key=TEST_SECRET, geocoder="pdok", geocoder_url=pdok.url,
+                                      geocoder_timeout_s=0.5))
+    try:
+        kamer = Kamer(service.engine, "Dorpskamer Grou", 53.0946, 5.8374)
+        pdok.mode = "error"
+        request_id = service.wsgi_app.test_client().post("/v1/requests", json=BY_ADDRESS,
+                                                         headers=kamer.headers).json["id"]
+        pdok.mode = "ok"
+        [worker] = [worker for worker in service.workers if worker.name == "intake-exact-lookup"]
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+        thread.start()  # its first round runs at once
+        try:
+            assert eventually(lambda: _stored(service.engine, request_id).location_precision == "exact", timeout=10)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    finally:
+        service.dispose()

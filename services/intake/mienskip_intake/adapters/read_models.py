@@ -96,7 +96,8 @@ def volunteer_names(tx, principal: Principal, ids: Iterable[str]) -> dict[str, d
 
 def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
               kamer_id: str | None = None, limit: int = LIST_LIMIT) -> tuple[list[dict[str, Any]], int]:
-    """Open proposals, oldest first, and how many there are in all."""
+    """Open proposals, the soonest task first (what needs an answer first), and how many
+    there are in all."""
     a, r, k = t.assignments, t.requests, t.kamers
     query = (select(a.c.id, a.c.request_id, a.c.volunteer_id, a.c.distance_km, a.c.explanation, a.c.created_at,
                     r.c.kamer_id, r.c.category, r.c.window_start, r.c.window_end, r.c.urgency, r.c.urgent,
@@ -109,7 +110,7 @@ def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
         query = query.where(r.c.kamer_id == kamer_id)
     with engine.begin() as tx:
         total = tx.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = tx.execute(query.order_by(a.c.created_at, a.c.id).limit(limit)).all()
+        rows = tx.execute(query.order_by(r.c.window_start, a.c.created_at, a.c.id).limit(limit)).all()
         runner_ids = [(row.explanation or {}).get("runner_up", {}) or {} for row in rows]
         names = volunteer_names(tx, principal, [row.volunteer_id for row in rows]
                                  + [ru.get("volunteer_id") for ru in runner_ids])

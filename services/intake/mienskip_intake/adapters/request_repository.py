@@ -101,7 +101,7 @@ class RequestRepository:
         self.conn.execute(update(t.requests).where(t.requests.c.id == request.id).values(
             resident_name=request.resident_name, resident_phone=request.resident_phone,
             resident_address=request.resident_address, notes=request.notes, lat=request.lat, lon=request.lon,
-            exact_lookup=None, erased_at=request.erased_at, updated_at=request.updated_at))
+            resident_email=None, exact_lookup=None, erased_at=request.erased_at, updated_at=request.updated_at))
         self.conn.execute(update(t.history).where(t.history.c.request_id == request.id).values(note=None))
 
     def due_for_retention(self, cutoff: datetime, closed: Iterable[Status], batch: int) -> list[HelpRequest]:

@@ -331,6 +331,7 @@ class HelpRequest:
     urgent: bool = False
     erased_at: datetime | None = None
     last_decision: int = 0
+    resident_email: str | None = None
     location_precision: str = "given"  # domain.addresses.Precision: exact, postcode4 or given
     exact_lookup: dict[str, Any] | None = None  # the address, while an exact lookup is still due
     assignments: tuple[Assignment, ...] = field(default=(), compare=False)  # oldest first
@@ -349,7 +350,7 @@ class HelpRequest:
     def erased(self, at: datetime) -> HelpRequest:
         """What identifies the resident goes; the facts stay, the place to about 100 m."""
         return replace(self, resident_name=None, resident_phone=None, resident_address=None, notes=None,
-                       exact_lookup=None, lat=round(self.lat, COARSE_DECIMALS), lon=round(self.lon, COARSE_DECIMALS),
+                       resident_email=None, exact_lookup=None, lat=round(self.lat, COARSE_DECIMALS), lon=round(self.lon, COARSE_DECIMALS),
                        erased_at=at, updated_at=at)
 
 

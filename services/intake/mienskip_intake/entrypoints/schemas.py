@@ -174,6 +174,8 @@ class DuplicateSchema(Schema):
 class ResidentSchema(Strict):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                         metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
     language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
     address = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
@@ -256,6 +258,23 @@ class HistorySchema(Schema):
         return history_note(catalogue(), caller_language(), entry.note_code, entry.note_params, entry.note) or None
 
 
+class WindowViewSchema(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class WindowField(fields.Nested):
+    """A request's window as ``{"start", "end"}``, ISO 8601 with offset, typed in the spec."""
+
+    def __init__(self, **kwargs):
+        super().__init__(WindowViewSchema, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return {"start": obj.window_start, "end": obj.window_end}
+
+
 class RequestViewSchema(Schema):
     id = fields.Str()
     kamer_id = fields.Str()
@@ -266,7 +285,7 @@ class RequestViewSchema(Schema):
     urgent = fields.Bool()  # a late decline: the coordinator decides now
     recurrence = fields.Str(allow_none=True)
     follows = fields.Str(allow_none=True)
-    window = fields.Method("_window")
+    window = WindowField()
     resident = fields.Method("_resident")
     location = fields.Nested(LocationSchema)
     assignment = fields.Nested(AssignmentSchema, allow_none=True)
@@ -275,11 +294,8 @@ class RequestViewSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
-    def _window(self, request):
-        return {"start": request.window_start.isoformat(), "end": request.window_end.isoformat()}
-
     def _resident(self, request):
-        return {"name": request.resident_name, "phone": request.resident_phone,
+        return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
                 "language": request.resident_language, "address": request.resident_address}
 
 
@@ -336,7 +352,7 @@ class AssignmentRequestSchema(Schema):
     category = fields.Str()
     urgency = fields.Str()
     urgent = fields.Bool()
-    window = fields.Dict()
+    window = WindowField()
 
 
 class AssignmentViewSchema(AssignmentSchema):

@@ -189,7 +189,7 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
         request = HelpRequest(
             id=new_id(), kamer_id=kamer.id, region=kamer.region,
             resident_name=resident.get("name"), resident_phone=resident.get("phone"),
-            resident_language=resident.get("language") or "nl",
+            resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
             resident_address=resident.get("address") or placed.address_text,
             lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
             exact_lookup=placed.exact_lookup, category=data["category"],

@@ -29,7 +29,7 @@ from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
-from . import audit, desk, desk_import, link, overviews, proposals, requests, session, volunteers
+from . import audit, desk, desk_import, desk_requests, link, overviews, proposals, requests, session, volunteers
 from .common import Pages
 from .i18n import Words
 
@@ -65,7 +65,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_import):
+    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_import, desk_requests):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
