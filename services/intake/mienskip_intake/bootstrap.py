@@ -49,7 +49,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letter_depths(settings),
                      rate_limit=settings.rate_limit,
-                     rate_limit_storage=settings.rate_limit_storage, addresses=addresses)
+                     rate_limit_storage=settings.rate_limit_storage, addresses=addresses,
+                     vog_valid_years=settings.vog_valid_years_in)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 

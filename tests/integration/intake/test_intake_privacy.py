@@ -49,7 +49,7 @@ def test_erasing_a_volunteer(client, intake, kamer_a):
     privacy.erase_volunteer(EraseVolunteer(volunteer_id), uow(intake.engine))
     body = client.get(f"/v1/volunteers/{volunteer_id}", headers=kamer_a.headers).get_json()
     assert (body["name"], body["email"], body["phone"], body["vog_checked_on"]) == ("", None, None, None)
-    assert body["home"] == {"lat": 53.201, "lon": 5.8}
+    assert body["home"] == {"lat": 53.201, "lon": 5.8, "precision": "given"}
     assert _erased_events(intake.engine)[0]["subject_kind"] == "volunteer"
 
 

@@ -91,6 +91,11 @@ class FakeVolunteers:
                        and principal.may_see_kamer(v.kamer_id, v.region)), key=lambda v: (v.name, v.id))
         return [v for v in seen if (not q or q in v.name.lower()) and (after is None or (v.name, v.id) > after)][:limit + 1]
 
+    def with_vog(self, principal):
+        return sorted((v for v in self.s.volunteers.values() if v.erased_at is None and v.active
+                       and v.vog_checked_on is not None and principal.may_see_kamer(v.kamer_id, v.region)),
+                      key=lambda v: (v.vog_checked_on, v.id))
+
     def stopped_before(self, cutoff, batch):
         return [v for v in self.s.volunteers.values()
                 if v.erased_at is None and v.stopped_at is not None and v.stopped_at < cutoff][:batch]

@@ -155,6 +155,18 @@ class VolunteerRepository:
         rows = self.conn.execute(query.order_by(v.c.name, v.c.id).limit(limit + 1)).all()
         return [Volunteer(**row._mapping) for row in rows]
 
+    def with_vog(self, principal: Principal) -> list[Volunteer]:
+        """Active volunteers the caller may see who have a VOG date, oldest VOG first."""
+        v = t.volunteers
+        query = select(v).where(v.c.erased_at.is_(None), v.c.active.is_(True), v.c.vog_checked_on.is_not(None))
+        if principal.role is Role.KAMER:
+            query = query.where(v.c.kamer_id == principal.kamer_id)
+        elif principal.role is Role.COORDINATOR:
+            query = query.where(v.c.region == principal.region) if principal.region else query
+        else:
+            return []
+        return [Volunteer(**row._mapping) for row in self.conn.execute(query.order_by(v.c.vog_checked_on, v.c.id))]
+
     def stopped_before(self, cutoff: datetime, batch: int) -> list[Volunteer]:
         """Volunteers who stopped before ``cutoff`` and are not erased yet (locked rows skipped)."""
         v = t.volunteers

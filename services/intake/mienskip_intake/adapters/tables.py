@@ -77,6 +77,7 @@ volunteers = Table(
     Column("stopped_at", UtcDateTime),
     Column("revision", Integer, nullable=False, server_default="0"),
     Column("updated_at", UtcDateTime),
+    Column("home_precision", String(16), nullable=False, server_default="given"),
     Index("ix_intake_volunteers_kamer", "kamer_id"),
 )
 

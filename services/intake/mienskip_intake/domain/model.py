@@ -230,6 +230,7 @@ class Volunteer:
     stopped_at: datetime | None = None  # stopped volunteering: erased after the retention period
     revision: int = 0  # one more on every change: matching keeps only the newest
     updated_at: datetime | None = None
+    home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
 
     @property
     def home(self) -> dict[str, float]:
@@ -273,10 +274,10 @@ class Note(StrEnum):
     UNMATCHED = "unmatched"  # {reasons, considered}: as matching sent them
     NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
     NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
-    LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
     VOLUNTEER_PAUSED = "volunteer_paused"  # the offer ended: the kamer paused the volunteer
     VOLUNTEER_STOPPED = "volunteer_stopped"  # ... the volunteer stopped volunteering
     VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
+    LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
 
 
 @dataclass(frozen=True)

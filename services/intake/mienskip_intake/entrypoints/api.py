@@ -91,7 +91,8 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         """Register a volunteer of the caller's kamer."""
         try:
             return handlers.register_volunteer(
-                commands.RegisterVolunteer(g.principal, body, correlation_id=caller_correlation_id()), uow())
+                commands.RegisterVolunteer(g.principal, body, correlation_id=caller_correlation_id()), uow(),
+                addresses)
         except volunteers.DuplicateVolunteer as exc:
             response = error_response(409, message_for(409, "api.error.409_duplicate"))
             response.set_data(json.dumps({**response.get_json(), "code": "duplicate",
@@ -113,7 +114,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return {"items": page.items, **({"next": page.next} if page.next else {})}
 
     @blp.route("/volunteers/<volunteer_id>", methods=["PATCH"])
-    @blp.arguments(schemas.VolunteerPatchSchema(partial=True))
+    @blp.arguments(schemas.volunteer_patch_schema())
     @blp.response(200, schemas.VolunteerSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
@@ -124,7 +125,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         try:
             return volunteers.update_volunteer(
                 commands.UpdateVolunteer(g.principal, volunteer_id, body, correlation_id=caller_correlation_id()),
-                uow())
+                uow(), addresses)
         except InvalidRequest as exc:
             return error_response(422, errors={exc.field: [exc.problem]})
 

@@ -63,7 +63,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
                dead_letters: Callable[[], dict[str, int]] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://",
-               addresses: AddressLookup | None = None) -> Flask:
+               addresses: AddressLookup | None = None,
+               vog_valid_years: Callable[[str], int] = lambda region: 3) -> Flask:
     """The intake WSGI app; nothing is built at import time. ``addresses`` places Dutch
     addresses (``bootstrap`` builds it from ``MIENSKIP_GEOCODER``).
 
@@ -108,7 +109,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     v1 = api_blueprint(engine, uow, addresses, load_places(PLACES_CSV))
     api.register_blueprint(v1)
     pages, volunteer_links = review_blueprint(engine, uow, secret_key=secret_key, secure_cookies=secure_cookies,
-                                              dead_letters=dead_letters, addresses=addresses)
+                                              dead_letters=dead_letters, addresses=addresses,
+                                              vog_valid_years=vog_valid_years)
     app.register_blueprint(pages)
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on

@@ -97,6 +97,16 @@ class AwayPeriodSchema(Strict):
             raise ValidationError("must not be before 'from'", "to")
 
 
+class HomeField(fields.Nested):
+    """A volunteer's home: loaded as ``{lat, lon}``; shown with how exact it is."""
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        shown = super()._serialize(nested_obj, attr, obj, **kwargs)
+        if shown is not None and not isinstance(obj, dict):
+            shown["precision"] = getattr(obj, "home_precision", None) or Precision.GIVEN.value
+        return shown
+
+
 class AwayField(fields.List):
     """Away periods: loaded as ``{start, end}`` dates, stored and shown as ``{"from", "to"}``."""
 
@@ -114,7 +124,11 @@ class VolunteerSchema(Strict):
     language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
     languages = fields.List(fields.Str(validate=validate.OneOf(LANGUAGES)), load_default=list,
                             validate=validate.Length(max=len(LANGUAGES)))
-    home = fields.Nested(PointSchema, required=True)
+    home = HomeField(PointSchema, load_default=None, metadata={
+        "description": "Where they live: {lat, lon}, or give home_address instead. Returned with its precision."})
+    home_address = fields.Nested(AddressSchema, load_default=None, load_only=True, metadata={
+        "description": "Instead of home: the Dutch address ({postcode, house_number, addition?}), placed by the "
+                       "geocoder."})
     skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), required=True,
                          validate=validate.Length(min=1, max=len(CATEGORIES)))
     has_car = fields.Bool(load_default=False)
@@ -140,6 +154,14 @@ class VolunteerSchema(Strict):
     def _status(self, volunteer):
         return volunteer_status(volunteer)
 
+    @validates_schema
+    def _one_home(self, data, partial=None, **_):
+        if partial and data.get("home") is None and data.get("home_address") is None:
+            if "home" in data:
+                raise ValidationError("give home ({lat, lon}) or home_address, not null", "home")
+            return  # a change that leaves the home as it is
+        exactly_one_of(data, "home", "home_address")
+
 
 class VolunteerPatchSchema(VolunteerSchema):
     """``PATCH /v1/volunteers/{id}``: any field of the volunteer body; what is left out stays."""
@@ -148,6 +170,12 @@ class VolunteerPatchSchema(VolunteerSchema):
         unknown = RAISE
         ordered = True
         exclude = ("allow_duplicate",)
+
+
+def volunteer_patch_schema() -> VolunteerPatchSchema:
+    """Every top-level field optional; a nested one (``home``, an away period) stays whole."""
+    return VolunteerPatchSchema(partial=tuple(name for name, f in VolunteerPatchSchema._declared_fields.items()
+                                              if not f.dump_only))
 
 
 class VolunteerQuerySchema(Strict):
@@ -297,11 +325,6 @@ class RequestViewSchema(Schema):
     def _resident(self, request):
         return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
                 "language": request.resident_language, "address": request.resident_address}
-
-
-class WindowViewSchema(Schema):
-    start = fields.AwareDateTime()
-    end = fields.AwareDateTime()
 
 
 class RequestQuerySchema(Strict):

@@ -117,11 +117,13 @@ def _kamer_of(uow: UnitOfWork, principal: Principal) -> Kamer:
 
 # -- volunteers ----------------------------------------------------------------------------
 
-def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volunteer:
-    """A new volunteer of the caller's kamer; someone the kamer already has (same name,
-    same phone or e-mail) is a :class:`volunteers.DuplicateVolunteer` unless the body says
-    ``allow_duplicate``."""
-    data = cmd.data
+def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork,
+                       addresses: AddressLookup | None = None) -> Volunteer:
+    """A new volunteer of the caller's kamer, their home typed or placed from its Dutch
+    address by ``addresses`` (outside the transaction); someone the kamer already has
+    (same name, same phone or e-mail) is a :class:`volunteers.DuplicateVolunteer` unless
+    the body says ``allow_duplicate``."""
+    data = volunteers.with_home_placed(cmd.data, addresses)
     with uow:
         kamer = _kamer_of(uow, cmd.principal)
         volunteers.check_not_duplicate(uow, kamer.id, data)
@@ -142,7 +144,7 @@ def add_volunteer_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: 
         home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
         has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
         max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
-        created_at=stamp, active=data.get("active", True),
+        created_at=stamp, active=data.get("active", True), home_precision=data["home_precision"],
         away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
     uow.volunteers.add(volunteer)
     audit(uow, principal, "create", "volunteer", volunteer.id)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
 
 from ..domain import commands
+from ..domain.addresses import Precision
 from ..domain.model import AssignmentStatus, Principal, Role, Volunteer, coarse, first_name
 from ..domain.volunteers import (
     CONTACT_FIELDS,
@@ -30,9 +32,12 @@ from ..domain.volunteers import (
     is_away,
     name_key,
     same_person,
+    vog_expires_soon,
+    vog_valid_until,
 )
-from . import workflow
+from . import geocoding, workflow
 from .common import NotFound, audit
+from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
 
 # What a volunteer may change themselves, through their link.
@@ -78,6 +83,19 @@ def announce_contact(uow: UnitOfWork, volunteer: Volunteer, correlation_id: str)
     }, correlation_id=correlation_id, kamer_id=volunteer.kamer_id))
 
 
+def with_home_placed(data: dict[str, Any], addresses: AddressLookup | None) -> dict[str, Any]:
+    """``data`` with ``home`` ({lat, lon}) and ``home_precision``: as typed, or placed from
+    ``home_address`` (an unknown one is an :class:`InvalidRequest` on
+    ``home_address.postcode``). A volunteer placed on the postcode area's centre while the
+    outside geocoder is away keeps it, marked ``postcode4``: a home, unlike a task, can be
+    put right on the desk whenever someone notices."""
+    if data.get("home_address") is None:
+        return {**data, "home_precision": Precision.GIVEN.value} if data.get("home") is not None else data
+    placed = geocoding.place(data, addresses, point="home", address="home_address")
+    rest = {name: value for name, value in data.items() if name != "home_address"}
+    return {**rest, "home": {"lat": placed.lat, "lon": placed.lon}, "home_precision": placed.precision.value}
+
+
 def check_not_duplicate(uow: UnitOfWork, kamer_id: str, data: dict[str, Any]) -> None:
     """Refuse a registration of someone the kamer already has (:class:`DuplicateVolunteer`)."""
     if data.get("allow_duplicate"):
@@ -110,8 +128,9 @@ def changed(volunteer: Volunteer, changes: dict[str, Any], now: datetime) -> Vol
                  "max_distance_km"):
         if name in changes:
             values[name] = changes[name]
-    if "home" in changes:
-        values.update(home_lat=changes["home"]["lat"], home_lon=changes["home"]["lon"])
+    if changes.get("home") is not None:
+        values.update(home_lat=changes["home"]["lat"], home_lon=changes["home"]["lon"],
+                      home_precision=changes.get("home_precision", Precision.GIVEN.value))
     if "skills" in changes:
         values["skills"] = list(dict.fromkeys(changes["skills"]))
     if "language" in changes or "languages" in changes:
@@ -128,13 +147,16 @@ def changed(volunteer: Volunteer, changes: dict[str, Any], now: datetime) -> Vol
     return replace(volunteer, **values)
 
 
-def update_volunteer(cmd: commands.UpdateVolunteer, uow: UnitOfWork) -> Volunteer:
-    """Apply a change; a volunteer's own link may change only their availability and away
-    periods (PermissionError otherwise). A change that changes nothing writes nothing."""
+def update_volunteer(cmd: commands.UpdateVolunteer, uow: UnitOfWork,
+                     addresses: AddressLookup | None = None) -> Volunteer:
+    """Apply a change (a new ``home_address`` placed by ``addresses`` first); a volunteer's
+    own link may change only their availability and away periods (PermissionError
+    otherwise). A change that changes nothing writes nothing."""
     if cmd.principal.role is Role.VOLUNTEER and not set(cmd.changes) <= OWN_FIELDS:
         raise PermissionError("a volunteer changes only their availability and away periods")
+    changes = with_home_placed(cmd.changes, addresses)
     with uow:
-        after = change_volunteer_in(uow, cmd.principal, cmd.volunteer_id, cmd.changes, cmd.correlation_id)
+        after = change_volunteer_in(uow, cmd.principal, cmd.volunteer_id, changes, cmd.correlation_id)
         uow.commit()
         return after
 
@@ -217,3 +239,20 @@ def list_volunteers(cmd: commands.ListVolunteers, uow: UnitOfWork) -> VolunteerP
             audit(uow, cmd.principal, "list", "volunteer", volunteer.id)
         uow.commit()
     return VolunteerPage(items, _encode_cursor(items[-1]) if len(rows) > cmd.limit else None)
+
+
+def vog_expiring(principal: Principal, uow: UnitOfWork, valid_years_in: Callable[[str], int],
+                 today: date) -> list[tuple[Volunteer, date]]:
+    """Active volunteers whose VOG stops counting within two months (the region's period),
+    with the last day it counts, soonest first; each read is audited."""
+    if principal.role not in (Role.KAMER, Role.COORDINATOR):
+        raise PermissionError("only kamer staff and coordinators list volunteers")
+    with uow:
+        soon = []
+        for volunteer in uow.volunteers.with_vog(principal):
+            years = valid_years_in(volunteer.region)
+            if vog_expires_soon(volunteer.vog_checked_on, years, today):
+                soon.append((volunteer, vog_valid_until(volunteer.vog_checked_on, years)))
+                audit(uow, principal, "list", "volunteer", volunteer.id)
+        uow.commit()
+    return sorted(soon, key=lambda pair: (pair[1], pair[0].id))

@@ -29,7 +29,19 @@ from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
-from . import audit, desk, desk_import, desk_requests, link, overviews, proposals, requests, session, volunteers
+from . import (
+    audit,
+    desk,
+    desk_import,
+    desk_requests,
+    desk_volunteers,
+    link,
+    overviews,
+    proposals,
+    requests,
+    session,
+    volunteers,
+)
 from .common import Pages
 from .i18n import Words
 
@@ -56,16 +68,18 @@ def load_places(path: Path) -> list[Place]:
 def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, secure_cookies: bool = False,
                      places_path: Path = PLACES_CSV,
                      dead_letters: Callable[[], dict[str, int]] | None = None,
-                     addresses: AddressLookup | None = None) -> tuple[Blueprint, Blueprint]:
+                     addresses: AddressLookup | None = None,
+                     vog_valid_years: Callable[[str], int] = lambda region: 3) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
     ``dead_letters`` counts the dead-letter queues for the attention page."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
-                  secret_key=secret_key, dead_letters=dead_letters, addresses=addresses)
+                  secret_key=secret_key, dead_letters=dead_letters, addresses=addresses,
+                  vog_valid_years=vog_valid_years)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_import, desk_requests):
+    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_import, desk_requests, desk_volunteers):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 

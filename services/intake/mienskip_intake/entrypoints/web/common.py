@@ -36,6 +36,7 @@ class Pages:
     secret_key: str
     dead_letters: Callable[[], dict[str, int]] | None = None
     addresses: AddressLookup | None = None  # places Dutch addresses (the desk's forms)
+    vog_valid_years: Callable[[str], int] = lambda region: 3  # how long a VOG counts, per region (settings)
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:

@@ -3,17 +3,18 @@
 A volunteer's record can change now (PATCH /v1/volunteers/{id}, the desk, their own
 link page). ``revision`` counts the changes, so matching keeps only the newest of the
 ``volunteer.*`` events; ``stopped_at`` marks someone who stopped volunteering, erased
-after the retention period.
+after the retention period. ``home_precision``: a home given by its Dutch address is
+placed by the geocoder, as a request's location is.
 
 Revision ID: d5e1c0a7f3b2
-Revises: 96d053d633ba
+Revises: 5c1d7e0a9b21
 Create Date: 2026-12-05 02:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd5e1c0a7f3b2'
-down_revision = '5c1d7e0a9b21'  # re-chained after addresses' head when merging both into import
+down_revision = '5c1d7e0a9b21'
 branch_labels = None
 depends_on = None
 
@@ -25,10 +26,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('home_precision', sa.String(length=16), nullable=False,
+                                      server_default='given'))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('intake_volunteers', schema=None) as batch_op:
+        batch_op.drop_column('home_precision')
         batch_op.drop_column('updated_at')
         batch_op.drop_column('revision')
         batch_op.drop_column('stopped_at')
