@@ -73,13 +73,14 @@ def test_upload_preview_and_import_register_every_row_with_its_events(web, intak
     assert page.status_code == 200
     assert "2 rijen: 0 met een probleem, 0 mogelijk al ingeschreven" in text
     assert "Sjoerd Kingma" in text and "Boodschappen, Vervoer" in text and "wo 09:00–12:00" in text
-    assert "12a, 9001 AB Grou" in text and "ongeveer" in text  # placed on the postcode area, and says so
+    assert "9001 AB 12 A" in text and "ongeveer" in text  # placed on the postcode area, and says so
     assert _events(intake.engine, "volunteer.registered") == []  # a preview stores nothing
 
     done = post_form(web, path + "/confirm")
     assert done.status_code == 303 and done.headers["Location"].endswith("/done")
-    assert "2 vrijwilligers geïmporteerd, 0 samengevoegd met bestaande, 0 overgeslagen" in text_of(
-        web.get(done.headers["Location"]))
+    result = web.get(done.headers["Location"])
+    assert "2 vrijwilligers geïmporteerd, 0 samengevoegd met bestaande, 0 overgeslagen" in text_of(result)
+    assert 'href="/desk/volunteers"' in result.get_data(as_text=True)  # on to the kamer's list
 
     stored = _volunteers(intake.engine, kamer_a.id)
     assert [v.name for v in stored] == ["Anna de Vries", "Sjoerd Kingma"]
@@ -88,6 +89,7 @@ def test_upload_preview_and_import_register_every_row_with_its_events(web, intak
     assert sjoerd.availability == [{"day": "mon", "start": "09:00", "end": "17:00"},  # stored as the API stores it
                                    {"day": "wed", "start": "09:00", "end": "12:00"}]
     assert sjoerd.max_tasks_per_week == 2 and sjoerd.max_distance_km == 10.0  # the API's default
+    assert sjoerd.home_precision == "postcode4"  # the embedded geocoder: the postcode area's centre
     registered = _events(intake.engine, "volunteer.registered")
     contacts = _events(intake.engine, "contact.volunteer")
     assert {e.data["volunteer_id"] for e in registered} == {v.id for v in stored} == {

@@ -205,10 +205,10 @@ def test_a_row_becomes_the_api_s_volunteer_body():
     assert row.number == 7 and not row.problems
     assert row.body == {"name": "Sjoerd Kingma", "phone": "0612345678", "skills": ["shopping"], "has_car": True,
                         "availability": [{"day": "mon", "from": "09:00", "to": "12:00"}],
-                        "max_tasks_per_week": 2, "max_distance_km": 7.5}
-    assert row.address == {"postcode": "8911 ab", "house_number": "12", "addition": "a"}
+                        "max_tasks_per_week": 2, "max_distance_km": 7.5,
+                        "home_address": {"postcode": "8911 ab", "house_number": "12", "addition": "a"}}
     assert row.given == {"name", "phone", "skills", "has_car", "availability", "max_tasks_per_week",
-                         "max_distance_km", "home"}
+                         "max_distance_km", "home_address"}
 
 
 def test_every_problem_of_a_row_is_named_at_once():
@@ -220,4 +220,4 @@ def test_every_problem_of_a_row_is_named_at_once():
 
 def test_lat_and_lon_columns_place_a_home_without_an_address():
     row = read_volunteer_row(2, ["Anna", "53,2", "5.79"], ["name", "lat", "lon"])
-    assert row.body["home"] == {"lat": 53.2, "lon": 5.79} and row.address is None and not row.problems
+    assert row.body["home"] == {"lat": 53.2, "lon": 5.79} and "home_address" not in row.body and not row.problems

@@ -353,13 +353,12 @@ def read_availability(text: str) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class VolunteerRow:
-    """One row read: ``body`` in the API's volunteer shape (before its schema checks it),
-    ``address`` (postcode, house number, addition) to place when no lat/lon was given,
-    ``given``: the body's fields the row really holds (a merge changes only those)."""
+    """One row read: ``body`` in the API's volunteer shape, before its schema checks it
+    (the home as ``home`` {lat, lon} or ``home_address`` {postcode, house_number,
+    addition}); ``given``: the body's fields the row really holds (a merge changes only those)."""
 
     number: int  # the row's number as the spreadsheet shows it (the header is row 1)
     body: dict[str, object]
-    address: dict[str, str] | None
     given: frozenset[str]
     problems: tuple[Problem, ...]
 
@@ -401,7 +400,6 @@ def read_volunteer_row(number: int, cells: Sequence[str], mapping: Sequence[str 
             value = int(float(value)) if float(value).is_integer() else value
         body[target] = value
     body.setdefault("availability", [])
-    address = None
     if values.get("lat") or values.get("lon"):
         try:
             body["home"] = {"lat": float(read_number(values.get("lat", ""))),
@@ -413,11 +411,11 @@ def read_volunteer_row(number: int, cells: Sequence[str], mapping: Sequence[str 
         together = _NUMBER_WITH_ADDITION.match(house)
         if together and addition is None:  # "12a", "12-2", "12 bis": one cell in many lists
             house, addition = together.group(1), together.group(2) or together.group(3)
-        address = {"postcode": values.get("postcode", ""), "house_number": house, "addition": addition}
+        body["home_address"] = {"postcode": values.get("postcode", ""), "house_number": house, "addition": addition}
     else:
         problems.append(Problem("home", "no_address"))
     given = frozenset(name for name in body if name != "availability" or values.get("availability"))
-    return VolunteerRow(number, body, address, given | ({"home"} if address else frozenset()), tuple(problems))
+    return VolunteerRow(number, body, given, tuple(problems))
 
 
 def is_blank(cells: Sequence[str]) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from mienskip_shared.clock import utcnow
 
 from ..domain import commands
-from ..domain.addresses import AddressError, DutchAddress
+from ..domain.addresses import AddressError
 from ..domain.imports import (
     VOLUNTEER_TARGETS,
     Problem,
@@ -239,41 +239,57 @@ def _read_rows(staged: StagedImport, addresses: AddressLookup | None, check: Che
 
 
 def _read_row(row: VolunteerRow, addresses: AddressLookup | None, check: Check) -> PreviewRow:
+    """The row through the API's schema, its home placed as ``POST /v1/volunteers`` places one
+    (:func:`volunteers.with_home_placed`); every problem at once."""
     problems = list(row.problems)
-    body = dict(row.body)
-    place = precision = None
-    if row.address is not None:
-        placed = _place(row.address, addresses, problems)
-        if placed is not None:
-            body["home"] = {"lat": placed.lat, "lon": placed.lon}
-            place, precision = placed.address_text, placed.precision.value
-    data, errors = check(body)
+    data, errors = check(dict(row.body))
     known = {problem.field for problem in problems}
-    if known & ADDRESS_PARTS:
-        known.add("home")  # the address's own problem says why there is no home
     for path in errors:
-        field = path.split(".", 1)[0]
+        field, _, part = path.partition(".")
+        if field == "home_address" and part.split(".")[0] in ADDRESS_PARTS:
+            field, code = part.split(".")[0], f"bad_{part.split('.')[0]}"
+        else:
+            code = "invalid"
         if field not in known:
-            problems.append(Problem(field, "invalid"))
+            problems.append(Problem(field, code))
             known.add(field)
-    return PreviewRow(number=row.number, data=None if problems else data, shown=body, place=place,
-                      precision=precision, problems=tuple(problems), given=row.given)
+    placed = None
+    if not known & (ADDRESS_PARTS | {"home", "home_address"}):
+        placed = _placed(data if data is not None else {"home": row.body.get("home"),
+                                                        "home_address": row.body.get("home_address")},
+                         addresses, problems)
+    if data is not None and placed is not None and not problems:
+        data = {**{k: v for k, v in data.items() if k != "home_address"}, **placed}
+    given = row.given | ({"home", "home_precision"} if "home_address" in row.given else frozenset())
+    return PreviewRow(number=row.number, data=None if problems else data, shown=row.body,
+                      place=_address_text(row.body.get("home_address")),
+                      precision=placed["home_precision"] if placed else None, problems=tuple(problems),
+                      given=given)
 
 
-def _place(address: Mapping[str, Any], addresses: AddressLookup | None,
-           problems: list[Problem]) -> geocoding.Placement | None:
+def _placed(data: Mapping[str, Any], addresses: AddressLookup | None,
+            problems: list[Problem]) -> dict[str, Any] | None:
+    """``home`` and ``home_precision``, or the problem why not."""
     try:
-        wanted = DutchAddress.parse(address["postcode"], address["house_number"], address.get("addition"))
-    except AddressError as exc:
-        problems.append(Problem(exc.part, f"bad_{exc.part}"))
-        return None
-    try:
-        return geocoding.place({"home_address": wanted}, addresses, point="home", address="home_address")
+        placed = volunteers.with_home_placed(dict(data), addresses)
     except InvalidRequest:
-        problems.append(Problem("postcode", "unknown_address", {"word": wanted.postcode}))
+        problems.append(Problem("postcode", "unknown_address", {"word": geocoding.as_address(
+            data["home_address"]).postcode}))
+        return None
     except GeocoderUnavailable:
         problems.append(Problem("postcode", "geocoder_unavailable"))
-    return None
+        return None
+    return {"home": placed["home"], "home_precision": placed["home_precision"]}
+
+
+def _address_text(address: Mapping[str, Any] | None) -> str | None:
+    if not address:
+        return None
+    try:
+        dutch = geocoding.as_address(address)
+    except AddressError:
+        return None
+    return " ".join(part for part in (dutch.postcode, dutch.house_number, dutch.addition) if part)
 
 
 def _preview(uow: UnitOfWork, staged: StagedImport, rows: list[PreviewRow]) -> Preview:
