@@ -90,6 +90,21 @@ def test_a_generated_client_runs_the_flow_and_parses_every_answer(generated, int
     assert [i.id for i in after.items] == [assignment_id]
 
 
+def test_a_generated_client_submits_by_address_and_lists_requests(generated, intake, kamer_a):
+    models = generated("models")
+    kamer = _client(generated, intake, kamer_a.headers)
+    body = request_body()
+    del body["location"]
+    body["address"] = {"postcode": "9001 AB", "house_number": "3", "addition": "a"}
+    accepted = _call(generated, "post_v1_requests", kamer, 202, body=models.Request.from_dict(body))
+    shown = _call(generated, "get_v1_requests_request_id", kamer, 200, request_id=accepted.id)
+    assert shown.location.precision == "postcode4" and shown.location.lat == 53.09276
+    page = _call(generated, "get_v1_requests", kamer, 200, q="hoek")
+    [item] = page.items
+    assert item.id == accepted.id and item.window.start.utcoffset() is not None
+    assert item.created_at.tzinfo is not None
+
+
 def test_times_in_the_assignment_list_are_iso_8601_with_an_offset(client, intake, kamer_a):
     """What the trial saw: ``"Fri, 11 Dec 2026 15:00:00 GMT"``."""
     request_id = client.post("/v1/requests", json=request_body(), headers=kamer_a.headers).get_json()["id"]

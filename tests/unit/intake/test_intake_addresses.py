@@ -11,7 +11,14 @@ from mienskip_intake.domain.addresses import (
     Precision,
     normalise_postcode,
 )
-from mienskip_intake.service_layer.geocoding import AddressLookup, GeocoderUnavailable, UnknownAddress
+from mienskip_intake.domain.model import InvalidRequest
+from mienskip_intake.service_layer.geocoding import (
+    AddressLookup,
+    GeocoderUnavailable,
+    UnknownAddress,
+    look_up_again,
+    place,
+)
 
 
 @pytest.mark.parametrize("text", ["9001AB", "9001 ab", " 9001  AB ", "9001ab"])
@@ -107,3 +114,40 @@ def test_the_geocoder_is_chosen_by_setting():
         build_lookup("pdok", "")
     with pytest.raises(ValueError):
         build_lookup("google", "x")
+
+
+# -- placing a record: the one rule the API, the desk and (for homes) volunteers share ---------
+def test_a_typed_point_is_given_as_it_was():
+    placed = place({"location": {"lat": 53.2, "lon": 5.8}, "address": None}, None)
+    assert (placed.lat, placed.lon, placed.precision, placed.exact_lookup) == (53.2, 5.8, Precision.GIVEN, None)
+
+
+def test_an_address_is_placed_and_its_text_filled_only_when_empty():
+    lookup = AddressLookup(EmbeddedGeocoder())
+    address = DutchAddress.parse("9001 AB", 3, "a")
+    placed = place({"address": address}, lookup)
+    assert placed.precision is Precision.POSTCODE4 and placed.address_text == "3a, 9001 AB Grou"
+    assert placed.exact_lookup is None  # nothing better to wait for
+    assert place({"address": address}, lookup, text="Tsjerkepaed 3a").address_text is None
+
+
+def test_an_unknown_address_names_the_field_it_came_in():
+    lookup = AddressLookup(EmbeddedGeocoder())
+    with pytest.raises(InvalidRequest) as caught:
+        place({"home_address": {"postcode": "1012 AB", "house_number": "1"}}, lookup, point="home",
+              address="home_address")
+    assert caught.value.field == "home_address.postcode"
+    with pytest.raises(InvalidRequest) as caught:
+        place({"address": {"postcode": "9001 AB", "house_number": "0"}}, lookup)
+    assert caught.value.field == "address.house_number"
+
+
+def test_placed_while_away_carries_what_to_look_up_and_the_later_lookup_rewrites_only_our_text():
+    placed = place({"address": DutchAddress.parse("9001 AB", 3, "a")}, AddressLookup(_Away(), EmbeddedGeocoder()))
+    assert placed.exact_lookup == {"postcode": "9001 AB", "house_number": "3", "addition": "A", "fill_text": True}
+    located, text = look_up_again(placed.exact_lookup, AddressLookup(_Exact(), EmbeddedGeocoder()))
+    assert located.precision is Precision.EXACT and text == "Tsjerkepaed 3a, 9001 AB Grou"
+    _, text = look_up_again({**placed.exact_lookup, "fill_text": False}, AddressLookup(_Exact()))
+    assert text is None
+    with pytest.raises(GeocoderUnavailable):
+        look_up_again(placed.exact_lookup, AddressLookup(_Away(), EmbeddedGeocoder()))

@@ -220,9 +220,9 @@ class WindowSchema(Strict):
 
 class RequestSchema(Strict):
     resident = fields.Nested(ResidentSchema, required=True)
-    location = fields.Nested(PointSchema, load_default=None, metadata={
+    location = fields.Nested(PointSchema, load_default=None, allow_none=True, metadata={
         "description": "Where the help is needed; or give address instead (exactly one of the two)."})
-    address = fields.Nested(AddressSchema, load_default=None, metadata={
+    address = fields.Nested(AddressSchema, load_default=None, allow_none=True, metadata={
         "description": "The resident's Dutch address instead of location: placed by the geocoder, and "
                        "resident.address filled from it when left empty. Unknown postcode: 422 on address.postcode."})
     category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
@@ -346,7 +346,7 @@ class RequestListItemSchema(Schema):
     urgency = fields.Str()
     urgent = fields.Bool()
     recurrence = fields.Str(allow_none=True)
-    window = fields.Nested(WindowViewSchema)
+    window = WindowField()
     resident = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={
         "description": "{first_name}"})
     place = fields.Str(metadata={"description": "The village or wijk it lies in, roughly."})

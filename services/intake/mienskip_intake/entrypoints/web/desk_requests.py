@@ -187,7 +187,9 @@ def blueprint(pages: Pages):
         if errors:
             form["confirmed"] = ""
             return render(form, errors, status=422)
-        asked = _address_of(form).as_query()
+        address = _address_of(form)
+        form.update(postcode=address.postcode, addition=address.addition or "")  # as the letter will say it
+        asked = address.as_query()
         if request.form.get("action") != "save" or form["confirmed"] != asked:
             form["confirmed"] = asked  # shown: save confirms this address
             return render(form, found=found)
