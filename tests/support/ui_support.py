@@ -69,8 +69,10 @@ def request_body(start: datetime = IN_A_WEEK, category: str = "pets") -> dict:
 
 
 def volunteer_body(name: str = "Anna de Vries") -> dict:
+    """A volunteer; each case registers its own Anna (allow_duplicate: the same name and phone)."""
     return {"name": name, "language": "nl", "phone": "+31612345678", "home": {"lat": 53.2012, "lon": 5.7999},
-            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}]}
+            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}],
+            "allow_duplicate": True}
 
 
 def proposed_case(client, engine, kamer, *, start: datetime = IN_A_WEEK, category: str = "pets") -> dict[str, str]:

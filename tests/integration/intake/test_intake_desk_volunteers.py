@@ -160,3 +160,54 @@ def test_the_volunteer_phoned_yes_or_no_from_the_request_page(web, client, intak
     request_id, assignment_id = approved_task()
     post_form(web_b, f"/desk/assignments/{assignment_id}/phoned/accept")
     assert client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()["status"] == "approved"
+
+
+# -- the volunteer's own page, through their link ------------------------------------------------
+
+def test_the_volunteers_own_page_shows_notes_the_kamers_phone_and_changes_their_week(web, client, intake, kamer_a):
+    import re
+
+    from intake_support import TEST_SECRET, propose
+    from sqlalchemy import update
+
+    from mienskip_intake.adapters import tables as t
+    from mienskip_shared.links import sign_volunteer_link
+
+    with intake.engine.begin() as tx:
+        tx.execute(update(t.kamers).where(t.kamers.c.id == kamer_a.id).values(phone="058 212 00 00"))
+    sign_in(web, kamer_a.token)
+    volunteer_id = _register(web).headers["Location"].rsplit("/", 1)[-1]
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
+    body = {"resident": {"name": "Durk Postma", "address": "Tsjerkepaed 3, 9001 AB Grou"},
+            "location": {"lat": 53.09, "lon": 5.83}, "category": "pets", "notes": "De hûn hjit Bello",
+            "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
+    request_id = client.post("/v1/requests", json=body, headers=kamer_a.headers).get_json()["id"]
+    assignment_id = propose(intake.engine, request_id, volunteer_id)
+    client.post(f"/v1/assignments/{assignment_id}/approve", json={}, headers=kamer_a.headers)
+    token = sign_volunteer_link(TEST_SECRET, assignment_id, volunteer_id, datetime.now(UTC) + timedelta(days=3))
+    visitor = client.application.test_client()  # no session: the link is the credential
+
+    page = visitor.get(f"/v/{token}?lang=fy")
+    text = text_of(page)
+    assert "De hûn hjit Bello" in text and "058 212 00 00" in text  # notes before saying yes; whom to call
+    assert "Tsjerkepaed" not in text  # the address only after
+    assert "Durk" in text.split("Jo kommende taken")[1]  # the offer waiting is among their tasks to come
+    check = re.search(r'name="check" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+    assert visitor.post(f"/v/{token}/availability", data={"check": "forged", "slots": ["mon-morning"]}).status_code == 403
+    saved = visitor.post(f"/v/{token}/availability", data={"check": check, "slots": ["mon-morning", "fri-evening"]})
+    assert saved.status_code == 303 and "done=availability" in saved.headers["Location"]
+    assert _volunteer(client, kamer_a, volunteer_id)["availability"] == [
+        {"day": "mon", "from": "08:00", "to": "12:00"}, {"day": "fri", "from": "17:00", "to": "21:00"}]
+
+    first = (start + timedelta(days=30)).astimezone(AMSTERDAM).date()
+    visitor.post(f"/v/{token}/away", data={"check": check, "from": first.isoformat(), "to": first.isoformat()})
+    assert _volunteer(client, kamer_a, volunteer_id)["away"] == [{"from": first.isoformat(), "to": first.isoformat()}]
+    wrong = visitor.post(f"/v/{token}/away", data={"check": check, "from": first.isoformat(), "to": "gisteren"})
+    assert "done=invalid" in wrong.headers["Location"]
+
+    stopped = visitor.post(f"/v/{token}/stop", data={"check": check})
+    assert "done=stopped" in stopped.headers["Location"]
+    assert _volunteer(client, kamer_a, volunteer_id)["status"] == "stopped"
+    assert client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()["status"] == "declined"
+    assert 'data-testid="own-stopped"' in visitor.get(f"/v/{token}").get_data(as_text=True)

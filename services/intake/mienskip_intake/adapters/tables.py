@@ -36,6 +36,7 @@ kamers = Table(
     Column("webhook_url", String(2000)),
     Column("language", String(8), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("phone", String(20)),  # the kamer's number: volunteers see it on their page
 )
 
 tokens = Table(

@@ -24,6 +24,7 @@ class RegisterKamer:
     email: str | None = None
     webhook_url: str | None = None
     language: str = "nl"
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ class StopVolunteering:
     principal: Principal
     volunteer_id: str
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowOwnPage:
+    """A volunteer opens their link: their tasks to come, their week and their time away."""
+
+    principal: Principal
 
 
 @dataclass(frozen=True)

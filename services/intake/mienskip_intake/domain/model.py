@@ -202,6 +202,7 @@ class Kamer:
     webhook_url: str | None = None
     language: str = "nl"
     created_at: datetime | None = None
+    phone: str | None = None  # what a volunteer calls with a question (their page shows it)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def body_fingerprint(raw_body: bytes) -> str:
 
 def register_kamer(cmd: commands.RegisterKamer, uow: UnitOfWork) -> str:
     kamer = Kamer(id=new_id(), name=cmd.name, region=cmd.region, lat=cmd.lat, lon=cmd.lon, email=cmd.email,
-                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow())
+                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone)
     with uow:
         uow.kamers.add(kamer)
         uow.publish(new_event("kamer.registered", {
@@ -318,7 +318,9 @@ def show_volunteer_task(cmd: commands.ShowVolunteerTask, uow: UnitOfWork,
             "distance_km": assignment.distance_km, "urgency": request.urgency,
             "language": (volunteer.language if volunteer else None) or "nl",
             "may_answer": assignment.status == AssignmentStatus.APPROVED.value,
-            "may_back_out": accepted}
+            "may_back_out": accepted,
+            # what to expect, before saying yes (the address and phone only after)
+            "notes": request.notes}
     if accepted:
         task.update(address=request.resident_address, phone=request.resident_phone)
     return task

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +22,17 @@ from mienskip_shared.contracts import new_event
 
 from ..domain import commands
 from ..domain.addresses import Precision
-from ..domain.model import AssignmentStatus, Principal, Role, Volunteer, coarse, first_name
+from ..domain.model import (
+    AssignmentStatus,
+    Principal,
+    Role,
+    Volunteer,
+    coarse,
+    first_name,
+    first_name_or_dash,
+    neighbourhood_of,
+)
+from ..domain.places import Place, nearest_place
 from ..domain.volunteers import (
     CONTACT_FIELDS,
     LOCAL_TZ,
@@ -34,6 +44,7 @@ from ..domain.volunteers import (
     same_person,
     vog_expires_soon,
     vog_valid_until,
+    volunteer_status,
 )
 from . import geocoding, workflow
 from .common import NotFound, audit
@@ -256,3 +267,36 @@ def vog_expiring(principal: Principal, uow: UnitOfWork, valid_years_in: Callable
                 audit(uow, principal, "list", "volunteer", volunteer.id)
         uow.commit()
     return sorted(soon, key=lambda pair: (pair[1], pair[0].id))
+
+
+# -- the volunteer's own page ------------------------------------------------------------------
+
+UPCOMING = (AssignmentStatus.APPROVED.value, AssignmentStatus.ACCEPTED.value)
+
+
+def own_page(cmd: commands.ShowOwnPage, uow: UnitOfWork, places: Sequence[Place]) -> dict[str, Any] | None:
+    """What a volunteer's link shows besides its task: their tasks to come (category, time,
+    place, the resident's first name; the address only on their page of a task they
+    accepted), their weekly availability, away periods and status, and whom to call at the
+    kamer. None for a volunteer erased (the link no longer leads anywhere)."""
+    principal = cmd.principal
+    with uow:
+        volunteer = uow.volunteers.get(principal.volunteer_id)
+        if volunteer is None or volunteer.erased_at is not None:
+            return None
+        kamer = uow.kamers.get(volunteer.kamer_id)
+        now = utcnow()
+        upcoming = []
+        for assignment_id, request_id in uow.requests.assignments_of_volunteer(volunteer.id, UPCOMING):
+            request = uow.requests.get(request_id)
+            if request is None or request.window_end <= now:
+                continue
+            upcoming.append({"assignment_id": assignment_id, "category": request.category,
+                             "window_start": request.window_start, "window_end": request.window_end,
+                             "status": uow.requests.assignment(assignment_id).status,
+                             "first_name": first_name_or_dash(request.resident_name),
+                             "place": neighbourhood_of(request.resident_address)
+                             or nearest_place(places, request.lat, request.lon)})
+    return {"volunteer": volunteer, "status": volunteer_status(volunteer),
+            "upcoming": sorted(upcoming, key=lambda task: task["window_start"]),
+            "kamer_name": kamer.name if kamer else None, "kamer_phone": kamer.phone if kamer else None}

@@ -4,7 +4,8 @@ A volunteer's record can change now (PATCH /v1/volunteers/{id}, the desk, their 
 link page). ``revision`` counts the changes, so matching keeps only the newest of the
 ``volunteer.*`` events; ``stopped_at`` marks someone who stopped volunteering, erased
 after the retention period. ``home_precision``: a home given by its Dutch address is
-placed by the geocoder, as a request's location is.
+placed by the geocoder, as a request's location is. A kamer's ``phone``: a volunteer's own
+page shows whom to call.
 
 Revision ID: d5e1c0a7f3b2
 Revises: 5c1d7e0a9b21
@@ -20,6 +21,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('intake_kamers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phone', sa.String(length=20), nullable=True))
     with op.batch_alter_table('intake_volunteers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('away', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
@@ -38,3 +41,5 @@ def downgrade() -> None:
         batch_op.drop_column('stopped_at')
         batch_op.drop_column('active')
         batch_op.drop_column('away')
+    with op.batch_alter_table('intake_kamers', schema=None) as batch_op:
+        batch_op.drop_column('phone')
