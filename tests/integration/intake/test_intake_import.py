@@ -5,6 +5,8 @@ SQLite and PostgreSQL: upload, preview, column meanings, all or none, likely dup
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,11 @@ from sqlalchemy import func, select
 from ui_support import bearer_token, post_form, sign_in, text_of
 
 from mienskip_intake.adapters import tables as t
+from mienskip_intake.adapters.geocoders import build_lookup
 from mienskip_intake.adapters.repository import IntakeUnitOfWork
+from mienskip_intake.domain import commands
+from mienskip_intake.domain.model import Principal, Role
+from mienskip_intake.entrypoints.web.desk_import import check_volunteer
 from mienskip_intake.service_layer import imports
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import parse
@@ -252,3 +258,21 @@ def test_only_signed_in_kamer_staff_import(web, intake, coordinator):
     assert web.get("/desk/import").status_code == 302  # to the sign-in page
     sign_in(web, bearer_token(coordinator))
     assert web.get("/desk/import").status_code == 403  # a coordinator's region has no one kamer
+
+
+def test_two_confirms_at_the_same_moment_import_once(web, intake, kamer_a):
+    sign_in(web, kamer_a.token)
+    import_id = _preview_path(web, (HEADER + SJOERD + ANNA).encode()).rsplit("/", 1)[1]
+    principal = Principal(token_id=kamer_a.token_id, role=Role.KAMER, kamer_id=kamer_a.id)
+    start = threading.Barrier(2)
+
+    def confirm():
+        start.wait()
+        return imports.confirm_import(commands.ConfirmImport(principal, import_id, {}), IntakeUnitOfWork(intake.engine),
+                                      build_lookup("embedded", ""), check_volunteer)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [f.result(timeout=60) for f in [pool.submit(confirm), pool.submit(confirm)]]
+    assert [(r.imported, r.skipped) for r in results] == [(2, 0), (2, 0)]  # both answer the one import's counts
+    assert len(_volunteers(intake.engine, kamer_a.id)) == 2
+    assert len(_events(intake.engine, "volunteer.registered")) == 2

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from mienskip_intake.adapters.spreadsheets import UnreadableSpreadsheet, read_spreadsheet, sniff_delimiter
+from mienskip_intake.domain.addresses import DutchAddress, Located, Precision
 from mienskip_intake.domain.imports import (
     MAX_BYTES,
     MAX_ROWS,
@@ -26,6 +27,8 @@ from mienskip_intake.domain.imports import (
     read_yes_no,
     suggest_mapping,
 )
+from mienskip_intake.service_layer.geocoding import AddressLookup, GeocoderUnavailable, UnknownAddress
+from mienskip_intake.service_layer.imports import SheetLookup
 
 
 def _xlsx(rows) -> bytes:
@@ -221,3 +224,34 @@ def test_every_problem_of_a_row_is_named_at_once():
 def test_lat_and_lon_columns_place_a_home_without_an_address():
     row = read_volunteer_row(2, ["Anna", "53,2", "5.79"], ["name", "lat", "lon"])
     assert row.body["home"] == {"lat": 53.2, "lon": 5.79} and "home_address" not in row.body and not row.problems
+
+
+# -- one sheet's address lookups -----------------------------------------------------------------
+
+class _Away:
+    """An outside geocoder that times out, counting how often it was asked."""
+
+    def __init__(self):
+        self.asked = 0
+
+    def locate(self, address):
+        self.asked += 1
+        raise GeocoderUnavailable("timed out")
+
+
+class _Areas:
+    def locate(self, address):
+        if address.postcode4 != "8911":
+            raise UnknownAddress(address.postcode4)
+        return Located(lat=53.2, lon=5.8, precision=Precision.POSTCODE4, postcode=address.postcode)
+
+
+def test_once_the_outside_geocoder_is_away_the_rest_of_the_sheet_does_not_wait_for_it():
+    outside = _Away()
+    lookup = SheetLookup(AddressLookup(outside, fallback=_Areas()))
+    first = lookup.locate(DutchAddress.parse("8911 AB", "3"))
+    rest = [lookup.locate(DutchAddress.parse("8911 AB", str(n))) for n in range(4, 20)]
+    assert outside.asked == 1  # one timeout for the sheet, not one per row
+    assert first.retry_exact and all(r.retry_exact and r.precision is Precision.POSTCODE4 for r in rest)
+    with pytest.raises(GeocoderUnavailable):  # away, and an area the fallback does not know: no "unknown"
+        lookup.locate(DutchAddress.parse("1011 AB", "1"))
