@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_until_ready
 from ui_support import SCREENSHOTS, chromium_or_skip, wcag_violations
 
@@ -69,6 +70,10 @@ def test_a_kamer_imports_its_volunteer_list_in_dutch(system, new_page):
     assert "4 rijen: 1 met een probleem" in page.get_by_test_id("import-summary").inner_text()
     assert "‘paardrijden’ kennen we niet als soort hulp" in page.get_by_test_id("import-rows").inner_text()
     assert page.get_by_test_id("import-confirm").count() == 0
+    page.set_viewport_size(PHONE)  # on a phone: the rows scroll inside their own box, the page does not
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    assert wcag_violations(page) == []
+    page.set_viewport_size(VIEWPORT)
 
     # The corrected list: Hiltsje is already registered, offered to skip (the default) or merge.
     page.get_by_role("link", name="Een ander bestand uploaden").first.click()

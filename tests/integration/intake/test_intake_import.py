@@ -65,6 +65,7 @@ def _preview_path(web, data: bytes, filename="vrijwilligers.csv") -> str:
 
 def _register(client, kamer, name, phone=None, email=None):
     body = {"name": name, "phone": phone, "email": email, "home": {"lat": 53.2, "lon": 5.79}, "skills": ["pets"],
+            "language": "fy", "max_distance_km": 25,
             "availability": [{"day": "mon", "from": "09:00", "to": "12:00"}]}
     r = client.post("/v1/volunteers", json=body, headers=kamer.headers)
     assert r.status_code == 201, r.get_json()
@@ -164,6 +165,8 @@ def test_a_duplicate_may_be_merged_into_the_existing_volunteer_or_added_anyway(c
     (merged,) = _volunteers(intake.engine, kamer_a.id)
     assert merged.id == existing and merged.skills == ["shopping", "transport"] and merged.has_car
     assert merged.phone == "06-12345678" and merged.revision == 1
+    assert merged.language == "fy" and merged.max_distance_km == 25  # what the sheet does not hold stays
+    assert merged.home_precision == "postcode4" and merged.home_lat != 53.2  # the sheet's address is the new home
     updated = _events(intake.engine, "volunteer.updated")
     assert [e.data["volunteer_id"] for e in updated] == [existing]
     assert "0 vrijwilligers geïmporteerd, 1 samengevoegd" in text_of(web.get(path + "/done"))
