@@ -16,10 +16,11 @@ from ui_support import bearer_token, post_form, sign_in, text_of
 
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.adapters.geocoders import build_lookup
+from mienskip_intake.adapters.read_models import AMSTERDAM
 from mienskip_intake.adapters.repository import IntakeUnitOfWork
 from mienskip_intake.domain import commands
 from mienskip_intake.domain.model import Principal, Role
-from mienskip_intake.entrypoints.web.desk_import import check_volunteer
+from mienskip_intake.entrypoints.web.desk_import import CHECKS
 from mienskip_intake.service_layer import imports
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import parse
@@ -272,10 +273,53 @@ def test_two_confirms_at_the_same_moment_import_once(web, intake, kamer_a):
     def confirm():
         start.wait()
         return imports.confirm_import(commands.ConfirmImport(principal, import_id, {}), IntakeUnitOfWork(intake.engine),
-                                      build_lookup("embedded", ""), check_volunteer)
+                                      build_lookup("embedded", ""), CHECKS)
 
     with ThreadPoolExecutor(2) as pool:
         results = [f.result(timeout=60) for f in [pool.submit(confirm), pool.submit(confirm)]]
     assert [(r.imported, r.skipped) for r in results] == [(2, 0), (2, 0)]  # both answer the one import's counts
     assert len(_volunteers(intake.engine, kamer_a.id)) == 2
     assert len(_events(intake.engine, "volunteer.registered")) == 2
+
+
+# -- a sheet of open requests --------------------------------------------------------------------
+
+def _next_week_day() -> str:
+    return (utcnow() + timedelta(days=7)).astimezone(AMSTERDAM).strftime("%d-%m-%Y")
+
+
+def test_a_sheet_of_open_requests_is_submitted_all_or_none(web, intake, kamer_a):
+    sign_in(web, kamer_a.token)
+    day = _next_week_day()
+    sheet = ("Bewoner;Telefoon;Postcode;Huisnummer;Soort hulp;Datum;Van;Tot;Opmerkingen\n"
+             f"Durk Postma;058 123 4567;9001 AB;3;boodschappen;{day};10;11:30;graag eerst bellen\n"
+             f"Trijntje Hoekstra;;8911 AB;12a;vervoer, maatje;{day};14:00;16:00;\n")
+    late = "Piet Paal;;8911 AB;7;tuin;01-01-2020;10:00;11:00;\n"
+    r = post_form(web, "/desk/import", {"kind": "requests", "file": (io.BytesIO((sheet + late).encode()), "vragen.csv")},
+                  content_type="multipart/form-data")
+    path = r.headers["Location"]
+    text = text_of(web.get(path))
+    assert "3 rijen: 1 met een probleem." in text and "Datum: deze tijd is al voorbij" in text
+    assert post_form(web, path + "/confirm").status_code == 422
+    assert _events(intake.engine, "request.submitted") == []
+
+    r = post_form(web, "/desk/import", {"kind": "requests", "file": (io.BytesIO(sheet.encode()), "vragen.csv")},
+                  content_type="multipart/form-data")
+    path = r.headers["Location"]
+    text = text_of(web.get(path))
+    assert "2 rijen: 0 met een probleem." in text and "Boodschappen" in text and "10:00–11:30" in text
+    assert post_form(web, path + "/confirm").status_code == 303
+    assert "2 hulpvragen geïmporteerd" in text_of(web.get(path + "/done"))
+    submitted = _events(intake.engine, "request.submitted")
+    assert sorted(e.data["category"] for e in submitted) == ["shopping", "transport"]
+    assert next(e for e in submitted if e.data["category"] == "transport").data["skills"] == ["transport", "buddy"]
+    assert len(_events(intake.engine, "contact.resident")) == 2
+    with intake.engine.connect() as tx:
+        stored = tx.execute(select(t.requests).where(t.requests.c.kamer_id == kamer_a.id)
+                            .order_by(t.requests.c.window_start)).all()
+    assert [r.resident_name for r in stored] == ["Durk Postma", "Trijntje Hoekstra"]
+    durk = stored[0]
+    assert durk.notes == "graag eerst bellen" and durk.location_precision == "postcode4"
+    assert durk.window_start.astimezone(AMSTERDAM).strftime("%H:%M") == "10:00"
+    assert post_form(web, path + "/confirm").status_code == 303  # a resend: nothing twice
+    assert len(_events(intake.engine, "request.submitted")) == 2

@@ -22,6 +22,7 @@ from mienskip_intake.domain.imports import (
     read_date,
     read_language,
     read_languages,
+    read_request_row,
     read_skills,
     read_volunteer_row,
     read_yes_no,
@@ -255,3 +256,37 @@ def test_once_the_outside_geocoder_is_away_the_rest_of_the_sheet_does_not_wait_f
     assert first.retry_exact and all(r.retry_exact and r.precision is Precision.POSTCODE4 for r in rest)
     with pytest.raises(GeocoderUnavailable):  # away, and an area the fallback does not know: no "unknown"
         lookup.locate(DutchAddress.parse("1011 AB", "1"))
+
+
+# -- a sheet of open requests ----------------------------------------------------------------------
+
+REQUEST_MAPPING = suggest_mapping(["Bewoner", "Telefoon", "Postcode", "Huisnummer", "Soort hulp", "Datum", "Van",
+                                   "Tot", "Opmerkingen", "Urgentie"], "requests")
+
+
+def test_request_headers_mean_a_request_s_fields():
+    assert REQUEST_MAPPING == ["name", "phone", "postcode", "house_number", "category", "date", "time_from",
+                               "time_to", "notes", "urgency"]
+    assert suggest_mapping(["Wanneer", "Vaardigheden"], "requests") == ["date", None]  # no volunteer fields here
+
+
+def test_a_request_row_becomes_the_api_s_request_body_in_dutch_time():
+    winter = read_request_row(2, ["Durk Postma", "058 123 4567", "9001 AB", "3a", "boodschappen, maatje",
+                                  "10-12-2026", "10", "11.30", "graag bellen", "spoed"], REQUEST_MAPPING)
+    assert not winter.problems
+    assert winter.body == {
+        "resident": {"name": "Durk Postma", "phone": "058 123 4567"},
+        "category": "shopping", "skills": ["buddy"],
+        "window": {"start": "2026-12-10T10:00:00+01:00", "end": "2026-12-10T11:30:00+01:00"},
+        "notes": "graag bellen", "urgency": "urgent",
+        "address": {"postcode": "9001 AB", "house_number": "3", "addition": "a"}}
+    summer = read_request_row(3, ["Anna", "", "9001 AB", "3", "tuin", "2027-06-01", "09:00", "10:00", "", ""],
+                              REQUEST_MAPPING)
+    assert summer.body["window"]["start"] == "2027-06-01T09:00:00+02:00"  # summer time
+
+
+def test_a_request_row_names_what_is_missing_or_unreadable():
+    row = read_request_row(4, ["Anna", "", "", "", "", "morgen", "10", "", "", "zo snel mogelijk"], REQUEST_MAPPING)
+    assert {(p.field, p.code) for p in row.problems} == {
+        ("category", "no_category"), ("date", "not_a_date"), ("time_to", "no_time"),
+        ("urgency", "unknown_urgency"), ("address", "no_address")}

@@ -223,6 +223,7 @@ class StageImport:
 
     principal: Principal
     sheet: Any  # domain.imports.Sheet
+    kind: str = "volunteers"  # or "requests": a sheet of open requests
 
 
 @dataclass(frozen=True)

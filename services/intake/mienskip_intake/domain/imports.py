@@ -19,8 +19,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_COLUMNS = 50
@@ -32,6 +34,13 @@ VOLUNTEER_TARGETS = (
     "language", "languages", "skills", "has_car", "vog_checked_on", "availability", "max_tasks_per_week",
     "max_distance_km",
 )
+
+# ... and for a sheet of open requests (one resident's request a row).
+REQUEST_TARGETS = (
+    "name", "first_name", "last_name", "phone", "email", "language", "postcode", "house_number", "addition",
+    "lat", "lon", "category", "date", "time_from", "time_to", "notes", "urgency",
+)
+KINDS = ("volunteers", "requests")
 
 CATEGORY_CODES = ("transport", "buddy", "shopping", "odd_jobs", "paperwork", "garden", "digital", "pets",
                   "language", "respite", "meals", "other")
@@ -102,19 +111,37 @@ _HEADERS = _words({
 })
 
 
-def suggest_mapping(headers: Sequence[str]) -> list[str | None]:
+_REQUEST_HEADERS = {word: target for word, target in _HEADERS.items() if target in REQUEST_TARGETS} | _words({
+    "name": ("bewoner", "naam bewoner", "resident", "hulpvrager", "bewenner", "namme bewenner", "client", "klant"),
+    "category": ("categorie", "soort hulp", "hulpvraag", "vraag", "hulp", "help met", "category", "kind of help",
+                 "help", "soarte help", "helpfraach", "wat"),
+    "date": ("datum", "date", "dag", "wanneer", "op", "dei", "wannear"),
+    "time_from": ("van", "vanaf", "begintijd", "begin", "start", "from", "start time", "fan", "begjintiid"),
+    "time_to": ("tot", "eindtijd", "einde", "eind", "to", "end", "end time", "until", "oant", "eintiid"),
+    "notes": ("opmerkingen", "opmerking", "notities", "notitie", "toelichting", "bijzonderheden", "notes",
+              "remarks", "opmerkings", "notysjes", "taljochting"),
+    "urgency": ("urgentie", "spoed", "prioriteit", "urgency", "priority", "haast", "urginsje"),
+})
+
+
+def suggest_mapping(headers: Sequence[str], kind: str = "volunteers") -> list[str | None]:
     """The target each column most likely means, by its header (None: ignore it); each
     target at most once, the first column that names it."""
+    words = _REQUEST_HEADERS if kind == "requests" else _HEADERS
     taken: set[str] = set()
     mapping: list[str | None] = []
     for header in headers:
-        target = _HEADERS.get(plain(header))
+        target = words.get(plain(header))
         if target in taken:
             target = None
         if target is not None:
             taken.add(target)
         mapping.append(target)
     return mapping
+
+
+def targets_of(kind: str) -> tuple[str, ...]:
+    return REQUEST_TARGETS if kind == "requests" else VOLUNTEER_TARGETS
 
 
 def check_mapping(mapping: Sequence[str | None], targets: Sequence[str] = VOLUNTEER_TARGETS) -> list[str]:
@@ -352,10 +379,10 @@ def read_availability(text: str) -> list[dict[str, str]]:
 # -- a row ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class VolunteerRow:
-    """One row read: ``body`` in the API's volunteer shape, before its schema checks it
-    (the home as ``home`` {lat, lon} or ``home_address`` {postcode, house_number,
-    addition}); ``given``: the body's fields the row really holds (a merge changes only those)."""
+class Row:
+    """One row read: ``body`` in the API's shape (a volunteer's or a request's), before its
+    schema checks it; ``given``: the body's fields the row really holds (a merge changes
+    only those)."""
 
     number: int  # the row's number as the spreadsheet shows it (the header is row 1)
     body: dict[str, object]
@@ -374,14 +401,30 @@ _READERS = {
 }
 
 
-def read_volunteer_row(number: int, cells: Sequence[str], mapping: Sequence[str | None]) -> VolunteerRow:
+def _values(cells: Sequence[str], mapping: Sequence[str | None]) -> dict[str, str]:
+    return {target: (cells[i] if i < len(cells) else "").strip() for i, target in enumerate(mapping) if target is not None}
+
+
+def _name(values: Mapping[str, str]) -> str:
+    return values.get("name") or " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+
+
+def _house(values: Mapping[str, str]) -> dict[str, str | None]:
+    """Postcode, house number and addition; ``12a`` in one cell is number and addition."""
+    house, addition = values.get("house_number", ""), values.get("addition") or None
+    together = _NUMBER_WITH_ADDITION.match(house)
+    if together and addition is None:  # "12a", "12-2", "12 bis": one cell in many lists
+        house, addition = together.group(1), together.group(2) or together.group(3)
+    return {"postcode": values.get("postcode", ""), "house_number": house, "addition": addition}
+
+
+def read_volunteer_row(number: int, cells: Sequence[str], mapping: Sequence[str | None]) -> Row:
     """A row's cells, by the column mapping, into a volunteer body; what cannot be read is
     a :class:`Problem` each, and the rest is still read (every problem at once)."""
-    values = {target: (cells[i] if i < len(cells) else "").strip()
-              for i, target in enumerate(mapping) if target is not None}
+    values = _values(cells, mapping)
     body: dict[str, object] = {}
     problems: list[Problem] = []
-    name = values.get("name") or " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+    name = _name(values)
     if name:
         body["name"] = " ".join(name.split())
     if values.get("email"):
@@ -407,15 +450,11 @@ def read_volunteer_row(number: int, cells: Sequence[str], mapping: Sequence[str 
         except CellError:
             problems.append(Problem("home", "not_a_place", {"word": f"{values.get('lat', '')} {values.get('lon', '')}"}))
     elif values.get("postcode") or values.get("house_number"):
-        house, addition = values.get("house_number", ""), values.get("addition") or None
-        together = _NUMBER_WITH_ADDITION.match(house)
-        if together and addition is None:  # "12a", "12-2", "12 bis": one cell in many lists
-            house, addition = together.group(1), together.group(2) or together.group(3)
-        body["home_address"] = {"postcode": values.get("postcode", ""), "house_number": house, "addition": addition}
+        body["home_address"] = _house(values)
     else:
         problems.append(Problem("home", "no_address"))
     given = frozenset(name for name in body if name != "availability" or values.get("availability"))
-    return VolunteerRow(number, body, given, tuple(problems))
+    return Row(number, body, given, tuple(problems))
 
 
 def is_blank(cells: Sequence[str]) -> bool:
@@ -436,3 +475,96 @@ class StagedImport:
     mapping: tuple[str | None, ...]
     result: Mapping[str, int] | None
     created_at: object  # datetime; the domain compares it only through the repository
+
+
+# -- a row of open requests --------------------------------------------------------------------
+
+_URGENCIES = _words({
+    "low": ("laag", "low", "leech", "geen haast"),
+    "normal": ("normaal", "normal", "gewoon", "gewoan"),
+    "high": ("hoog", "high", "heech"),
+    "urgent": ("spoed", "urgent", "dringend", "haast", "urginsje"),
+})
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::\d{2})?\s*(?:u|h|uur)?$", re.IGNORECASE)
+
+
+def read_time(text: str) -> str:
+    """``"9"``, ``"9.30"``, ``"09:30"``, ``"14 uur"`` -> ``"HH:MM"``."""
+    match = _TIME.match(text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        return _clock(match.group(1), match.group(2))
+    except ValueError:
+        raise CellError("not_a_time", word=text.strip()) from None
+
+
+def read_request_row(number: int, cells: Sequence[str], mapping: Sequence[str | None]) -> Row:
+    """A row of a sheet of open requests into ``POST /v1/requests``'s body: the resident,
+    where (``address`` or ``location``), the kind of help (the first word is the category,
+    any others its skills), the day and times in Dutch time, notes and urgency."""
+    values = _values(cells, mapping)
+    problems: list[Problem] = []
+    resident: dict[str, object] = {}
+    if _name(values):
+        resident["name"] = " ".join(_name(values).split())
+    for target, reader in (("phone", read_phone), ("language", read_language)):
+        if values.get(target):
+            try:
+                resident[target] = reader(values[target])
+            except CellError as exc:
+                problems.append(Problem(target, exc.code, exc.params))
+    if values.get("email"):
+        resident["email"] = values["email"]
+    body: dict[str, object] = {"resident": resident}
+    if values.get("category"):
+        try:
+            kinds = read_skills(values["category"])
+            body["category"], body["skills"] = kinds[0], kinds[1:]
+        except CellError as exc:
+            problems.append(Problem("category", exc.code, exc.params))
+    else:
+        problems.append(Problem("category", "no_category"))
+    window = _window(values, problems)
+    if window is not None:
+        body["window"] = window
+    if values.get("notes"):
+        body["notes"] = values["notes"]
+    if values.get("urgency"):
+        urgency = _URGENCIES.get(plain(values["urgency"]))
+        if urgency is None:
+            problems.append(Problem("urgency", "unknown_urgency", {"word": values["urgency"]}))
+        else:
+            body["urgency"] = urgency
+    if values.get("lat") or values.get("lon"):
+        try:
+            body["location"] = {"lat": float(read_number(values.get("lat", ""))),
+                                "lon": float(read_number(values.get("lon", "")))}
+        except CellError:
+            problems.append(Problem("address", "not_a_place",
+                                    {"word": f"{values.get('lat', '')} {values.get('lon', '')}"}))
+    elif values.get("postcode") or values.get("house_number"):
+        body["address"] = _house(values)
+    else:
+        problems.append(Problem("address", "no_address"))
+    return Row(number, body, frozenset(body), tuple(problems))
+
+
+def _window(values: Mapping[str, str], problems: list[Problem]) -> dict[str, str] | None:
+    """``{start, end}`` as ISO 8601 with the Dutch offset of that day, or the problems."""
+    found: dict[str, str] = {}
+    for target, reader, missing in (("date", read_date, "no_date"), ("time_from", read_time, "no_time"),
+                                    ("time_to", read_time, "no_time")):
+        if not values.get(target):
+            problems.append(Problem(target, missing))
+            continue
+        try:
+            found[target] = reader(values[target])
+        except CellError as exc:
+            problems.append(Problem(target, exc.code, exc.params))
+    if len(found) < 3:
+        return None
+    day = date.fromisoformat(found["date"])
+    start, end = (datetime.combine(day, time.fromisoformat(found[t]), tzinfo=DUTCH_TIME)
+                  for t in ("time_from", "time_to"))
+    return {"start": start.isoformat(), "end": end.isoformat()}

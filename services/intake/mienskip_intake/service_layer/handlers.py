@@ -187,36 +187,44 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
                 return replay
         stamp = utcnow()
         _check_request(uow, kamer.id, data, stamp)
-        window = data["window"]
-        request = HelpRequest(
-            id=new_id(), kamer_id=kamer.id, region=kamer.region,
-            resident_name=resident.get("name"), resident_phone=resident.get("phone"),
-            resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
-            resident_address=resident.get("address") or placed.address_text,
-            lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
-            exact_lookup=placed.exact_lookup, category=data["category"],
-            skills=list(dict.fromkeys([data["category"], *data.get("skills", [])])),
-            needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
-            window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
-            follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
-            status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
-        uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", code=Note.SUBMITTED)
-        audit(uow, principal, "create", "request", request.id)
-        correlation_id = cmd.correlation_id or request.id
-        uow.publish(new_event("request.submitted", {
-            "request_id": request.id, "kamer_id": kamer.id, "region": kamer.region,
-            "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
-            "needs_language": request.needs_language, "window": window,
-            "location": coarse(request.lat, request.lon), "urgency": request.urgency,
-            "recurrence": request.recurrence, "follows": request.follows,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(resident_contact(request, correlation_id))
+        request = store_request_in(uow, kamer, principal, data, placed, cmd.correlation_id)
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
         uow.commit()
     return answer
+
+
+def store_request_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: dict[str, Any],
+                     placed: geocoding.Placement, correlation_id: str | None) -> HelpRequest:
+    """Inside an open unit of work, the request checked: stored with its history, audit entry,
+    ``request.submitted`` and ``contact.resident`` (a submission or an import commits)."""
+    resident, window, stamp = data["resident"], data["window"], utcnow()
+    request = HelpRequest(
+        id=new_id(), kamer_id=kamer.id, region=kamer.region,
+        resident_name=resident.get("name"), resident_phone=resident.get("phone"),
+        resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
+        resident_address=resident.get("address") or placed.address_text,
+        lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
+        exact_lookup=placed.exact_lookup, category=data["category"],
+        skills=list(dict.fromkeys([data["category"], *data.get("skills", [])])),
+        needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
+        window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
+        follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
+        status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
+    uow.requests.add(request)
+    record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", code=Note.SUBMITTED)
+    audit(uow, principal, "create", "request", request.id)
+    correlation_id = correlation_id or request.id
+    uow.publish(new_event("request.submitted", {
+        "request_id": request.id, "kamer_id": kamer.id, "region": kamer.region,
+        "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
+        "needs_language": request.needs_language, "window": window,
+        "location": coarse(request.lat, request.lon), "urgency": request.urgency,
+        "recurrence": request.recurrence, "follows": request.follows,
+    }, correlation_id=correlation_id, kamer_id=kamer.id))
+    uow.publish(resident_contact(request, correlation_id))
+    return request
 
 
 def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:

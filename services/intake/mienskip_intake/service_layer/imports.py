@@ -1,6 +1,10 @@
-"""Importing a kamer's existing volunteer list from a spreadsheet: keep the uploaded
-sheet for its preview, show each row as it will be stored (its problems, and who it
-likely already is), then import every row or none.
+"""Importing a kamer's existing volunteer list (or its open requests) from a
+spreadsheet: keep the uploaded sheet for its preview, show each row as it will be stored
+(its problems, and for volunteers who it likely already is), then import every row or none.
+
+A sheet of open requests goes the same way: each row through the request schema, placed
+as ``POST /v1/requests`` places one, its window still to come, stored as a submission
+stores one (:func:`handlers.store_request_in`), with the same events.
 
 The rules a volunteer must meet are the API's: ``check`` is the volunteer schema's
 load, handed in by the page (one place for them). Likely duplicates are
@@ -25,15 +29,17 @@ from mienskip_shared.clock import utcnow
 from ..domain import commands
 from ..domain.addresses import AddressError, DutchAddress, Located
 from ..domain.imports import (
-    VOLUNTEER_TARGETS,
+    KINDS,
     Problem,
+    Row,
     StagedImport,
-    VolunteerRow,
     check_mapping,
+    read_request_row,
     read_volunteer_row,
     suggest_mapping,
+    targets_of,
 )
-from ..domain.model import InvalidRequest, Principal, Role
+from ..domain.model import InvalidRequest, Principal, Role, WindowError, check_window
 from ..domain.volunteers import name_key, same_person
 from . import geocoding, handlers, volunteers
 from .common import NotFound, new_id
@@ -44,8 +50,9 @@ KEEP_UPLOADS = timedelta(hours=1)
 SKIP, ADD, MERGE = "skip", "add", "merge"
 ADDRESS_PARTS = frozenset({"postcode", "house_number", "addition"})
 
-# The API's volunteer schema: (the loaded body, or None; problems by field path).
+# The API's schema for a kind of row: (the loaded body, or None; problems by field path).
 Check = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, dict[str, list[str]]]]
+Checks = Mapping[str, Check]  # per kind: volunteers, requests
 
 
 class ImportBlocked(Exception):
@@ -75,6 +82,7 @@ class PreviewRow:
     matches: tuple[Match, ...] = ()  # the kamer's volunteers it likely is
     same_as_row: int | None = None  # an earlier row of the file it likely is
     given: frozenset[str] = frozenset()
+    placement: geocoding.Placement | None = None  # a request's place, as the submission stores it
 
     @property
     def is_duplicate(self) -> bool:
@@ -84,6 +92,7 @@ class PreviewRow:
 @dataclass(frozen=True)
 class Preview:
     import_id: str
+    kind: str
     headers: tuple[str, ...]
     mapping: tuple[str | None, ...]
     rows: tuple[PreviewRow, ...]
@@ -105,6 +114,7 @@ class Preview:
 @dataclass(frozen=True)
 class ImportResult:
     import_id: str
+    kind: str
     imported: int
     merged: int
     skipped: int
@@ -125,7 +135,8 @@ def _load(uow: UnitOfWork, principal: Principal, import_id: str) -> StagedImport
 
 def _result(staged: StagedImport) -> ImportResult:
     counts = staged.result or {}
-    return ImportResult(staged.id, counts.get("imported", 0), counts.get("merged", 0), counts.get("skipped", 0))
+    return ImportResult(staged.id, staged.kind, counts.get("imported", 0), counts.get("merged", 0),
+                        counts.get("skipped", 0))
 
 
 # -- the use cases ------------------------------------------------------------------------------
@@ -133,12 +144,15 @@ def _result(staged: StagedImport) -> ImportResult:
 def stage_import(cmd: commands.StageImport, uow: UnitOfWork) -> str:
     """Keep the sheet with the suggested column meanings; uploads older than an hour go now."""
     _kamer_staff(cmd.principal)
+    if cmd.kind not in KINDS:
+        raise ValueError(f"no such kind of sheet: {cmd.kind!r}")
     now = utcnow()
     with uow:
         uow.imports.delete_before(now - KEEP_UPLOADS)
         staged = StagedImport(id=new_id(), kamer_id=cmd.principal.kamer_id, token_id=cmd.principal.token_id,
-                              kind="volunteers", status="staged", sheet=cmd.sheet,
-                              mapping=tuple(suggest_mapping(cmd.sheet.headers)), result=None, created_at=now)
+                              kind=cmd.kind, status="staged", sheet=cmd.sheet,
+                              mapping=tuple(suggest_mapping(cmd.sheet.headers, cmd.kind)), result=None,
+                              created_at=now)
         uow.imports.add(staged)
         uow.commit()
     return staged.id
@@ -153,13 +167,13 @@ def map_columns(cmd: commands.MapColumns, uow: UnitOfWork) -> None:
             return  # imported already: nothing left to map
         if len(cmd.mapping) != len(staged.sheet.headers):
             raise ValueError("one meaning per column")
-        check_mapping(cmd.mapping)
+        check_mapping(cmd.mapping, targets_of(staged.kind))
         uow.imports.set_mapping(staged.id, cmd.mapping)
         uow.commit()
 
 
 def preview_import(cmd: commands.PreviewImport, uow: UnitOfWork, addresses: AddressLookup | None,
-                   check: Check) -> Preview | ImportResult:
+                   check: Checks) -> Preview | ImportResult:
     """Each row as it will be stored, its problems and likely duplicates; the result
     instead if it was imported already."""
     _kamer_staff(cmd.principal)
@@ -173,7 +187,7 @@ def preview_import(cmd: commands.PreviewImport, uow: UnitOfWork, addresses: Addr
 
 
 def confirm_import(cmd: commands.ConfirmImport, uow: UnitOfWork, addresses: AddressLookup | None,
-                   check: Check) -> ImportResult:
+                   check: Checks) -> ImportResult:
     """Every row in one transaction, or none (:class:`ImportBlocked`). A resend or a
     second click finds it done and answers the same counts."""
     _kamer_staff(cmd.principal)
@@ -196,6 +210,9 @@ def confirm_import(cmd: commands.ConfirmImport, uow: UnitOfWork, addresses: Addr
             choice = _choice(row, cmd.choices.get(row.number))
             if choice == SKIP:
                 counts["skipped"] += 1
+            elif staged.kind == "requests":
+                handlers.store_request_in(uow, kamer, cmd.principal, row.data, row.placement, staged.id)
+                counts["imported"] += 1
             elif choice == ADD:
                 handlers.add_volunteer_in(uow, kamer, cmd.principal, row.data, correlation_id=staged.id)
                 counts["imported"] += 1
@@ -205,7 +222,7 @@ def confirm_import(cmd: commands.ConfirmImport, uow: UnitOfWork, addresses: Addr
                 counts["merged"] += 1
         uow.imports.finish(staged.id, counts, utcnow())
         uow.commit()
-    return ImportResult(staged.id, **counts)
+    return ImportResult(staged.id, staged.kind, **counts)
 
 
 def forget_old_imports(uow: UnitOfWork, now: datetime | None = None) -> int:
@@ -253,14 +270,60 @@ class SheetLookup:
         return located
 
 
-def _read_rows(staged: StagedImport, addresses: AddressLookup | None, check: Check) -> list[PreviewRow]:
+def _read_rows(staged: StagedImport, addresses: AddressLookup | None, checks: Checks) -> list[PreviewRow]:
     sheet = staged.sheet
     lookup = SheetLookup(addresses) if addresses is not None else None
-    return [_read_row(read_volunteer_row(number, cells, staged.mapping), lookup, check)
-            for number, cells in zip(sheet.numbers, sheet.rows, strict=True)]
+    rows = zip(sheet.numbers, sheet.rows, strict=True)
+    if staged.kind == "requests":
+        now = utcnow()
+        return [_read_request(read_request_row(number, cells, staged.mapping), lookup, checks["requests"], now)
+                for number, cells in rows]
+    return [_read_row(read_volunteer_row(number, cells, staged.mapping), lookup, checks["volunteers"])
+            for number, cells in rows]
 
 
-def _read_row(row: VolunteerRow, addresses: AddressLookup | SheetLookup | None, check: Check) -> PreviewRow:
+# Where a request body's field paths show on the page: the sheet's own columns.
+_REQUEST_FIELDS = {"resident.name": "name", "resident.phone": "phone", "resident.email": "email",
+                   "resident.language": "language", "window": "date", "window.start": "date",
+                   "window.end": "time_to", "location": "address", "location.lat": "address",
+                   "location.lon": "address", "address": "address", "skills": "category"}
+
+
+def _read_request(row: Row, addresses: AddressLookup | SheetLookup | None, check: Check,
+                  now: datetime) -> PreviewRow:
+    """A row of open requests through the request schema, placed, its window still to come."""
+    problems = list(row.problems)
+    data, errors = check(dict(row.body))
+    known = {problem.field for problem in problems}
+    for path in errors:
+        head, _, part = path.partition(".")
+        if head == "address" and part.split(".")[0] in ADDRESS_PARTS:
+            field, code = part.split(".")[0], f"bad_{part.split('.')[0]}"
+        else:
+            field, code = _REQUEST_FIELDS.get(path, _REQUEST_FIELDS.get(head, head)), "invalid"
+        if field not in known:
+            problems.append(Problem(field, code))
+            known.add(field)
+    placement = None
+    if data is not None:
+        try:
+            check_window(data["window"]["start"], data["window"]["end"], now)
+        except WindowError:
+            problems.append(Problem("date", "in_the_past"))
+        try:
+            placement = geocoding.place(data, addresses, text=data["resident"].get("address"))
+        except InvalidRequest:
+            problems.append(Problem("postcode", "unknown_address", {"word": geocoding.as_address(
+                data["address"]).postcode}))
+        except GeocoderUnavailable:
+            problems.append(Problem("postcode", "geocoder_unavailable"))
+    return PreviewRow(number=row.number, data=None if problems else data, shown=row.body,
+                      place=_address_text(row.body.get("address")),
+                      precision=placement.precision.value if placement else None, problems=tuple(problems),
+                      given=row.given, placement=placement)
+
+
+def _read_row(row: Row, addresses: AddressLookup | SheetLookup | None, check: Check) -> PreviewRow:
     """The row through the API's schema, its home placed as ``POST /v1/volunteers`` places one
     (:func:`volunteers.with_home_placed`); every problem at once."""
     problems = list(row.problems)
@@ -317,6 +380,9 @@ def _address_text(address: Mapping[str, Any] | None) -> str | None:
 def _preview(uow: UnitOfWork, staged: StagedImport, rows: list[PreviewRow]) -> Preview:
     """The rows with their likely duplicates: the kamer's own volunteers (never another
     kamer's) and the rows above them in the file."""
+    twice = tuple(check_mapping(staged.mapping, targets_of(staged.kind)))
+    if staged.kind != "volunteers":
+        return Preview(staged.id, staged.kind, staged.sheet.headers, staged.mapping, tuple(rows), twice)
     seen: dict[str, list[PreviewRow]] = {}
     found: list[PreviewRow] = []
     for row in rows:
@@ -332,8 +398,7 @@ def _preview(uow: UnitOfWork, staged: StagedImport, rows: list[PreviewRow]) -> P
                         if same_person(name, phone, email, _AsVolunteer(above.shown))), None)
         seen.setdefault(key, []).append(row)
         found.append(replace(row, matches=matches, same_as_row=earlier))
-    twice = tuple(check_mapping(staged.mapping, VOLUNTEER_TARGETS))
-    return Preview(staged.id, staged.sheet.headers, staged.mapping, tuple(found), twice)
+    return Preview(staged.id, staged.kind, staged.sheet.headers, staged.mapping, tuple(found), twice)
 
 
 @dataclass(frozen=True)

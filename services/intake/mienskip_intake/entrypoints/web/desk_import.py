@@ -1,6 +1,7 @@
-"""Importing a kamer's volunteer list (``/desk/import``): upload a CSV or XLSX, check
-the preview (each column's meaning, each row as it will be stored, its problems and
-likely duplicates), then import every row or none (:mod:`service_layer.imports`).
+"""Importing a kamer's volunteer list or open requests (``/desk/import``): upload a CSV or
+XLSX, check the preview (each column's meaning, each row as it will be stored, its
+problems and, for volunteers, likely duplicates), then import every row or none
+(:mod:`service_layer.imports`).
 
 The upload waits server-side, the uploader's own, for an hour at most; nothing of it
 goes into the session cookie. Kamer staff only: volunteers belong to one kamer.
@@ -16,11 +17,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...adapters.spreadsheets import UnreadableSpreadsheet, read_spreadsheet
 from ...domain import commands
-from ...domain.imports import MAX_BYTES, VOLUNTEER_TARGETS
+from ...domain.imports import KINDS, MAX_BYTES, REQUEST_TARGETS, VOLUNTEER_TARGETS, targets_of
 from ...service_layer import imports
 from ...service_layer.common import NotFound
 from ..errors import flatten
-from ..schemas import VolunteerSchema
+from ..schemas import RequestSchema, VolunteerSchema
 from .common import Pages, signed_in, staff_blueprint
 
 # The upload and a confirm of many rows are bigger than the app's 64 KB for everything else.
@@ -33,6 +34,18 @@ def check_volunteer(body: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[s
         return VolunteerSchema().load(body), {}
     except ValidationError as exc:
         return None, flatten(exc.messages)
+
+
+def check_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The API's rules for a request body, exactly as ``POST /v1/requests`` applies them."""
+    try:
+        return RequestSchema().load(body), {}
+    except ValidationError as exc:
+        return None, flatten(exc.messages)
+
+
+CHECKS = {"volunteers": check_volunteer, "requests": check_request}
+ALL_TARGETS = frozenset(VOLUNTEER_TARGETS) | frozenset(REQUEST_TARGETS)
 
 
 def blueprint(pages: Pages):
@@ -70,7 +83,8 @@ def blueprint(pages: Pages):
             sheet = read_spreadsheet(data)
         except UnreadableSpreadsheet as exc:
             return _upload_page(_("import.unreadable." + exc.code), 422)
-        import_id = imports.stage_import(commands.StageImport(g.principal, sheet), pages.uow())
+        kind = request.form.get("kind") if request.form.get("kind") in KINDS else "volunteers"
+        import_id = imports.stage_import(commands.StageImport(g.principal, sheet, kind), pages.uow())
         return redirect(url_for(".preview", import_id=import_id), 303)
 
     @bp.get("/desk/import/<import_id>")
@@ -79,7 +93,7 @@ def blueprint(pages: Pages):
         _kamer_only()
         try:
             shown = imports.preview_import(commands.PreviewImport(g.principal, import_id), pages.uow(),
-                                           pages.addresses, check_volunteer)
+                                           pages.addresses, CHECKS)
         except NotFound:
             return _expired()
         if isinstance(shown, imports.ImportResult):
@@ -93,7 +107,7 @@ def blueprint(pages: Pages):
         mapping = []
         for index in range(len(request.form.getlist("column"))):
             wanted = request.form.get(f"column-{index}") or None
-            mapping.append(wanted if wanted in VOLUNTEER_TARGETS else None)
+            mapping.append(wanted if wanted in ALL_TARGETS else None)
         try:
             imports.map_columns(commands.MapColumns(g.principal, import_id, tuple(mapping)), pages.uow())
         except NotFound:
@@ -112,7 +126,7 @@ def blueprint(pages: Pages):
                 choices[int(name[7:])] = value
         try:
             imports.confirm_import(commands.ConfirmImport(g.principal, import_id, choices), pages.uow(),
-                                   pages.addresses, check_volunteer)
+                                   pages.addresses, CHECKS)
         except NotFound:
             return _expired()
         except imports.ImportBlocked as exc:
@@ -125,7 +139,7 @@ def blueprint(pages: Pages):
         _kamer_only()
         try:
             shown = imports.preview_import(commands.PreviewImport(g.principal, import_id), pages.uow(),
-                                           pages.addresses, check_volunteer)
+                                           pages.addresses, CHECKS)
         except NotFound:
             return _expired()
         if isinstance(shown, imports.Preview):
@@ -137,7 +151,7 @@ def blueprint(pages: Pages):
 
     def _preview_page(preview: imports.Preview, *, blocked: bool = False, status: int = 200):
         return render_template("desk/import_preview.html", preview=preview, blocked=blocked,
-                               targets=VOLUNTEER_TARGETS, problem=_problem_words), status
+                               targets=targets_of(preview.kind), problem=_problem_words), status
 
     def _problem_words(problem) -> str:
         label = _("import.field." + problem.field)
