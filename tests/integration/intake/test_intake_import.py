@@ -151,6 +151,9 @@ def test_likely_duplicates_are_shown_and_skipped_unless_chosen_otherwise(client,
     text = text_of(web.get(path))
     assert "3 rijen: 0 met een probleem, 2 mogelijk al ingeschreven" in text
     assert "Lijkt op sjoerd KINGMA, al ingeschreven" in text and "lijkt op rij 3 van dit bestand" in text
+    with intake.engine.connect() as tx:  # the existing volunteer was shown by name: audited as a list shows one
+        assert tx.execute(select(t.audit_log.c.action).where(t.audit_log.c.subject_id == existing)).scalars().all() \
+            == ["create", "list"]
     assert post_form(web, path + "/confirm").status_code == 303  # no choice made: duplicates are skipped
     assert "1 vrijwilligers geïmporteerd, 0 samengevoegd met bestaande, 2 overgeslagen" in text_of(
         web.get(path + "/done"))

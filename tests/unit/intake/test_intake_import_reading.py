@@ -290,3 +290,11 @@ def test_a_request_row_names_what_is_missing_or_unreadable():
     assert {(p.field, p.code) for p in row.problems} == {
         ("category", "no_category"), ("date", "not_a_date"), ("time_to", "no_time"),
         ("urgency", "unknown_urgency"), ("address", "no_address")}
+
+
+def test_a_small_xlsx_that_unpacks_into_a_huge_sheet_is_refused():
+    long_text = "x" * 1000
+    with pytest.raises(UnreadableSpreadsheet) as refused:
+        read_spreadsheet(_xlsx([["naam"] + [f"k{n}" for n in range(49)]]
+                               + [[long_text] * 50 for _ in range(400)]))
+    assert refused.value.code == "too_large"

@@ -25,7 +25,8 @@ from ..domain.imports import MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_ROWS, Sheet, 
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
-MAX_UNPACKED = 64 * 1024 * 1024  # an XLSX of 2 MB that unpacks to more is no volunteer list
+MAX_UNPACKED = 64 * 1024 * 1024
+MAX_TEXT = 4 * MAX_BYTES  # characters in all cells together: what is kept between preview and import  # an XLSX of 2 MB that unpacks to more is no volunteer list
 DELIMITERS = (";", "\t", ",")
 MAX_SHEET_ROWS = 20 * MAX_ROWS  # blank rows included: a sheet formatted to the last row is refused, not read
 
@@ -57,10 +58,14 @@ def _sheet(rows: Iterable[Sequence[str]]) -> Sheet:
     headers: tuple[str, ...] | None = None
     body: list[tuple[str, ...]] = []
     numbers: list[int] = []
+    text = 0
     for number, row in enumerate(rows, start=1):
         cells = [_clip(cell) for cell in row]
         if is_blank(cells):
             continue
+        text += sum(len(cell) for cell in cells)
+        if text > MAX_TEXT:  # an XLSX repeating one long shared string: small file, huge sheet
+            raise UnreadableSpreadsheet("too_large")
         if len(cells) > MAX_COLUMNS and any(cell.strip() for cell in cells[MAX_COLUMNS:]):
             raise UnreadableSpreadsheet("too_many_columns")
         cells = cells[:MAX_COLUMNS]

@@ -42,7 +42,7 @@ from ..domain.imports import (
 from ..domain.model import InvalidRequest, Principal, Role, WindowError, check_window
 from ..domain.volunteers import name_key, same_person
 from . import geocoding, handlers, volunteers
-from .common import NotFound, new_id
+from .common import NotFound, audit, new_id
 from .geocoding import AddressLookup, GeocoderUnavailable, UnknownAddress
 from .unit_of_work import UnitOfWork
 
@@ -183,7 +183,11 @@ def preview_import(cmd: commands.PreviewImport, uow: UnitOfWork, addresses: Addr
         return _result(staged)
     rows = _read_rows(staged, addresses, check)
     with uow:
-        return _preview(uow, staged, rows)
+        preview = _preview(uow, staged, rows)
+        for volunteer_id in {match.volunteer_id for row in preview.rows for match in row.matches}:
+            audit(uow, cmd.principal, "list", "volunteer", volunteer_id)  # shown by name, as a list shows them
+        uow.commit()
+    return preview
 
 
 def confirm_import(cmd: commands.ConfirmImport, uow: UnitOfWork, addresses: AddressLookup | None,
