@@ -64,7 +64,8 @@ def site(tmp_path_factory):
 def pages(site) -> list[str]:
     return ["/review/", f"/review/requests/{site['request']}", f"/review/volunteers/{site['volunteer']}",
             "/review/map", "/review/attention", "/review/dashboard", "/review/audit",
-            f"/review/policy/{site['kamer_id']}", "/desk", "/desk/week"]
+            f"/review/policy/{site['kamer_id']}", "/desk", "/desk/week",
+            "/desk/volunteers", "/desk/volunteers/new", f"/desk/volunteers/{site['volunteer']}"]
 
 
 def _sign_in(page, base: str, token: str) -> None:

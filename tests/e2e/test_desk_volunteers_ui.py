@@ -169,3 +169,25 @@ def test_a_volunteer_changes_when_they_can_from_their_link_on_a_phone(system, br
                                         {"day": "wed", "from": "17:00", "to": "21:00"}]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["nl", "fy"])
+def test_the_kamers_volunteer_form_fits_a_phone_and_meets_wcag_21_aa(system, browser, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport=PHONE, locale="nl-NL")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        _sign_in(page, system["base"], system["token"])
+        listed = requests.get(f"{system['base']}/v1/volunteers", headers=system["headers"], timeout=10).json()
+        paths = ["/desk/volunteers/new", "/desk/volunteers",
+                 *(f"/desk/volunteers/{v['id']}" for v in listed["items"][:1])]
+        for path in paths:
+            page.goto(f"{system['base']}{path}?lang={lang}")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+            results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+                "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
+            assert results.response["violations"] == [], (path, [v["id"] for v in results.response["violations"]])
+    finally:
+        context.close()

@@ -24,6 +24,7 @@ class KamerRegistered(Payload):
     email = fields.Str(load_default=None, allow_none=True)
     webhook_url = fields.Str(load_default=None, allow_none=True)
     language = language_field(load_default="nl")
+    phone = fields.Str(load_default=None, allow_none=True)  # whom a volunteer calls with a question
 
 
 class AwayPeriod(Payload):

@@ -69,7 +69,7 @@ def register_kamer(cmd: commands.RegisterKamer, uow: UnitOfWork) -> str:
         uow.publish(new_event("kamer.registered", {
             "kamer_id": kamer.id, "name": kamer.name, "region": kamer.region,
             "location": {"lat": kamer.lat, "lon": kamer.lon}, "email": kamer.email,
-            "webhook_url": kamer.webhook_url, "language": kamer.language,
+            "webhook_url": kamer.webhook_url, "language": kamer.language, "phone": kamer.phone,
         }, correlation_id=kamer.id, kamer_id=kamer.id))
         uow.commit()
     return kamer.id

@@ -192,7 +192,7 @@ def blueprint(pages: Pages):
         until = {v.id: vog_valid_until(v.vog_checked_on, pages.vog_valid_years(v.region)) for v in page.items}
         return render_template("desk/volunteers.html", page=page, status=status, q=q or "", expiring=expiring,
                                until=until, today=today, may_register=g.principal.role is Role.KAMER,
-                               date_text=lambda d: date_text(d.isoformat()))
+                               date_text=lambda d: date_text(d if isinstance(d, str) else d.isoformat()))
 
     @bp.get("/desk/volunteers/new")
     @signed_in(pages)
