@@ -11,7 +11,9 @@ RECIPIENT_KINDS = ("volunteer", "kamer", "resident")
 CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
-RULES = ("region", "inactive", "skills", "transport", "vog", "language", "distance", "availability", "away",
+# "inactive" after "skills": an unmatched request's summary counts those with the skill first
+# ("3 volunteers have the skill; 1 × paused or stopped").
+RULES = ("region", "skills", "inactive", "transport", "vog", "language", "distance", "availability", "away",
          "capacity", "overlap", "excluded")
 # Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
 RUNNER_UP_CAUSES = (

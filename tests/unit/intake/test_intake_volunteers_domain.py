@@ -73,3 +73,13 @@ def test_the_same_name_and_phone_or_email_is_likely_the_same_person():
     assert not same_person("Anna Visser", "+31612345678", None, anna)
     assert not same_person("Anna de Vries", None, None, anna)
     assert not same_person("", "+31612345678", None, volunteer(name="", erased_at=datetime(2026, 2, 1, tzinfo=UTC)))
+
+
+def test_an_unmatched_request_names_the_paused_and_the_away_among_those_with_the_skill():
+    from mienskip_intake.catalogue import catalogue
+    from mienskip_intake.entrypoints.wording import unmatched_words
+
+    reasons = {"skills": 1, "inactive": 1, "away": 2}
+    assert unmatched_words(catalogue(), "nl", reasons, 4) == (
+        "3 vrijwilligers hebben de vaardigheid; 1 × gepauzeerd of gestopt, 2 × afwezig op die dag")
+    assert unmatched_words(catalogue(), "fy", reasons, 4).endswith("1 × skoft of stoppe, 2 × fuort op dy dei")

@@ -44,7 +44,7 @@ def breakers(make):
     }
 
 
-RULE_CASES = ["region", "inactive", "skills", "skills-extra", "transport", "vog", "vog-old", "language", "distance",
+RULE_CASES = ["region", "skills", "skills-extra", "inactive", "transport", "vog", "vog-old", "language", "distance",
               "availability", "away", "capacity", "overlap", "excluded"]
 
 
@@ -72,7 +72,7 @@ def test_alone_the_rule_breaker_leaves_the_request_unmatched_with_that_reason(ma
 
 def test_rules_are_named_functions_in_a_fixed_order():
     assert [r.__name__ for r in HARD_RULES] == [
-        "in_region", "is_active", "has_required_skills", "has_car_for_transport", "has_vog_when_needed",
+        "in_region", "has_required_skills", "is_active", "has_car_for_transport", "has_vog_when_needed",
         "speaks_language_when_needed", "within_max_distance", "available_for_window", "not_away",
         "has_capacity_left", "has_no_overlapping_task", "not_excluded_before",
     ]

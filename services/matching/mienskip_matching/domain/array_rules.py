@@ -106,8 +106,8 @@ def _fails_excluded(f: BatchFacts, r, v, checked, at):
 # (reason key, the rule, its array twin), in the order of rules.HARD_RULES.
 ARRAY_RULES = (
     ("region", rules.in_region, _fails_region),
-    ("inactive", rules.is_active, _fails_active),
     ("skills", rules.has_required_skills, _fails_skills),
+    ("inactive", rules.is_active, _fails_active),
     ("transport", rules.has_car_for_transport, _fails_transport),
     ("vog", rules.has_vog_when_needed, _fails_vog),
     ("language", rules.speaks_language_when_needed, _fails_language),

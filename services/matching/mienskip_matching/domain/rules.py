@@ -85,8 +85,8 @@ def not_excluded_before(request: OpenRequest, volunteer: Volunteer, ctx: RuleCon
 
 HARD_RULES: tuple[Rule, ...] = (
     in_region,
-    is_active,
     has_required_skills,
+    is_active,
     has_car_for_transport,
     has_vog_when_needed,
     speaks_language_when_needed,
