@@ -255,7 +255,7 @@ class StagedImport:
     sheet: Sheet | None
     mapping: tuple[str | None, ...]
     result: Mapping[str, int] | None
-    created_at: object  # datetime; the domain compares it only through the repository
+    created_at: datetime  # an upload older than an hour counts as gone
 
 
 # -- a row of open requests --------------------------------------------------------------------
