@@ -213,9 +213,9 @@ class FakeImports:
     def add(self, staged):
         self.s.imports[staged.id] = staged
 
-    def get(self, import_id, *, kamer_id, token_id, since):
+    def get(self, import_id, *, kamer_id, uploaded_by, since):
         staged = self.s.imports.get(import_id)
-        if staged is None or staged.kamer_id != kamer_id or staged.token_id != token_id or staged.created_at < since:
+        if staged is None or staged.kamer_id != kamer_id or staged.uploaded_by != uploaded_by or staged.created_at < since:
             return None
         return staged
 

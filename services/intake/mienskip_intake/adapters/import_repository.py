@@ -19,21 +19,21 @@ class ImportRepository:
     def add(self, staged: StagedImport) -> None:
         sheet = staged.sheet
         self.conn.execute(insert(t.imports).values(
-            id=staged.id, kamer_id=staged.kamer_id, token_id=staged.token_id, kind=staged.kind,
+            id=staged.id, kamer_id=staged.kamer_id, uploaded_by=staged.uploaded_by, kind=staged.kind,
             status=staged.status, headers=list(sheet.headers) if sheet else None,
             rows=[[n, *row] for n, row in zip(sheet.numbers, sheet.rows, strict=True)] if sheet else None, mapping=list(staged.mapping),
             result=None, created_at=staged.created_at))
 
-    def get(self, import_id: str, *, kamer_id: str | None, token_id: str, since: datetime) -> StagedImport | None:
+    def get(self, import_id: str, *, kamer_id: str | None, uploaded_by: str, since: datetime) -> StagedImport | None:
         """The person's own upload of this kamer, if made after ``since`` (older ones count as gone)."""
         i = t.imports
         row = self.conn.execute(select(i).where(i.c.id == import_id, i.c.kamer_id == kamer_id,
-                                                i.c.token_id == token_id, i.c.created_at >= since)).first()
+                                                i.c.uploaded_by == uploaded_by, i.c.created_at >= since)).first()
         if row is None:
             return None
         sheet = None if row.rows is None else Sheet(tuple(row.headers), tuple(tuple(r[1:]) for r in row.rows),
                                                     tuple(r[0] for r in row.rows))
-        return StagedImport(id=row.id, kamer_id=row.kamer_id, token_id=row.token_id, kind=row.kind,
+        return StagedImport(id=row.id, kamer_id=row.kamer_id, uploaded_by=row.uploaded_by, kind=row.kind,
                             status=row.status, sheet=sheet, mapping=tuple(row.mapping or ()),
                             result=row.result, created_at=row.created_at)
 

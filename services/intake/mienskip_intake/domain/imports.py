@@ -249,7 +249,7 @@ class StagedImport:
 
     id: str
     kamer_id: str
-    token_id: str
+    uploaded_by: str  # the person or token (``Principal.credential``): only they see it
     kind: str
     status: str
     sheet: Sheet | None

@@ -126,7 +126,7 @@ def _kamer_staff(principal: Principal) -> None:
 
 
 def _load(uow: UnitOfWork, principal: Principal, import_id: str) -> StagedImport:
-    staged = uow.imports.get(import_id, kamer_id=principal.kamer_id, token_id=principal.token_id,
+    staged = uow.imports.get(import_id, kamer_id=principal.kamer_id, uploaded_by=principal.credential,
                              since=utcnow() - KEEP_UPLOADS)
     if staged is None:
         raise NotFound(import_id)
@@ -149,7 +149,8 @@ def stage_import(cmd: commands.StageImport, uow: UnitOfWork) -> str:
     now = utcnow()
     with uow:
         uow.imports.delete_before(now - KEEP_UPLOADS)
-        staged = StagedImport(id=new_id(), kamer_id=cmd.principal.kamer_id, token_id=cmd.principal.token_id,
+        staged = StagedImport(id=new_id(), kamer_id=cmd.principal.kamer_id,
+                              uploaded_by=cmd.principal.credential,
                               kind=cmd.kind, status="staged", sheet=cmd.sheet,
                               mapping=tuple(suggest_mapping(cmd.sheet.headers, cmd.kind)), result=None,
                               created_at=now)

@@ -118,6 +118,7 @@ class BatchFacts:
         self.book_start = np.array([micros(b.window.start) for _, b in mine], dtype=np.int64)
         self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
         self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
+        self.book_reserved = np.array([b.reserved for _, b in mine], dtype=bool)
 
         # Away periods, grouped by volunteer (CSR over volunteer index): first and last day numbers.
         self.away_ptr = np.cumsum([0, *(len(v.away) for v in volunteers)], dtype=np.int64)

@@ -8,14 +8,14 @@ placed by the geocoder, as a request's location is. A kamer's ``phone``: a volun
 page shows whom to call.
 
 Revision ID: d5e1c0a7f3b2
-Revises: 5c1d7e0a9b21
+Revises: 5e1c0a7d2b91
 Create Date: 2026-12-05 02:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd5e1c0a7f3b2'
-down_revision = '5c1d7e0a9b21'
+down_revision = '5e1c0a7d2b91'
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ def upgrade() -> None:
         'intake_imports',
         sa.Column('id', sa.String(length=36), nullable=False),
         sa.Column('kamer_id', sa.String(length=36), nullable=False),
-        sa.Column('token_id', sa.String(length=36), nullable=False),
+        sa.Column('uploaded_by', sa.String(length=64), nullable=False),
         sa.Column('kind', sa.String(length=20), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),
         sa.Column('headers', sa.JSON(), nullable=True),

@@ -1,16 +1,16 @@
 """A volunteer's away periods, whether they are active, and intake's revision of the record
 (an older volunteer event never overwrites a newer one).
 
-Revision ID: matching_0007
-Revises: matching_0006
+Revision ID: matching_0008
+Revises: matching_0007_series
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "matching_0007"
-down_revision = "matching_0006"
+revision = "matching_0008"
+down_revision = "matching_0007_series"
 branch_labels = None
 depends_on = None
 
