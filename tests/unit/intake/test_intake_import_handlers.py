@@ -109,3 +109,13 @@ def test_a_mapping_names_each_meaning_once_and_one_per_column(uow, kamer):
                         uow)
     preview = imports.preview_import(commands.PreviewImport(kamer, import_id), uow, ADDRESSES, CHECKS)
     assert preview.mapped_twice == ("name",) and not preview.importable
+
+
+def test_a_person_signed_in_without_a_token_owns_their_upload(uow, kamer):
+    person = Principal(token_id=None, role=Role.KAMER, kamer_id=kamer.kamer_id, user_id="u-1")
+    colleague = Principal(token_id=None, role=Role.KAMER, kamer_id=kamer.kamer_id, user_id="u-2")
+    import_id = _stage(uow, person, ("Sjoerd Kingma", "0612345678", "8911 AB", "3", "boodschappen"))
+    assert uow.store.imports[import_id].uploaded_by == "user:u-1"
+    with pytest.raises(NotFound):
+        imports.preview_import(commands.PreviewImport(colleague, import_id), uow, ADDRESSES, CHECKS)
+    assert _confirm(uow, person, import_id).imported == 1
