@@ -11,9 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import chromium_or_skip, wcag_violations
+from ui_support import PHONE, VIEWPORT, chromium_or_skip, wcag_violations
 
 from mienskip_shared.links import sign_volunteer_link
 

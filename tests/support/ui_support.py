@@ -22,6 +22,8 @@ CHROMIUM = os.environ.get("MIENSKIP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}  # a desk's screen
+PHONE = {"width": 390, "height": 844}  # a phone's
 
 
 # -- Flask test client -------------------------------------------------------------------------

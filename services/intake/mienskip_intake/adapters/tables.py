@@ -117,6 +117,7 @@ requests = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),
+    Index("ix_intake_requests_follows", "follows"),  # a weekly series' next request
 )
 
 assignments = Table(

@@ -256,6 +256,14 @@ class DeactivatePerson:
     user_id: str
 
 
+@dataclass(frozen=True)
+class ContinueSeries:
+    """Make the next week's request of every weekly series that is due (``now``: the clock, in tests)."""
+
+    batch: int = 50
+    now: datetime | None = None
+
+
 # -- importing a kamer's volunteer list from a spreadsheet ------------------------------------
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -158,6 +158,25 @@ def check_follows(follows: str | None, recurrence: str | None, earlier_recurrenc
         raise InvalidRequest("follows", f"that request does not recur {recurrence}")
 
 
+SERIES_AHEAD = timedelta(days=7)  # a weekly series always has its next week's request waiting
+
+
+def next_in_series(start: datetime, end: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """A weekly request's next occurrence: the same local time a week on (so 10:00 stays
+    10:00 across a change to or from summer time), as aware UTC datetimes."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    following = (local_start.replace(tzinfo=None) + timedelta(days=7)).replace(tzinfo=zone)
+    length = local_end.replace(tzinfo=None) - local_start.replace(tzinfo=None)
+    return following.astimezone(UTC), (following.replace(tzinfo=None) + length).replace(tzinfo=zone).astimezone(UTC)
+
+
+def series_continues(request: HelpRequest, now: datetime) -> bool:
+    """Whether intake makes the next week's request of this one: it recurs weekly, is
+    neither cancelled (which ends the series) nor erased, and starts within a week."""
+    return (request.recurrence == "weekly" and request.erased_at is None
+            and request.status != Status.CANCELLED.value and request.window_start < now + SERIES_AHEAD)
+
+
 def check_window(start: datetime, end: datetime, now: datetime) -> None:
     if end <= start:
         raise WindowError("window.end", "must be after window.start")
@@ -289,6 +308,7 @@ class Note(StrEnum):
     VOLUNTEER_STOPPED = "volunteer_stopped"  # ... the volunteer stopped volunteering
     VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
+    SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
 
 
 @dataclass(frozen=True)

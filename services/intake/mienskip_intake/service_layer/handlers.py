@@ -198,8 +198,9 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
 
 def store_request_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: dict[str, Any],
                      placed: geocoding.Placement, correlation_id: str | None) -> HelpRequest:
-    """Inside an open unit of work, the request checked: stored with its history, audit entry,
-    ``request.submitted`` and ``contact.resident`` (a submission or an import commits)."""
+    """Inside an open unit of work, a request already checked: stored through
+    :func:`add_request` (history, ``request.submitted``, ``contact.resident``) and audited;
+    a submission or an import commits."""
     resident, window, stamp = data["resident"], data["window"], utcnow()
     request = HelpRequest(
         id=new_id(), kamer_id=kamer.id, region=kamer.region,
@@ -213,19 +214,27 @@ def store_request_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: 
         window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
         follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
         status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
-    uow.requests.add(request)
-    record_history(uow, request.id, Status.RECEIVED, principal.credential, code=Note.SUBMITTED)
+    add_request(uow, request, principal.credential, Note.SUBMITTED, correlation_id or request.id)
     audit(uow, principal, "create", "request", request.id)
-    correlation_id = correlation_id or request.id
+    return request
+
+
+def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, correlation_id: str,
+                **note_params: Any) -> None:
+    """A new request stored, its first history entry, and its events: ``request.submitted``
+    for matching and ``contact.resident`` for notify. One place for every way a request
+    comes in (a kamer's, or the next week of a series)."""
+    uow.requests.add(request)
+    record_history(uow, request.id, Status.RECEIVED, actor, code=note, **note_params)
     uow.publish(new_event("request.submitted", {
-        "request_id": request.id, "kamer_id": kamer.id, "region": kamer.region,
+        "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
         "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
-        "needs_language": request.needs_language, "window": window,
+        "needs_language": request.needs_language,
+        "window": {"start": request.window_start, "end": request.window_end},
         "location": coarse(request.lat, request.lon), "urgency": request.urgency,
         "recurrence": request.recurrence, "follows": request.follows,
-    }, correlation_id=correlation_id, kamer_id=kamer.id))
+    }, correlation_id=correlation_id, kamer_id=request.kamer_id))
     uow.publish(resident_contact(request, correlation_id))
-    return request
 
 
 def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:

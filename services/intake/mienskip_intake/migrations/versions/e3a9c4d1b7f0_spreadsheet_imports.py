@@ -4,14 +4,14 @@ A kamer's volunteer list waits here while the person who uploaded it checks the
 preview: an hour at most, and after the import only the counts stay.
 
 Revision ID: e3a9c4d1b7f0
-Revises: d5e1c0a7f3b2
+Revises: 7a3e5b9c1d20
 Create Date: 2026-12-05 02:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'e3a9c4d1b7f0'
-down_revision = 'd5e1c0a7f3b2'  # the volunteers' head in this branch; the lead re-chains heads when merging
+down_revision = '7a3e5b9c1d20'  # main's head when this branch last merged it; the lead re-chains heads when merging
 branch_labels = None
 depends_on = None
 
