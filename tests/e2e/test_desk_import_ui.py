@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_until_ready
-from ui_support import SCREENSHOTS, chromium_or_skip, wcag_violations
+from ui_support import PHONE, SCREENSHOTS, VIEWPORT, chromium_or_skip, wcag_violations
 
 pytestmark = pytest.mark.slow
 
