@@ -13,6 +13,7 @@ class _Store:
         self.kamers, self.volunteers, self.requests, self.assignments = {}, {}, {}, {}
         self.tokens, self.policy, self.keys = {}, {}, {}
         self.history, self.audit, self.outbox, self.inbox = [], [], [], set()
+        self.imports = {}
 
 
 class FakeKamers:
@@ -203,6 +204,43 @@ class FakeIdempotency:
         self.s.keys[(kamer_id, key)] = (body_hash, status_code, dict(response))
 
 
+class FakeImports:
+    """Uploaded sheets between preview and import (``adapters/import_repository.py``'s twin)."""
+
+    def __init__(self, store: _Store):
+        self.s = store
+
+    def add(self, staged):
+        self.s.imports[staged.id] = staged
+
+    def get(self, import_id, *, kamer_id, uploaded_by, since):
+        staged = self.s.imports.get(import_id)
+        if staged is None or staged.kamer_id != kamer_id or staged.uploaded_by != uploaded_by or staged.created_at < since:
+            return None
+        return staged
+
+    def set_mapping(self, import_id, mapping):
+        if self.s.imports[import_id].status == "staged":
+            self.s.imports[import_id] = replace(self.s.imports[import_id], mapping=tuple(mapping))
+
+    def claim(self, import_id):
+        staged = self.s.imports.get(import_id)
+        if staged is None or staged.status != "staged":
+            return False
+        self.s.imports[import_id] = replace(staged, status="importing")
+        return True
+
+    def finish(self, import_id, result, at):
+        self.s.imports[import_id] = replace(self.s.imports[import_id], status="imported", sheet=None,
+                                            result=dict(result))
+
+    def delete_before(self, cutoff):
+        old = [i for i, staged in self.s.imports.items() if staged.created_at < cutoff]
+        for import_id in old:
+            del self.s.imports[import_id]
+        return len(old)
+
+
 class FakeUnitOfWork:
     """One shared in-memory store; what a block did counts only once it commits."""
 
@@ -218,6 +256,7 @@ class FakeUnitOfWork:
         self.kamers, self.tokens = FakeKamers(self.store), FakeTokens(self.store)
         self.volunteers, self.requests = FakeVolunteers(self.store), FakeRequests(self.store)
         self.audit, self.idempotency = FakeAudit(self.store), FakeIdempotency(self.store)
+        self.imports = FakeImports(self.store)
         return self
 
     def __exit__(self, *exc_info):

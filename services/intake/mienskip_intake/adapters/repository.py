@@ -20,6 +20,7 @@ from mienskip_shared import unit_of_work
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
+from .import_repository import ImportRepository
 from .request_repository import RequestRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
@@ -228,6 +229,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     requests: RequestRepository
     audit: AuditLog
     idempotency: IdempotencyKeys
+    imports: ImportRepository
     people: PersonRepository
     account_links: AccountLinkRepository
     web_sessions: WebSessionRepository
@@ -240,6 +242,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.requests = RequestRepository(conn)
         self.audit = AuditLog(conn)
         self.idempotency = IdempotencyKeys(conn)
+        self.imports = ImportRepository(conn)
         self.people = PersonRepository(conn)
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)

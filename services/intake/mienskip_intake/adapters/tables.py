@@ -250,5 +250,24 @@ sign_in_failures = Table(
     Index("ix_intake_sign_in_failures_address", "address", "at"),
 )
 
+imports = Table(
+    "intake_imports",
+    metadata,
+    # A spreadsheet between its preview and its import: one person's, for an hour at most
+    # (personal data must not linger); after the import only the counts stay, for a resend.
+    Column("id", String(36), primary_key=True),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("uploaded_by", String(64), nullable=False),  # user:<id> or token:<id>: only they see it
+    Column("kind", String(20), nullable=False),  # volunteers, requests
+    Column("status", String(20), nullable=False),  # staged, imported
+    Column("headers", JSON(none_as_null=True)),
+    Column("rows", JSON(none_as_null=True)),
+    Column("mapping", JSON(none_as_null=True)),
+    Column("result", JSON(none_as_null=True)),  # {"imported", "merged", "skipped"}
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Index("ix_intake_imports_created", "created_at"),
+)
+
 outbox = outbox_table(metadata, "intake")
 inbox = inbox_table(metadata, "intake")

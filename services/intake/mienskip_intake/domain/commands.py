@@ -262,3 +262,37 @@ class ContinueSeries:
 
     batch: int = 50
     now: datetime | None = None
+
+
+# -- importing a kamer's volunteer list from a spreadsheet ------------------------------------
+
+@dataclass(frozen=True)
+class StageImport:
+    """Keep an uploaded sheet for its preview (the person's own, for an hour)."""
+
+    principal: Principal
+    sheet: Any  # domain.imports.Sheet
+    kind: str = "volunteers"  # or "requests": a sheet of open requests
+
+
+@dataclass(frozen=True)
+class MapColumns:
+    principal: Principal
+    import_id: str
+    mapping: tuple[str | None, ...]  # a target per column, None: ignore it
+
+
+@dataclass(frozen=True)
+class PreviewImport:
+    principal: Principal
+    import_id: str
+
+
+@dataclass(frozen=True)
+class ConfirmImport:
+    """Import every row, or none. ``choices``: per row number of a likely duplicate,
+    ``skip`` (the default), ``add`` or ``merge:<volunteer id>``."""
+
+    principal: Principal
+    import_id: str
+    choices: dict[int, str]

@@ -1,4 +1,5 @@
-"""Intake's background loops besides the consumer: the outbox relay and retention."""
+"""Intake's background loops besides the consumer: the outbox relay, retention, the exact
+lookups and forgetting uploaded spreadsheets after an hour."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import accounts, events, locations, privacy, series
+from ..service_layer import accounts, events, imports, locations, privacy, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -66,4 +67,12 @@ def account_cleanup_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta
 def series_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta = timedelta(minutes=10)) -> PollingWorker:
     """Makes the next week's request of each weekly series a week ahead (:mod:`service_layer.series`)."""
     return PollingWorker("intake-series", lambda: series.continue_series(commands.ContinueSeries(), uow),
+                         idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def stale_import_worker(uow: Callable[[], IntakeUnitOfWork],
+                        every: timedelta = timedelta(minutes=5)) -> PollingWorker:
+    """Deletes uploaded spreadsheets older than an hour, imported or not
+    (:func:`imports.forget_old_imports`): personal data must not linger."""
+    return PollingWorker("intake-stale-imports", lambda: imports.forget_old_imports(uow()) > 0,
                          idle_s=every.total_seconds(), max_backoff_s=600)

@@ -128,22 +128,30 @@ def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork,
     with uow:
         kamer = _kamer_of(uow, cmd.principal)
         volunteers.check_not_duplicate(uow, kamer.id, data)
-        stamp = utcnow()
-        volunteer = Volunteer(
-            id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
-            phone=data.get("phone"), language=data["language"],
-            languages=list(dict.fromkeys([data["language"], *data.get("languages", [])])),
-            home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
-            has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
-            max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
-            created_at=stamp, active=data.get("active", True), home_precision=data["home_precision"],
-            away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
-        uow.volunteers.add(volunteer)
-        audit(uow, cmd.principal, "create", "volunteer", volunteer.id)
-        correlation_id = cmd.correlation_id or volunteer.id
-        volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation_id)
-        volunteers.announce_contact(uow, volunteer, correlation_id)
+        volunteer = add_volunteer_in(uow, kamer, cmd.principal, data, cmd.correlation_id)
         uow.commit()
+    return volunteer
+
+
+def add_volunteer_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: dict[str, Any],
+                     correlation_id: str | None) -> Volunteer:
+    """Inside an open unit of work: the new volunteer, audited and announced
+    (``volunteer.registered`` + ``contact.volunteer``); a registration or an import commits."""
+    stamp = utcnow()
+    volunteer = Volunteer(
+        id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
+        phone=data.get("phone"), language=data["language"],
+        languages=list(dict.fromkeys([data["language"], *data.get("languages", [])])),
+        home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
+        has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
+        max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
+        created_at=stamp, active=data.get("active", True), home_precision=data["home_precision"],
+        away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
+    uow.volunteers.add(volunteer)
+    audit(uow, principal, "create", "volunteer", volunteer.id)
+    correlation = correlation_id or volunteer.id
+    volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation)
+    volunteers.announce_contact(uow, volunteer, correlation)
     return volunteer
 
 
@@ -180,26 +188,35 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
                 return replay
         stamp = utcnow()
         _check_request(uow, kamer.id, data, stamp)
-        window = data["window"]
-        request = HelpRequest(
-            id=new_id(), kamer_id=kamer.id, region=kamer.region,
-            resident_name=resident.get("name"), resident_phone=resident.get("phone"),
-            resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
-            resident_address=resident.get("address") or placed.address_text,
-            lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
-            exact_lookup=placed.exact_lookup, category=data["category"],
-            skills=list(dict.fromkeys([data["category"], *data.get("skills", [])])),
-            needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
-            window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
-            follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
-            status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
-        add_request(uow, request, principal.credential, Note.SUBMITTED, cmd.correlation_id or request.id)
-        audit(uow, principal, "create", "request", request.id)
+        request = store_request_in(uow, kamer, principal, data, placed, cmd.correlation_id)
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
         uow.commit()
     return answer
+
+
+def store_request_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: dict[str, Any],
+                     placed: geocoding.Placement, correlation_id: str | None) -> HelpRequest:
+    """Inside an open unit of work, a request already checked: stored through
+    :func:`add_request` (history, ``request.submitted``, ``contact.resident``) and audited;
+    a submission or an import commits."""
+    resident, window, stamp = data["resident"], data["window"], utcnow()
+    request = HelpRequest(
+        id=new_id(), kamer_id=kamer.id, region=kamer.region,
+        resident_name=resident.get("name"), resident_phone=resident.get("phone"),
+        resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
+        resident_address=resident.get("address") or placed.address_text,
+        lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
+        exact_lookup=placed.exact_lookup, category=data["category"],
+        skills=list(dict.fromkeys([data["category"], *data.get("skills", [])])),
+        needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
+        window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
+        follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
+        status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
+    add_request(uow, request, principal.credential, Note.SUBMITTED, correlation_id or request.id)
+    audit(uow, principal, "create", "request", request.id)
+    return request
 
 
 def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, correlation_id: str,

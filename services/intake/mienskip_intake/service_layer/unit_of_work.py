@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 from mienskip_shared.contracts import Envelope
 
 from ..domain.accounts import AccountLink, Person, WebSession
+from ..domain.imports import StagedImport
 from ..domain.model import Assignment, HelpRequest, HistoryEntry, Kamer, Principal, Role, Status, Volunteer
 
 
@@ -129,6 +130,16 @@ class Passwords(Protocol):
     def needs_rehash(self, stored: str) -> bool: ...
 
 
+class Imports(Protocol):
+    def add(self, staged: StagedImport) -> None: ...
+    def get(self, import_id: str, *, kamer_id: str | None, uploaded_by: str,
+            since: datetime) -> StagedImport | None: ...
+    def set_mapping(self, import_id: str, mapping: Sequence[str | None]) -> None: ...
+    def claim(self, import_id: str) -> bool: ...
+    def finish(self, import_id: str, result: dict[str, int], at: datetime) -> None: ...
+    def delete_before(self, cutoff: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     kamers: Kamers
     tokens: Tokens
@@ -136,6 +147,7 @@ class UnitOfWork(Protocol):
     requests: Requests
     audit: Audit
     idempotency: Idempotency
+    imports: Imports
     people: People
     account_links: AccountLinks
     web_sessions: WebSessions

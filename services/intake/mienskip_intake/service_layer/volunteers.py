@@ -167,19 +167,27 @@ def update_volunteer(cmd: commands.UpdateVolunteer, uow: UnitOfWork,
         raise PermissionError("a volunteer changes only their availability and away periods")
     changes = with_home_placed(cmd.changes, addresses)
     with uow:
-        before = _load_for_change(uow, cmd.principal, cmd.volunteer_id)
-        now = utcnow()
-        after = changed(before, changes, now)
-        if after == before:
-            return before
-        _save_and_announce(uow, cmd.principal, before, after, now, "update", cmd.correlation_id)
-        if before.active and not after.active:
-            workflow.release_volunteer_in(uow, after.id, cmd.principal, why=Release.PAUSED.value, holding=OFFERS)
-        if after.active and after.away != before.away:
-            workflow.release_volunteer_in(uow, after.id, cmd.principal, why=Release.AWAY.value, holding=OFFERS,
-                                          only=lambda r: is_away(after, r.window_start, r.window_end))
+        after = change_volunteer_in(uow, cmd.principal, cmd.volunteer_id, changes, cmd.correlation_id)
         uow.commit()
-        return uow.volunteers.get(after.id) or after
+        return after
+
+
+def change_volunteer_in(uow: UnitOfWork, principal: Principal, volunteer_id: str, changes: dict[str, Any],
+                        correlation_id: str | None) -> Volunteer:
+    """Inside an open unit of work: the change, saved, audited and announced, and the
+    offers it ends (an update or an import's merge commits)."""
+    before = _load_for_change(uow, principal, volunteer_id)
+    now = utcnow()
+    after = changed(before, changes, now)
+    if after == before:
+        return before
+    _save_and_announce(uow, principal, before, after, now, "update", correlation_id)
+    if before.active and not after.active:
+        workflow.release_volunteer_in(uow, after.id, principal, why=Release.PAUSED.value, holding=OFFERS)
+    if after.active and after.away != before.away:
+        workflow.release_volunteer_in(uow, after.id, principal, why=Release.AWAY.value, holding=OFFERS,
+                                      only=lambda r: is_away(after, r.window_start, r.window_end))
+    return uow.volunteers.get(after.id) or after
 
 
 def stop_volunteering(cmd: commands.StopVolunteering, uow: UnitOfWork) -> Volunteer:

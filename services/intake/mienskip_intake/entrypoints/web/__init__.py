@@ -35,6 +35,7 @@ from . import (
     account,
     audit,
     desk,
+    desk_import,
     desk_requests,
     desk_volunteers,
     link,
@@ -87,8 +88,8 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_requests,
-                 desk_volunteers):
+    for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
+                 desk_requests, desk_volunteers):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
