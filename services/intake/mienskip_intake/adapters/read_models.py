@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -224,11 +225,19 @@ def _encode_cursor(created_at: datetime, assignment_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), assignment_id]).encode()).decode()
 
 
+_CURSOR_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor of :func:`_encode_cursor` holds; anything else, a
+    time without an offset or one that cannot be written in UTC included, is a ``ValueError``."""
     try:
         created_at, assignment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), str(assignment_id)
-    except (ValueError, TypeError) as exc:
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None or not isinstance(assignment_id, str) or not _CURSOR_ID.fullmatch(assignment_id):
+            raise ValueError("not a cursor from this API")
+        return moment.astimezone(UTC), assignment_id
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValueError("not a cursor from this API") from exc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
@@ -25,6 +26,7 @@ from ..service_layer import handlers, workflow
 from . import schemas
 from .api import api_blueprint
 from .errors import error_response, from_http_exception, message_for
+from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
 from .web import review_blueprint
 from .wording import caller_language, conflict_why
@@ -59,7 +61,7 @@ def _token_key() -> str:
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
-               dead_letters: Callable[[], dict[str, int]] | None = None,
+               dead_letters: Callable[[], Any] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
     """The intake WSGI app; nothing is built at import time.
 
@@ -98,6 +100,10 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         WTF_CSRF_SSL_STRICT=False,
     )
     log_http_calls(app)
+    # Hostile input is a 4xx, never a 500 (guards.py); these run before the token check.
+    app.before_request(refuse_unreadable_body)
+    app.url_value_preprocessor(refuse_unusable_ids)
+    app.after_request(no_store)
     app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})

@@ -26,6 +26,7 @@ CODES = {
     415: "unsupported_media_type",
     422: "invalid_field",
     429: "rate_limited",
+    431: "headers_too_large",
     503: "unavailable",
 }
 

@@ -4,6 +4,7 @@ Post/Redirect/Get of an action."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ class Pages:
     words: Words
     places: list[Place]
     secret_key: str
-    dead_letters: Callable[[], dict[str, int]] | None = None
+    dead_letters: Callable[[], Any] | None = None  # messaging's DeadLetters: depths and peeked ids
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:
@@ -72,9 +73,13 @@ def signed_in(pages: Pages) -> Callable:
     return decorate
 
 
+_OWN_PAGE = re.compile(r"/review(?:[/?#][\x21-\x7e]*)?")  # printable ASCII only: no CR/LF, no space
+
+
 def safe_next(value: str | None, default: str) -> str:
-    """Only back to our own pages: never an open redirect."""
-    if value and value.startswith("/review") and not value.startswith("//") and "\\" not in value:
+    """Only back to our own pages, as a plain path: never an open redirect, and nothing
+    (CR/LF, control or non-ASCII characters) that could not go into a Location header."""
+    if value and _OWN_PAGE.fullmatch(value) and "\\" not in value:
         return value
     return default
 
