@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
-from mienskip_shared.messaging.topology import dead_letter_depths
+from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letters
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
@@ -39,15 +39,15 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                    retention_worker(lambda: IntakeUnitOfWork(engine, wakeup), timedelta(days=settings.retention_days))]
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
-                     dead_letters=lambda: _dead_letter_depths(settings),
+                     dead_letters=lambda: _dead_letters(settings),
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 
-def _dead_letter_depths(settings: Settings) -> dict[str, int]:
+def _dead_letters(settings: Settings) -> DeadLetters:
     with settings.broker_connection() as connection:
-        return dead_letter_depths(connection)
+        return peek_dead_letters(connection)
 
 
 class Admin:

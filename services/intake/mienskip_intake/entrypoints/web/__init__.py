@@ -53,10 +53,11 @@ def load_places(path: Path) -> list[Place]:
 
 def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, secure_cookies: bool = False,
                      places_path: Path = WEB / "places.csv",
-                     dead_letters: Callable[[], dict[str, int]] | None = None) -> tuple[Blueprint, Blueprint]:
+                     dead_letters: Callable[[], Any] | None = None) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
-    ``dead_letters`` counts the dead-letter queues for the attention page."""
+    ``dead_letters`` counts the dead-letter queues and peeks at their requests' ids for
+    the attention page (messaging's ``peek_dead_letters``)."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
                   secret_key=secret_key, dead_letters=dead_letters)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
