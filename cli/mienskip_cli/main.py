@@ -7,6 +7,7 @@ it holds no business rules of its own.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import threading
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import click
 import structlog
-from werkzeug.serving import make_server
 
 from mienskip_intake import bootstrap as intake_bootstrap
 from mienskip_intake.settings import Settings as IntakeSettings
@@ -49,25 +49,34 @@ def main() -> None:
 
 # -- running -------------------------------------------------------------------------
 
-def _serve_http(service: Service, host: str, port: int, stop: threading.Event) -> int:
-    server = make_server(host, port, service.wsgi_app, threaded=True)
+def _serve_http(service: Service, host: str, port: int, stop: threading.Event, server=None) -> int:
+    """Serve intake's app on ``server`` (bound by ``intake_bootstrap.http_server``), or on a new one."""
+    server = server or intake_bootstrap.http_server(host, port)
+    server.app = service.wsgi_app
     threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return server.server_port
 
 
-def build_all(data_dir: Path | None) -> list[Service]:
+def own_url(host: str, port: int) -> str | None:
+    """API.md: links in messages start with MIENSKIP_PUBLIC_URL, by default the server's own
+    address, the port it was given or chose included; None when the variable is set."""
+    return None if os.environ.get("MIENSKIP_PUBLIC_URL") else f"http://{host}:{port}"
+
+
+def build_all(data_dir: Path | None, public_url: str | None = None) -> list[Service]:
+    """``public_url``: where links in notify's messages point, unless MIENSKIP_PUBLIC_URL says."""
     return [
         intake_bootstrap.build(_settings(IntakeSettings, data_dir)),
         matching_bootstrap.build(_settings(MatchingSettings, data_dir)),
-        notify_bootstrap.build(_settings(NotifySettings, data_dir)),
+        notify_bootstrap.build(_settings(NotifySettings, data_dir, public_url=public_url)),
     ]
 
 
 def run_all(services: list[Service], host: str, port: int, stop: threading.Event,
-            on_ready=None) -> None:
+            on_ready=None, server=None) -> None:
     threads = start_workers([w for s in services for w in s.workers], stop)
-    actual_port = _serve_http(services[0], host, port, stop)
+    actual_port = _serve_http(services[0], host, port, stop, server)
     if on_ready is not None:
         on_ready(actual_port)
     log.info("mienskip.serving", url=f"http://{host}:{actual_port}")
@@ -87,7 +96,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     settings = _settings(IntakeSettings, data_dir)
     stop = threading.Event()
     stop_on_signals(stop)
-    run_all(build_all(data_dir), host or settings.host, port if port is not None else settings.port, stop)
+    host = host or settings.host
+    server = intake_bootstrap.http_server(host, port if port is not None else settings.port)  # bound: its port known
+    run_all(build_all(data_dir, own_url(host, server.server_port)), host, server.server_port, stop, server=server)
 
 
 @main.command()
@@ -159,11 +170,12 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
             leftover.unlink()
         shutil.rmtree(data_dir / "mailbox", ignore_errors=True)
     settings = _settings(IntakeSettings, data_dir)
-    services = build_all(data_dir)
+    host = host or settings.host
+    server = intake_bootstrap.http_server(host, port if port is not None else settings.port)
+    services = build_all(data_dir, own_url(host, server.server_port))
     result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
     stop = threading.Event()
     stop_on_signals(stop)
-    host = host or settings.host
 
     def banner(bound_port: int) -> None:
         base = f"http://{host}:{bound_port}"
@@ -183,7 +195,7 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
         ]
         click.echo("\n".join(lines))
 
-    run_all(services, host, port if port is not None else settings.port, stop, on_ready=banner)
+    run_all(services, host, server.server_port, stop, on_ready=banner, server=server)
 
 
 # -- administration -------------------------------------------------------------------

@@ -6,6 +6,9 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letters
@@ -17,6 +20,7 @@ from .domain import commands
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
+from .entrypoints.guards import JsonErrorRequestHandler
 from .entrypoints.workers import build_relay, retention_worker
 from .service_layer import handlers, privacy
 from .settings import Settings
@@ -43,6 +47,13 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def http_server(host: str, port: int, app: Flask | None = None) -> BaseWSGIServer:
+    """werkzeug's threaded HTTP server, bound at once (``port`` 0: any free one, see
+    ``server_port``); what it refuses itself, a header over 64 KiB (431) say, is JSON in
+    API.md's shape. ``app`` may be set later (``server.app``), before ``serve_forever``."""
+    return make_server(host, port, app, threaded=True, request_handler=JsonErrorRequestHandler)
 
 
 def _dead_letters(settings: Settings) -> DeadLetters:

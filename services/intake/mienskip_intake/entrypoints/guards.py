@@ -53,8 +53,13 @@ def refuse_unreadable_body():
     if not request.path.startswith("/v1") or request.method not in BODY_METHODS:
         return None
     try:
-        raw = request.get_data(cache=True)  # Flask's MAX_CONTENT_LENGTH bounds a chunked body too
+        raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
+        return error_response(413)
+    if request.content_length is None and len(raw) >= (request.max_content_length or len(raw) + 1):
+        # A chunked body is cut off at MAX_CONTENT_LENGTH without a word (werkzeug's
+        # LimitedStream); one that reaches the limit was longer, or as long: a 413, not
+        # the 400 its truncated JSON would be.
         return error_response(413)
     if not raw or not request.is_json:
         return None  # no body, or not JSON: the token check's 415 answers that
