@@ -81,6 +81,14 @@ def test_surrogates_and_control_characters_are_a_422_naming_the_field(client, in
     assert stored_requests(intake.engine) == 0
 
 
+def test_an_unknown_field_named_with_a_lone_surrogate_is_said_back_escaped(client, intake, kamer_a):
+    """Found by the property test: the 422 naming the field failed to encode as UTF-8 (a 500)."""
+    raw = json.dumps(body())[:-1] + ', "\\ud800' + "x" * 500 + '": 1}'
+    errors = assert_error(post_raw(client, "/v1/requests", raw, kamer_a), 422)["errors"]
+    assert list(errors) == ["\\ud800" + "x" * 99 + "…"]  # cut at 100 characters
+    assert stored_requests(intake.engine) == 0
+
+
 def test_free_text_keeps_tabs_and_line_breaks_and_names_keep_every_plane(client, intake, kamer_a):
     answer = client.post("/v1/requests", json=body(notes="Hond\tuitlaten,\r\nrustige herder 🐕",
                                                    resident={"name": "Ŵŷtske 𝔗erpstra 中文 عربي"}),

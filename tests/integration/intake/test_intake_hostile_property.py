@@ -1,0 +1,101 @@
+"""Property (issue 18): whatever body a client sends to any endpoint that takes one, the
+answer is a 2xx, or a 4xx JSON error with nothing stored; never a 5xx. The endpoints
+are read from the app's url_map (a new one is fuzzed the day it is added), their path
+ids are real records, so each body reaches its schema and use case. On SQLite and on
+PostgreSQL. The hostile values are ``tests/support/hostile.py``'s."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import hypothesis
+import pytest
+from hostile import Body, count, hostile_body
+from hypothesis import strategies as st
+from intake_support import Kamer, propose
+from sqlalchemy import func, select
+
+from mienskip_intake.adapters import tables as t
+
+pytestmark = pytest.mark.slow
+
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+VOLUNTEER = {"name": "Anna de Vries", "email": "anna@example.org", "phone": "+31612345678", "language": "nl",
+             "languages": ["nl", "fy"], "home": {"lat": 53.2012, "lon": 5.7999}, "skills": ["buddy", "transport"],
+             "has_car": True, "vog_checked_on": "2026-03-01",
+             "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}], "max_tasks_per_week": 3,
+             "max_distance_km": 10}
+REQUEST = {"resident": {"name": "Jan Hoekstra", "phone": "+31587123456", "language": "fy",
+                        "address": "Tsjerkepaed 3, 9001 AB Grou"},
+           "location": {"lat": 53.2251, "lon": 5.7530}, "category": "pets", "skills": ["pets"], "needs_vog": False,
+           "needs_language": None,
+           "window": {"start": SOON.isoformat(), "end": (SOON + timedelta(hours=1)).isoformat()},
+           "recurrence": None, "urgency": "normal", "notes": "Hond uitlaten, rustige herder"}
+VALID_BODIES = {  # a valid body per endpoint, the starting point of each mutation
+    "/v1/volunteers": VOLUNTEER, "/v1/requests": REQUEST, "/v1/requests/validate": REQUEST,
+    "/v1/requests/<request_id>/cancel": {"reason": "moved away"},
+    "/v1/assignments/<assignment_id>/approve": {"reason": "fine"},
+    "/v1/assignments/<assignment_id>/reject": {"reason": "too far"},
+    "/v1/assignments/<assignment_id>/accept": {},
+    "/v1/assignments/<assignment_id>/decline": {"reason": "ill"},
+    "/v1/assignments/<assignment_id>/reassign": {"volunteer_id": "x"},
+    "/v1/assignments/bulk-approve": {"ids": ["x"]},
+    "/v1/kamers/<kamer_id>/auto-approve": {"categories": ["shopping"]},
+}
+WRITES = ("POST", "PUT", "PATCH")
+
+
+def _counts(engine) -> dict[str, int]:
+    with engine.begin() as tx:
+        return {table.name: tx.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in t.metadata.sorted_tables}
+
+
+def _states(engine) -> tuple:
+    with engine.begin() as tx:
+        return (tuple(tx.execute(select(t.requests.c.id, t.requests.c.status).order_by(t.requests.c.id)).all()),
+                tuple(tx.execute(select(t.assignments.c.id, t.assignments.c.status)
+                                 .order_by(t.assignments.c.id)).all()))
+
+
+def test_hostile_bodies_get_a_4xx_json_error_and_store_nothing(intake, client, coordinator, request):
+    engine = intake.engine
+    kamer = Kamer(engine, "Buurtkamer Bilgaard")
+    volunteer_id = client.post("/v1/volunteers", json=VOLUNTEER, headers=kamer.headers).get_json()["id"]
+    request_id = client.post("/v1/requests", json=REQUEST, headers=kamer.headers).get_json()["id"]
+    assignment_id = propose(engine, request_id, volunteer_id)
+    ids = {"request_id": request_id, "assignment_id": assignment_id, "kamer_id": kamer.id}
+    routes = sorted({(rule.rule, method) for rule in intake.wsgi_app.url_map.iter_rules()
+                     if rule.rule.startswith("/v1") for method in rule.methods & set(WRITES)})
+    assert {rule for rule, _ in routes} == set(VALID_BODIES), "a new endpoint takes a body: give it a valid one"
+    name = f"hostile bodies, {request.node.callspec.id}"
+
+    for rule, method in routes:
+        path = re.sub(r"<([^>]+)>", lambda m: ids[m.group(1)], rule)
+        headers = {**(coordinator if rule.startswith("/v1/kamers") else kamer.headers),
+                   "Content-Type": "application/json"}
+
+        @hypothesis.given(body=hostile_body(VALID_BODIES[rule]), idempotency=st.booleans())
+        @hypothesis.settings(max_examples=60, deadline=None, database=None, derandomize=True,
+                             suppress_health_check=list(hypothesis.HealthCheck))
+        def fuzz(body: Body, idempotency: bool):
+            before, states = _counts(engine), _states(engine)
+            sent = {**headers, **({"Idempotency-Key": body.what[:200]} if idempotency else {})}
+            answer = client.open(path, method=method, data=body.data, headers=sent)
+            count(name, answer.status_code)
+            where = f"{method} {rule} with {body.what}: {answer.status_code} {answer.get_data(as_text=True)[:300]}"
+            assert answer.status_code < 500, where
+            if answer.status_code >= 400:
+                error = json.loads(answer.get_data())
+                assert answer.mimetype == "application/json" and error["code"] and error["message"], where
+                assert _counts(engine) == before and _states(engine) == states, "stored on refusal: " + where
+
+        fuzz()
+    cases, errors = 0, 0
+    from hostile import TALLY
+
+    cases, errors = TALLY[name]
+    print(f"{name}: {cases} hostile cases, {errors} 5xx")
+    assert cases >= 60 * len(routes) * 0.9 and errors == 0
