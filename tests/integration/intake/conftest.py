@@ -48,4 +48,4 @@ def pytest_terminal_summary(terminalreporter):
     if TALLY:
         terminalreporter.write_sep("-", "hostile input")
         for test, (cases, errors) in TALLY.items():
-            terminalreporter.write_line(f"{test}: {cases} hostile cases, {errors} 5xx")
+            terminalreporter.write_line(f"{test}: {cases} cases, {errors} 5xx")
