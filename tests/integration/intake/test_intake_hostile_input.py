@@ -58,6 +58,11 @@ def test_deep_nesting_is_a_400_not_a_500(client, intake, kamer_a, path, depth):
     assert stored_requests(intake.engine) == 0
 
 
+def test_a_strangers_body_is_not_parsed_they_get_a_401(client):
+    answer = client.post("/v1/requests", data="[" * 5_000, headers={"Content-Type": "application/json"})
+    assert assert_error(answer, 401)["code"] == "unauthorized"
+
+
 def test_an_integer_of_more_than_4300_digits_is_a_400(client, intake, kamer_a):
     for path in ("/v1/requests", "/v1/volunteers"):
         raw = json.dumps(body())[:-1] + ', "urgency": ' + "9" * 5_000 + "}"

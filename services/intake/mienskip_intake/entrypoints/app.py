@@ -100,8 +100,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         WTF_CSRF_SSL_STRICT=False,
     )
     log_http_calls(app)
-    # Hostile input is a 4xx, never a 500 (guards.py); these run before the token check.
-    app.before_request(refuse_unreadable_body)
+    # Hostile input is a 4xx, never a 500; every answer uncacheable (guards.py).
     app.url_value_preprocessor(refuse_unusable_ids)
     app.after_request(no_store)
     app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
@@ -188,4 +187,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                 return error_response(401 if principal is None else 403)
         return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
+    # Registered last, so it runs after the rate limit and the token check: a stranger's
+    # body is never parsed.
+    app.before_request(refuse_unreadable_body)
     return app

@@ -3,8 +3,9 @@ hostile input becomes a 4xx in API.md's shape, never a 500 (issue 18).
 
 * :func:`refuse_unreadable_body`: a ``/v1`` body over 64 KiB (chunked too) is a 413; JSON
   that nests deeper than :data:`MAX_JSON_DEPTH`, holds an integer of more than 4,300 digits
-  or is not UTF-8 is a 400. Checked before the schemas parse it, so neither Python's
-  recursion limit nor its integer-string limit is ever reached in a view.
+  or is not UTF-8 is a 400. Checked after the token check (a stranger's body is never
+  parsed) and before the schemas parse it, so neither Python's recursion limit nor its
+  integer-string limit is ever reached in a view.
 * :func:`refuse_unusable_ids`: an id in the path with a control character or a lone
   surrogate is a 404 (no record has one), never a database error.
 * :func:`no_store`: every answer that is not a page (the pages set their own) carries
