@@ -6,13 +6,14 @@ PostgreSQL. The hostile values are ``tests/support/hostile.py``'s."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import hypothesis
 import pytest
-from hostile import TALLY, Body, count, hostile_body
+from hostile import TALLY, Body, count, extreme_dates, hostile_body, hostile_text
 from hypothesis import strategies as st
 from intake_support import Kamer, propose
 from sqlalchemy import func, select
@@ -100,3 +101,33 @@ def test_hostile_bodies_get_a_4xx_json_error_and_store_nothing(intake, client, c
     cases, errors = TALLY[name]
     print(f"{name}: {cases} hostile cases, {errors} 5xx")
     assert cases >= EXAMPLES * len(routes) * 0.9 and errors == 0
+
+
+QUERIES = {"/v1/assignments": ("status", "limit", "cursor"), "/v1/audit": ("subject_id", "limit")}
+
+
+def _fuzz_query(client, headers: dict, name: str, path: str, names: tuple[str, ...]) -> None:
+    values = st.one_of(hostile_text, extreme_dates, st.integers().map(str), st.text(max_size=600),
+                       st.binary(max_size=60).map(lambda raw: base64.urlsafe_b64encode(raw).decode()))
+
+    @hypothesis.given(query=st.dictionaries(st.sampled_from(names), values, min_size=1))
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    def fuzz(query):
+        # as a client's bytes would arrive: a lone surrogate as the bytes that spell it
+        sent = {key: value.encode("utf-8", "surrogatepass").decode("latin-1") for key, value in query.items()}
+        answer = client.get(path, query_string=sent, headers=headers)
+        count(name, answer.status_code)
+        assert answer.status_code < 500, f"{path} {query!r}: {answer.get_data(as_text=True)[:300]}"
+        if answer.status_code >= 400:
+            assert answer.mimetype == "application/json" and answer.get_json()["code"]
+
+    fuzz()
+
+
+def test_hostile_query_strings_get_a_4xx_json_error_never_a_5xx(client, coordinator, request):
+    name = f"hostile queries, {request.node.callspec.id}"
+    for path, names in QUERIES.items():
+        _fuzz_query(client, coordinator, name, path, names)
+    print(f"{name}: {TALLY[name][0]} hostile cases, {TALLY[name][1]} 5xx")
+    assert TALLY[name][1] == 0
