@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PACKAGES := -e shared -e services/intake -e services/matching -e services/notify -e cli
 PORT ?= 8000
 PYTEST_ARGS ?=
+ARGS ?=
 
 .PHONY: install demo serve test test-fast lint bench clean
 
@@ -21,7 +22,7 @@ $(STAMP): requirements/constraints.txt requirements/dev.txt shared/pyproject.tom
 install: $(STAMP)
 
 demo: install
-	$(BIN)/mienskip demo --port $(PORT)
+	$(BIN)/mienskip demo --port $(PORT) $(ARGS)
 
 serve: install
 	$(BIN)/mienskip serve --port $(PORT)

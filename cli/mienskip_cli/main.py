@@ -22,8 +22,11 @@ from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
+from mienskip_shared.files import private_directory, private_file
 from mienskip_shared.logging import configure_logging
+from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
+from mienskip_shared.settings import SQLITE_FILE
 
 from . import dead_letters
 from .demo import load_demo
@@ -160,48 +163,104 @@ def notify(health_port, data_dir) -> None:
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-@click.option("--fresh/--keep", default=True, help="Start from an empty demo database (default).")
+@click.option("--fresh", is_flag=True, help="Throw the demo's data away and load it anew.")
 @data_dir_option
 def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
-    """Serve everything with the Leeuwarden demo data loaded, and print where to look."""
-    data_dir = data_dir or Path("var/demo")
-    if fresh:
-        for leftover in data_dir.glob("mienskip.sqlite3*"):
+    """Serve everything with the Leeuwarden demo data loaded, and print where to look.
+
+    The data stays between runs (``--fresh`` starts over), and so does the sign-in: the
+    demo's tokens are kept beside its database, readable by this user only. The services'
+    log goes to ``mienskip.log`` there, so the sign-in printed last stays on screen.
+    """
+    data_dir = data_dir or DEMO_DATA_DIR
+    credentials = data_dir / DEMO_CREDENTIALS
+    if fresh or not credentials.exists():
+        for leftover in data_dir.glob(SQLITE_FILE + "*"):
             leftover.unlink()
         shutil.rmtree(data_dir / "mailbox", ignore_errors=True)
+        credentials.unlink(missing_ok=True)
     settings = _settings(IntakeSettings, data_dir)
     host = host or settings.host
+    log_file = _log_to_file(data_dir / "mienskip.log", settings)
     server = intake_bootstrap.http_server(host, port if port is not None else settings.port)
     services = build_all(data_dir, own_url(host, server.server_port))
-    result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
+    if credentials.exists():
+        shown = json.loads(credentials.read_text(encoding="utf-8"))
+    else:
+        result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
+        shown = demo_sign_in(result)
+        _write_private(credentials, json.dumps(shown, ensure_ascii=False, indent=1))
     stop = threading.Event()
     stop_on_signals(stop)
 
     def banner(bound_port: int) -> None:
-        base = f"http://{host}:{bound_port}"
-        lines = [
-            "", "Mienskip demo is running / Mienskip demo draait",
-            f"  Review:   {base}/review/  (sign in with the coordinator or a kamer token below)",
-            f"  API:      {base}/v1",
-            f"  OpenAPI:  {base}/openapi.json", f"  Mailbox:  {data_dir / 'mailbox'}",
-            f"  Loaded {len(result.kamers)} kamers, {result.volunteers} volunteers, "
-            f"{len(result.requests)} requests", "", "Tokens (shown once):",
-            *(f"  kamer {k['name']:<24} {k['token']}" for k in result.kamers),
-            f"  coordinator (leeuwarden)       {result.coordinator_token}",
-            f"  operator                       {result.operator_token}", "",
-            "Try / Probeer:",
-            f"  curl -H 'Authorization: Bearer {result.kamers[0]['token']}' "
-            f"{base}/v1/requests/{result.requests[0]}", "",
-        ]
-        click.echo("\n".join(lines))
+        click.echo(demo_banner(shown, f"http://{host}:{bound_port}", data_dir, log_file))
 
     run_all(services, host, server.server_port, stop, on_ready=banner, server=server)
 
 
+DEMO_CREDENTIALS = "demo-sign-in.json"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A file only this user may read (the demo's tokens)."""
+    private_directory(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _log_to_file(path: Path, settings: IntakeSettings) -> Path:
+    private_file(path)  # its folder is the data directory: made 0700 here when it is new
+    stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open for the process's life
+    configure_logging(settings.log_level, settings.log_json, stream=stream)
+    return path
+
+
+def demo_sign_in(result) -> dict:
+    """What the banner shows, kept between runs."""
+    return {"kamers": [{"name": k["name"], "token": k["token"]} for k in result.kamers],
+            "coordinator": result.coordinator_token, "operator": result.operator_token,
+            "volunteers": result.volunteers, "requests": result.requests}
+
+
+def demo_banner(shown: dict, base: str, data_dir: Path, log_file: Path) -> str:
+    kamers = shown["kamers"]
+    return "\n".join([
+        "", "Mienskip demo is running / Mienskip demo draait",
+        f"  Desk and review: {base}/review/  (sign in with a kamer or the coordinator token below)",
+        f"  API:             {base}/v1",
+        f"  OpenAPI:         {base}/openapi.json",
+        f"  Mailbox:         {data_dir / 'mailbox'}",
+        f"  Log:             {log_file}",
+        f"  Data:            {len(kamers)} kamers, {shown['volunteers']} volunteers, {len(shown['requests'])} "
+        "requests (kept between runs; make demo ARGS=--fresh or mienskip demo --fresh starts over)", "",
+        "Try / Probeer:",
+        f"  curl -H 'Authorization: Bearer {kamers[0]['token']}' {base}/v1/requests/{shown['requests'][0]}", "",
+        "Sign in / Oanmelde (tokens):",
+        *(f"  kamer {k['name']:<24} {k['token']}" for k in kamers),
+        f"  coordinator (leeuwarden)       {shown['coordinator']}",
+        f"  operator                       {shown['operator']}", "",
+    ])
+
+
 # -- administration -------------------------------------------------------------------
 
+DEMO_DATA_DIR = Path("var/demo")
+
+
 def _intake_admin(data_dir: Path | None) -> intake_bootstrap.Admin:
-    return intake_bootstrap.Admin(_settings(IntakeSettings, data_dir))
+    """Intake's administration on the chosen database. Without ``--data-dir`` and
+    without ``MIENSKIP_DATABASE_URL`` an administrative command never silently starts a
+    second, empty database beside the demo's: it says where the demo's is."""
+    settings = _settings(IntakeSettings, data_dir)
+    default_db = Path(settings.data_dir) / SQLITE_FILE
+    embedded = settings.database_url == f"sqlite:///{default_db}"
+    if data_dir is None and embedded and not default_db.exists() and (DEMO_DATA_DIR / SQLITE_FILE).exists():
+        raise click.UsageError(f"there is no database in {settings.data_dir}/ yet; the demo's is in "
+                               f"{DEMO_DATA_DIR}/: add --data-dir {DEMO_DATA_DIR} (or --data-dir "
+                               f"{settings.data_dir} to start a new one there)")
+    return intake_bootstrap.Admin(settings)
 
 
 @main.group()
@@ -226,6 +285,21 @@ def kamer_add(name, lat, lon, region, email, webhook_url, language, as_json, dat
                                webhook_url=webhook_url, language=language)
     token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=name)
     _print({"id": kamer_id, "token": token, "token_id": token_id}, as_json)
+
+
+@kamer.command("list")
+@click.option("--json", "as_json", is_flag=True, help='Print [{"id", "name", "region"}] as JSON.')
+@data_dir_option
+def kamer_list(as_json, data_dir) -> None:
+    """Every kamer's id, name and region."""
+    kamers = _intake_admin(data_dir).kamers()
+    if as_json:
+        click.echo(json.dumps(kamers, ensure_ascii=False))
+        return
+    for k in kamers:
+        click.echo(f"{k['id']}  {k['region']:<14} {k['name']}")
+    if not kamers:
+        click.echo("no kamers yet: mienskip kamer add --name NAME --lat LAT --lon LON")
 
 
 @main.group()
@@ -296,7 +370,14 @@ def dlq() -> None:
 
 
 def _broker_url() -> str:
-    return IntakeSettings.from_env().broker_url
+    """RabbitMQ's URL; on the embedded transport, one line saying why there is nothing to see."""
+    url = IntakeSettings.from_env().broker_url
+    if not url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        names = ", ".join(sorted(sub.dead_letter_queue_name for sub in SUBSCRIPTIONS))
+        raise click.ClickException(
+            "dead letters need RabbitMQ: set MIENSKIP_BROKER_URL=amqp://... (the embedded transport keeps "
+            f"none across restarts). Dead-letter queues: {names}")
+    return url
 
 
 @dlq.command("peek")

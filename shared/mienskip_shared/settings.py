@@ -15,6 +15,8 @@ from kombu import Connection
 
 from .messaging.topology import DEFAULT_RETRY_DELAYS_MS
 
+SQLITE_FILE = "mienskip.sqlite3"  # the embedded database, in the data directory
+
 
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
@@ -49,7 +51,7 @@ class CommonSettings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         if not settings.database_url:
-            settings = replace(settings, database_url=f"sqlite:///{Path(settings.data_dir) / 'mienskip.sqlite3'}")
+            settings = replace(settings, database_url=f"sqlite:///{Path(settings.data_dir) / SQLITE_FILE}")
         return settings
 
     def broker_connection(self) -> Connection:

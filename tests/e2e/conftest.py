@@ -1,5 +1,11 @@
+"""Fixtures of the end-to-end tests: real processes, and headless chromium."""
+
 import pytest
 from e2e_support import Processes
+from ui_support import CHROMIUM_ARGS, chromium_or_skip
+
+VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -10,3 +16,30 @@ def processes(tmp_path):
                        "MIENSKIP_RATE_LIMIT": "1000 per second"}, log_dir)
     yield procs
     procs.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A fresh browser context (own cookies) per person."""
+    contexts = []
+
+    def make(viewport=VIEWPORT):
+        context = browser.new_context(viewport=viewport, locale="nl-NL")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import CHROMIUM_ARGS, SCREENSHOTS, chromium_or_skip
+from ui_support import SCREENSHOTS, chromium_or_skip
 
 from mienskip_shared.links import sign_volunteer_link
 
@@ -110,33 +110,6 @@ def system(tmp_path_factory):
         yield System(processes, root / "data")
     finally:
         processes.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """A fresh browser context (own cookies) per person."""
-    contexts = []
-
-    def make(viewport=VIEWPORT):
-        context = browser.new_context(viewport=viewport, locale="nl-NL")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def sign_in(page, base: str, token: str) -> None:

@@ -60,3 +60,38 @@ def test_one_request_travels_intake_matching_notify(processes, tmp_path):
         assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
     for folder in (data, data / "mailbox", mails[0].parent):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_the_demo_run_again_keeps_its_data_and_shows_its_sign_in_last(tmp_path):
+    """`make demo` twice: the same data and tokens, the sign-in at the end of the output,
+    the services' log in a file of its own, the demo's secrets readable by its user only."""
+    from e2e_support import Processes
+
+    data_dir = tmp_path / "demo"
+    (tmp_path / "logs").mkdir()
+
+    def run_once(name: str) -> tuple[str, str]:
+        processes = Processes({"MIENSKIP_LOG_LEVEL": "INFO"}, tmp_path / "logs")
+        port = free_port()
+        try:
+            processes.start(name, "demo", "--port", str(port), "--data-dir", str(data_dir))
+            out = tmp_path / "logs" / f"{name}.log"
+            wait_for(lambda: "operator " in out.read_text(), timeout=90, what="the demo's banner")
+            wait_until_ready(f"http://127.0.0.1:{port}", processes)
+            text = out.read_text()
+            coordinator = text.split("coordinator (leeuwarden)")[1].split()[0]
+            base = f"http://127.0.0.1:{port}"
+            listed = requests.get(f"{base}/v1/assignments", timeout=10,
+                                  headers={"Authorization": f"Bearer {coordinator}"})
+            assert listed.status_code == 200, listed.text  # the printed token works
+            return text, coordinator
+        finally:
+            processes.stop_all()
+
+    first, token = run_once("first")
+    assert first.rstrip().splitlines()[-1].lstrip().startswith("operator")  # the sign-in is the last thing shown
+    assert "outbox.event_written" not in first  # the services' log went to its file
+    assert "outbox.event_written" in (data_dir / "mienskip.log").read_text()
+    assert (data_dir / "demo-sign-in.json").stat().st_mode & 0o777 == 0o600
+    again, same_token = run_once("again")
+    assert same_token == token  # kept, not wiped

@@ -128,3 +128,20 @@ def chromium_or_skip() -> str:
     if os.environ.get("MIENSKIP_REQUIRE_SERVICES") == "1":
         pytest.fail(message + " -- required in CI")
     pytest.skip(message)
+
+
+# -- accessibility -----------------------------------------------------------------------------
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def wcag_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
+                                       "resultTypes": ["violations"]})
+    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']} -- "
+            + "; ".join(node["target"][0] if isinstance(node["target"][0], str) else str(node["target"])
+                        for node in v["nodes"][:3])
+            for v in results.response["violations"]]

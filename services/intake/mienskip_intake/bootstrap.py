@@ -15,13 +15,15 @@ from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letter
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
+from .adapters import read_models
+from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
-from .entrypoints.workers import build_relay, retention_worker
+from .entrypoints.workers import build_relay, exact_lookup_worker, retention_worker
 from .service_layer import handlers, privacy
 from .settings import Settings
 
@@ -33,6 +35,10 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if migrate:
         upgrade(engine, MIGRATIONS, "alembic_version_intake")
     wakeup = Wakeup()
+    addresses = build_lookup(settings.geocoder, settings.geocoder_url, timeout_s=settings.geocoder_timeout_s)
+
+    def new_uow() -> IntakeUnitOfWork:
+        return IntakeUnitOfWork(engine, wakeup)
 
     def check_ready() -> dict[str, str]:
         return readiness(engine, settings.broker_connection)
@@ -40,12 +46,14 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     workers = []
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
-                   retention_worker(lambda: IntakeUnitOfWork(engine, wakeup), timedelta(days=settings.retention_days))]
+                   retention_worker(new_uow, timedelta(days=settings.retention_days))]
+        if addresses.may_retry:
+            workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letters(settings),
                      rate_limit=settings.rate_limit,
-                     rate_limit_storage=settings.rate_limit_storage)
+                     rate_limit_storage=settings.rate_limit_storage, addresses=addresses)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 
@@ -70,6 +78,7 @@ class Admin:
 
     def __init__(self, settings: Settings, *, migrate: bool = True):
         self.engine = make_engine(settings.database_url)
+        self.addresses = build_lookup(settings.geocoder, settings.geocoder_url, timeout_s=settings.geocoder_timeout_s)
         if migrate:
             upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
 
@@ -84,6 +93,9 @@ class Admin:
         return handlers.issue_token(commands.IssueToken(Role(role), kamer_id=kamer_id, region=region, label=label),
                                     self._uow())
 
+    def kamers(self) -> list[dict]:
+        return read_models.all_kamers(self.engine)
+
     def revoke_token(self, token_id: str) -> bool:
         return handlers.revoke_token(commands.RevokeToken(token_id), self._uow())
 
@@ -94,7 +106,7 @@ class Admin:
         return asdict(handlers.register_volunteer(commands.RegisterVolunteer(principal, data), self._uow()))
 
     def submit_request(self, principal: Principal, data: dict) -> str:
-        return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow())[1]["id"]
+        return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow(), self.addresses)[1]["id"]
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""

@@ -16,3 +16,8 @@ class Settings(CommonSettings):
     rate_limit: str = "30 per second; 600 per minute"
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 to share across workers
     retention_days: int = 365  # closed requests are anonymised after this many days
+    # Where addresses are placed: "embedded" (postcode-area centres, no network) or "pdok"
+    # (PDOK Locatieserver at geocoder_url, e.g. https://api.pdok.nl; embedded while it is away).
+    geocoder: str = "embedded"
+    geocoder_url: str = ""
+    geocoder_timeout_s: float = 2.0

@@ -57,6 +57,17 @@ class RequestSubmitted(Payload):
     follows = fields.Str(load_default=None, allow_none=True)  # an earlier request of the same series
 
 
+@register("request.relocated")
+class RequestRelocated(Payload):
+    """A request placed on its postcode area's centre (the address service was away) has
+    its exact location now; rounded as every location that travels."""
+
+    request_id = fields.Str(required=True)
+    kamer_id = fields.Str(required=True)
+    region = fields.Str(required=True)
+    location = fields.Nested(Point, required=True)
+
+
 @register("request.cancelled")
 class RequestCancelled(Payload):
     request_id = fields.Str(required=True)

@@ -64,6 +64,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("matching", "intake", "volunteer.registered"),
     Subscription("matching", "intake", "request.submitted"),
     Subscription("matching", "intake", "request.cancelled"),
+    Subscription("matching", "intake", "request.relocated"),
     Subscription("matching", "intake", "assignment.rejected"),
     Subscription("matching", "intake", "assignment.declined"),
     Subscription("matching", "intake", "assignment.reassign_requested"),

@@ -64,6 +64,10 @@ def test_kamer_b_never_reaches_kamer_as_records(client, kamer_b, records_of_a):
 def test_kamer_bs_collections_hold_nothing_of_a(client, kamer_b, records_of_a):
     listed = client.get("/v1/assignments?limit=200", headers=kamer_b.headers)
     assert listed.status_code == 200 and listed.get_json()["items"] == []
+    for query in ("", "?q=Geartsje", "?status=received", "?status=queued"):
+        requests = client.get(f"/v1/requests{query}", headers=kamer_b.headers)
+        assert requests.status_code == 200 and requests.get_json()["items"] == [], query
+        assert SECRET_NAME.split()[0].encode() not in requests.data
     approve_all = client.post("/v1/assignments/bulk-approve", json={"ids": [records_of_a["assignment_id"]]},
                               headers=kamer_b.headers)
     assert approve_all.get_json()["results"] == [{"id": records_of_a["assignment_id"], "status": 404}]

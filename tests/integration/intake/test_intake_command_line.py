@@ -25,3 +25,37 @@ def test_admin_commands_answer_on_stdout_and_log_on_stderr(tmp_path):
 
     issued = _mienskip(tmp_path, "token", "add", "--role", "kamer", "--kamer", kamer["id"], "--json")
     assert json.loads(issued.stdout)["role"] == "kamer"
+
+
+def _run(cwd, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    env.pop("MIENSKIP_DATABASE_URL", None)
+    env.pop("MIENSKIP_BROKER_URL", None)
+    return subprocess.run([sys.executable, "-m", "mienskip_cli.main", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_kamer_list_prints_every_kamer_as_json(tmp_path):
+    _mienskip(tmp_path, "kamer", "add", "--name", "Dorpskamer Grou", "--lat", "53.0946", "--lon", "5.8374")
+    _mienskip(tmp_path, "kamer", "add", "--name", "Buurtkamer Bilgaard", "--lat", "53.2155", "--lon", "5.7957",
+              "--region", "leeuwarden")
+    listed = json.loads(_mienskip(tmp_path, "kamer", "list", "--json").stdout)
+    assert [k["name"] for k in listed] == ["Buurtkamer Bilgaard", "Dorpskamer Grou"]
+    assert all(set(k) == {"id", "name", "region"} for k in listed)
+
+
+def test_an_admin_command_never_silently_starts_a_second_database_beside_the_demos(tmp_path):
+    (tmp_path / "var" / "demo").mkdir(parents=True)
+    (tmp_path / "var" / "demo" / "mienskip.sqlite3").write_bytes(b"")
+    refused = _run(tmp_path, "token", "add", "--role", "coordinator", "--json")
+    assert refused.returncode == 2 and "--data-dir var/demo" in refused.stderr
+    assert not (tmp_path / "var" / "mienskip.sqlite3").exists()
+    chosen = _run(tmp_path, "token", "add", "--role", "coordinator", "--json", "--data-dir", "var")
+    assert chosen.returncode == 0 and json.loads(chosen.stdout)["role"] == "coordinator"
+
+
+def test_dead_letters_on_the_embedded_transport_say_so_in_one_line(tmp_path):
+    peeked = _run(tmp_path, "dlq", "peek", "matching.intake.request.submitted.dlq")
+    assert peeked.returncode == 1 and "Traceback" not in peeked.stderr
+    lines = [line for line in peeked.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "need RabbitMQ" in lines[0] and "matching.intake.request.submitted.dlq" in lines[0]

@@ -13,7 +13,7 @@ from ui_support import bearer_token, sign_in
 from mienskip_intake.entrypoints.guards import JSON_ANSWER_HEADERS
 from mienskip_intake.entrypoints.web import SECURITY_HEADERS
 
-PAGE_PREFIXES = ("/review", "/v/")
+PAGE_PREFIXES = ("/review", "/v/", "/desk")
 
 
 def _is_page(rule: str) -> bool:

@@ -33,7 +33,7 @@ def test_erasing_a_resident_keeps_the_facts_and_removes_the_person(client, intak
     request_id = client.post("/v1/requests", json=REQUEST, headers=kamer_a.headers).get_json()["id"]
     privacy.erase_resident(EraseResident(request_id), uow(intake.engine))
     body = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()
-    assert body["resident"] == {"name": None, "phone": None, "address": None, "language": "nl"}
+    assert body["resident"] == {"name": None, "phone": None, "email": None, "address": None, "language": "nl"}
     assert body["category"] == "buddy" and body["status"] == "received"
     with intake.engine.begin() as tx:
         row = tx.execute(select(t.requests).where(t.requests.c.id == request_id)).one()

@@ -400,3 +400,11 @@ def test_attention_shows_dead_letters_to_coordinators(intake, tmp_path):
     page = client.get("/review/attention").get_data(as_text=True)
     assert sub.dead_letter_queue_name in page and f"mienskip dlq replay {sub.dead_letter_queue_name}" in page
     service.dispose()
+
+
+def test_proposals_are_listed_by_when_the_task_is_soonest_first(client, web, intake, kamer_a, case):
+    later = case(start=IN_A_WEEK + timedelta(days=3))
+    sooner = case(start=IN_A_WEEK)
+    sign_in(web, kamer_a.token)
+    html = web.get("/review/").get_data(as_text=True)
+    assert html.index(sooner["assignment"]) < html.index(later["assignment"])

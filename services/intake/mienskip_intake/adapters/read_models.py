@@ -70,6 +70,13 @@ def visible_kamers(engine: Engine, principal: Principal) -> list[dict[str, Any]]
         return [dict(r._mapping) for r in tx.execute(query.order_by(k.c.name))]
 
 
+def all_kamers(engine: Engine) -> list[dict[str, Any]]:
+    """Every kamer's id, name and region (for operators: no personal data)."""
+    k = t.kamers
+    with engine.begin() as tx:
+        return [dict(r._mapping) for r in tx.execute(select(k.c.id, k.c.name, k.c.region).order_by(k.c.region, k.c.name))]
+
+
 def kamer_name(engine: Engine, kamer_id: str) -> str | None:
     with engine.begin() as tx:
         return tx.execute(select(t.kamers.c.name).where(t.kamers.c.id == kamer_id)).scalar()
@@ -90,7 +97,8 @@ def volunteer_names(tx, principal: Principal, ids: Iterable[str]) -> dict[str, d
 
 def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
               kamer_id: str | None = None, limit: int = LIST_LIMIT) -> tuple[list[dict[str, Any]], int]:
-    """Open proposals, oldest first, and how many there are in all."""
+    """Open proposals, the soonest task first (what needs an answer first), and how many
+    there are in all."""
     a, r, k = t.assignments, t.requests, t.kamers
     query = (select(a.c.id, a.c.request_id, a.c.volunteer_id, a.c.distance_km, a.c.explanation, a.c.created_at,
                     r.c.kamer_id, r.c.category, r.c.window_start, r.c.window_end, r.c.urgency, r.c.urgent,
@@ -103,7 +111,7 @@ def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
         query = query.where(r.c.kamer_id == kamer_id)
     with engine.begin() as tx:
         total = tx.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = tx.execute(query.order_by(a.c.created_at, a.c.id).limit(limit)).all()
+        rows = tx.execute(query.order_by(r.c.window_start, a.c.created_at, a.c.id).limit(limit)).all()
         runner_ids = [(row.explanation or {}).get("runner_up", {}) or {} for row in rows]
         names = volunteer_names(tx, principal, [row.volunteer_id for row in rows]
                                  + [ru.get("volunteer_id") for ru in runner_ids])
@@ -221,22 +229,24 @@ class Page:
     next: str | None
 
 
-def _encode_cursor(created_at: datetime, assignment_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), assignment_id]).encode()).decode()
+def encode_cursor(created_at: datetime, record_id: str) -> str:
+    """Where a page of a list ended: the last item's time and id, opaque to clients."""
+    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), record_id]).encode()).decode()
 
 
 _CURSOR_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) a cursor of :func:`_encode_cursor` holds; anything else, a
-    time without an offset or one that cannot be written in UTC included, is a ``ValueError``."""
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(time, id)`` from :func:`encode_cursor`; ``ValueError`` for anything else: a time
+    without its offset (it could not be compared with the stored ones), one that cannot
+    be written in UTC (year 1 at +14:00), an id that no record has."""
     try:
-        created_at, assignment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None or not isinstance(assignment_id, str) or not _CURSOR_ID.fullmatch(assignment_id):
+        created_at, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at = datetime.fromisoformat(created_at)
+        if at.tzinfo is None or not isinstance(record_id, str) or not _CURSOR_ID.fullmatch(record_id):
             raise ValueError("not a cursor from this API")
-        return moment.astimezone(UTC), assignment_id
+        return at.astimezone(UTC), record_id
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValueError("not a cursor from this API") from exc
 
@@ -254,14 +264,14 @@ def list_assignments(engine: Engine, principal: Principal, *, status: str | None
     if status:
         query = query.where(a.c.status == status)
     if cursor:
-        created_at, last_id = _decode_cursor(cursor)
+        created_at, last_id = decode_cursor(cursor)
         query = query.where(or_(a.c.created_at > created_at, and_(a.c.created_at == created_at, a.c.id > last_id)))
     query = query.order_by(a.c.created_at, a.c.id).limit(limit + 1)
     with engine.begin() as tx:
         rows = tx.execute(query).all()
     items = [(assignment_from_row(row._mapping), request_from_row(row._mapping)) for row in rows[:limit]]
     last = items[-1][0] if len(rows) > limit else None
-    return Page(items, _encode_cursor(last.created_at, last.id) if last is not None else None)
+    return Page(items, encode_cursor(last.created_at, last.id) if last is not None else None)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class RequestRepository:
         self.conn.execute(update(t.requests).where(t.requests.c.id == request.id).values(
             resident_name=request.resident_name, resident_phone=request.resident_phone,
             resident_address=request.resident_address, notes=request.notes, lat=request.lat, lon=request.lon,
-            erased_at=request.erased_at, updated_at=request.updated_at))
+            resident_email=None, exact_lookup=None, erased_at=request.erased_at, updated_at=request.updated_at))
         self.conn.execute(update(t.history).where(t.history.c.request_id == request.id).values(note=None))
 
     def due_for_retention(self, cutoff: datetime, closed: Iterable[Status], batch: int) -> list[HelpRequest]:
@@ -113,6 +113,22 @@ class RequestRepository:
                                    r.c.window_end < cutoff))
                .order_by(r.c.updated_at).limit(batch).with_for_update(skip_locked=True))
         return [request_from_row(row._mapping) for row in self.conn.execute(due)]
+
+    def awaiting_exact_lookup(self, batch: int) -> list[HelpRequest]:
+        """Requests placed on their postcode area while the address service was away, oldest first."""
+        r = t.requests
+        rows = self.conn.execute(select(r).where(r.c.exact_lookup.is_not(None), r.c.erased_at.is_(None))
+                                 .order_by(r.c.created_at, r.c.id).limit(batch))
+        return [request_from_row(row._mapping) for row in rows]
+
+    def set_location(self, request_id: str, *, lat: float, lon: float, precision: str, at: datetime,
+                     resident_address: str | None = None) -> None:
+        """A new location (the exact lookup is done); the address text too, when given."""
+        values: dict[str, Any] = {"lat": lat, "lon": lon, "location_precision": precision, "exact_lookup": None,
+                                  "updated_at": at}
+        if resident_address is not None:
+            values["resident_address"] = resident_address
+        self.conn.execute(update(t.requests).where(t.requests.c.id == request_id).values(**values))
 
     # -- its assignments ---------------------------------------------------------------------
     def add_assignment(self, assignment: Assignment) -> None:

@@ -102,6 +102,10 @@ requests = Table(
     Column("urgent", Boolean, nullable=False, server_default=false()),  # needs the coordinator now
     Column("erased_at", UtcDateTime),  # personal data removed (on request or by retention)
     Column("last_decision", Integer, nullable=False, server_default="0"),  # matching's newest, applied
+    Column("resident_email", Text),
+    Column("location_precision", String(10), nullable=False, server_default="given"),  # exact, postcode4, given
+    # The address to look up exactly once the outside geocoder is back (personal data: erased with the rest).
+    Column("exact_lookup", JSON(none_as_null=True)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),

@@ -166,3 +166,10 @@ class ApplyRetention:
     keep_for: timedelta
     at: datetime | None = None
     batch: int = 500
+
+
+@dataclass(frozen=True)
+class LookUpExactLocations:
+    """Requests placed on their postcode area while the address service was away: look again."""
+
+    batch: int = 50

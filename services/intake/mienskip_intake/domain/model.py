@@ -281,6 +281,7 @@ class Note(StrEnum):
     UNMATCHED = "unmatched"  # {reasons, considered}: as matching sent them
     NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
     NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
+    LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
 
 
 @dataclass(frozen=True)
@@ -335,8 +336,16 @@ class HelpRequest:
     urgent: bool = False
     erased_at: datetime | None = None
     last_decision: int = 0
+    resident_email: str | None = None
+    location_precision: str = "given"  # domain.addresses.Precision: exact, postcode4 or given
+    exact_lookup: dict[str, Any] | None = None  # the address, while an exact lookup is still due
     assignments: tuple[Assignment, ...] = field(default=(), compare=False)  # oldest first
     history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
+
+    @property
+    def location(self) -> dict[str, Any]:
+        """Where, and how exact (``domain.addresses.Precision``)."""
+        return {"lat": self.lat, "lon": self.lon, "precision": self.location_precision}
 
     @property
     def assignment(self) -> Assignment | None:
@@ -346,7 +355,7 @@ class HelpRequest:
     def erased(self, at: datetime) -> HelpRequest:
         """What identifies the resident goes; the facts stay, the place to about 100 m."""
         return replace(self, resident_name=None, resident_phone=None, resident_address=None, notes=None,
-                       lat=round(self.lat, COARSE_DECIMALS), lon=round(self.lon, COARSE_DECIMALS),
+                       resident_email=None, exact_lookup=None, lat=round(self.lat, COARSE_DECIMALS), lon=round(self.lon, COARSE_DECIMALS),
                        erased_at=at, updated_at=at)
 
 

@@ -5,19 +5,21 @@ with a fresh unit of work to the service layer, and shapes the answer."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import g, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from ..adapters import read_models
+from ..adapters import desk, read_models
 from ..adapters.repository import lost_idempotency_race
 from ..catalogue import catalogue
 from ..domain import commands
 from ..domain.model import Assignment, HelpRequest, InvalidRequest, Role
+from ..domain.places import Place
 from ..service_layer import handlers, workflow
+from ..service_layer.geocoding import AddressLookup
 from ..service_layer.unit_of_work import UnitOfWork
 from . import schemas
 from .errors import error_response, message_for
@@ -62,8 +64,19 @@ def _bulk_result(result: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
-    """``engine`` serves the read models; ``uow`` makes a unit of work per use case."""
+def request_item_view(item: dict[str, Any]) -> dict[str, Any]:
+    """One row of ``adapters.desk``'s request list, as the API shows it."""
+    return {"id": item["id"], "kamer_id": item["kamer_id"], "status": item["status"], "category": item["category"],
+            "urgency": item["urgency"], "urgent": item["urgent"], "recurrence": item["recurrence"],
+            "window": {"start": item["window_start"], "end": item["window_end"]},
+            "resident": {"first_name": item["resident_first_name"]}, "place": item["place"],
+            "location": {"precision": item["location_precision"]}, "created_at": item["created_at"]}
+
+
+def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLookup | None = None,
+                  places: Sequence[Place] = ()) -> Blueprint:
+    """``engine`` serves the read models; ``uow`` makes a unit of work per use case;
+    ``addresses`` places Dutch addresses; ``places`` names where a request is, roughly."""
     blp = Blueprint("v1", __name__, url_prefix="/v1", description="Help requests and volunteers")
 
     @blp.route("/volunteers", methods=["POST"])
@@ -100,7 +113,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
             status, answer = handlers.submit_request(commands.SubmitRequest(
                 g.principal, body, idempotency_key=key,
                 body_hash=handlers.body_fingerprint(request.get_data(cache=True)),
-                correlation_id=caller_correlation_id()), uow())
+                correlation_id=caller_correlation_id()), uow(), addresses)
         except InvalidRequest as exc:
             return error_response(422, errors={exc.field: [exc.problem]})
         except handlers.IdempotencyKeyReused:
@@ -120,10 +133,27 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork]) -> Blueprint:
     def validate_request(body):
         """Check a request body as POST /v1/requests would, without storing anything."""
         try:
-            handlers.validate_request(commands.ValidateRequest(g.principal, body), uow())
+            handlers.validate_request(commands.ValidateRequest(g.principal, body), uow(), addresses)
         except InvalidRequest as exc:
             return error_response(422, errors={exc.field: [exc.problem]})
         return {"valid": True}
+
+    @blp.route("/requests", methods=["GET"])
+    @blp.arguments(schemas.RequestQuerySchema, location="query")
+    @blp.response(200, schemas.RequestPageSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(*PEOPLE)
+    def list_requests(query):
+        """Requests, newest first: the kamer's own, or the coordinator's region; by status and part of a name."""
+        try:
+            page = desk.requests_after(engine, g.principal, places, status=query["status"], name=query["q"],
+                                       limit=query["limit"], cursor=query["cursor"])
+        except ValueError:
+            return error_response(422, errors={"cursor": ["is not a cursor from this API"]})
+        body = {"items": [request_item_view(item) for item in page.items]}
+        if page.next:
+            body["next"] = page.next
+        return body
 
     @blp.route("/requests/<request_id>", methods=["GET"])
     @blp.response(200, schemas.RequestViewSchema)

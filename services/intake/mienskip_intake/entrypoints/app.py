@@ -23,16 +23,18 @@ from ..adapters.repository import IntakeUnitOfWork
 from ..catalogue import catalogue
 from ..domain.model import Principal, Role
 from ..service_layer import handlers, workflow
+from ..service_layer.geocoding import AddressLookup, GeocoderUnavailable
 from . import schemas
 from .api import api_blueprint
 from .errors import error_response, from_http_exception, message_for
 from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
-from .web import review_blueprint
+from .web import PLACES_CSV, load_places, review_blueprint
 from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = "5"
+GEOCODER_RETRY_AFTER_SECONDS = "30"
 
 
 class _Api(Api):
@@ -62,8 +64,10 @@ def _token_key() -> str:
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
                dead_letters: Callable[[], Any] | None = None,
-               rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://") -> Flask:
-    """The intake WSGI app; nothing is built at import time.
+               rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://",
+               addresses: AddressLookup | None = None) -> Flask:
+    """The intake WSGI app; nothing is built at import time. ``addresses`` places Dutch
+    addresses (``bootstrap`` builds it from ``MIENSKIP_GEOCODER``).
 
     Every use case gets a fresh :class:`IntakeUnitOfWork`; its commit wakes the outbox
     relay (``relay_wakeup``) when it wrote events, so no view has to.
@@ -106,10 +110,10 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    v1 = api_blueprint(engine, uow)
+    v1 = api_blueprint(engine, uow, addresses, load_places(PLACES_CSV))
     api.register_blueprint(v1)
     pages, volunteer_links = review_blueprint(engine, uow, secret_key=secret_key, secure_cookies=secure_cookies,
-                                              dead_letters=dead_letters)
+                                              dead_letters=dead_letters, addresses=addresses)
     app.register_blueprint(pages)
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
@@ -159,6 +163,11 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     def _conflict(exc: handlers.Conflict):
         why = conflict_why(catalogue(), caller_language(), exc.code, exc.params)
         return error_response(409, message_for(409, "api.error.409_because", why=why))
+
+    @app.errorhandler(GeocoderUnavailable)
+    def _geocoder_away(_exc):
+        # Only when even the embedded postcode areas cannot place the address.
+        return error_response(503, headers={"Retry-After": GEOCODER_RETRY_AFTER_SECONDS})
 
     @app.errorhandler(PermissionError)
     def _forbidden(_exc):

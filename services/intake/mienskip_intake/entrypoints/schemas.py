@@ -7,12 +7,13 @@ Clients cannot set ``id``, ``status``, ``kamer_id`` or timestamps: those fields 
 import re
 from datetime import UTC
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
 from ..catalogue import catalogue
-from ..domain.model import Note
+from ..domain.addresses import AddressError, DutchAddress, Precision
+from ..domain.model import Note, Status
 from .wording import caller_language, history_note, with_runner_up_why
 
 # Friesland and the rest of the Netherlands, with a margin: a point outside is a typo.
@@ -124,6 +125,50 @@ class PointSchema(Strict):
     lon = JsonNumber(required=True, validate=LON_RANGE)
 
 
+class HouseNumberField(Text):
+    """A house number as text or as a whole number (``"3"`` or ``3``): Dutch forms mean the same."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class AddressSchema(Strict):
+    """A Dutch address as Dutch forms ask it; loads as a normalised ``DutchAddress``."""
+
+    postcode = Text(required=True, validate=validate.Length(max=10),
+                    metadata={"example": "9001 AB", "description": "4 digits and 2 letters; space optional"})
+    house_number = HouseNumberField(required=True, validate=validate.Length(max=10), metadata={"example": "3"})
+    addition = Text(load_default=None, allow_none=True, validate=validate.Length(max=10),
+                    metadata={"example": "a", "description": "house letter or addition"})
+
+    @post_load
+    def _dutch(self, data, **_):
+        try:
+            return DutchAddress.parse(data["postcode"], data["house_number"], data.get("addition"))
+        except AddressError as exc:
+            raise ValidationError(exc.problem, exc.part) from exc
+
+
+class LocationSchema(Schema):
+    """A stored location, as returned: where, and how exact."""
+
+    lat = fields.Float()
+    lon = fields.Float()
+    precision = fields.Str(metadata={"enum": [p.value for p in Precision],
+                                     "description": "exact: the address itself; postcode4: the centre of its "
+                                                    "postcode area (approximate); given: typed by the kamer"})
+
+
+def exactly_one_of(data: dict, point: str, address: str) -> None:
+    """A location is typed (``point``) or given as a Dutch address, never both or neither."""
+    if data.get(point) is not None and data.get(address) is not None:
+        raise ValidationError(f"give {point} or {address}, not both", address)
+    if data.get(point) is None and data.get(address) is None:
+        raise ValidationError(f"give {point} ({{lat, lon}}) or {address} ({{postcode, house_number}})", point)
+
+
 class SlotSchema(Strict):
     day = Text(required=True, validate=validate.OneOf(DAYS))
     start = Text(required=True, data_key="from", validate=TIME_OF_DAY)
@@ -159,6 +204,8 @@ class VolunteerSchema(Strict):
 class ResidentSchema(Strict):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     phone = Text(load_default=None, allow_none=True, validate=PHONE)
+    email = EmailText(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                      metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
     language = Text(load_default="nl", validate=validate.OneOf(LANGUAGES))
     address = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
@@ -175,7 +222,11 @@ class WindowSchema(Strict):
 
 class RequestSchema(Strict):
     resident = fields.Nested(ResidentSchema, required=True)
-    location = fields.Nested(PointSchema, required=True)
+    location = fields.Nested(PointSchema, load_default=None, allow_none=True, metadata={
+        "description": "Where the help is needed; or give address instead (exactly one of the two)."})
+    address = fields.Nested(AddressSchema, load_default=None, allow_none=True, metadata={
+        "description": "The resident's Dutch address instead of location: placed by the geocoder, and "
+                       "resident.address filled from it when left empty. Unknown postcode: 422 on address.postcode."})
     category = Text(required=True, validate=validate.OneOf(CATEGORIES))
     skills = fields.List(Text(validate=validate.OneOf(CATEGORIES)), load_default=list,
                          validate=validate.Length(max=len(CATEGORIES)))
@@ -188,6 +239,10 @@ class RequestSchema(Strict):
                                             "series; matching then prefers the volunteer who holds that one."})
     urgency = Text(load_default="normal", validate=validate.OneOf(URGENCIES))
     notes = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+    @validates_schema
+    def _location_or_address(self, data, **_):
+        exactly_one_of(data, "location", "address")
 
 
 class AcceptedSchema(Schema):
@@ -233,6 +288,23 @@ class HistorySchema(Schema):
         return history_note(catalogue(), caller_language(), entry.note_code, entry.note_params, entry.note) or None
 
 
+class WindowViewSchema(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class WindowField(fields.Nested):
+    """A request's window as ``{"start", "end"}``, ISO 8601 with offset, typed in the spec."""
+
+    def __init__(self, **kwargs):
+        super().__init__(WindowViewSchema, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return {"start": obj.window_start, "end": obj.window_end}
+
+
 class RequestViewSchema(Schema):
     id = fields.Str()
     kamer_id = fields.Str()
@@ -243,20 +315,51 @@ class RequestViewSchema(Schema):
     urgent = fields.Bool()  # a late decline: the coordinator decides now
     recurrence = fields.Str(allow_none=True)
     follows = fields.Str(allow_none=True)
-    window = fields.Method("_window")
+    window = WindowField()
     resident = fields.Method("_resident")
+    location = fields.Nested(LocationSchema)
     assignment = fields.Nested(AssignmentSchema, allow_none=True)
     reasons = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True)
     history = fields.List(fields.Nested(HistorySchema))
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
-    def _window(self, request):
-        return {"start": request.window_start.isoformat(), "end": request.window_end.isoformat()}
-
     def _resident(self, request):
-        return {"name": request.resident_name, "phone": request.resident_phone,
+        return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
                 "language": request.resident_language, "address": request.resident_address}
+
+
+class RequestQuerySchema(Strict):
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in Status]))
+    q = Text(load_default=None, validate=validate.Length(max=100),
+             metadata={"description": "Part of the resident's name (any case)."})
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = Text(load_default=None, validate=validate.Length(max=500))
+
+
+class RequestListItemSchema(Schema):
+    """A request in a list: what a list may show (first name and place, never an address,
+    phone or notes); the whole record is ``GET /v1/requests/{id}`` (audited)."""
+
+    id = fields.Str()
+    kamer_id = fields.Str()
+    status = fields.Str()
+    category = fields.Str()
+    urgency = fields.Str()
+    urgent = fields.Bool()
+    recurrence = fields.Str(allow_none=True)
+    window = WindowField()
+    resident = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={
+        "description": "{first_name}"})
+    place = fields.Str(metadata={"description": "The village or wijk it lies in, roughly."})
+    location = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={
+        "description": "{precision}: exact, postcode4 or given"})
+    created_at = fields.AwareDateTime()
+
+
+class RequestPageSchema(Schema):
+    items = fields.List(fields.Nested(RequestListItemSchema), required=True)
+    next = fields.Str(allow_none=True)
 
 
 ASSIGNMENT_STATUSES = ["proposed", "approved", "accepted", "declined", "rejected", "superseded", "cancelled",
@@ -274,7 +377,7 @@ class AssignmentRequestSchema(Schema):
     category = fields.Str()
     urgency = fields.Str()
     urgent = fields.Bool()
-    window = fields.Dict()
+    window = WindowField()
 
 
 class AssignmentViewSchema(AssignmentSchema):

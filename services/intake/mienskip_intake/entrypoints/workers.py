@@ -16,7 +16,8 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import events, privacy
+from ..service_layer import events, locations, privacy
+from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
 
@@ -42,4 +43,13 @@ def retention_worker(uow: Callable[[], IntakeUnitOfWork], keep_for: timedelta,
     """Applies retention now and then (daily by default), a batch a round."""
     return PollingWorker("intake-retention",
                          lambda: privacy.apply_retention(commands.ApplyRetention(keep_for), uow()) > 0,
+                         idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def exact_lookup_worker(uow: Callable[[], IntakeUnitOfWork], addresses: AddressLookup,
+                        every: timedelta = timedelta(minutes=1)) -> PollingWorker:
+    """Looks up exactly what was placed on a postcode area while the address service was
+    away (:mod:`service_layer.locations`), a batch a round, once a minute while idle."""
+    return PollingWorker("intake-exact-lookup",
+                         lambda: locations.look_up_exact_locations(commands.LookUpExactLocations(), uow, addresses),
                          idle_s=every.total_seconds(), max_backoff_s=600)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import new_event
+from mienskip_shared.contracts import Envelope, new_event
 
 from ..domain import commands
 from ..domain.model import (
@@ -38,7 +38,9 @@ from ..domain.model import (
     transition,
 )
 from ..domain.places import Place, nearest_place
+from . import geocoding
 from .common import Conflict, NotFound, audit, new_id, record_history
+from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
 
 __all__ = ["Conflict", "IdempotencyKeyReused", "NotFound"]
@@ -157,13 +159,18 @@ def show_volunteer(cmd: commands.ShowVolunteer, uow: UnitOfWork) -> Volunteer:
 
 # -- requests ------------------------------------------------------------------------------
 
-def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
+                   addresses: AddressLookup | None = None) -> tuple[int, dict[str, Any]]:
     """Store the request with its ``request.submitted`` event; answer (202, body).
 
     With an ``Idempotency-Key`` the first answer is stored in the same transaction
     and replayed for the same key and body; the same key with another body is refused.
+    A request given by its Dutch ``address`` is placed by ``addresses`` first, outside
+    the transaction (:func:`geocoding.place`).
     """
     data, principal = cmd.data, cmd.principal
+    resident = data["resident"]
+    placed = geocoding.place(data, addresses, text=resident.get("address"))
     with uow:
         kamer = _kamer_of(uow, principal)
         if cmd.idempotency_key:
@@ -172,12 +179,14 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, d
                 return replay
         stamp = utcnow()
         _check_request(uow, kamer.id, data, stamp)
-        resident, window, location = data["resident"], data["window"], data["location"]
+        window = data["window"]
         request = HelpRequest(
             id=new_id(), kamer_id=kamer.id, region=kamer.region,
             resident_name=resident.get("name"), resident_phone=resident.get("phone"),
-            resident_language=resident.get("language") or "nl", resident_address=resident.get("address"),
-            lat=location["lat"], lon=location["lon"], category=data["category"],
+            resident_email=resident.get("email"), resident_language=resident.get("language") or "nl",
+            resident_address=resident.get("address") or placed.address_text,
+            lat=placed.lat, lon=placed.lon, location_precision=placed.precision.value,
+            exact_lookup=placed.exact_lookup, category=data["category"],
             skills=list(dict.fromkeys([data["category"], *data.get("skills", [])])),
             needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
             window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
@@ -194,11 +203,7 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, d
             "location": coarse(request.lat, request.lon), "urgency": request.urgency,
             "recurrence": request.recurrence, "follows": request.follows,
         }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(new_event("contact.resident", {
-            "request_id": request.id, "kamer_id": kamer.id, "first_name": first_name(request.resident_name),
-            "phone": request.resident_phone, "language": request.resident_language,
-            "address": request.resident_address, "neighbourhood": neighbourhood_of(request.resident_address),
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
+        uow.publish(resident_contact(request, correlation_id))
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
@@ -206,8 +211,18 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork) -> tuple[int, d
     return answer
 
 
-def validate_request(cmd: commands.ValidateRequest, uow: UnitOfWork) -> None:
+def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:
+    """``contact.resident``: the resident's contact details, for notify only (a newer one wins)."""
+    return new_event("contact.resident", {
+        "request_id": request.id, "kamer_id": request.kamer_id, "first_name": first_name(request.resident_name),
+        "phone": request.resident_phone, "language": request.resident_language,
+        "address": request.resident_address, "neighbourhood": neighbourhood_of(request.resident_address),
+    }, correlation_id=correlation_id, kamer_id=request.kamer_id)
+
+
+def validate_request(cmd: commands.ValidateRequest, uow: UnitOfWork, addresses: AddressLookup | None = None) -> None:
     """Every check :func:`submit_request` makes, storing nothing."""
+    geocoding.place(cmd.data, addresses)
     with uow:
         _check_request(uow, cmd.principal.kamer_id, cmd.data, utcnow())
 

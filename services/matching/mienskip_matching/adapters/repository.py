@@ -165,6 +165,11 @@ class RequestRepository:
     def forget_unmatched(self, request_id: str) -> None:
         self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
 
+    def relocate(self, request_id: str, location: Point) -> None:
+        t = tables.requests
+        self.conn.execute(update(t).where(t.c.id == request_id).values(lat=location.lat, lon=location.lon,
+                                                                        updated_at=utcnow()))
+
 
 class ProposalRepository:
     """Active proposals (``proposals``: each books its volunteer for its window) and the

@@ -237,6 +237,23 @@ def request_cancelled(envelope: Envelope, uow: UnitOfWork, config: SolverConfig)
         uow.commit()
 
 
+def request_relocated(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
+    """Intake placed the request exactly (it had only the postcode area's centre): every
+    later solve uses the new location. A proposal made already stands; a cancelled
+    request stays as it is."""
+    d = envelope.data
+    with uow:
+        if not uow.claim(envelope):
+            return
+        status = uow.requests.status(d["request_id"])
+        if status is None:
+            raise RequestNotYetKnown(d["request_id"])
+        if status != "cancelled":
+            uow.requests.relocate(d["request_id"], Point(d["location"]["lat"], d["location"]["lon"]))
+            log.info("matching.request_relocated", request_id=d["request_id"])
+        uow.commit()
+
+
 def personal_data_erased(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
     """An erased volunteer leaves the pool for good: a tombstone (id and time only)
     keeps a later volunteer event from bringing them back. (Matching keeps nothing
@@ -257,6 +274,7 @@ HANDLERS: dict[str, Handler] = {
     "volunteer.registered": volunteer_registered,
     "request.submitted": request_submitted,
     "request.cancelled": request_cancelled,
+    "request.relocated": request_relocated,
     "assignment.rejected": assignment_ended,
     "assignment.declined": assignment_ended,
     "assignment.reassign_requested": reassign_requested,

@@ -11,7 +11,7 @@ from typing import Protocol, Self
 
 from mienskip_shared.contracts import Envelope
 
-from ..domain.model import Booking, OpenRequest, Proposal, StoredProposal, Unmatched, Volunteer, Window
+from ..domain.model import Booking, OpenRequest, Point, Proposal, StoredProposal, Unmatched, Volunteer, Window
 
 
 class Volunteers(Protocol):
@@ -32,6 +32,7 @@ class Requests(Protocol):
     def set_status(self, request_id: str, status: str) -> None: ...
     def save_unmatched(self, request: OpenRequest, result: Unmatched) -> None: ...
     def forget_unmatched(self, request_id: str) -> None: ...
+    def relocate(self, request_id: str, location: Point) -> None: ...
 
 
 class Proposals(Protocol):

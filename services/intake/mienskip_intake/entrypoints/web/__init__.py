@@ -27,12 +27,14 @@ from ...adapters import read_models
 from ...catalogue import catalogue
 from ...domain.places import Place
 from ...service_layer.common import NotFound
+from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
-from . import audit, link, overviews, proposals, requests, session, volunteers
+from . import audit, desk, desk_requests, link, overviews, proposals, requests, session, volunteers
 from .common import Pages
 from .i18n import Words
 
 WEB = Path(__file__).resolve().parents[2] / "web"
+PLACES_CSV = WEB / "places.csv"
 SESSION_HOURS = 8
 SECURITY_HEADERS = {
     # Nothing from elsewhere; no inline script or style; never framed.
@@ -52,18 +54,19 @@ def load_places(path: Path) -> list[Place]:
 
 
 def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, secure_cookies: bool = False,
-                     places_path: Path = WEB / "places.csv",
-                     dead_letters: Callable[[], Any] | None = None) -> tuple[Blueprint, Blueprint]:
+                     places_path: Path = PLACES_CSV,
+                     dead_letters: Callable[[], Any] | None = None,
+                     addresses: AddressLookup | None = None) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
     ``dead_letters`` counts the dead-letter queues and peeks at their requests' ids for
     the attention page (messaging's ``peek_dead_letters``)."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
-                  secret_key=secret_key, dead_letters=dead_letters)
+                  secret_key=secret_key, dead_letters=dead_letters, addresses=addresses)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, proposals, requests, volunteers, overviews, audit):
+    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_requests):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 

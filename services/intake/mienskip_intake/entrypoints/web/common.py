@@ -15,6 +15,7 @@ from ...adapters import read_models
 from ...domain.model import Principal, Role
 from ...domain.places import Place
 from ...service_layer.common import Conflict
+from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
 from ...service_layer.workflow import UnknownVolunteer
 from .i18n import Words, remember_chosen_language
@@ -35,6 +36,7 @@ class Pages:
     places: list[Place]
     secret_key: str
     dead_letters: Callable[[], Any] | None = None  # messaging's DeadLetters: depths and peeked ids
+    addresses: AddressLookup | None = None  # places Dutch addresses (the desk's forms)
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:

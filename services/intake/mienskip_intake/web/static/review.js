@@ -21,4 +21,9 @@
       }
     });
   });
+  // "Print this week": a button for what the browser's own print already does.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();
