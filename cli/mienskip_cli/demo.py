@@ -8,12 +8,13 @@ the demo exercises the same path as a kamer's system does.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mienskip_intake.bootstrap import Admin
+from mienskip_intake.bootstrap import Admin, Conflict
 
 from .leeuwarden import CATEGORY_MIX, DEFAULT_PLACES, Place, load_places
 
@@ -39,6 +40,7 @@ class DemoResult:
     operator_token: str
     volunteers: int
     requests: list[str]
+    people: list[dict] = field(default_factory=list)  # role, e-mail, password: sign in at /login
 
 
 def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
@@ -66,7 +68,26 @@ def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
             request_ids.append(admin.submit_request(principal, _request(rng, rng.choice(nearby), today)))
     _, coordinator = admin.add_token("coordinator", region="leeuwarden", label="demo coordinator")
     _, operator = admin.add_token("operator", label="demo operator")
-    return DemoResult(kamers, coordinator, operator, volunteer_count, request_ids)
+    return DemoResult(kamers, coordinator, operator, volunteer_count, request_ids, _people(admin, kamers[0]))
+
+
+def _people(admin: Admin, kamer: dict) -> list[dict]:
+    """A demo coordinator and a demo staff member (the lead of the first kamer), with
+    fresh random passwords: printed once, like the tokens."""
+    people = [
+        {"role": "coordinator (leeuwarden)", "email": "coordinator@demo.mienskip.example",
+         "invite": {"role": "coordinator", "region": "leeuwarden", "name": "Demo Coördinator"}},
+        {"role": f"staff {kamer['name']}", "email": f"staff.{kamer['place'].lower()}@demo.mienskip.example",
+         "invite": {"role": "staff", "kamer_ids": (kamer["id"],), "lead": True, "name": "Demo Medewerker"}},
+    ]
+    for person in people:
+        person["password"] = "Demo-" + secrets.token_urlsafe(12)
+        invite = person.pop("invite")
+        try:
+            admin.add_person(person["email"], invite.pop("role"), person["password"], **invite)
+        except Conflict:  # kept from an earlier run (--keep): its password is the one printed then
+            person["password"] = "(as before)"
+    return people
 
 
 def _volunteer(rng: random.Random, place: Place) -> dict:

@@ -68,9 +68,10 @@ def own_url(host: str, port: int) -> str | None:
 
 
 def build_all(data_dir: Path | None, public_url: str | None = None) -> list[Service]:
-    """``public_url``: where links in notify's messages point, unless MIENSKIP_PUBLIC_URL says."""
+    """``public_url``: where links in messages (notify's) and invitations (intake's) point, unless
+    MIENSKIP_PUBLIC_URL says."""
     return [
-        intake_bootstrap.build(_settings(IntakeSettings, data_dir)),
+        intake_bootstrap.build(_settings(IntakeSettings, data_dir, public_url=public_url)),
         matching_bootstrap.build(_settings(MatchingSettings, data_dir)),
         notify_bootstrap.build(_settings(NotifySettings, data_dir, public_url=public_url)),
     ]
@@ -220,7 +221,7 @@ def _log_to_file(path: Path, settings: IntakeSettings) -> Path:
 def demo_sign_in(result) -> dict:
     """What the banner shows, kept between runs."""
     return {"kamers": [{"name": k["name"], "token": k["token"]} for k in result.kamers],
-            "coordinator": result.coordinator_token, "operator": result.operator_token,
+            "coordinator": result.coordinator_token, "operator": result.operator_token, "people": result.people,
             "volunteers": result.volunteers, "requests": result.requests}
 
 
@@ -237,7 +238,9 @@ def demo_banner(shown: dict, base: str, data_dir: Path, log_file: Path) -> str:
         "requests (kept between runs; make demo ARGS=--fresh or mienskip demo --fresh starts over)", "",
         "Try / Probeer:",
         f"  curl -H 'Authorization: Bearer {kamers[0]['token']}' {base}/v1/requests/{shown['requests'][0]}", "",
-        "Sign in / Oanmelde (tokens):",
+        f"People / Minsken (sign in at {base}/login with e-mail and password):",
+        *(f"  {p['role']:<30} {p['email']}  {p['password']}" for p in shown.get("people", [])), "",
+        "Systems / Systemen (API tokens; also sign in at /review/login):",
         *(f"  kamer {k['name']:<24} {k['token']}" for k in kamers),
         f"  coordinator (leeuwarden)       {shown['coordinator']}",
         f"  operator                       {shown['operator']}", "",
@@ -334,6 +337,49 @@ def token_revoke(token_id, data_dir) -> None:
     if not _intake_admin(data_dir).revoke_token(token_id):
         raise click.ClickException(f"no active token {token_id}")
     click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def user() -> None:
+    """People who sign in to the pages with e-mail and password."""
+
+
+@user.command("invite")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(intake_bootstrap.PERSON_ROLES), required=True)
+@click.option("--kamer", "kamer_ids", multiple=True, help="For staff: their kamer's id (repeat for several).")
+@click.option("--region", default=None, help="For coordinators: the region they cover.")
+@click.option("--lead", is_flag=True, help="Staff who may invite their kamer's other staff.")
+@click.option("--name", default=None, help="How the pages greet them (optional).")
+@click.option("--language", type=click.Choice(["nl", "fy", "en"]), default="nl", show_default=True,
+              help="The invitation e-mail's language.")
+@click.option("--json", "as_json", is_flag=True, help="Print {\"id\", \"invite_url\"} as JSON.")
+@data_dir_option
+def user_invite(email, role, kamer_ids, region, lead, name, language, as_json, data_dir) -> None:
+    """Invite a person: a link to set their password (valid 7 days), also e-mailed by notify."""
+    if role in ("staff", "coordinator") and not (kamer_ids or region):
+        raise click.UsageError(f"--role {role} needs --kamer ID or --region R")
+    try:
+        invited = _intake_admin(data_dir).invite_person(email, role, kamer_ids=tuple(kamer_ids), region=region,
+                                                        lead=lead, name=name, language=language)
+    except intake_bootstrap.InvalidInvitation as exc:
+        raise click.UsageError(f"--{exc.field}: {exc.problem}") from None
+    except intake_bootstrap.Conflict:
+        raise click.ClickException(f"{email} has an account already") from None
+    _print({"id": invited.user_id, "invite_url": invited.link, "expires_at": invited.expires_at.isoformat()},
+           as_json)
+
+
+@user.command("deactivate")
+@click.argument("user_id")
+@data_dir_option
+def user_deactivate(user_id, data_dir) -> None:
+    """A person can no longer sign in; every session of theirs ends at once."""
+    try:
+        _intake_admin(data_dir).deactivate_person(user_id)
+    except intake_bootstrap.NotFound:
+        raise click.ClickException(f"no person {user_id}") from None
+    click.echo(f"deactivated {user_id}")
 
 
 @main.command()

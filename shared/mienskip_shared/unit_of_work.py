@@ -3,7 +3,9 @@
 A service's state, the outbox rows announcing it and the inbox row of the message that
 caused it commit together or not at all; leaving the ``with`` block without
 :meth:`commit` rolls everything back. A commit that wrote outbox rows wakes the relay,
-so no handler or view has to remember to.
+so no handler or view has to remember to, and logs each event it wrote
+(``outbox.event_written``, ids only): in every service the trace of a correlation id
+goes from the change that caused an event to its publication.
 
 Each service subclasses it and opens its repositories in :meth:`_open` (cosmicpython's
 ``AbstractUnitOfWork``/``SqlAlchemyUnitOfWork``, with our outbox and inbox added).
@@ -14,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
+import structlog
 from sqlalchemy import Engine, Table
 from sqlalchemy.engine import Connection
 
 from .contracts import Envelope
 from .messaging.outbox import add_all_to_outbox, claim_inbox_all
 from .workers import Wakeup
+
+log = structlog.get_logger(__name__)
 
 
 class SqlUnitOfWork:
@@ -30,7 +35,7 @@ class SqlUnitOfWork:
         self._engine = engine
         self._wakeup = wakeup
         self._conn: Connection | None = None
-        self._published = False
+        self._written: list[Envelope] = []
 
     @property
     def connection(self) -> Connection:
@@ -41,7 +46,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self._conn = self._engine.connect()
         self._tx = self._conn.begin()
-        self._published = False
+        self._written = []
         self._open(self._conn)
         return self
 
@@ -70,13 +75,17 @@ class SqlUnitOfWork:
 
     def publish_all(self, envelopes: Sequence[Envelope]) -> None:
         add_all_to_outbox(self.connection, self.outbox, envelopes)
-        self._published = self._published or bool(envelopes)
+        self._written.extend(envelopes)
 
     def commit(self) -> None:
         self._tx.commit()
-        if self._published and self._wakeup is not None:
+        written, self._written = self._written, []
+        if written and self._wakeup is not None:
             self._wakeup.set()
-        self._published = False
+        for envelope in written:
+            log.info("outbox.event_written", event_type=envelope.event_type, event_id=envelope.event_id,
+                     correlation_id=envelope.correlation_id)
 
     def rollback(self) -> None:
         self._tx.rollback()
+        self._written = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -113,7 +115,7 @@ def system(tmp_path_factory):
 
 
 def sign_in(page, base: str, token: str) -> None:
-    page.goto(f"{base}/")
+    page.goto(f"{base}/review/login")  # the token sign-in (the demo's); people sign in at /login
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base}/review/")
@@ -323,3 +325,58 @@ def test_the_demo_as_a_newcomer_meets_it(tmp_path, new_page):
         raise
     finally:
         processes.stop_all()
+
+
+# -- a person's own account: invited, sets a password, signs in and out ---------------------------------
+
+def invitation_link(system: System, email: str) -> str:
+    """The link in the invitation notify put in the mailbox, pointing at this server."""
+    def arrived():
+        for path in (system.data_dir / "mailbox" / "accounts").glob("*.eml"):
+            message = message_from_bytes(path.read_bytes(), policy=default)
+            if message["To"] == email:
+                return message.get_body(("plain",)).get_content()
+        return None
+    text = wait_for(arrived, timeout=60, what=f"the invitation e-mail to {email}")
+    link = re.search(r"https?://\S+?(/account/password/[A-Za-z0-9_-]+)", text).group(1)
+    return system.base + link
+
+
+def test_an_invited_person_sets_a_password_signs_in_and_out_and_a_copy_stays_out(system, new_page):
+    coordinator = new_page()
+    sign_in(coordinator, system.base, system.coordinator)
+    coordinator.get_by_role("link", name="Uitnodigen").click()
+    coordinator.get_by_label("E-mailadres").fill("hiltsje@example.org")
+    coordinator.get_by_label("Kamer").select_option(label="Buurtkamer Bilgaard")
+    coordinator.get_by_label("Taal van de uitnodiging").select_option("fy")
+    coordinator.get_by_role("button", name="Uitnodigen").click()
+    assert "verstuurd" in coordinator.locator(".flash.ok").inner_text()
+
+    page = new_page()
+    page.goto(invitation_link(system, "hiltsje@example.org"))
+    page.get_by_label("Nieuw wachtwoord").fill("Wachtwoord1234")  # long enough for the browser, too common for us
+    page.get_by_label("Herhaal het wachtwoord").fill("Wachtwoord1234")
+    page.get_by_role("button", name="Wachtwoord instellen").click()
+    assert "veel gebruikt" in page.locator("#password-problems").inner_text()
+    page.get_by_label("Nieuw wachtwoord").fill("Greidfûgels yn 'e maaie")
+    page.get_by_label("Herhaal het wachtwoord").fill("Greidfûgels yn 'e maaie")
+    page.get_by_role("button", name="Wachtwoord instellen").click()
+    page.wait_for_url(f"{system.base}/login")
+    page.get_by_label("E-mailadres").fill("hiltsje@example.org")
+    page.get_by_label("Wachtwoord").fill("Greidfûgels yn 'e maaie")
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{system.base}/review/")
+    assert "Buurtkamer Bilgaard" in page.locator("header .who").inner_text()
+    copied = page.context.cookies()
+
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url(f"{system.base}/login")
+    page.go_back()  # the page before sign-out is not shown from a cache: the server says sign in
+    page.wait_for_url(re.compile(r".*/login.*"))
+    assert page.get_by_label("Wachtwoord").is_visible()
+
+    thief = new_page()
+    thief.context.add_cookies(copied)  # the cookie as it was before sign-out
+    thief.goto(f"{system.base}/review/")
+    assert re.search(r"/login\?next=", thief.url)
+    assert thief.get_by_label("Wachtwoord").is_visible()

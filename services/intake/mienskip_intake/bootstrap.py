@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letters
@@ -16,15 +17,17 @@ from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
 from .adapters import read_models
+from .adapters.accounts import Argon2Passwords
 from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
+from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
-from .entrypoints.workers import build_relay, exact_lookup_worker, retention_worker
-from .service_layer import handlers, privacy
+from .entrypoints.workers import account_cleanup_worker, build_relay, exact_lookup_worker, retention_worker
+from .service_layer import accounts, handlers, privacy
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,15 +49,26 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     workers = []
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
-                   retention_worker(new_uow, timedelta(days=settings.retention_days))]
+                   retention_worker(new_uow, timedelta(days=settings.retention_days)),
+                   account_cleanup_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letters(settings),
                      rate_limit=settings.rate_limit,
-                     rate_limit_storage=settings.rate_limit_storage, addresses=addresses)
+                     rate_limit_storage=settings.rate_limit_storage, addresses=addresses,
+                     unauthenticated_rate_limit=settings.unauthenticated_rate_limit,
+                     sign_in_rate_limit=settings.sign_in_rate_limit,
+                     lockout=LockoutPolicy(max_delay_s=settings.sign_in_max_delay_s),
+                     link_base=link_base(settings))
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def link_base(settings: Settings) -> str:
+    """Where invitation and reset links point: the public URL, else the server's own
+    address (never a request's Host header, which a stranger chooses)."""
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
 def http_server(host: str, port: int, app: Flask | None = None) -> BaseWSGIServer:
@@ -77,6 +91,7 @@ class Admin:
     """
 
     def __init__(self, settings: Settings, *, migrate: bool = True):
+        self.link_base = link_base(settings)
         self.engine = make_engine(settings.database_url)
         self.addresses = build_lookup(settings.geocoder, settings.geocoder_url, timeout_s=settings.geocoder_timeout_s)
         if migrate:
@@ -98,6 +113,24 @@ class Admin:
 
     def revoke_token(self, token_id: str) -> bool:
         return handlers.revoke_token(commands.RevokeToken(token_id), self._uow())
+
+    def invite_person(self, email: str, role: str, *, kamer_ids: tuple[str, ...] = (), region: str | None = None,
+                      lead: bool = False, name: str | None = None, language: str = "nl") -> accounts.Invited:
+        """An invitation link (also e-mailed through notify); ``InvalidInvitation`` names the field."""
+        return accounts.invite(commands.InvitePerson(email=email, role=role, link_base=self.link_base,
+                                                     kamer_ids=kamer_ids, region=region, lead=lead,
+                                                     display_name=name, language=language), self._uow(), utcnow())
+
+    def add_person(self, email: str, role: str, password: str, **invitation) -> str:
+        """A person who can sign in at once (the demo's): invited, and the link used."""
+        invited = self.invite_person(email, role, **invitation)
+        secret = invited.link.rsplit("/", 1)[1]
+        return accounts.set_password(commands.SetPassword(secret, password), self._uow(), Argon2Passwords(),
+                                     utcnow())
+
+    def deactivate_person(self, user_id: str) -> None:
+        """The person can no longer sign in; their sessions end at once (``NotFound`` if unknown)."""
+        accounts.deactivate(commands.DeactivatePerson(user_id), self._uow(), utcnow())
 
     def as_kamer(self, kamer_id: str, token_id: str) -> Principal:
         return Principal(token_id=token_id, role=Role.KAMER, kamer_id=kamer_id)
@@ -126,4 +159,7 @@ class Admin:
 
 
 ROLES = [role.value for role in Role]
+PERSON_ROLES = [role.value for role in PersonRole]
 NotFound = handlers.NotFound
+InvalidInvitation = accounts.InvalidInvitation
+Conflict = handlers.Conflict

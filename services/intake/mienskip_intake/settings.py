@@ -15,6 +15,10 @@ class Settings(CommonSettings):
     # Per token, in flask-limiter's notation; one kamer's flood never slows another.
     rate_limit: str = "30 per second; 600 per minute"
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 to share across workers
+    # Per client address: API calls that fail authentication, and the sign-in forms' posts.
+    unauthenticated_rate_limit: str = "120 per minute"
+    sign_in_rate_limit: str = "30 per minute"
+    sign_in_max_delay_s: float = 2.0  # a failed sign-in waits up to this long before answering
     retention_days: int = 365  # closed requests are anonymised after this many days
     # Where addresses are placed: "embedded" (postcode-area centres, no network) or "pdok"
     # (PDOK Locatieserver at geocoder_url, e.g. https://api.pdok.nl; embedded while it is away).

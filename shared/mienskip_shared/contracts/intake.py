@@ -180,3 +180,25 @@ class ResidentContact(Payload):
     language = language_field(required=True)
     address = fields.Str(load_default=None, allow_none=True)  # told to the volunteer only after accepting
     neighbourhood = fields.Str(load_default=None, allow_none=True)
+
+
+# -- people's accounts, for notify only -------------------------------------------------------
+# An invitation or a password reset, sent by notify as an e-mail. The address and the link
+# (a secret) travel only to notify, which keeps them in the message it sends and nowhere else.
+
+
+class _AccountLink(Payload):
+    email = fields.Email(required=True)
+    language = language_field(required=True)
+    link = fields.Url(required=True, require_tld=False)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@register("user.invited")
+class UserInvited(_AccountLink):
+    pass
+
+
+@register("user.password_reset")
+class PasswordReset(_AccountLink):
+    pass

@@ -7,12 +7,14 @@ CATEGORIES = (
 LANGUAGES = ("nl", "fy", "en", "de", "ar", "tr", "pl", "uk")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 URGENCIES = ("low", "normal", "high", "urgent")
-RECIPIENT_KINDS = ("volunteer", "kamer", "resident")
+RECIPIENT_KINDS = ("volunteer", "kamer", "resident", "person")  # person: someone with an account at intake
 CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
+# "reserved_for_series": the time or the week's last task is held for a weekly series the
+# volunteer helps, whose next request has not arrived yet.
 RULES = ("region", "skills", "transport", "vog", "language", "distance", "availability", "capacity",
-         "overlap", "excluded")
+         "overlap", "reserved_for_series", "excluded")
 # Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
 RUNNER_UP_CAUSES = (
     "further",                    # {km}: further away by this much

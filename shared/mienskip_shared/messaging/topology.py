@@ -79,6 +79,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notify", "intake", "request.escalated"),
     Subscription("notify", "intake", "personal_data.erased"),
     Subscription("notify", "intake", "assignment.review_requested"),
+    Subscription("notify", "intake", "user.invited"),
+    Subscription("notify", "intake", "user.password_reset"),
     Subscription("notify", "matching", "request.unmatched"),
     Subscription("intake", "matching", "assignment.proposed"),
     Subscription("intake", "matching", "request.unmatched"),

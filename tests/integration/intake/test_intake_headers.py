@@ -13,17 +13,11 @@ from ui_support import bearer_token, sign_in
 from mienskip_intake.entrypoints.guards import JSON_ANSWER_HEADERS
 from mienskip_intake.entrypoints.web import SECURITY_HEADERS
 
-PAGE_PREFIXES = ("/review", "/v/", "/desk")
-
-
-def _is_page(rule: str) -> bool:
-    return rule == "/" or rule.startswith(PAGE_PREFIXES)
-
-
-def _expected(rule: str) -> dict[str, str]:
-    if rule.startswith("/review/static/"):  # the pages' CSS and script: nothing personal, so a browser may keep them
+def _expected(endpoint: str) -> dict[str, str]:
+    """Pages are the ``review`` blueprint's endpoints (review, desk, account, volunteer links)."""
+    if endpoint == "review.static":  # the pages' CSS and script: nothing personal, so a browser may keep them
         return {name: value for name, value in SECURITY_HEADERS.items() if name != "Cache-Control"}
-    return SECURITY_HEADERS if _is_page(rule) else JSON_ANSWER_HEADERS
+    return SECURITY_HEADERS if endpoint.startswith("review.") else JSON_ANSWER_HEADERS
 
 
 def _url(rule: str) -> str:
@@ -33,7 +27,7 @@ def _url(rule: str) -> str:
 def _calls(app):
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield method, rule.rule
+            yield method, rule.rule, rule.endpoint
 
 
 def test_every_route_answers_with_the_headers_of_its_kind(intake, coordinator):
@@ -46,8 +40,8 @@ def test_every_route_answers_with_the_headers_of_its_kind(intake, coordinator):
     callers = {"anonymous": (app.test_client(), {}), "kamer token": (app.test_client(), kamer.headers),
                "coordinator session": (browser, {})}
     checked = 0
-    for method, rule in calls:
-        expected = _expected(rule)
+    for method, rule, endpoint in calls:
+        expected = _expected(endpoint)
         for who, (client, headers) in callers.items():
             answer = client.open(_url(rule), method=method, headers=headers, json={} if method != "GET" else None)
             assert answer.status_code < 500, (method, rule, who, answer.status_code)

@@ -1,9 +1,10 @@
 """The shared unit of work: state, outbox and inbox commit together, and a commit that
-announced something wakes the relay."""
+announced something wakes the relay and logs each event it wrote (every service alike)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+from structlog.testing import capture_logs
 
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope
@@ -59,3 +60,26 @@ def test_leaving_without_commit_keeps_nothing_and_a_redelivery_is_seen(sqlite_ur
         uow.commit()
     with ThingsUnitOfWork(engine) as uow:
         assert not uow.claim(event)
+
+
+def test_each_event_written_is_logged_after_the_commit_by_its_ids_only(sqlite_url):
+    engine = make_engine(sqlite_url)
+    metadata.create_all(engine)
+    with capture_logs() as logs, ThingsUnitOfWork(engine) as uow:
+        uow.publish(_event())
+        assert logs == []  # not before the commit: it may still roll back
+        uow.commit()
+    assert logs == [{"event": "outbox.event_written", "log_level": "info", "event_type": "thing.made",
+                     "event_id": "e1", "correlation_id": "c1"}]  # no data: it may name a person
+
+
+def test_a_rolled_back_event_is_not_logged(sqlite_url):
+    engine = make_engine(sqlite_url)
+    metadata.create_all(engine)
+    with capture_logs() as logs:
+        with ThingsUnitOfWork(engine) as uow:
+            uow.publish(_event())  # left without commit
+        with ThingsUnitOfWork(engine) as uow:
+            uow.publish(_event())
+            uow.rollback()
+    assert logs == [] and _count(engine, ThingsUnitOfWork.outbox) == 0

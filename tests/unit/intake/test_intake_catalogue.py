@@ -85,6 +85,8 @@ def test_frisian_and_english_are_not_dutch():
      "helped last time, but 0.4 km further"),
     ("nl", {"reason": {"code": "taken"}, "rule": None}, "nodig voor een andere hulpvraag"),
     ("fy", {"reason": {"code": "distance"}, "rule": "distance"}, "te fier fuort"),
+    ("fy", {"reason": {"code": "reserved_for_series"}, "rule": "reserved_for_series"},
+     "frijhâlden foar in fêste wyklikse helpfraach"),
     ("nl", {"why": "1.2 km verder / 1.2 km further", "rule": None}, "1.2 km verder / 1.2 km further"),  # stored before codes
 ])
 def test_a_runner_up_is_worded_from_its_codes(language, runner_up, words):

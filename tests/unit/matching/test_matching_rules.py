@@ -36,12 +36,17 @@ def breakers(make):
         "capacity": (req(), vol("bad", 0.5, max_tasks_per_week=1), [Booking("bad", "other", elsewhere)]),
         "overlap": (req(), vol("bad", 0.5), [Booking("bad", "other", Window(T + timedelta(hours=1),
                                                                              T + timedelta(hours=3)))]),
+        # a weekly series' next occurrence held for them: its time, or the week's last task
+        "reserved_for_series": (req(), vol("bad", 0.5), [
+            Booking("bad", "series/next", Window(T + timedelta(hours=1), T + timedelta(hours=2)), reserved=True)]),
+        "reserved_for_series-extra": (req(), vol("bad", 0.5, max_tasks_per_week=2), [
+            Booking("bad", "other", elsewhere), Booking("bad", "series/next", elsewhere, reserved=True)]),
         "excluded": (req(excluded_volunteers=frozenset({"bad"})), vol("bad", 0.5), []),
     }
 
 
 RULE_CASES = ["region", "skills", "skills-extra", "transport", "vog", "language", "distance", "availability",
-              "capacity", "overlap", "excluded"]
+              "capacity", "overlap", "reserved_for_series", "reserved_for_series-extra", "excluded"]
 
 
 @pytest.mark.parametrize("case", RULE_CASES)
@@ -70,7 +75,7 @@ def test_rules_are_named_functions_in_a_fixed_order():
     assert [r.__name__ for r in HARD_RULES] == [
         "in_region", "has_required_skills", "has_car_for_transport", "has_vog_when_needed",
         "speaks_language_when_needed", "within_max_distance", "available_for_window", "has_capacity_left",
-        "has_no_overlapping_task", "not_excluded_before",
+        "has_no_overlapping_task", "not_reserved_for_series", "not_excluded_before",
     ]
 
 

@@ -149,10 +149,20 @@ def test_last_times_volunteer_is_preferred_within_the_continuity_allowance(make)
     assert answer.optimal
 
 
-def test_distance_still_wins_beyond_the_allowance(make):
+def test_last_times_volunteer_is_kept_however_much_further(make):
+    request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
+    pool = [make.volunteer("nearer", 0.2), make.volunteer("before", 7.0)]  # 8.84 km further by road
+    answer = assign([request], pool)
+    (proposal,) = answer.proposals
+    assert proposal.volunteer_id == "before" and proposal.explanation["continuity"] is True
+    assert proposal.explanation["runner_up"]["reason"] == {"code": "continuity"}
+    assert answer.optimal
+
+
+def test_with_continuity_first_off_distance_wins_beyond_the_allowance(make):
     request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
     pool = [make.volunteer("nearer", 1.0), make.volunteer("before", 2.0)]  # 1.3 km further by road
-    (proposal,) = assign([request], pool).proposals
+    (proposal,) = assign([request], pool, config=SolverConfig(continuity_first=False)).proposals
     assert proposal.volunteer_id == "nearer"
     assert proposal.explanation["continuity"] is False
     assert proposal.explanation["runner_up"]["reason"] == {"code": "further_than_continuity", "km": 1.3}
@@ -161,7 +171,7 @@ def test_distance_still_wins_beyond_the_allowance(make):
 def test_without_continuity_the_nearest_helps_and_the_explanation_does_not_mention_it(make):
     request = make.request(recurrence="weekly", follows="last-week", previous_volunteer="before")
     pool = [make.volunteer("nearer", 1.0), make.volunteer("before", 1.5)]
-    (proposal,) = assign([request], pool, config=SolverConfig(continuity_m=0)).proposals
+    (proposal,) = assign([request], pool, config=SolverConfig(continuity_first=False, continuity_m=0)).proposals
     assert proposal.volunteer_id == "nearer"
     plain = assign([make.request()], pool).proposals[0]
     assert "continuity" not in plain.explanation

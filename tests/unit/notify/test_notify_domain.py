@@ -5,10 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from mienskip_notify.adapters.wording import distance_text, local_datetime_text, why_lines, worded
 from mienskip_notify.domain.channels import kamer_channel, person_channel, sms_month
 from mienskip_notify.domain.contacts import KamerContact
-from mienskip_notify.domain.explanations import why_lines
-from mienskip_notify.domain.formatting import distance_text, local_datetime_text
 from mienskip_notify.domain.languages import message_language
 from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.domain.planner import notifications_for
@@ -122,12 +121,14 @@ def test_a_review_request_becomes_one_message_to_the_kamer_in_its_language():
     assert (n.recipient_kind, n.channel, n.recipient, n.language) == ("kamer", "email", "grou@example.org", "fy")
     assert (n.template, n.request_id, n.kamer_id) == ("assignment_proposed", "rq-1", "grou")
     assert n.key == notification_key(EVENT_ID, "grou@example.org", "email")
-    assert n.context["review_url"] == "https://mienskip.example/review"
-    assert n.context["distance"] == "2,4 km"
-    assert n.context["why"] == ["2,4 km fan de helpfreger", "kin: húsdieren", "beskikber: tiisdei 09:00–12:00",
-                                "dizze wike al 1 fan maks. 3 taken", "deselde frijwilliger as de foarige kear",
-                                "folgjende kandidaat (2,4 km): like fier, mar drokker dizze wike"]
-    assert n.context["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
+    assert n.context["proposed_at"] == OCCURRED  # a fact; the composer words it in the kamer's language
+    words = worded(n.context, n.language)
+    assert words["review_url"] == "https://mienskip.example/review"
+    assert words["distance"] == "2,4 km"
+    assert words["why"] == ["2,4 km fan de helpfreger", "kin: húsdieren", "beskikber: tiisdei 09:00–12:00",
+                            "dizze wike al 1 fan maks. 3 taken", "deselde frijwilliger as de foarige kear",
+                            "folgjende kandidaat (2,4 km): like fier, mar drokker dizze wike"]
+    assert words["proposed_at"] == "tiisdei 1 desimber 2026 10:00"
 
 
 def test_an_unmatched_request_lists_the_main_reason_first():
@@ -137,8 +138,9 @@ def test_an_unmatched_request_lists_the_main_reason_first():
     n, call = notifications_for("request.unmatched", EVENT_ID, OCCURRED, data, kamer,
                                 email_enabled=False, public_url="http://127.0.0.1:8000")
     assert (n.channel, n.language, n.template) == ("mailbox", "nl", "request_unmatched")
-    assert n.context["reasons"] == [("mist de vaardigheid", 5), ("te ver weg", 2), ("geen tijd", 1)]
-    assert n.context["summary"] == "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd"
+    words = worded(n.context, n.language)
+    assert words["reasons"] == [("mist de vaardigheid", 5), ("te ver weg", 2), ("geen tijd", 1)]
+    assert words["summary"] == "3 vrijwilligers hebben de vaardigheid; 2 te ver weg, 1 geen tijd"
     # the resident is unknown to notify here: the kamer is asked to call them
     assert (call.template, call.recipient_kind, call.subject_kind, call.subject_id) == (
         "please_call", "kamer", "resident", "rq-2")
@@ -170,7 +172,7 @@ def test_why_lines_word_matchings_codes_in_the_readers_language(explanation, lan
 
 
 def test_every_reason_code_has_words_in_every_language():
-    from mienskip_notify.domain.explanations import catalogue
+    from mienskip_notify.adapters.wording import catalogue
     from mienskip_shared.contracts.vocabulary import RULES, RUNNER_UP_CAUSES
     from mienskip_shared.i18n import LANGUAGES
 
@@ -199,7 +201,8 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
         "notify.matching.request.unmatched",
         "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
         "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
-        "notify.intake.request.escalated", "notify.intake.personal_data.erased"}
+        "notify.intake.request.escalated", "notify.intake.personal_data.erased",
+        "notify.intake.user.invited", "notify.intake.user.password_reset"}
 
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------

@@ -8,9 +8,9 @@ from email.policy import default
 import pytest
 
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer, TemplateRenderer
+from mienskip_notify.adapters.wording import local_window_text
 from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact, Task, VolunteerContact
 from mienskip_notify.domain.contexts import link_expiry
-from mienskip_notify.domain.formatting import local_window_text
 from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.domain.planner import notifications_for
 from mienskip_shared.links import sign_volunteer_link, verify_volunteer_link

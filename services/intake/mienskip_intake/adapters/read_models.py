@@ -56,13 +56,6 @@ def scoped(query: Select, principal: Principal, kamer_col, region_col) -> Select
     return query.where(false())  # operators and volunteers: no personal data here
 
 
-def token_active(engine: Engine, token_id: str) -> bool:
-    """A signed-in page keeps working only while its token is not revoked."""
-    with engine.begin() as tx:
-        return tx.execute(select(t.tokens.c.id).where(t.tokens.c.id == token_id,
-                                                      t.tokens.c.revoked_at.is_(None))).first() is not None
-
-
 def visible_kamers(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
     k = t.kamers
     query = scoped(select(k.c.id, k.c.name, k.c.region, k.c.lat, k.c.lon), principal, k.c.id, k.c.region)
@@ -209,15 +202,19 @@ def volunteer_context(engine: Engine, principal: Principal, volunteer: Volunteer
 
 
 def actor_labels(tx, actors: Iterable[str]) -> dict[str, str]:
-    """``coordinator:<token id>`` -> ``coordinator (label)``: who acted, by their token's label."""
-    token_ids = {actor.split(":", 1)[1] for actor in actors if ":" in actor}
-    if not token_ids:
+    """``coordinator:<token id>`` -> ``coordinator (label)``: who acted, by their token's
+    label; ``user:<id>`` -> the person's name (or e-mail address)."""
+    ids = {actor.split(":", 1)[1] for actor in actors if ":" in actor}
+    if not ids:
         return {}
-    rows = tx.execute(select(t.tokens.c.id, t.tokens.c.role, t.tokens.c.label).where(t.tokens.c.id.in_(token_ids)))
+    rows = tx.execute(select(t.tokens.c.id, t.tokens.c.role, t.tokens.c.label).where(t.tokens.c.id.in_(ids)))
     labels = {}
     for row in rows:
         text = f"{row.role} ({row.label})" if row.label else f"{row.role} {row.id[:8]}"
         labels[f"{row.role}:{row.id}"] = labels[f"token:{row.id}"] = text
+    u = t.users
+    for row in tx.execute(select(u.c.id, u.c.role, u.c.display_name, u.c.email).where(u.c.id.in_(ids))):
+        labels[f"user:{row.id}"] = f"{row.role} ({row.display_name or row.email})"
     return labels
 
 
@@ -278,11 +275,13 @@ def list_assignments(engine: Engine, principal: Principal, *, status: str | None
 class AuditEntry:
     at: datetime
     role: str
-    token_id: str
+    token_id: str | None
     token_label: str | None
     action: str
     subject_kind: str
     subject_id: str
+    user_id: str | None = None  # a person signed in to the pages (then token_id is None)
+    user_name: str | None = None
 
 
 def audit_entries(engine: Engine, principal: Principal, *, subject_id: str | None = None,
@@ -299,12 +298,14 @@ def audit_entries(engine: Engine, principal: Principal, *, subject_id: str | Non
         a.c.subject_id.in_(select(t.assignments.c.id).join(t.requests, t.requests.c.id == t.assignments.c.request_id)
                            .where(t.requests.c.region == region)),
     )
-    query = (select(a, t.tokens.c.label).outerjoin(t.tokens, t.tokens.c.id == a.c.token_id)
-             .order_by(a.c.id.desc()).limit(limit))
+    person = func.coalesce(t.users.c.display_name, t.users.c.email).label("user_name")
+    query = (select(a, t.tokens.c.label, person).outerjoin(t.tokens, t.tokens.c.id == a.c.token_id)
+             .outerjoin(t.users, t.users.c.id == a.c.user_id).order_by(a.c.id.desc()).limit(limit))
     if region is not None:
         query = query.where(in_region)
     if subject_id is not None:
         query = query.where(a.c.subject_id == subject_id)
     with engine.begin() as tx:
         rows = tx.execute(query).all()
-    return [AuditEntry(r.at, r.role, r.token_id, r.label, r.action, r.subject_kind, r.subject_id) for r in rows]
+    return [AuditEntry(r.at, r.role, r.token_id, r.label, r.action, r.subject_kind, r.subject_id, r.user_id,
+                       r.user_name) for r in rows]

@@ -11,19 +11,16 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mienskip_shared import unit_of_work
-from mienskip_shared.contracts import Envelope
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
+from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
 from .request_repository import RequestRepository
-
-log = structlog.get_logger(__name__)
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
 
@@ -76,6 +73,14 @@ class TokenRepository:
                                    .values(revoked_at=at))
         return result.rowcount == 1
 
+    def principal_of(self, token_id: str) -> Principal | None:
+        """The token's holder while it is not revoked (a page session signed in with it)."""
+        row = self.conn.execute(select(t.tokens).where(
+            t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        return Principal(token_id=row.id, role=Role(row.role), kamer_id=row.kamer_id, region=row.region)
+
     def principal_for(self, token_hash: str) -> Principal | None:
         row = self.conn.execute(select(t.tokens).where(
             t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_at.is_(None))).first()
@@ -121,8 +126,9 @@ class AuditLog:
         self.conn = conn
 
     def record(self, principal: Principal, action: str, subject_kind: str, subject_id: str, at: datetime) -> None:
-        self.conn.execute(insert(t.audit_log).values(at=at, token_id=principal.token_id, role=principal.role.value,
-                                                     action=action, subject_kind=subject_kind, subject_id=subject_id))
+        self.conn.execute(insert(t.audit_log).values(at=at, token_id=principal.token_id, user_id=principal.user_id,
+                                                     role=principal.role.value, action=action,
+                                                     subject_kind=subject_kind, subject_id=subject_id))
 
 
 class IdempotencyKeys:
@@ -150,10 +156,8 @@ def lost_idempotency_race(exc: IntegrityError) -> bool:
 
 
 class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
-    """Intake's transaction: its repositories, outbox and inbox (see the shared base).
-
-    Each event written to the outbox is logged once the transaction commits (ids only).
-    """
+    """Intake's transaction: its repositories, outbox and inbox (see the shared base, which
+    also logs each event written to the outbox once the transaction commits, ids only)."""
 
     outbox = t.outbox
     inbox = t.inbox
@@ -163,6 +167,10 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     requests: RequestRepository
     audit: AuditLog
     idempotency: IdempotencyKeys
+    people: PersonRepository
+    account_links: AccountLinkRepository
+    web_sessions: WebSessionRepository
+    sign_in_failures: SignInFailures
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -171,15 +179,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.requests = RequestRepository(conn)
         self.audit = AuditLog(conn)
         self.idempotency = IdempotencyKeys(conn)
-        self._written: list[Envelope] = []
-
-    def publish_all(self, envelopes: Sequence[Envelope]) -> None:
-        super().publish_all(envelopes)
-        self._written.extend(envelopes)
-
-    def commit(self) -> None:
-        super().commit()
-        written, self._written = self._written, []
-        for envelope in written:
-            log.info("outbox.event_written", event_type=envelope.event_type, event_id=envelope.event_id,
-                     correlation_id=envelope.correlation_id)
+        self.people = PersonRepository(conn)
+        self.account_links = AccountLinkRepository(conn)
+        self.web_sessions = WebSessionRepository(conn)
+        self.sign_in_failures = SignInFailures(conn)

@@ -158,7 +158,8 @@ audit_log = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("at", UtcDateTime, nullable=False),
-    Column("token_id", String(36), nullable=False),
+    Column("token_id", String(36)),  # the API token, or (None) ...
+    Column("user_id", String(36)),  # ... the person signed in to the pages
     Column("role", String(20), nullable=False),
     Column("action", String(50), nullable=False),
     Column("subject_kind", String(30), nullable=False),
@@ -174,6 +175,70 @@ auto_approve = Table(
     Column("category", String(30), primary_key=True),
     Column("set_by", String(36), nullable=False),
     Column("set_at", UtcDateTime, nullable=False),
+)
+
+# -- people's accounts and the pages' sessions (domain.accounts) -------------------------------
+
+users = Table(
+    "intake_users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),  # normalised to lower case: unique regardless of case
+    Column("display_name", String(200)),
+    Column("role", String(20), nullable=False),  # domain.accounts.PersonRole
+    Column("region", String(100)),
+    Column("lead", Boolean, nullable=False, server_default=false()),  # may invite their kamer's staff
+    Column("password_hash", String(255)),  # argon2; None until the invitation is used
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_sign_in_at", UtcDateTime),
+)
+
+user_kamers = Table(
+    "intake_user_kamers",
+    metadata,
+    Column("user_id", String(36), ForeignKey("intake_users.id"), primary_key=True),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), primary_key=True),
+    Column("position", Integer, nullable=False),  # the first is the one the pages act for by default
+)
+
+account_links = Table(
+    "intake_account_links",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),  # sha256 of the link's secret, never the secret
+    Column("user_id", String(36), ForeignKey("intake_users.id"), nullable=False),
+    Column("purpose", String(10), nullable=False),  # invite | reset
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Index("ix_intake_account_links_user", "user_id"),
+)
+
+web_sessions = Table(
+    "intake_web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the id in the cookie
+    Column("user_id", String(36), ForeignKey("intake_users.id")),
+    Column("token_id", String(36), ForeignKey("intake_tokens.id")),  # a demo sign-in with an API token
+    Column("kamer_id", String(36)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Index("ix_intake_web_sessions_user", "user_id"),
+    Index("ix_intake_web_sessions_token", "token_id"),
+)
+
+sign_in_failures = Table(
+    "intake_sign_in_failures",
+    metadata,
+    # Counted per account (a hash of the e-mail typed: an unknown one is not stored) and per
+    # client address, in the database so every web worker sees the same counts.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("email_key", String(64)),
+    Column("address", String(64), nullable=False),
+    Index("ix_intake_sign_in_failures_email", "email_key", "at"),
+    Index("ix_intake_sign_in_failures_address", "address", "at"),
 )
 
 outbox = outbox_table(metadata, "intake")

@@ -173,3 +173,44 @@ class LookUpExactLocations:
     """Requests placed on their postcode area while the address service was away: look again."""
 
     batch: int = 50
+# -- people's accounts (domain.accounts; service_layer.accounts) ----------------------------
+
+@dataclass(frozen=True)
+class InvitePerson:
+    """Invite a person (``by``: who invites from the pages; None from the command line).
+    ``link_base``: the address the link starts with (the server's public URL)."""
+
+    email: str
+    role: str  # a PersonRole value
+    link_base: str
+    kamer_ids: tuple[str, ...] = ()
+    region: str | None = None
+    lead: bool = False
+    display_name: str | None = None
+    language: str = "nl"
+    by: Principal | None = None
+
+
+@dataclass(frozen=True)
+class SetPassword:
+    secret: str  # from the invitation or reset link
+    password: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    email: str
+    password: str
+    address: str  # the client's, for the per-address count
+
+
+@dataclass(frozen=True)
+class ForgotPassword:
+    email: str
+    link_base: str
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class DeactivatePerson:
+    user_id: str

@@ -181,19 +181,29 @@ def check_window(start: datetime, end: datetime, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the holder of one API token."""
+    """Who is calling: the holder of one API token, or a person signed in to the pages
+    (``user_id``; ``token_id`` is then None)."""
 
-    token_id: str
+    token_id: str | None
     role: Role
     kamer_id: str | None = None
     region: str | None = None
     volunteer_id: str | None = None  # a volunteer link's holder
     assignment_id: str | None = None  # ... and the one assignment it is for
+    user_id: str | None = None  # a person with an account (domain.accounts)
+    name: str | None = field(default=None, compare=False)  # theirs, for the pages' header only
+    lead: bool = False  # a kamer's lead: may invite its staff
 
     @property
     def actor(self) -> str:
-        """How history and events name who acted: a role and token, never a name."""
-        return f"{self.role.value}:{self.token_id}"
+        """How history and events name who acted: the person (``user:<id>``), else a role
+        and token; never a name."""
+        return f"user:{self.user_id}" if self.user_id else f"{self.role.value}:{self.token_id}"
+
+    @property
+    def credential(self) -> str:
+        """The person or the token behind a call: ``user:<id>`` or ``token:<id>``."""
+        return f"user:{self.user_id}" if self.user_id else f"token:{self.token_id}"
 
     def may_see_kamer(self, kamer_id: str, region: str) -> bool:
         if self.role is Role.KAMER:

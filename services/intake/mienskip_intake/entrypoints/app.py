@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -19,8 +20,10 @@ from werkzeug.exceptions import HTTPException
 from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
 from mienskip_shared.workers import Wakeup
 
+from ..adapters.accounts import Argon2Passwords
 from ..adapters.repository import IntakeUnitOfWork
 from ..catalogue import catalogue
+from ..domain.accounts import LockoutPolicy
 from ..domain.model import Principal, Role
 from ..service_layer import handlers, workflow
 from ..service_layer.geocoding import AddressLookup, GeocoderUnavailable
@@ -53,19 +56,24 @@ def _is_local(address: str | None) -> bool:
         return False
 
 
-def _token_key() -> str:
-    """Rate-limit per token (hashed: the raw token is never kept), else per address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + handlers.hash_token(token.strip())
-    return "addr:" + (request.remote_addr or "unknown")
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _caller_key() -> str:
+    """Rate-limit per verified caller (token, person or volunteer link), which is known
+    only after ``_authenticate``: a made-up token never gets a budget of its own."""
+    principal = g.get("principal")
+    return principal.credential if principal is not None else "addr:" + _client_address()
 
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
                dead_letters: Callable[[], Any] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://",
-               addresses: AddressLookup | None = None) -> Flask:
+               addresses: AddressLookup | None = None,
+               unauthenticated_rate_limit: str = "120 per minute", sign_in_rate_limit: str = "30 per minute",
+               lockout: LockoutPolicy | None = None, link_base: str = "http://127.0.0.1:8000") -> Flask:
     """The intake WSGI app; nothing is built at import time. ``addresses`` places Dutch
     addresses (``bootstrap`` builds it from ``MIENSKIP_GEOCODER``).
 
@@ -112,17 +120,25 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     v1 = api_blueprint(engine, uow, addresses, load_places(PLACES_CSV))
     api.register_blueprint(v1)
+    # Calls are limited per caller once authenticated (``_caller_key``); calls that fail
+    # authentication, and the sign-in forms, per client address, before any check.
+    limiter = Limiter(
+        key_func=_caller_key, default_limits=[rate_limit], storage_uri=rate_limit_storage,
+        headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
+    )
+    unauthenticated, sign_ins = parse_limit(unauthenticated_rate_limit), parse_limit(sign_in_rate_limit)
+
+    def sign_in_allowed() -> bool:
+        return limiter.limiter.hit(sign_ins, "sign-in", _client_address())
+
     pages, volunteer_links = review_blueprint(engine, uow, secret_key=secret_key, secure_cookies=secure_cookies,
-                                              dead_letters=dead_letters, addresses=addresses)
+                                              dead_letters=dead_letters, addresses=addresses, link_base=link_base,
+                                              passwords=Argon2Passwords(), lockout=lockout,
+                                              sign_in_allowed=sign_in_allowed)
     app.register_blueprint(pages)
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
-    Limiter(
-        key_func=_token_key, app=app, default_limits=[rate_limit], storage_uri=rate_limit_storage,
-        headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
-    )
-
     @app.before_request
     def _authenticate():
         if not request.path.startswith("/v1"):
@@ -132,6 +148,9 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                 return error_response(413)
             if request.get_data(cache=True) and not request.is_json:
                 return error_response(415)
+        address = _client_address()
+        if not limiter.limiter.test(unauthenticated, "unauthenticated", address):
+            return error_response(429, headers={"Retry-After": str(unauthenticated.get_expiry())})
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         principal: Principal | None = None
@@ -141,9 +160,12 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         elif scheme.lower() == "bearer" and token:
             principal = handlers.authenticate(token, uow())
         if principal is None:
+            limiter.limiter.hit(unauthenticated, "unauthenticated", address)
             return error_response(401, headers={"WWW-Authenticate": "Bearer"})
         g.principal = principal
         return None
+
+    limiter.init_app(app)  # after _authenticate: the per-caller limit knows the caller
 
     @app.after_request
     def _vary_by_language(response):

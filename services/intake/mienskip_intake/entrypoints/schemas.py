@@ -437,11 +437,13 @@ class AuditQuerySchema(Strict):
 class AuditEntrySchema(Schema):
     at = fields.AwareDateTime()
     role = fields.Str()
-    token_id = fields.Str()
+    token_id = fields.Str(allow_none=True)  # None when a person acted (user_id)
     token_label = fields.Str(allow_none=True)
     action = fields.Str()
     subject_kind = fields.Str()
     subject_id = fields.Str()
+    user_id = fields.Str(allow_none=True)  # the person signed in to the pages
+    user_name = fields.Str(allow_none=True)
 
 
 class AuditPageSchema(Schema):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.workers import PollingWorker, Wakeup
 
@@ -16,7 +17,7 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import events, locations, privacy
+from ..service_layer import accounts, events, locations, privacy
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -53,3 +54,10 @@ def exact_lookup_worker(uow: Callable[[], IntakeUnitOfWork], addresses: AddressL
     return PollingWorker("intake-exact-lookup",
                          lambda: locations.look_up_exact_locations(commands.LookUpExactLocations(), uow, addresses),
                          idle_s=every.total_seconds(), max_backoff_s=600)
+def account_cleanup_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta = timedelta(hours=1)) -> PollingWorker:
+    """Deletes the pages' dead sessions and used-up account links now and then."""
+    def step() -> bool:
+        accounts.forget_dead_sessions_and_links(uow(), utcnow())
+        return False  # one statement each removes them all: wait for the next round
+
+    return PollingWorker("intake-account-cleanup", step, idle_s=every.total_seconds(), max_backoff_s=600)

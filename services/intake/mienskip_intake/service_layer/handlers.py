@@ -96,6 +96,7 @@ def issue_token(cmd: commands.IssueToken, uow: UnitOfWork) -> tuple[str, str]:
 def revoke_token(cmd: commands.RevokeToken, uow: UnitOfWork) -> bool:
     with uow:
         revoked = uow.tokens.revoke(cmd.token_id, utcnow())
+        uow.web_sessions.end_for_token(cmd.token_id, utcnow())  # a page signed in with it: signed out now
         uow.commit()
     return revoked
 
@@ -193,7 +194,7 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
             follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
             status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
         uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, f"token:{principal.token_id}", code=Note.SUBMITTED)
+        record_history(uow, request.id, Status.RECEIVED, principal.credential, code=Note.SUBMITTED)
         audit(uow, principal, "create", "request", request.id)
         correlation_id = cmd.correlation_id or request.id
         uow.publish(new_event("request.submitted", {
@@ -270,7 +271,7 @@ def cancel_request(cmd: commands.CancelRequest, uow: UnitOfWork) -> dict[str, st
             raise Conflict.transition(exc) from exc
         uow.requests.set_status(request.id, status, utcnow())
         uow.requests.set_every_assignment_status(request.id, Status.CANCELLED.value, utcnow())
-        record_history(uow, request.id, status, f"token:{cmd.principal.token_id}", cmd.reason)
+        record_history(uow, request.id, status, cmd.principal.credential, cmd.reason)
         audit(uow, cmd.principal, "cancel", "request", request.id)
         uow.publish(new_event("request.cancelled", {
             "request_id": request.id, "kamer_id": request.kamer_id, "reason": cmd.reason,

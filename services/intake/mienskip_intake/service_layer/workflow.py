@@ -310,7 +310,7 @@ def set_auto_approve_categories(cmd: commands.SetAutoApprove, uow: UnitOfWork) -
     categories = sorted(set(cmd.categories))
     with uow:
         _policy_kamer(uow, cmd.principal, cmd.kamer_id)
-        uow.kamers.set_auto_approve_categories(cmd.kamer_id, categories, cmd.principal.token_id, utcnow())
+        uow.kamers.set_auto_approve_categories(cmd.kamer_id, categories, cmd.principal.user_id or cmd.principal.token_id, utcnow())
         audit(uow, cmd.principal, "set_policy", "kamer", cmd.kamer_id)
         uow.commit()
     return categories

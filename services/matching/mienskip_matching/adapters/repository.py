@@ -28,6 +28,7 @@ from ..domain.model import (
     Window,
     format_clock,
 )
+from ..domain.series import HeldSeries
 from . import tables
 
 
@@ -196,6 +197,21 @@ class ProposalRepository:
         ).all()
         return [Booking(r.volunteer_id, r.request_id, Window(r.window_start, r.window_end))
                 for r in rows]
+
+    def held_series(self, region: str, around: Window) -> list[HeldSeries]:
+        """Weekly series whose latest request (none follows it yet) has an active proposal,
+        and whose next occurrence may share the window's ISO week or overlap it."""
+        p, r = tables.proposals, tables.requests
+        follow_up = r.alias("follow_up")
+        rows = self.conn.execute(
+            select(r, p.c.volunteer_id).join(p, p.c.request_id == r.c.id).where(
+                r.c.region == region, r.c.recurrence == "weekly", r.c.status != "cancelled",
+                p.c.status == "proposed",
+                r.c.window_end > around.start - timedelta(days=8 + 7),
+                r.c.window_start < around.end + timedelta(days=8 - 7),
+                ~select(follow_up.c.id).where(follow_up.c.follows == r.c.id).exists(),
+            ).order_by(r.c.id)).all()
+        return [HeldSeries(_request_from_row(row, frozenset()), row.volunteer_id) for row in rows]
 
     def with_previous_volunteers(self, requests: list[OpenRequest]) -> list[OpenRequest]:
         """The requests, each that follows an earlier one of its series knowing who holds

@@ -62,7 +62,8 @@ requests = Table(
     Column("lon", Float, nullable=False),
     Column("urgency", String(16), nullable=False),
     Column("recurrence", String(100), nullable=True),
-    Column("follows", String(64), nullable=True),  # the earlier request of its series (continuity)
+    # the earlier request of its series (continuity); indexed: which series have no follow-up yet
+    Column("follows", String(64), nullable=True, index=True),
     Column("status", String(16), nullable=False),  # open | proposed | unmatched | cancelled
     Column("decisions", Integer, nullable=False, server_default="0"),  # announced so far
     Column("created_at", UtcDateTime, nullable=False),

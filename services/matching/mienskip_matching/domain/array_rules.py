@@ -72,18 +72,40 @@ def _fails_availability(f: BatchFacts, r, v, checked, at):
 
 
 def _fails_capacity(f: BatchFacts, r, v, checked, at):
-    pos, b = f.bookings_of(v)
-    counts = (f.book_request[b] != f.req_code[r[pos]]) & (f.book_week[b] == f.req_week[r[pos]])
-    load = np.bincount(pos, weights=counts, minlength=len(v)).astype(np.int64)
+    load = _load(f, r, v, reserved_too=False)
     checked.load[at] = load
     return ~(load < f.vol_max_tasks[v])
 
 
 def _fails_overlap(f: BatchFacts, r, v, checked, at):
     pos, b = f.bookings_of(v)
-    rp = r[pos]
-    clash = (f.book_request[b] != f.req_code[rp]) & (f.book_start[b] < f.req_end[rp]) & (f.req_start[rp] < f.book_end[b])
-    return np.bincount(pos, weights=clash, minlength=len(v)) > 0
+    return np.bincount(pos, weights=_clashes(f, r[pos], b) & ~f.book_reserved[b], minlength=len(v)) > 0
+
+
+def _fails_reserved(f: BatchFacts, r, v, checked, at):
+    """Reservations count in the week's load (written to ``checked`` over the capacity
+    rule's: what the solver plans with) and hold their time."""
+    if not f.book_reserved.any():
+        return np.zeros(len(r), dtype=bool)
+    load = _load(f, r, v, reserved_too=True)
+    checked.load[at] = load
+    pos, b = f.bookings_of(v)
+    clash = np.bincount(pos, weights=_clashes(f, r[pos], b) & f.book_reserved[b], minlength=len(v)) > 0
+    return ~(load < f.vol_max_tasks[v]) | clash
+
+
+def _load(f: BatchFacts, r, v, *, reserved_too: bool) -> np.ndarray:
+    """Per pair, the volunteer's bookings in the request's week (the request's own aside)."""
+    pos, b = f.bookings_of(v)
+    counts = (f.book_request[b] != f.req_code[r[pos]]) & (f.book_week[b] == f.req_week[r[pos]])
+    if not reserved_too:
+        counts &= ~f.book_reserved[b]
+    return np.bincount(pos, weights=counts, minlength=len(v)).astype(np.int64)
+
+
+def _clashes(f: BatchFacts, rp, b) -> np.ndarray:
+    """Per (request, booking) row: the booking overlaps the request's window."""
+    return (f.book_request[b] != f.req_code[rp]) & (f.book_start[b] < f.req_end[rp]) & (f.req_start[rp] < f.book_end[b])
 
 
 def _fails_excluded(f: BatchFacts, r, v, checked, at):
@@ -103,12 +125,13 @@ ARRAY_RULES = (
     ("availability", rules.available_for_window, _fails_availability),
     ("capacity", rules.has_capacity_left, _fails_capacity),
     ("overlap", rules.has_no_overlapping_task, _fails_overlap),
+    ("reserved_for_series", rules.not_reserved_for_series, _fails_reserved),
     ("excluded", rules.not_excluded_before, _fails_excluded),
 )
 if tuple(rule for _, rule, _ in ARRAY_RULES) != rules.HARD_RULES:  # a new rule needs its twin here
     raise ImportError("array_rules.ARRAY_RULES is out of step with rules.HARD_RULES")
 RULE_KEYS = tuple(key for key, _, _ in ARRAY_RULES)  # code c -> RULE_KEYS[c - 1]
 CHEAPEST_FIRST = (_fails_skills, _fails_transport, _fails_vog, _fails_language, _fails_region, _fails_availability,
-                  _fails_distance, _fails_excluded, _fails_capacity, _fails_overlap)
+                  _fails_distance, _fails_excluded, _fails_capacity, _fails_overlap, _fails_reserved)
 if set(CHEAPEST_FIRST) != {fails for _, _, fails in ARRAY_RULES}:
     raise ImportError("array_rules.CHEAPEST_FIRST must hold every rule")

@@ -28,8 +28,8 @@ from .rules import HARD_RULES, REASON_ORDER, RuleContext, first_failing_rule
 __all__ = ["exclusion_counts", "explain", "runner_up_cause"]
 
 
-def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray,
-            continuity_m: int) -> tuple[list[Proposal], list[Unmatched]]:
+def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, continuity_m: int,
+            continuity_first: bool = False) -> tuple[list[Proposal], list[Unmatched]]:
     """Proposals for the ``chosen`` arcs with their explanations, and every other request
     unmatched with its reasons, both in request order.
 
@@ -62,7 +62,7 @@ def explain(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray,
             "availability": slot,
             "load_this_week": load,
             "max_tasks_per_week": volunteer.max_tasks_per_week,
-            "runner_up": (_next_best(arcs, a, b, continuity_m) if b >= 0
+            "runner_up": (_next_best(arcs, a, b, continuity_m, continuity_first) if b >= 0
                           else _nearest_excluded(facts, r, v, region_volunteers, booked)),
         }
         if request.previous_volunteer:
@@ -95,27 +95,36 @@ def _slot_labels(facts: BatchFacts, r: np.ndarray, v: np.ndarray) -> list[str | 
                                      found.tolist(), strict=True)]
 
 
-def _next_best(arcs: CandidateArcs, mine: int, best: int, continuity_m: int) -> dict:
+def _next_best(arcs: CandidateArcs, mine: int, best: int, continuity_m: int, continuity_first: bool) -> dict:
     reason = runner_up_cause(
         chosen_m=int(arcs.metres[mine]), chosen_again=bool(arcs.again[mine]), chosen_load=int(arcs.load[mine]),
         other_m=int(arcs.metres[best]), other_again=bool(arcs.again[best]), other_load=int(arcs.load[best]),
-        continuity_m=continuity_m)
+        continuity_m=continuity_m, continuity_first=continuity_first)
     return {"volunteer_id": arcs.volunteers[int(arcs.volunteer[best])].id,
             "distance_km": round(int(arcs.metres[best]) / 1000, 1), "reason": reason, "rule": None}
 
 
 def runner_up_cause(*, chosen_m: int, chosen_again: bool, chosen_load: int, other_m: int, other_again: bool,
-                    other_load: int, continuity_m: int) -> dict:
+                    other_load: int, continuity_m: int, continuity_first: bool = False) -> dict:
     """Why a volunteer who passed every rule lost to the chosen one, one code per cause.
 
-    The solver compares trips with the continuity allowance taken off (whoever helped the
-    series last time counts as ``continuity_m`` nearer), then the week's load. A runner-up
-    that was no worse on those terms was not beaten at all: another request of the same
-    batch needed them ("taken"), whatever the raw distances say.
+    With ``continuity_first`` the solver puts whoever helped the series last time first,
+    whatever the distance, then compares trips; else it compares trips with the
+    continuity allowance taken off (last time's volunteer counts as ``continuity_m``
+    nearer). Then the week's load. A runner-up that was no worse on those terms was not
+    beaten at all: another request of the same batch needed them ("taken"), whatever the
+    raw distances say.
     """
-    chosen_cost = max(0, chosen_m - continuity_m * chosen_again)
-    other_cost = max(0, other_m - continuity_m * other_again)
     extra_km = round((other_m - chosen_m) / 1000, 1)
+    if continuity_first and chosen_again != other_again:
+        if other_again:
+            return {"code": "taken"}  # last time's volunteer comes first unless another request needed them
+        return {"code": "continuity"} if other_m <= chosen_m else {"code": "further", "km": extra_km}
+    if continuity_first:
+        chosen_cost, other_cost = chosen_m, other_m
+    else:
+        chosen_cost = max(0, chosen_m - continuity_m * chosen_again)
+        other_cost = max(0, other_m - continuity_m * other_again)
     if other_cost > chosen_cost:
         if other_m <= chosen_m:  # nearer in metres: the allowance for last time's volunteer decided
             return {"code": "continuity"}

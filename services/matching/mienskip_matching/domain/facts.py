@@ -115,6 +115,7 @@ class BatchFacts:
         self.book_start = np.array([micros(b.window.start) for _, b in mine], dtype=np.int64)
         self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
         self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
+        self.book_reserved = np.array([b.reserved for _, b in mine], dtype=bool)
 
         # The volunteer who helped last time (continuity), or -1.
         self.req_previous = _ints([vol_code.get(r.previous_volunteer, -1) if r.previous_volunteer else -1

@@ -168,6 +168,9 @@ class Booking:
     volunteer_id: str
     request_id: str
     window: Window
+    # Not a task yet: the next occurrence of a weekly series this volunteer helps, held
+    # for them until its request arrives (``series.reservations``).
+    reserved: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,12 +58,25 @@ def available_for_window(request: OpenRequest, volunteer: Volunteer, ctx: RuleCo
 
 
 def has_capacity_left(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
-    return None if load_in_week(ctx.bookings, request) < volunteer.max_tasks_per_week else "capacity"
+    tasks = [b for b in ctx.bookings if not b.reserved]
+    return None if load_in_week(tasks, request) < volunteer.max_tasks_per_week else "capacity"
 
 
 def has_no_overlapping_task(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
-    clash = any(b.request_id != request.id and b.window.overlaps(request.window) for b in ctx.bookings)
+    clash = any(not b.reserved and b.request_id != request.id and b.window.overlaps(request.window)
+                for b in ctx.bookings)
     return "overlap" if clash else None
+
+
+def not_reserved_for_series(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    """The next occurrence of a weekly series the volunteer helps is held for them: its
+    time, and a task in its week's load (the capacity and overlap rules count tasks only)."""
+    held = [b for b in ctx.bookings if b.reserved]
+    if not held:
+        return None
+    full = load_in_week(ctx.bookings, request) >= volunteer.max_tasks_per_week
+    clash = any(b.request_id != request.id and b.window.overlaps(request.window) for b in held)
+    return "reserved_for_series" if full or clash else None
 
 
 def not_excluded_before(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
@@ -80,6 +93,7 @@ HARD_RULES: tuple[Rule, ...] = (
     available_for_window,
     has_capacity_left,
     has_no_overlapping_task,
+    not_reserved_for_series,
     not_excluded_before,
 )
 

@@ -9,12 +9,16 @@ says how good the answer is; callers import the solver's names from here (``__al
 No volunteer may help outside their region, so each region is a network of its own
 (smaller, and solved faster, than one big one; the sum of their optima is the optimum).
 Costs are whole metres (great-circle km x road factor x 1000) scaled by
-:data:`TIE_SCALE`, so distance always wins and the current weekly load only breaks ties
-(DOMAIN.md: distance first, then continuity, then spread load). For continuity, the
-volunteer who helped a recurring request's series last time counts as
-``SolverConfig.continuity_m`` metres nearer. Not matching a request costs far more than
-any trip, more for urgent ones, so the solver only leaves a request unmatched when it
-must.
+:data:`TIE_SCALE`, so distance always wins over the current weekly load, which only
+breaks ties. Not matching a request costs far more than any trip, more for urgent
+ones, so the solver only leaves a request unmatched when it must. Between the two sits
+continuity (``SolverConfig.continuity_first``, :func:`_continuity_tier`): a weekly
+series keeps the volunteer who helped it last time whenever every hard rule allows it
+and no request would go unmatched for it -- an exact tier, whatever the distances: in a
+region with such requests, losing that volunteer costs more than all of the region's
+travel and load could differ by, and leaving a request unmatched more than all of
+that. (With ``continuity_first`` off, last time's volunteer only counts as
+``SolverConfig.continuity_m`` metres nearer, as before the weekly-series trial.)
 
 One volunteer may not take two requests whose windows overlap, which a flow cannot say
 in general: the flow says it in part (overlap groups, :func:`.flow.overlap_groups`), so
@@ -64,9 +68,16 @@ INDEX_FROM_PAIRS = 20_000  # below this, checking every pair is cheaper than the
 @dataclass(frozen=True)
 class SolverConfig:
     road_factor: float = 1.3
-    # Continuity: the volunteer who helped a recurring request's series last time counts
-    # as this many metres nearer (distance still decides beyond that; 0 turns it off).
+    # Continuity: a weekly series keeps the volunteer who helped it last time unless a
+    # hard rule forbids it or another request would go unmatched (a tier between
+    # matching and distance) ...
+    continuity_first: bool = True
+    # ... or, with that off, last time's volunteer counts as this many metres nearer
+    # (distance decides beyond that; 0 turns continuity off).
     continuity_m: int = 1_000
+    # Hold the next occurrence of a held weekly series for its volunteer while other
+    # requests are solved (:mod:`.series`; the service layer reads this).
+    reserve_series: bool = True
     time_limit_s: float = 5.0  # bounds the clash-repair rounds; one flow solve is polynomial
     index_from_pairs: int = INDEX_FROM_PAIRS
     # Overlapping tasks the flow gave one volunteer are solved exactly as a MIP: the whole
@@ -140,8 +151,13 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
     volunteer two overlapping requests it is the optimum. Otherwise :func:`_without_clashes`
     solves the rule exactly around the clashes.
     """
-    req, vol = arcs.request[idx], arcs.volunteer[idx]
-    cost = np.maximum(0, arcs.metres[idx] - config.continuity_m * arcs.again[idx]) * TIE_SCALE
+    req, vol, again = arcs.request[idx], arcs.volunteer[idx], arcs.again[idx]
+    if config.continuity_first:
+        cost = arcs.metres[idx] * TIE_SCALE
+        if again.any():
+            cost, penalty = _continuity_tier(req, again, cost, int(facts.vol_max_tasks[vol].max()), penalty)
+    else:
+        cost = np.maximum(0, arcs.metres[idx] - config.continuity_m * again) * TIE_SCALE
     _, first, bucket = np.unique(vol * 10**7 + facts.req_week[req], return_index=True, return_inverse=True)
     bucket = bucket.reshape(-1)
     bucket_load = arcs.load[idx][first]  # as the first request (by id) of the bucket sees it
@@ -159,6 +175,36 @@ def _solve_region(facts: BatchFacts, arcs: CandidateArcs, idx: np.ndarray, penal
     solved.chosen.append(idx[chosen])
     solved.total += cost_of(chosen, region)
     solved.bound += bound
+
+
+def _continuity_tier(req: np.ndarray, again: np.ndarray, cost: np.ndarray, most_tasks: int,
+                     penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(arc costs, unmatched penalties) of one region ranking answers lexicographically:
+    fewest requests unmatched (weighted by urgency, as before), then the fewest series
+    that lose last time's volunteer, then travel, then load.
+
+    A series request is one whose previous volunteer passes every hard rule for it (an
+    ``again`` arc). No two answers' travel and load differ by more than ``spread`` (each
+    request's dearest arc, plus a load unit of at most ``most_tasks``), so losing the
+    volunteer costs ``spread + 1`` on every other arc of a series request and on its
+    unmatched arc; and the region's penalties are scaled up (urgencies keep their
+    ratios) until the cheapest exceeds every series losing its volunteer at once.
+    """
+    series = np.zeros(len(penalty), dtype=bool)
+    series[req[again]] = True
+    reqs = np.unique(req)
+    dearest = np.zeros(len(penalty), dtype=np.int64)
+    np.maximum.at(dearest, req, cost)
+    spread = int(dearest[reqs].sum()) + len(reqs) * most_tasks
+    losing = spread + 1
+    cost = cost + losing * (series[req] & ~again)
+    penalty = penalty.copy()
+    needed = (int(series.sum()) + 1) * losing
+    cheapest = int(penalty[reqs].min())
+    if cheapest < needed:
+        penalty[reqs] *= -(-needed // cheapest)
+    penalty[series] += losing
+    return cost, penalty
 
 
 def _without_clashes(region: Region, network: Network, chosen: np.ndarray, clashes: list[tuple[int, int]],
@@ -188,7 +234,7 @@ def _without_clashes(region: Region, network: Network, chosen: np.ndarray, clash
 
 def _answer(facts: BatchFacts, arcs: CandidateArcs, chosen: np.ndarray, solved: _Solved,
             config: SolverConfig) -> Assignment:
-    proposals, unmatched = explain(facts, arcs, chosen, config.continuity_m)
+    proposals, unmatched = explain(facts, arcs, chosen, config.continuity_m, config.continuity_first)
     optimal = solved.total == solved.bound
     return Assignment(proposals=proposals, unmatched=unmatched, total_cost=solved.total, optimal=optimal,
                       lower_bound=solved.bound, note="" if optimal else _note(solved, config))

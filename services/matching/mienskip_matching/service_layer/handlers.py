@@ -16,6 +16,7 @@ import structlog
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope, new_event
 
+from ..domain import series
 from ..domain.model import (
     CapacityConflict,
     OpenRequest,
@@ -78,12 +79,20 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
             config: SolverConfig, *, volunteers: list[Volunteer] | None = None,
             announce_unmatched: bool = True) -> list[StoredProposal | Unmatched]:
     """Solve requests of one region together, store and announce each answer:
-    ``assignment.proposed``, or ``request.unmatched`` with the reasons."""
+    ``assignment.proposed``, or ``request.unmatched`` with the reasons.
+
+    The pool's held weekly series keep their next occurrence (``config.reserve_series``),
+    except against the volunteers a person picked (``volunteers`` given)."""
+    reserve = config.reserve_series and volunteers is None
     if volunteers is None:
         volunteers = uow.volunteers.in_region(region)
     requests = uow.proposals.with_previous_volunteers(requests)
     span = Window(min(r.window.start for r in requests), max(r.window.end for r in requests))
-    answer = assign(requests, volunteers, uow.proposals.active_bookings(region, span), config)
+    bookings = uow.proposals.active_bookings(region, span)
+    if reserve:
+        bookings += series.reservations(uow.proposals.held_series(region, span), volunteers, config.road_factor,
+                                        solving=requests)
+    answer = assign(requests, volunteers, bookings, config)
     if not answer.optimal:
         log.warning("matching.batch_not_proven_optimal", region=region, note=answer.note)
     versions = {v.id: v.version for v in volunteers}

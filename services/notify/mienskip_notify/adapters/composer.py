@@ -1,5 +1,6 @@
 """Turning a notification into what its channel carries: a MIME message (e-mail and
-mailbox), a JSON body (webhook) or a short text (SMS). Jinja2 templates, UTF-8."""
+mailbox), a JSON body (webhook) or a short text (SMS). Jinja2 templates, UTF-8; the
+notification's facts are worded in its reader's language first (``wording``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.contentmanager import ContentManager, raw_data_manager, set_text_content
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
 from email.utils import format_datetime
@@ -26,6 +27,7 @@ from ..domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from ..domain.contacts import KAMER
 from ..domain.languages import message_language
 from ..domain.notifications import Notification
+from .wording import worded
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,7 +40,8 @@ class RenderedMessage:
 
 
 class TemplateRenderer:
-    """``<template>.<lang>.txt.j2`` (which also sets ``subject``) and ``<template>.<lang>.html.j2``."""
+    """``<template>.<lang>.txt.j2`` (which also sets ``subject``) and ``<template>.<lang>.html.j2``,
+    rendered with the context's facts in words."""
 
     def __init__(self, directory: Path = TEMPLATES_DIR):
         self._env = Environment(
@@ -52,7 +55,8 @@ class TemplateRenderer:
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:
         lang = message_language(language)
-        text_module = self._env.get_template(f"{template}.{lang}.txt.j2").make_module(dict(context))
+        context = worded(context, lang)
+        text_module = self._env.get_template(f"{template}.{lang}.txt.j2").make_module(context)
         # one line, always: a newline in a header would let event data forge headers
         subject = " ".join(str(text_module.subject).split())
         html = self._env.get_template(f"{template}.{lang}.html.j2").render(
@@ -63,12 +67,65 @@ class TemplateRenderer:
     def render_sms(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """``<template>.<lang>.sms.j2``: short plain text, surrounding whitespace trimmed."""
         lang = message_language(language)
-        return self._env.get_template(f"{template}.{lang}.sms.j2").render(dict(context)).strip()
+        return self._env.get_template(f"{template}.{lang}.sms.j2").render(worded(context, lang)).strip()
+
+
+# Text an unstructured header holds as it is: no control characters, no encoded word.
+_PLAIN_TEXT = re.compile(r"(?:(?!=\?)[^\x00-\x1f\x7f])*")
+# A word that goes on a line as it is: printable ASCII, no encoded word.
+_PLAIN_WORD = re.compile(r"(?:(?!=\?)[!-~])+")
+
+
+class SubjectHeader(UniqueUnstructuredHeader):
+    """Subject, with the parse and fold that a new subject in every message costs cut short.
+
+    A subject recurs except for its last word (``... – hulpvraag <request id>``): parsed and
+    folded whole, that cost a kamer's review message about 90 µs of the 270-300 µs it took.
+    Plain text (as our templates write subjects) is its own decoded value, so it is not
+    parsed when set. When folded by a ``MailPolicy``, the head is folded once per policy
+    (cached) and the last word put after it as the standard fold puts a word after a
+    non-ASCII head: on the last line if it fits, else on a continuation line. Anything
+    else takes the standard way; the bytes are the standard fold's either way (a test
+    compares them)."""
+
+    @classmethod
+    def parse(cls, value, kwds):
+        if _PLAIN_TEXT.fullmatch(value):
+            kwds["parse_tree"] = None  # made only if the standard fold is needed
+            kwds["decoded"] = value
+            return
+        super().parse(value, kwds)
+
+    def fold(self, *, policy):
+        text = str(self)
+        head, _space, last = text.rpartition(" ")
+        # An all-ASCII subject the standard fold may move to a line of its own, and with
+        # utf8 nothing is encoded: both as the standard does it.
+        if (self._parse_tree is None and isinstance(policy, MailPolicy) and not policy.utf8
+                and policy.max_line_length and not text.isascii() and head and not head[-1].isspace()
+                and _PLAIN_WORD.fullmatch(last)):
+            folded_head = policy.folded_subject_head(self.name, head)
+            last_line = folded_head.rpartition(policy.linesep)[2]
+            if len(last_line) + 1 + len(last) <= policy.max_line_length:
+                return f"{folded_head} {last}{policy.linesep}"
+            if 1 + len(last) <= policy.max_line_length:
+                return f"{folded_head}{policy.linesep} {last}{policy.linesep}"
+        return self.standard_fold(policy)
+
+    def standard_fold(self, policy) -> str:
+        if self._parse_tree is None:
+            self._parse_tree = self.value_parser(str(self))
+        return super().fold(policy=policy)
 
 
 class CachingHeaderRegistry(HeaderRegistry):
     """The standard registry builds a new header class on *every* header set or read
-    (``type(...)`` in ``__getitem__``): a quarter of composing a message. Same classes, made once."""
+    (``type(...)`` in ``__getitem__``): a quarter of composing a message. Same classes, made
+    once; Subject is a ``SubjectHeader``."""
+
+    def __init__(self):
+        super().__init__()
+        self.map_to_type("subject", SubjectHeader)
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 -- one registry per policy, kept for the process
     def __getitem__(self, name):
@@ -131,6 +188,11 @@ class MailPolicy(EmailPolicy):
     @functools.lru_cache(maxsize=1024)  # noqa: B019 -- as above
     def _folded_binary(self, name, value):
         return super().fold_binary(name, value)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 -- as above
+    def folded_subject_head(self, name: str, head: str) -> str:
+        """``name: head`` folded the standard way, without its final line end (see ``SubjectHeader``)."""
+        return self.header_factory(name, head).standard_fold(self)[:-len(self.linesep)]
 
 
 def _set_text(msg, string, subtype="plain", charset="utf-8", cte=None, **options):

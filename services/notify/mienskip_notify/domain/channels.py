@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .contacts import KamerContact
-from .formatting import LOCAL_TIME
+from .facts import LOCAL_TIME
 
 EMAIL = "email"
 MAILBOX = "mailbox"  # .eml files on local disk: the embedded demo's real channel

@@ -1,4 +1,5 @@
-"""What a message says: the values its template is rendered with, in the reader's language."""
+"""What a message says: the values its template is rendered with, as facts (``facts``)
+that the composer words in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .contacts import KamerContact, Known
-from .explanations import proposal_explanation, unmatched_explanation
-from .formatting import category_text, distance_text, local_date_text, local_datetime_text, local_window_text
+from .facts import Category, Distance, ProposalReasons, RuleCounts, TaskTime, UnmatchedSummary, local_date
 
 # A volunteer's accept/decline link lasts until the task starts, at most this long.
 LINK_VALIDITY = timedelta(days=7)
@@ -29,16 +29,16 @@ def link_expiry(occurred_at: datetime, start: datetime | None) -> datetime:
     return min(start, latest) if start is not None else latest
 
 
-def task_facts(data: Mapping[str, Any], known: Known, language: str) -> dict[str, Any]:
+def task_facts(data: Mapping[str, Any], known: Known) -> dict[str, Any]:
     """Category and time of the task, from the event or else from what notify remembers."""
     task = known.task
     category = data.get("category") or (task.category if task else None)
     window = data.get("window")
     start, end = (window["start"], window["end"]) if window else ((task.start, task.end) if task else (None, None))
     return {
-        "category": category_text(category, language) if category else None,
-        "when": local_window_text(start, end, language) if start else None,
-        "day": local_date_text(start, language) if start else None,
+        "category": Category(category) if category else None,
+        "when": TaskTime(start, end) if start else None,
+        "day": local_date(start) if start else None,
     }
 
 
@@ -61,27 +61,26 @@ def assignment_ids(data: Mapping[str, Any]) -> dict[str, Any]:
             "assignment_id": data["assignment_id"]}
 
 
-def proposal_context(data, kamer: KamerContact, occurred_at: datetime, language: str,
-                     public_url: str) -> dict[str, Any]:
+def proposal_context(data, kamer: KamerContact, occurred_at: datetime, public_url: str) -> dict[str, Any]:
     return {
         "kamer_name": kamer.name,
         "request_id": data["request_id"],
         "volunteer_id": data["volunteer_id"],
         "assignment_id": data.get("assignment_id"),
-        "distance": distance_text(float(data["distance_km"]), language),
-        **proposal_explanation(data, language),
+        "distance": Distance(float(data["distance_km"])),
+        "why": ProposalReasons(data.get("explanation") or {}),
         "review_url": review_url(public_url),
-        "proposed_at": local_datetime_text(occurred_at, language),
+        "proposed_at": occurred_at,
     }
 
 
-def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, language: str,
-                      public_url: str) -> dict[str, Any]:
+def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, public_url: str) -> dict[str, Any]:
     return {
         "kamer_name": kamer.name,
         "request_id": data["request_id"],
-        **unmatched_explanation(data, language),
+        "summary": UnmatchedSummary(data.get("reasons") or {}, data.get("considered")),
+        "reasons": RuleCounts.most_first(data.get("reasons") or {}),
         "review_url": review_url(public_url),
-        "reported_at": local_datetime_text(occurred_at, language),
+        "reported_at": occurred_at,
     }
 

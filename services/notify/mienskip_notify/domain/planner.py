@@ -20,8 +20,7 @@ from .contexts import (
     volunteer_first_name,
     volunteer_link,
 )
-from .explanations import decline_reason_text
-from .formatting import local_datetime_text
+from .facts import DeclineReason
 from .notifications import MESSAGE_EVENTS, Notification
 from .routing import MessagePlan
 
@@ -54,14 +53,12 @@ def notifications_for(
 
 def _review_requested(plan: MessagePlan) -> None:
     """Intake's policy does not approve the proposal by itself: the kamer is asked to review it."""
-    plan.to_kamer("assignment_proposed", proposal_context(plan.data, plan.kamer, plan.occurred_at,
-                                                          plan.kamer_language, plan.public_url))
+    plan.to_kamer("assignment_proposed", proposal_context(plan.data, plan.kamer, plan.occurred_at, plan.public_url))
 
 
 def _unmatched(plan: MessagePlan) -> None:
-    plan.to_kamer("request_unmatched", unmatched_context(plan.data, plan.kamer, plan.occurred_at,
-                                                         plan.kamer_language, plan.public_url))
-    plan.to_person(RESIDENT, plan.data["request_id"], "resident_unmatched", lambda lang: {
+    plan.to_kamer("request_unmatched", unmatched_context(plan.data, plan.kamer, plan.occurred_at, plan.public_url))
+    plan.to_person(RESIDENT, plan.data["request_id"], "resident_unmatched", {
         "first_name": plan.known.resident.first_name if plan.known.resident else None,
         "kamer_name": plan.kamer.name,
     })
@@ -74,40 +71,36 @@ def _approved(plan: MessagePlan) -> None:
     if plan.sign_link is None:
         raise ValueError("an offer needs sign_link: volunteer links are signed")
     link = volunteer_link(plan.public_url, plan.sign_link(data["assignment_id"], data["volunteer_id"], expires))
-
-    def offer(language: str) -> dict[str, Any]:
-        return {
-            **task_facts(data, plan.known, language),
-            **resident_facts(plan.known),
-            "first_name": volunteer_first_name(data, plan.known),
-            "kamer_name": plan.kamer.name,
-            "link": link,
-            "link_expires": local_datetime_text(expires, language),
-        }
-
-    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_offer", offer)
+    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_offer", {
+        **task_facts(data, plan.known),
+        **resident_facts(plan.known),
+        "first_name": volunteer_first_name(data, plan.known),
+        "kamer_name": plan.kamer.name,
+        "link": link,
+        "link_expires": expires,
+    })
 
 
 def _accepted(plan: MessagePlan) -> None:
     data, known = plan.data, plan.known
     resident = known.resident
     first_name = volunteer_first_name(data, known)
-    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", lambda language: {
-        **task_facts(data, known, language),
+    plan.to_person(VOLUNTEER, data["volunteer_id"], "volunteer_confirmation", {
+        **task_facts(data, known),
         **resident_facts(known),
         "first_name": first_name,
         "kamer_name": plan.kamer.name,
         "address": resident.address if resident else None,
         "resident_phone": resident.phone if resident else None,
     })
-    plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", lambda language: {
-        **task_facts(data, known, language),
+    plan.to_person(RESIDENT, data["request_id"], "resident_volunteer_coming", {
+        **task_facts(data, known),
         "first_name": resident.first_name if resident else None,
         "kamer_name": plan.kamer.name,
         "volunteer_first_name": first_name,
     })
     plan.to_kamer("assignment_accepted", {
-        **task_facts(data, known, plan.kamer_language), **resident_facts(known), **assignment_ids(data),
+        **task_facts(data, known), **resident_facts(known), **assignment_ids(data),
         "kamer_name": plan.kamer.name,
         "volunteer_first_name": first_name,
         "review_url": review_url(plan.public_url),
@@ -117,13 +110,12 @@ def _accepted(plan: MessagePlan) -> None:
 def _declined(plan: MessagePlan) -> None:
     data, known = plan.data, plan.known
     plan.to_kamer("assignment_declined", {
-        **task_facts(data, known, plan.kamer_language), **resident_facts(known), **assignment_ids(data),
+        **task_facts(data, known), **resident_facts(known), **assignment_ids(data),
         "kamer_name": plan.kamer.name,
         "volunteer_first_name": volunteer_first_name(data, known),
         "urgent": not data["rematch"],
         "after_accept": bool(data.get("after_accept")),
-        "reason": (decline_reason_text(data["reason_code"], plan.kamer_language) if data.get("reason_code")
-                   else data.get("reason")),
+        "reason": DeclineReason(data["reason_code"]) if data.get("reason_code") else data.get("reason"),
         "review_url": review_url(plan.public_url),
     }, subject=(VOLUNTEER, data["volunteer_id"]))  # "declined" is what a cancellation looks for
 
@@ -131,8 +123,8 @@ def _declined(plan: MessagePlan) -> None:
 def _cancelled(plan: MessagePlan) -> None:
     for volunteer_id in plan.known.told:
         contact = plan.known.volunteers.get(volunteer_id)
-        plan.to_person(VOLUNTEER, volunteer_id, "volunteer_cancellation", lambda language, contact=contact: {
-            **task_facts(plan.data, plan.known, language),
+        plan.to_person(VOLUNTEER, volunteer_id, "volunteer_cancellation", {
+            **task_facts(plan.data, plan.known),
             "first_name": (contact.first_name or None) if contact else None,
             "kamer_name": plan.kamer.name,
         })
@@ -146,7 +138,7 @@ def _escalated(plan: MessagePlan) -> None:
         "reason": data["reason"],
         "urgent": data["urgent"],
         "review_url": review_url(plan.public_url),
-        "escalated_at": local_datetime_text(plan.occurred_at, plan.kamer_language),
+        "escalated_at": plan.occurred_at,
     })
 
 

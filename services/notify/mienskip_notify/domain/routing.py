@@ -71,8 +71,7 @@ class MessagePlan:
                 key=notification_key(self.event_id, hook, WEBHOOK), recipient=hook, channel=WEBHOOK,
                 address=kamer.webhook_url, payload=payload, **common))
 
-    def to_person(self, kind: str, person_id: str, template: str,
-                  context: Callable[[str], Mapping[str, Any]]) -> None:
+    def to_person(self, kind: str, person_id: str, template: str, context: Mapping[str, Any]) -> None:
         """A message for a volunteer or resident in their language, over their channel;
         the kamer is asked to call them when no channel reaches them."""
         contact = (self.known.volunteers.get(person_id) if kind == VOLUNTEER else
@@ -87,12 +86,12 @@ class MessagePlan:
             language = message_language(contact.language)
             self.notifications.append(Notification(
                 key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
-                **self._common(kind, template, language, context(language), (kind, person_id))))
+                **self._common(kind, template, language, context, (kind, person_id))))
             return
         why = (NO_CONTACT if contact is None else
                NOT_DELIVERED if (kind, person_id) in self.known.unreachable else NO_CHANNEL)
         self.to_kamer(PLEASE_CALL, {
-            **context(self.kamer_language),
+            **context,  # what the person would have been told, for the kamer to say
             "kamer_name": self.kamer.name,
             "request_id": self.data.get("request_id"),
             "person_kind": kind,

@@ -10,7 +10,7 @@ from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 
-from ..service_layer import contacts, planning, sending
+from ..service_layer import accounts, contacts, planning, sending
 from ..service_layer.ports import Ports, UnitOfWork
 
 CONSUMER = "notify"
@@ -45,6 +45,7 @@ def build_consumer(settings, uow: Callable[[], UnitOfWork], ports: Ports, mailbo
     handle = dispatch_by_type(SUBSCRIPTIONS, {  # raises MissingHandler if a subscription has none
         "kamer.registered": lambda envelope: contacts.record_kamer(envelope, uow()),
         "personal_data.erased": lambda envelope: contacts.erase_person(envelope, uow(), mailbox),
+        **dict.fromkeys(accounts.ACCOUNT_EVENTS, lambda envelope: accounts.send_account_mail(envelope, uow(), ports)),
         **dict.fromkeys(planning.BATCHED_EVENTS, lambda envelope: notify([envelope])),
     })
     consumer = EventConsumer(

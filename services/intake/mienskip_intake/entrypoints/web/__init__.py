@@ -12,6 +12,7 @@ error pages and words; each area is a blueprint inside it (endpoints ``review.<a
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,11 +26,12 @@ from mienskip_shared.contracts.vocabulary import CATEGORIES
 
 from ...adapters import read_models
 from ...catalogue import catalogue
+from ...domain.accounts import LockoutPolicy
 from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.geocoding import AddressLookup
-from ...service_layer.unit_of_work import UnitOfWork
-from . import audit, desk, desk_requests, link, overviews, proposals, requests, session, volunteers
+from ...service_layer.unit_of_work import Passwords, UnitOfWork
+from . import account, audit, desk, desk_requests, link, overviews, proposals, requests, session, volunteers
 from .common import Pages
 from .i18n import Words
 
@@ -56,17 +58,23 @@ def load_places(path: Path) -> list[Place]:
 def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, secure_cookies: bool = False,
                      places_path: Path = PLACES_CSV,
                      dead_letters: Callable[[], Any] | None = None,
-                     addresses: AddressLookup | None = None) -> tuple[Blueprint, Blueprint]:
+                     addresses: AddressLookup | None = None,
+                     link_base: str = "http://127.0.0.1:8000", passwords: Passwords,
+                     lockout: LockoutPolicy | None = None,
+                     sign_in_allowed: Callable[[], bool] = lambda: True) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
     ``dead_letters`` counts the dead-letter queues and peeks at their requests' ids for
-    the attention page (messaging's ``peek_dead_letters``)."""
+    the attention page (messaging's ``peek_dead_letters``); ``link_base`` starts
+    invitation and reset links; ``sign_in_allowed`` limits the sign-in forms per client
+    address."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
-                  secret_key=secret_key, dead_letters=dead_letters, addresses=addresses)
+                  secret_key=secret_key, dead_letters=dead_letters, addresses=addresses, link_base=link_base,
+                  passwords=passwords, lockout=lockout or LockoutPolicy(), sign_in_allowed=sign_in_allowed)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, proposals, requests, volunteers, overviews, audit, desk, desk_requests):
+    for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_requests):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
@@ -75,13 +83,16 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
         state.app.config.update(
             SESSION_COOKIE_NAME="mienskip_review", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=secure_cookies, PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
-
+        state.app.config.setdefault("MIENSKIP_SLEEP", time.sleep)  # a failed sign-in's slow-down
+        state.app.extensions["mienskip.pages"] = pages
     @review.context_processor
     def _words() -> dict[str, Any]:
         principal = g.get("principal")
         who = None
         if principal is not None:
             who = read_models.kamer_name(engine, principal.kamer_id) if principal.kamer_id else principal.region
+            if principal.name:
+                who = f"{principal.name} · {who}" if who else principal.name
         return {**pages.words.for_templates(), "who": who, "principal": principal,
                 "categories": CATEGORIES}
 

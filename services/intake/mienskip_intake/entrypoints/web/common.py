@@ -6,14 +6,18 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
-from ...adapters import read_models
+from mienskip_shared.clock import utcnow
+
 from ...domain.model import Principal, Role
 from ...domain.places import Place
+from ...service_layer import accounts
 from ...service_layer.common import Conflict
 from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import UnitOfWork
@@ -21,7 +25,8 @@ from ...service_layer.workflow import UnknownVolunteer
 from .i18n import Words, remember_chosen_language
 
 STAFF = (Role.KAMER, Role.COORDINATOR)  # operators see no personal data: they cannot sign in here
-SESSION_KEYS = ("token_id", "role", "kamer_id", "region")
+SESSION_ID = "sid"  # all the cookie says of who is signed in; the rest is on the server
+LOGIN = "review.account.login"
 MAX_REASON = 500
 HOME = "review.proposals.index"
 
@@ -37,6 +42,11 @@ class Pages:
     secret_key: str
     dead_letters: Callable[[], Any] | None = None  # messaging's DeadLetters: depths and peeked ids
     addresses: AddressLookup | None = None  # places Dutch addresses (the desk's forms)
+    link_base: str = "http://127.0.0.1:8000"  # where invitation and reset links point (never the Host header)
+    passwords: Any = field(default=None, repr=False)  # service_layer.unit_of_work.Passwords
+    lockout: Any = None  # domain.accounts.LockoutPolicy
+    # Per client address, for the sign-in forms: True while under the limit (Flask-Limiter's storage).
+    sign_in_allowed: Callable[[], bool] = lambda: True
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:
@@ -46,27 +56,55 @@ def staff_blueprint(name: str, import_name: str) -> Blueprint:
     return bp
 
 
+def now() -> datetime:
+    """The pages' clock (``MIENSKIP_CLOCK`` in the app's config: tests move it)."""
+    return current_app.config.get("MIENSKIP_CLOCK", utcnow)()
+
+
 def session_principal() -> Principal | None:
-    token_id, role = session.get("token_id"), session.get("role")
-    if not token_id or role not in {r.value for r in STAFF}:
-        return None
-    return Principal(token_id=token_id, role=Role(role), kamer_id=session.get("kamer_id"),
-                     region=session.get("region"))
+    """Who holds this browser's session, checked against the session store on every
+    request (once per request): the cookie carries only the session's id."""
+    if "session_principal" not in g:
+        pages: Pages = current_app.extensions["mienskip.pages"]
+        g.session_principal = accounts.current(session.get(SESSION_ID), pages.uow(), now())
+    principal = g.session_principal
+    return principal if principal is not None and principal.role in STAFF else None
+
+
+def start_session(session_id: str) -> None:
+    """A fresh cookie session for a new sign-in: new id, new CSRF token, language kept."""
+    chosen = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session[SESSION_ID] = session_id
+    generate_csrf()
+    if chosen:
+        session["lang"] = chosen
+    g.pop("session_principal", None)
+
+
+def forget_session() -> None:
+    """This browser's copy goes (the server's copy is ended by the caller); language kept."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+    g.pop("session_principal", None)
 
 
 def signed_in(pages: Pages) -> Callable:
-    """A view for a signed-in person whose token is still active; else to the sign-in page."""
+    """A view for a person whose session is still open on the server; else to the sign-in page."""
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             principal = session_principal()
-            if principal is None or not read_models.token_active(pages.engine, principal.token_id):
-                for key in SESSION_KEYS:
-                    session.pop(key, None)
+            if principal is None:
+                if SESSION_ID in session:
+                    forget_session()
                 if request.method == "GET":
-                    return redirect(url_for("review.session.login", next=request.full_path.rstrip("?")))
+                    return redirect(url_for(LOGIN, next=request.full_path.rstrip("?")))
                 flash(pages.words("flash.signed_out_expired"), "error")
-                return redirect(url_for("review.session.login"), 303)
+                return redirect(url_for(LOGIN), 303)
             g.principal = principal
             return view(*args, **kwargs)
 
@@ -75,12 +113,12 @@ def signed_in(pages: Pages) -> Callable:
     return decorate
 
 
-_OWN_PAGE = re.compile(r"/review(?:[/?#][\x21-\x7e]*)?")  # printable ASCII only: no CR/LF, no space
+_OWN_PAGE = re.compile(r"/(?:review|account)(?:[/?#][\x21-\x7e]*)?")  # printable ASCII: no CR/LF, no space
 
 
 def safe_next(value: str | None, default: str) -> str:
-    """Only back to our own pages, as a plain path: never an open redirect, and nothing
-    (CR/LF, control or non-ASCII characters) that could not go into a Location header."""
+    """Only back to our own pages, as a plain path: never an open redirect, nor a header
+    split (CR/LF, control or non-ASCII characters could not go into a Location header)."""
     if value and _OWN_PAGE.fullmatch(value) and "\\" not in value:
         return value
     return default
