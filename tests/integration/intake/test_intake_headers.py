@@ -13,6 +13,7 @@ from ui_support import bearer_token, sign_in
 from mienskip_intake.entrypoints.guards import JSON_ANSWER_HEADERS
 from mienskip_intake.entrypoints.web import SECURITY_HEADERS
 
+
 def _expected(endpoint: str) -> dict[str, str]:
     """Pages are the ``review`` blueprint's endpoints (review, desk, account, volunteer links)."""
     if endpoint == "review.static":  # the pages' CSS and script: nothing personal, so a browser may keep them
