@@ -3,6 +3,7 @@ and the kamer gets a message, as the README's curl example shows."""
 
 from __future__ import annotations
 
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 
@@ -79,7 +80,7 @@ def test_the_demo_run_again_keeps_its_data_and_shows_its_sign_in_last(tmp_path):
             wait_for(lambda: "operator " in out.read_text(), timeout=90, what="the demo's banner")
             wait_until_ready(f"http://127.0.0.1:{port}", processes)
             text = out.read_text()
-            coordinator = text.split("coordinator (leeuwarden)")[1].split()[0]
+            coordinator = re.search(r"coordinator \(leeuwarden\)\s+(msk_\S+)", text).group(1)  # token, not e-mail
             base = f"http://127.0.0.1:{port}"
             listed = requests.get(f"{base}/v1/assignments", timeout=10,
                                   headers={"Authorization": f"Bearer {coordinator}"})
