@@ -3,6 +3,12 @@
 Real servers: ``postgres_url`` and ``rabbit_url`` give each test its own fresh
 PostgreSQL database and RabbitMQ virtual host. Without the servers those tests skip
 with the reason; with ``MIENSKIP_REQUIRE_SERVICES=1`` (CI) they fail instead.
+
+Which servers: ``MIENSKIP_TEST_PG_HOST``/``MIENSKIP_TEST_PG_ADMIN_URL``, and
+``MIENSKIP_TEST_RABBIT_HOST``/``MIENSKIP_TEST_RABBIT_PORT`` (default 127.0.0.1:5672) with
+``MIENSKIP_TEST_RABBIT_NODE``, the node every ``rabbitmqctl`` of the tests talks to
+(``-n``; unset: rabbitmqctl's default node). A second node lets the fault tests stop and
+start a broker that nobody else is using.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ REQUIRE_SERVICES = os.environ.get("MIENSKIP_REQUIRE_SERVICES") == "1"
 PG_HOST = os.environ.get("MIENSKIP_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_URL = os.environ.get("MIENSKIP_TEST_PG_ADMIN_URL", f"postgresql+psycopg://postgres@{PG_HOST}:5432/postgres")
 RABBIT_HOST = os.environ.get("MIENSKIP_TEST_RABBIT_HOST", "127.0.0.1")
+RABBIT_PORT = int(os.environ.get("MIENSKIP_TEST_RABBIT_PORT", "5672"))
+RABBIT_NODE = os.environ.get("MIENSKIP_TEST_RABBIT_NODE", "")
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -71,24 +79,34 @@ def postgres_url():
         admin.dispose()
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+def run_rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    """``rabbitmqctl -q [-n NODE] ARGS`` on the node the tests use: its output, or raises."""
+    node = ["-n", RABBIT_NODE] if RABBIT_NODE else []
+    done = subprocess.run(["rabbitmqctl", "-q", *node, *args], check=True, capture_output=True, text=True,
+                          timeout=timeout)
+    return done.stdout
+
+
+@pytest.fixture
+def rabbitmqctl():
+    """:func:`run_rabbitmqctl`, for tests that operate or inspect the broker."""
+    return run_rabbitmqctl
 
 
 @pytest.fixture
 def rabbit_url():
     """A new RabbitMQ virtual host for this test, deleted afterwards."""
-    if not _port_open(RABBIT_HOST, 5672):
-        _unavailable(f"RabbitMQ on {RABBIT_HOST}:5672")
+    if not _port_open(RABBIT_HOST, RABBIT_PORT):
+        _unavailable(f"RabbitMQ on {RABBIT_HOST}:{RABBIT_PORT}")
     if shutil.which("rabbitmqctl") is None:
         _unavailable("rabbitmqctl (to make a test virtual host)")
     vhost = f"mienskip-test-{uuid.uuid4().hex[:12]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    run_rabbitmqctl("add_vhost", vhost)
+    run_rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     try:
-        yield f"amqp://guest:guest@{RABBIT_HOST}:5672/{vhost}"
+        yield f"amqp://guest:guest@{RABBIT_HOST}:{RABBIT_PORT}/{vhost}"
     finally:
-        _rabbitmqctl("delete_vhost", vhost)
+        run_rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -54,7 +54,8 @@ def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
     for kamer_name, place_name in KAMERS:
         home = places[place_name]
         kamer_id = admin.add_kamer(name=kamer_name, lat=home.lat, lon=home.lon,
-                                   email=f"{place_name.lower()}@kamers.example.org")
+                                   email=f"{place_name.lower()}@kamers.example.org",
+                                   phone=f"058 {212 + len(kamers)} 00 00")  # made up, as the demo's people
         token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=kamer_name)
         nearby = sorted(all_places, key=lambda p: (p.lat - home.lat) ** 2 + (p.lon - home.lon) ** 2)[:6]
         kamers.append({"id": kamer_id, "name": kamer_name, "place": place_name, "token": token,

@@ -279,13 +279,14 @@ def kamer() -> None:
 @click.option("--email", default=None)
 @click.option("--webhook-url", default=None)
 @click.option("--language", default="nl", show_default=True)
+@click.option("--phone", default=None, help="The number volunteers call with a question (shown on their page).")
 @click.option("--json", "as_json", is_flag=True, help="Print {\"id\", \"token\"} as JSON.")
 @data_dir_option
-def kamer_add(name, lat, lon, region, email, webhook_url, language, as_json, data_dir) -> None:
+def kamer_add(name, lat, lon, region, email, webhook_url, language, phone, as_json, data_dir) -> None:
     """Register a kamer and print its first token (shown once)."""
     admin = _intake_admin(data_dir)
     kamer_id = admin.add_kamer(name=name, lat=lat, lon=lon, region=region, email=email,
-                               webhook_url=webhook_url, language=language)
+                               webhook_url=webhook_url, language=language, phone=phone)
     token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=name)
     _print({"id": kamer_id, "token": token, "token_id": token_id}, as_json)
 

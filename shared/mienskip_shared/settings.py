@@ -38,6 +38,16 @@ class CommonSettings:
     secret_key: str = ""  # signs volunteer links; shared by intake and notify (see links.py)
     health_host: str = "127.0.0.1"
     health_port: int = 0  # workers serve /healthz, /readyz and /metrics here when set
+    # How many years a VOG counts: "3" everywhere, or per region after the default,
+    # "3,fryslan=5". Intake (whose VOG expires soon) and matching (the vog rule) read the same.
+    vog_valid_years: str = "3"
+
+    def __post_init__(self):
+        vog_valid_years_by_region(self.vog_valid_years)  # a typo fails at start, not at the first match
+
+    def vog_valid_years_in(self, region: str) -> int:
+        default, by_region = vog_valid_years_by_region(self.vog_valid_years)
+        return by_region.get(region, default)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides):
@@ -58,6 +68,23 @@ class CommonSettings:
         """A new kombu connection (one per thread: they are not thread-safe)."""
         options = {"polling_interval": 0.05} if self.broker_url.startswith("memory") else {}
         return Connection(self.broker_url, transport_options=options, heartbeat=30 if "amqp" in self.broker_url else 0)
+
+
+def vog_valid_years_by_region(text: str) -> tuple[int, dict[str, int]]:
+    """``"3,fryslan=5"`` -> ``(3, {"fryslan": 5})``; a missing default is 3."""
+    default, by_region = 3, {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        region, _, years = part.rpartition("=")
+        value = int(years)
+        if not 0 < value <= 50:
+            raise ValueError(f"MIENSKIP_VOG_VALID_YEARS: {part!r} is not 1 to 50 years")
+        if region:
+            by_region[region.strip()] = value
+        else:
+            default = value
+    return default, by_region
 
 
 def _convert(type_name, raw: str):

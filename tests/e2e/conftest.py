@@ -2,10 +2,7 @@
 
 import pytest
 from e2e_support import Processes
-from ui_support import CHROMIUM_ARGS, chromium_or_skip
-
-VIEWPORT = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+from ui_support import CHROMIUM_ARGS, VIEWPORT, chromium_or_skip
 
 
 @pytest.fixture

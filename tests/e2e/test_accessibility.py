@@ -11,9 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import chromium_or_skip, wcag_violations
+from ui_support import PHONE, VIEWPORT, chromium_or_skip, wcag_violations
 
 from mienskip_shared.links import sign_volunteer_link
 
@@ -64,7 +63,8 @@ def site(tmp_path_factory):
 def pages(site) -> list[str]:
     return ["/review/", f"/review/requests/{site['request']}", f"/review/volunteers/{site['volunteer']}",
             "/review/map", "/review/attention", "/review/dashboard", "/review/audit",
-            f"/review/policy/{site['kamer_id']}", "/desk", "/desk/week"]
+            f"/review/policy/{site['kamer_id']}", "/desk", "/desk/week",
+            "/desk/volunteers", "/desk/volunteers/new", f"/desk/volunteers/{site['volunteer']}"]
 
 
 def _sign_in(page, base: str, token: str) -> None:

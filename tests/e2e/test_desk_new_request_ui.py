@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from conftest import PHONE, VIEWPORT
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import SCREENSHOTS, chromium_or_skip, wcag_violations
+from ui_support import PHONE, SCREENSHOTS, VIEWPORT, chromium_or_skip, wcag_violations
 
 pytestmark = pytest.mark.slow
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import threading
 
-from kombu import Connection, Producer
+from kombu import Connection
 from polling import eventually
 
 from mienskip_cli import dead_letters
 from mienskip_shared.contracts import new_event
-from mienskip_shared.messaging import EventConsumer, Subscription, declare
+from mienskip_shared.messaging import (
+    ConfirmedPublisher,
+    EventConsumer,
+    OutgoingMessage,
+    Subscription,
+    declare,
+)
 from mienskip_shared.messaging.topology import events_exchange
 
 SUB = Subscription("replaytest", "intake", "request.cancelled")
@@ -22,12 +28,15 @@ RETRIES = (30, 60)
 def test_dead_letters_can_be_peeked_and_replayed(rabbit_url):
     with Connection(rabbit_url) as conn:
         declare(conn.default_channel, [SUB], RETRIES)
-        producer = Producer(conn.default_channel)
-        for n in range(3):
-            producer.publish(new_event("request.cancelled", {"request_id": f"r{n}", "kamer_id": "k"},
-                                       correlation_id=f"r{n}").to_json().encode(),
-                             exchange=events_exchange.name, routing_key=SUB.event_type,
-                             content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+    publisher = ConfirmedPublisher(lambda: Connection(rabbit_url))
+    try:  # confirmed: unconfirmed publishes just before a close may be dropped by the broker
+        events = [new_event("request.cancelled", {"request_id": f"r{n}", "kamer_id": "k"}, correlation_id=f"r{n}")
+                  for n in range(3)]
+        assert publisher.publish_batch(
+            OutgoingMessage(events_exchange.name, SUB.event_type, e.to_json().encode(), e.event_id, e.correlation_id)
+            for e in events) == 3
+    finally:
+        publisher.close()
     broken = threading.Event()
     broken.set()
     handled: list[str] = []

@@ -22,6 +22,8 @@ CHROMIUM = os.environ.get("MIENSKIP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}  # a desk's screen
+PHONE = {"width": 390, "height": 844}  # a phone's
 
 
 # -- Flask test client -------------------------------------------------------------------------
@@ -69,8 +71,10 @@ def request_body(start: datetime = IN_A_WEEK, category: str = "pets") -> dict:
 
 
 def volunteer_body(name: str = "Anna de Vries") -> dict:
+    """A volunteer; each case registers its own Anna (allow_duplicate: the same name and phone)."""
     return {"name": name, "language": "nl", "phone": "+31612345678", "home": {"lat": 53.2012, "lon": 5.7999},
-            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}]}
+            "skills": ["pets", "shopping"], "availability": [{"day": "tue", "from": "09:00", "to": "12:00"}],
+            "allow_duplicate": True}
 
 
 def proposed_case(client, engine, kamer, *, start: datetime = IN_A_WEEK, category: str = "pets") -> dict[str, str]:

@@ -26,7 +26,13 @@ from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
-from .entrypoints.workers import account_cleanup_worker, build_relay, exact_lookup_worker, retention_worker
+from .entrypoints.workers import (
+    account_cleanup_worker,
+    build_relay,
+    exact_lookup_worker,
+    retention_worker,
+    series_worker,
+)
 from .service_layer import accounts, handlers, privacy
 from .settings import Settings
 
@@ -50,7 +56,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
                    retention_worker(new_uow, timedelta(days=settings.retention_days)),
-                   account_cleanup_worker(new_uow)]
+                   account_cleanup_worker(new_uow), series_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
@@ -61,7 +67,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      unauthenticated_rate_limit=settings.unauthenticated_rate_limit,
                      sign_in_rate_limit=settings.sign_in_rate_limit,
                      lockout=LockoutPolicy(max_delay_s=settings.sign_in_max_delay_s),
-                     link_base=link_base(settings))
+                     link_base=link_base(settings),
+                     vog_valid_years=settings.vog_valid_years_in)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mienskip_shared.settings import CommonSettings
+from mienskip_shared.settings import CommonSettings, vog_valid_years_by_region
 
 from .domain.solver import SolverConfig
 
@@ -22,6 +22,8 @@ class Settings(CommonSettings):
     batch_max_wait_ms: int = 150  # ... and none waiting longer than this
 
     def solver_config(self) -> SolverConfig:
+        vog_years, vog_by_region = vog_valid_years_by_region(self.vog_valid_years)
         return SolverConfig(road_factor=self.road_factor, time_limit_s=self.solver_time_limit_s,
                             continuity_first=self.continuity_first, continuity_m=self.continuity_m,
-                            reserve_series=self.reserve_series)
+                            reserve_series=self.reserve_series, vog_valid_years=vog_years,
+                            vog_valid_years_by_region=tuple(sorted(vog_by_region.items())))

@@ -24,10 +24,23 @@ class KamerRegistered(Payload):
     email = fields.Str(load_default=None, allow_none=True)
     webhook_url = fields.Str(load_default=None, allow_none=True)
     language = language_field(load_default="nl")
+    phone = fields.Str(load_default=None, allow_none=True)  # whom a volunteer calls with a question
+
+
+class AwayPeriod(Payload):
+    """Days (inclusive) a volunteer is away: holidays, illness. Never proposed then."""
+
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
 
 
 @register("volunteer.registered")
 class VolunteerRegistered(Payload):
+    """Everything matching needs of a volunteer; ``volunteer.updated`` carries the same,
+    whole, after every change. ``revision`` counts the changes (0 at registration): a
+    consumer keeps the highest it has seen, so an older event never overwrites a newer one
+    whichever queue brings it first."""
+
     volunteer_id = fields.Str(required=True)
     kamer_id = fields.Str(required=True)
     region = fields.Str(required=True)
@@ -39,6 +52,15 @@ class VolunteerRegistered(Payload):
     availability = fields.List(fields.Nested(WeeklySlot), required=True)
     max_tasks_per_week = fields.Int(required=True, validate=validate.Range(min=0, max=50))
     max_distance_km = fields.Float(required=True, validate=validate.Range(min=0, max=200))
+    away = fields.List(fields.Nested(AwayPeriod), load_default=list)
+    active = fields.Bool(load_default=True)  # False: paused or stopped, never proposed
+    revision = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+@register("volunteer.updated")
+class VolunteerUpdated(VolunteerRegistered):
+    """A volunteer's record changed (an edit, away periods, paused, resumed or stopped): the
+    whole matching-relevant state as it is now, with a higher ``revision``."""
 
 
 @register("request.submitted")

@@ -12,9 +12,11 @@ CHANNELS = ("email", "sms", "webhook", "mailbox")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
 # "reserved_for_series": the time or the week's last task is held for a weekly series the
-# volunteer helps, whose next request has not arrived yet.
-RULES = ("region", "skills", "transport", "vog", "language", "distance", "availability", "capacity",
-         "overlap", "reserved_for_series", "excluded")
+# volunteer helps, whose next request has not arrived yet. "inactive" after "skills": an
+# unmatched request's summary counts those with the skill first ("3 volunteers have the skill;
+# 1 × paused or stopped").
+RULES = ("region", "skills", "inactive", "transport", "vog", "language", "distance", "availability", "away",
+         "capacity", "overlap", "reserved_for_series", "excluded")
 # Why the runner-up lost to the chosen volunteer, when no hard rule stopped them.
 RUNNER_UP_CAUSES = (
     "further",                    # {km}: further away by this much
@@ -27,4 +29,7 @@ RUNNER_UP_CAUSES = (
 REASON_CODES = RULES + RUNNER_UP_CAUSES
 
 # Why an assignment was declined when the volunteer did not say no themselves.
-DECLINE_CODES = ("volunteer_erased",)
+DECLINE_CODES = ("volunteer_erased",
+                 "volunteer_paused",   # the kamer paused them ("active": false)
+                 "volunteer_stopped",  # they stopped volunteering
+                 "volunteer_away")     # an away period now covers the task's day

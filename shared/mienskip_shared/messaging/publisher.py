@@ -28,6 +28,9 @@ class PublishFailed(Exception):
     """The broker did not confirm every message; none of them may be marked sent."""
 
 
+_CONNECTION_ERRORS = (OSError, AMQPError, KombuError)
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     exchange: str
@@ -103,9 +106,28 @@ class ConfirmedPublisher:
 
     # -- publishing --------------------------------------------------------------
     def publish_batch(self, messages: Iterable[OutgoingMessage]) -> int:
+        """Publish all of ``messages`` and wait for the broker's confirms; the count, or
+        :class:`PublishFailed`.
+
+        A connection kept from an earlier call may have died while idle: the broker
+        restarted, the network cut it, or the broker closed it for missed heartbeats
+        (nothing drains an idle publisher's connection). If it turns out to be dead, the
+        batch gets one more try on a fresh connection; some of it may then arrive twice,
+        which consumers tolerate (their inbox), and never less than once.
+        """
         messages = list(messages)
         if not messages:
             return 0
+        kept = self._producer is not None
+        try:
+            return self._publish(messages)
+        except PublishFailed as exc:
+            if not (kept and isinstance(exc.__cause__, _CONNECTION_ERRORS)):
+                raise
+            log.info("publisher.reconnecting", error=repr(exc.__cause__), messages=len(messages))
+        return self._publish(messages)
+
+    def _publish(self, messages: list[OutgoingMessage]) -> int:
         try:
             self._ensure_channel()
             in_process = is_in_process(self._connection)
@@ -132,7 +154,7 @@ class ConfirmedPublisher:
         except PublishFailed:
             self.close()
             raise
-        except (OSError, AMQPError, KombuError) as exc:
+        except _CONNECTION_ERRORS as exc:
             self.close()
             raise PublishFailed(f"broker unavailable: {exc!r}") from exc
         if self._failures:

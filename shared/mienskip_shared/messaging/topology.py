@@ -62,6 +62,7 @@ class Subscription:
 # Who consumes what: (consumer, source, event type). One place, declared by everyone.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("matching", "intake", "volunteer.registered"),
+    Subscription("matching", "intake", "volunteer.updated"),
     Subscription("matching", "intake", "request.submitted"),
     Subscription("matching", "intake", "request.cancelled"),
     Subscription("matching", "intake", "request.relocated"),

@@ -21,7 +21,7 @@ VOLUNTEER = {"name": SECRET_NAME, "home": {"lat": 53.2, "lon": 5.8}, "skills": [
              "availability": [{"day": "mon", "from": "09:00", "to": "17:00"}]}
 BODIES = {"reject": {"reason": "x"}, "decline": {"reason": "x"}, "reassign": {"volunteer_id": "x"},
           "bulk-approve": {"ids": ["x"]}, "auto-approve": {"categories": ["pets"]}, "requests": REQUEST,
-          "volunteers": VOLUNTEER, "validate": REQUEST}
+          "volunteers": VOLUNTEER, "validate": REQUEST, "{volunteer_id}": {"max_tasks_per_week": 1}}
 
 
 @pytest.fixture
@@ -64,6 +64,8 @@ def test_kamer_b_never_reaches_kamer_as_records(client, kamer_b, records_of_a):
 def test_kamer_bs_collections_hold_nothing_of_a(client, kamer_b, records_of_a):
     listed = client.get("/v1/assignments?limit=200", headers=kamer_b.headers)
     assert listed.status_code == 200 and listed.get_json()["items"] == []
+    volunteers = client.get("/v1/volunteers?limit=200", headers=kamer_b.headers)
+    assert volunteers.status_code == 200 and volunteers.get_json()["items"] == []
     for query in ("", "?q=Geartsje", "?status=received", "?status=queued"):
         requests = client.get(f"/v1/requests{query}", headers=kamer_b.headers)
         assert requests.status_code == 200 and requests.get_json()["items"] == [], query

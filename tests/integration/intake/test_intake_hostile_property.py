@@ -44,6 +44,8 @@ VALID_BODIES = {  # a valid body per endpoint, the starting point of each mutati
     "/v1/assignments/<assignment_id>/reassign": {"volunteer_id": "x"},
     "/v1/assignments/bulk-approve": {"ids": ["x"]},
     "/v1/kamers/<kamer_id>/auto-approve": {"categories": ["shopping"]},
+    "/v1/volunteers/<volunteer_id>": {"name": "Anna de Vries", "max_tasks_per_week": 2,
+                                      "away": [{"from": "2027-01-04", "to": "2027-01-08"}]},
 }
 WRITES = ("POST", "PUT", "PATCH")
 EXAMPLES = 60  # per endpoint and database: about 15 s on SQLite, 25 s on PostgreSQL
@@ -87,7 +89,8 @@ def test_hostile_bodies_get_a_4xx_json_error_and_store_nothing(intake, client, c
     volunteer_id = client.post("/v1/volunteers", json=VOLUNTEER, headers=kamer.headers).get_json()["id"]
     request_id = client.post("/v1/requests", json=REQUEST, headers=kamer.headers).get_json()["id"]
     assignment_id = propose(engine, request_id, volunteer_id)
-    ids = {"request_id": request_id, "assignment_id": assignment_id, "kamer_id": kamer.id}
+    ids = {"request_id": request_id, "assignment_id": assignment_id, "kamer_id": kamer.id,
+           "volunteer_id": volunteer_id}
     routes = sorted({(rule.rule, method) for rule in intake.wsgi_app.url_map.iter_rules()
                      if rule.rule.startswith("/v1") for method in rule.methods & set(WRITES)})
     assert set(VALID_BODIES) <= {rule for rule, _ in routes}  # a new endpoint is fuzzed from {} until it gets one

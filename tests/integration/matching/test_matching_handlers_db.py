@@ -100,9 +100,9 @@ def test_a_stale_volunteer_version_raises_and_leaves_nothing_behind(matching_eng
     class StaleRepository(VolunteerRepository):
         """Reads the volunteer as another process saw them before it booked them."""
 
-        def in_region(self, region):
+        def in_region(self, region, vog_valid_years=3):
             from dataclasses import replace
-            return [replace(v, version=v.version - 1) for v in super().in_region(region)]
+            return [replace(v, version=v.version - 1) for v in super().in_region(region, vog_valid_years)]
 
     class StaleUnitOfWork(SqlUnitOfWork):
         def __enter__(self):

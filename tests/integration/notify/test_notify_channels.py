@@ -104,7 +104,7 @@ def test_a_kamer_gets_its_mailbox_copy_and_a_signed_webhook(engine, mailbox, web
     assert "folgjende kandidaat (2,5 km): 1,3 km fierder" in body["text"]
     assert body["data"]["volunteer_id"] == "vo-7" and body["data"]["distance_km"] == 1.23
     assert body["data"]["explanation"]["runner_up"]["reason"] == {"code": "further", "km": 1.3}  # codes, not words
-    assert body["review_url"] == "http://127.0.0.1:8000/review"
+    assert body["review_url"] == "http://127.0.0.1:8000/review/requests/rq-1"
 
     assert [(r.channel, r.status, r.attempts) for r in rows(engine)] == [("mailbox", "sent", 1),
                                                                         ("webhook", "sent", 1)]

@@ -116,7 +116,7 @@ def test_acceptance_confirms_the_address_and_tells_resident_and_kamer(engine, ma
     found = mails(mailbox)
     confirmation = found["Befêstiging: húsdieren op tiisdei 1 desimber 2026"][1]
     assert ADDRESS in confirmation and "+31587123456" in confirmation
-    assert "Hiltsje (vo-7) heeft de taak geaccepteerd." in found["Geaccepteerd – hulpvraag rq-1"][1]
+    assert "Hiltsje heeft de taak geaccepteerd." in found["Geaccepteerd – hulpvraag rq-1"][1]
     (texted,) = http_sink.received
     body = json.loads(texted.body)
     assert body["to"] == "+31587123456" and "Hiltsje komt jo helpen op tiisdei 1 desimber 2026" in body["text"]

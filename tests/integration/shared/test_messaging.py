@@ -267,3 +267,59 @@ def test_a_retired_queue_is_unbound_and_stops_filling(broker_url):
     assert [m.properties["message_id"] for m in _drain(broker_url, old.queue_name)] == []
     assert [m.properties["message_id"] for m in _drain(broker_url, new.queue_name)] == ["assignment.review_requested"]
     assert [m.properties["message_id"] for m in _drain(broker_url, intake.queue_name)] == ["assignment.proposed"]
+
+
+def test_a_consumer_still_retries_after_every_broker_connection_was_cut(rabbit_url):
+    """The consumer loop reconnects by itself; the publisher it retries and dead-letters
+    with must too: its connection, idle since the last retry, died in the same cut (as
+    in a broker restart). A failure after the cut is retried, not a crashed worker."""
+    from urllib.parse import urlparse
+
+    from tcp_proxy import TcpProxy
+
+    real = urlparse(rabbit_url)
+    proxy = TcpProxy(real.hostname, real.port)
+    url = rabbit_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
+    _declare(rabbit_url)
+    recorder, stop = Recorder(fail_times={"r1": 1, "r2": 1}), threading.Event()
+    crashed: list[BaseException] = []
+
+    def run():
+        try:
+            EventConsumer("test", _connection_factory(url), [SUB], recorder, retry_delays_ms=FAST_RETRIES).run(stop)
+        except BaseException as exc:  # noqa: BLE001 -- recorded for the assertion below
+            crashed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        _publish_raw(rabbit_url, _cancelled(1))  # fails once: retried through the side publisher
+        assert eventually(lambda: recorder.seen == ["r1"])
+        proxy.cut()
+        proxy.restore()
+        _publish_raw(rabbit_url, _cancelled(2))  # fails once after the cut
+        assert eventually(lambda: recorder.seen == ["r1", "r2"] or crashed), recorder.seen
+    finally:
+        stop.set()
+        thread.join(10)
+        proxy.close()
+    assert crashed == []
+    assert recorder.seen == ["r1", "r2"]
+
+
+def test_a_publisher_idle_past_its_heartbeats_publishes_again(rabbit_url):
+    """Nothing drains an idle publisher's connection, so the broker closes it after two
+    missed heartbeats (a minute at our 30 s); the next batch goes out on a new one."""
+    import time
+
+    _declare(rabbit_url)
+    publisher = ConfirmedPublisher(lambda: Connection(rabbit_url, heartbeat=1))
+    try:
+        assert publisher.publish_batch([OutgoingMessage(events_exchange.name, SUB.event_type,
+                                                        _cancelled(1).encode(), "m1")]) == 1
+        time.sleep(4)  # the broker gives up on a silent client after about two heartbeats
+        assert publisher.publish_batch([OutgoingMessage(events_exchange.name, SUB.event_type,
+                                                        _cancelled(2).encode(), "m2")]) == 1
+    finally:
+        publisher.close()
+    assert [m.properties["message_id"] for m in _drain(rabbit_url, SUB.queue_name)] == ["m1", "m2"]

@@ -78,6 +78,28 @@ class FakeVolunteers:
     def save_erasure(self, volunteer):
         self.s.volunteers[volunteer.id] = volunteer
 
+    def save(self, volunteer):
+        self.s.volunteers[volunteer.id] = volunteer
+
+    def named_alike(self, kamer_id, name):
+        key = " ".join(name.split()).lower()
+        return [v for v in self.s.volunteers.values()
+                if v.kamer_id == kamer_id and v.erased_at is None and v.name.strip().lower() == key]
+
+    def page(self, principal, *, q, status, limit, after):
+        seen = sorted((v for v in self.s.volunteers.values() if v.erased_at is None
+                       and principal.may_see_kamer(v.kamer_id, v.region)), key=lambda v: (v.name, v.id))
+        return [v for v in seen if (not q or q in v.name.lower()) and (after is None or (v.name, v.id) > after)][:limit + 1]
+
+    def with_vog(self, principal):
+        return sorted((v for v in self.s.volunteers.values() if v.erased_at is None and v.active
+                       and v.vog_checked_on is not None and principal.may_see_kamer(v.kamer_id, v.region)),
+                      key=lambda v: (v.vog_checked_on, v.id))
+
+    def stopped_before(self, cutoff, batch):
+        return [v for v in self.s.volunteers.values()
+                if v.erased_at is None and v.stopped_at is not None and v.stopped_at < cutoff][:batch]
+
 
 class FakeRequests:
     def __init__(self, store: _Store):

@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 from mienskip_matching.domain.candidates import RULE_KEYS, BatchFacts
 from mienskip_matching.domain.explain import exclusion_counts
-from mienskip_matching.domain.model import Booking, OpenRequest, Point, Volunteer, WeeklySlot, Window
+from mienskip_matching.domain.model import (
+    AwayPeriod,
+    Booking,
+    OpenRequest,
+    Point,
+    Volunteer,
+    WeeklySlot,
+    Window,
+)
 from mienskip_matching.domain.rules import HARD_RULES, RuleContext, covering_slot, first_failing_rule
 from mienskip_matching.domain.solver import (
     TIE_SCALE,
@@ -60,9 +68,14 @@ def volunteers(draw, i: int) -> Volunteer:
         id=f"v{i}", kamer_id="k", region=draw(st.sampled_from(["a", "a", "b"])), home=place(*draw(offsets)),
         skills=frozenset(draw(st.sets(st.sampled_from(CATEGORIES), max_size=4))),
         languages=frozenset(draw(st.sets(st.sampled_from(["nl", "fy", "ar"]), max_size=2))),
-        has_car=draw(st.booleans()), vog_checked_on=draw(st.sampled_from([None, date(2024, 1, 1)])),
+        # 2 July 2022: three years old in the middle of the windows' days
+        has_car=draw(st.booleans()), vog_checked_on=draw(st.sampled_from([None, date(2024, 1, 1), date(2022, 7, 2)])),
         availability=tuple(slots), max_tasks_per_week=draw(st.integers(1, 3)),
-        max_distance_km=draw(st.sampled_from([1.0, 3.0, 5.0, 10.0, 15.0])))
+        max_distance_km=draw(st.sampled_from([1.0, 3.0, 5.0, 10.0, 15.0])),
+        away=tuple(draw(st.lists(st.builds(lambda first, days: AwayPeriod(first, first + timedelta(days=days)),
+                                           st.dates(date(2025, 6, 25), date(2025, 7, 10)), st.integers(0, 4)),
+                                 max_size=2))),
+        active=draw(st.sampled_from([True, True, True, False])))
 
 
 @st.composite

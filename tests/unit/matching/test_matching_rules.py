@@ -3,11 +3,11 @@ even when they are the nearest."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mienskip_matching.domain.model import Booking, WeeklySlot, Window
+from mienskip_matching.domain.model import AwayPeriod, Booking, WeeklySlot, Window
 from mienskip_matching.domain.rules import (
     HARD_RULES,
     RuleContext,
@@ -26,13 +26,17 @@ def breakers(make):
     elsewhere = Window(T + timedelta(days=2, hours=6), T + timedelta(days=2, hours=8))  # Thursday 15-17
     return {
         "region": (req(), vol("bad", 0.5, region="fryslan-noord"), []),
+        "inactive": (req(), vol("bad", 0.5, active=False), []),
         "skills": (req(category="paperwork"), vol("bad", 0.5), []),
         "skills-extra": (req(skills=frozenset({"shopping", "digital"}), category="shopping"), vol("bad", 0.5), []),
         "transport": (req(category="transport"), vol("bad", 0.5, has_car=False), []),
         "vog": (req(needs_vog=True), vol("bad", 0.5, vog_checked_on=None), []),
+        # checked on 30 June 2022: three years old on 30 June 2025, older on the task's day (1 July)
+        "vog-old": (req(needs_vog=True), vol("bad", 0.5, vog_checked_on=date(2022, 6, 30)), []),
         "language": (req(needs_language="ar"), vol("bad", 0.5, languages=frozenset({"nl"})), []),
         "distance": (req(), vol("bad", 0.5, max_distance_km=0.5), []),
         "availability": (req(), vol("bad", 0.5, availability=(WeeklySlot.parse("wed", "09:00", "12:00"),)), []),
+        "away": (req(), vol("bad", 0.5, away=(AwayPeriod(date(2025, 6, 20), date(2025, 7, 1)),)), []),
         "capacity": (req(), vol("bad", 0.5, max_tasks_per_week=1), [Booking("bad", "other", elsewhere)]),
         "overlap": (req(), vol("bad", 0.5), [Booking("bad", "other", Window(T + timedelta(hours=1),
                                                                              T + timedelta(hours=3)))]),
@@ -45,8 +49,9 @@ def breakers(make):
     }
 
 
-RULE_CASES = ["region", "skills", "skills-extra", "transport", "vog", "language", "distance", "availability",
-              "capacity", "overlap", "reserved_for_series", "reserved_for_series-extra", "excluded"]
+RULE_CASES = ["region", "skills", "skills-extra", "inactive", "transport", "vog", "vog-old", "language", "distance",
+              "availability", "away", "capacity", "overlap", "reserved_for_series", "reserved_for_series-extra",
+              "excluded"]
 
 
 @pytest.mark.parametrize("case", RULE_CASES)
@@ -56,7 +61,7 @@ def test_a_volunteer_breaking_one_rule_is_never_chosen(make, case):
                           languages=frozenset({"nl", "ar"}))
 
     ctx = RuleContext(travel_km(request, bad, 1.3), bookings)
-    assert first_failing_rule(request, bad, ctx) == case.removesuffix("-extra")
+    assert first_failing_rule(request, bad, ctx) == case.removesuffix("-extra").removesuffix("-old")
     assert first_failing_rule(request, good, RuleContext(travel_km(request, good, 1.3))) is None
 
     answer = assign([request], [bad, good], bookings)
@@ -68,14 +73,14 @@ def test_alone_the_rule_breaker_leaves_the_request_unmatched_with_that_reason(ma
     request, bad, bookings = breakers(make)[case]
     answer = assign([request], [bad], bookings)
     assert answer.proposals == []
-    assert answer.unmatched[0].reasons == {case.removesuffix("-extra"): 1}
+    assert answer.unmatched[0].reasons == {case.removesuffix("-extra").removesuffix("-old"): 1}
 
 
 def test_rules_are_named_functions_in_a_fixed_order():
     assert [r.__name__ for r in HARD_RULES] == [
-        "in_region", "has_required_skills", "has_car_for_transport", "has_vog_when_needed",
-        "speaks_language_when_needed", "within_max_distance", "available_for_window", "has_capacity_left",
-        "has_no_overlapping_task", "not_reserved_for_series", "not_excluded_before",
+        "in_region", "has_required_skills", "is_active", "has_car_for_transport", "has_vog_when_needed",
+        "speaks_language_when_needed", "within_max_distance", "available_for_window", "not_away",
+        "has_capacity_left", "has_no_overlapping_task", "not_reserved_for_series", "not_excluded_before",
     ]
 
 
@@ -118,3 +123,38 @@ def test_a_volunteers_own_booking_for_this_request_is_not_a_clash(make):
     request = make.request()
     ctx = RuleContext(1.0, [Booking("v", request.id, request.window)])
     assert first_failing_rule(request, make.volunteer("v"), ctx) is None
+
+
+def test_a_vog_counts_up_to_the_day_it_is_exactly_the_regions_years_old(make):
+    request = make.request(needs_vog=True)  # Tuesday 1 July 2025
+    ctx = RuleContext(1.0)
+    assert first_failing_rule(request, make.volunteer("v", vog_checked_on=date(2022, 7, 1)), ctx) is None
+    assert first_failing_rule(request, make.volunteer("v", vog_checked_on=date(2022, 6, 30)), ctx) == "vog"
+    # a region that lets a VOG count five years
+    assert first_failing_rule(request, make.volunteer("v", vog_checked_on=date(2022, 6, 30), vog_valid_years=5),
+                              ctx) is None
+    # an old VOG matters only where one is needed
+    assert first_failing_rule(make.request(), make.volunteer("v", vog_checked_on=date(2010, 1, 1)), ctx) is None
+
+
+def test_away_days_are_inclusive_and_other_days_are_free(make):
+    request = make.request()  # Tuesday 1 July 2025, 09:00-11:00 local
+    ctx = RuleContext(1.0)
+
+    def away(start, end):
+        return make.volunteer("v", away=(AwayPeriod(start, end),))
+
+    assert first_failing_rule(request, away(date(2025, 7, 1), date(2025, 7, 1)), ctx) == "away"
+    assert first_failing_rule(request, away(date(2025, 7, 1), date(2025, 7, 14)), ctx) == "away"
+    assert first_failing_rule(request, away(date(2025, 6, 20), date(2025, 6, 30)), ctx) is None
+    assert first_failing_rule(request, away(date(2025, 7, 2), date(2025, 7, 9)), ctx) is None
+
+
+def test_the_region_sets_how_long_a_vog_counts_for_the_whole_pool():
+    from mienskip_matching.settings import Settings
+
+    config = Settings.from_env({"MIENSKIP_VOG_VALID_YEARS": "3,fryslan=5"}).solver_config()
+    assert config.vog_valid_years_in("leeuwarden") == 3
+    assert config.vog_valid_years_in("fryslan") == 5
+    with pytest.raises(ValueError):
+        Settings.from_env({"MIENSKIP_VOG_VALID_YEARS": "0"})

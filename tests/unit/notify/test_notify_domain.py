@@ -123,7 +123,7 @@ def test_a_review_request_becomes_one_message_to_the_kamer_in_its_language():
     assert n.key == notification_key(EVENT_ID, "grou@example.org", "email")
     assert n.context["proposed_at"] == OCCURRED  # a fact; the composer words it in the kamer's language
     words = worded(n.context, n.language)
-    assert words["review_url"] == "https://mienskip.example/review"
+    assert words["review_url"] == "https://mienskip.example/review/requests/rq-1"
     assert words["distance"] == "2,4 km"
     assert words["why"] == ["2,4 km fan de helpfreger", "kin: húsdieren", "beskikber: tiisdei 09:00–12:00",
                             "dizze wike al 1 fan maks. 3 taken", "deselde frijwilliger as de foarige kear",
@@ -222,7 +222,7 @@ def test_a_kamer_with_a_webhook_gets_a_second_notification_with_its_own_key():
     assert hook.recipient == "webhook:grou" and hook.destination == "https://grou.example/hooks/mienskip"
     assert hook.key == notification_key(EVENT_ID, "webhook:grou", "webhook") != email.key
     assert hook.payload["type"] == "assignment.review_requested" and hook.payload["data"] == PROPOSAL
-    assert hook.payload["event_id"] == EVENT_ID and hook.payload["review_url"] == "http://x/review"
+    assert hook.payload["event_id"] == EVENT_ID and hook.payload["review_url"] == "http://x/review/requests/rq-1"
     assert (hook.template, hook.language, hook.recipient_kind) == ("assignment_proposed", "fy", "kamer")
 
 

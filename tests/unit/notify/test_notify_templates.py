@@ -16,7 +16,7 @@ from mienskip_notify.adapters.composer import (
     MessageComposer,
     TemplateRenderer,
 )
-from mienskip_notify.domain.contacts import KamerContact
+from mienskip_notify.domain.contacts import KamerContact, Known, VolunteerContact
 from mienskip_notify.domain.planner import notifications_for
 
 OCCURRED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -74,15 +74,27 @@ UNMATCHED_TEXT = {
 }
 
 
+@pytest.mark.parametrize("volunteer_kamer, shown", [("grou", "Hiltsje"), ("mantgum", "–")])
+def test_a_proposal_names_the_kamers_own_volunteer_by_first_name_and_another_kamers_not(volunteer_kamer, shown):
+    data = {"assignment_id": "as-1", "request_id": "rq-1", "volunteer_id": "vo-7", "kamer_id": "grou",
+            "region": "leeuwarden", "distance_km": 1.2, "explanation": EXPLANATION}
+    known = Known(kamer=kamer("nl"), volunteers={"vo-7": VolunteerContact("vo-7", volunteer_kamer, "Hiltsje")})
+    (n,) = notifications_for("assignment.review_requested", EVENT_ID, OCCURRED, data, known.kamer, known=known,
+                             email_enabled=True, public_url="http://127.0.0.1:8000")
+    rendered = TemplateRenderer().render(n.template, n.language, n.context)
+    assert f"Vrijwilliger:   {shown}\n" in rendered.text and "vo-7" not in rendered.text
+
+
 @pytest.mark.parametrize("language", ["nl", "fy", "en"])
 def test_proposal_in_each_language(language):
     n = proposal(language)
     rendered = TemplateRenderer().render(n.template, n.language, n.context)
     subject, intro, when, distance = PROPOSAL_TEXT[language]
     assert rendered.subject == subject
-    for part in (intro, when, distance, UNICODE_NAME, WHY[language], "vo-7", "http://127.0.0.1:8000/review"):
+    for part in (intro, when, distance, UNICODE_NAME, WHY[language], "http://127.0.0.1:8000/review/requests/rq-1"):
         assert part in rendered.text
-    assert 'href="http://127.0.0.1:8000/review"' in rendered.html
+    assert "vo-7" not in rendered.text and "vo-7" not in rendered.html  # people are not named by their id
+    assert 'href="http://127.0.0.1:8000/review/requests/rq-1"' in rendered.html
     assert f'<html lang="{language}">' in rendered.html
     assert WHY[language] in rendered.html
 

@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +32,7 @@ class KamerRepository:
     def add(self, kamer: Kamer) -> None:
         self.conn.execute(insert(t.kamers).values(
             id=kamer.id, name=kamer.name, region=kamer.region, lat=kamer.lat, lon=kamer.lon, email=kamer.email,
-            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at))
+            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at, phone=kamer.phone))
 
     def get(self, kamer_id: str | None) -> Kamer | None:
         row = self.conn.execute(select(t.kamers).where(t.kamers.c.id == kamer_id)).first()
@@ -116,7 +116,68 @@ class VolunteerRepository:
         self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(
             name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
             vog_checked_on=volunteer.vog_checked_on, home_lat=volunteer.home_lat, home_lon=volunteer.home_lon,
-            erased_at=volunteer.erased_at))
+            erased_at=volunteer.erased_at, away=volunteer.away, active=volunteer.active))
+
+    def save(self, volunteer: Volunteer) -> None:
+        """Store a changed volunteer (every field a change may touch, and its revision)."""
+        changeable = {name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS
+                      if name not in ("id", "kamer_id", "region", "created_at", "erased_at")}
+        self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(changeable))
+
+    def named_alike(self, kamer_id: str, name: str) -> list[Volunteer]:
+        """The kamer's volunteers (not erased) whose name is this one, whatever the case."""
+        v = t.volunteers
+        rows = self.conn.execute(select(v).where(
+            v.c.kamer_id == kamer_id, v.c.erased_at.is_(None),
+            func.lower(func.trim(v.c.name)) == " ".join(name.split()).lower()).order_by(v.c.created_at)).all()
+        return [Volunteer(**row._mapping) for row in rows]
+
+    def page(self, principal: Principal, *, q: str | None, status: str | None, limit: int,
+             after: tuple[str, str] | None) -> list[Volunteer]:
+        """Up to ``limit`` + 1 volunteers the caller may see (the kamer's own, the coordinator's
+        region), by name (the database's order), after ``(name, id)``; never an erased one."""
+        v = t.volunteers
+        query = select(v).where(v.c.erased_at.is_(None))
+        if principal.role is Role.KAMER:
+            query = query.where(v.c.kamer_id == principal.kamer_id)
+        elif principal.role is Role.COORDINATOR:
+            query = query.where(v.c.region == principal.region) if principal.region else query
+        else:
+            return []
+        if q:
+            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(func.lower(v.c.name).like(pattern, escape="\\"))
+        if status == "active":
+            query = query.where(v.c.active.is_(True))
+        elif status == "paused":
+            query = query.where(v.c.active.is_(False), v.c.stopped_at.is_(None))
+        elif status == "stopped":
+            query = query.where(v.c.active.is_(False), v.c.stopped_at.is_not(None))
+        if after is not None:
+            name, last_id = after
+            query = query.where(or_(v.c.name > name, and_(v.c.name == name, v.c.id > last_id)))
+        rows = self.conn.execute(query.order_by(v.c.name, v.c.id).limit(limit + 1)).all()
+        return [Volunteer(**row._mapping) for row in rows]
+
+    def with_vog(self, principal: Principal) -> list[Volunteer]:
+        """Active volunteers the caller may see who have a VOG date, oldest VOG first."""
+        v = t.volunteers
+        query = select(v).where(v.c.erased_at.is_(None), v.c.active.is_(True), v.c.vog_checked_on.is_not(None))
+        if principal.role is Role.KAMER:
+            query = query.where(v.c.kamer_id == principal.kamer_id)
+        elif principal.role is Role.COORDINATOR:
+            query = query.where(v.c.region == principal.region) if principal.region else query
+        else:
+            return []
+        return [Volunteer(**row._mapping) for row in self.conn.execute(query.order_by(v.c.vog_checked_on, v.c.id))]
+
+    def stopped_before(self, cutoff: datetime, batch: int) -> list[Volunteer]:
+        """Volunteers who stopped before ``cutoff`` and are not erased yet (locked rows skipped)."""
+        v = t.volunteers
+        rows = self.conn.execute(select(v).where(v.c.erased_at.is_(None), v.c.stopped_at.is_not(None),
+                                                 v.c.stopped_at < cutoff).order_by(v.c.stopped_at).limit(batch)
+                                 .with_for_update(skip_locked=True)).all()
+        return [Volunteer(**row._mapping) for row in rows]
 
 
 class AuditLog:

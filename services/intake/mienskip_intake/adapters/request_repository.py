@@ -121,6 +121,21 @@ class RequestRepository:
                                  .order_by(r.c.created_at, r.c.id).limit(batch))
         return [request_from_row(row._mapping) for row in rows]
 
+    def series_to_continue(self, starting_before: datetime, batch: int) -> list[HelpRequest]:
+        """Weekly requests, neither cancelled nor erased, starting before ``starting_before``,
+        that no request follows yet: the ends of series whose next week is due."""
+        r, later = t.requests, t.requests.alias("later")
+        followed = select(later.c.id).where(later.c.follows == r.c.id).exists()
+        rows = self.conn.execute(
+            select(r).where(r.c.recurrence == "weekly", r.c.status != Status.CANCELLED.value, r.c.erased_at.is_(None),
+                            r.c.window_start < starting_before, ~followed)
+            .order_by(r.c.window_start, r.c.id).limit(batch))
+        return [request_from_row(row._mapping) for row in rows]
+
+    def is_followed(self, request_id: str) -> bool:
+        return self.conn.execute(select(t.requests.c.id).where(t.requests.c.follows == request_id)
+                                 .limit(1)).first() is not None
+
     def set_location(self, request_id: str, *, lat: float, lon: float, precision: str, at: datetime,
                      resident_address: str | None = None) -> None:
         """A new location (the exact lookup is done); the address text too, when given."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 from mienskip_shared.db import UtcDateTime
@@ -35,6 +36,7 @@ kamers = Table(
     Column("webhook_url", String(2000)),
     Column("language", String(8), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("phone", String(20)),  # the kamer's number: volunteers see it on their page
 )
 
 tokens = Table(
@@ -71,6 +73,12 @@ volunteers = Table(
     Column("max_distance_km", Float, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("erased_at", UtcDateTime),
+    Column("away", JSON, nullable=False, server_default="[]"),  # [{"from": "2026-12-20", "to": "2027-01-03"}]
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("stopped_at", UtcDateTime),
+    Column("revision", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime),
+    Column("home_precision", String(16), nullable=False, server_default="given"),
     Index("ix_intake_volunteers_kamer", "kamer_id"),
 )
 
@@ -109,6 +117,7 @@ requests = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),
+    Index("ix_intake_requests_follows", "follows"),  # a weekly series' next request
 )
 
 assignments = Table(

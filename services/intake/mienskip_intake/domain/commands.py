@@ -24,6 +24,7 @@ class RegisterKamer:
     email: str | None = None
     webhook_url: str | None = None
     language: str = "nl"
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,45 @@ class ShowVolunteer:
 
     principal: Principal
     volunteer_id: str
+
+
+@dataclass(frozen=True)
+class UpdateVolunteer:
+    """Change a volunteer: any field of the volunteer body, ``away`` periods, ``active``.
+    ``changes`` holds only what the caller sent (the patch schema's loaded form)."""
+
+    principal: Principal
+    volunteer_id: str
+    changes: dict[str, Any]
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StopVolunteering:
+    """The volunteer stops (from their link, or the kamer for them): open offers end as a
+    decline would, and their data is erased after the retention period."""
+
+    principal: Principal
+    volunteer_id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowOwnPage:
+    """A volunteer opens their link: their tasks to come, their week and their time away."""
+
+    principal: Principal
+
+
+@dataclass(frozen=True)
+class ListVolunteers:
+    """The kamer's volunteers, or the coordinator's region's; by name, a page at a time."""
+
+    principal: Principal
+    q: str | None = None
+    status: str | None = None  # active | paused | stopped
+    limit: int = 50
+    cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,3 +254,11 @@ class ForgotPassword:
 @dataclass(frozen=True)
 class DeactivatePerson:
     user_id: str
+
+
+@dataclass(frozen=True)
+class ContinueSeries:
+    """Make the next week's request of every weekly series that is due (``now``: the clock, in tests)."""
+
+    batch: int = 50
+    now: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -165,6 +165,24 @@ def check_follows(follows: str | None, recurrence: str | None, earlier_recurrenc
 PLANNING_HORIZON = timedelta(days=365)
 LONGEST_WINDOW = timedelta(days=7)
 
+SERIES_AHEAD = timedelta(days=7)  # a weekly series always has its next week's request waiting
+
+
+def next_in_series(start: datetime, end: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """A weekly request's next occurrence: the same local time a week on (so 10:00 stays
+    10:00 across a change to or from summer time), as aware UTC datetimes."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    following = (local_start.replace(tzinfo=None) + timedelta(days=7)).replace(tzinfo=zone)
+    length = local_end.replace(tzinfo=None) - local_start.replace(tzinfo=None)
+    return following.astimezone(UTC), (following.replace(tzinfo=None) + length).replace(tzinfo=zone).astimezone(UTC)
+
+
+def series_continues(request: HelpRequest, now: datetime) -> bool:
+    """Whether intake makes the next week's request of this one: it recurs weekly, is
+    neither cancelled (which ends the series) nor erased, and starts within a week."""
+    return (request.recurrence == "weekly" and request.erased_at is None
+            and request.status != Status.CANCELLED.value and request.window_start < now + SERIES_AHEAD)
+
 
 def check_window(start: datetime, end: datetime, now: datetime) -> None:
     if end <= start:
@@ -226,6 +244,7 @@ class Kamer:
     webhook_url: str | None = None
     language: str = "nl"
     created_at: datetime | None = None
+    phone: str | None = None  # what a volunteer calls with a question (their page shows it)
 
 
 @dataclass(frozen=True)
@@ -248,6 +267,13 @@ class Volunteer:
     max_distance_km: float
     created_at: datetime
     erased_at: datetime | None = None
+    # [{"from": "2026-12-20", "to": "2027-01-03"}]: never proposed on those days (domain/volunteers.py)
+    away: list[dict[str, str]] = field(default_factory=list)
+    active: bool = True  # False: paused, or stopped (stopped_at) -- never proposed
+    stopped_at: datetime | None = None  # stopped volunteering: erased after the retention period
+    revision: int = 0  # one more on every change: matching keeps only the newest
+    updated_at: datetime | None = None
+    home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
 
     @property
     def home(self) -> dict[str, float]:
@@ -257,7 +283,7 @@ class Volunteer:
         """Nothing that identifies them stays; the home only to about 100 m."""
         return replace(self, name="", email=None, phone=None, vog_checked_on=None,
                        home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
-                       erased_at=at)
+                       erased_at=at, away=[], active=False)
 
 
 @dataclass(frozen=True)
@@ -291,7 +317,11 @@ class Note(StrEnum):
     UNMATCHED = "unmatched"  # {reasons, considered}: as matching sent them
     NOTIFICATION_SENT = "notification_sent"  # {template, recipient_kind, channel}
     NOTIFICATION_FAILED = "notification_failed"  # {template, recipient_kind, channel, attempts}; note: the error
+    VOLUNTEER_PAUSED = "volunteer_paused"  # the offer ended: the kamer paused the volunteer
+    VOLUNTEER_STOPPED = "volunteer_stopped"  # ... the volunteer stopped volunteering
+    VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
+    SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ with a fresh unit of work to the service layer, and shapes the answer."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..catalogue import catalogue
 from ..domain import commands
 from ..domain.model import Assignment, HelpRequest, InvalidRequest, Role
 from ..domain.places import Place
-from ..service_layer import handlers, workflow
+from ..service_layer import handlers, volunteers, workflow
 from ..service_layer.geocoding import AddressLookup
 from ..service_layer.unit_of_work import UnitOfWork
 from . import schemas
@@ -82,12 +83,51 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
     @blp.route("/volunteers", methods=["POST"])
     @blp.arguments(schemas.VolunteerSchema)
     @blp.response(201, schemas.VolunteerSchema)
+    @blp.alt_response(409, schema=schemas.DuplicateSchema, description="The kamer already has this volunteer "
+                      "(same name, same phone or e-mail); send allow_duplicate: true to register them anyway.")
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
     @require(Role.KAMER)
     def register_volunteer(body):
         """Register a volunteer of the caller's kamer."""
-        return handlers.register_volunteer(
-            commands.RegisterVolunteer(g.principal, body, correlation_id=caller_correlation_id()), uow())
+        try:
+            return handlers.register_volunteer(
+                commands.RegisterVolunteer(g.principal, body, correlation_id=caller_correlation_id()), uow(),
+                addresses)
+        except volunteers.DuplicateVolunteer as exc:
+            response = error_response(409, message_for(409, "api.error.409_duplicate"))
+            response.set_data(json.dumps({**response.get_json(), "code": "duplicate",
+                                          "existing_id": exc.existing_id}, ensure_ascii=False))
+            return response
+        except InvalidRequest as exc:
+            return error_response(422, errors={exc.field: [exc.problem]})
+
+    @blp.route("/volunteers", methods=["GET"])
+    @blp.arguments(schemas.VolunteerQuerySchema, location="query")
+    @blp.response(200, schemas.VolunteerPageSchema)
+    @require(*PEOPLE)
+    def list_volunteers(query):
+        """Volunteers by name: the kamer's own, or the coordinator's region (each read audit-logged)."""
+        try:
+            page = volunteers.list_volunteers(commands.ListVolunteers(g.principal, **query), uow())
+        except ValueError:
+            return error_response(422, errors={"cursor": ["is not a cursor from this API"]})
+        return {"items": page.items, **({"next": page.next} if page.next else {})}
+
+    @blp.route("/volunteers/<volunteer_id>", methods=["PATCH"])
+    @blp.arguments(schemas.volunteer_patch_schema())
+    @blp.response(200, schemas.VolunteerSchema)
+    @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(*PEOPLE)
+    def update_volunteer(body, volunteer_id):
+        """Change a volunteer: any field, away periods, or active (false pauses: never proposed, offers not yet
+        accepted end as a decline would; true resumes)."""
+        try:
+            return volunteers.update_volunteer(
+                commands.UpdateVolunteer(g.principal, volunteer_id, body, correlation_id=caller_correlation_id()),
+                uow(), addresses)
+        except InvalidRequest as exc:
+            return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/volunteers/<volunteer_id>", methods=["GET"])
     @blp.response(200, schemas.VolunteerSchema)

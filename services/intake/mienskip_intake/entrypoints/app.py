@@ -73,7 +73,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://",
                addresses: AddressLookup | None = None,
                unauthenticated_rate_limit: str = "120 per minute", sign_in_rate_limit: str = "30 per minute",
-               lockout: LockoutPolicy | None = None, link_base: str = "http://127.0.0.1:8000") -> Flask:
+               lockout: LockoutPolicy | None = None, link_base: str = "http://127.0.0.1:8000",
+               vog_valid_years: Callable[[str], int] = lambda region: 3) -> Flask:
     """The intake WSGI app; nothing is built at import time. ``addresses`` places Dutch
     addresses (``bootstrap`` builds it from ``MIENSKIP_GEOCODER``).
 
@@ -134,7 +135,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     pages, volunteer_links = review_blueprint(engine, uow, secret_key=secret_key, secure_cookies=secure_cookies,
                                               dead_letters=dead_letters, addresses=addresses, link_base=link_base,
                                               passwords=Argon2Passwords(), lockout=lockout,
-                                              sign_in_allowed=sign_in_allowed)
+                                              sign_in_allowed=sign_in_allowed,
+                                              vog_valid_years=vog_valid_years)
     app.register_blueprint(pages)
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on

@@ -17,7 +17,7 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import accounts, events, locations, privacy
+from ..service_layer import accounts, events, locations, privacy, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -61,3 +61,9 @@ def account_cleanup_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta
         return False  # one statement each removes them all: wait for the next round
 
     return PollingWorker("intake-account-cleanup", step, idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def series_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta = timedelta(minutes=10)) -> PollingWorker:
+    """Makes the next week's request of each weekly series a week ahead (:mod:`service_layer.series`)."""
+    return PollingWorker("intake-series", lambda: series.continue_series(commands.ContinueSeries(), uow),
+                         idle_s=every.total_seconds(), max_backoff_s=600)

@@ -15,6 +15,7 @@ from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope
 
 from ..domain.model import Assignment, AssignmentStatus, Note, Status, can_transition
+from ..domain.volunteers import why_not_available
 from .common import SYSTEM, record_history
 from .unit_of_work import Requests, UnitOfWork
 from .workflow import approve_or_ask_for_review, release_volunteer_in
@@ -66,10 +67,22 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
                      volunteer_id=d["volunteer_id"])
             if uow.volunteers.is_erased(d["volunteer_id"]):  # matching proposed before it heard of the erasure
                 release_volunteer_in(uow, d["volunteer_id"], SYSTEM)
+            elif why := _no_longer_available(uow, d["volunteer_id"], d["request_id"]):
+                # ... or before it heard that they paused, stopped or are away then
+                release_volunteer_in(uow, d["volunteer_id"], SYSTEM, why=why,
+                                     only=lambda request: request.id == d["request_id"])
             else:
                 approve_or_ask_for_review(uow, d["request_id"], d["assignment_id"],
                                           correlation_id=envelope.correlation_id)
         uow.commit()
+
+
+def _no_longer_available(uow: UnitOfWork, volunteer_id: str, request_id: str) -> str | None:
+    volunteer, request = uow.volunteers.get(volunteer_id), uow.requests.get(request_id)
+    if volunteer is None or request is None:
+        return None
+    why = why_not_available(volunteer, request.window_start, request.window_end)
+    return why.value if why else None
 
 
 def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:

@@ -38,7 +38,8 @@ from ..domain.model import (
     transition,
 )
 from ..domain.places import Place, nearest_place
-from . import geocoding
+from ..domain.volunteers import LOCAL_TZ, away_periods
+from . import geocoding, volunteers
 from .common import Conflict, NotFound, audit, new_id, record_history
 from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
@@ -62,13 +63,13 @@ def body_fingerprint(raw_body: bytes) -> str:
 
 def register_kamer(cmd: commands.RegisterKamer, uow: UnitOfWork) -> str:
     kamer = Kamer(id=new_id(), name=cmd.name, region=cmd.region, lat=cmd.lat, lon=cmd.lon, email=cmd.email,
-                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow())
+                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone)
     with uow:
         uow.kamers.add(kamer)
         uow.publish(new_event("kamer.registered", {
             "kamer_id": kamer.id, "name": kamer.name, "region": kamer.region,
             "location": {"lat": kamer.lat, "lon": kamer.lon}, "email": kamer.email,
-            "webhook_url": kamer.webhook_url, "language": kamer.language,
+            "webhook_url": kamer.webhook_url, "language": kamer.language, "phone": kamer.phone,
         }, correlation_id=kamer.id, kamer_id=kamer.id))
         uow.commit()
     return kamer.id
@@ -117,10 +118,17 @@ def _kamer_of(uow: UnitOfWork, principal: Principal) -> Kamer:
 
 # -- volunteers ----------------------------------------------------------------------------
 
-def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volunteer:
-    data = cmd.data
+def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork,
+                       addresses: AddressLookup | None = None) -> Volunteer:
+    """A new volunteer of the caller's kamer, their home typed or placed from its Dutch
+    address by ``addresses`` (outside the transaction); someone the kamer already has
+    (same name, same phone or e-mail) is a :class:`volunteers.DuplicateVolunteer` unless
+    the body says ``allow_duplicate``."""
+    data = volunteers.with_home_placed(cmd.data, addresses)
     with uow:
         kamer = _kamer_of(uow, cmd.principal)
+        volunteers.check_not_duplicate(uow, kamer.id, data)
+        stamp = utcnow()
         volunteer = Volunteer(
             id=new_id(), kamer_id=kamer.id, region=kamer.region, name=data["name"], email=data.get("email"),
             phone=data.get("phone"), language=data["language"],
@@ -128,21 +136,13 @@ def register_volunteer(cmd: commands.RegisterVolunteer, uow: UnitOfWork) -> Volu
             home_lat=data["home"]["lat"], home_lon=data["home"]["lon"], skills=list(dict.fromkeys(data["skills"])),
             has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
             max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
-            created_at=utcnow())
+            created_at=stamp, active=data.get("active", True), home_precision=data["home_precision"],
+            away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
         uow.volunteers.add(volunteer)
         audit(uow, cmd.principal, "create", "volunteer", volunteer.id)
         correlation_id = cmd.correlation_id or volunteer.id
-        uow.publish(new_event("volunteer.registered", {
-            "volunteer_id": volunteer.id, "kamer_id": kamer.id, "region": kamer.region,
-            "home": coarse(volunteer.home_lat, volunteer.home_lon), "languages": volunteer.languages,
-            "skills": volunteer.skills, "has_car": volunteer.has_car, "vog_checked_on": volunteer.vog_checked_on,
-            "availability": volunteer.availability, "max_tasks_per_week": volunteer.max_tasks_per_week,
-            "max_distance_km": volunteer.max_distance_km,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(new_event("contact.volunteer", {
-            "volunteer_id": volunteer.id, "kamer_id": kamer.id, "first_name": first_name(volunteer.name) or "",
-            "email": volunteer.email, "phone": volunteer.phone, "language": volunteer.language,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
+        volunteers.announce_state(uow, volunteer, "volunteer.registered", correlation_id)
+        volunteers.announce_contact(uow, volunteer, correlation_id)
         uow.commit()
     return volunteer
 
@@ -193,23 +193,31 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
             window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
             follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
             status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
-        uow.requests.add(request)
-        record_history(uow, request.id, Status.RECEIVED, principal.credential, code=Note.SUBMITTED)
+        add_request(uow, request, principal.credential, Note.SUBMITTED, cmd.correlation_id or request.id)
         audit(uow, principal, "create", "request", request.id)
-        correlation_id = cmd.correlation_id or request.id
-        uow.publish(new_event("request.submitted", {
-            "request_id": request.id, "kamer_id": kamer.id, "region": kamer.region,
-            "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
-            "needs_language": request.needs_language, "window": window,
-            "location": coarse(request.lat, request.lon), "urgency": request.urgency,
-            "recurrence": request.recurrence, "follows": request.follows,
-        }, correlation_id=correlation_id, kamer_id=kamer.id))
-        uow.publish(resident_contact(request, correlation_id))
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
         uow.commit()
     return answer
+
+
+def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, correlation_id: str,
+                **note_params: Any) -> None:
+    """A new request stored, its first history entry, and its events: ``request.submitted``
+    for matching and ``contact.resident`` for notify. One place for every way a request
+    comes in (a kamer's, or the next week of a series)."""
+    uow.requests.add(request)
+    record_history(uow, request.id, Status.RECEIVED, actor, code=note, **note_params)
+    uow.publish(new_event("request.submitted", {
+        "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
+        "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
+        "needs_language": request.needs_language,
+        "window": {"start": request.window_start, "end": request.window_end},
+        "location": coarse(request.lat, request.lon), "urgency": request.urgency,
+        "recurrence": request.recurrence, "follows": request.follows,
+    }, correlation_id=correlation_id, kamer_id=request.kamer_id))
+    uow.publish(resident_contact(request, correlation_id))
 
 
 def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:
@@ -311,7 +319,9 @@ def show_volunteer_task(cmd: commands.ShowVolunteerTask, uow: UnitOfWork,
             "distance_km": assignment.distance_km, "urgency": request.urgency,
             "language": (volunteer.language if volunteer else None) or "nl",
             "may_answer": assignment.status == AssignmentStatus.APPROVED.value,
-            "may_back_out": accepted}
+            "may_back_out": accepted,
+            # what to expect, before saying yes (the address and phone only after)
+            "notes": request.notes}
     if accepted:
         task.update(address=request.resident_address, phone=request.resident_phone)
     return task

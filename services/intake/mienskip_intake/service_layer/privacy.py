@@ -13,7 +13,7 @@ from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import new_event
 
 from ..domain import commands
-from ..domain.model import HelpRequest, Principal, Status
+from ..domain.model import HelpRequest, Principal, Status, Volunteer
 from . import workflow
 from .common import SYSTEM, NotFound, audit
 from .unit_of_work import UnitOfWork
@@ -59,23 +59,31 @@ def erase_volunteer(cmd: commands.EraseVolunteer, uow: UnitOfWork) -> None:
         volunteer = uow.volunteers.get(cmd.volunteer_id, lock=True)
         if volunteer is None:
             raise NotFound(cmd.volunteer_id)
-        workflow.release_volunteer_in(uow, cmd.volunteer_id, by)
-        if volunteer.erased_at is None:
-            uow.volunteers.save_erasure(volunteer.erased(utcnow()))
-            audit(uow, by, "erase:request", "volunteer", cmd.volunteer_id)
-            _announce(uow, "volunteer", cmd.volunteer_id, volunteer.kamer_id, "request")
+        _erase_volunteer_in(uow, volunteer, by, "request")
         uow.commit()
 
 
-def apply_retention(cmd: commands.ApplyRetention, uow: UnitOfWork) -> int:
-    """Anonymise requests closed (or whose task ended) longer than ``keep_for`` ago.
+def _erase_volunteer_in(uow: UnitOfWork, volunteer: Volunteer, by: Principal, reason: str) -> None:
+    workflow.release_volunteer_in(uow, volunteer.id, by)
+    if volunteer.erased_at is None:
+        uow.volunteers.save_erasure(volunteer.erased(utcnow()))
+        audit(uow, by, f"erase:{reason}", "volunteer", volunteer.id)
+        _announce(uow, "volunteer", volunteer.id, volunteer.kamer_id, reason)
 
-    Returns how many were anonymised; call repeatedly until it returns 0.
+
+def apply_retention(cmd: commands.ApplyRetention, uow: UnitOfWork) -> int:
+    """Anonymise requests closed (or whose task ended) longer than ``keep_for`` ago, and
+    erase volunteers who stopped volunteering longer ago than that.
+
+    Returns how many were anonymised or erased; call repeatedly until it returns 0.
     """
     cutoff = (cmd.at or utcnow()) - cmd.keep_for
     with uow:
         due = uow.requests.due_for_retention(cutoff, CLOSED, cmd.batch)  # replicas share: locked rows skipped
         for request in due:
             _erase_request(uow, request, SYSTEM, "retention")
+        stopped = uow.volunteers.stopped_before(cutoff, cmd.batch)
+        for volunteer in stopped:
+            _erase_volunteer_in(uow, volunteer, SYSTEM, "retention")
         uow.commit()
-    return len(due)
+    return len(due) + len(stopped)

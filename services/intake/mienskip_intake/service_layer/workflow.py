@@ -182,17 +182,20 @@ def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
 
 
 def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str, actor_role: str,
-                reason: str | None, *, at: datetime, correlation_id: str | None = None, erased: bool = False) -> None:
-    """``erased``: not the volunteer's own "no" but their erasure (announced as a reason code)."""
+                reason: str | None, *, at: datetime, correlation_id: str | None = None, why: str | None = None) -> None:
+    """``why``: not the volunteer's own "no" but a reason code (erased, paused, stopped,
+    away), announced as ``reason_code`` and noted as the history's code."""
     late = is_late_decline(request.window_start, at)
     after_accept = request.status == Status.ACCEPTED.value
-    if erased:
+    if why == VOLUNTEER_ERASED:
         note, code = None, Note.VOLUNTEER_ERASED_LATE if late else Note.VOLUNTEER_ERASED
+    elif why is not None:
+        note, code = None, Note.LATE_DECLINE if late else Note(why)
     else:
         note, code = reason, Note.LATE_DECLINE if late else None
     _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note, code, urgent=late)
     _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id,
-              **({"reason_code": VOLUNTEER_ERASED} if erased else {"reason": reason}),
+              **({"reason_code": why} if why else {"reason": reason}),
               after_accept=after_accept, rematch=not late)
     if late:
         uow.publish(new_event("request.escalated", {
@@ -202,13 +205,14 @@ def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
 
 
 def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, actor: str,
-                 actor_role: str) -> None:
-    """A proposal whose volunteer is gone before anyone approved it: the volunteer cannot
-    decline it (that needs an approved one), so the request goes back to matching, which
-    hears the same ``assignment.declined`` (rematch) and never offers it to them again."""
+                 actor_role: str, why: str = VOLUNTEER_ERASED) -> None:
+    """A proposal whose volunteer is gone (or paused, or away then) before anyone approved
+    it: the volunteer cannot decline it (that needs an approved one), so the request goes
+    back to matching, which hears the same ``assignment.declined`` (rematch) and never
+    offers it to them again."""
     _move_to(uow, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
-             None, Note.VOLUNTEER_ERASED)
-    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason_code=VOLUNTEER_ERASED,
+             None, Note(why))
+    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason_code=why,
               after_accept=False, rematch=True)
 
 
@@ -220,30 +224,38 @@ def _transition(request: HelpRequest, wanted: Status) -> Status:
 
 
 def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
-                         at: datetime | None = None) -> list[str]:
-    """End every open assignment of a volunteer who is gone (erased), acting as ``by``, as
-    if they had declined: an approved or accepted one is declined (within 48 hours of the
-    task the request is urgent for the coordinator, else matched again); a proposal goes
-    back to matching. An open assignment its request no longer waits for (overtaken by a
-    newer decision) is only closed. Ended ones are left alone, so doing it twice changes
-    nothing. Returns the ids of the assignments ended. Runs in the caller's transaction."""
+                         at: datetime | None = None, why: str = VOLUNTEER_ERASED,
+                         holding: tuple[str, ...] = HOLDING,
+                         only: Callable[[HelpRequest], bool] | None = None) -> list[str]:
+    """End the open assignments of a volunteer who is gone (``why``: erased, stopped), paused
+    or away, acting as ``by``, as if they had declined: an approved or accepted one is
+    declined (within 48 hours of the task the request is urgent for the coordinator, else
+    matched again); a proposal goes back to matching. ``holding``: which assignment
+    statuses end (a pause leaves a task already accepted); ``only``: which requests (an
+    away period, those on its days). An open assignment its request no longer waits for
+    (overtaken by a newer decision) is only closed. Ended ones are left alone, so doing it
+    twice changes nothing. Returns the ids of the assignments ended. Runs in the caller's
+    transaction."""
     at = at or utcnow()
     ended = []
-    for assignment_id, request_id in uow.requests.assignments_of_volunteer(volunteer_id, HOLDING):
+    for assignment_id, request_id in uow.requests.assignments_of_volunteer(volunteer_id, holding):
         request = uow.requests.get(request_id, lock=True)
         assignment = uow.requests.assignment(assignment_id)  # as of the lock
-        if assignment.status not in HOLDING:
+        if assignment.status not in holding or (only is not None and not only(request)):
             continue
         current = uow.requests.newest_assignment_id(request_id)
         if current != assignment.id or request.status != assignment.status:
             uow.requests.set_assignment_status(assignment.id, AssignmentStatus.DECLINED.value, utcnow())
-            record_history(uow, request.id, None, by.actor, code=Note.VOLUNTEER_ERASED_CLOSED,
-                           assignment_status=assignment.status, assignment_id=assignment.id)
+            if why == VOLUNTEER_ERASED:
+                record_history(uow, request.id, None, by.actor, code=Note.VOLUNTEER_ERASED_CLOSED,
+                               assignment_status=assignment.status, assignment_id=assignment.id)
+            else:
+                record_history(uow, request.id, None, by.actor, code=Note(why))
         elif assignment.status == AssignmentStatus.PROPOSED.value:
-            _withdraw_in(uow, request, assignment, by.actor, by.role.value)
+            _withdraw_in(uow, request, assignment, by.actor, by.role.value, why)
         else:
-            _decline_in(uow, request, assignment, by.actor, by.role.value, None, at=at, erased=True)
-        audit(uow, by, "decline:volunteer_erased", "assignment", assignment.id)
+            _decline_in(uow, request, assignment, by.actor, by.role.value, None, at=at, why=why)
+        audit(uow, by, f"decline:{why}", "assignment", assignment.id)
         ended.append(assignment.id)
     return ended
 

@@ -16,6 +16,8 @@ from mienskip_shared import unit_of_work
 from mienskip_shared.clock import utcnow
 
 from ..domain.model import (
+    VOG_VALID_YEARS,
+    AwayPeriod,
     Booking,
     CapacityConflict,
     OpenRequest,
@@ -38,9 +40,10 @@ class VolunteerRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def save(self, volunteer: Volunteer, registered_at: datetime) -> bool:
-        """Insert or update; an older event than the stored one, or any event about an
-        erased volunteer, changes nothing. True if written."""
+    def save(self, volunteer: Volunteer, registered_at: datetime, revision: int = 0) -> bool:
+        """Insert or update; an older event than the stored one (a lower ``revision``, or the
+        same one announced earlier), or any event about an erased volunteer, changes nothing.
+        True if written."""
         t = tables.volunteers
         if self.erased(volunteer.id):
             # Erased stays erased; should a racing registration have left a row, it goes too.
@@ -48,24 +51,26 @@ class VolunteerRepository:
             return False
         values = _volunteer_values(volunteer)
         now = utcnow()
-        stored = self.conn.execute(select(t.c.registered_at).where(t.c.id == volunteer.id)).first()
+        stored = self.conn.execute(select(t.c.registered_at, t.c.revision).where(t.c.id == volunteer.id)).first()
         if stored is None:
-            self.conn.execute(insert(t).values(**values, version=0, registered_at=registered_at,
+            self.conn.execute(insert(t).values(**values, version=0, revision=revision, registered_at=registered_at,
                                                updated_at=now))
             return True
-        if stored.registered_at > registered_at:
+        if (stored.revision, stored.registered_at) > (revision, registered_at):
             return False
         self.conn.execute(update(t).where(t.c.id == volunteer.id).values(
-            **values, version=t.c.version + 1, registered_at=registered_at, updated_at=now))
+            **values, version=t.c.version + 1, revision=revision, registered_at=registered_at, updated_at=now))
         return True
 
-    def in_region(self, region: str) -> list[Volunteer]:
-        """The region's pool; never an erased volunteer, whatever the read model holds."""
+    def in_region(self, region: str, vog_valid_years: int = VOG_VALID_YEARS) -> list[Volunteer]:
+        """The region's pool, paused ones included (the rules say why they are not asked);
+        never an erased volunteer, whatever the read model holds. ``vog_valid_years``: the
+        region's rule, which each volunteer carries."""
         t, erased = tables.volunteers, tables.erased_volunteers
         rows = self.conn.execute(
             select(t).where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
             .order_by(t.c.id)).all()
-        return [_volunteer_from_row(row) for row in rows]
+        return [_volunteer_from_row(row, vog_valid_years) for row in rows]
 
     def forget(self, volunteer_id: str, erased_at: datetime) -> None:
         """Remove a volunteer from the pool for good (erasure) and keep a tombstone (the
@@ -276,6 +281,8 @@ def _volunteer_values(volunteer: Volunteer) -> dict:
         "has_car": volunteer.has_car, "vog_checked_on": volunteer.vog_checked_on,
         "availability": [{"day": s.day, "from": format_clock(s.start), "to": format_clock(s.end)} for s in volunteer.availability],
         "max_tasks_per_week": volunteer.max_tasks_per_week, "max_distance_km": volunteer.max_distance_km,
+        "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in volunteer.away],
+        "active": volunteer.active,
     }
 
 
@@ -292,7 +299,7 @@ def _stored_proposal(row, status: str) -> StoredProposal:
                           row.distance_km, row.explanation, status)
 
 
-def _volunteer_from_row(row) -> Volunteer:
+def _volunteer_from_row(row, vog_valid_years: int = VOG_VALID_YEARS) -> Volunteer:
     vog = row.vog_checked_on
     return Volunteer(
         id=row.id, kamer_id=row.kamer_id, region=row.region, home=Point(row.home_lat, row.home_lon),
@@ -300,4 +307,6 @@ def _volunteer_from_row(row) -> Volunteer:
         vog_checked_on=date.fromisoformat(vog) if isinstance(vog, str) else vog,
         availability=tuple(WeeklySlot.parse(s["day"], s["from"], s["to"]) for s in row.availability),
         max_tasks_per_week=row.max_tasks_per_week, max_distance_km=row.max_distance_km, version=row.version,
+        away=tuple(AwayPeriod(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in row.away or ()),
+        active=bool(row.active), vog_valid_years=vog_valid_years,
     )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    true,
 )
 
 from mienskip_shared.db import UtcDateTime
@@ -42,6 +43,9 @@ volunteers = Table(
     # Optimistic lock: every proposal for this volunteer bumps it, so two matching
     # processes that both read the old value cannot both book the volunteer.
     Column("version", Integer, nullable=False, server_default="0"),
+    Column("away", JSON, nullable=False, server_default="[]"),  # [{"from": "2026-12-20", "to": "2027-01-03"}]
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("revision", Integer, nullable=False, server_default="0"),  # intake's: the newest event's
     Column("registered_at", UtcDateTime, nullable=False),  # occurred_at of the newest event
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -36,6 +36,10 @@ def _fails_region(f: BatchFacts, r, v, checked, at):
     return f.req_region[r] != f.vol_region[v]
 
 
+def _fails_active(f: BatchFacts, r, v, checked, at):
+    return ~f.vol_active[v]
+
+
 def _fails_skills(f: BatchFacts, r, v, checked, at):
     need = f.req_skills[r]
     return ((f.vol_skills[v] & need) != need).any(axis=1)
@@ -46,7 +50,7 @@ def _fails_transport(f: BatchFacts, r, v, checked, at):
 
 
 def _fails_vog(f: BatchFacts, r, v, checked, at):
-    return f.req_needs_vog[r] & ~f.vol_has_vog[v]
+    return f.req_needs_vog[r] & ~(f.req_first_day[r] <= f.vol_vog_until[v])
 
 
 def _fails_language(f: BatchFacts, r, v, checked, at):
@@ -69,6 +73,13 @@ def _fails_availability(f: BatchFacts, r, v, checked, at):
     slots_to = f.slot_to[v, np.maximum(day, 0)]
     covered = ((slots_from <= f.req_from[r, None]) & (f.req_to[r, None] <= slots_to)).any(axis=1)
     return ~(covered & (day >= 0))
+
+
+def _fails_away(f: BatchFacts, r, v, checked, at):
+    pos, k = f.away_of(v)
+    rp = r[pos]
+    covered = (f.away_from[k] <= f.req_last_day[rp]) & (f.req_first_day[rp] <= f.away_to[k])
+    return np.bincount(pos, weights=covered, minlength=len(v)) > 0
 
 
 def _fails_capacity(f: BatchFacts, r, v, checked, at):
@@ -118,11 +129,13 @@ def _fails_excluded(f: BatchFacts, r, v, checked, at):
 ARRAY_RULES = (
     ("region", rules.in_region, _fails_region),
     ("skills", rules.has_required_skills, _fails_skills),
+    ("inactive", rules.is_active, _fails_active),
     ("transport", rules.has_car_for_transport, _fails_transport),
     ("vog", rules.has_vog_when_needed, _fails_vog),
     ("language", rules.speaks_language_when_needed, _fails_language),
     ("distance", rules.within_max_distance, _fails_distance),
     ("availability", rules.available_for_window, _fails_availability),
+    ("away", rules.not_away, _fails_away),
     ("capacity", rules.has_capacity_left, _fails_capacity),
     ("overlap", rules.has_no_overlapping_task, _fails_overlap),
     ("reserved_for_series", rules.not_reserved_for_series, _fails_reserved),
@@ -131,7 +144,8 @@ ARRAY_RULES = (
 if tuple(rule for _, rule, _ in ARRAY_RULES) != rules.HARD_RULES:  # a new rule needs its twin here
     raise ImportError("array_rules.ARRAY_RULES is out of step with rules.HARD_RULES")
 RULE_KEYS = tuple(key for key, _, _ in ARRAY_RULES)  # code c -> RULE_KEYS[c - 1]
-CHEAPEST_FIRST = (_fails_skills, _fails_transport, _fails_vog, _fails_language, _fails_region, _fails_availability,
-                  _fails_distance, _fails_excluded, _fails_capacity, _fails_overlap, _fails_reserved)
+CHEAPEST_FIRST = (_fails_skills, _fails_active, _fails_transport, _fails_vog, _fails_language, _fails_region,
+                  _fails_availability, _fails_away, _fails_distance, _fails_excluded, _fails_capacity, _fails_overlap,
+                  _fails_reserved)
 if set(CHEAPEST_FIRST) != {fails for _, _, fails in ARRAY_RULES}:
     raise ImportError("array_rules.CHEAPEST_FIRST must hold every rule")

@@ -82,7 +82,9 @@ class BatchFacts:
         self.req_needs_car = np.array(["transport" in s for s in required], dtype=bool).reshape(n)
         self.vol_has_car = np.array([v.has_car for v in volunteers], dtype=bool).reshape(m)
         self.req_needs_vog = np.array([r.needs_vog for r in requests], dtype=bool).reshape(n)
-        self.vol_has_vog = np.array([v.vog_checked_on is not None for v in volunteers], dtype=bool).reshape(m)
+        # The last day each VOG counts, as a day number (-1: none), against the window's first local day.
+        self.vol_vog_until = _ints([v.vog_valid_until.toordinal() if v.vog_valid_until else -1 for v in volunteers], m)
+        self.vol_active = np.array([v.active for v in volunteers], dtype=bool).reshape(m)
         lang_bit = {code: i for i, code in enumerate(sorted({r.needs_language for r in requests
                                                               if r.needs_language is not None}))}
         self.req_needs_language = np.array([r.needs_language is not None for r in requests], dtype=bool).reshape(n)
@@ -101,8 +103,9 @@ class BatchFacts:
         seen: dict[tuple[datetime, datetime], tuple[int, int, int, int, int, int]] = {}
         times = np.array([seen[key] if key in seen else seen.setdefault(key, _window_facts(w))
                           for w in (r.window for r in requests) for key in ((w.start, w.end),)],
-                         dtype=np.int64).reshape(n, 6)
-        self.req_day, self.req_from, self.req_to, self.req_week, self.req_start, self.req_end = times.T.copy()
+                         dtype=np.int64).reshape(n, 8)
+        (self.req_day, self.req_from, self.req_to, self.req_week, self.req_start, self.req_end,
+         self.req_first_day, self.req_last_day) = times.T.copy()
         self.vol_max_tasks = _ints([v.max_tasks_per_week for v in volunteers], m)
         self.slot_from, self.slot_to = _weekly_slots(volunteers)
 
@@ -116,6 +119,11 @@ class BatchFacts:
         self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
         self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
         self.book_reserved = np.array([b.reserved for _, b in mine], dtype=bool)
+
+        # Away periods, grouped by volunteer (CSR over volunteer index): first and last day numbers.
+        self.away_ptr = np.cumsum([0, *(len(v.away) for v in volunteers)], dtype=np.int64)
+        self.away_from = np.array([p.start.toordinal() for v in volunteers for p in v.away], dtype=np.int64)
+        self.away_to = np.array([p.end.toordinal() for v in volunteers for p in v.away], dtype=np.int64)
 
         # The volunteer who helped last time (continuity), or -1.
         self.req_previous = _ints([vol_code.get(r.previous_volunteer, -1) if r.previous_volunteer else -1
@@ -197,16 +205,27 @@ class BatchFacts:
         first = np.cumsum(count) - count
         return pos, np.repeat(lo - first, count) + np.arange(int(count.sum()))
 
+    def away_of(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pair position, away period index): one row per away period of each pair's volunteer."""
+        lo = self.away_ptr[v]
+        count = self.away_ptr[v + 1] - lo
+        pos = np.repeat(np.arange(len(v)), count)
+        first = np.cumsum(count) - count
+        return pos, np.repeat(lo - first, count) + np.arange(int(count.sum()))
+
 
 def _ints(values: list[int], count: int) -> np.ndarray:
     return np.array(values, dtype=np.int64).reshape(count)
 
 
-def _window_facts(window: Window) -> tuple[int, int, int, int, int, int]:
-    """(local weekday or -1 past midnight, start and end minute, ISO week key, start and end instant)."""
+def _window_facts(window: Window) -> tuple[int, int, int, int, int, int, int, int]:
+    """(local weekday or -1 past midnight, start and end minute, ISO week key, start and end instant,
+    first and last local day number)."""
     span = window.local_span
     day, start_min, end_min = (DAYS.index(span[0]), span[1], span[2]) if span else (-1, 0, 0)
-    return day, start_min, end_min, week_key(window), micros(window.start), micros(window.end)
+    first, last = window.local_dates
+    return (day, start_min, end_min, week_key(window), micros(window.start), micros(window.end),
+            first.toordinal(), last.toordinal())
 
 
 def _bitmasks(sets: Sequence[Iterable[str]], bit: dict[str, int], count: int) -> np.ndarray:

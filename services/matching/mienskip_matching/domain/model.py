@@ -106,10 +106,38 @@ class Window:
         return DAYS[start.weekday()], start_min, end_min
 
     @cached_property
+    def local_dates(self) -> tuple[date, date]:
+        """(first, last) local day the window touches; one ending at midnight ends the day before."""
+        return self.local_start.date(), (self.end - timedelta(microseconds=1)).astimezone(LOCAL_TZ).date()
+
+    @cached_property
     def iso_week(self) -> tuple[int, int]:
         """(ISO year, ISO week) of the local start: the week a task counts in."""
         year, week, _ = self.local_start.isocalendar()
         return year, week
+
+
+VOG_VALID_YEARS = 3  # a VOG older than this no longer counts (per region: SolverConfig)
+
+
+def years_after(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True, order=True)
+class AwayPeriod:
+    """Days a volunteer is away (holidays, illness), both inclusive, in local dates."""
+
+    start: date
+    end: date
+
+    def covers(self, first: date, last: date) -> bool:
+        """True if any day from ``first`` to ``last`` lies in the period."""
+        return self.start <= last and first <= self.end
 
 
 @dataclass(frozen=True)
@@ -126,6 +154,16 @@ class Volunteer:
     max_tasks_per_week: int
     max_distance_km: float
     version: int = 0
+    away: tuple[AwayPeriod, ...] = ()
+    active: bool = True  # False: paused or stopped; never proposed
+    vog_valid_years: int = VOG_VALID_YEARS  # the region's rule, set when the pool is read
+
+    @cached_property
+    def vog_valid_until(self) -> date | None:
+        """The last day the VOG counts (it is then exactly this many years old), if any."""
+        if self.vog_checked_on is None:
+            return None
+        return years_after(self.vog_checked_on, self.vog_valid_years)
 
     @cached_property
     def free_by_day(self) -> dict[str, tuple[WeeklySlot, ...]]:

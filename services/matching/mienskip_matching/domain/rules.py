@@ -31,6 +31,10 @@ def in_region(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> s
     return None if volunteer.region == request.region else "region"
 
 
+def is_active(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    return None if volunteer.active else "inactive"
+
+
 def has_required_skills(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
     return None if request.required_skills <= volunteer.skills else "skills"
 
@@ -40,7 +44,11 @@ def has_car_for_transport(request: OpenRequest, volunteer: Volunteer, ctx: RuleC
 
 
 def has_vog_when_needed(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
-    return "vog" if request.needs_vog and volunteer.vog_checked_on is None else None
+    """A VOG counts until it is older than the region's period on the window's (local) day."""
+    if not request.needs_vog:
+        return None
+    valid_until = volunteer.vog_valid_until
+    return None if valid_until is not None and request.window.local_dates[0] <= valid_until else "vog"
 
 
 def speaks_language_when_needed(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
@@ -55,6 +63,11 @@ def within_max_distance(request: OpenRequest, volunteer: Volunteer, ctx: RuleCon
 
 def available_for_window(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
     return None if covering_slot(volunteer, request.window) else "availability"
+
+
+def not_away(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
+    first, last = request.window.local_dates
+    return "away" if any(period.covers(first, last) for period in volunteer.away) else None
 
 
 def has_capacity_left(request: OpenRequest, volunteer: Volunteer, ctx: RuleContext) -> str | None:
@@ -86,11 +99,13 @@ def not_excluded_before(request: OpenRequest, volunteer: Volunteer, ctx: RuleCon
 HARD_RULES: tuple[Rule, ...] = (
     in_region,
     has_required_skills,
+    is_active,
     has_car_for_transport,
     has_vog_when_needed,
     speaks_language_when_needed,
     within_max_distance,
     available_for_window,
+    not_away,
     has_capacity_left,
     has_no_overlapping_task,
     not_reserved_for_series,

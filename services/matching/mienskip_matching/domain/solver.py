@@ -53,7 +53,7 @@ from .flow import (
     region_network,
     solve_flow,
 )
-from .model import Assignment, Booking, OpenRequest, Volunteer
+from .model import VOG_VALID_YEARS, Assignment, Booking, OpenRequest, Volunteer
 
 __all__ = [
     "INDEX_FROM_PAIRS", "PENALTY_SHRINK", "TIE_SCALE", "UNMATCHED_PENALTY_M", "CandidateArcs", "FlowProblem",
@@ -89,6 +89,12 @@ class SolverConfig:
     # took 0.7 s).
     exact_arcs: int = 16_000
     repair_reach_m: int = 700
+    # How many years a VOG counts, and per region where that differs ((region, years), ...).
+    vog_valid_years: int = VOG_VALID_YEARS
+    vog_valid_years_by_region: tuple[tuple[str, int], ...] = ()
+
+    def vog_valid_years_in(self, region: str) -> int:
+        return dict(self.vog_valid_years_by_region).get(region, self.vog_valid_years)
 
 
 # -- candidates ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mienskip_shared.contracts import Envelope, new_event
 
 from ..domain import series
 from ..domain.model import (
+    AwayPeriod,
     CapacityConflict,
     OpenRequest,
     Point,
@@ -41,16 +42,18 @@ class RequestNotYetKnown(Exception):
 
 
 def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConfig) -> None:
-    """Keep the volunteer; then offer them to requests that found nobody before.
+    """``volunteer.registered`` and ``volunteer.updated``: keep the volunteer as they are
+    now; then offer them to requests that found nobody before.
 
-    An event older than the stored one changes nothing, and neither does any event
-    about an erased volunteer: it may arrive after the erasure (another queue, a
-    redelivery, a replay from the dead-letter queue)."""
+    An event older than the stored one (a lower revision) changes nothing, and neither
+    does any event about an erased volunteer: it may arrive after the erasure (another
+    queue, a redelivery, a replay from the dead-letter queue). A paused volunteer or one
+    away stays in the pool, and the rules say why they are not proposed."""
     volunteer = volunteer_from_event(envelope.data)
     with uow:
         if not uow.claim(envelope):
             return
-        if uow.volunteers.save(volunteer, envelope.occurred_at):
+        if uow.volunteers.save(volunteer, envelope.occurred_at, envelope.data["revision"]):
             rematch_waiting(uow, volunteer.region, config, now=utcnow())
         elif uow.volunteers.erased(volunteer.id):
             log.info("matching.volunteer_erased_ignored", volunteer_id=volunteer.id)
@@ -85,7 +88,7 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
     except against the volunteers a person picked (``volunteers`` given)."""
     reserve = config.reserve_series and volunteers is None
     if volunteers is None:
-        volunteers = uow.volunteers.in_region(region)
+        volunteers = uow.volunteers.in_region(region, config.vog_valid_years_in(region))
     requests = uow.proposals.with_previous_volunteers(requests)
     span = Window(min(r.window.start for r in requests), max(r.window.end for r in requests))
     bookings = uow.proposals.active_bookings(region, span)
@@ -227,7 +230,8 @@ def reassign_requested(envelope: Envelope, uow: UnitOfWork, config: SolverConfig
         request = uow.requests.get(d["request_id"])
         if request is None:
             raise RequestNotYetKnown(d["request_id"])
-        chosen = [v for v in uow.volunteers.in_region(request.region) if v.id == d["volunteer_id"]]
+        chosen = [v for v in uow.volunteers.in_region(request.region, config.vog_valid_years_in(request.region))
+                  if v.id == d["volunteer_id"]]
         result = _solve_and_announce(uow, request, envelope.correlation_id, config, volunteers=chosen)
         uow.commit()
         return result
@@ -281,6 +285,7 @@ Handler = Callable[[Envelope, UnitOfWork, SolverConfig], Any]
 
 HANDLERS: dict[str, Handler] = {
     "volunteer.registered": volunteer_registered,
+    "volunteer.updated": volunteer_registered,
     "request.submitted": request_submitted,
     "request.cancelled": request_cancelled,
     "request.relocated": request_relocated,
@@ -309,6 +314,7 @@ def volunteer_from_event(data: dict) -> Volunteer:
         has_car=data["has_car"], vog_checked_on=data["vog_checked_on"],
         availability=tuple(WeeklySlot.parse(s["day"], s["start"], s["end"]) for s in data["availability"]),
         max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
+        away=tuple(sorted(AwayPeriod(p["start"], p["end"]) for p in data["away"])), active=data["active"],
     )
 
 

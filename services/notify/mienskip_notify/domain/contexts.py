@@ -14,8 +14,10 @@ from .facts import Category, Distance, ProposalReasons, RuleCounts, TaskTime, Un
 LINK_VALIDITY = timedelta(days=7)
 
 
-def review_url(public_url: str) -> str:
-    return f"{public_url.rstrip('/')}/review"
+def review_url(public_url: str, request_id: str | None = None) -> str:
+    """The request's own page for the kamer (the review pages when no request is named)."""
+    base = f"{public_url.rstrip('/')}/review"
+    return f"{base}/requests/{request_id}" if request_id else base
 
 
 def volunteer_link(public_url: str, token: str) -> str:
@@ -43,9 +45,12 @@ def task_facts(data: Mapping[str, Any], known: Known) -> dict[str, Any]:
 
 
 def volunteer_first_name(data: Mapping[str, Any], known: Known) -> str | None:
-    """The first name of the event's volunteer, if notify knows them."""
+    """The first name of the event's volunteer, for a message to the kamer: only a
+    volunteer of that kamer is named (as on the pages: another kamer's stays anonymous)."""
     contact = known.volunteers.get(data.get("volunteer_id", ""))
-    return (contact.first_name or None) if contact else None
+    if contact is None or contact.kamer_id != known.kamer.kamer_id:
+        return None
+    return contact.first_name or None
 
 
 def resident_facts(known: Known) -> dict[str, Any]:
@@ -61,15 +66,17 @@ def assignment_ids(data: Mapping[str, Any]) -> dict[str, Any]:
             "assignment_id": data["assignment_id"]}
 
 
-def proposal_context(data, kamer: KamerContact, occurred_at: datetime, public_url: str) -> dict[str, Any]:
+def proposal_context(data, known: Known, occurred_at: datetime, public_url: str) -> dict[str, Any]:
+    kamer = known.kamer
     return {
         "kamer_name": kamer.name,
         "request_id": data["request_id"],
         "volunteer_id": data["volunteer_id"],
+        "volunteer_first_name": volunteer_first_name(data, known),
         "assignment_id": data.get("assignment_id"),
         "distance": Distance(float(data["distance_km"])),
         "why": ProposalReasons(data.get("explanation") or {}),
-        "review_url": review_url(public_url),
+        "review_url": review_url(public_url, data["request_id"]),
         "proposed_at": occurred_at,
     }
 
@@ -80,7 +87,7 @@ def unmatched_context(data, kamer: KamerContact, occurred_at: datetime, public_u
         "request_id": data["request_id"],
         "summary": UnmatchedSummary(data.get("reasons") or {}, data.get("considered")),
         "reasons": RuleCounts.most_first(data.get("reasons") or {}),
-        "review_url": review_url(public_url),
+        "review_url": review_url(public_url, data["request_id"]),
         "reported_at": occurred_at,
     }
 

@@ -53,7 +53,7 @@ def notifications_for(
 
 def _review_requested(plan: MessagePlan) -> None:
     """Intake's policy does not approve the proposal by itself: the kamer is asked to review it."""
-    plan.to_kamer("assignment_proposed", proposal_context(plan.data, plan.kamer, plan.occurred_at, plan.public_url))
+    plan.to_kamer("assignment_proposed", proposal_context(plan.data, plan.known, plan.occurred_at, plan.public_url))
 
 
 def _unmatched(plan: MessagePlan) -> None:
@@ -103,7 +103,7 @@ def _accepted(plan: MessagePlan) -> None:
         **task_facts(data, known), **resident_facts(known), **assignment_ids(data),
         "kamer_name": plan.kamer.name,
         "volunteer_first_name": first_name,
-        "review_url": review_url(plan.public_url),
+        "review_url": review_url(plan.public_url, data["request_id"]),
     }, subject=(VOLUNTEER, data["volunteer_id"]))
 
 
@@ -116,7 +116,7 @@ def _declined(plan: MessagePlan) -> None:
         "urgent": not data["rematch"],
         "after_accept": bool(data.get("after_accept")),
         "reason": DeclineReason(data["reason_code"]) if data.get("reason_code") else data.get("reason"),
-        "review_url": review_url(plan.public_url),
+        "review_url": review_url(plan.public_url, data["request_id"]),
     }, subject=(VOLUNTEER, data["volunteer_id"]))  # "declined" is what a cancellation looks for
 
 
@@ -137,7 +137,7 @@ def _escalated(plan: MessagePlan) -> None:
         "request_id": data["request_id"],
         "reason": data["reason"],
         "urgent": data["urgent"],
-        "review_url": review_url(plan.public_url),
+        "review_url": review_url(plan.public_url, data["request_id"]),
         "escalated_at": plan.occurred_at,
     })
 

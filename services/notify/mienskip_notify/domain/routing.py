@@ -63,7 +63,7 @@ class MessagePlan:
                 "type": self.event_type,
                 "event_id": self.event_id,
                 "occurred_at": self.occurred_at.isoformat(),
-                "review_url": review_url(self.public_url),
+                "review_url": review_url(self.public_url, self.data.get("request_id")),
                 "data": dict(self.data),
                 **({"message": context.get("message", template)} if topic else {}),  # what the person missed
             }
@@ -101,7 +101,7 @@ class MessagePlan:
             "person_language": message_language(contact.language) if contact else None,
             "message": template,
             "why": why,
-            "review_url": review_url(self.public_url),
+            "review_url": review_url(self.public_url, self.data.get("request_id")),
         }, topic=f"call:{kind}:{person_id}", subject=(kind, person_id))
 
     def _common(self, recipient_kind: str, template: str, language: str, context: Mapping[str, Any],

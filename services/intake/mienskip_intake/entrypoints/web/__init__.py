@@ -31,7 +31,19 @@ from ...domain.places import Place
 from ...service_layer.common import NotFound
 from ...service_layer.geocoding import AddressLookup
 from ...service_layer.unit_of_work import Passwords, UnitOfWork
-from . import account, audit, desk, desk_requests, link, overviews, proposals, requests, session, volunteers
+from . import (
+    account,
+    audit,
+    desk,
+    desk_requests,
+    desk_volunteers,
+    link,
+    overviews,
+    proposals,
+    requests,
+    session,
+    volunteers,
+)
 from .common import Pages
 from .i18n import Words
 
@@ -61,7 +73,8 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                      addresses: AddressLookup | None = None,
                      link_base: str = "http://127.0.0.1:8000", passwords: Passwords,
                      lockout: LockoutPolicy | None = None,
-                     sign_in_allowed: Callable[[], bool] = lambda: True) -> tuple[Blueprint, Blueprint]:
+                     sign_in_allowed: Callable[[], bool] = lambda: True,
+                     vog_valid_years: Callable[[str], int] = lambda region: 3) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
     ``dead_letters`` counts the dead-letter queues and peeks at their requests' ids for
@@ -70,11 +83,13 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
     address."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
                   secret_key=secret_key, dead_letters=dead_letters, addresses=addresses, link_base=link_base,
-                  passwords=passwords, lockout=lockout or LockoutPolicy(), sign_in_allowed=sign_in_allowed)
+                  passwords=passwords, lockout=lockout or LockoutPolicy(), sign_in_allowed=sign_in_allowed,
+                  vog_valid_years=vog_valid_years)
     review = Blueprint("review", __name__, template_folder=str(WEB / "templates"),
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
-    for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_requests):
+    for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_requests,
+                 desk_volunteers):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 

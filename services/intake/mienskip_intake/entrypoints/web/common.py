@@ -47,6 +47,7 @@ class Pages:
     lockout: Any = None  # domain.accounts.LockoutPolicy
     # Per client address, for the sign-in forms: True while under the limit (Flask-Limiter's storage).
     sign_in_allowed: Callable[[], bool] = lambda: True
+    vog_valid_years: Callable[[str], int] = lambda region: 3  # how long a VOG counts, per region (settings)
 
 
 def staff_blueprint(name: str, import_name: str) -> Blueprint:

@@ -1,0 +1,203 @@
+"""A kamer's day at the desk, in a real browser (Debian's chromium) against `mienskip serve`
+(real matching and notify): a staff member invited by their coordinator sets a password
+and signs in, registers a volunteer with an away period, enters a phone request by
+postcode + house number, sees it proposed and approves it, passes on the volunteer's
+"yes" from a call, and finds the task on this week's list (and its CSV). Another kamer's
+staff sees none of it, pages or API. Repeated wrong passwords lock the account.
+
+Each journey is timed and its clicks and keystrokes (fields filled) counted; the figures
+are printed (run with ``-s``) for the issue's closing note.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from e2e_support import Processes, free_port, wait_for, wait_until_ready
+from ui_support import VIEWPORT, chromium_or_skip
+
+pytestmark = pytest.mark.slow
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+GROU = (53.0946, 5.8374)
+BILGAARD = (53.2155, 5.7957)
+PASSWORD = "Greidfûgels yn 'e maaie"
+EMAIL = "sjoukje@grou.example.org"
+
+
+class Journey:
+    """Counts what a person does on a page (clicks and fields filled) and how long it takes."""
+
+    def __init__(self, name: str, page):
+        self.name, self.page, self.clicks, self.fields, self.started = name, page, 0, 0, time.monotonic()
+
+    def click(self, locator):
+        self.clicks += 1
+        locator.click()
+
+    def fill(self, locator, value: str):
+        self.fields += 1
+        locator.fill(value)
+
+    def check(self, locator):
+        self.clicks += 1
+        locator.check()
+
+    def select(self, locator, value: str):
+        self.fields += 1
+        locator.select_option(value)
+
+    def done(self, figures: dict) -> None:
+        figures[self.name] = (self.clicks, self.fields, round(time.monotonic() - self.started, 1))
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    chromium_or_skip()
+    root = tmp_path_factory.mktemp("journey")
+    (root / "logs").mkdir()
+    processes = Processes({"MIENSKIP_DATA_DIR": str(root / "data"), "MIENSKIP_LOG_LEVEL": "INFO",
+                           "MIENSKIP_RATE_LIMIT": "1000 per second"}, root / "logs")
+    try:
+        grou = processes.cli("kamer", "add", "--name", "Dorpskamer Grou", "--lat", str(GROU[0]), "--lon",
+                             str(GROU[1]), "--json")
+        bilgaard = processes.cli("kamer", "add", "--name", "Buurtkamer Bilgaard", "--lat", str(BILGAARD[0]),
+                                 "--lon", str(BILGAARD[1]), "--json")
+        invited = processes.cli("user", "invite", "--email", EMAIL, "--kamer", grou["id"], "--role", "staff",
+                                "--json")
+        port = free_port()
+        processes.start("serve", "serve", "--port", str(port))
+        base = f"http://127.0.0.1:{port}"
+        wait_until_ready(base, processes)
+        yield {"base": base, "grou": grou, "bilgaard": bilgaard, "processes": processes, "figures": {},
+               "invite_path": re.search(r"/account/password/[A-Za-z0-9_-]+", invited["invite_url"]).group(0)}
+    finally:
+        processes.stop_all()
+
+
+def _tuesday_next_week() -> datetime:
+    today = datetime.now(AMSTERDAM)
+    days = (1 - today.weekday()) % 7 + 7
+    return (today + timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+def test_a_day_at_the_desk(desk, new_page, capsys):
+    base, figures = desk["base"], desk["figures"]
+    page = new_page(viewport=VIEWPORT)
+
+    # 1. Invited: set a password, sign in.
+    first = Journey("first sign-in (invitation to desk)", page)
+    page.goto(base + desk["invite_path"])
+    first.fill(page.get_by_label("Nieuw wachtwoord"), PASSWORD)
+    first.fill(page.get_by_label("Herhaal het wachtwoord"), PASSWORD)
+    first.click(page.get_by_role("button", name="Wachtwoord instellen"))
+    page.wait_for_url(f"{base}/login")
+    first.fill(page.get_by_label("E-mailadres"), EMAIL)
+    first.fill(page.get_by_label("Wachtwoord"), PASSWORD)
+    first.click(page.get_by_role("button", name="Aanmelden"))
+    page.wait_for_url(re.compile(r".*/review/$"))
+    assert "Dorpskamer Grou" in page.locator("header .who").inner_text()
+    first.done(figures)
+
+    # 2. Register a volunteer, with an away period.
+    tuesday = _tuesday_next_week()
+    register = Journey("register a volunteer with an away period", page)
+    register.click(page.get_by_role("link", name="Vrijwilligers", exact=True))
+    register.click(page.get_by_role("link", name="Vrijwilliger inschrijven"))
+    register.fill(page.get_by_label("Naam", exact=True), "Hiltsje Bouma")
+    register.fill(page.get_by_label("Telefoon", exact=True), "06 12345678")
+    register.fill(page.get_by_label("Postcode", exact=True), "9001 AB")
+    register.fill(page.get_by_label("Huisnummer"), "5")
+    register.check(page.get_by_label("Boodschappen"))
+    register.check(page.get_by_label("dinsdag, Ochtend"))
+    register.click(page.get_by_role("button", name="Inschrijven"))
+    page.wait_for_url(re.compile(r".*/desk/volunteers/[0-9a-f-]+$"))
+    volunteer_id = page.url.rsplit("/", 1)[-1]
+    away = (tuesday + timedelta(days=14)).date()
+    register.fill(page.get_by_label("Van", exact=True), away.isoformat())
+    register.fill(page.get_by_label("Tot en met"), (away + timedelta(days=6)).isoformat())
+    register.click(page.get_by_role("button", name="Afwezigheid toevoegen"))
+    page.wait_for_url("**#away")
+    assert page.get_by_test_id("away-list").locator("li").count() == 1
+    register.done(figures)
+
+    # 3. A resident phones: a request by postcode and house number.
+    phone = Journey("a phone request by postcode", page)
+    phone.click(page.get_by_role("link", name="Onze hulpvragen"))
+    phone.click(page.get_by_role("link", name="Nieuwe hulpvraag"))
+    phone.fill(page.get_by_label("Naam", exact=True), "Durk Postma")
+    phone.fill(page.get_by_label("Telefoon", exact=True), "058 123 4567")
+    phone.fill(page.get_by_label("Postcode", exact=True), "9001 AB")
+    phone.fill(page.get_by_label("Huisnummer"), "3")
+    phone.click(page.get_by_role("button", name="Adres opzoeken"))
+    assert "postcodegebied 9001 (Grou)" in page.get_by_test_id("address-found").inner_text()
+    phone.select(page.get_by_label("Soort hulp"), "shopping")
+    phone.fill(page.get_by_label("Datum"), tuesday.date().isoformat())
+    phone.fill(page.get_by_label("Van", exact=True), "10:00")
+    phone.fill(page.get_by_label("Tot", exact=True), "11:00")
+    phone.click(page.get_by_role("button", name="Hulpvraag opslaan"))
+    page.wait_for_url(re.compile(r".*/review/requests/[0-9a-f-]+$"))
+    request_id = page.url.rsplit("/", 1)[-1]
+    phone.done(figures)
+
+    # 4. Matching proposes Hiltsje; the kamer approves; she phones to say yes.
+    def proposed():
+        page.reload()
+        return page.get_by_role("button", name="Goedkeuren").count() == 1
+    wait_for(proposed, timeout=60, interval=1, what="the proposal on the request's page")
+    answer = Journey("approve, and pass on a volunteer's yes", page)
+    answer.click(page.get_by_role("button", name="Goedkeuren"))
+    answer.click(page.get_by_role("button", name="Neemt de taak aan"))
+    assert "neemt de taak aan" in page.locator(".flash.ok").inner_text()
+    answer.done(figures)
+
+    # 5. This week's list (the week of the task), printable and as CSV.
+    week = Journey("this week's tasks, and the CSV", page)
+    page.goto(f"{base}/desk/week?week={tuesday.date().isoformat()}")
+    task = page.get_by_test_id("desk-week").locator(f'li:has(a[href$="{request_id}"])')
+    assert "Hiltsje Bouma" in task.inner_text() and "geaccepteerd" in task.inner_text().lower()
+    with page.expect_download() as download:
+        week.click(page.get_by_role("link", name="Downloaden (CSV)"))
+    assert "Hiltsje Bouma" in download.value.path().read_text(encoding="utf-8-sig")
+    week.done(figures)
+
+    # 6. Another kamer's staff sees none of it.
+    other = new_page(viewport=VIEWPORT)
+    other.goto(f"{base}/review/login")
+    other.get_by_label("Token").fill(desk["bilgaard"]["token"])
+    other.get_by_role("button", name="Aanmelden").click()
+    other.wait_for_url(re.compile(r".*/review/$"))
+    assert other.goto(f"{base}/review/requests/{request_id}").status == 404
+    assert other.goto(f"{base}/desk/volunteers/{volunteer_id}").status == 404
+    other.goto(f"{base}/desk")
+    assert request_id not in other.content() and "Durk" not in other.content()
+    other.goto(f"{base}/desk/week?week={tuesday.date().isoformat()}")
+    assert "Hiltsje" not in other.content()
+    headers = {"Authorization": f"Bearer {desk['bilgaard']['token']}"}
+    assert requests.get(f"{base}/v1/requests/{request_id}", headers=headers, timeout=10).status_code == 404
+    assert requests.get(f"{base}/v1/volunteers/{volunteer_id}", headers=headers, timeout=10).status_code == 404
+    assert request_id not in requests.get(f"{base}/v1/requests", headers=headers, timeout=10).text
+
+    # 7. Wrong passwords lock the account; then even the right one is refused, with the same words.
+    stranger = new_page(viewport=VIEWPORT)
+    stranger.goto(f"{base}/login")
+    for _ in range(5):
+        stranger.get_by_label("E-mailadres").fill(EMAIL)
+        stranger.get_by_label("Wachtwoord").fill("raden-raden-raden")
+        stranger.get_by_role("button", name="Aanmelden").click()
+        refused = stranger.locator("[role=alert], .flash.error, .error").first.inner_text()
+    stranger.get_by_label("E-mailadres").fill(EMAIL)
+    stranger.get_by_label("Wachtwoord").fill(PASSWORD)
+    stranger.get_by_role("button", name="Aanmelden").click()
+    assert stranger.url.startswith(f"{base}/login")
+    assert stranger.locator("[role=alert], .flash.error, .error").first.inner_text() == refused
+
+    with capsys.disabled():
+        print("\nJourneys at the desk (clicks, fields filled, seconds in the browser):")
+        for name, (clicks, fields, seconds) in figures.items():
+            print(f"  {name:<42} {clicks:>3} clicks {fields:>3} fields {seconds:>6.1f} s")
