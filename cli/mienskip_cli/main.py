@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 import structlog
-from werkzeug.serving import make_server
 
 from mienskip_intake import bootstrap as intake_bootstrap
 from mienskip_intake.settings import Settings as IntakeSettings
@@ -23,6 +22,7 @@ from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
+from mienskip_shared.files import private_directory, private_file
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
@@ -52,25 +52,35 @@ def main() -> None:
 
 # -- running -------------------------------------------------------------------------
 
-def _serve_http(service: Service, host: str, port: int, stop: threading.Event) -> int:
-    server = make_server(host, port, service.wsgi_app, threaded=True)
+def _serve_http(service: Service, host: str, port: int, stop: threading.Event, server=None) -> int:
+    """Serve intake's app on ``server`` (bound by ``intake_bootstrap.http_server``), or on a new one."""
+    server = server or intake_bootstrap.http_server(host, port)
+    server.app = service.wsgi_app
     threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return server.server_port
 
 
-def build_all(data_dir: Path | None) -> list[Service]:
+def own_url(host: str, port: int) -> str | None:
+    """API.md: links in messages start with MIENSKIP_PUBLIC_URL, by default the server's own
+    address, the port it was given or chose included; None when the variable is set."""
+    return None if os.environ.get("MIENSKIP_PUBLIC_URL") else f"http://{host}:{port}"
+
+
+def build_all(data_dir: Path | None, public_url: str | None = None) -> list[Service]:
+    """``public_url``: where links in messages (notify's) and invitations (intake's) point, unless
+    MIENSKIP_PUBLIC_URL says."""
     return [
-        intake_bootstrap.build(_settings(IntakeSettings, data_dir)),
+        intake_bootstrap.build(_settings(IntakeSettings, data_dir, public_url=public_url)),
         matching_bootstrap.build(_settings(MatchingSettings, data_dir)),
-        notify_bootstrap.build(_settings(NotifySettings, data_dir)),
+        notify_bootstrap.build(_settings(NotifySettings, data_dir, public_url=public_url)),
     ]
 
 
 def run_all(services: list[Service], host: str, port: int, stop: threading.Event,
-            on_ready=None) -> None:
+            on_ready=None, server=None) -> None:
     threads = start_workers([w for s in services for w in s.workers], stop)
-    actual_port = _serve_http(services[0], host, port, stop)
+    actual_port = _serve_http(services[0], host, port, stop, server)
     if on_ready is not None:
         on_ready(actual_port)
     log.info("mienskip.serving", url=f"http://{host}:{actual_port}")
@@ -90,7 +100,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     settings = _settings(IntakeSettings, data_dir)
     stop = threading.Event()
     stop_on_signals(stop)
-    run_all(build_all(data_dir), host or settings.host, port if port is not None else settings.port, stop)
+    host = host or settings.host
+    server = intake_bootstrap.http_server(host, port if port is not None else settings.port)  # bound: its port known
+    run_all(build_all(data_dir, own_url(host, server.server_port)), host, server.server_port, stop, server=server)
 
 
 @main.command()
@@ -169,8 +181,10 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
         shutil.rmtree(data_dir / "mailbox", ignore_errors=True)
         credentials.unlink(missing_ok=True)
     settings = _settings(IntakeSettings, data_dir)
+    host = host or settings.host
     log_file = _log_to_file(data_dir / "mienskip.log", settings)
-    services = build_all(data_dir)
+    server = intake_bootstrap.http_server(host, port if port is not None else settings.port)
+    services = build_all(data_dir, own_url(host, server.server_port))
     if credentials.exists():
         shown = json.loads(credentials.read_text(encoding="utf-8"))
     else:
@@ -179,12 +193,11 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
         _write_private(credentials, json.dumps(shown, ensure_ascii=False, indent=1))
     stop = threading.Event()
     stop_on_signals(stop)
-    host = host or settings.host
 
     def banner(bound_port: int) -> None:
         click.echo(demo_banner(shown, f"http://{host}:{bound_port}", data_dir, log_file))
 
-    run_all(services, host, port if port is not None else settings.port, stop, on_ready=banner)
+    run_all(services, host, server.server_port, stop, on_ready=banner, server=server)
 
 
 DEMO_CREDENTIALS = "demo-sign-in.json"
@@ -192,14 +205,14 @@ DEMO_CREDENTIALS = "demo-sign-in.json"
 
 def _write_private(path: Path, text: str) -> None:
     """A file only this user may read (the demo's tokens)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
 
 
 def _log_to_file(path: Path, settings: IntakeSettings) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # its folder is the data directory: made 0700 here when it is new
     stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open for the process's life
     configure_logging(settings.log_level, settings.log_json, stream=stream)
     return path

@@ -15,6 +15,8 @@ from alembic.config import Config
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
 
+from .files import private_file
+
 
 class UtcDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on PostgreSQL and on SQLite.
@@ -40,9 +42,9 @@ class UtcDateTime(TypeDecorator):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 before SQLite opens it: its -wal and -shm take the same mode
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .files import private_directory
+
 PREFIX = "vl1"
 
 
@@ -76,7 +78,7 @@ def secret_key(configured: str, data_dir: Path) -> str:
         return configured
     path = Path(data_dir) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -287,7 +287,7 @@ def test_the_demo_as_a_newcomer_meets_it(tmp_path, new_page):
         banner = wait_for(lambda: "curl -H" in log.read_text() and log.read_text(), timeout=90,
                           what="the demo's banner")
         address = re.search(r"(?:Review|API):\s+(http://\S+?)(?:/v1|/review/?)?\s", banner).group(1)
-        coordinator = re.search(r"coordinator \(leeuwarden\)\s+(\S+)", banner).group(1)
+        coordinator = re.search(r"coordinator \(leeuwarden\)\s+(msk_\S+)", banner).group(1)  # the token, not the e-mail
         wait_until_ready(address, processes)
         api = {"Authorization": f"Bearer {coordinator}"}
 

@@ -3,6 +3,8 @@ and the kamer gets a message, as the README's curl example shows."""
 
 from __future__ import annotations
 
+import re
+import stat
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -19,6 +21,7 @@ def test_one_request_travels_intake_matching_notify(processes, tmp_path):
     kamer = processes.cli("kamer", "add", "--name", "Dorpskamer Grou", "--lat", "53.0946", "--lon", "5.8374",
                           "--email", "grou@kamers.example.org", "--json")
     port = free_port()
+    processes.env.pop("MIENSKIP_PUBLIC_URL", None)
     processes.start("serve", "serve", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     wait_until_ready(base, processes)
@@ -49,6 +52,15 @@ def test_one_request_travels_intake_matching_notify(processes, tmp_path):
     assert body["assignment"]["distance_km"] < 2
     mails = list((tmp_path / "data" / "mailbox").rglob("*.eml"))
     assert len(mails) == 1
+    # API.md: links start with the server's own address when MIENSKIP_PUBLIC_URL is unset
+    # (issue 18: they named port 8000 whatever --port chose).
+    assert f"http://127.0.0.1:{port}/review" in mails[0].read_text(), mails[0].read_text()[-600:]
+    # Issue 18, defect 6: the database and the mailbox are the owner's alone.
+    data = tmp_path / "data"
+    for private in (data / "mienskip.sqlite3", data / "mienskip.sqlite3-wal", mails[0]):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    for folder in (data, data / "mailbox", mails[0].parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_the_demo_run_again_keeps_its_data_and_shows_its_sign_in_last(tmp_path):
@@ -68,7 +80,7 @@ def test_the_demo_run_again_keeps_its_data_and_shows_its_sign_in_last(tmp_path):
             wait_for(lambda: "operator " in out.read_text(), timeout=90, what="the demo's banner")
             wait_until_ready(f"http://127.0.0.1:{port}", processes)
             text = out.read_text()
-            coordinator = text.split("coordinator (leeuwarden)")[1].split()[0]
+            coordinator = re.search(r"coordinator \(leeuwarden\)\s+(msk_\S+)", text).group(1)  # token, not e-mail
             base = f"http://127.0.0.1:{port}"
             listed = requests.get(f"{base}/v1/assignments", timeout=10,
                                   headers={"Authorization": f"Bearer {coordinator}"})

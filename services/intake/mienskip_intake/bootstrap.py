@@ -6,10 +6,13 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
 from mienskip_shared.clock import utcnow
 from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import secret_key
-from mienskip_shared.messaging.topology import dead_letter_depths
+from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letters
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
@@ -22,6 +25,7 @@ from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
+from .entrypoints.guards import JsonErrorRequestHandler
 from .entrypoints.workers import (
     account_cleanup_worker,
     build_relay,
@@ -58,7 +62,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
-                     dead_letters=lambda: _dead_letter_depths(settings),
+                     dead_letters=lambda: _dead_letters(settings),
                      rate_limit=settings.rate_limit,
                      rate_limit_storage=settings.rate_limit_storage, addresses=addresses,
                      unauthenticated_rate_limit=settings.unauthenticated_rate_limit,
@@ -75,9 +79,16 @@ def link_base(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
-def _dead_letter_depths(settings: Settings) -> dict[str, int]:
+def http_server(host: str, port: int, app: Flask | None = None) -> BaseWSGIServer:
+    """werkzeug's threaded HTTP server, bound at once (``port`` 0: any free one, see
+    ``server_port``); what it refuses itself, a header over 64 KiB (431) say, is JSON in
+    API.md's shape. ``app`` may be set later (``server.app``), before ``serve_forever``."""
+    return make_server(host, port, app, threaded=True, request_handler=JsonErrorRequestHandler)
+
+
+def _dead_letters(settings: Settings) -> DeadLetters:
     with settings.broker_connection() as connection:
-        return dead_letter_depths(connection)
+        return peek_dead_letters(connection)
 
 
 class Admin:

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import Engine, func, select
 
 from mienskip_shared.db import make_engine, upgrade
+from mienskip_shared.files import private_directory
 from mienskip_shared.links import secret_key
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.runtime import Service, readiness
@@ -98,7 +99,7 @@ def _secret_or_none(master_key: str | None, kamer_id: str) -> str | None:
 def _stored_key(path: Path) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

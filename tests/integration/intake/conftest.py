@@ -39,3 +39,13 @@ def coordinator(intake):
 def operator(intake):
     _, token = issue_token(intake.engine, Role.OPERATOR)
     return {"Authorization": f"Bearer {token}"}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many hostile cases each fuzzing test tried, and how many got a 5xx (issue 18)."""
+    from hostile import TALLY
+
+    if TALLY:
+        terminalreporter.write_sep("-", "hostile input")
+        for test, (cases, errors) in TALLY.items():
+            terminalreporter.write_line(f"{test}: {cases} cases, {errors} 5xx")

@@ -150,6 +150,25 @@ def attention(engine: Engine, principal: Principal, places: Sequence[Place], *,
     }
 
 
+def dead_lettered_requests(engine: Engine, principal: Principal, letters: Sequence[Any]) -> list[dict[str, Any]]:
+    """The requests this person may see whose event waits in a dead-letter queue (``letters``:
+    messaging's ``DeadLetter``s), one item per dead letter, with its queue and reason."""
+    by_request = [letter for letter in letters if letter.request_id]
+    if not by_request:
+        return []
+    r, k = t.requests, t.kamers
+    query = scoped(select(r.c.id, r.c.status, r.c.category, r.c.window_start, k.c.name.label("kamer_name"))
+                   .join(k, k.c.id == r.c.kamer_id).where(r.c.id.in_({letter.request_id for letter in by_request})),
+                   principal, r.c.kamer_id, r.c.region)
+    with engine.begin() as tx:
+        visible = {row.id: row for row in tx.execute(query)}
+    return [{"request_id": letter.request_id, "status": visible[letter.request_id].status,
+             "category": visible[letter.request_id].category, "window_start": visible[letter.request_id].window_start,
+             "kamer_name": visible[letter.request_id].kamer_name, "queue": letter.queue,
+             "event_type": letter.event_type, "event_id": letter.event_id, "reason": letter.reason}
+            for letter in by_request if letter.request_id in visible]
+
+
 def _failed_recipient(params: dict | None, note: str | None) -> str | None:
     """Who a failed message was for: as notify reported it, or read off an entry from
     before codes (``FAILED: offer to volunteer by email ...`` -> ``volunteer``)."""

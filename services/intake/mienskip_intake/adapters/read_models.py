@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,17 +231,21 @@ def encode_cursor(created_at: datetime, record_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), record_id]).encode()).decode()
 
 
+_CURSOR_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """``(time, id)`` from :func:`encode_cursor`; ``ValueError`` for anything else, a time
-    without its offset included (it could not be compared with the stored ones)."""
+    """``(time, id)`` from :func:`encode_cursor`; ``ValueError`` for anything else: a time
+    without its offset (it could not be compared with the stored ones), one that cannot
+    be written in UTC (year 1 at +14:00), an id that no record has."""
     try:
         created_at, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         at = datetime.fromisoformat(created_at)
-    except (ValueError, TypeError) as exc:
+        if at.tzinfo is None or not isinstance(record_id, str) or not _CURSOR_ID.fullmatch(record_id):
+            raise ValueError("not a cursor from this API")
+        return at.astimezone(UTC), record_id
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValueError("not a cursor from this API") from exc
-    if at.tzinfo is None or not isinstance(record_id, str):
-        raise ValueError("not a cursor from this API")
-    return at, record_id
 
 
 def list_assignments(engine: Engine, principal: Principal, *, status: str | None, limit: int,

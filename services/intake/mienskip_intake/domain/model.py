@@ -158,6 +158,13 @@ def check_follows(follows: str | None, recurrence: str | None, earlier_recurrenc
         raise InvalidRequest("follows", f"that request does not recur {recurrence}")
 
 
+# A window is planned at most a year ahead, and spans less than a week: matching fits it
+# in one weekly slot, and a weekly series' windows must not overlap one another. A window
+# already under way may have started, but not more than a week ago. Without these bounds
+# a window in the year 9999 was accepted and then failed in matching until dead-lettered.
+PLANNING_HORIZON = timedelta(days=365)
+LONGEST_WINDOW = timedelta(days=7)
+
 SERIES_AHEAD = timedelta(days=7)  # a weekly series always has its next week's request waiting
 
 
@@ -182,6 +189,12 @@ def check_window(start: datetime, end: datetime, now: datetime) -> None:
         raise WindowError("window.end", "must be after window.start")
     if end <= now:
         raise WindowError("window.end", "lies in the past")
+    if start > now + PLANNING_HORIZON:
+        raise WindowError("window.start", "lies more than a year ahead")
+    if start < now - LONGEST_WINDOW:
+        raise WindowError("window.start", "lies more than a week in the past")
+    if end - start >= LONGEST_WINDOW:
+        raise WindowError("window.end", "must be less than a week after window.start")
 
 
 @dataclass(frozen=True)

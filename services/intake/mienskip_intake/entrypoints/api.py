@@ -146,8 +146,9 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
     def submit_request(body):
         """Submit a resident's help request. Answered once it is durably stored."""
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not (0 < len(key) <= 255):
-            return error_response(422, errors={"Idempotency-Key": ["must be 1 to 255 characters"]})
+        if key is not None and not (0 < len(key) <= 255 and schemas.is_plain_text(key)):
+            return error_response(422, errors={"Idempotency-Key": ["must be 1 to 255 characters, "
+                                                                   "without control characters"]})
         try:
             status, answer = handlers.submit_request(commands.SubmitRequest(
                 g.principal, body, idempotency_key=key,

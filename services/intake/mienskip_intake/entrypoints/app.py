@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
@@ -29,6 +30,7 @@ from ..service_layer.geocoding import AddressLookup, GeocoderUnavailable
 from . import schemas
 from .api import api_blueprint
 from .errors import error_response, from_http_exception, message_for
+from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
 from .web import PLACES_CSV, load_places, review_blueprint
 from .wording import caller_language, conflict_why
@@ -67,7 +69,7 @@ def _caller_key() -> str:
 
 def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                relay_wakeup: Wakeup | None = None, *, secret_key: str, secure_cookies: bool = False,
-               dead_letters: Callable[[], dict[str, int]] | None = None,
+               dead_letters: Callable[[], Any] | None = None,
                rate_limit: str = "30 per second; 600 per minute", rate_limit_storage: str = "memory://",
                addresses: AddressLookup | None = None,
                unauthenticated_rate_limit: str = "120 per minute", sign_in_rate_limit: str = "30 per minute",
@@ -111,6 +113,9 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         WTF_CSRF_SSL_STRICT=False,
     )
     log_http_calls(app)
+    # Hostile input is a 4xx, never a 500; every answer uncacheable (guards.py).
+    app.url_value_preprocessor(refuse_unusable_ids)
+    app.after_request(no_store)
     app.json.ensure_ascii = False  # Frisian, Arabic and emoji come back byte for byte
     api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
@@ -215,4 +220,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                 return error_response(401 if principal is None else 403)
         return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
+    # Registered last, so it runs after the rate limit and the token check: a stranger's
+    # body is never parsed.
+    app.before_request(refuse_unreadable_body)
     return app

@@ -26,6 +26,7 @@ CODES = {
     415: "unsupported_media_type",
     422: "invalid_field",
     429: "rate_limited",
+    431: "headers_too_large",
     503: "unavailable",
 }
 
@@ -57,12 +58,24 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+MAX_ECHO = 100  # characters of a client's own field name said back in ``errors``
+
+
+def _echoable(text: str, limit: int | None = None) -> str:
+    """Text that may hold what a client sent (an unknown field's name), safe to say back:
+    a lone surrogate, which UTF-8 cannot carry, written as its escape; cut at ``limit``."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_response(status: int, message: str | None = None, errors: dict | None = None,
                    headers: dict | None = None):
     """``message``: words in the caller's language (:func:`message_for`); the status's own by default."""
     body = {"code": CODES.get(status, "error"), "message": message or message_for(status)}
     if errors:
-        body["errors"] = errors
+        body["errors"] = {_echoable(str(field), MAX_ECHO): [_echoable(str(problem)) for problem in problems]
+                          for field, problems in errors.items()}
     response = jsonify(body)
     response.status_code = status
     response.headers["Content-Language"] = caller_language()

@@ -4,6 +4,9 @@ Clients cannot set ``id``, ``status``, ``kamer_id`` or timestamps: those fields 
 ``dump_only`` and unknown fields are refused (no mass assignment).
 """
 
+import re
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
@@ -21,6 +24,97 @@ TIME_OF_DAY = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="must be HH:MM
 PHONE = validate.Regexp(r"^\+?[0-9 ()-]{6,20}$", error="must be a phone number, e.g. +31612345678")
 
 
+# C0 and C1 control characters (DEL too) and lone surrogates: nothing a person types,
+# refused by PostgreSQL (NUL) or by UTF-8 itself (surrogates). Free text keeps its tabs
+# and line breaks (CR LF, as a browser's textarea sends them).
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def is_plain_text(value: str, *, free: bool = False) -> bool:
+    """No control characters (but tab and line breaks in ``free`` text) and no lone surrogates."""
+    return (_NOT_FREE_TEXT if free else _NOT_TEXT).search(value) is None
+
+
+class PlainText(validate.Validator):
+    """The one check every string field of a body or query runs first (see :class:`Text`)."""
+
+    def __init__(self, *, free: bool = False):
+        self.free = free
+
+    def __call__(self, value: str) -> str:
+        if not is_plain_text(value, free=self.free):
+            raise ValidationError("must not contain control characters or lone surrogates"
+                                  + ("" if self.free else " (nor line breaks)"))
+        return value
+
+
+class Text(fields.String):
+    """A string a client sends: plain text (:class:`PlainText`) before any other check,
+    so a regex's ``$`` never lets a trailing line break through. ``free=True``: free
+    text (notes, reasons), which may hold tabs and line breaks."""
+
+    def __init__(self, *, free: bool = False, validate=None, **kwargs):
+        others = [] if validate is None else list(validate) if isinstance(validate, (list, tuple)) else [validate]
+        super().__init__(validate=[PlainText(free=free), *others], **kwargs)
+
+    def _validate(self, value):
+        for validator in self.validators:  # PlainText first, and the first problem is the one told
+            validator(value)
+
+
+class EmailText(fields.Email):
+    """An e-mail address, plain text first (as :class:`Text`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.insert(0, PlainText())
+
+    def _validate(self, value):
+        for validator in self.validators:
+            validator(value)
+
+
+class JsonNumber(fields.Float):
+    """A number in a JSON body: a JSON number, never a string or a boolean (one rule for
+    floats and integers: ``"53.2"`` is refused as ``2`` would be), and never NaN or infinite."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("must be a number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class JsonInteger(fields.Integer):
+    """A whole number in a JSON body; a string or a boolean is refused as :class:`JsonNumber` does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("must be a number")
+        if isinstance(value, float):
+            raise ValidationError("must be a whole number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Instant(fields.AwareDateTime):
+    """A moment with an offset that can be written in UTC: ``0001-01-01T00:00:00+14:00``
+    cannot (it lies before year 1 in UTC), so it is refused here, not by the database."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("is out of range") from exc
+        return moment
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -28,11 +122,11 @@ class Strict(Schema):
 
 
 class PointSchema(Strict):
-    lat = fields.Float(required=True, validate=LAT_RANGE, allow_nan=False)
-    lon = fields.Float(required=True, validate=LON_RANGE, allow_nan=False)
+    lat = JsonNumber(required=True, validate=LAT_RANGE)
+    lon = JsonNumber(required=True, validate=LON_RANGE)
 
 
-class HouseNumberField(fields.Str):
+class HouseNumberField(Text):
     """A house number as text or as a whole number (``"3"`` or ``3``): Dutch forms mean the same."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -44,11 +138,11 @@ class HouseNumberField(fields.Str):
 class AddressSchema(Strict):
     """A Dutch address as Dutch forms ask it; loads as a normalised ``DutchAddress``."""
 
-    postcode = fields.Str(required=True, validate=validate.Length(max=10),
-                          metadata={"example": "9001 AB", "description": "4 digits and 2 letters; space optional"})
+    postcode = Text(required=True, validate=validate.Length(max=10),
+                    metadata={"example": "9001 AB", "description": "4 digits and 2 letters; space optional"})
     house_number = HouseNumberField(required=True, validate=validate.Length(max=10), metadata={"example": "3"})
-    addition = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=10),
-                          metadata={"example": "a", "description": "house letter or addition"})
+    addition = Text(load_default=None, allow_none=True, validate=validate.Length(max=10),
+                    metadata={"example": "a", "description": "house letter or addition"})
 
     @post_load
     def _dutch(self, data, **_):
@@ -77,9 +171,9 @@ def exactly_one_of(data: dict, point: str, address: str) -> None:
 
 
 class SlotSchema(Strict):
-    day = fields.Str(required=True, validate=validate.OneOf(DAYS))
-    start = fields.Str(required=True, data_key="from", validate=TIME_OF_DAY)
-    end = fields.Str(required=True, data_key="to", validate=TIME_OF_DAY)
+    day = Text(required=True, validate=validate.OneOf(DAYS))
+    start = Text(required=True, data_key="from", validate=TIME_OF_DAY)
+    end = Text(required=True, data_key="to", validate=TIME_OF_DAY)
 
     @validates_schema
     def _end_after_start(self, data, **_):
@@ -118,24 +212,24 @@ class VolunteerSchema(Strict):
     id = fields.Str(dump_only=True)
     kamer_id = fields.Str(dump_only=True)
     region = fields.Str(dump_only=True)
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(load_default=None, allow_none=True)
-    phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
-    language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
-    languages = fields.List(fields.Str(validate=validate.OneOf(LANGUAGES)), load_default=list,
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    email = EmailText(load_default=None, allow_none=True)
+    phone = Text(load_default=None, allow_none=True, validate=PHONE)
+    language = Text(load_default="nl", validate=validate.OneOf(LANGUAGES))
+    languages = fields.List(Text(validate=validate.OneOf(LANGUAGES)), load_default=list,
                             validate=validate.Length(max=len(LANGUAGES)))
     home = HomeField(PointSchema, load_default=None, metadata={
         "description": "Where they live: {lat, lon}, or give home_address instead. Returned with its precision."})
     home_address = fields.Nested(AddressSchema, load_default=None, load_only=True, metadata={
         "description": "Instead of home: the Dutch address ({postcode, house_number, addition?}), placed by the "
                        "geocoder."})
-    skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), required=True,
+    skills = fields.List(Text(validate=validate.OneOf(CATEGORIES)), required=True,
                          validate=validate.Length(min=1, max=len(CATEGORIES)))
     has_car = fields.Bool(load_default=False)
     vog_checked_on = fields.Date(load_default=None, allow_none=True)
     availability = fields.List(fields.Nested(SlotSchema), required=True, validate=validate.Length(max=50))
-    max_tasks_per_week = fields.Int(load_default=2, strict=True, validate=validate.Range(min=0, max=50))
-    max_distance_km = fields.Float(load_default=10.0, validate=validate.Range(min=0, max=200), allow_nan=False)
+    max_tasks_per_week = JsonInteger(load_default=2, validate=validate.Range(min=0, max=50))
+    max_distance_km = JsonNumber(load_default=10.0, validate=validate.Range(min=0, max=200))
     away = AwayField(fields.Nested(AwayPeriodSchema), load_default=list, validate=validate.Length(max=20), metadata={
         "description": "Days away (holidays, illness), inclusive: never proposed then. Periods already over are "
                        "dropped; one period is at most 366 days and starts within two years."})
@@ -179,11 +273,11 @@ def volunteer_patch_schema() -> VolunteerPatchSchema:
 
 
 class VolunteerQuerySchema(Strict):
-    q = fields.Str(load_default=None, validate=validate.Length(min=1, max=200),
-                   metadata={"description": "Part of the name, any case."})
-    status = fields.Str(load_default=None, validate=validate.OneOf(["active", "paused", "stopped"]))
+    q = Text(load_default=None, validate=validate.Length(min=1, max=200),
+             metadata={"description": "Part of the name, any case."})
+    status = Text(load_default=None, validate=validate.OneOf(["active", "paused", "stopped"]))
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+    cursor = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class VolunteerPageSchema(Schema):
@@ -200,17 +294,17 @@ class DuplicateSchema(Schema):
 
 
 class ResidentSchema(Strict):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    phone = fields.Str(load_default=None, allow_none=True, validate=PHONE)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320),
-                         metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
-    language = fields.Str(load_default="nl", validate=validate.OneOf(LANGUAGES))
-    address = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    phone = Text(load_default=None, allow_none=True, validate=PHONE)
+    email = EmailText(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                      metadata={"description": "Optional; kept with the record for the kamer, never sent on."})
+    language = Text(load_default="nl", validate=validate.OneOf(LANGUAGES))
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class WindowSchema(Strict):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
 
     @validates_schema
     def _end_after_start(self, data, **_):
@@ -225,18 +319,18 @@ class RequestSchema(Strict):
     address = fields.Nested(AddressSchema, load_default=None, allow_none=True, metadata={
         "description": "The resident's Dutch address instead of location: placed by the geocoder, and "
                        "resident.address filled from it when left empty. Unknown postcode: 422 on address.postcode."})
-    category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
-    skills = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list,
+    category = Text(required=True, validate=validate.OneOf(CATEGORIES))
+    skills = fields.List(Text(validate=validate.OneOf(CATEGORIES)), load_default=list,
                          validate=validate.Length(max=len(CATEGORIES)))
     needs_vog = fields.Bool(load_default=False)
-    needs_language = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
+    needs_language = Text(load_default=None, allow_none=True, validate=validate.OneOf(LANGUAGES))
     window = fields.Nested(WindowSchema, required=True)
-    recurrence = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(["weekly"]))
-    follows = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
-                         metadata={"description": "For a recurring request: the id of the earlier request of its "
-                                                  "series; matching then prefers the volunteer who holds that one."})
-    urgency = fields.Str(load_default="normal", validate=validate.OneOf(URGENCIES))
-    notes = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    recurrence = Text(load_default=None, allow_none=True, validate=validate.OneOf(["weekly"]))
+    follows = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                   metadata={"description": "For a recurring request: the id of the earlier request of its "
+                                            "series; matching then prefers the volunteer who holds that one."})
+    urgency = Text(load_default="normal", validate=validate.OneOf(URGENCIES))
+    notes = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
     @validates_schema
     def _location_or_address(self, data, **_):
@@ -328,11 +422,11 @@ class RequestViewSchema(Schema):
 
 
 class RequestQuerySchema(Strict):
-    status = fields.Str(load_default=None, validate=validate.OneOf([s.value for s in Status]))
-    q = fields.Str(load_default=None, validate=validate.Length(max=100),
-                   metadata={"description": "Part of the resident's name (any case)."})
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in Status]))
+    q = Text(load_default=None, validate=validate.Length(max=100),
+             metadata={"description": "Part of the resident's name (any case)."})
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+    cursor = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class RequestListItemSchema(Schema):
@@ -365,9 +459,9 @@ ASSIGNMENT_STATUSES = ["proposed", "approved", "accepted", "declined", "rejected
 
 
 class AssignmentQuerySchema(Strict):
-    status = fields.Str(load_default=None, validate=validate.OneOf(ASSIGNMENT_STATUSES))
+    status = Text(load_default=None, validate=validate.OneOf(ASSIGNMENT_STATUSES))
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=500))
+    cursor = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class AssignmentRequestSchema(Schema):
@@ -391,7 +485,7 @@ class AssignmentPageSchema(Schema):
 
 
 class RejectSchema(Strict):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(free=True, required=True, validate=validate.Length(min=1, max=1000))
 
 
 class OptionalReasonSchema(Strict):
@@ -400,15 +494,15 @@ class OptionalReasonSchema(Strict):
     The whole body is optional; ``reason`` may be left out or null.
     """
 
-    reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
 class ReassignSchema(Strict):
-    volunteer_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+    volunteer_id = Text(required=True, validate=validate.Length(min=1, max=36))
 
 
 class BulkApproveSchema(Strict):
-    ids = fields.List(fields.Str(validate=validate.Length(min=1, max=36)), required=True,
+    ids = fields.List(Text(validate=validate.Length(min=1, max=36)), required=True,
                       validate=validate.Length(min=1, max=200))
 
 
@@ -423,12 +517,12 @@ class BulkResultsSchema(Schema):
 
 
 class PolicySchema(Strict):
-    categories = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), required=True,
+    categories = fields.List(Text(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=validate.Length(max=len(CATEGORIES)))
 
 
 class AuditQuerySchema(Strict):
-    subject_id = fields.Str(load_default=None, validate=validate.Length(min=1, max=36))
+    subject_id = Text(load_default=None, validate=validate.Length(min=1, max=36))
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 import requests
 import structlog
 
+from mienskip_shared.files import PRIVATE_FILE, private_directory
+
 from ..domain.notifications import Notification, SendFailed
 from ..webhooks import SIGNATURE_HEADER, signature_header
 from .composer import WIRE_POLICY
@@ -65,8 +67,8 @@ class MailboxSender:
         target = self.path_for(notification)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as handle:
+            private_directory(target.parent)  # volunteer links and addresses: the owner's eyes only
+            with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb") as handle:
                 handle.write(message.as_bytes(policy=WIRE_POLICY))
                 handle.flush()
                 os.fsync(handle.fileno())

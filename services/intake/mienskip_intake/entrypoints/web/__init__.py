@@ -70,7 +70,7 @@ def load_places(path: Path) -> list[Place]:
 
 def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, secure_cookies: bool = False,
                      places_path: Path = PLACES_CSV,
-                     dead_letters: Callable[[], dict[str, int]] | None = None,
+                     dead_letters: Callable[[], Any] | None = None,
                      addresses: AddressLookup | None = None,
                      link_base: str = "http://127.0.0.1:8000", passwords: Passwords,
                      lockout: LockoutPolicy | None = None,
@@ -78,9 +78,10 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                      vog_valid_years: Callable[[str], int] = lambda region: 3) -> tuple[Blueprint, Blueprint]:
     """The pages, and the link pages' blueprint (which keeps no session: exempt it from
     session CSRF). ``secure_cookies`` when served over HTTPS (behind a proxy, say);
-    ``dead_letters`` counts the dead-letter queues for the attention page; ``link_base``
-    starts invitation and reset links; ``sign_in_allowed`` limits the sign-in forms per
-    client address."""
+    ``dead_letters`` counts the dead-letter queues and peeks at their requests' ids for
+    the attention page (messaging's ``peek_dead_letters``); ``link_base`` starts
+    invitation and reset links; ``sign_in_allowed`` limits the sign-in forms per client
+    address."""
     pages = Pages(engine=engine, uow=uow, words=Words(catalogue()), places=load_places(places_path),
                   secret_key=secret_key, dead_letters=dead_letters, addresses=addresses, link_base=link_base,
                   passwords=passwords, lockout=lockout or LockoutPolicy(), sign_in_allowed=sign_in_allowed,

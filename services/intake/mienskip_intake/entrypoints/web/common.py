@@ -4,6 +4,7 @@ Post/Redirect/Get of an action."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +40,7 @@ class Pages:
     words: Words
     places: list[Place]
     secret_key: str
-    dead_letters: Callable[[], dict[str, int]] | None = None
+    dead_letters: Callable[[], Any] | None = None  # messaging's DeadLetters: depths and peeked ids
     addresses: AddressLookup | None = None  # places Dutch addresses (the desk's forms)
     link_base: str = "http://127.0.0.1:8000"  # where invitation and reset links point (never the Host header)
     passwords: Any = field(default=None, repr=False)  # service_layer.unit_of_work.Passwords
@@ -113,10 +114,13 @@ def signed_in(pages: Pages) -> Callable:
     return decorate
 
 
+_OWN_PAGE = re.compile(r"/(?:review|account)(?:[/?#][\x21-\x7e]*)?")  # printable ASCII: no CR/LF, no space
+
+
 def safe_next(value: str | None, default: str) -> str:
-    """Only back to our own pages: never an open redirect, nor a header split."""
-    if (value and value.startswith(("/review", "/account")) and not value.startswith("//") and "\\" not in value
-            and not any(ord(c) < 32 or ord(c) == 127 for c in value)):
+    """Only back to our own pages, as a plain path: never an open redirect, nor a header
+    split (CR/LF, control or non-ASCII characters could not go into a Location header)."""
+    if value and _OWN_PAGE.fullmatch(value) and "\\" not in value:
         return value
     return default
 

@@ -33,13 +33,16 @@ def blueprint(pages: Pages):
     @bp.get("/review/attention")
     @signed_in(pages)
     def attention():
-        dead = None
+        dead, stuck = None, []
         if pages.dead_letters is not None and g.principal.role is Role.COORDINATOR:
             try:
-                dead = {queue: n for queue, n in pages.dead_letters().items() if n}
+                found = pages.dead_letters()
             except Exception:  # noqa: BLE001 -- the broker being away must not take the page down
                 dead = "unavailable"
+            else:
+                dead = {queue: n for queue, n in found.depths.items() if n}
+                stuck = overviews.dead_lettered_requests(pages.engine, g.principal, found.letters)
         return render_template("review/attention.html", a=overviews.attention(pages.engine, g.principal, pages.places),
-                               dead_letters=dead)
+                               dead_letters=dead, stuck=stuck)
 
     return bp
