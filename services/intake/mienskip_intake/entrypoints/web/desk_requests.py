@@ -35,6 +35,7 @@ from ...service_layer.geocoding import GeocoderUnavailable, UnknownAddress
 from ..errors import flatten
 from ..schemas import RequestSchema
 from .common import Pages, signed_in, staff_blueprint
+from .form_errors import problem_of
 from .i18n import AMSTERDAM, lang
 
 TEXT_FIELDS = ("name", "phone", "email", "language", "postcode", "house_number", "addition", "category",
@@ -46,10 +47,6 @@ FORM_FIELD = {"resident.name": "name", "resident.phone": "phone", "resident.emai
               "location": "postcode", "category": "category", "skills": "skills", "needs_vog": "needs_vog",
               "needs_language": "needs_language", "window.start": "date", "window.end": "end", "window": "date",
               "recurrence": "when", "urgency": "urgency", "notes": "notes", "Idempotency-Key": "_form"}
-# The API's problems (marshmallow's and the domain's, in English) as the form words them.
-PROBLEM = {"Missing data for required field.": "required", "lies in the past": "past",
-           "must be after window.start": "end_before_start", "must be after start": "end_before_start",
-           "Not a valid email address.": "email"}
 
 
 def _form_from(args) -> dict[str, Any]:
@@ -121,24 +118,10 @@ def _body(form: dict[str, Any], window: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _problem(message: str) -> str:
-    if "postcode" in message and "known" in message:
-        return "postcode_unknown"
-    if message.startswith("must be a Dutch postcode") or "never used in a Dutch postcode" in message:
-        return "postcode"
-    if message.startswith("must be a house number"):
-        return "house_number"
-    if message.startswith("must be a letter"):
-        return "addition"
-    if message.startswith("must be a phone number"):
-        return "phone"
-    return PROBLEM.get(message, "invalid")
-
-
 def _errors_from_api(errors: dict[str, list[str]]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for path, messages in errors.items():
-        problem = _problem(messages[0] if messages else "")
+        problem = problem_of(messages[0] if messages else "")
         field = FORM_FIELD.get(path) or FORM_FIELD.get(path.split(".")[0], "_form")
         shown.setdefault("date" if problem == "past" else field, problem)  # a window in the past: its day
     return shown
@@ -161,7 +144,7 @@ def blueprint(pages: Pages):
         try:
             address = _address_of(form)
         except AddressError as exc:
-            return None, {exc.part: _problem(exc.problem)}
+            return None, {exc.part: problem_of(exc.problem)}
         if pages.addresses is None:
             return None, {"postcode": "service_away"}
         try:

@@ -31,6 +31,7 @@ from ...service_layer.geocoding import GeocoderUnavailable
 from ..errors import flatten
 from ..schemas import VolunteerSchema, volunteer_patch_schema
 from .common import MAX_REASON, Pages, act, signed_in, staff_blueprint
+from .form_errors import problem_of
 from .i18n import AMSTERDAM, lang
 
 # The availability grid: each day in three parts; a ticked part is one weekly slot.
@@ -41,8 +42,6 @@ TEXT_FIELDS = ("name", "phone", "email", "language", "postcode", "house_number",
 FORM_FIELD = {"home_address.postcode": "postcode", "home_address.house_number": "house_number",
               "home_address.addition": "addition", "home_address": "postcode", "home": "postcode",
               "home.lat": "lat", "home.lon": "lon", "availability": "availability"}
-PROBLEM = {"Missing data for required field.": "required", "Not a valid email address.": "email",
-           "Shorter than minimum length 1.": "required"}
 
 
 def grid_of(availability: list[dict[str, str]]) -> tuple[set[str], list[dict[str, str]]]:
@@ -126,25 +125,11 @@ def body_of(form: dict[str, Any], *, new: bool) -> dict[str, Any]:
     return body
 
 
-def _problem(message: str) -> str:
-    if "postcode" in message and "known" in message:
-        return "postcode_unknown"
-    if message.startswith("must be a Dutch postcode") or "never used in a Dutch postcode" in message:
-        return "postcode"
-    if message.startswith("must be a house number"):
-        return "house_number"
-    if message.startswith("must be a phone number"):
-        return "phone"
-    if message.startswith("give home"):
-        return "home"
-    return PROBLEM.get(message, "invalid")
-
-
 def errors_from_api(errors: dict[str, list[str]]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for path, messages in errors.items():
         field = FORM_FIELD.get(path) or FORM_FIELD.get(path.split(".")[0]) or path.split(".")[0]
-        problem = "skills" if field == "skills" else _problem(messages[0] if messages else "")
+        problem = "skills" if field == "skills" else problem_of(messages[0] if messages else "")
         shown.setdefault(field if field in (*TEXT_FIELDS, "skills", "availability", "languages") else "_form",
                          problem)
     return shown
