@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +22,12 @@ class Argon2Passwords:
 
     def __init__(self, hasher: PasswordHasher | None = None):
         self._hasher = hasher or PasswordHasher()
-        self._decoy = self._hasher.hash("a password nobody has")  # same work for an unknown e-mail
+
+    @cached_property
+    def _decoy(self) -> str:
+        """What an unknown e-mail's password is checked against: the same work as a real
+        one. Made at the first such sign-in, not when the app starts (a hash is ~0.1 s)."""
+        return self._hasher.hash("a password nobody has")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
