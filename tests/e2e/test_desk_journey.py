@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from e2e_support import Processes, free_port, wait_for, wait_until_ready
-from ui_support import VIEWPORT, chromium_or_skip
+from ui_support import SCREENSHOTS, VIEWPORT, chromium_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -98,6 +98,8 @@ def test_a_day_at_the_desk(desk, new_page, capsys):
     first.click(page.get_by_role("button", name="Wachtwoord instellen"))
     page.wait_for_url(f"{base}/login")
     first.fill(page.get_by_label("E-mailadres"), EMAIL)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sign-in.png"))
     first.fill(page.get_by_label("Wachtwoord"), PASSWORD)
     first.click(page.get_by_role("button", name="Aanmelden"))
     page.wait_for_url(re.compile(r".*/review/$"))
@@ -165,6 +167,10 @@ def test_a_day_at_the_desk(desk, new_page, capsys):
         week.click(page.get_by_role("link", name="Downloaden (CSV)"))
     assert "Hiltsje Bouma" in download.value.path().read_text(encoding="utf-8-sig")
     week.done(figures)
+    page.screenshot(path=str(SCREENSHOTS / "desk-week.png"), full_page=True)
+    page.goto(f"{base}/desk")
+    assert request_id in page.get_by_test_id("desk-requests").inner_html()
+    page.screenshot(path=str(SCREENSHOTS / "desk-requests.png"))
 
     # 6. Another kamer's staff sees none of it.
     other = new_page(viewport=VIEWPORT)
