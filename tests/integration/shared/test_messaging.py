@@ -307,17 +307,17 @@ def test_a_consumer_still_retries_after_every_broker_connection_was_cut(rabbit_u
     assert recorder.seen == ["r1", "r2"]
 
 
-def test_a_publisher_idle_past_its_heartbeats_publishes_again(rabbit_url):
+def test_a_publisher_idle_past_its_heartbeats_publishes_again(rabbit_url, rabbitmqctl):
     """Nothing drains an idle publisher's connection, so the broker closes it after two
     missed heartbeats (a minute at our 30 s); the next batch goes out on a new one."""
-    import time
-
+    vhost = rabbit_url.rsplit("/", 1)[1]
     _declare(rabbit_url)
     publisher = ConfirmedPublisher(lambda: Connection(rabbit_url, heartbeat=1))
     try:
         assert publisher.publish_batch([OutgoingMessage(events_exchange.name, SUB.event_type,
                                                         _cancelled(1).encode(), "m1")]) == 1
-        time.sleep(4)  # the broker gives up on a silent client after about two heartbeats
+        # The broker gives up on a silent client after about two heartbeats: wait until it has.
+        assert eventually(lambda: rabbitmqctl("list_connections", "-p", vhost, "pid").strip() == "", timeout=30)
         assert publisher.publish_batch([OutgoingMessage(events_exchange.name, SUB.event_type,
                                                         _cancelled(2).encode(), "m2")]) == 1
     finally:
