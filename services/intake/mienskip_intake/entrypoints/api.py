@@ -24,6 +24,7 @@ from ..service_layer.geocoding import AddressLookup
 from ..service_layer.unit_of_work import UnitOfWork
 from . import schemas
 from .errors import error_response, message_for
+from .fields import is_plain_text
 from .observability import caller_correlation_id
 from .wording import caller_language, conflict_why
 
@@ -146,7 +147,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
     def submit_request(body):
         """Submit a resident's help request. Answered once it is durably stored."""
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not (0 < len(key) <= 255 and schemas.is_plain_text(key)):
+        if key is not None and not (0 < len(key) <= 255 and is_plain_text(key)):
             return error_response(422, errors={"Idempotency-Key": ["must be 1 to 255 characters, "
                                                                    "without control characters"]})
         try:

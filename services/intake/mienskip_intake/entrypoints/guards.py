@@ -27,7 +27,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from ..catalogue import catalogue
 from .errors import CODES, error_response
-from .schemas import is_plain_text
+from .fields import is_plain_text
 
 MAX_JSON_DEPTH = 32  # the deepest body API.md describes nests 3 levels
 BODY_METHODS = ("POST", "PUT", "PATCH")
