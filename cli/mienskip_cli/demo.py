@@ -1,4 +1,5 @@
-"""Demo data from real places in Leeuwarden (data/leeuwarden_places.csv, see its note).
+"""Demo data from real places in Leeuwarden (data/leeuwarden_places.csv, see its note),
+and the sign-in `make demo` prints and keeps between runs.
 
 Four kamers from DOMAIN.md, volunteers living around the places, and a handful of
 help requests in the coming days. Everything goes through intake's own use cases, so
@@ -19,6 +20,8 @@ from mienskip_intake.bootstrap import Admin, Conflict
 from .leeuwarden import CATEGORY_MIX, DEFAULT_PLACES, Place, load_places
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+DEMO_DATA_DIR = Path("var/demo")  # where `make demo` keeps its data between runs
+DEMO_CREDENTIALS = "demo-sign-in.json"  # the sign-in it prints, kept beside the data (0600)
 KAMERS = [("Buurtkamer Bilgaard", "Bilgaard"), ("Dorpskamer De Wjukken", "Mantgum"),
           ("Dorpskamer De Skalm", "Stiens"), ("Dorpskamer Grou", "Grou")]
 FIRST_NAMES = ["Anna", "Sjoukje", "Wytske", "Jan", "Pieter", "Hiltsje", "Durk", "Fatima", "Oksana",
@@ -119,3 +122,34 @@ def _request(rng: random.Random, place: Place, today: datetime) -> dict:
         "window": {"start": day, "end": day + timedelta(hours=1)},
         "recurrence": None, "urgency": "normal", "notes": None,
     }
+
+
+# -- what the demo prints, kept between runs ----------------------------------------------------
+
+def demo_sign_in(result) -> dict:
+    """What the banner shows, kept between runs."""
+    return {"kamers": [{"name": k["name"], "token": k["token"]} for k in result.kamers],
+            "coordinator": result.coordinator_token, "operator": result.operator_token, "people": result.people,
+            "volunteers": result.volunteers, "requests": result.requests}
+
+
+def demo_banner(shown: dict, base: str, data_dir: Path, log_file: Path) -> str:
+    kamers = shown["kamers"]
+    return "\n".join([
+        "", "Mienskip demo is running / Mienskip demo draait",
+        f"  Desk and review: {base}/review/  (sign in with a kamer or the coordinator token below)",
+        f"  API:             {base}/v1",
+        f"  OpenAPI:         {base}/openapi.json",
+        f"  Mailbox:         {data_dir / 'mailbox'}",
+        f"  Log:             {log_file}",
+        f"  Data:            {len(kamers)} kamers, {shown['volunteers']} volunteers, {len(shown['requests'])} "
+        "requests (kept between runs; make demo ARGS=--fresh or mienskip demo --fresh starts over)", "",
+        "Try / Probeer:",
+        f"  curl -H 'Authorization: Bearer {kamers[0]['token']}' {base}/v1/requests/{shown['requests'][0]}", "",
+        f"People / Minsken (sign in at {base}/login with e-mail and password):",
+        *(f"  {p['role']:<30} {p['email']}  {p['password']}" for p in shown.get("people", [])), "",
+        "Systems / Systemen (API tokens; also sign in at /review/login):",
+        *(f"  kamer {k['name']:<24} {k['token']}" for k in kamers),
+        f"  coordinator (leeuwarden)       {shown['coordinator']}",
+        f"  operator                       {shown['operator']}", "",
+    ])

@@ -22,14 +22,14 @@ from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
-from mienskip_shared.files import private_directory, private_file
+from mienskip_shared.files import private_file
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
 from mienskip_shared.settings import SQLITE_FILE
 
 from . import dead_letters
-from .demo import load_demo
+from .demo import DEMO_CREDENTIALS, DEMO_DATA_DIR, demo_banner, demo_sign_in, load_demo
 
 log = structlog.get_logger("mienskip")
 
@@ -190,7 +190,7 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
     else:
         result = load_demo(intake_bootstrap.Admin(_settings(IntakeSettings, data_dir), migrate=False))
         shown = demo_sign_in(result)
-        _write_private(credentials, json.dumps(shown, ensure_ascii=False, indent=1))
+        private_file(credentials).write_text(json.dumps(shown, ensure_ascii=False, indent=1), encoding="utf-8")
     stop = threading.Event()
     stop_on_signals(stop)
 
@@ -200,17 +200,6 @@ def demo(host, port, fresh: bool, data_dir: Path | None) -> None:
     run_all(services, host, server.server_port, stop, on_ready=banner, server=server)
 
 
-DEMO_CREDENTIALS = "demo-sign-in.json"
-
-
-def _write_private(path: Path, text: str) -> None:
-    """A file only this user may read (the demo's tokens)."""
-    private_directory(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
 def _log_to_file(path: Path, settings: IntakeSettings) -> Path:
     private_file(path)  # its folder is the data directory: made 0700 here when it is new
     stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open for the process's life
@@ -218,38 +207,8 @@ def _log_to_file(path: Path, settings: IntakeSettings) -> Path:
     return path
 
 
-def demo_sign_in(result) -> dict:
-    """What the banner shows, kept between runs."""
-    return {"kamers": [{"name": k["name"], "token": k["token"]} for k in result.kamers],
-            "coordinator": result.coordinator_token, "operator": result.operator_token, "people": result.people,
-            "volunteers": result.volunteers, "requests": result.requests}
-
-
-def demo_banner(shown: dict, base: str, data_dir: Path, log_file: Path) -> str:
-    kamers = shown["kamers"]
-    return "\n".join([
-        "", "Mienskip demo is running / Mienskip demo draait",
-        f"  Desk and review: {base}/review/  (sign in with a kamer or the coordinator token below)",
-        f"  API:             {base}/v1",
-        f"  OpenAPI:         {base}/openapi.json",
-        f"  Mailbox:         {data_dir / 'mailbox'}",
-        f"  Log:             {log_file}",
-        f"  Data:            {len(kamers)} kamers, {shown['volunteers']} volunteers, {len(shown['requests'])} "
-        "requests (kept between runs; make demo ARGS=--fresh or mienskip demo --fresh starts over)", "",
-        "Try / Probeer:",
-        f"  curl -H 'Authorization: Bearer {kamers[0]['token']}' {base}/v1/requests/{shown['requests'][0]}", "",
-        f"People / Minsken (sign in at {base}/login with e-mail and password):",
-        *(f"  {p['role']:<30} {p['email']}  {p['password']}" for p in shown.get("people", [])), "",
-        "Systems / Systemen (API tokens; also sign in at /review/login):",
-        *(f"  kamer {k['name']:<24} {k['token']}" for k in kamers),
-        f"  coordinator (leeuwarden)       {shown['coordinator']}",
-        f"  operator                       {shown['operator']}", "",
-    ])
-
 
 # -- administration -------------------------------------------------------------------
-
-DEMO_DATA_DIR = Path("var/demo")
 
 
 def _intake_admin(data_dir: Path | None) -> intake_bootstrap.Admin:
