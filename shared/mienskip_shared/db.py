@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, create_engine, event, func, text
 from sqlalchemy.types import TypeDecorator
 
 from .files import private_file
@@ -38,6 +38,13 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def contains_text(column, text: str):
+    """``column`` holds ``text`` anywhere, ignoring case; ``%``, ``_`` and ``\\`` in
+    ``text`` are taken literally (a search box, not a pattern)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def make_engine(url: str) -> Engine:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.sql import Select
 
+from mienskip_shared.db import contains_text
+
 from ..domain.model import AssignmentStatus, Principal, first_name_or_dash
 from ..domain.places import Place, nearest_place
 from . import tables as t
@@ -32,12 +34,6 @@ class RequestList:
     pages: int
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern that finds ``text`` anywhere, with its own wildcards taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _requests_query(principal: Principal, *, status: str | None, name: str | None, kamer_id: str | None) -> Select:
     r, k = t.requests, t.kamers
     query = (select(r.c.id, r.c.kamer_id, r.c.status, r.c.category, r.c.window_start, r.c.window_end,
@@ -50,7 +46,7 @@ def _requests_query(principal: Principal, *, status: str | None, name: str | Non
     if kamer_id:
         query = query.where(r.c.kamer_id == kamer_id)
     if name and name.strip():
-        query = query.where(func.lower(r.c.resident_name).like(_like(name.strip()), escape="\\"))
+        query = query.where(contains_text(r.c.resident_name, name.strip()))
     return query
 
 

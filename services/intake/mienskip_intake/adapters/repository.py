@@ -16,11 +16,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mienskip_shared import unit_of_work
+from mienskip_shared.db import contains_text
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
 from .import_repository import ImportRepository
+from .read_models import scoped
 from .request_repository import RequestRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
@@ -139,15 +141,9 @@ class VolunteerRepository:
         region), by name (the database's order), after ``(name, id)``; never an erased one."""
         v = t.volunteers
         query = select(v).where(v.c.erased_at.is_(None))
-        if principal.role is Role.KAMER:
-            query = query.where(v.c.kamer_id == principal.kamer_id)
-        elif principal.role is Role.COORDINATOR:
-            query = query.where(v.c.region == principal.region) if principal.region else query
-        else:
-            return []
+        query = scoped(query, principal, v.c.kamer_id, v.c.region)
         if q:
-            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(func.lower(v.c.name).like(pattern, escape="\\"))
+            query = query.where(contains_text(v.c.name, q))
         if status == "active":
             query = query.where(v.c.active.is_(True))
         elif status == "paused":
