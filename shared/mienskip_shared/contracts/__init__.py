@@ -3,7 +3,7 @@
 Importing this package registers every payload schema.
 """
 
-from . import intake, matching, notify  # noqa: F401  (registers payload schemas)
+from . import intake, matching, notify, referrals, visits  # noqa: F401  (registers payload schemas)
 from .envelope import (
     Envelope,
     InvalidMessage,

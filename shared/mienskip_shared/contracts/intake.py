@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from .common import Payload, Point, WeeklySlot, Window, language_field, skills_field
 from .envelope import register
 from .matching import Proposal
-from .vocabulary import CATEGORIES, DECLINE_CODES, URGENCIES
+from .vocabulary import CATEGORIES, DECLINE_CODES, HELPERS, URGENCIES
 
 
 @register("kamer.registered")
@@ -25,6 +25,10 @@ class KamerRegistered(Payload):
     webhook_url = fields.Str(load_default=None, allow_none=True)
     language = language_field(load_default="nl")
     phone = fields.Str(load_default=None, allow_none=True)  # whom a volunteer calls with a question
+    # After the match: reminders go the day before at this local time (Europe/Amsterdam);
+    # the resident is asked "did the help come?" this many days after the task.
+    reminder_time = fields.Str(load_default="18:00", validate=validate.Regexp(r"^\d\d:\d\d$"))
+    follow_up_days = fields.Int(load_default=3, validate=validate.Range(min=1, max=30))
 
 
 class AwayPeriod(Payload):
@@ -77,6 +81,9 @@ class RequestSubmitted(Payload):
     urgency = fields.Str(required=True, validate=validate.OneOf(URGENCIES))
     recurrence = fields.Str(load_default=None, allow_none=True)
     follows = fields.Str(load_default=None, allow_none=True)  # an earlier request of the same series
+    # "both": a professional helps too (a referral runs beside the match); intake never
+    # sends a "professional"-only request to matching.
+    helper = fields.Str(load_default="volunteer", validate=validate.OneOf(HELPERS))
 
 
 @register("request.relocated")

@@ -7,8 +7,12 @@ CATEGORIES = (
 LANGUAGES = ("nl", "fy", "en", "de", "ar", "tr", "pl", "uk")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 URGENCIES = ("low", "normal", "high", "urgent")
-RECIPIENT_KINDS = ("volunteer", "kamer", "resident", "person")  # person: someone with an account at intake
+RECIPIENT_KINDS = ("volunteer", "kamer", "resident", "person", "provider")  # person: someone with an account at intake
 CHANNELS = ("email", "sms", "webhook", "mailbox")
+# Who helps on a request (a volunteer, a professional of a care provider, or both), and
+# the kinds of care providers a request can be referred to.
+HELPERS = ("volunteer", "professional", "both")
+PROVIDER_KINDS = ("wijkteam", "thuiszorg", "schuldhulp", "ggz", "other")
 
 # Why a volunteer could not take a request: the hard rules, in the order matching checks them.
 # "reserved_for_series": the time or the week's last task is held for a weekly series the
