@@ -5,7 +5,8 @@ assignment, a referral, a request) and who holds it, expires, and is an HMAC-SHA
 both with a secret the two services share (``MIENSKIP_SECRET_KEY``). Nothing personal is
 inside. Each kind has its own prefix, so one kind's link never passes for another's:
 ``vl1`` a volunteer's assignment, ``rl1`` a provider's referral, ``fl1`` a resident's
-follow-up question about their request.
+follow-up question about their request. intake serves them at ``/v/<token>``,
+``/p/<token>`` and ``/f/<token>`` of its public address.
 """
 
 from __future__ import annotations

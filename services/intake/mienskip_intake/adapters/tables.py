@@ -269,5 +269,26 @@ imports = Table(
     Index("ix_intake_imports_created", "created_at"),
 )
 
+visits = Table(
+    "intake_visits",
+    metadata,
+    # The visit record of one assignment (issue 17): done or not, hours, km. One row per
+    # assignment, so a weekly series has one per visit. The note is for the kamer only.
+    Column("assignment_id", String(36), ForeignKey("intake_assignments.id"), primary_key=True),
+    Column("request_id", String(36), ForeignKey("intake_requests.id"), nullable=False),
+    Column("volunteer_id", String(36), nullable=False),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),  # when the task was: the month it counts in
+    Column("done", Boolean, nullable=False),
+    Column("hours", Float),
+    Column("km", Float),
+    Column("note", Text),  # the volunteer's words for the kamer
+    Column("reason", Text),  # not done: why
+    Column("recorded_by", String(100), nullable=False),  # as history's actor: a role and who
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ix_intake_visits_kamer_window", "kamer_id", "window_start"),
+    Index("ix_intake_visits_volunteer_window", "volunteer_id", "window_start"),
+)
+
 outbox = outbox_table(metadata, "intake")
 inbox = inbox_table(metadata, "intake")
