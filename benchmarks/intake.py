@@ -28,19 +28,14 @@ with the server, so it costs the server some throughput; it does so equally in b
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import secrets
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,154 +45,31 @@ from kombu import Connection, Queue
 from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.common import bounded, percentile, ratio
+from benchmarks.servers import (
+    BIN,
+    Process,
+    free_port,
+    is_ready,
+    register_kamer,
+    running,
+    service_env,
+    start,
+    temporary_database,
+    temporary_vhost,
+    wait_until,
+)
 
-BIN = Path(sys.executable).parent  # the venv this runs in holds gunicorn and mienskip
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/{vhost}"
 SUBMITTED_QUEUE = "matching.intake.request.submitted"  # no consumer runs, so it only fills
 
 # Deadlines (seconds): every wait in this file is bounded by one of these.
-COMMAND_TIMEOUT = 60.0  # rabbitmqctl, ``mienskip kamer add``
 READY_TIMEOUT = 30.0  # gunicorn's /readyz, the relay's first round
 REQUEST_TIMEOUT = 10.0  # one HTTP request of the load
 DRAIN_TIMEOUT = 60.0  # the relay publishing the backlog left after the load
 QUEUE_TIMEOUT = 10.0  # the broker's queue depth catching up with the confirms
-STOP_TIMEOUT = 15.0  # a subprocess's graceful shutdown before it is killed
 POLL_INTERVAL = 0.05
 
 MAX_SECONDS = 120
 MAX_CLIENTS = 64
-
-
-# -- throw-away servers' resources ------------------------------------------------------
-
-@contextlib.contextmanager
-def temporary_database() -> Iterator[str]:
-    """A fresh database, so counts of rows are this run's alone; dropped afterwards."""
-    name = f"mienskip_bench_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield PG_URL.format(name=name)
-        finally:
-            with admin.connect() as conn:  # FORCE: a killed subprocess may leave a session
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def temporary_vhost() -> Iterator[str]:
-    """A fresh vhost, so the queue depth counts this run's messages alone; deleted afterwards."""
-    vhost = f"mienskip_bench_{secrets.token_hex(4)}"
-    rabbitmqctl("add_vhost", vhost)
-    try:
-        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        yield BROKER_URL.format(vhost=vhost)
-    finally:
-        rabbitmqctl("delete_vhost", vhost)
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, timeout=COMMAND_TIMEOUT,
-                   stdout=subprocess.DEVNULL)
-
-
-def service_env(database_url: str, broker_url: str) -> dict[str, str]:
-    """What every Mienskip subprocess gets: the throw-away servers, and no rate limit in the way."""
-    return {
-        **os.environ,
-        "MIENSKIP_DATABASE_URL": database_url,
-        "MIENSKIP_BROKER_URL": broker_url,
-        "MIENSKIP_RATE_LIMIT": "100000 per second",
-        "MIENSKIP_LOG_LEVEL": "WARNING",
-    }
-
-
-def register_kamer(env: dict[str, str]) -> str:
-    """The kamer's token, made the way an operator makes one (this also migrates)."""
-    done = subprocess.run(
-        [str(BIN / "mienskip"), "kamer", "add", "--name", "Bench", "--lat", "53.2", "--lon", "5.8", "--json"],
-        env=env, check=True, timeout=COMMAND_TIMEOUT, capture_output=True, text=True)
-    last_json_line = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
-    return json.loads(last_json_line)["token"]
-
-
-# -- subprocesses ------------------------------------------------------------------------
-
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-    def tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Process:
-    """Output goes to a file, not a pipe: a full pipe would stall the server mid-benchmark."""
-    log = log_dir / f"{name}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
-    return Process(name, popen, log)
-
-
-def stop(process: Process) -> None:
-    """SIGTERM for a graceful stop (the relay finishes its round), then SIGKILL at the deadline."""
-    if process.popen.poll() is not None:
-        return
-    process.popen.terminate()
-    try:
-        process.popen.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.popen.kill()
-        process.popen.wait(timeout=STOP_TIMEOUT)
-
-
-@contextlib.contextmanager
-def running(processes: list[Process]) -> Iterator[list[Process]]:
-    try:
-        yield processes
-    except BaseException:
-        for process in processes:
-            print(f"--- last lines of {process.name} ({process.log}) ---\n{process.tail()}", file=sys.stderr)
-        raise
-    finally:
-        for process in processes:
-            stop(process)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               processes: list[Process] = ()) -> float:
-    """Poll ``condition`` until it holds; seconds taken. Fails at once if a subprocess died."""
-    started = time.perf_counter()
-    deadline = started + timeout
-    while not condition():
-        for process in processes:
-            if process.popen.poll() is not None:
-                raise RuntimeError(f"{process.name} exited with {process.popen.returncode} while waiting for {what}")
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"no {what} within {timeout:.0f} s")
-        time.sleep(POLL_INTERVAL)
-    return time.perf_counter() - started
-
-
-def is_ready(base_url: str) -> bool:
-    try:
-        return requests.get(f"{base_url}/readyz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 # -- load ----------------------------------------------------------------------------------
@@ -351,7 +223,7 @@ def benchmark(clients: int, seconds: float, warmup: float) -> dict:
     with temporary_database() as database_url, temporary_vhost() as broker_url, \
             tempfile.TemporaryDirectory(prefix="mienskip-bench-") as log_dir:
         env = service_env(database_url, broker_url)
-        token = register_kamer(env)
+        token = register_kamer(env)["token"]
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         processes = [

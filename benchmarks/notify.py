@@ -30,24 +30,20 @@ import contextlib
 import json
 import logging
 import os
-import re
-import shutil
 import signal
 import smtplib
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
 from sqlalchemy import func, select
 
+from benchmarks.servers import running_sink, wait_until
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
 from mienskip_notify.bootstrap import build
@@ -62,104 +58,11 @@ from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
 from mienskip_shared.runtime import start_workers
 
 KAMERS = 10
-SMTP_SINK_PATHS = ("/usr/sbin/smtp-sink",)
 START_TIMEOUT = 10.0  # the sink answering, kamers recorded
 RUN_TIMEOUT = 600.0  # every notification sent
 STOP_TIMEOUT = 15.0
 POLL_INTERVAL = 0.02
 MAX_MESSAGES = 100_000
-
-AIOSMTPD_SINK = r"""
-import signal, sys, threading
-from aiosmtpd.controller import Controller
-class Count:
-    n = 0
-    async def handle_DATA(self, server, session, envelope):
-        Count.n += 1
-        return "250 OK"
-controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
-controller.start()
-stop = threading.Event()
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
-print("ready", flush=True)
-stop.wait()
-controller.stop()
-print(f"mesg={Count.n}", flush=True)
-"""
-
-
-# -- the sink ------------------------------------------------------------------------------
-
-@dataclass
-class Sink:
-    name: str
-    port: int
-    process: subprocess.Popen
-    output: Path
-
-    def received(self) -> int:
-        """Messages the sink accepted; read from its output after it stopped."""
-        counts = re.findall(rb"mesg=(\d+)", self.output.read_bytes())
-        return int(counts[-1]) if counts else 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def smtp_sink_path() -> str | None:
-    return shutil.which("smtp-sink") or next((p for p in SMTP_SINK_PATHS if os.access(p, os.X_OK)), None)
-
-
-@contextlib.contextmanager
-def running_sink(kind: str, workdir: Path) -> Iterator[Sink]:
-    port = free_port()
-    output = workdir / "sink.out"
-    path = smtp_sink_path()
-    if kind == "smtp-sink" and path is None:
-        raise SystemExit("smtp-sink is not installed (Debian: apt-get install postfix)")
-    use_smtp_sink = kind == "smtp-sink" or (kind == "auto" and path is not None)
-    if use_smtp_sink:
-        # -c: counters on stdout, the last line after SIGTERM says how many messages arrived
-        argv = [path, "-c", "-u", "nobody", f"127.0.0.1:{port}", "256"]
-        name = "smtp-sink (Postfix)"
-    else:
-        argv = [sys.executable, "-c", AIOSMTPD_SINK, str(port)]
-        name = "aiosmtpd (subprocess)"
-    with output.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    sink = Sink(name, port, process, output)
-    try:
-        wait_until(lambda: _answers(port), START_TIMEOUT, "the SMTP sink answering")
-        yield sink
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            return sock.recv(3) == b"220"
-    except OSError:
-        return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    started = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError(f"no {what} within {timeout:.0f} s")
-        time.sleep(POLL_INTERVAL)
-    return time.perf_counter() - started
-
 
 # -- what is sent -------------------------------------------------------------------------
 
