@@ -70,6 +70,18 @@ def rabbitmqctl(*args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
+def rabbitmq_queue_depths(vhost: str) -> dict[str, int]:
+    """Messages ready in every queue of ``vhost`` that holds any."""
+    listed = subprocess.run(["rabbitmqctl", "--quiet", "list_queues", "-p", vhost, "name", "messages_ready"],
+                            check=True, timeout=COMMAND_TIMEOUT, capture_output=True, text=True).stdout
+    depths = {}
+    for line in listed.splitlines():
+        name, _, count = line.rpartition("\t")
+        if count.isdigit() and int(count):
+            depths[name] = int(count)
+    return depths
+
+
 def service_env(database_url: str, broker_url: str) -> dict[str, str]:
     """What every Mienskip subprocess gets: the throw-away servers, and no rate limit in the way."""
     return {
@@ -81,10 +93,12 @@ def service_env(database_url: str, broker_url: str) -> dict[str, str]:
     }
 
 
-def register_kamer(env: dict[str, str], name: str = "Bench", lat: float = 53.2, lon: float = 5.8) -> dict:
+def register_kamer(env: dict[str, str], name: str = "Bench", lat: float = 53.2, lon: float = 5.8,
+                   email: str | None = None) -> dict:
     """The kamer (``id``, ``token``), made the way an operator makes one (this also migrates)."""
     done = subprocess.run(
-        [str(BIN / "mienskip"), "kamer", "add", "--name", name, "--lat", str(lat), "--lon", str(lon), "--json"],
+        [str(BIN / "mienskip"), "kamer", "add", "--name", name, "--lat", str(lat), "--lon", str(lon), "--json",
+         *(["--email", email] if email else [])],
         env=env, check=True, timeout=COMMAND_TIMEOUT, capture_output=True, text=True)
     last_json_line = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
     return json.loads(last_json_line)
