@@ -191,6 +191,11 @@ def decisions(engine: Engine, request_ids: list[str]) -> dict[str, dict[str, dat
     return seen
 
 
+def known_volunteers(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM matching_volunteers")).scalar_one()
+
+
 def undecided(engine: Engine, request_ids: list[str]) -> int:
     known = decisions(engine, request_ids)
     return sum(1 for rid in request_ids if not any(s in known.get(rid, {}) for s in DECIDED))
@@ -283,6 +288,9 @@ def staircase(system: System, rates: list[int], step_seconds: float, volunteers:
     rng = random.Random(seed)
     wait_until(lambda: is_ready(system.base_url), READY_TIMEOUT, "/readyz 200", system.processes)
     register_volunteers(system.base_url, system.kamers, volunteers, rng)
+    # The load starts once matching knows every volunteer: not measuring the registrations' backlog.
+    wait_until(lambda: known_volunteers(system.engine) == volunteers, SETTLE_TIMEOUT,
+               "matching knowing every volunteer", system.processes)
     steps = []
     for rate in rates:
         before = cpu_seconds(system.processes)
