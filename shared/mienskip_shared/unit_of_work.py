@@ -2,8 +2,9 @@
 
 A service's state, the outbox rows announcing it and the inbox row of the message that
 caused it commit together or not at all; leaving the ``with`` block without
-:meth:`commit` rolls everything back. A commit that wrote outbox rows wakes the relay,
-so no handler or view has to remember to, and logs each event it wrote
+:meth:`commit` rolls everything back. A commit that wrote outbox rows wakes the relay
+(in this process directly, in others by PostgreSQL's NOTIFY), so no handler or view has to
+remember to, and logs each event it wrote
 (``outbox.event_written``, ids only): in every service the trace of a correlation id
 goes from the change that caused an event to its publication.
 
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, Table
 from sqlalchemy.engine import Connection
 
 from .contracts import Envelope
-from .messaging.outbox import add_all_to_outbox, claim_inbox_all
+from .messaging.outbox import add_all_to_outbox, announce_written, claim_inbox_all
 from .workers import Wakeup
 
 log = structlog.get_logger(__name__)
@@ -78,6 +79,8 @@ class SqlUnitOfWork:
         self._written.extend(envelopes)
 
     def commit(self) -> None:
+        if self._written:
+            announce_written(self.connection, self.outbox)  # relays in other processes (PostgreSQL)
         self._tx.commit()
         written, self._written = self._written, []
         if written and self._wakeup is not None:

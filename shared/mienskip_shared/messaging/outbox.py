@@ -4,6 +4,12 @@ A service writes its state change and the event announcing it in one database
 transaction (:func:`add_to_outbox`). The relay publishes unsent rows with confirms and
 marks them sent. A crash between publish and mark re-sends the event; consumers dedupe
 on ``event_id`` with their inbox (:func:`claim_inbox`).
+
+A commit in the relay's own process wakes it directly (:class:`~mienskip_shared.workers.Wakeup`).
+On PostgreSQL a commit in any process wakes it too: the unit of work sends
+``NOTIFY <table>_written`` in the transaction, delivered only if it commits, and the relay
+LISTENs on a connection of its own (:class:`OutboxListener`). The idle poll stays as the
+fallback, so a lost notification costs at most ``idle_wait``.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+import psycopg
 import structlog
 from prometheus_client import Counter, Gauge
+from psycopg import sql
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -27,12 +35,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection as DbConnection
 
 from ..clock import utcnow
 from ..contracts import Envelope
 from ..db import UtcDateTime
-from ..workers import PollingWorker, Wakeup
+from ..workers import STOP_CHECK_S, PollingWorker, Wakeup
 from .publisher import ConfirmedPublisher, OutgoingMessage
 from .topology import EVENTS_EXCHANGE
 
@@ -79,6 +88,18 @@ def add_all_to_outbox(conn: DbConnection, table: Table, envelopes: Sequence[Enve
         conn.execute(insert(table), [{
             "event_id": e.event_id, "event_type": e.event_type, "correlation_id": e.correlation_id,
             "body": e.to_json(), "created_at": created} for e in envelopes])
+
+
+def outbox_channel(table: Table) -> str:
+    """The PostgreSQL notification channel on which commits that wrote to ``table`` say so."""
+    return f"{table.name}_written"
+
+
+def announce_written(conn: DbConnection, table: Table) -> None:
+    """In the caller's transaction: tell relays in other processes (PostgreSQL only) that
+    ``table`` has new rows, once the transaction commits."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sql_text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(table)})
 
 
 def claim_inbox(conn: DbConnection, table: Table, envelope: Envelope) -> bool:
@@ -165,6 +186,9 @@ class OutboxRelay:
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:
+        if self._engine.dialect.name == "postgresql":
+            listener = OutboxListener(self._engine, self._table, self._wakeup)
+            threading.Thread(target=listener.run, args=(stop,), name=f"{self.name}-listener", daemon=True).start()
         PollingWorker(self.name, self._round, idle_s=self._idle_wait, first_backoff_s=self._idle_wait,
                       max_backoff_s=self._max_backoff,
                       wakeup=self._wakeup, on_stop=self._publisher.close).run(stop)
@@ -175,3 +199,34 @@ class OutboxRelay:
         except Exception:
             RELAY_FAILURES.labels(self._table.name).inc()
             raise
+
+
+class OutboxListener:
+    """Wakes a relay when another process commits outbox rows (PostgreSQL LISTEN/NOTIFY).
+
+    An optimisation only: while it is down (database restart, lost connection) the relay
+    still polls every ``idle_wait``, so it retries quietly with a back-off.
+    """
+
+    def __init__(self, engine: Engine, table: Table, wakeup: Wakeup, *, max_backoff_s: float = 5.0):
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._channel = outbox_channel(table)
+        self._wakeup = wakeup
+        self._max_backoff_s = max_backoff_s
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    backoff = 0.5
+                    self._wakeup.set()  # rows may have been written while nobody listened
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=STOP_CHECK_S):
+                            self._wakeup.set()
+            except psycopg.Error as exc:
+                log.info("outbox.listener_reconnecting", channel=self._channel, error=type(exc).__name__,
+                         retry_in_s=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)

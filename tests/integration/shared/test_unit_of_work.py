@@ -83,3 +83,34 @@ def test_a_rolled_back_event_is_not_logged(sqlite_url):
             uow.publish(_event())
             uow.rollback()
     assert logs == [] and _count(engine, ThingsUnitOfWork.outbox) == 0
+
+
+def test_a_commit_in_another_process_wakes_the_relay_through_postgresql(postgres_url):
+    """Two engines stand for two processes (gunicorn's web worker, the relay's process): the
+    relay's listener hears the commit's NOTIFY; a rolled-back transaction says nothing."""
+    import threading
+
+    from polling import eventually
+
+    from mienskip_shared.messaging.outbox import OutboxListener
+
+    writer, relay_side = make_engine(postgres_url), make_engine(postgres_url)
+    metadata.create_all(writer)
+    wakeup, stop = Wakeup(), threading.Event()
+    listener = threading.Thread(target=OutboxListener(relay_side, ThingsUnitOfWork.outbox, wakeup).run, args=(stop,))
+    listener.start()
+    try:
+        assert eventually(lambda: wakeup.wait(0.1), timeout=10)  # the first wake-up: listening now
+        with ThingsUnitOfWork(writer) as uow:  # no wake-up of its own: only NOTIFY can tell
+            uow.publish(_event())
+        assert not wakeup.wait(0.5)  # rolled back: nothing announced
+        with ThingsUnitOfWork(writer) as uow:
+            uow.publish(_event())
+            uow.commit()
+        assert eventually(lambda: wakeup.wait(0.1), timeout=10)
+    finally:
+        stop.set()
+        listener.join(timeout=10)
+        writer.dispose()
+        relay_side.dispose()
+    assert not listener.is_alive()
