@@ -28,7 +28,7 @@ from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
 from mienskip_shared.settings import SQLITE_FILE
 
-from . import dead_letters
+from . import dead_letters, web
 from .demo import DEMO_CREDENTIALS, DEMO_DATA_DIR, demo_banner, demo_sign_in, load_demo
 
 log = structlog.get_logger("mienskip")
@@ -110,20 +110,36 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
 @click.option("--port", type=int, default=None)
 @click.option("--api/--no-api", default=True, help="Serve the HTTP API.")
 @click.option("--workers/--no-workers", default=True, help="Run the outbox relay and consumer.")
+@click.option("--web-workers", type=click.IntRange(0, 64), default=2, show_default=True,
+              help="gunicorn processes serving the API (0: werkzeug's server in this process, for development).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads per gunicorn process.")
 @data_dir_option
-def intake(host, port, api: bool, workers: bool, data_dir) -> None:
-    """The intake service alone (HTTP API, outbox relay, status consumer)."""
+def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int, data_dir) -> None:
+    """The intake service alone: the HTTP API under gunicorn (as the image runs it), with the
+    outbox relay and the consumers in this process."""
     settings = _settings(IntakeSettings, data_dir)
     configure_logging(settings.log_level, settings.log_json, service="intake")
     service = intake_bootstrap.build(settings, with_workers=workers)
     stop = threading.Event()
     stop_on_signals(stop)
-    threads = start_workers(service.workers, stop)
-    if api:
-        bound = _serve_http(service, host or settings.host, port if port is not None else settings.port, stop)
-        log.info("intake.serving", url=f"http://{host or settings.host}:{bound}")
+    threads_running = start_workers(service.workers, stop)
+    host, port = host or settings.host, port if port is not None else settings.port
+    gunicorn = None
+    if api and web_workers:
+        if port == 0:
+            raise click.UsageError("--port 0 (any free port) needs --web-workers 0")
+        env = {**os.environ, **({"MIENSKIP_DATA_DIR": str(data_dir)} if data_dir else {})}
+        gunicorn = web.start_gunicorn(host, port, workers=web_workers, threads=threads, env=env)
+        threading.Thread(target=lambda: (gunicorn.wait(), stop.set()), name="gunicorn-watch", daemon=True).start()
+        log.info("intake.serving", url=f"http://{host}:{port}", server="gunicorn", web_workers=web_workers)
+    elif api:
+        bound = _serve_http(service, host, port, stop)
+        log.info("intake.serving", url=f"http://{host}:{bound}", server="werkzeug")
     stop.wait()
-    for thread in threads:
+    if gunicorn is not None:
+        web.stop_gunicorn(gunicorn)
+    for thread in threads_running:
         thread.join(timeout=10)
 
 
