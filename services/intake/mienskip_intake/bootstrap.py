@@ -69,7 +69,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      sign_in_rate_limit=settings.sign_in_rate_limit,
                      lockout=LockoutPolicy(max_delay_s=settings.sign_in_max_delay_s),
                      link_base=link_base(settings),
-                     vog_valid_years=settings.vog_valid_years_in)
+                     vog_valid_years=settings.vog_valid_years_in,
+                     token_cache_s=settings.token_cache_s)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
 
 

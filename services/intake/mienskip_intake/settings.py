@@ -25,3 +25,6 @@ class Settings(CommonSettings):
     geocoder: str = "embedded"
     geocoder_url: str = ""
     geocoder_timeout_s: float = 2.0
+    # How long a web worker remembers an API token's owner: a revoked token stops working
+    # everywhere within this many seconds (0: looked up on every call).
+    token_cache_s: float = 5.0

@@ -9,7 +9,9 @@ from mienskip_intake.settings import Settings
 @pytest.fixture
 def intake(database_url, tmp_path):
     service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path,
-                                      secret_key=TEST_SECRET), with_workers=False)
+                                      secret_key=TEST_SECRET,
+                                      # revocation tests expect it at once; the cache's bound is tested on its own
+                                      token_cache_s=0), with_workers=False)
     yield service
     service.dispose()
 

@@ -229,3 +229,25 @@ def test_following_is_checked_naming_the_field(client, kamer_a, kamer_b, case, p
         r = client.post(path, json=body, headers=kamer_a.headers)
         assert r.status_code == 422, r.get_json()
         assert any(problem in text for text in r.get_json()["errors"]["follows"])
+
+
+def test_a_revoked_token_stops_working_in_another_web_worker_within_the_cache_bound(intake, database_url, tmp_path,
+                                                                                     kamer_a):
+    """Another web worker (a second app on the same database) remembered the token: it keeps
+    answering until its cache's bound has passed, then says 401, without a restart."""
+    from intake_support import TEST_SECRET
+    from polling import eventually
+
+    from mienskip_intake.bootstrap import build
+    from mienskip_intake.settings import Settings
+
+    other = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path,
+                                    secret_key=TEST_SECRET, token_cache_s=1.0), with_workers=False)
+    try:
+        worker = other.wsgi_app.test_client()
+        assert worker.get("/v1/assignments", headers=kamer_a.headers).status_code == 200
+        assert handlers.revoke_token(RevokeToken(kamer_a.token_id), uow(intake.engine))
+        assert eventually(lambda: worker.get("/v1/assignments", headers=kamer_a.headers).status_code == 401,
+                          timeout=10)
+    finally:
+        other.dispose()

@@ -32,6 +32,7 @@ from .api import api_blueprint
 from .errors import error_response, from_http_exception, message_for
 from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
+from .token_cache import TokenCache
 from .web import PLACES_CSV, load_places, review_blueprint
 from .wording import caller_language, conflict_why
 
@@ -74,7 +75,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
                addresses: AddressLookup | None = None,
                unauthenticated_rate_limit: str = "120 per minute", sign_in_rate_limit: str = "30 per minute",
                lockout: LockoutPolicy | None = None, link_base: str = "http://127.0.0.1:8000",
-               vog_valid_years: Callable[[str], int] = lambda region: 3) -> Flask:
+               vog_valid_years: Callable[[str], int] = lambda region: 3,
+               token_cache_s: float = 5.0) -> Flask:
     """The intake WSGI app; nothing is built at import time. ``addresses`` places Dutch
     addresses (``bootstrap`` builds it from ``MIENSKIP_GEOCODER``).
 
@@ -141,6 +143,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
+    tokens = TokenCache(token_cache_s)
+
     @app.before_request
     def _authenticate():
         if not request.path.startswith("/v1"):
@@ -160,7 +164,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         if scheme.lower() == "bearer" and is_volunteer_link(token):
             principal = _volunteer_principal(token)
         elif scheme.lower() == "bearer" and token:
-            principal = handlers.authenticate(token, uow())
+            principal = tokens.principal(handlers.hash_token(token), lambda: handlers.authenticate(token, uow()))
         if principal is None:
             limiter.limiter.hit(unauthenticated, "unauthenticated", address)
             return error_response(401, headers={"WWW-Authenticate": "Bearer"})
