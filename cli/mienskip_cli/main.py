@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 import structlog
+from sqlalchemy.exc import OperationalError
 
 from mienskip_intake import bootstrap as intake_bootstrap
 from mienskip_intake.settings import Settings as IntakeSettings
@@ -22,6 +23,7 @@ from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
+from mienskip_shared.db import at_head, make_engine, upgrade
 from mienskip_shared.files import private_file
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging.topology import SUBSCRIPTIONS
@@ -110,15 +112,17 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
 @click.option("--port", type=int, default=None)
 @click.option("--api/--no-api", default=True, help="Serve the HTTP API.")
 @click.option("--workers/--no-workers", default=True, help="Run the outbox relay and consumer.")
+@click.option("--health-port", type=int, default=None,
+              help="With --no-api: serve /healthz, /readyz, /metrics here (default MIENSKIP_HEALTH_PORT).")
 @data_dir_option
-def intake(host, port, api: bool, workers: bool, data_dir) -> None:
+def intake(host, port, api: bool, workers: bool, health_port, data_dir) -> None:
     """The intake service alone (HTTP API, outbox relay, status consumer)."""
     settings = _settings(IntakeSettings, data_dir)
     configure_logging(settings.log_level, settings.log_json, service="intake")
     service = intake_bootstrap.build(settings, with_workers=workers)
     stop = threading.Event()
     stop_on_signals(stop)
-    threads = start_workers(service.workers, stop)
+    threads = start_workers(service.workers + ([] if api else _health_server(service, settings, health_port)), stop)
     if api:
         bound = _serve_http(service, host or settings.host, port if port is not None else settings.port, stop)
         log.info("intake.serving", url=f"http://{host or settings.host}:{bound}")
@@ -127,14 +131,18 @@ def intake(host, port, api: bool, workers: bool, data_dir) -> None:
         thread.join(timeout=10)
 
 
+def _health_server(service: Service, settings, health_port: int | None) -> list[HealthServer]:
+    """``/healthz``, ``/readyz`` and ``/metrics`` for a process without intake's web app, when a
+    port is given (``--health-port`` or MIENSKIP_HEALTH_PORT): what Kubernetes probes."""
+    port = health_port if health_port is not None else settings.health_port
+    return [HealthServer(settings.health_host, port, service.check_ready)] if port else []
+
+
 def _run_worker_service(name: str, bootstrap, settings_cls, data_dir, health_port) -> None:
     settings = _settings(settings_cls, data_dir)
     configure_logging(settings.log_level, settings.log_json, service=name)
     service = bootstrap.build(settings)
-    workers = list(service.workers)
-    port = health_port if health_port is not None else settings.health_port
-    if port:
-        workers.append(HealthServer(settings.health_host, port, service.check_ready))
+    workers = service.workers + _health_server(service, settings, health_port)
     stop = threading.Event()
     stop_on_signals(stop)
     threads = start_workers(workers, stop)
@@ -159,6 +167,36 @@ def matching(health_port, data_dir) -> None:
 def notify(health_port, data_dir) -> None:
     """The notify service alone."""
     _run_worker_service("notify", notify_bootstrap, NotifySettings, data_dir, health_port)
+
+
+# Every service's tables, in the order a new database takes them.
+MIGRATED = (("intake", intake_bootstrap, IntakeSettings), ("matching", matching_bootstrap, MatchingSettings),
+            ("notify", notify_bootstrap, NotifySettings))
+
+
+@main.command()
+@click.option("--check", is_flag=True,
+              help="Change nothing: exit 1 unless every service's tables are at the newest migration.")
+@data_dir_option
+def migrate(check: bool, data_dir) -> None:
+    """Bring every service's tables to the newest migration, then exit: a deployment's
+    one-shot step (Kubernetes: the Job mienskip-migrate; the services wait with --check)."""
+    behind = []
+    for name, bootstrap, settings_cls in MIGRATED:
+        engine = make_engine(_settings(settings_cls, data_dir).database_url)
+        try:
+            if check:
+                if not at_head(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE):
+                    behind.append(name)
+            else:
+                upgrade(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+        except OperationalError as exc:
+            raise click.ClickException(f"the database is not reachable: {str(exc.orig).strip().splitlines()[0]}") from None
+        finally:
+            engine.dispose()
+    if behind:
+        raise click.ClickException(f"not at the newest migration yet: {', '.join(behind)}")
+    click.echo("every service's tables are at the newest migration")
 
 
 @main.command()
