@@ -23,7 +23,6 @@ from mienskip_matching import bootstrap as matching_bootstrap
 from mienskip_matching.settings import Settings as MatchingSettings
 from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
-from mienskip_shared.db import at_head, make_engine, upgrade
 from mienskip_shared.files import private_file
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging.topology import SUBSCRIPTIONS
@@ -32,6 +31,7 @@ from mienskip_shared.settings import SQLITE_FILE
 
 from . import dead_letters
 from .demo import DEMO_CREDENTIALS, DEMO_DATA_DIR, demo_banner, demo_sign_in, load_demo
+from .migrations import migrate_every_service
 
 log = structlog.get_logger("mienskip")
 
@@ -169,11 +169,6 @@ def notify(health_port, data_dir) -> None:
     _run_worker_service("notify", notify_bootstrap, NotifySettings, data_dir, health_port)
 
 
-# Every service's tables, in the order a new database takes them.
-MIGRATED = (("intake", intake_bootstrap, IntakeSettings), ("matching", matching_bootstrap, MatchingSettings),
-            ("notify", notify_bootstrap, NotifySettings))
-
-
 @main.command()
 @click.option("--check", is_flag=True,
               help="Change nothing: exit 1 unless every service's tables are at the newest migration.")
@@ -181,19 +176,11 @@ MIGRATED = (("intake", intake_bootstrap, IntakeSettings), ("matching", matching_
 def migrate(check: bool, data_dir) -> None:
     """Bring every service's tables to the newest migration, then exit: a deployment's
     one-shot step (Kubernetes: the Job mienskip-migrate; the services wait with --check)."""
-    behind = []
-    for name, bootstrap, settings_cls in MIGRATED:
-        engine = make_engine(_settings(settings_cls, data_dir).database_url)
-        try:
-            if check:
-                if not at_head(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE):
-                    behind.append(name)
-            else:
-                upgrade(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
-        except OperationalError as exc:
-            raise click.ClickException(f"the database is not reachable: {str(exc.orig).strip().splitlines()[0]}") from None
-        finally:
-            engine.dispose()
+    settings_of = {"intake": IntakeSettings, "matching": MatchingSettings, "notify": NotifySettings}
+    try:
+        behind = migrate_every_service(lambda name: _settings(settings_of[name], data_dir).database_url, check)
+    except OperationalError as exc:
+        raise click.ClickException(f"the database is not reachable: {str(exc.orig).strip().splitlines()[0]}") from None
     if behind:
         raise click.ClickException(f"not at the newest migration yet: {', '.join(behind)}")
     click.echo("every service's tables are at the newest migration")
