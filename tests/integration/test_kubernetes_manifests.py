@@ -181,6 +181,7 @@ def test_every_service_has_liveness_and_readiness_on_its_health_endpoints(render
         (container,) = pods[name]["containers"]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name  # slow starts are not restarted
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         probed = container["livenessProbe"]["httpGet"]["port"]
         assert probed in ports and container["readinessProbe"]["httpGet"]["port"] == probed, name
