@@ -337,6 +337,7 @@ def test_a_migration_job_runs_first_and_every_service_waits_for_it(rendered):
             continue
         (wait,) = pod["initContainers"]
         assert "mienskip migrate --check" in " ".join(wait["command"]), name
+        assert wait["image"] == pod["containers"][0]["image"], name  # waits for its own release's migrations
     commands = mienskip.commands
     assert "migrate" in commands and "--check" in {o for p in commands["migrate"].params for o in p.opts}
 
