@@ -26,7 +26,7 @@ import yaml
 from click.testing import CliRunner
 
 from mienskip_cli.main import main as mienskip
-from mienskip_shared.messaging.topology import SUBSCRIPTIONS
+from mienskip_shared.messaging.topology import SUBSCRIPTIONS, queues_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "kubernetes"
@@ -153,8 +153,8 @@ def test_the_stateful_parts_run_on_their_operators(rendered, overlay):
     assert postgres["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
     backups = _of_kind(rendered, "ScheduledBackup")
     assert [b["spec"]["cluster"]["name"] for b in backups.values()] == ["mienskip-postgres"]
-    # every queue is a quorum queue, so three nodes replicate every message
-    assert all(sub.queue_name for sub in SUBSCRIPTIONS)
+    # every queue is a quorum queue, so the RabbitMQ nodes replicate every message
+    assert {queue.queue_arguments["x-queue-type"] for sub in SUBSCRIPTIONS for queue in queues_for(sub)} == {"quorum"}
 
 
 # -- the pods' promises --------------------------------------------------------------------------
