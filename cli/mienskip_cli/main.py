@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 import structlog
+from sqlalchemy.exc import OperationalError
 
 from mienskip_intake import bootstrap as intake_bootstrap
 from mienskip_intake.settings import Settings as IntakeSettings
@@ -30,6 +31,7 @@ from mienskip_shared.settings import SQLITE_FILE
 
 from . import dead_letters, web
 from .demo import DEMO_CREDENTIALS, DEMO_DATA_DIR, demo_banner, demo_sign_in, load_demo
+from .migrations import migrate_every_service
 
 log = structlog.get_logger("mienskip")
 
@@ -114,8 +116,10 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
               help="gunicorn processes serving the API (0: werkzeug's server in this process, for development).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads per gunicorn process.")
+@click.option("--health-port", type=int, default=None,
+              help="With --no-api: serve /healthz, /readyz, /metrics here (default MIENSKIP_HEALTH_PORT).")
 @data_dir_option
-def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int, data_dir) -> None:
+def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int, health_port, data_dir) -> None:
     """The intake service alone: the HTTP API under gunicorn (as the image runs it), with the
     outbox relay and the consumers in this process."""
     settings = _settings(IntakeSettings, data_dir)
@@ -123,7 +127,8 @@ def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int,
     service = intake_bootstrap.build(settings, with_workers=workers)
     stop = threading.Event()
     stop_on_signals(stop)
-    threads_running = start_workers(service.workers, stop)
+    threads_running = start_workers(
+        service.workers + ([] if api else _health_server(service, settings, health_port)), stop)
     host, port = host or settings.host, port if port is not None else settings.port
     gunicorn = None
     if api and web_workers:
@@ -143,14 +148,18 @@ def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int,
         thread.join(timeout=10)
 
 
+def _health_server(service: Service, settings, health_port: int | None) -> list[HealthServer]:
+    """``/healthz``, ``/readyz`` and ``/metrics`` for a process without intake's web app, when a
+    port is given (``--health-port`` or MIENSKIP_HEALTH_PORT): what Kubernetes probes."""
+    port = health_port if health_port is not None else settings.health_port
+    return [HealthServer(settings.health_host, port, service.check_ready)] if port else []
+
+
 def _run_worker_service(name: str, bootstrap, settings_cls, data_dir, health_port) -> None:
     settings = _settings(settings_cls, data_dir)
     configure_logging(settings.log_level, settings.log_json, service=name)
     service = bootstrap.build(settings)
-    workers = list(service.workers)
-    port = health_port if health_port is not None else settings.health_port
-    if port:
-        workers.append(HealthServer(settings.health_host, port, service.check_ready))
+    workers = service.workers + _health_server(service, settings, health_port)
     stop = threading.Event()
     stop_on_signals(stop)
     threads = start_workers(workers, stop)
@@ -175,6 +184,23 @@ def matching(health_port, data_dir) -> None:
 def notify(health_port, data_dir) -> None:
     """The notify service alone."""
     _run_worker_service("notify", notify_bootstrap, NotifySettings, data_dir, health_port)
+
+
+@main.command()
+@click.option("--check", is_flag=True,
+              help="Change nothing: exit 1 unless every service's tables are at the newest migration.")
+@data_dir_option
+def migrate(check: bool, data_dir) -> None:
+    """Bring every service's tables to the newest migration, then exit: a deployment's
+    one-shot step (Kubernetes: the Job mienskip-migrate; the services wait with --check)."""
+    settings_of = {"intake": IntakeSettings, "matching": MatchingSettings, "notify": NotifySettings}
+    try:
+        behind = migrate_every_service(lambda name: _settings(settings_of[name], data_dir).database_url, check)
+    except OperationalError as exc:
+        raise click.ClickException(f"the database is not reachable: {str(exc.orig).strip().splitlines()[0]}") from None
+    if behind:
+        raise click.ClickException(f"not at the newest migration yet: {', '.join(behind)}")
+    click.echo("every service's tables are at the newest migration")
 
 
 @main.command()

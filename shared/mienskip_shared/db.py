@@ -12,6 +12,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, create_engine, event, func, text
 from sqlalchemy.types import TypeDecorator
 
@@ -91,6 +93,16 @@ def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": version_table})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def at_head(engine: Engine, script_location: Path, version_table: str) -> bool:
+    """Whether one service's tables are at its newest migration: nothing left to upgrade."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        return set(context.get_current_heads()) == heads
 
 
 def autogenerate(engine: Engine, script_location: Path, version_table: str, message: str) -> None:

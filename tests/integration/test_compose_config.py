@@ -32,8 +32,8 @@ def test_compose_config_is_valid_and_workers_can_scale():
     for worker in ("matching", "notify", "intake-relay"):
         assert "container_name" not in services[worker]
         assert not services[worker].get("ports"), f"{worker} must not bind host ports (scaling)"
-    for name in ("rabbitmq", "postgres", "intake", "matching", "notify"):
-        assert "healthcheck" in services[name], name
+    for name in ("rabbitmq", "postgres", "intake", "intake-relay", "matching", "notify"):
+        assert "healthcheck" in services[name] and not services[name]["healthcheck"].get("disable"), name
     for name in ("intake", "matching", "notify"):
         env = services[name]["environment"]
         assert env["MIENSKIP_BROKER_URL"].startswith("amqp://")

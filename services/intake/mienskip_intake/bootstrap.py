@@ -26,6 +26,7 @@ from .domain.model import Principal, Role
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
+from .entrypoints.metrics import proposal_age_worker
 from .entrypoints.workers import (
     account_cleanup_worker,
     build_relay,
@@ -38,12 +39,13 @@ from .service_layer import accounts, handlers, privacy
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version_intake"
 
 
 def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True) -> Service:
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine, MIGRATIONS, "alembic_version_intake")
+        upgrade(engine, MIGRATIONS, VERSION_TABLE)
     wakeup = Wakeup()
     addresses = build_lookup(settings.geocoder, settings.geocoder_url, timeout_s=settings.geocoder_timeout_s)
 
@@ -60,6 +62,7 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                    account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
+        workers.append(proposal_age_worker(engine))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
                      secure_cookies=settings.public_url.startswith("https://"),
                      dead_letters=lambda: _dead_letters(settings),
@@ -104,7 +107,7 @@ class Admin:
         self.engine = make_engine(settings.database_url)
         self.addresses = build_lookup(settings.geocoder, settings.geocoder_url, timeout_s=settings.geocoder_timeout_s)
         if migrate:
-            upgrade(self.engine, MIGRATIONS, "alembic_version_intake")
+            upgrade(self.engine, MIGRATIONS, VERSION_TABLE)
 
     def _uow(self) -> IntakeUnitOfWork:
         return IntakeUnitOfWork(self.engine)  # a relay in another process polls for what it writes
