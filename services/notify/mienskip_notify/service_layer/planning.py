@@ -105,7 +105,8 @@ def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
                     if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     uow.tasks.remember({  # only events that carry them: one without must not hide another's in the batch
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
-        if e.event_type.startswith("assignment.") and (e.data.get("category") or e.data.get("window"))})
+        if (e.event_type.startswith("assignment.") or e.event_type == "referral.sent")
+        and (e.data.get("category") or e.data.get("window"))})
     cancelled: dict[str, datetime] = {}
     for e in messages:
         if e.event_type == "request.cancelled":
