@@ -11,6 +11,7 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+from notify_support import publish
 from polling import eventually
 from sqlalchemy import select
 
@@ -20,23 +21,12 @@ from mienskip_notify.settings import Settings
 from mienskip_notify.webhooks import provider_secret, verify_webhook
 from mienskip_shared.contracts import new_event
 from mienskip_shared.links import verify_referral_link
-from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage, declare
-from mienskip_shared.messaging.topology import EVENTS_EXCHANGE, SUBSCRIPTIONS
+from mienskip_shared.messaging import declare
+from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import start_workers
 
 MASTER = "bus test webhook master key"
 LINK_SECRET = "bus test link secret"
-
-
-def publish(settings, *envelopes):
-    publisher = ConfirmedPublisher(settings.broker_connection)
-    try:
-        publisher.publish_batch(
-            OutgoingMessage(exchange=EVENTS_EXCHANGE, routing_key=e.event_type, body=e.to_json().encode(),
-                            message_id=e.event_id, correlation_id=e.correlation_id)
-            for e in envelopes)
-    finally:
-        publisher.close()
 
 
 def test_a_referral_on_the_bus_reaches_the_provider_once_whatever_comes_first(tmp_path, rabbit_url, postgres_url,
