@@ -28,6 +28,7 @@ from sqlalchemy import select
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed, SmsSender, WebhookSender
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
+from mienskip_notify.bootstrap import WebhookKeyMissing, require_no_webhooks
 from mienskip_notify.service_layer.contacts import record_kamer
 from mienskip_notify.service_layer.planning import ProviderNotKnownYet
 from mienskip_notify.service_layer.sending import give_up, notify_batch
@@ -84,6 +85,14 @@ def test_the_same_revision_again_changes_nothing_and_is_handled_once(engine):
     record_contacts(engine, provider_event(revision=3, name="Wijkteam Grou"))
     record_contacts(engine, provider_event(revision=3, name="Wijkteam Grou-Oost", occurred_at=T0 - timedelta(days=2)))
     assert stored_provider(engine).name == "Wijkteam Grou"
+
+
+def test_a_server_database_without_a_master_key_refuses_to_start_once_a_provider_has_a_webhook(engine):
+    record_contacts(engine, provider_event())
+    require_no_webhooks(engine)  # no webhooks yet: starts (with a warning)
+    record_contacts(engine, provider_event("provider.updated", revision=1, webhook_url="https://wijkteam.example/h"))
+    with pytest.raises(WebhookKeyMissing, match="MIENSKIP_WEBHOOK_SECRET"):
+        require_no_webhooks(engine)
 
 
 # -- referral.sent: the provider ----------------------------------------------------------------------
