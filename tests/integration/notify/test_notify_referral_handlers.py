@@ -201,7 +201,7 @@ def test_an_acceptance_tells_the_kamer_and_the_resident_in_their_language(engine
     assert "Wie:           Sietske\r\n" in text and "maandag 30 november 2026, 14:30" in text
     (texted,) = http_sink.received
     assert json.loads(texted.body) == {"to": "+31587123456", "text": (
-        "Dorpskamer Grou: Sociaal Wijkteam Grou helpt jo. Sietske komt del of nimt kontakt mei jo op: "
+        "Dorpskamer Grou: Sociaal Wijkteam Grou helpt jo. Sietske komt by jo del of nimt kontakt mei jo op: "
         "moandei 30 novimber 2026 14:30.")}
 
 

@@ -150,7 +150,7 @@ def test_an_acceptance_tells_the_resident_over_their_channel_and_the_kamer():
     assert (resident.context["provider_name"], resident.context["who"], resident.context["visit_at"]) == (
         "Sociaal Wijkteam Grou", "Sietske de Vries", VISIT)
     sms = TemplateRenderer().render_sms(resident.template, resident.language, resident.context)
-    assert sms == ("Dorpskamer Grou: Sociaal Wijkteam Grou helpt jo. Sietske de Vries komt del of nimt kontakt "
+    assert sms == ("Dorpskamer Grou: Sociaal Wijkteam Grou helpt jo. Sietske de Vries komt by jo del of nimt kontakt "
                    "mei jo op: moandei 30 novimber 2026 14:30.")
 
 
