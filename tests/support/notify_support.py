@@ -14,6 +14,8 @@ from mienskip_notify.service_layer.contacts import record_kamer
 from mienskip_notify.service_layer.ports import Ports
 from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
+from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
+from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
 
 SECRET = "integration link secret"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -65,3 +67,15 @@ def rows(engine, *where):
     t = tables.notifications
     with engine.connect() as conn:
         return conn.execute(select(t).where(*where).order_by(t.c.id)).all()
+
+
+def publish(settings, *envelopes):
+    """Put events on the bus as intake's relay does: to the events exchange, by type, confirmed."""
+    publisher = ConfirmedPublisher(settings.broker_connection)
+    try:
+        publisher.publish_batch(
+            OutgoingMessage(exchange=EVENTS_EXCHANGE, routing_key=e.event_type, body=e.to_json().encode(),
+                            message_id=e.event_id, correlation_id=e.correlation_id)
+            for e in envelopes)
+    finally:
+        publisher.close()

@@ -118,15 +118,14 @@ def _stored_key(path: Path) -> str:
 
 
 def require_no_webhooks(engine: Engine) -> None:
-    """Without a master key, refuse to start when a kamer already has a webhook; a kamer
-    that registers one later gets notification.failed naming the missing setting."""
-    kamers = tables.kamers
+    """Without a master key, refuse to start when a kamer (or care provider) already has a
+    webhook; one that registers one later gets notification.failed naming the missing setting."""
     with engine.connect() as conn:
-        with_hooks = conn.execute(
-            select(func.count()).select_from(kamers).where(kamers.c.webhook_url.is_not(None))
-        ).scalar_one()
+        with_hooks = sum(conn.execute(
+            select(func.count()).select_from(table).where(table.c.webhook_url.is_not(None))
+        ).scalar_one() for table in (tables.kamers, tables.providers))
     if with_hooks:
         raise WebhookKeyMissing(
-            f"{with_hooks} kamer(s) have a webhook URL but MIENSKIP_WEBHOOK_SECRET is empty: "
+            f"{with_hooks} kamer(s) or provider(s) have a webhook URL but MIENSKIP_WEBHOOK_SECRET is empty: "
             "set it (a long random string, the same for every notify process) to sign webhooks")
     log.warning("webhook.no_master_key", hint="set MIENSKIP_WEBHOOK_SECRET before kamers register webhooks")

@@ -29,7 +29,8 @@ How a kamer verifies, e.g. in Flask::
         return "", 204  # any 2xx; anything else and Mienskip tries again later
 
 Our side derives each kamer's secret from one master key
-(:func:`kamer_secret`), so no per-kamer secret has to be stored.
+(:func:`kamer_secret`), so no per-kamer secret has to be stored. A care provider's
+webhooks (referrals) are signed the same way with its own secret (:func:`provider_secret`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def kamer_secret(master_key: str | bytes, kamer_id: str) -> str:
     """A kamer's webhook secret: hex HMAC-SHA256(master key, kamer id)."""
     key = master_key.encode("utf-8") if isinstance(master_key, str) else master_key
     return hmac.new(key, kamer_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def provider_secret(master_key: str | bytes, provider_id: str) -> str:
+    """A care provider's webhook secret: :func:`kamer_secret` of ``"provider:<id>"``, so it
+    is never a kamer's."""
+    return kamer_secret(master_key, f"provider:{provider_id}")
 
 
 def _as_bytes(value: str | bytes) -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import structlog
 from aiosmtpd.controller import Controller
+from notify_support import publish
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
@@ -25,8 +26,6 @@ from mienskip_notify.domain.notifications import notification_key
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.logging import configure_logging
-from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
-from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
 from mienskip_shared.runtime import start_workers
 
 pytestmark = pytest.mark.slow
@@ -66,17 +65,6 @@ def wait_for(condition, what: str, timeout: float = 120.0):
             raise AssertionError(f"not within {timeout:.0f} s: {what}")
         threading.Event().wait(0.05)
     return result
-
-
-def publish(settings, envelopes):
-    publisher = ConfirmedPublisher(settings.broker_connection)
-    try:
-        publisher.publish_batch(
-            OutgoingMessage(exchange=EVENTS_EXCHANGE, routing_key=e.event_type, body=e.to_json().encode(),
-                            message_id=e.event_id, correlation_id=e.correlation_id)
-            for e in envelopes)
-    finally:
-        publisher.close()
 
 
 def kamer_registered(n: int, webhook_url: str | None = None):
@@ -149,11 +137,11 @@ def test_smtp_down_while_300_are_due_then_back_every_message_arrives_once(runnin
     port = free_port()
     settings, service = running_notify(smtp_url=f"smtp://127.0.0.1:{port}")
     t = tables.notifications
-    publish(settings, [kamer_registered(n) for n in range(KAMERS)])
+    publish(settings, *[kamer_registered(n) for n in range(KAMERS)])
     wait_for(lambda: _kamers(service.engine) == KAMERS, "every kamer recorded")
 
     events = review_requests(EVENTS)
-    publish(settings, events)  # nothing listens on the SMTP port
+    publish(settings, *events)  # nothing listens on the SMTP port
     wait_for(lambda: count(service.engine, t.c.attempts >= 1) == EVENTS,
              "all 300 notifications due and each tried at least once while SMTP is down")
     assert count(service.engine, t.c.status == "sent") == 0
@@ -185,13 +173,13 @@ def test_every_event_published_twice_yields_each_message_once(running_notify, ht
         settings, service = running_notify(smtp_url=f"smtp://127.0.0.1:{port}")
         # every other kamer also has its own webhook: two channels, each once
         registered = [kamer_registered(n, f"{http_sink.url}/k{n}" if n % 2 else None) for n in range(KAMERS)]
-        publish(settings, registered + registered)
+        publish(settings, *registered, *registered)
         wait_for(lambda: _kamers(service.engine) == KAMERS, "every kamer recorded")
         events = review_requests(EVENTS)
         queue = "notify.intake.assignment.review_requested"
         handled_before = handled(queue)
-        publish(settings, events)
-        publish(settings, events)  # the same envelopes, same event ids, again
+        publish(settings, *events)
+        publish(settings, *events)  # the same envelopes, same event ids, again
         with_hooks = sum(1 for e in events if int(e.kamer_id.split("-")[1]) % 2)
 
         wait_for(lambda: handled(queue) - handled_before >= 2 * EVENTS, "both copies of every event handled")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from intake_support import Kamer, issue_token
 from kombu import Connection
+from notify_support import publish
 from sqlalchemy import select, text
 
 from mienskip_intake.bootstrap import build as build_intake
@@ -22,8 +23,7 @@ from mienskip_notify.bootstrap import build
 from mienskip_notify.entrypoints.consumer import SUBSCRIPTIONS
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event, parse
-from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage, declare
-from mienskip_shared.messaging.topology import EVENTS_EXCHANGE
+from mienskip_shared.messaging import declare
 from mienskip_shared.messaging.topology import SUBSCRIPTIONS as ALL_SUBSCRIPTIONS
 from mienskip_shared.runtime import start_workers
 
@@ -36,18 +36,6 @@ def wait_for(condition, timeout=20.0, interval=0.05):
             return result
         threading.Event().wait(interval)
     raise AssertionError(f"not true within {timeout}s: {condition.__doc__ or condition}")
-
-
-def publish(settings, *envelopes):
-    publisher = ConfirmedPublisher(settings.broker_connection)
-    try:
-        publisher.publish_batch(
-            OutgoingMessage(exchange=EVENTS_EXCHANGE, routing_key=e.event_type, body=e.to_json().encode(),
-                            message_id=e.event_id, correlation_id=e.correlation_id)
-            for e in envelopes
-        )
-    finally:
-        publisher.close()
 
 
 def test_settings_come_from_mienskip_environment_variables(tmp_path):

@@ -173,11 +173,12 @@ def test_why_lines_word_matchings_codes_in_the_readers_language(explanation, lan
 
 def test_every_reason_code_has_words_in_every_language():
     from mienskip_notify.adapters.wording import catalogue
-    from mienskip_shared.contracts.vocabulary import RULES, RUNNER_UP_CAUSES
+    from mienskip_shared.contracts.vocabulary import RULES, RUNNER_UP_CAUSES, URGENCIES
     from mienskip_shared.i18n import LANGUAGES
 
     words = catalogue()
     needed = {f"reason.{code}" for code in (*RULES, "taken")} | {f"cause.{code}" for code in RUNNER_UP_CAUSES}
+    needed |= {f"urgency.{code}" for code in URGENCIES}  # a referral's urgency, to its provider
     for language in LANGUAGES:
         assert needed <= words.keys(language), language
     assert words.keys("nl") == words.keys("fy") == words.keys("en")
@@ -202,7 +203,9 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
         "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
         "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
         "notify.intake.request.escalated", "notify.intake.personal_data.erased",
-        "notify.intake.user.invited", "notify.intake.user.password_reset"}
+        "notify.intake.user.invited", "notify.intake.user.password_reset",
+        "notify.intake.provider.registered", "notify.intake.provider.updated", "notify.intake.referral.sent",
+        "notify.intake.referral.accepted", "notify.intake.referral.declined", "notify.intake.referral.overdue"}
 
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------

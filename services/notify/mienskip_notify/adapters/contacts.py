@@ -1,4 +1,4 @@
-"""Who notify can reach: kamers, volunteers and residents, copied from intake's events.
+"""Who notify can reach: kamers, care providers, volunteers and residents, copied from intake's events.
 
 Volunteers' and residents' contacts are personal data: kept only until erasure, never logged.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Column, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..domain.contacts import VOLUNTEER, KamerContact, ResidentContact, VolunteerContact
+from ..domain.contacts import VOLUNTEER, KamerContact, ProviderContact, ResidentContact, VolunteerContact
 from . import tables
 
 
@@ -26,6 +26,7 @@ class ContactRepository:
         t = tables.kamers
         return self._save_newer(t, t.c.kamer_id, kamer.kamer_id, {
             "name": kamer.name, "email": kamer.email, "webhook_url": kamer.webhook_url, "language": kamer.language,
+            "phone": kamer.phone,
         }, as_of)
 
     def kamer(self, kamer_id: str) -> KamerContact | None:
@@ -35,7 +36,36 @@ class ContactRepository:
         t = tables.kamers
         rows = self.conn.execute(select(t).where(t.c.kamer_id.in_(set(kamer_ids)))).all()
         return {row.kamer_id: KamerContact(kamer_id=row.kamer_id, name=row.name, email=row.email,
-                                           webhook_url=row.webhook_url, language=row.language) for row in rows}
+                                           webhook_url=row.webhook_url, language=row.language, phone=row.phone)
+                for row in rows}
+
+    # -- care providers ---------------------------------------------------------------------
+    def save_provider(self, provider: ProviderContact, as_of: datetime) -> bool:
+        """Insert or update a provider's contact; False if a higher revision (or the same
+        revision from a later event) is already stored."""
+        t = tables.providers
+        stored = self.conn.execute(select(t.c.revision, t.c.as_of).where(t.c.provider_id == provider.provider_id)
+                                   ).one_or_none()
+        values = {"name": provider.name, "email": provider.email, "phone": provider.phone,
+                  "webhook_url": provider.webhook_url, "language": provider.language, "active": provider.active,
+                  "revision": provider.revision, "as_of": as_of.astimezone(UTC)}
+        if stored is None:
+            self.conn.execute(insert(t).values(provider_id=provider.provider_id, **values))
+            return True
+        if (stored.revision, stored.as_of) > (provider.revision, as_of):
+            return False  # provider.updated events may overtake each other
+        self.conn.execute(update(t).where(t.c.provider_id == provider.provider_id).values(**values))
+        return True
+
+    def providers(self, provider_ids: Iterable[str]) -> dict[str, ProviderContact]:
+        t = tables.providers
+        ids = set(provider_ids)
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(t).where(t.c.provider_id.in_(ids))).all()
+        return {r.provider_id: ProviderContact(provider_id=r.provider_id, name=r.name, email=r.email, phone=r.phone,
+                                               webhook_url=r.webhook_url, language=r.language, active=r.active,
+                                               revision=r.revision) for r in rows}
 
     # -- people ---------------------------------------------------------------------------------
     def save_volunteer(self, contact: VolunteerContact, as_of: datetime) -> bool:

@@ -339,9 +339,10 @@ class _HttpChannel:
 
 
 class WebhookSender(_HttpChannel):
-    """POSTs the JSON body to the kamer's URL, signed with the kamer's own secret.
+    """POSTs the JSON body to the kamer's URL, signed with the kamer's own secret (a care
+    provider's with its own: the notification's ``signer``).
 
-    ``secret_for(kamer_id)`` gives the secret (see :func:`mienskip_notify.webhooks.kamer_secret`);
+    ``secret_for(kamer_id or signer)`` gives the secret (see :func:`mienskip_notify.webhooks.kamer_secret`);
     None means no master key is configured, which fails the delivery with that reason.
     """
 
@@ -351,7 +352,7 @@ class WebhookSender(_HttpChannel):
         self._clock = clock
 
     def send(self, notification: Notification, body: bytes) -> None:
-        secret = self._secret_for(notification.kamer_id)
+        secret = self._secret_for(notification.signer or notification.kamer_id)
         if not secret:
             raise SendFailed("no webhook signing key: set MIENSKIP_WEBHOOK_SECRET")
         now = self._clock() if self._clock is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Index,
@@ -36,6 +37,7 @@ kamers = Table(
     Column("language", String(10), nullable=False),
     # occurred_at of the event that wrote the row: an older event never overwrites a newer one
     Column("as_of", UtcDateTime, nullable=False),
+    Column("phone", String(50), nullable=True),  # whom a volunteer or provider calls with a question
 )
 
 # One row per message we owe someone. No bodies: they are rendered again from the event.
@@ -120,6 +122,23 @@ sms_usage = Table(
     Column("month", String(7), nullable=False),
     Column("used", Integer, nullable=False),
     PrimaryKeyConstraint("kamer_id", "month", name="pk_notify_sms_usage"),
+)
+
+# Care providers' contact points, from provider.registered|updated (organisations, not
+# personal data). The highest ``revision`` wins, whichever event arrives first; ``as_of``
+# breaks a tie. An inactive provider is sent no new referral.
+providers = Table(
+    "notify_providers",
+    metadata,
+    Column("provider_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(50), nullable=True),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("language", String(10), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata, "notify")

@@ -32,6 +32,7 @@ from ..domain.facts import (
     RuleCounts,
     TaskTime,
     UnmatchedSummary,
+    Urgency,
 )
 from ..domain.languages import message_language
 
@@ -193,4 +194,5 @@ _WORDS = {
     UnmatchedSummary: _summary_text,
     RuleCounts: _rule_counts,
     DeclineReason: lambda value, lang: catalogue().text(lang, f"decline.{value.code}"),
+    Urgency: lambda value, lang: catalogue().text(lang, f"urgency.{value.code}"),
 }

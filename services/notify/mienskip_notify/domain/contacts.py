@@ -10,6 +10,7 @@ from datetime import datetime
 KAMER = "kamer"
 VOLUNTEER = "volunteer"
 RESIDENT = "resident"
+PROVIDER = "provider"  # a care organisation a request is referred to
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,23 @@ class KamerContact:
     email: str | None = None
     webhook_url: str | None = None
     language: str = "nl"
+    phone: str | None = None  # whom a volunteer or provider calls with a question
+
+
+@dataclass(frozen=True)
+class ProviderContact:
+    """From provider.registered|updated: an organisation, like a kamer (not personal data);
+    still logged by id only. ``revision`` orders its versions; an inactive provider is
+    sent no new referral."""
+
+    provider_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    webhook_url: str | None = None
+    language: str = "nl"
+    active: bool = True
+    revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,7 @@ class Known:
     task: Task | None = None
     told: tuple[str, ...] = ()
     unreachable: frozenset[tuple[str, str]] = frozenset()
+    provider: ProviderContact | None = None  # the referral's provider, for referral.* events
 
     @property
     def request_cancelled(self) -> bool:

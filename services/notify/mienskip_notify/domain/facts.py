@@ -81,3 +81,10 @@ class DeclineReason:
     """Why an assignment was declined when the volunteer did not say no themselves."""
 
     code: str
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """A request's urgency code (``low``, ``normal``, ``high``, ``urgent``)."""
+
+    code: str

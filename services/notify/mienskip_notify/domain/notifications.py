@@ -18,6 +18,9 @@ MESSAGE_EVENTS = (
     "assignment.review_requested", "assignment.approved", "assignment.accepted", "assignment.declined",
     "request.cancelled", "request.escalated", "request.unmatched",
 )
+# A request referred to a care provider (issue 13): the provider, the kamer and the resident hear.
+REFERRAL_EVENTS = ("referral.sent", "referral.accepted", "referral.declined", "referral.overdue")
+MESSAGE_EVENTS += REFERRAL_EVENTS
 # Person messages that a cancellation must follow (the volunteer was told of the task).
 TOLD_OF_TASK = ("assignment.approved", "assignment.accepted")
 PLEASE_CALL = "please_call"
@@ -45,6 +48,8 @@ class Notification:
     # request id): what erasure and a later cancellation look for.
     subject_kind: str | None = None
     subject_id: str | None = None
+    # Whose webhook secret signs it, when not the kamer's: a provider's (``provider:<id>``).
+    signer: str | None = field(default=None, compare=False)
 
     @property
     def destination(self) -> str:

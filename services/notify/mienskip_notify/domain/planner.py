@@ -22,6 +22,7 @@ from .contexts import (
 )
 from .facts import DeclineReason
 from .notifications import MESSAGE_EVENTS, Notification
+from .referrals import PLANS as REFERRAL_PLANS
 from .routing import MessagePlan
 
 
@@ -37,16 +38,19 @@ def notifications_for(
     sms_enabled: bool = False,
     known: Known | None = None,
     sign_link: Callable[[str, str, datetime], str] | None = None,
+    sign_referral: Callable[[str, str, datetime], str] | None = None,
 ) -> list[Notification]:
-    """Every message one event causes, to the kamer (and its webhook), the volunteer
-    and the resident. ``known`` carries the contacts (default: only the kamer);
-    ``sign_link(assignment_id, volunteer_id, expires_at)`` makes a volunteer's token."""
+    """Every message one event causes, to the kamer (and its webhook), the volunteer,
+    the resident and a care provider. ``known`` carries the contacts (default: only the
+    kamer); ``sign_link(assignment_id, volunteer_id, expires_at)`` makes a volunteer's
+    token, ``sign_referral(referral_id, provider_id, expires_at)`` a provider's."""
     if event_type not in MESSAGE_EVENTS:
         raise ValueError(f"notify sends nothing for {event_type!r}")
     if known is not None and known.request_cancelled and event_type != "request.cancelled":
         return []  # it overtook its cancellation: nobody needs to hear more of this request
     plan = MessagePlan(event_type, event_id, occurred_at, data, known or Known(kamer=kamer),
-                       Channels(email=email_enabled, sms=sms_enabled), public_url, sign_link)
+                       Channels(email=email_enabled, sms=sms_enabled), public_url, sign_link,
+                       sign_referral=sign_referral)
     _EVENTS[event_type](plan)
     return plan.notifications
 
@@ -76,6 +80,7 @@ def _approved(plan: MessagePlan) -> None:
         **resident_facts(plan.known),
         "first_name": volunteer_first_name(data, plan.known),
         "kamer_name": plan.kamer.name,
+        "kamer_phone": plan.kamer.phone,  # questions go to the kamer; the request's notes stay on the link's page
         "link": link,
         "link_expires": expires,
     })
@@ -150,4 +155,5 @@ _EVENTS: dict[str, Callable[[MessagePlan], None]] = {
     "request.cancelled": _cancelled,
     "request.escalated": _escalated,
     "request.unmatched": _unmatched,
+    **REFERRAL_PLANS,
 }

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .channels import EMAIL, WEBHOOK, Channels, kamer_channel, person_channel
-from .contacts import KAMER, VOLUNTEER, KamerContact, Known
+from .contacts import KAMER, PROVIDER, VOLUNTEER, KamerContact, Known
 from .contexts import review_url
 from .languages import message_language
 from .notifications import PLEASE_CALL, Notification, notification_key
@@ -19,6 +19,12 @@ from .notifications import PLEASE_CALL, Notification, notification_key
 NO_CONTACT = "no_contact"  # notify never got their contact.* event (or it was erased)
 NO_CHANNEL = "no_channel"  # no address or phone that a configured channel can use
 NOT_DELIVERED = "not_delivered"  # their channel failed for good (given up, SMS budget spent)
+INACTIVE = "inactive"  # a provider that no longer takes referrals in Mienskip
+
+
+def provider_signer(provider_id: str) -> str:
+    """Whose secret signs a provider's webhooks: its own, derived like a kamer's from this name."""
+    return f"{PROVIDER}:{provider_id}"
 
 
 @dataclass
@@ -34,6 +40,8 @@ class MessagePlan:
     public_url: str
     sign_link: Callable[[str, str, datetime], str] | None
     notifications: list[Notification] = field(default_factory=list)
+    # sign_referral(referral_id, provider_id, expires_at): a provider's token (referral.sent)
+    sign_referral: Callable[[str, str, datetime], str] | None = None
 
     @property
     def kamer(self) -> KamerContact:
@@ -90,13 +98,50 @@ class MessagePlan:
             return
         why = (NO_CONTACT if contact is None else
                NOT_DELIVERED if (kind, person_id) in self.known.unreachable else NO_CHANNEL)
+        self._please_call(kind, person_id, contact, (contact.first_name or None) if contact else None,
+                          template, context, why)
+
+    def to_provider(self, template: str, context: Mapping[str, Any], webhook: Mapping[str, Any]) -> None:
+        """A message for the referral's provider in its language: by e-mail (the mailbox in the
+        embedded demo), and ``webhook`` as JSON to its own system when it has one, signed with
+        the provider's secret. The kamer is asked to call it when neither reaches it (inactive,
+        no address, or its e-mail failed for good)."""
+        provider, provider_id = self.known.provider, self.data["provider_id"]
+        failed = (PROVIDER, provider_id) in self.known.unreachable
+        if provider is not None and provider.active:
+            language = message_language(provider.language)
+            if provider.webhook_url:  # no subject: a failed webhook alone does not make the kamer call
+                hook = f"{WEBHOOK}:{provider_signer(provider_id)}"
+                self.notifications.append(Notification(
+                    key=notification_key(self.event_id, hook, WEBHOOK), recipient=hook, channel=WEBHOOK,
+                    address=provider.webhook_url, payload=webhook, signer=provider_signer(provider_id),
+                    **self._common(PROVIDER, template, language, context, None)))
+            route = None if failed else person_channel(provider.email, None, email_enabled=self.channels.email,
+                                                       sms_enabled=False)
+            if route is not None:
+                channel, recipient = route
+                self.notifications.append(Notification(
+                    key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
+                    **self._common(PROVIDER, template, language, context, (PROVIDER, provider_id))))
+                return
+            if provider.webhook_url and not failed:
+                return
+        why = (NO_CONTACT if provider is None else INACTIVE if not provider.active else
+               NOT_DELIVERED if failed else NO_CHANNEL)
+        self._please_call(PROVIDER, provider_id, provider, provider.name if provider else None, template, context,
+                          why)
+
+    def _please_call(self, kind: str, person_id: str, contact, name: str | None, template: str,
+                     context: Mapping[str, Any], why: str) -> None:
+        """The kamer is asked to call someone our own channels do not reach (a volunteer, a
+        resident, a provider), with what the message would have told them."""
         self.to_kamer(PLEASE_CALL, {
             **context,  # what the person would have been told, for the kamer to say
             "kamer_name": self.kamer.name,
             "request_id": self.data.get("request_id"),
             "person_kind": kind,
             "person_id": person_id,
-            "person_first_name": (contact.first_name or None) if contact else None,
+            "person_first_name": name,
             "person_phone": contact.phone if contact else None,
             "person_language": message_language(contact.language) if contact else None,
             "message": template,

@@ -8,12 +8,13 @@ import structlog
 from mienskip_shared.contracts import Envelope
 
 from ..domain.channels import MAILBOX
-from ..domain.contacts import KamerContact, ResidentContact, VolunteerContact
+from ..domain.contacts import KamerContact, ProviderContact, ResidentContact, VolunteerContact
 from .ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-CONTACT_EVENTS = ("contact.volunteer", "contact.resident")
+PROVIDER_EVENTS = ("provider.registered", "provider.updated")
+CONTACT_EVENTS = ("contact.volunteer", "contact.resident", *PROVIDER_EVENTS)
 
 
 def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -25,6 +26,7 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
         email=data.get("email"),
         webhook_url=data.get("webhook_url"),
         language=data.get("language") or "nl",
+        phone=data.get("phone"),
     )
     with uow:
         if not uow.claim(envelope):
@@ -36,12 +38,15 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
 
 
 def record_contact(envelope: Envelope, uow: UnitOfWork) -> None:
-    """contact.volunteer, contact.resident: keep the contact (a newer event wins), inside
-    the caller's transaction (the batch's: a message in it may need the contact)."""
+    """contact.volunteer, contact.resident, provider.registered|updated: keep the contact (a
+    newer event wins; for a provider, a higher revision), inside the caller's transaction
+    (the batch's: a message in it may need the contact)."""
     if not uow.claim(envelope):
         return
     data = envelope.data
-    if envelope.event_type == "contact.volunteer":
+    if envelope.event_type in PROVIDER_EVENTS:
+        record_provider(envelope, uow)
+    elif envelope.event_type == "contact.volunteer":
         uow.contacts.save_volunteer(VolunteerContact(
             volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
             email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at)
@@ -52,6 +57,19 @@ def record_contact(envelope: Envelope, uow: UnitOfWork) -> None:
             phone=data.get("phone"), language=data["language"], address=data.get("address"),
             neighbourhood=data.get("neighbourhood")), envelope.occurred_at)
         log.info("contact.recorded", request_id=data["request_id"])
+
+
+def record_provider(envelope: Envelope, uow: UnitOfWork) -> None:
+    """A care provider's contact points, whole in every event; the highest revision wins,
+    whichever arrives first. One that stops (``active: false``) is kept, inactive: a
+    referral sent before still names it, a new one asks the kamer to call it instead."""
+    data = envelope.data
+    stored = uow.contacts.save_provider(ProviderContact(
+        provider_id=data["provider_id"], name=data["name"], email=data.get("email"), phone=data.get("phone"),
+        webhook_url=data.get("webhook_url"), language=data.get("language") or "nl", active=data.get("active", True),
+        revision=data.get("revision") or 0), envelope.occurred_at)
+    log.info("provider.recorded" if stored else "provider.outdated_event_ignored", provider_id=data["provider_id"],
+             revision=data.get("revision"), active=data.get("active", True))
 
 
 def erase_person(envelope: Envelope, uow: UnitOfWork, mailbox=None) -> None:

@@ -46,6 +46,11 @@ class KamerNotKnownYet(Exception):
     sources travel separate queues). Retried: it normally arrives within the back-off."""
 
 
+class ProviderNotKnownYet(Exception):
+    """A referral event about a provider whose provider.registered has not arrived (another
+    queue). Retried, as for a kamer: the provider's name and address come with that event."""
+
+
 def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Step 1 for a batch, inside the caller's transaction; returns the notifications due
     now, each with its cause."""
@@ -60,6 +65,10 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
     missing = sorted({e.data["kamer_id"] for e in messages} - set(kamers))
     if missing:
         raise KamerNotKnownYet(", ".join(missing))
+    providers = uow.contacts.providers({e.data["provider_id"] for e in messages if "provider_id" in e.data})
+    missing = sorted({e.data["provider_id"] for e in messages if "provider_id" in e.data} - set(providers))
+    if missing:
+        raise ProviderNotKnownYet(", ".join(missing))
     volunteers = uow.contacts.volunteers({e.data["volunteer_id"] for e in messages if "volunteer_id" in e.data})
     request_ids = {e.data["request_id"] for e in messages}
     residents = uow.contacts.residents(request_ids)
@@ -80,6 +89,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
             resident=residents.get(data["request_id"]),
             task=tasks.get(data["request_id"]),
             told=told,
+            provider=providers.get(data.get("provider_id", "")),
         )
         if known.request_cancelled and envelope.event_type != "request.cancelled":
             log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
@@ -95,7 +105,8 @@ def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
                     if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     uow.tasks.remember({  # only events that carry them: one without must not hide another's in the batch
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
-        if e.event_type.startswith("assignment.") and (e.data.get("category") or e.data.get("window"))})
+        if (e.event_type.startswith("assignment.") or e.event_type == "referral.sent")
+        and (e.data.get("category") or e.data.get("window"))})
     cancelled: dict[str, datetime] = {}
     for e in messages:
         if e.event_type == "request.cancelled":

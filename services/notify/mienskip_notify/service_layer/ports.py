@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any, Protocol, Self
 
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.links import sign_volunteer_link
+from mienskip_shared.links import sign_referral_link, sign_volunteer_link
 
 from ..domain.channels import EMAIL, SMS, Channels
-from ..domain.contacts import KamerContact, Known, ResidentContact, Task, VolunteerContact
+from ..domain.contacts import KamerContact, Known, ProviderContact, ResidentContact, Task, VolunteerContact
 from ..domain.notifications import Notification
 from ..domain.planner import notifications_for
 
@@ -57,6 +57,8 @@ class Contacts(Protocol):
     def volunteers(self, volunteer_ids: Iterable[str]) -> dict[str, VolunteerContact]: ...
     def residents(self, request_ids: Iterable[str]) -> dict[str, ResidentContact]: ...
     def forget(self, kind: str, subject_id: str) -> None: ...
+    def save_provider(self, provider: ProviderContact, as_of: datetime) -> bool: ...
+    def providers(self, provider_ids: Iterable[str]) -> dict[str, ProviderContact]: ...
 
 
 class Tasks(Protocol):
@@ -107,7 +109,7 @@ class Ports:
     composer: Composer
     senders: Mapping[str, Sender]
     public_url: str
-    link_secret: str = field(default="", repr=False)  # signs volunteers' accept/decline links
+    link_secret: str = field(default="", repr=False)  # signs volunteers' and providers' accept/decline links
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH
 
     @property
@@ -119,9 +121,14 @@ class Ports:
             raise ValueError("no secret to sign volunteer links with")
         return sign_volunteer_link(self.link_secret, assignment_id, volunteer_id, expires_at)
 
+    def sign_referral(self, referral_id: str, provider_id: str, expires_at: datetime) -> str:
+        if not self.link_secret:
+            raise ValueError("no secret to sign provider links with")
+        return sign_referral_link(self.link_secret, referral_id, provider_id, expires_at)
+
     def messages_for(self, envelope: Envelope, known: Known) -> list[Notification]:
         """Every message ``envelope`` causes, given what notify knows (the domain's plan)."""
         return notifications_for(
             envelope.event_type, envelope.event_id, envelope.occurred_at, envelope.data, known.kamer,
             email_enabled=self.channels.email, sms_enabled=self.channels.sms, public_url=self.public_url,
-            known=known, sign_link=self.sign_link)
+            known=known, sign_link=self.sign_link, sign_referral=self.sign_referral)
