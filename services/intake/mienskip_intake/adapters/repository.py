@@ -24,6 +24,7 @@ from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, W
 from .import_repository import ImportRepository
 from .read_models import scoped
 from .request_repository import RequestRepository
+from .visit_repository import VisitRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
 
@@ -50,6 +51,10 @@ class KamerRepository:
         p = t.auto_approve
         return self.conn.execute(select(p.c.category).where(
             p.c.kamer_id == kamer_id, p.c.category == category)).first() is not None
+
+    def update_settings(self, kamer_id: str, **values: Any) -> None:
+        """The kamer's own settings (phone, mileage rate, reminder time, follow-up days)."""
+        self.conn.execute(update(t.kamers).where(t.kamers.c.id == kamer_id).values(**values))
 
     def set_auto_approve_categories(self, kamer_id: str, categories: Sequence[str], set_by: str,
                                     at: datetime) -> None:
@@ -230,6 +235,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     account_links: AccountLinkRepository
     web_sessions: WebSessionRepository
     sign_in_failures: SignInFailures
+    visits: VisitRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -243,3 +249,4 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
+        self.visits = VisitRepository(conn)
