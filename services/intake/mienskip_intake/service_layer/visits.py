@@ -11,9 +11,9 @@ from __future__ import annotations
 from mienskip_shared.clock import utcnow
 
 from ..domain import commands
-from ..domain.model import Assignment, AssignmentStatus, HelpRequest, Note, Role
-from ..domain.visits import VisitRefused, record_visit
-from .common import Conflict, record_history
+from ..domain.model import Assignment, AssignmentStatus, HelpRequest, Note, Principal, Role
+from ..domain.visits import Visit, VisitRefused, record_visit
+from .common import Conflict, audit, record_history
 from .completion import complete_if_all_parts_done
 from .unit_of_work import UnitOfWork
 from .workflow import Outcome, _announce, _person_acts, _require
@@ -43,3 +43,26 @@ def complete(cmd: commands.CompleteAssignment, uow: UnitOfWork) -> Outcome:
             complete_if_all_parts_done(uow, request, now, actor)
 
     return _person_acts(uow, cmd, step, "complete")
+
+
+# -- what the pages show around it ------------------------------------------------------------
+
+def visit_of(uow: UnitOfWork, assignment_id: str) -> Visit | None:
+    with uow:
+        return uow.visits.get(assignment_id)
+
+
+def calendar_version(uow: UnitOfWork, volunteer_id: str) -> int:
+    """The version the volunteer's calendar URL is signed with now."""
+    with uow:
+        return uow.visits.feed_version(volunteer_id)
+
+
+def new_calendar_link(principal: Principal, uow: UnitOfWork) -> int:
+    """The volunteer asks for a new calendar URL: the old one stops working."""
+    _require(principal, Role.VOLUNTEER)
+    with uow:
+        version = uow.visits.new_feed_version(principal.volunteer_id, utcnow())
+        audit(uow, principal, "new_calendar_link", "volunteer", principal.volunteer_id)
+        uow.commit()
+    return version
