@@ -12,6 +12,8 @@ from typing import Any
 from babel.numbers import format_currency
 from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 
+from mienskip_shared.i18n import decimal
+
 from ...adapters import read_models, visit_reads
 from ...domain import commands
 from ...domain.model import HelpRequest
@@ -99,9 +101,9 @@ def blueprint(pages: Pages):
                                                              "status", "approved_at", "paid_at", "kamer")])
         for line in lines:
             writer.writerow([csv_cell(value) for value in (
-                line.month, names.get(line.volunteer_id, line.volunteer_id), line.visits,
-                f"{line.km:.1f}".replace(".", ",") if lang() != "en" else f"{line.km:.1f}", euro(line.rate_cents),
-                euro(line.amount_cents), _(f"mileage.status.{line.status}"),
+                line.month, names.get(line.volunteer_id, line.volunteer_id), line.visits, decimal(line.km, lang()),
+                decimal(line.rate_cents / 100, lang(), 2), decimal(line.amount_cents / 100, lang(), 2),
+                _(f"mileage.status.{line.status}"),
                 local(line.approved_at).strftime("%Y-%m-%d %H:%M") if line.approved_at else "",
                 local(line.paid_at).strftime("%Y-%m-%d %H:%M") if line.paid_at else "", kamer.name)])
         return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
