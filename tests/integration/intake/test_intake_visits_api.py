@@ -209,3 +209,20 @@ def test_the_handler_refuses_a_repeat_and_too_early_without_writing(intake, kame
         visits.complete(commands.CompleteAssignment(staff, assignment_id, done=False, reason="x", at=AFTER),
                         uow(intake.engine))
     assert again.value.code == "visit_recorded" and _counts(intake.engine) == before
+
+
+def test_erasing_the_resident_or_the_volunteer_removes_what_people_wrote(client, intake, kamer_a, clock, accepted):
+    from mienskip_intake.service_layer import privacy
+
+    first_request, volunteer_id, first = accepted()
+    _, other_volunteer, second = accepted()
+    client.post(f"/v1/assignments/{first}/complete", json={"done": True, "km": 4, "note": "Durk is siik"},
+                headers=kamer_a.headers)
+    client.post(f"/v1/assignments/{second}/complete", json={"done": False, "reason": "Hiltsje har de flu"},
+                headers=kamer_a.headers)
+    privacy.erase_resident(commands.EraseResident(first_request), uow(intake.engine))
+    privacy.erase_volunteer(commands.EraseVolunteer(other_volunteer), uow(intake.engine))
+    with intake.engine.begin() as tx:
+        rows = {r.assignment_id: r for r in tx.execute(select(t.visits))}
+    assert (rows[first].note, rows[first].km, rows[first].done) == (None, 4.0, True)
+    assert (rows[second].reason, rows[second].done) == (None, False)

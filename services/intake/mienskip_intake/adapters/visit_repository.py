@@ -40,6 +40,13 @@ class VisitRepository:
         row = self.conn.execute(select(t.visits).where(t.visits.c.assignment_id == assignment_id)).first()
         return None if row is None else Visit(**{name: row._mapping[name] for name in _VISIT_COLUMNS})
 
+    def erase_texts(self, *, request_id: str | None = None, volunteer_id: str | None = None) -> None:
+        """What a person wrote in visit records of an erased resident's request or an erased
+        volunteer goes; done, hours and km stay (they are counts)."""
+        v = t.visits
+        where = v.c.request_id == request_id if request_id is not None else v.c.volunteer_id == volunteer_id
+        self.conn.execute(update(v).where(where).values(note=None, reason=None))
+
     # -- mileage claims -----------------------------------------------------------------
     def done_km(self, kamer_id: str, start: datetime, end: datetime) -> list[tuple[str, float, int]]:
         return [(row.volunteer_id, float(row.km), int(row.visits))
