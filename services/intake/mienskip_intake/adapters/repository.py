@@ -36,7 +36,9 @@ class KamerRepository:
     def add(self, kamer: Kamer) -> None:
         self.conn.execute(insert(t.kamers).values(
             id=kamer.id, name=kamer.name, region=kamer.region, lat=kamer.lat, lon=kamer.lon, email=kamer.email,
-            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at, phone=kamer.phone))
+            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at, phone=kamer.phone,
+            mileage_rate_cents=kamer.mileage_rate_cents, reminder_time=kamer.reminder_time,
+            follow_up_days=kamer.follow_up_days))
 
     def get(self, kamer_id: str | None) -> Kamer | None:
         row = self.conn.execute(select(t.kamers).where(t.kamers.c.id == kamer_id)).first()

@@ -25,6 +25,9 @@ class RegisterKamer:
     webhook_url: str | None = None
     language: str = "nl"
     phone: str | None = None
+    mileage_rate_cents: int = 30  # after the match (issue 17): mileage, reminders, follow-up
+    reminder_time: str = "18:00"
+    follow_up_days: int = 3
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ def body_fingerprint(raw_body: bytes) -> str:
 
 def register_kamer(cmd: commands.RegisterKamer, uow: UnitOfWork) -> str:
     kamer = Kamer(id=new_id(), name=cmd.name, region=cmd.region, lat=cmd.lat, lon=cmd.lon, email=cmd.email,
-                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone)
+                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone,
+                  mileage_rate_cents=cmd.mileage_rate_cents, reminder_time=cmd.reminder_time,
+                  follow_up_days=cmd.follow_up_days)
     with uow:
         uow.kamers.add(kamer)
         uow.publish(kamer_registered(kamer))
