@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from intake_support import TEST_SECRET, Kamer, propose
-from ui_support import PHONE, SCREENSHOTS, VIEWPORT, chromium_or_skip, request_body, volunteer_body, wcag_violations
+from ui_support import (
+    PHONE,
+    SCREENSHOTS,
+    VIEWPORT,
+    chromium_or_skip,
+    request_body,
+    volunteer_body,
+    wcag_violations,
+)
 from werkzeug.serving import make_server
 
 from mienskip_intake.bootstrap import build
