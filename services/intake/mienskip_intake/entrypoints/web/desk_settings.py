@@ -4,7 +4,6 @@ announces the kamer again (``kamer.registered``), so notify learns them."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -12,10 +11,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from ...adapters import read_models
 from ...domain import commands
 from ...service_layer import mileage
+from ..fields import PHONE, TIME_OF_DAY
 from .common import Pages, kamer_filter, signed_in, staff_blueprint
-
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
-_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 def read_settings(form) -> tuple[dict[str, str], dict[str, str], dict[str, object]]:
@@ -23,7 +20,7 @@ def read_settings(form) -> tuple[dict[str, str], dict[str, str], dict[str, objec
     typed = {name: form.get(name, "").strip()[:40] for name in ("phone", "rate", "reminder_time", "follow_up_days")}
     errors: dict[str, str] = {}
     values: dict[str, object] = {"phone": typed["phone"] or None}
-    if typed["phone"] and not _PHONE.match(typed["phone"]):
+    if typed["phone"] and not PHONE.regex.match(typed["phone"]):
         errors["phone"] = "settings.error.phone"
     try:
         euros = Decimal(typed["rate"].replace("€", "").replace(",", ".").strip())
@@ -33,7 +30,7 @@ def read_settings(form) -> tuple[dict[str, str], dict[str, str], dict[str, objec
         values["mileage_rate_cents"] = int(cents)
     except InvalidOperation:
         errors["rate"] = "settings.error.rate"
-    if not _TIME.match(typed["reminder_time"]):
+    if not TIME_OF_DAY.regex.match(typed["reminder_time"]):
         errors["reminder_time"] = "settings.error.reminder_time"
     values["reminder_time"] = typed["reminder_time"]
     days = typed["follow_up_days"]
