@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from intake_support import TEST_SECRET, Kamer, propose
+from intake_support import TEST_SECRET, Kamer, issue_token, propose
 from ui_support import (
     PHONE,
     SCREENSHOTS,
@@ -23,6 +23,7 @@ from ui_support import (
 from werkzeug.serving import make_server
 
 from mienskip_intake.bootstrap import build
+from mienskip_intake.domain.model import Role
 from mienskip_intake.domain.visits import month_of
 from mienskip_intake.settings import Settings
 from mienskip_shared.links import sign_volunteer_link
@@ -54,7 +55,7 @@ def system(tmp_path_factory):
     link = sign_volunteer_link(TEST_SECRET, assignment_id, volunteer_id, datetime.now(UTC) + timedelta(days=30))
     try:
         yield {"base": f"http://127.0.0.1:{server.server_port}", "kamer": kamer, "api": api, "link": link,
-               "request_id": request_id}
+               "request_id": request_id, "engine": service.engine}
     finally:
         server.shutdown()
         service.dispose()
@@ -115,5 +116,29 @@ def test_a_volunteer_records_the_visit_from_a_phone_and_the_kamer_approves_the_m
         page.wait_for_url("**/desk/mileage**")
         assert page.get_by_test_id("mileage").locator("tbody tr").first.get_attribute("data-status") == "paid"
         assert wcag_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_a_coordinator_sets_the_kamers_mileage_rate_on_a_page_that_meets_wcag_21_aa(system, browser):
+    _, token = issue_token(system["engine"], Role.COORDINATOR,
+                           region="leeuwarden")
+    context, page = _page(browser, PHONE, "nl-NL")
+    try:
+        page.goto(f"{system['base']}/review/login")
+        page.get_by_label("Token").fill(token)
+        page.get_by_role("button", name="Aanmelden").click()
+        page.wait_for_url(f"{system['base']}/review/**")
+        page.goto(f"{system['base']}/desk/settings?kamer={system['kamer'].id}")
+        page.get_by_label("Kilometervergoeding per km (€)").fill("veel")
+        page.get_by_role("button", name="Instellingen opslaan").click()
+        assert "een bedrag in euro" in page.locator("#err-rate").inner_text()
+        assert wcag_violations(page) == []
+        page.get_by_label("Kilometervergoeding per km (€)").fill("0,28")
+        page.get_by_role("button", name="Instellingen opslaan").click()
+        page.wait_for_url("**/desk/settings**")
+        assert "Instellingen opgeslagen" in page.locator(".flash.ok").inner_text()
+        assert page.get_by_label("Kilometervergoeding per km (€)").input_value() == "0,28"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
