@@ -76,6 +76,7 @@ def test_a_volunteer_records_the_visit_from_a_phone_and_the_kamer_approves_the_m
         form.get_by_role("button", name="Bewarje").click()  # nothing chosen: the error sits at its field
         page.wait_for_selector("#err-visit-done")
         assert "kies ja of nee" in page.locator("#err-visit-done").inner_text()
+        assert wcag_violations(page) == []
         page.goto(f"{system['base']}/v/{system['link']}")
         form = page.get_by_test_id("visit-form")
         form.get_by_label("Ja, dien").check()
