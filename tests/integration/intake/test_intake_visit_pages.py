@@ -186,6 +186,9 @@ def test_the_calendar_feed_holds_only_that_volunteers_tasks_and_a_new_link_revok
     assert accepted_event.decoded("DTSTART") == START
     assert b"Jan" not in feed.data and b"+31587123456" not in feed.data and b"Rustige" not in feed.data
     assert theirs["assignment"] not in feed.get_data(as_text=True)
+    with intake.engine.begin() as tx:  # the address shown is a read of personal data: audited
+        audited = tx.execute(select(t.audit_log.c.subject_id).where(t.audit_log.c.action == "read:calendar")).all()
+    assert {row.subject_id for row in audited} == {mine["request"]}
     # cancelled tasks leave the feed
     client.post(f"/v1/requests/{offered['request']}/cancel", json={}, headers=kamer_a.headers)
     assert offered["assignment"] not in web.get(path).get_data(as_text=True)

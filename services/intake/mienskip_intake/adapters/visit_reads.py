@@ -21,7 +21,7 @@ def feed_tasks(engine: Engine, volunteer_id: str, now: datetime) -> list[dict[st
     """The volunteer's tasks still to end, offered or accepted (cancelled, declined and
     completed ones leave): category, time, kamer, and the address only once accepted."""
     a, r, k = t.assignments, t.requests, t.kamers
-    query = (select(a.c.id, a.c.status, r.c.category, r.c.window_start, r.c.window_end, r.c.resident_address,
+    query = (select(a.c.id, a.c.status, a.c.request_id, r.c.category, r.c.window_start, r.c.window_end, r.c.resident_address,
                     r.c.status.label("request_status"), k.c.name.label("kamer_name"))
              .join(r, r.c.id == a.c.request_id).join(k, k.c.id == r.c.kamer_id)
              .where(a.c.volunteer_id == volunteer_id, a.c.status.in_(IN_FEED), r.c.status == a.c.status,
@@ -29,7 +29,7 @@ def feed_tasks(engine: Engine, volunteer_id: str, now: datetime) -> list[dict[st
              .order_by(r.c.window_start, a.c.id))
     with engine.begin() as tx:
         rows = tx.execute(query).all()
-    return [{"assignment_id": row.id, "status": row.status, "category": row.category,
+    return [{"assignment_id": row.id, "request_id": row.request_id, "status": row.status, "category": row.category,
              "window_start": row.window_start, "window_end": row.window_end, "kamer_name": row.kamer_name,
              "address": row.resident_address if row.status == AssignmentStatus.ACCEPTED.value else None}
             for row in rows]

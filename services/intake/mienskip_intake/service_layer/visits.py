@@ -66,3 +66,14 @@ def new_calendar_link(principal: Principal, uow: UnitOfWork) -> int:
         audit(uow, principal, "new_calendar_link", "volunteer", principal.volunteer_id)
         uow.commit()
     return version
+
+
+def calendar_read(volunteer_id: str, addressed_request_ids: list[str], uow: UnitOfWork) -> None:
+    """The volunteer's calendar showed these requests' addresses: audited as their link's reads are."""
+    if not addressed_request_ids:
+        return
+    reader = Principal(token_id=volunteer_id, role=Role.VOLUNTEER, volunteer_id=volunteer_id)
+    with uow:
+        for request_id in addressed_request_ids:
+            audit(uow, reader, "read:calendar", "request", request_id)
+        uow.commit()

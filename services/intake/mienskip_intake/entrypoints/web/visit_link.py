@@ -76,6 +76,7 @@ def add_routes(bp: Blueprint, pages: Pages, principal_of: Callable[[str], Princi
             abort(404)
         language = volunteer.language if volunteer.language in UI_LANGUAGES else "nl"
         moment = now()
-        body = feed(visit_reads.feed_tasks(pages.engine, volunteer_id, moment), words=catalogue(),
-                    language=language, now=moment)
+        tasks = visit_reads.feed_tasks(pages.engine, volunteer_id, moment)
+        visits.calendar_read(volunteer_id, [task["request_id"] for task in tasks if task["address"]], pages.uow())
+        body = feed(tasks, words=catalogue(), language=language, now=moment)
         return Response(body, mimetype="text/calendar", headers={"Content-Disposition": 'inline; filename="mienskip.ics"'})
