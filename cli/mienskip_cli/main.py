@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -267,6 +268,12 @@ def _intake_admin(data_dir: Path | None) -> intake_bootstrap.Admin:
     return intake_bootstrap.Admin(settings)
 
 
+def _clock_time(_ctx, _param, value: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise click.BadParameter("a local time as HH:MM, e.g. 18:00")
+    return value
+
+
 @main.group()
 def kamer() -> None:
     """Buurtkamers and dorpskamers."""
@@ -281,13 +288,22 @@ def kamer() -> None:
 @click.option("--webhook-url", default=None)
 @click.option("--language", default="nl", show_default=True)
 @click.option("--phone", default=None, help="The number volunteers call with a question (shown on their page).")
+@click.option("--mileage-rate", type=click.FloatRange(0, 5), default=0.30, show_default=True,
+              help="Euro paid back per km driven for a visit.")
+@click.option("--reminder-time", default="18:00", show_default=True, callback=_clock_time,
+              help="Reminders go the day before at this local time (HH:MM).")
+@click.option("--follow-up-days", type=click.IntRange(1, 30), default=3, show_default=True,
+              help="Residents are asked how it went this many days after the task.")
 @click.option("--json", "as_json", is_flag=True, help="Print {\"id\", \"token\"} as JSON.")
 @data_dir_option
-def kamer_add(name, lat, lon, region, email, webhook_url, language, phone, as_json, data_dir) -> None:
+def kamer_add(name, lat, lon, region, email, webhook_url, language, phone, mileage_rate, reminder_time,
+              follow_up_days, as_json, data_dir) -> None:
     """Register a kamer and print its first token (shown once)."""
     admin = _intake_admin(data_dir)
     kamer_id = admin.add_kamer(name=name, lat=lat, lon=lon, region=region, email=email,
-                               webhook_url=webhook_url, language=language, phone=phone)
+                               webhook_url=webhook_url, language=language, phone=phone,
+                               mileage_rate_cents=round(mileage_rate * 100), reminder_time=reminder_time,
+                               follow_up_days=follow_up_days)
     token_id, token = admin.add_token("kamer", kamer_id=kamer_id, label=name)
     _print({"id": kamer_id, "token": token, "token_id": token_id}, as_json)
 

@@ -64,7 +64,8 @@ def pages(site) -> list[str]:
     return ["/review/", f"/review/requests/{site['request']}", f"/review/volunteers/{site['volunteer']}",
             "/review/map", "/review/attention", "/review/dashboard", "/review/audit",
             f"/review/policy/{site['kamer_id']}", "/desk", "/desk/week",
-            "/desk/volunteers", "/desk/volunteers/new", f"/desk/volunteers/{site['volunteer']}"]
+            "/desk/volunteers", "/desk/volunteers/new", f"/desk/volunteers/{site['volunteer']}",
+            "/desk/mileage", "/desk/settings"]
 
 
 def _sign_in(page, base: str, token: str) -> None:

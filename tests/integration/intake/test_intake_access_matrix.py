@@ -21,7 +21,8 @@ VOLUNTEER = {"name": SECRET_NAME, "home": {"lat": 53.2, "lon": 5.8}, "skills": [
              "availability": [{"day": "mon", "from": "09:00", "to": "17:00"}]}
 BODIES = {"reject": {"reason": "x"}, "decline": {"reason": "x"}, "reassign": {"volunteer_id": "x"},
           "bulk-approve": {"ids": ["x"]}, "auto-approve": {"categories": ["pets"]}, "requests": REQUEST,
-          "volunteers": VOLUNTEER, "validate": REQUEST, "{volunteer_id}": {"max_tasks_per_week": 1}}
+          "volunteers": VOLUNTEER, "validate": REQUEST, "{volunteer_id}": {"max_tasks_per_week": 1},
+          "complete": {"done": True, "km": 3}}
 
 
 @pytest.fixture

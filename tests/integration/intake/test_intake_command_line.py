@@ -59,3 +59,26 @@ def test_dead_letters_on_the_embedded_transport_say_so_in_one_line(tmp_path):
     assert peeked.returncode == 1 and "Traceback" not in peeked.stderr
     lines = [line for line in peeked.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "need RabbitMQ" in lines[0] and "matching.intake.request.submitted.dlq" in lines[0]
+
+
+def test_kamer_add_takes_the_mileage_rate_reminder_time_and_follow_up_days(tmp_path):
+    from sqlalchemy import create_engine, select
+
+    from mienskip_intake.adapters import tables as t
+    from mienskip_shared.contracts import parse
+    from mienskip_shared.settings import SQLITE_FILE
+
+    kamer = json.loads(_mienskip(tmp_path, "kamer", "add", "--name", "Dorpskamer Grou", "--lat", "53.0946", "--lon",
+                                 "5.8374", "--mileage-rate", "0.25", "--reminder-time", "19:30",
+                                 "--follow-up-days", "4", "--json").stdout)
+    engine = create_engine(f"sqlite:///{tmp_path / SQLITE_FILE}")
+    with engine.begin() as tx:
+        row = tx.execute(select(t.kamers).where(t.kamers.c.id == kamer["id"])).one()
+        body = tx.execute(select(t.outbox.c.body).where(t.outbox.c.event_type == "kamer.registered")).scalar()
+    engine.dispose()
+    assert (row.mileage_rate_cents, row.reminder_time, row.follow_up_days) == (25, "19:30", 4)
+    assert parse(body).data["reminder_time"] == "19:30" and parse(body).data["follow_up_days"] == 4
+    refused = subprocess.run([sys.executable, "-m", "mienskip_cli.main", "kamer", "add", "--name", "X", "--lat", "53",
+                              "--lon", "5.8", "--reminder-time", "25:00", "--data-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "HH:MM" in refused.stderr

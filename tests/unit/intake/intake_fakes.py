@@ -241,6 +241,27 @@ class FakeImports:
         return len(old)
 
 
+class FakeVisits:
+    """Visit records by assignment id (``domain.visits.Visit``)."""
+
+    def __init__(self, store: _Store):
+        self.s = store
+        self.s.__dict__.setdefault("visits", {})
+
+    def add(self, visit):
+        self.s.visits[visit.assignment_id] = visit
+
+    def get(self, assignment_id):
+        return self.s.visits.get(assignment_id)
+
+    def erase_texts(self, *, request_id=None, volunteer_id=None):
+        from dataclasses import replace
+
+        for key, visit in list(self.s.visits.items()):
+            if visit.request_id == request_id or visit.volunteer_id == volunteer_id:
+                self.s.visits[key] = replace(visit, note=None, reason=None)
+
+
 class FakeUnitOfWork:
     """One shared in-memory store; what a block did counts only once it commits."""
 
@@ -257,6 +278,7 @@ class FakeUnitOfWork:
         self.volunteers, self.requests = FakeVolunteers(self.store), FakeRequests(self.store)
         self.audit, self.idempotency = FakeAudit(self.store), FakeIdempotency(self.store)
         self.imports = FakeImports(self.store)
+        self.visits = FakeVisits(self.store)
         return self
 
     def __exit__(self, *exc_info):

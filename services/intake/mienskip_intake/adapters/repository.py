@@ -24,6 +24,7 @@ from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, W
 from .import_repository import ImportRepository
 from .read_models import scoped
 from .request_repository import RequestRepository
+from .visit_repository import VisitRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
 
@@ -35,7 +36,9 @@ class KamerRepository:
     def add(self, kamer: Kamer) -> None:
         self.conn.execute(insert(t.kamers).values(
             id=kamer.id, name=kamer.name, region=kamer.region, lat=kamer.lat, lon=kamer.lon, email=kamer.email,
-            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at, phone=kamer.phone))
+            webhook_url=kamer.webhook_url, language=kamer.language, created_at=kamer.created_at, phone=kamer.phone,
+            mileage_rate_cents=kamer.mileage_rate_cents, reminder_time=kamer.reminder_time,
+            follow_up_days=kamer.follow_up_days))
 
     def get(self, kamer_id: str | None) -> Kamer | None:
         row = self.conn.execute(select(t.kamers).where(t.kamers.c.id == kamer_id)).first()
@@ -50,6 +53,10 @@ class KamerRepository:
         p = t.auto_approve
         return self.conn.execute(select(p.c.category).where(
             p.c.kamer_id == kamer_id, p.c.category == category)).first() is not None
+
+    def update_settings(self, kamer_id: str, **values: Any) -> None:
+        """The kamer's own settings (phone, mileage rate, reminder time, follow-up days)."""
+        self.conn.execute(update(t.kamers).where(t.kamers.c.id == kamer_id).values(**values))
 
     def set_auto_approve_categories(self, kamer_id: str, categories: Sequence[str], set_by: str,
                                     at: datetime) -> None:
@@ -230,6 +237,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     account_links: AccountLinkRepository
     web_sessions: WebSessionRepository
     sign_in_failures: SignInFailures
+    visits: VisitRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -243,3 +251,4 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
+        self.visits = VisitRepository(conn)

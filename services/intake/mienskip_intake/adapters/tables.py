@@ -37,6 +37,10 @@ kamers = Table(
     Column("language", String(8), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("phone", String(20)),  # the kamer's number: volunteers see it on their page
+    # After the match (issue 17): mileage paid per km in cents, reminders' local time, follow-up days.
+    Column("mileage_rate_cents", Integer, nullable=False, server_default="30"),
+    Column("reminder_time", String(5), nullable=False, server_default="18:00"),
+    Column("follow_up_days", Integer, nullable=False, server_default="3"),
 )
 
 tokens = Table(
@@ -288,6 +292,36 @@ visits = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Index("ix_intake_visits_kamer_window", "kamer_id", "window_start"),
     Index("ix_intake_visits_volunteer_window", "volunteer_id", "window_start"),
+)
+
+mileage_claims = Table(
+    "intake_mileage_claims",
+    metadata,
+    # A volunteer's km of one month, approved by kamer staff: km, rate and amount frozen then.
+    # A visit recorded after an approval makes a new line for the difference, never a change here.
+    Column("id", String(36), primary_key=True),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("volunteer_id", String(36), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM, Europe/Amsterdam
+    Column("km", Float, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("rate_cents", Integer, nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("approved_by", String(100), nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+    Column("paid_by", String(100)),
+    Column("paid_at", UtcDateTime),
+    Index("ix_intake_mileage_claims_kamer_month", "kamer_id", "month"),
+)
+
+calendar_feeds = Table(
+    "intake_calendar_feeds",
+    metadata,
+    # A volunteer's private calendar feed: its URL signs (volunteer id, version); a new link
+    # bumps the version, so the old URL answers 404.
+    Column("volunteer_id", String(36), ForeignKey("intake_volunteers.id"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata, "intake")

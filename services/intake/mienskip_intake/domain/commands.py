@@ -25,6 +25,9 @@ class RegisterKamer:
     webhook_url: str | None = None
     language: str = "nl"
     phone: str | None = None
+    mileage_rate_cents: int = 30  # after the match (issue 17): mileage, reminders, follow-up
+    reminder_time: str = "18:00"
+    follow_up_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -296,3 +299,50 @@ class ConfirmImport:
     principal: Principal
     import_id: str
     choices: dict[int, str]
+
+
+# -- after the task (issue 17) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompleteAssignment:
+    """The visit record: done (hours, km, note) or not done (reason)."""
+
+    principal: Principal
+    assignment_id: str
+    done: bool
+    hours: float | None = None
+    km: float | None = None
+    note: str | None = None
+    reason: str | None = None
+    at: datetime | None = None  # now, unless a test moves the clock
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeKamerSettings:
+    """A kamer's lead (or a coordinator) sets its phone, mileage rate, reminder time and follow-up days."""
+
+    principal: Principal
+    kamer_id: str
+    phone: str | None
+    mileage_rate_cents: int
+    reminder_time: str
+    follow_up_days: int
+
+
+@dataclass(frozen=True)
+class ApproveMileage:
+    """Freeze a volunteer's open km of a month into an approved claim; ``expected_km``: what
+    the person saw (a visit recorded meanwhile makes it a conflict: look again)."""
+
+    principal: Principal
+    kamer_id: str
+    volunteer_id: str
+    month: str
+    expected_km: float | None = None
+
+
+@dataclass(frozen=True)
+class MarkMileagePaid:
+    principal: Principal
+    claim_id: str

@@ -245,6 +245,9 @@ class Kamer:
     language: str = "nl"
     created_at: datetime | None = None
     phone: str | None = None  # what a volunteer calls with a question (their page shows it)
+    mileage_rate_cents: int = 30  # paid back per km driven for a visit (domain.visits)
+    reminder_time: str = "18:00"  # reminders go the day before at this local time
+    follow_up_days: int = 3  # the resident is asked "did the help come?" this many days after
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,8 @@ class Note(StrEnum):
     VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
     SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
+    VISIT_DONE = "visit_done"  # {hours, km}: the visit was recorded as done (domain.visits)
+    VISIT_NOT_DONE = "visit_not_done"  # the visit did not happen; note: the reason
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
+
+from mienskip_shared.clock import utcnow
 
 from ..adapters import desk, read_models
 from ..adapters.repository import lost_idempotency_race
@@ -19,7 +21,7 @@ from ..catalogue import catalogue
 from ..domain import commands
 from ..domain.model import Assignment, HelpRequest, InvalidRequest, Role
 from ..domain.places import Place
-from ..service_layer import handlers, volunteers, workflow
+from ..service_layer import handlers, visits, volunteers, workflow
 from ..service_layer.geocoding import AddressLookup
 from ..service_layer.unit_of_work import UnitOfWork
 from . import schemas
@@ -255,6 +257,23 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
                            commands.Decline(p, a, body.get("reason"), correlation_id=c), uow()))
     _assignment_action("reassign", PEOPLE, schemas.ReassignSchema,
                        lambda p, a, body, c: workflow.reassign(commands.Reassign(p, a, body["volunteer_id"], c), uow()))
+
+    @blp.route("/assignments/<assignment_id>/complete", methods=["POST"])
+    @blp.arguments(schemas.CompleteSchema)
+    @blp.response(200, schemas.AssignmentViewSchema)
+    @blp.alt_response(404, schema=schemas.ApiErrorSchema)
+    @blp.alt_response(409, schema=schemas.ApiErrorSchema)
+    @blp.alt_response(422, schema=schemas.ApiErrorSchema)
+    @require(*PEOPLE, Role.VOLUNTEER)
+    def complete(body, assignment_id):
+        """Record the visit once the task has started: done (the request completes) or not done with a reason
+        (the kamer sees it); 409 when recorded before, too early or not accepted."""
+        try:
+            return assignment_view(visits.complete(commands.CompleteAssignment(
+                g.principal, assignment_id, at=current_app.config.get("MIENSKIP_CLOCK", utcnow)(),
+                correlation_id=caller_correlation_id(), **body), uow()))
+        except InvalidRequest as exc:
+            return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/assignments/bulk-approve", methods=["POST"])
     @blp.arguments(schemas.BulkApproveSchema)

@@ -408,6 +408,16 @@ class OptionalReasonSchema(Strict):
     reason = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
+class CompleteSchema(Strict):
+    """The visit record: ``{"done", "hours"?, "km"?, "note"?, "reason"?}`` (reason required when not done)."""
+
+    done = fields.Bool(required=True, truthy={True}, falsy={False})
+    hours = JsonNumber(load_default=None, allow_none=True, validate=validate.Range(min=0, max=24))
+    km = JsonNumber(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1000))
+    note = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
 class ReassignSchema(Strict):
     volunteer_id = Text(required=True, validate=validate.Length(min=1, max=36))
 

@@ -63,16 +63,25 @@ def body_fingerprint(raw_body: bytes) -> str:
 
 def register_kamer(cmd: commands.RegisterKamer, uow: UnitOfWork) -> str:
     kamer = Kamer(id=new_id(), name=cmd.name, region=cmd.region, lat=cmd.lat, lon=cmd.lon, email=cmd.email,
-                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone)
+                  webhook_url=cmd.webhook_url, language=cmd.language, created_at=utcnow(), phone=cmd.phone,
+                  mileage_rate_cents=cmd.mileage_rate_cents, reminder_time=cmd.reminder_time,
+                  follow_up_days=cmd.follow_up_days)
     with uow:
         uow.kamers.add(kamer)
-        uow.publish(new_event("kamer.registered", {
-            "kamer_id": kamer.id, "name": kamer.name, "region": kamer.region,
-            "location": {"lat": kamer.lat, "lon": kamer.lon}, "email": kamer.email,
-            "webhook_url": kamer.webhook_url, "language": kamer.language, "phone": kamer.phone,
-        }, correlation_id=kamer.id, kamer_id=kamer.id))
+        uow.publish(kamer_registered(kamer))
         uow.commit()
     return kamer.id
+
+
+def kamer_registered(kamer: Kamer) -> Envelope:
+    """``kamer.registered``: the kamer as notify knows it; sent again whenever its settings
+    change (a newer event wins)."""
+    return new_event("kamer.registered", {
+        "kamer_id": kamer.id, "name": kamer.name, "region": kamer.region,
+        "location": {"lat": kamer.lat, "lon": kamer.lon}, "email": kamer.email,
+        "webhook_url": kamer.webhook_url, "language": kamer.language, "phone": kamer.phone,
+        "reminder_time": kamer.reminder_time, "follow_up_days": kamer.follow_up_days,
+    }, correlation_id=kamer.id, kamer_id=kamer.id)
 
 
 def issue_token(cmd: commands.IssueToken, uow: UnitOfWork) -> tuple[str, str]:

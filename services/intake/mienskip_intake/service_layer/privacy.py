@@ -29,6 +29,7 @@ def _announce(uow: UnitOfWork, kind: str, subject_id: str, kamer_id: str, reason
 
 def _erase_request(uow: UnitOfWork, request: HelpRequest, by: Principal, reason: str) -> None:
     uow.requests.save_erasure(request.erased(utcnow()))
+    uow.visits.erase_texts(request_id=request.id)
     audit(uow, by, f"erase:{reason}", "request", request.id)
     _announce(uow, "resident", request.id, request.kamer_id, reason)
 
@@ -67,6 +68,7 @@ def _erase_volunteer_in(uow: UnitOfWork, volunteer: Volunteer, by: Principal, re
     workflow.release_volunteer_in(uow, volunteer.id, by)
     if volunteer.erased_at is None:
         uow.volunteers.save_erasure(volunteer.erased(utcnow()))
+        uow.visits.erase_texts(volunteer_id=volunteer.id)
         audit(uow, by, f"erase:{reason}", "volunteer", volunteer.id)
         _announce(uow, "volunteer", volunteer.id, volunteer.kamer_id, reason)
 

@@ -37,6 +37,8 @@ from . import (
     desk,
     desk_import,
     desk_requests,
+    desk_settings,
+    desk_visits,
     desk_volunteers,
     link,
     overviews,
@@ -90,7 +92,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers):
+                 desk_requests, desk_volunteers, desk_visits, desk_settings):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 

@@ -28,6 +28,8 @@ from ..schemas import volunteer_patch_schema
 from .common import MAX_REASON, Pages
 from .desk_volunteers import PARTS, availability_from, date_text, grid_of
 from .i18n import UI_LANGUAGES, note_link_language
+from .visit_link import add_routes as add_visit_routes
+from .visit_link import page_context as visit_context
 
 
 def blueprint(pages: Pages) -> Blueprint:
@@ -63,7 +65,7 @@ def blueprint(pages: Pages) -> Blueprint:
         return render_template("review/link.html", task=task, own=own, token=token, check=check_of(token),
                                done=request.args.get("done"), ticked=ticked, other=other, parts=PARTS,
                                days=DAYS, day_names={day: wide[n] for n, day in enumerate(DAYS)},
-                               date_text=date_text)
+                               date_text=date_text, **visit_context(pages, principal_of(token), task))
 
     def answer(token: str, do, done: str) -> Any:
         principal = principal_of(token)
@@ -129,4 +131,5 @@ def blueprint(pages: Pages) -> Blueprint:
         return answer(token, lambda p: workflow.decline(commands.Decline(p, p.assignment_id, reason), pages.uow()),
                       "declined")
 
+    add_visit_routes(bp, pages, principal_of, check_of)
     return bp

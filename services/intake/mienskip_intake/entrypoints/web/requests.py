@@ -9,6 +9,7 @@ from ...domain import commands
 from ...domain.model import ACTIONS, OPEN_STATUSES, Status
 from ...service_layer import handlers
 from .common import MAX_REASON, Pages, act, signed_in, staff_blueprint
+from .desk_visits import request_visit
 
 REASSIGNABLE = ACTIONS["reassign"][0]
 
@@ -29,7 +30,8 @@ def blueprint(pages: Pages):
             candidates = read_models.reassign_candidates(pages.engine, g.principal, record, exclude=tried)
         return render_template("review/request.html", r=record, ctx=context, current=current,
                                candidates=candidates, may_reassign=bool(current) and status in REASSIGNABLE,
-                               may_cancel=status in OPEN_STATUSES, here=request.path)
+                               may_cancel=status in OPEN_STATUSES, here=request.path,
+                               **request_visit(pages, record))
 
     @bp.post("/review/requests/<request_id>/cancel")
     @signed_in(pages)
