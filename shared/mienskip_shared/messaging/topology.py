@@ -83,6 +83,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notify", "intake", "user.invited"),
     Subscription("notify", "intake", "user.password_reset"),
     Subscription("notify", "matching", "request.unmatched"),
+    Subscription("notify", "intake", "assignment.completed"),
+    Subscription("notify", "intake", "attention.digest"),
     Subscription("intake", "matching", "assignment.proposed"),
     Subscription("intake", "matching", "request.unmatched"),
     Subscription("intake", "notify", "notification.sent"),

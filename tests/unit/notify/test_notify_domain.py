@@ -202,7 +202,8 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
         "notify.intake.contact.volunteer", "notify.intake.contact.resident", "notify.intake.assignment.approved",
         "notify.intake.assignment.accepted", "notify.intake.assignment.declined", "notify.intake.request.cancelled",
         "notify.intake.request.escalated", "notify.intake.personal_data.erased",
-        "notify.intake.user.invited", "notify.intake.user.password_reset"}
+        "notify.intake.user.invited", "notify.intake.user.password_reset",
+        "notify.intake.assignment.completed", "notify.intake.attention.digest"}
 
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------

@@ -30,6 +30,8 @@ from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
 from .contacts import CONTACT_EVENTS, record_contact
 from .outcomes import failed_event
 from .ports import Ports, UnitOfWork
+from .review_digest import REVIEW_EVENT, hold_or_mail
+from .scheduling import schedule_batch
 from .sms_budget import within_budget
 
 log = structlog.get_logger(__name__)
@@ -65,6 +67,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
     residents = uow.contacts.residents(request_ids)
     uow.claim_all(messages)
     _remember(uow, messages)
+    schedule_batch(uow, messages)  # reminders and the rest after an acceptance; cancelled with the task
     tasks = uow.tasks.get_all(request_ids)
     planned_before = uow.notifications.planned_for_events([e.event_id for e in messages])
     due: list[tuple[Notification, Envelope]] = []
@@ -110,6 +113,8 @@ def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, po
     contact that arrived or changed meanwhile cannot make anyone hear twice."""
     if not before:
         planned = ports.messages_for(envelope, known)
+        if envelope.event_type == REVIEW_EVENT:
+            planned = hold_or_mail(uow, envelope, planned, ports)  # the kamer's mail may wait for its digest
         uow.notifications.add_all(planned)
         return [(n, envelope) for n in planned]
     # people whose own channel failed for good were handed to the kamer: plan it so again
