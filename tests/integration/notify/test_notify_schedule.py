@@ -234,3 +234,23 @@ def test_two_workers_claiming_the_same_due_item_send_it_once(postgres_url, tmp_p
     finally:
         one.close()
         two.close()
+
+
+def test_a_process_that_stopped_after_its_claim_leaves_the_item_to_the_next_once_the_claim_times_out(world):
+    from mienskip_notify.domain.schedule import CLAIM_TIMEOUT
+
+    start, sent, clock = world
+    process = start()
+    process.handle(assignment("assignment.accepted"))
+    clock.now = REMINDER_AT
+    with NotifyUnitOfWork(process.engine) as uow:  # claimed and committed, then the process died
+        (claimed,) = uow.schedule.claim_due(clock.now, clock.now + CLAIM_TIMEOUT, 10)
+        uow.commit()
+    process.close()
+    successor = start()
+    successor.send_due()
+    assert scheduled_mail(sent) == []  # still someone else's claim
+    clock.now = REMINDER_AT + CLAIM_TIMEOUT
+    successor.send_due()
+    successor.send_due()
+    assert claimed.kind == "reminder" and scheduled_mail(sent) == ["volunteer_reminder"]
