@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.schedule_tables import digest_reviews
-from mienskip_notify.adapters.senders import MailboxSender
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.service_layer.after_match import send_attention_digest
 from mienskip_notify.service_layer.contacts import record_kamer

@@ -21,7 +21,12 @@ from mienskip_notify.domain.schedule import (
     item_event_id,
     reminder_due,
 )
-from mienskip_shared.links import sign_follow_up_link, sign_volunteer_link, verify_follow_up_link, verify_volunteer_link
+from mienskip_shared.links import (
+    sign_follow_up_link,
+    sign_volunteer_link,
+    verify_follow_up_link,
+    verify_volunteer_link,
+)
 
 SIX_PM = time(18, 0)
 SECRET = "unit link secret"
