@@ -23,7 +23,7 @@ from ..domain.contacts import Known
 from ..domain.notifications import Notification
 from ..domain.schedule import CLAIM_TIMEOUT, MAX_ATTEMPTS, REVIEW_DIGEST, retry_delay
 from .outcomes import failed_event, stored_reason
-from .planning import RECIPIENT_CHANGED
+from .planning import RECIPIENT_CHANGED, still_owed
 from .ports import Ports, UnitOfWork
 from .sending import deliver
 from .sms_budget import within_budget
@@ -85,17 +85,7 @@ def _plan(uow: UnitOfWork, item: ScheduledItem, ports: Ports, now) -> list[tuple
     if not before:
         uow.notifications.add_all(messages)
         return within_budget(uow, [(n, cause) for n in messages], ports)
-    planned = {n.key: n for n in messages}
-    due = []
-    for row in before:
-        if row.status != "pending":
-            continue
-        if row.key in planned:
-            due.append((planned[row.key], cause))
-        else:  # the person was erased or the request cancelled since the first plan
-            uow.publish_all([failed_event(failed, cause)
-                             for failed in uow.notifications.fail_for_good(key=row.key, error=RECIPIENT_CHANGED)])
-    return due
+    return still_owed(uow, before, messages, cause, RECIPIENT_CHANGED)
 
 
 def _failed(uow: UnitOfWork, item: ScheduledItem, exc: Exception, ports: Ports) -> None:

@@ -120,18 +120,24 @@ def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, po
     # people whose own channel failed for good were handed to the kamer: plan it so again
     unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
                             if r.recipient_kind != KAMER and r.status == "failed")
-    planned = {n.key: n for n in ports.messages_for(envelope, replace(known, unreachable=unreachable))}
+    planned = ports.messages_for(envelope, replace(known, unreachable=unreachable))
+    called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
+    return still_owed(uow, before, planned, envelope, REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED)
+
+
+def still_owed(uow: UnitOfWork, before: list, planned: Sequence[Notification], cause: Envelope,
+               reason: str) -> list[tuple[Notification, Envelope]]:
+    """Of a first plan's rows (``before``), the pending ones a new plan still makes. One it
+    no longer makes (its recipient changed or was erased since, or the request was
+    cancelled since) fails for good with ``reason``, rather than stay pending."""
+    again = {n.key: n for n in planned}
     due = []
     for row in before:
         if row.status != "pending":
             continue
-        if row.key in planned:
-            due.append((planned[row.key], envelope))
+        if row.key in again:
+            due.append((again[row.key], cause))
             continue
-        # its recipient changed or was erased since, or the request was cancelled since:
-        # say so rather than leave it pending
-        called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
-        reason = REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED
-        uow.publish_all([failed_event(failed, envelope)
+        uow.publish_all([failed_event(failed, cause)
                          for failed in uow.notifications.fail_for_good(key=row.key, error=reason)])
     return due
