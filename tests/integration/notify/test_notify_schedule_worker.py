@@ -146,12 +146,15 @@ def cancelled():
                  occurred_at=T0 + timedelta(hours=1))
 
 
-@pytest.mark.parametrize("how", ["cancelled", "cancelled-first", "declined", "volunteer-erased"])
+@pytest.mark.parametrize("how", ["cancelled", "cancelled-first", "declined", "declined-first", "volunteer-erased"])
 def test_nothing_for_a_task_that_is_off(world, how):
     start, sent, clock = world
     process = start()
     if how == "cancelled-first":  # the cancellation overtook the acceptance (another queue)
         process.handle(cancelled())
+    elif how == "declined-first":  # she backed out, and that overtook her yes
+        process.handle(assignment("assignment.declined", rematch=True, after_accept=True,
+                                  occurred_at=T0 + timedelta(hours=1)))
     process.handle(assignment("assignment.accepted"))
     if how == "cancelled":
         process.handle(cancelled())

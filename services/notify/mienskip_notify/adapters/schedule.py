@@ -80,10 +80,18 @@ class ScheduleRepository:
         return self.conn.execute(update(schedule).where(which, schedule.c.status == "pending")
                                  .values(status="cancelled", finished_at=utcnow())).rowcount
 
-    def cancel_kind(self, kind: str, assignment_id: str) -> int:
-        return self.conn.execute(update(schedule).where(
-            schedule.c.kind == kind, schedule.c.subject_id == assignment_id, schedule.c.status == "pending")
-            .values(status="cancelled", finished_at=utcnow())).rowcount
+    def call_off(self, kinds: Sequence[str], assignment_id: str, kamer_id: str, at: datetime) -> None:
+        """No more of these kinds for this assignment: what is pending is cancelled, and what
+        is not scheduled yet (its acceptance is still on its way, on another queue) is kept
+        as cancelled, so the acceptance finds it known and schedules nothing."""
+        now = utcnow()
+        self.conn.execute(update(schedule).where(
+            schedule.c.kind.in_(kinds), schedule.c.subject_id == assignment_id, schedule.c.status == "pending")
+            .values(status="cancelled", finished_at=now))
+        self.conn.execute(self._insert(schedule).on_conflict_do_nothing(index_elements=["kind", "subject_id"]), [{
+            "kind": kind, "subject_id": assignment_id, "kamer_id": kamer_id, "assignment_id": assignment_id,
+            "due_at": at.astimezone(UTC), "status": "cancelled", "attempts": 0, "created_at": now,
+            "finished_at": now} for kind in kinds])
 
     def claim_due(self, now: datetime, until: datetime, limit: int) -> list[ScheduledItem]:
         """Items due at ``now``, taken for this transaction: each moves to 'planned' with

@@ -28,7 +28,8 @@ REMINDER = "reminder"
 HOW_DID_IT_GO = "how_did_it_go"
 FOLLOW_UP = "follow_up"
 REVIEW_DIGEST = "review_digest"  # the kamer's "proposals ready for review", gathered (see review_digest)
-KINDS = (REMINDER, HOW_DID_IT_GO, FOLLOW_UP, REVIEW_DIGEST)
+AFTER_ACCEPTANCE = (REMINDER, HOW_DID_IT_GO, FOLLOW_UP)  # what an assignment's acceptance schedules
+KINDS = (*AFTER_ACCEPTANCE, REVIEW_DIGEST)
 
 DEFAULT_REMINDER_TIME = time(18, 0)
 DEFAULT_FOLLOW_UP_DAYS = 3

@@ -29,9 +29,8 @@ def visit_recorded(envelope: Envelope, uow: UnitOfWork, ports: Ports) -> None:
     with uow:
         first = uow.claim(envelope)
         if first:
-            uow.schedule.cancel_kind(HOW_DID_IT_GO, data["assignment_id"])
-            if not data["done"]:
-                uow.schedule.cancel_kind(FOLLOW_UP, data["assignment_id"])
+            uow.schedule.call_off([HOW_DID_IT_GO] if data["done"] else [HOW_DID_IT_GO, FOLLOW_UP],
+                                  data["assignment_id"], data["kamer_id"], envelope.occurred_at)
         kamer = uow.contacts.kamer(data["kamer_id"])
         known = None if kamer is None else Known(
             kamer=kamer, volunteers=uow.contacts.volunteers({data["volunteer_id"]}),

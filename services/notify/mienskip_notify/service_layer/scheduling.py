@@ -17,7 +17,7 @@ from mienskip_shared.contracts import Envelope
 
 from ..domain.after_match import ScheduledItem
 from ..domain.contacts import VOLUNTEER
-from ..domain.schedule import after_acceptance
+from ..domain.schedule import AFTER_ACCEPTANCE, after_acceptance
 from .ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -32,8 +32,8 @@ def schedule_batch(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
         data = envelope.data
         if envelope.event_type == "request.cancelled":
             uow.schedule.cancel(request_id=data["request_id"])
-        elif envelope.event_type == "assignment.declined":
-            uow.schedule.cancel(assignment_id=data["assignment_id"])
+        elif envelope.event_type == "assignment.declined":  # before or after its acceptance arrives
+            uow.schedule.call_off(AFTER_ACCEPTANCE, data["assignment_id"], data["kamer_id"], envelope.occurred_at)
     for envelope in accepted:
         data = envelope.data
         task = tasks.get(data["request_id"])
