@@ -14,7 +14,7 @@ from notify_support import ADDRESS, START, T0, assignment, event, ports, rows, s
 from sqlalchemy import select
 
 from mienskip_notify.adapters.schedule_tables import schedule
-from mienskip_notify.adapters.senders import MailboxSender
+from mienskip_notify.adapters.senders import MailboxSender, SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE
 from mienskip_notify.service_layer.contacts import erase_person
@@ -257,3 +257,37 @@ def test_a_process_that_stopped_after_its_claim_leaves_the_item_to_the_next_once
     successor.send_due()
     successor.send_due()
     assert claimed.kind == "reminder" and scheduled_mail(sent) == ["volunteer_reminder"]
+
+
+class DownMailbox(CountingMailbox):
+    """The mailbox's disk refuses writes while ``down`` is set."""
+
+    down = True
+
+    def send(self, notification, message):
+        if self.down:
+            raise SendFailed("disk full")
+        super().send(notification, message)
+
+
+def test_a_failed_send_is_tried_again_later_and_then_sent_once(world, tmp_path):
+    from mienskip_notify.domain.schedule import retry_delay
+
+    start, sent, clock = world
+    process = start()
+    process.handle(assignment("assignment.accepted"))
+    mailbox = DownMailbox(tmp_path / "mailbox", sent)
+    process.ports = ports({"mailbox": mailbox}, clock=clock)
+    clock.now = REMINDER_AT
+    process.send_due()
+    assert scheduled_mail(sent) == [] and statuses(process.engine)["reminder"] == "planned"
+    (row,) = [r for r in rows(process.engine) if r.template == "volunteer_reminder"]
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "disk full")
+    mailbox.down = False
+    clock.now = REMINDER_AT + retry_delay(1) - timedelta(seconds=1)
+    process.send_due()
+    assert scheduled_mail(sent) == []  # not before its next try
+    clock.now = REMINDER_AT + retry_delay(1)
+    process.send_due()
+    process.send_due()
+    assert scheduled_mail(sent) == ["volunteer_reminder"] and statuses(process.engine)["reminder"] == "done"

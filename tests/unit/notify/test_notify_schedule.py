@@ -101,6 +101,7 @@ def test_the_follow_up_keeps_the_local_time_of_day_across_the_autumn_change():
 def test_a_kamers_times_are_read_from_its_event_with_defaults():
     assert KamerTimes.parse("07:45", 5) == KamerTimes(time(7, 45), 5)
     assert KamerTimes.parse(None, None) == KamerTimes(time(18, 0), 3)
+    assert KamerTimes.parse("25:00", 2) == KamerTimes(time(18, 0), 2)  # no time of day: the default
 
 
 def test_an_items_id_is_fixed_by_its_kind_and_subject():

@@ -53,11 +53,14 @@ class KamerTimes:
 
     @classmethod
     def parse(cls, reminder_time: str | None, follow_up_days: int | None) -> KamerTimes:
-        """``"18:00"`` and a number of days; anything missing takes the default."""
+        """``"18:00"`` and a number of days; anything missing (or no time of day, as
+        ``"25:00"``) takes the default."""
         at = DEFAULT_REMINDER_TIME
-        if reminder_time:
-            hours, minutes = reminder_time.split(":")
+        try:
+            hours, minutes = (reminder_time or "").split(":")
             at = time(int(hours), int(minutes))
+        except ValueError:
+            pass
         return cls(at, follow_up_days or DEFAULT_FOLLOW_UP_DAYS)
 
 
