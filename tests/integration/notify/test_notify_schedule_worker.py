@@ -146,7 +146,8 @@ def cancelled():
                  occurred_at=T0 + timedelta(hours=1))
 
 
-@pytest.mark.parametrize("how", ["cancelled", "cancelled-first", "declined", "declined-first", "volunteer-erased"])
+@pytest.mark.parametrize("how", ["cancelled", "cancelled-first", "declined", "declined-first", "volunteer-erased",
+                                 "resident-erased"])
 def test_nothing_for_a_task_that_is_off(world, how):
     start, sent, clock = world
     process = start()
@@ -160,8 +161,9 @@ def test_nothing_for_a_task_that_is_off(world, how):
         process.handle(cancelled())
     elif how == "declined":
         process.handle(assignment("assignment.declined", rematch=True, after_accept=True))
-    elif how == "volunteer-erased":
-        erase_person(event("personal_data.erased", {"subject_kind": "volunteer", "subject_id": "vo-7",
+    elif how.endswith("-erased"):
+        kind, subject_id = ("volunteer", "vo-7") if how.startswith("volunteer") else ("resident", "rq-1")
+        erase_person(event("personal_data.erased", {"subject_kind": kind, "subject_id": subject_id,
                                                     "kamer_id": "grou", "reason": "request"}),
                      NotifyUnitOfWork(process.engine))
     clock.now = FOLLOW_UP_AT + timedelta(days=1)
