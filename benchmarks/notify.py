@@ -206,7 +206,8 @@ def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "off
             raw_rate = raw_smtp(sink.port, message, raw_messages)
             settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
                                          smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING",
-                                         secret_key="benchmark links")
+                                         secret_key="benchmark links",
+                                         kamer_digest_minutes=0)  # every proposal its own mail: sending measured
             e2e = end_to_end(settings, messages, kind)
         received = sink.received()  # read once the sink has stopped and printed its count
     expected_at_sink = raw_messages + 1 + messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .adapters.senders import MailboxSender, SmsSender, SmtpSender, WebhookSende
 from .adapters.unit_of_work import NotifyUnitOfWork
 from .domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from .entrypoints.consumer import build_consumer
+from .entrypoints.schedule_worker import build_schedule_worker
 from .service_layer.ports import Ports
 from .settings import Settings
 from .webhooks import kamer_secret
@@ -65,13 +67,14 @@ def build(settings: Settings, *, migrate: bool = True) -> Service:
         public_url=settings.public_url,
         link_secret=secret_key(settings.secret_key, Path(settings.data_dir)),
         sms_limit_per_kamer_month=settings.sms_limit_per_kamer_month,
+        kamer_digest_every=timedelta(minutes=settings.kamer_digest_minutes),
     )
     consumer = build_consumer(settings, uow, ports, senders[MAILBOX], closeables=senders.values())
     relay = OutboxRelay(engine, tables.outbox, ConfirmedPublisher(settings.broker_connection), wakeup=relay_wakeup)
     return Service(
         name="notify",
         engine=engine,
-        workers=[consumer, relay],
+        workers=[consumer, relay, build_schedule_worker(settings, uow, ports)],
         check_ready=lambda: readiness(engine, settings.broker_connection),
     )
 

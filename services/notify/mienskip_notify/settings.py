@@ -22,3 +22,8 @@ class Settings(CommonSettings):
     http_timeout_s: float = 10.0  # read timeout for webhooks and the SMS gateway (connect: 3 s)
     batch_max_size: int = 64  # events planned, sent and recorded together, at most this many ...
     batch_max_wait_ms: int = 50  # ... and none waiting longer than this for its batch to fill
+    # A kamer's "proposal ready for review" mails: the first after a quiet period at once,
+    # further ones gathered into one digest at most this often (its webhook: one call each);
+    # 0: every proposal its own mail, as before.
+    kamer_digest_minutes: int = 15
+    schedule_poll_s: float = 30.0  # how often the schedule's worker looks for what fell due

@@ -89,6 +89,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notify", "intake", "referral.accepted"),
     Subscription("notify", "intake", "referral.declined"),
     Subscription("notify", "intake", "referral.overdue"),
+    Subscription("notify", "intake", "assignment.completed"),
+    Subscription("notify", "intake", "attention.digest"),
     Subscription("intake", "matching", "assignment.proposed"),
     Subscription("intake", "matching", "request.unmatched"),
     Subscription("intake", "notify", "notification.sent"),

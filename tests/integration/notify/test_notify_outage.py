@@ -116,6 +116,7 @@ def running_notify(tmp_path):
     started = []
 
     def start(**overrides):
+        overrides.setdefault("kamer_digest_minutes", 0)  # each proposal its own mail: these tests count deliveries
         settings = Settings.from_env({}, data_dir=Path(tmp_path), broker_url="memory://",
                                      retry_delays_ms=RETRY_DELAYS_MS, webhook_secret="outage-test", **overrides)
         service = build(settings)

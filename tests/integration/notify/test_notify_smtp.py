@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 
@@ -23,6 +23,8 @@ from mienskip_notify.service_layer.sending import notify_batch
 from mienskip_shared.contracts import new_event, parse
 
 KAMER_EMAIL = "bilgaard@example.org"
+
+NO_DIGEST = timedelta(0)  # each proposal its own mail: these tests count what the server takes in
 
 
 class Inbox:
@@ -89,7 +91,8 @@ def review_requested(request_id="rq-1"):
 
 def notify(envelope, engine, smtp, tmp_path):
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example")
+    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example",
+                  kamer_digest_every=NO_DIGEST)
     notify_batch([envelope], NotifyUnitOfWork(engine), ports)
 
 
@@ -284,7 +287,8 @@ def test_a_batch_marks_sent_only_what_the_server_accepted(engine, smtp, port, tm
     reviews = [review_requested(f"rq-{n}") for n in (1, 2, 3)]
     inbox = RefusingInbox(refuse=b"rq-2")
     senders = {"email": smtp, "mailbox": MailboxSender(tmp_path / "mailbox")}
-    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example")
+    ports = Ports(MessageComposer("Mienskip <mienskip@localhost>"), senders, public_url="https://mienskip.example",
+                  kamer_digest_every=NO_DIGEST)
     with smtp_server(port, inbox), pytest.raises(SendFailed) as failure:
         notify_batch(reviews, NotifyUnitOfWork(engine), ports)
 

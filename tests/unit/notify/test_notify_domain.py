@@ -205,7 +205,8 @@ def test_the_dispatcher_calls_the_handler_for_the_event_type():
         "notify.intake.request.escalated", "notify.intake.personal_data.erased",
         "notify.intake.user.invited", "notify.intake.user.password_reset",
         "notify.intake.provider.registered", "notify.intake.provider.updated", "notify.intake.referral.sent",
-        "notify.intake.referral.accepted", "notify.intake.referral.declined", "notify.intake.referral.overdue"}
+        "notify.intake.referral.accepted", "notify.intake.referral.declined", "notify.intake.referral.overdue",
+        "notify.intake.assignment.completed", "notify.intake.attention.digest"}
 
 
 # -- channels: webhook beside e-mail, SMS for people --------------------------------------

@@ -27,7 +27,7 @@ from ..domain.channels import EMAIL, MAILBOX, SMS, WEBHOOK
 from ..domain.contacts import KAMER
 from ..domain.languages import message_language
 from ..domain.notifications import Notification
-from .wording import worded
+from .wording import template_values
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -55,11 +55,11 @@ class TemplateRenderer:
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:
         lang = message_language(language)
-        context = worded(context, lang)
-        text_module = self._env.get_template(f"{template}.{lang}.txt.j2").make_module(context)
+        context = template_values(context, lang)
+        text_module = self._template(template, lang, "txt").make_module(context)
         # one line, always: a newline in a header would let event data forge headers
         subject = " ".join(str(text_module.subject).split())
-        html = self._env.get_template(f"{template}.{lang}.html.j2").render(
+        html = self._template(template, lang, "html").render(
             {**context, "subject": subject, "language": lang}
         )
         return RenderedMessage(subject=subject, text=str(text_module), html=html)
@@ -67,7 +67,12 @@ class TemplateRenderer:
     def render_sms(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """``<template>.<lang>.sms.j2``: short plain text, surrounding whitespace trimmed."""
         lang = message_language(language)
-        return self._env.get_template(f"{template}.{lang}.sms.j2").render(worded(context, lang)).strip()
+        return self._template(template, lang, "sms").render(template_values(context, lang)).strip()
+
+    def _template(self, template: str, lang: str, kind: str):
+        """``<template>.<lang>.<kind>.j2``, or else ``<template>.<kind>.j2``: one template
+        for every language, its sentences from the catalogue (``say``, see ``wording``)."""
+        return self._env.select_template([f"{template}.{lang}.{kind}.j2", f"{template}.{kind}.j2"])
 
 
 # Text an unstructured header holds as it is: no control characters, no encoded word.

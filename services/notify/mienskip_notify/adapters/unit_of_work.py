@@ -9,6 +9,7 @@ from mienskip_shared import unit_of_work
 from . import tables
 from .contacts import ContactRepository
 from .notifications import NotificationRepository
+from .schedule import ScheduleRepository
 from .sms_budget import SmsBudgetRepository
 from .tasks import TaskRepository
 
@@ -23,9 +24,11 @@ class NotifyUnitOfWork(unit_of_work.SqlUnitOfWork):
     tasks: TaskRepository
     notifications: NotificationRepository
     sms_budget: SmsBudgetRepository
+    schedule: ScheduleRepository
 
     def _open(self, conn: Connection) -> None:
         self.contacts = ContactRepository(conn)
         self.tasks = TaskRepository(conn)
         self.notifications = NotificationRepository(conn)
         self.sms_budget = SmsBudgetRepository(conn)
+        self.schedule = ScheduleRepository(conn)

@@ -23,6 +23,7 @@ from mienskip_shared.contracts.matching import runner_up_phrase, unmatched_summa
 from mienskip_shared.contracts.vocabulary import DAYS
 from mienskip_shared.i18n import Catalogue, as_written
 
+from ..domain.after_match import Age, CategoryCounts, ReviewList
 from ..domain.facts import (
     LOCAL_TIME,
     Category,
@@ -64,8 +65,23 @@ def catalogue() -> Catalogue:
 def worded(context: Mapping[str, Any], language: str) -> dict[str, Any]:
     """A template's values: every fact in ``context`` in words, everything else as it is."""
     lang = message_language(language)
-    return {name: (_WORDS[type(value)](value, lang) if type(value) in _WORDS else value)
-            for name, value in context.items()}
+    return {name: _word(value, lang) for name, value in context.items()}
+
+
+def template_values(context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """:func:`worded`, and ``say(key, **params)``: a catalogue sentence in the reader's
+    language, for the templates that serve every language."""
+    lang = message_language(language)
+    return {**worded(context, lang), "say": functools.partial(say, lang)}
+
+
+def _word(value: Any, lang: str) -> Any:
+    return _WORDS[type(value)](value, lang) if type(value) in _WORDS else value
+
+
+def say(language: str, key: str, **params: Any) -> str:
+    """The catalogue's sentence ``key`` with its parameters (facts worded first)."""
+    return catalogue().text(language, key, **{name: _word(value, language) for name, value in params.items()})
 
 
 def _date_text(value: date, lang: str) -> str:
@@ -182,6 +198,22 @@ def _slot_text(label: str, lang: str) -> str:
     return f"{name} {hours.replace('-', '–')}"
 
 
+# -- after the match -------------------------------------------------------------------------
+
+def age_text(value: Age, lang: str) -> str:
+    """How long something waited: hours up to two days, then days (``3 dagen``)."""
+    hours = round(value.hours)
+    if hours < 48:
+        return catalogue().text(lang, "after_match.age_hour" if hours == 1 else "after_match.age_hours", n=hours)
+    return catalogue().text(lang, "after_match.age_days", n=round(value.hours / 24))
+
+
+def _review_list(value: ReviewList, lang: str) -> list[tuple[str, str, str]]:
+    """Each proposal as (time of day, request id, category), on the clock in Leeuwarden."""
+    return [(format_time(_local(r.proposed_at), "short", locale=_locale(lang)), r.request_id,
+             category_text(r.category, lang)) for r in value.reviews]
+
+
 # Each kind of fact and how it reads, by exact type (a dict lookup per value: most values
 # are words already). Anything else (a name, an id, a link, a flag) is left as it is.
 _WORDS = {
@@ -195,4 +227,7 @@ _WORDS = {
     RuleCounts: _rule_counts,
     DeclineReason: lambda value, lang: catalogue().text(lang, f"decline.{value.code}"),
     Urgency: lambda value, lang: catalogue().text(lang, f"urgency.{value.code}"),
+    Age: age_text,
+    CategoryCounts: lambda value, lang: [(category_text(code, lang), n) for code, n in value.counts],
+    ReviewList: _review_list,
 }

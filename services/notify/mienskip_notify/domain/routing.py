@@ -79,9 +79,11 @@ class MessagePlan:
                 key=notification_key(self.event_id, hook, WEBHOOK), recipient=hook, channel=WEBHOOK,
                 address=kamer.webhook_url, payload=payload, **common))
 
-    def to_person(self, kind: str, person_id: str, template: str, context: Mapping[str, Any]) -> None:
+    def to_person(self, kind: str, person_id: str, template: str, context: Mapping[str, Any], *,
+                  call_instead: bool = True) -> bool:
         """A message for a volunteer or resident in their language, over their channel;
-        the kamer is asked to call them when no channel reaches them."""
+        the kamer is asked to call them when no channel reaches them (unless not
+        ``call_instead``: then nobody is). True if the person's own channel has it."""
         contact = (self.known.volunteers.get(person_id) if kind == VOLUNTEER else
                    self.known.resident if self.known.resident and self.known.resident.request_id == person_id
                    else None)
@@ -95,7 +97,9 @@ class MessagePlan:
             self.notifications.append(Notification(
                 key=notification_key(self.event_id, recipient, channel), recipient=recipient, channel=channel,
                 **self._common(kind, template, language, context, (kind, person_id))))
-            return
+            return True
+        if not call_instead:
+            return False
         why = (NO_CONTACT if contact is None else
                NOT_DELIVERED if (kind, person_id) in self.known.unreachable else NO_CHANNEL)
         self._please_call(kind, person_id, contact, (contact.first_name or None) if contact else None,
@@ -148,6 +152,7 @@ class MessagePlan:
             "why": why,
             "review_url": review_url(self.public_url, self.data.get("request_id")),
         }, topic=f"call:{kind}:{person_id}", subject=(kind, person_id))
+        return False
 
     def _common(self, recipient_kind: str, template: str, language: str, context: Mapping[str, Any],
                 subject: tuple[str, str] | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from mienskip_shared.messaging import EventConsumer, dispatch_by_type
 from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 
-from ..service_layer import accounts, contacts, planning, sending
+from ..service_layer import accounts, after_match, contacts, planning, sending
 from ..service_layer.ports import Ports, UnitOfWork
 
 CONSUMER = "notify"
@@ -47,6 +47,8 @@ def build_consumer(settings, uow: Callable[[], UnitOfWork], ports: Ports, mailbo
         "personal_data.erased": lambda envelope: contacts.erase_person(envelope, uow(), mailbox),
         **dict.fromkeys(accounts.ACCOUNT_EVENTS, lambda envelope: accounts.send_account_mail(envelope, uow(), ports)),
         **dict.fromkeys(planning.BATCHED_EVENTS, lambda envelope: notify([envelope])),
+        "assignment.completed": lambda envelope: after_match.visit_recorded(envelope, uow(), ports),
+        "attention.digest": lambda envelope: after_match.send_attention_digest(envelope, uow(), ports),
     })
     consumer = EventConsumer(
         CONSUMER,

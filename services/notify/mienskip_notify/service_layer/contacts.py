@@ -9,7 +9,9 @@ from mienskip_shared.contracts import Envelope
 
 from ..domain.channels import MAILBOX
 from ..domain.contacts import KamerContact, ProviderContact, ResidentContact, VolunteerContact
+from ..domain.schedule import KamerTimes
 from .ports import UnitOfWork
+from .scheduling import forget_person
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +35,9 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
             log.info("kamer.already_recorded", kamer_id=kamer.kamer_id)
             return
         stored = uow.contacts.save_kamer(kamer, envelope.occurred_at)
+        if stored:
+            uow.schedule.save_kamer_times(kamer.kamer_id, KamerTimes.parse(
+                data.get("reminder_time"), data.get("follow_up_days")), envelope.occurred_at)
         uow.commit()
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
@@ -81,6 +86,7 @@ def erase_person(envelope: Envelope, uow: UnitOfWork, mailbox=None) -> None:
     with uow:
         uow.claim(envelope)  # erasing twice is harmless: no early return
         uow.contacts.forget(kind, subject_id)
+        forget_person(uow, kind, subject_id)  # nothing scheduled is sent to or about them
         rows = uow.notifications.blank_recipients(kind, subject_id)
         uow.commit()
     if mailbox is not None:

@@ -30,6 +30,8 @@ from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
 from .contacts import CONTACT_EVENTS, record_contact
 from .outcomes import failed_event
 from .ports import Ports, UnitOfWork
+from .review_digest import REVIEW_EVENT, hold_or_mail
+from .scheduling import schedule_batch
 from .sms_budget import within_budget
 
 log = structlog.get_logger(__name__)
@@ -74,6 +76,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
     residents = uow.contacts.residents(request_ids)
     uow.claim_all(messages)
     _remember(uow, messages)
+    schedule_batch(uow, messages)  # reminders and the rest after an acceptance; cancelled with the task
     tasks = uow.tasks.get_all(request_ids)
     planned_before = uow.notifications.planned_for_events([e.event_id for e in messages])
     due: list[tuple[Notification, Envelope]] = []
@@ -121,23 +124,31 @@ def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, po
     contact that arrived or changed meanwhile cannot make anyone hear twice."""
     if not before:
         planned = ports.messages_for(envelope, known)
+        if envelope.event_type == REVIEW_EVENT:
+            planned = hold_or_mail(uow, envelope, planned, ports)  # the kamer's mail may wait for its digest
         uow.notifications.add_all(planned)
         return [(n, envelope) for n in planned]
     # people whose own channel failed for good were handed to the kamer: plan it so again
     unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
                             if r.recipient_kind != KAMER and r.status == "failed")
-    planned = {n.key: n for n in ports.messages_for(envelope, replace(known, unreachable=unreachable))}
+    planned = ports.messages_for(envelope, replace(known, unreachable=unreachable))
+    called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
+    return still_owed(uow, before, planned, envelope, REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED)
+
+
+def still_owed(uow: UnitOfWork, before: list, planned: Sequence[Notification], cause: Envelope,
+               reason: str) -> list[tuple[Notification, Envelope]]:
+    """Of a first plan's rows (``before``), the pending ones a new plan still makes. One it
+    no longer makes (its recipient changed or was erased since, or the request was
+    cancelled since) fails for good with ``reason``, rather than stay pending."""
+    again = {n.key: n for n in planned}
     due = []
     for row in before:
         if row.status != "pending":
             continue
-        if row.key in planned:
-            due.append((planned[row.key], envelope))
+        if row.key in again:
+            due.append((again[row.key], cause))
             continue
-        # its recipient changed or was erased since, or the request was cancelled since:
-        # say so rather than leave it pending
-        called_off = known.request_cancelled and envelope.event_type != "request.cancelled"
-        reason = REQUEST_CANCELLED if called_off else RECIPIENT_CHANGED
-        uow.publish_all([failed_event(failed, envelope)
+        uow.publish_all([failed_event(failed, cause)
                          for failed in uow.notifications.fail_for_good(key=row.key, error=reason)])
     return due

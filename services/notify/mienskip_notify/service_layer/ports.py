@@ -3,18 +3,20 @@ deliver (composer, senders, where links point and how they are signed, the SMS b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
 
+from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope
-from mienskip_shared.links import sign_referral_link, sign_volunteer_link
+from mienskip_shared.links import sign_follow_up_link, sign_referral_link, sign_volunteer_link
 
 from ..domain.channels import EMAIL, SMS, Channels
 from ..domain.contacts import KamerContact, Known, ProviderContact, ResidentContact, Task, VolunteerContact
 from ..domain.notifications import Notification
 from ..domain.planner import notifications_for
+from ..domain.review_digest import DEFAULT_EVERY
 
 DEFAULT_SMS_LIMIT_PER_KAMER_MONTH = 200
 
@@ -85,6 +87,27 @@ class SmsBudget(Protocol):
     def used(self, kamer_id: str, month: str) -> int: ...
 
 
+class Schedule(Protocol):
+    """Messages due later, the kamers' times and review digests (``adapters.schedule``)."""
+
+    def save_kamer_times(self, kamer_id: str, times: Any, as_of: datetime) -> None: ...
+    def kamer_times(self, kamer_id: str) -> Any: ...
+    def add(self, items: Sequence[Any]) -> None: ...
+    def cancel(self, *, request_id: str | None = None, assignment_id: str | None = None,
+               volunteer_id: str | None = None) -> int: ...
+    def call_off(self, kinds: Sequence[str], assignment_id: str, kamer_id: str, at: datetime) -> None: ...
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Any]: ...
+    def finish(self, item: Any, status: str) -> None: ...
+    def try_again(self, item: Any, at: datetime, attempts: int) -> None: ...
+    def lock_digest(self, kamer_id: str) -> Any: ...
+    def mailed(self, kamer_id: str, at: datetime, *, closing: str | None = None) -> None: ...
+    def open_digest(self, kamer_id: str, digest_id: str) -> None: ...
+    def is_held(self, event_id: str) -> bool: ...
+    def hold_review(self, event_id: str, kamer_id: str, digest_id: str, request_id: str,
+                    assignment_id: str | None, proposed_at: datetime) -> None: ...
+    def held_reviews(self, digest_id: str) -> list[Any]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over notify's repositories, outbox and inbox (``adapters.unit_of_work``);
     the service layer sees it only through these protocols, never a table."""
@@ -93,6 +116,7 @@ class UnitOfWork(Protocol):
     tasks: Tasks
     notifications: Notifications
     sms_budget: SmsBudget
+    schedule: Schedule
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...
@@ -111,6 +135,8 @@ class Ports:
     public_url: str
     link_secret: str = field(default="", repr=False)  # signs volunteers' and providers' accept/decline links
     sms_limit_per_kamer_month: int = DEFAULT_SMS_LIMIT_PER_KAMER_MONTH
+    clock: Callable[[], datetime] = utcnow  # what is due, and the kamer's review digest, go by this
+    kamer_digest_every: timedelta = DEFAULT_EVERY
 
     @property
     def channels(self) -> Channels:
@@ -125,6 +151,11 @@ class Ports:
         if not self.link_secret:
             raise ValueError("no secret to sign provider links with")
         return sign_referral_link(self.link_secret, referral_id, provider_id, expires_at)
+
+    def sign_follow_up(self, request_id: str, assignment_id: str, expires_at: datetime) -> str:
+        if not self.link_secret:
+            raise ValueError("no secret to sign follow-up links with")
+        return sign_follow_up_link(self.link_secret, request_id, assignment_id, expires_at)
 
     def messages_for(self, envelope: Envelope, known: Known) -> list[Notification]:
         """Every message ``envelope`` causes, given what notify knows (the domain's plan)."""
