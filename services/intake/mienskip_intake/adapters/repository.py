@@ -21,6 +21,7 @@ from mienskip_shared.db import contains_text
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
+from .follow_ups import FollowUpRepository
 from .import_repository import ImportRepository
 from .read_models import scoped
 from .request_repository import RequestRepository
@@ -230,6 +231,7 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     account_links: AccountLinkRepository
     web_sessions: WebSessionRepository
     sign_in_failures: SignInFailures
+    follow_ups: FollowUpRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -243,3 +245,4 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
+        self.follow_ups = FollowUpRepository(conn)

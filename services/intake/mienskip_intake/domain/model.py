@@ -322,6 +322,7 @@ class Note(StrEnum):
     VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
     SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
+    FOLLOW_UP_ANSWERED = "follow_up_answered"  # {answer}: the resident's no or more (domain.follow_ups)
 
 
 @dataclass(frozen=True)

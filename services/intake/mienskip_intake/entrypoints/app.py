@@ -33,7 +33,7 @@ from .errors import error_response, from_http_exception, message_for
 from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
 from .reports_api import reports_blueprint
-from .web import PLACES_CSV, load_places, review_blueprint
+from .web import PLACES_CSV, follow_up, load_places, review_blueprint
 from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
@@ -145,6 +145,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
     csrf.exempt(monthly_reports)
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
+    csrf.exempt(follow_up.SESSIONLESS_VIEW)  # the resident's follow-up answer: the same
     @app.before_request
     def _authenticate():
         if not request.path.startswith("/v1"):

@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 from mienskip_shared.contracts import Envelope
 
 from ..domain.accounts import AccountLink, Person, WebSession
+from ..domain.follow_ups import FollowUp
 from ..domain.imports import StagedImport
 from ..domain.model import Assignment, HelpRequest, HistoryEntry, Kamer, Principal, Role, Status, Volunteer
 
@@ -140,6 +141,11 @@ class Imports(Protocol):
     def delete_before(self, cutoff: datetime) -> int: ...
 
 
+class FollowUps(Protocol):
+    def get(self, request_id: str) -> FollowUp | None: ...
+    def add(self, answer: FollowUp) -> None: ...
+
+
 class UnitOfWork(Protocol):
     kamers: Kamers
     tokens: Tokens
@@ -152,6 +158,7 @@ class UnitOfWork(Protocol):
     account_links: AccountLinks
     web_sessions: WebSessions
     sign_in_failures: SignInFailures
+    follow_ups: FollowUps
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...

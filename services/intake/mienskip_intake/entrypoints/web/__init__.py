@@ -38,6 +38,7 @@ from . import (
     desk_import,
     desk_requests,
     desk_volunteers,
+    follow_up,
     link,
     overviews,
     proposals,
@@ -93,6 +94,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                  desk_requests, desk_volunteers):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
+    review.register_blueprint(follow_up.blueprint(pages))  # the resident's /f/<token>: no session
 
     @review.record_once
     def _configure(state) -> None:
