@@ -23,12 +23,14 @@ from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
 from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
+from .domain.waiting import Thresholds
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
 from .entrypoints.workers import (
     account_cleanup_worker,
     build_relay,
+    digest_worker,
     exact_lookup_worker,
     retention_worker,
     series_worker,
@@ -57,7 +59,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
                    retention_worker(new_uow, timedelta(days=settings.retention_days)),
-                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow)]
+                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow),
+                   digest_worker(new_uow, engine, waiting_thresholds(settings), link_base(settings))]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),
@@ -70,7 +73,14 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      lockout=LockoutPolicy(max_delay_s=settings.sign_in_max_delay_s),
                      link_base=link_base(settings),
                      vog_valid_years=settings.vog_valid_years_in)
+    app.config["MIENSKIP_WAITING"] = waiting_thresholds(settings)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def waiting_thresholds(settings: Settings) -> Thresholds:
+    """When a thing waits too long, from ``MIENSKIP_WAITING_*``."""
+    return Thresholds(proposal_hours=settings.waiting_proposal_hours, offer_hours=settings.waiting_offer_hours,
+                      visit_days=settings.waiting_visit_days, follow_up_days=settings.waiting_follow_up_days)
 
 
 def link_base(settings: Settings) -> str:

@@ -25,3 +25,8 @@ class Settings(CommonSettings):
     geocoder: str = "embedded"
     geocoder_url: str = ""
     geocoder_timeout_s: float = 2.0
+    # "Waiting too long" (domain.waiting.Thresholds): the attention page and the weekly digest.
+    waiting_proposal_hours: int = 24
+    waiting_offer_hours: int = 48
+    waiting_visit_days: int = 1
+    waiting_follow_up_days: int = 14

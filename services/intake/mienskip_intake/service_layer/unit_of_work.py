@@ -7,7 +7,7 @@ may pass an in-memory fake. The service layer sees only these protocols, never a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, Self
 
 from mienskip_shared.contracts import Envelope
@@ -146,6 +146,11 @@ class FollowUps(Protocol):
     def add(self, answer: FollowUp) -> None: ...
 
 
+class Digests(Protocol):
+    def claim(self, region: str, week: date, at: datetime, digests: int) -> bool: ...
+    def coordinators(self, region: str) -> list[tuple[str, str]]: ...
+
+
 class UnitOfWork(Protocol):
     kamers: Kamers
     tokens: Tokens
@@ -159,6 +164,7 @@ class UnitOfWork(Protocol):
     web_sessions: WebSessions
     sign_in_failures: SignInFailures
     follow_ups: FollowUps
+    digests: Digests
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...
