@@ -134,7 +134,7 @@ def test_one_digest_per_coordinator_once_a_week(intake, coordinators):
     sent = {event.data["email"]: event.data for event in _digests(intake.engine)}
     assert set(sent) == {"anna@leeuwarden.example", "pieter@leeuwarden.example", "sjoukje@fryslan.example"}
     anna = sent["anna@leeuwarden.example"]
-    assert anna["week"] == "2026-12-07" and anna["region"] == "leeuwarden" and anna["language"] == "nl"
+    assert str(anna["week"]) == "2026-12-07" and anna["region"] == "leeuwarden" and anna["language"] == "nl"
     assert anna["counts"] == {"proposals_unreviewed": 2, "offers_unanswered": 1, "referrals_unanswered": 0,
                               "visits_unrecorded": 1, "follow_ups_open": 1, "oldest_hours": 72.0}
     assert anna["link"].endswith("/review/attention")

@@ -29,7 +29,7 @@ def send_weekly_digests(new_uow: Callable[[], UnitOfWork], counts: Mapping[str, 
                 continue
             for email, language in recipients:
                 uow.publish(new_event("attention.digest", {
-                    "region": region, "email": email, "language": language, "week": week.isoformat(),
+                    "region": region, "email": email, "language": language, "week": week,
                     "counts": dict(waiting), "link": link}, correlation_id=f"digest:{region}:{week.isoformat()}"))
             uow.commit()
             written += len(recipients)
