@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -16,7 +16,7 @@ from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letter
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
-from .adapters import read_models
+from .adapters import past_records, read_models
 from .adapters.accounts import Argon2Passwords
 from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
@@ -158,6 +158,11 @@ class Admin:
 
     def submit_request(self, principal: Principal, data: dict) -> str:
         return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow(), self.addresses)[1]["id"]
+
+    def add_past_month(self, kamer_id: str, records: list[dict], joined: list[datetime] = ()) -> int:
+        """Requests of a past month as they stand today, with their visits (the demo's, so
+        the monthly report shows something): see ``adapters.past_records.add_past_month``."""
+        return past_records.add_past_month(self.engine, kamer_id, records, joined)
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""

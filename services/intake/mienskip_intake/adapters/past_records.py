@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import tables as t
@@ -63,3 +64,29 @@ def add_visit(tx: Connection, assignment_id: str, request_id: str, volunteer_id:
         assignment_id=assignment_id, request_id=request_id, volunteer_id=volunteer_id, kamer_id=kamer_id,
         window_start=window_start, done=done, hours=hours, km=km, recorded_by=SYSTEM,
         recorded_at=recorded_at or window_start + timedelta(hours=2)))
+
+
+def add_past_month(engine: Engine, kamer_id: str, records: Sequence[dict[str, Any]],
+                   joined: Sequence[datetime] = ()) -> int:
+    """A past month of one kamer (the demo's, for the report): each record is a request
+    (``category``, ``created_at``, ``steps``, ``window_start``, ``resident``) that one of the
+    kamer's volunteers may have helped (``helper``: an index into them) with a ``visit``
+    (``done``, ``hours``, ``km``). ``joined``: when the first volunteers registered (their
+    registration moves back to then). Returns how many requests were written."""
+    k, v = t.kamers, t.volunteers
+    with engine.begin() as tx:
+        kamer = tx.execute(select(k.c.region, k.c.lat, k.c.lon).where(k.c.id == kamer_id)).one()
+        pool = list(tx.execute(select(v.c.id).where(v.c.kamer_id == kamer_id, v.c.erased_at.is_(None))
+                               .order_by(v.c.created_at, v.c.id)).scalars())
+        for volunteer_id, when in zip(pool, joined, strict=False):
+            tx.execute(update(v).where(v.c.id == volunteer_id).values(created_at=when))
+        for n, record in enumerate(records):
+            helper = pool[record["helper"] % len(pool)] if record.get("helper") is not None and pool else None
+            request_id, assignment_id = add_request(
+                tx, kamer_id, kamer.region, record["category"], record["created_at"], record["steps"],
+                window_start=record["window_start"], volunteer_id=helper, resident=record["resident"],
+                lat=round(kamer.lat + 0.002 * ((n % 5) - 2), 5), lon=round(kamer.lon + 0.003 * ((n % 7) - 3), 5))
+            visit = record.get("visit")
+            if assignment_id is not None and helper is not None and visit is not None:
+                add_visit(tx, assignment_id, request_id, helper, kamer_id, record["window_start"], **visit)
+    return len(records)
