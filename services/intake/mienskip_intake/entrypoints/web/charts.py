@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from ...domain.reports import SMALL
 
 WIDTH = 640
-LABEL_W = 190
+LABEL_CHAR_W = 8.0  # about a character of the 13px labels
 VALUE_W = 60
 ROW_H = 30
 BAR_H = 18
@@ -29,9 +29,10 @@ class Bar:
 
 def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar], colour: int = 0) -> Markup:
     """A horizontal bar chart, one row per bar, the value written after each bar."""
+    label_w = int(min(WIDTH / 2, max(110, LABEL_CHAR_W * max((len(b.label) for b in bars), default=0) + 16)))
     numbers = [b.value for b in bars if isinstance(b.value, (int, float))]
     top = max([*numbers, 5]) or 1
-    span = WIDTH - LABEL_W - VALUE_W
+    span = WIDTH - label_w - VALUE_W
     height = max(1, len(bars)) * ROW_H + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
              f'viewBox="0 0 {WIDTH} {height}" width="100%" '
@@ -42,15 +43,15 @@ def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar], 
         y = 5 + n * ROW_H
         small = bar.value == SMALL
         width = span * (4.0 if small else float(bar.value or 0)) / top
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + BAR_H - 4}" text-anchor="end" font-size="13" '
+        parts.append(f'<text x="{label_w - 8}" y="{y + BAR_H - 4}" text-anchor="end" font-size="13" '
                      f'fill="#1a202c">{escape(bar.label)}</text>')
         if small:
-            parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="none" '
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="none" '
                          f'stroke="{COLOURS[colour % len(COLOURS)]}" stroke-dasharray="4 3"/>')
         elif width > 0:
-            parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" '
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{BAR_H}" '
                          f'fill="{COLOURS[colour % len(COLOURS)]}"/>')
-        parts.append(f'<text x="{LABEL_W + width + 6:.1f}" y="{y + BAR_H - 4}" font-size="13" '
+        parts.append(f'<text x="{label_w + width + 6:.1f}" y="{y + BAR_H - 4}" font-size="13" '
                      f'fill="#1a202c">{escape(str(bar.value))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
