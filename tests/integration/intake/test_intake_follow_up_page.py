@@ -96,3 +96,20 @@ def test_tampered_expired_or_unchecked_answers_are_refused(client, intake, two_r
     assert client.post(f"/f/{token}", data={"check": check, "answer": "maybe"}).status_code == 400
     with intake.engine.begin() as tx:
         assert tx.execute(t.follow_ups.select()).all() == []
+
+
+def test_erasing_the_resident_takes_their_words_and_the_page(client, intake, two_requests):
+    from intake_support import uow
+
+    from mienskip_intake.domain.commands import EraseResident
+    from mienskip_intake.service_layer import privacy
+
+    (request_id, assignment_id), _ = two_requests
+    token = _link(request_id, assignment_id)
+    client.post(f"/f/{token}", data={"check": _check(client.get(f"/f/{token}")), "answer": "no",
+                                     "text": "Durk wachte de hiele middei"})
+    privacy.erase_resident(EraseResident(request_id), uow(intake.engine))
+    with intake.engine.begin() as tx:
+        row = tx.execute(t.follow_ups.select()).one()
+    assert (row.answer, row.text) == ("no", None)  # the answer still counts; their words are gone
+    assert client.get(f"/f/{token}").status_code == 404

@@ -4,20 +4,16 @@ or as CSV with ``Accept: text/csv``. Counts under 5 read "< 5" in both."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
-
-from mienskip_shared.contracts.vocabulary import CATEGORIES
 
 from ..adapters import reports as report_queries
 from ..domain import reports
 from ..domain.model import Role
 from .api import require
 from .fields import Strict, Text
+from .web.report_exports import csv_headers, report_csv
 
 
 def _month(value: str) -> None:
@@ -63,21 +59,6 @@ class MonthlyReportSchema(Schema):
     scope = fields.Dict()
     total = fields.Nested(FiguresSchema)
     kamers = fields.List(fields.Nested(KamerFiguresSchema))
-
-
-def report_csv(shown: dict, headers: list[str], total_label: str) -> str:
-    """The report as CSV: ``headers`` name the columns (kamer, COLUMNS, categories)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in reports.table(shown, CATEGORIES):
-        writer.writerow([total_label if row[0] is None else row[0], *row[1:]])
-    return out.getvalue()
-
-
-def csv_headers() -> list[str]:
-    """The API's CSV header: codes, as the JSON names them."""
-    return ["kamer", *reports.COLUMNS, *(f"category.{c}" for c in CATEGORIES)]
 
 
 def reports_blueprint(engine) -> Blueprint:

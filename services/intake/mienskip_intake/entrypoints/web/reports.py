@@ -5,13 +5,10 @@ table, and the export as CSV and XLSX. Every output applies "< 5"
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from babel.dates import format_date
 from flask import Response, g, render_template, request
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES
 from mienskip_shared.i18n import as_written
@@ -19,11 +16,10 @@ from mienskip_shared.i18n import as_written
 from ...adapters import read_models
 from ...adapters import reports as report_queries
 from ...domain import reports
-from ..reports_api import report_csv
 from .charts import Bar, bar_chart
 from .common import Pages, kamer_filter, now, signed_in, staff_blueprint
-from .desk import csv_cell
 from .i18n import lang
+from .report_exports import report_csv, report_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,8 +66,7 @@ def blueprint(pages: Pages):
     def export_csv():
         month, kamer_id, _kamers = asked()
         shown = report_queries.monthly_report(pages.engine, g.principal, month, kamer_id)
-        named = {**shown, "kamers": [{**k, "name": csv_cell(k["name"])} for k in shown["kamers"]]}
-        return Response("\ufeff" + report_csv(named, headers(), _("report.total")), mimetype="text/csv",
+        return Response("\ufeff" + report_csv(shown, headers(), _("report.total")), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="mienskip-report-{month}.csv"'})
 
     @bp.get("/review/reports.xlsx")
@@ -79,19 +74,7 @@ def blueprint(pages: Pages):
     def export_xlsx():
         month, kamer_id, _kamers = asked()
         shown = report_queries.monthly_report(pages.engine, g.principal, month, kamer_id)
-        book = Workbook()
-        sheet = book.active
-        sheet.title = str(month)
-        sheet.append(headers())
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in reports.table(shown, CATEGORIES):
-            sheet.append([csv_cell(row[0]) if row[0] is not None else _("report.total"), *row[1:]])
-        sheet.append([])
-        sheet.append([_("report.small_note")])
-        out = io.BytesIO()
-        book.save(out)
-        return Response(out.getvalue(), mimetype=XLSX,
+        return Response(report_xlsx(shown, headers(), _("report.total"), _("report.small_note")), mimetype=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="mienskip-report-{month}.xlsx"'})
 
     return bp
