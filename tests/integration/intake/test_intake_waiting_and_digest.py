@@ -165,3 +165,27 @@ def test_two_workers_at_once_write_the_week_once(intake, coordinators):
     with intake.engine.begin() as tx:
         assert sorted((row.region, row.week) for row in tx.execute(select(t.digest_runs))) == \
             [("fryslan", week_of(NOW)), ("leeuwarden", week_of(NOW))]
+
+
+def test_the_digest_workers_with_the_clock_moved_write_each_week_once(intake, coordinators):
+    from polling import eventually
+
+    from mienskip_intake.entrypoints.workers import digest_worker
+
+    now = [NOW]
+    stop = threading.Event()
+    workers = [digest_worker(lambda: uow(intake.engine), intake.engine, Thresholds(), "http://127.0.0.1:8000",
+                             clock=lambda: now[0], every=timedelta(milliseconds=20)) for _ in range(2)]
+    threads = [threading.Thread(target=worker.run, args=(stop,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        eventually(lambda: len(_digests(intake.engine)) == 3)
+        now[0] = NOW + timedelta(days=7)  # next week
+        eventually(lambda: len(_digests(intake.engine)) == 6)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    weeks = sorted(str(event.data["week"]) for event in _digests(intake.engine))
+    assert weeks == ["2026-12-07"] * 3 + ["2026-12-14"] * 3
