@@ -13,6 +13,7 @@ from ..domain import reports
 from ..domain.model import Role
 from .api import require
 from .fields import Strict, Text
+from .schemas import ApiErrorSchema
 from .web.report_exports import csv_headers, report_csv
 
 
@@ -67,6 +68,11 @@ def reports_blueprint(engine) -> Blueprint:
     @blp.route("/reports/monthly", methods=["GET"])
     @blp.arguments(MonthlyQuerySchema, location="query")
     @blp.response(200, MonthlyReportSchema, description="JSON, or CSV with Accept: text/csv")
+    @blp.doc(responses={"200": {"description": "JSON, or CSV with Accept: text/csv", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/MonthlyReport"}},
+        "text/csv": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, schema=ApiErrorSchema, description="Not a kamer of yours (or of your region)")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="month is not YYYY-MM")
     @require(Role.KAMER, Role.COORDINATOR)
     def monthly(query):
         """The month's figures (Europe/Amsterdam months): per kamer and in total; counts only."""
