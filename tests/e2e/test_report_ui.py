@@ -106,6 +106,7 @@ def test_a_resident_answers_on_a_phone_and_the_coordinator_sees_it_waiting(demo,
     page.get_by_role("link", name="Aandacht nodig").click()
     item = page.locator(f"[data-waiting=follow_ups_open][data-request-id='{request_id}']")
     assert item.is_visible() and "Ik heb meer hulp nodig" in item.inner_text()
+    assert wcag_violations(page) == []
     item.get_by_role("link").first.click()
     assert page.get_by_role("heading", name="Antwoord van de bewoner op de nabelvraag").is_visible()
     assert "Ek graach help yn de tún" in page.locator("[data-follow-up=more]").inner_text()
