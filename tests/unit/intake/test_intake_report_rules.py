@@ -74,3 +74,12 @@ def test_visits_and_volunteers_and_suppression_of_small_sums():
     shown = reports.suppressed(f)
     assert shown["hours"] == shown["km"] == shown["visits_done"] == shown["volunteers_active"] == "< 5"
     assert shown["volunteers_new"] == 5 and shown["requests"] == 0
+
+
+def test_the_weeks_digest_goes_out_from_monday_seven_in_amsterdam():
+    from mienskip_intake.domain.waiting import digest_due, week_of
+
+    assert not digest_due(utc(2026, 12, 7, 5, 59))  # Monday 06:59 in Leeuwarden
+    assert digest_due(utc(2026, 12, 7, 6, 0)) and digest_due(utc(2026, 12, 9, 2, 0))  # Wednesday night: late
+    assert str(week_of(utc(2026, 12, 6, 23, 30))) == "2026-12-07"  # Monday 00:30 in Leeuwarden
+    assert str(week_of(utc(2026, 12, 6, 22, 30))) == "2026-11-30"

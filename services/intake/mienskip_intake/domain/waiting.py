@@ -39,3 +39,13 @@ def week_of(at: datetime) -> date:
     """The Monday (in Amsterdam) of the week ``at`` falls in: the week a digest covers."""
     local = at.astimezone(AMSTERDAM).date()
     return local - timedelta(days=local.weekday())
+
+
+DIGEST_FROM_HOUR = 7  # a week's digest goes out from Monday 07:00 in Amsterdam, not in the night
+
+
+def digest_due(at: datetime) -> bool:
+    """Whether this week's digest may go out at ``at``: from Monday 07:00 (Amsterdam) on,
+    so a system started on a Wednesday still sends that week's."""
+    local = at.astimezone(AMSTERDAM)
+    return local.weekday() > 0 or local.hour >= DIGEST_FROM_HOUR

@@ -12,7 +12,7 @@ from typing import Any
 
 from mienskip_shared.contracts import new_event
 
-from ..domain.waiting import week_of
+from ..domain.waiting import digest_due, week_of
 from .unit_of_work import UnitOfWork
 
 
@@ -20,6 +20,8 @@ def send_weekly_digests(new_uow: Callable[[], UnitOfWork], counts: Mapping[str, 
                         link: str) -> int:
     """``counts``: per region, the ``WaitingCounts`` of ``attention.digest`` (adapters.waiting).
     Returns how many digests were written (0 when every region had its week's already)."""
+    if not digest_due(now):
+        return 0
     week = week_of(now)
     written = 0
     for region, waiting in sorted(counts.items()):
