@@ -11,7 +11,7 @@ from babel.dates import format_date
 from flask import Response, g, render_template, request
 
 from mienskip_shared.contracts.vocabulary import CATEGORIES
-from mienskip_shared.i18n import as_written
+from mienskip_shared.i18n import as_written, decimal
 
 from ...adapters import read_models
 from ...adapters import reports as report_queries
@@ -42,6 +42,10 @@ def blueprint(pages: Pages):
         return [_("report.col.kamer"), *(_("report.col." + c) for c in reports.COLUMNS),
                 *(_("cat." + c) for c in CATEGORIES)]
 
+    def number(value: Any) -> Any:
+        """Hours, km and medians as the reader writes decimals (``172,5``); counts as they are."""
+        return decimal(value, lang()) if isinstance(value, float) else value
+
     def page():
         month, kamer_id, kamers = asked()
         shown = report_queries.monthly_report(pages.engine, g.principal, month, kamer_id)
@@ -56,7 +60,7 @@ def blueprint(pages: Pages):
         return render_template("review/reports.html", r=shown, month=month, month_name=month_name, kamers=kamers, kamer_id=kamer_id,
                                categories_chart=categories, outcomes_chart=outcomes, category_codes=CATEGORIES,
                                previous=str(month.previous()), following=str(month.next()),
-                               table=reports.table(shown, CATEGORIES), columns=reports.COLUMNS)
+                               table=reports.table(shown, CATEGORIES), columns=reports.COLUMNS, number=number)
 
     bp.add_url_rule("/review/reports", "index", signed_in(pages)(page))
     bp.add_url_rule("/desk/report", "desk", signed_in(pages)(page))
