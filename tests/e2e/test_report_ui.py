@@ -51,14 +51,15 @@ def sign_in(page, address: str, token: str) -> None:
 
 
 def test_a_coordinator_opens_the_months_report_and_downloads_it(demo, new_page):
+    from playwright.sync_api import expect
+
     address, coordinator, _ = demo
     page = new_page()
     sign_in(page, address, coordinator)
     page.get_by_role("link", name="Rapportage").click()
-    assert page.get_by_role("heading", name="Maandrapportage").is_visible()
+    expect(page.get_by_role("heading", name="Maandrapportage")).to_be_visible()
     # last month, as the demo wrote it: four kamers and a total, with real numbers
-    rows = page.get_by_test_id("report-table").locator("tbody tr")
-    assert rows.count() == 5
+    expect(page.get_by_test_id("report-table").locator("tbody tr")).to_have_count(5)
     assert int(page.get_by_test_id("report-summary").locator(".n").first.inner_text()) >= 20
     assert page.locator("svg.chart[role=img]").count() == 2
     assert page.locator("#chart-categories rect").count() >= 5
@@ -83,6 +84,8 @@ def test_a_coordinator_opens_the_months_report_and_downloads_it(demo, new_page):
 
 
 def test_a_resident_answers_on_a_phone_and_the_coordinator_sees_it_waiting(demo, new_page):
+    from playwright.sync_api import expect
+
     address, coordinator, data_dir = demo
     api = {"Authorization": f"Bearer {coordinator}"}
     done = requests.get(f"{address}/v1/requests?status=completed&limit=1", headers=api, timeout=10).json()["items"]
@@ -93,20 +96,20 @@ def test_a_resident_answers_on_a_phone_and_the_coordinator_sees_it_waiting(demo,
                                 datetime.now(UTC) + timedelta(days=7))
     phone = new_page(viewport=PHONE)
     phone.goto(f"{address}/f/{token}?lang=fy")
-    assert phone.get_by_role("heading", name="Is de help kommen?").is_visible()
+    expect(phone.get_by_role("heading", name="Is de help kommen?")).to_be_visible()
     assert wcag_violations(phone) == []
     phone.get_by_label("Ik ha mear help nedich").check()
     phone.get_by_label("Wolle jo noch wat kwyt? (mei leech bliuwe)").fill("Ek graach help yn de tún")
     phone.get_by_role("button", name="Antwurd ferstjoere").click()
-    assert phone.get_by_test_id("follow-up-answer").inner_text().endswith("Ik ha mear help nedich")
+    expect(phone.get_by_test_id("follow-up-answer")).to_contain_text("Ik ha mear help nedich")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing sideways
 
     page = new_page()
     sign_in(page, address, coordinator)
     page.get_by_role("link", name="Aandacht nodig").click()
     item = page.locator(f"[data-waiting=follow_ups_open][data-request-id='{request_id}']")
-    assert item.is_visible() and "Ik heb meer hulp nodig" in item.inner_text()
+    expect(item).to_contain_text("Ik heb meer hulp nodig")
     assert wcag_violations(page) == []
     item.get_by_role("link").first.click()
-    assert page.get_by_role("heading", name="Antwoord van de bewoner op de nabelvraag").is_visible()
-    assert "Ek graach help yn de tún" in page.locator("[data-follow-up=more]").inner_text()
+    expect(page.get_by_role("heading", name="Antwoord van de bewoner op de nabelvraag")).to_be_visible()
+    expect(page.locator("[data-follow-up=more]")).to_contain_text("Ek graach help yn de tún")
