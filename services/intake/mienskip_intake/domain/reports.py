@@ -81,6 +81,7 @@ class RequestRow:
     category: str
     status: str
     created_at: datetime
+    helper: str = "volunteer"  # the request's helper (issue 13's column): volunteer | professional | both
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,12 @@ class Figures:
     back_outs: int  # declined after accepting
 
 
-def outcome(status: str, steps: Sequence[StepRow]) -> str:
+def outcome(status: str, steps: Sequence[StepRow], helper: str = "volunteer") -> str:
     """What became of one request: ``volunteer`` once a volunteer accepted it (and did
     not back out), ``none`` when it ended unmatched or cancelled without one, else still
-    open. ``steps`` are its status steps, oldest first."""
+    open. ``steps`` are its status steps, oldest first. ``helper`` is the request's
+    (issue 13): where "professional" and "both" are decided, add them to OUTCOMES and
+    here, and read the column in ``adapters.reports.month_rows``."""
     if status in ("accepted", "completed"):
         return "volunteer"
     if status == "cancelled":
@@ -176,7 +179,7 @@ def figures(rows: MonthRows) -> Figures:
     to_match = []
     for request in rows.requests:
         story = stories.get(request.id, [])
-        outcomes[outcome(request.status, story)] += 1
+        outcomes[outcome(request.status, story, request.helper)] += 1
         proposed = next((s.at for s in story if s.status == "proposed"), None)
         if proposed is not None:
             to_match.append(_hours(request.created_at, proposed))
