@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from mienskip_intake.bootstrap import Admin, Conflict
 
+from .demo_month import load_past_month
 from .leeuwarden import CATEGORY_MIX, DEFAULT_PLACES, Place, load_places
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -70,6 +71,7 @@ def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
         principal, nearby = kamer.pop("principal"), kamer.pop("nearby")
         for _ in range(requests_per_kamer):
             request_ids.append(admin.submit_request(principal, _request(rng, rng.choice(nearby), today)))
+    load_past_month(admin, kamers, today=today)  # last month, for the monthly report (demo_month.py)
     _, coordinator = admin.add_token("coordinator", region="leeuwarden", label="demo coordinator")
     _, operator = admin.add_token("operator", label="demo operator")
     return DemoResult(kamers, coordinator, operator, volunteer_count, request_ids, _people(admin, kamers[0]))

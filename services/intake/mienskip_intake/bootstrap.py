@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -16,13 +16,14 @@ from mienskip_shared.messaging.dead_letters import DeadLetters, peek_dead_letter
 from mienskip_shared.runtime import Service, readiness
 from mienskip_shared.workers import Wakeup
 
-from .adapters import read_models
+from .adapters import past_records, read_models
 from .adapters.accounts import Argon2Passwords
 from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
 from .domain import commands
 from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
+from .domain.waiting import Thresholds
 from .entrypoints.app import create_app
 from .entrypoints.consumer import build_consumer
 from .entrypoints.guards import JsonErrorRequestHandler
@@ -30,6 +31,7 @@ from .entrypoints.metrics import proposal_age_worker
 from .entrypoints.workers import (
     account_cleanup_worker,
     build_relay,
+    digest_worker,
     exact_lookup_worker,
     retention_worker,
     series_worker,
@@ -59,7 +61,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
                    retention_worker(new_uow, timedelta(days=settings.retention_days)),
-                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow)]
+                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow),
+                   digest_worker(new_uow, engine, waiting_thresholds(settings), link_base(settings))]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
         workers.append(proposal_age_worker(engine))
@@ -74,7 +77,14 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
                      link_base=link_base(settings),
                      vog_valid_years=settings.vog_valid_years_in,
                      token_cache_s=settings.token_cache_s)
+    app.config["MIENSKIP_WAITING"] = waiting_thresholds(settings)
     return Service("intake", engine, workers, check_ready, wsgi_app=app)
+
+
+def waiting_thresholds(settings: Settings) -> Thresholds:
+    """When a thing waits too long, from ``MIENSKIP_WAITING_*``."""
+    return Thresholds(proposal_hours=settings.waiting_proposal_hours, offer_hours=settings.waiting_offer_hours,
+                      visit_days=settings.waiting_visit_days, follow_up_days=settings.waiting_follow_up_days)
 
 
 def link_base(settings: Settings) -> str:
@@ -152,6 +162,11 @@ class Admin:
 
     def submit_request(self, principal: Principal, data: dict) -> str:
         return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow(), self.addresses)[1]["id"]
+
+    def add_past_month(self, kamer_id: str, records: list[dict], joined: list[datetime] = ()) -> int:
+        """Requests of a past month as they stand today, with their visits (the demo's, so
+        the monthly report shows something): see ``adapters.past_records.add_past_month``."""
+        return past_records.add_past_month(self.engine, kamer_id, records, joined)
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""

@@ -28,3 +28,8 @@ class Settings(CommonSettings):
     # How long a web worker remembers an API token's owner: a revoked token stops working
     # everywhere within this many seconds (0: looked up on every call).
     token_cache_s: float = 5.0
+    # "Waiting too long" (domain.waiting.Thresholds): the attention page and the weekly digest.
+    waiting_proposal_hours: int = 24
+    waiting_offer_hours: int = 48
+    waiting_visit_days: int = 1
+    waiting_follow_up_days: int = 14

@@ -86,3 +86,13 @@ def test_every_operation_needs_a_valid_token(client, intake, kamer_a, records_of
     answers = {(method, path): _call(client, method, path, records_of_a, headers).status_code
                for path, method in _operations(client)}
     assert set(answers.values()) == {401}, answers
+
+
+def test_kamer_b_never_reads_kamer_as_monthly_report(client, kamer_b, records_of_a):
+    month = SOON.strftime("%Y-%m")
+    theirs = client.get(f"/v1/reports/monthly?month={month}&kamer_id={records_of_a['kamer_id']}",
+                        headers=kamer_b.headers)
+    assert theirs.status_code == 404
+    own = client.get(f"/v1/reports/monthly?month={month}", headers=kamer_b.headers)
+    assert own.status_code == 200 and own.get_json()["total"]["requests"] == 0
+    assert [k["id"] for k in own.get_json()["kamers"]] == [kamer_b.id]

@@ -21,6 +21,8 @@ from mienskip_shared.db import contains_text
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
+from .digests import DigestRepository
+from .follow_ups import FollowUpRepository
 from .import_repository import ImportRepository
 from .read_models import scoped
 from .request_repository import RequestRepository
@@ -238,6 +240,8 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     web_sessions: WebSessionRepository
     sign_in_failures: SignInFailures
     visits: VisitRepository
+    follow_ups: FollowUpRepository
+    digests: DigestRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -252,3 +256,5 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
         self.visits = VisitRepository(conn)
+        self.follow_ups = FollowUpRepository(conn)
+        self.digests = DigestRepository(conn)

@@ -103,6 +103,8 @@ class RequestRepository:
             resident_address=request.resident_address, notes=request.notes, lat=request.lat, lon=request.lon,
             resident_email=None, exact_lookup=None, erased_at=request.erased_at, updated_at=request.updated_at))
         self.conn.execute(update(t.history).where(t.history.c.request_id == request.id).values(note=None))
+        # the resident's own words in the follow-up answer go too; the answer itself stays (a count)
+        self.conn.execute(update(t.follow_ups).where(t.follow_ups.c.request_id == request.id).values(text=None))
 
     def due_for_retention(self, cutoff: datetime, closed: Iterable[Status], batch: int) -> list[HelpRequest]:
         """Not yet erased, and closed before ``cutoff`` or with a task that ended before it.

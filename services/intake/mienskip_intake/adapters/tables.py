@@ -326,3 +326,30 @@ calendar_feeds = Table(
 
 outbox = outbox_table(metadata, "intake")
 inbox = inbox_table(metadata, "intake")
+
+# -- after the match: the resident's follow-up answer, the weekly digest (issue 17) ---------
+
+follow_ups = Table(
+    "intake_follow_ups",
+    metadata,
+    # The resident's answer to "did the help come? do you need more?": one per request,
+    # the first one counts. The text is theirs, for the kamer only (erased with the request).
+    Column("request_id", String(36), ForeignKey("intake_requests.id"), primary_key=True),
+    Column("assignment_id", String(36), nullable=False),
+    Column("kamer_id", String(36), ForeignKey("intake_kamers.id"), nullable=False),
+    Column("answer", String(10), nullable=False),  # domain.follow_ups.Answer: yes, no, more
+    Column("text", Text),
+    Column("answered_at", UtcDateTime, nullable=False),
+    Index("ix_intake_follow_ups_kamer_answered", "kamer_id", "answered_at"),
+)
+
+digest_runs = Table(
+    "intake_digest_runs",
+    metadata,
+    # One row per (region, week) claimed before the week's attention.digest events are
+    # written: a second run, or a second worker, finds it and writes nothing.
+    Column("region", String(100), primary_key=True),
+    Column("week", Date, primary_key=True),  # the Monday of the week
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("digests", Integer, nullable=False),
+)

@@ -327,6 +327,7 @@ class Note(StrEnum):
     SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
     VISIT_DONE = "visit_done"  # {hours, km}: the visit was recorded as done (domain.visits)
     VISIT_NOT_DONE = "visit_not_done"  # the visit did not happen; note: the reason
+    FOLLOW_UP_ANSWERED = "follow_up_answered"  # {answer}: the resident's no or more (domain.follow_ups)
 
 
 @dataclass(frozen=True)

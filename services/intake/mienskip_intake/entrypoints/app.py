@@ -32,8 +32,9 @@ from .api import api_blueprint
 from .errors import error_response, from_http_exception, message_for
 from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
+from .reports_api import reports_blueprint
 from .token_cache import TokenCache
-from .web import PLACES_CSV, load_places, review_blueprint
+from .web import PLACES_CSV, follow_up, load_places, review_blueprint
 from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
@@ -123,6 +124,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     v1 = api_blueprint(engine, uow, addresses, load_places(PLACES_CSV))
     api.register_blueprint(v1)
+    monthly_reports = reports_blueprint(engine)
+    api.register_blueprint(monthly_reports)
     # Calls are limited per caller once authenticated (``_caller_key``); calls that fail
     # authentication, and the sign-in forms, per client address, before any check.
     limiter = Limiter(
@@ -142,7 +145,9 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     app.register_blueprint(pages)
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
+    csrf.exempt(monthly_reports)
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
+    csrf.exempt(follow_up.SESSIONLESS_VIEW)  # the resident's follow-up answer: the same
     tokens = TokenCache(token_cache_s)
 
     @app.before_request

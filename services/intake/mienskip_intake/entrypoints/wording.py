@@ -47,7 +47,8 @@ def unmatched_words(catalogue: Catalogue, language: str, reasons: Mapping[str, i
 
 # History note parameters that are codes themselves, and the catalogue family that words them.
 _CODED_PARAMS = {"wanted": "status", "current": "status", "assignment_status": "status",
-                 "recipient_kind": "recipient", "channel": "channel", "template": "template"}
+                 "recipient_kind": "recipient", "channel": "channel", "template": "template",
+                 "answer": "followup.answer"}
 
 
 def history_note(catalogue: Catalogue, language: str, code: str | None, params: Mapping[str, Any] | None,

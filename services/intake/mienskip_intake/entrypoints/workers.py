@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -14,11 +14,12 @@ from mienskip_shared.clock import utcnow
 from mienskip_shared.messaging import ConfirmedPublisher, OutboxRelay
 from mienskip_shared.workers import PollingWorker, Wakeup
 
-from ..adapters import tables
+from ..adapters import tables, waiting
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import accounts, events, imports, locations, privacy, series
+from ..domain.waiting import Thresholds
+from ..service_layer import accounts, digest, events, imports, locations, privacy, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -76,3 +77,16 @@ def stale_import_worker(uow: Callable[[], IntakeUnitOfWork],
     (:func:`imports.forget_old_imports`): personal data must not linger."""
     return PollingWorker("intake-stale-imports", lambda: imports.forget_old_imports(uow()) > 0,
                          idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def digest_worker(uow: Callable[[], IntakeUnitOfWork], engine: Engine, thresholds: Thresholds, link_base: str,
+                  clock: Callable[[], datetime] = utcnow, every: timedelta = timedelta(hours=1)) -> PollingWorker:
+    """Once a week per region, the coordinators' "waiting too long" digest
+    (:mod:`service_layer.digest`); looks every hour whether this week's is written yet."""
+    def step() -> bool:
+        now = clock()
+        digest.send_weekly_digests(uow, waiting.counts_by_region(engine, now, thresholds), now,
+                                   f"{link_base.rstrip('/')}/review/attention")
+        return False  # the week's digests are written in one round: wait for the next
+
+    return PollingWorker("intake-digest", step, idle_s=every.total_seconds(), max_backoff_s=600)

@@ -7,12 +7,13 @@ may pass an in-memory fake. The service layer sees only these protocols, never a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, Self
 
 from mienskip_shared.contracts import Envelope
 
 from ..domain.accounts import AccountLink, Person, WebSession
+from ..domain.follow_ups import FollowUp
 from ..domain.imports import StagedImport
 from ..domain.model import Assignment, HelpRequest, HistoryEntry, Kamer, Principal, Role, Status, Volunteer
 from ..domain.visits import ClaimLine, Visit
@@ -153,6 +154,14 @@ class Visits(Protocol):
     def mark_paid(self, claim_id: str, by: str, at: datetime) -> bool: ...
     def feed_version(self, volunteer_id: str) -> int: ...
     def new_feed_version(self, volunteer_id: str, at: datetime) -> int: ...
+class FollowUps(Protocol):
+    def get(self, request_id: str) -> FollowUp | None: ...
+    def add(self, answer: FollowUp) -> None: ...
+
+
+class Digests(Protocol):
+    def claim(self, region: str, week: date, at: datetime, digests: int) -> bool: ...
+    def coordinators(self, region: str) -> list[tuple[str, str]]: ...
 
 
 class UnitOfWork(Protocol):
@@ -168,6 +177,8 @@ class UnitOfWork(Protocol):
     web_sessions: WebSessions
     sign_in_failures: SignInFailures
     visits: Visits
+    follow_ups: FollowUps
+    digests: Digests
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info) -> None: ...

@@ -40,9 +40,11 @@ from . import (
     desk_settings,
     desk_visits,
     desk_volunteers,
+    follow_up,
     link,
     overviews,
     proposals,
+    reports,
     requests,
     session,
     volunteers,
@@ -92,9 +94,10 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers, desk_visits, desk_settings):
+                 desk_requests, desk_volunteers, desk_visits, desk_settings, reports):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
+    review.register_blueprint(follow_up.blueprint(pages))  # the resident's /f/<token>: no session
 
     @review.record_once
     def _configure(state) -> None:

@@ -17,6 +17,7 @@ from mienskip_shared.clock import utcnow
 
 from ...domain.model import Principal, Role
 from ...domain.places import Place
+from ...domain.waiting import Thresholds
 from ...service_layer import accounts
 from ...service_layer.common import Conflict
 from ...service_layer.geocoding import AddressLookup
@@ -60,6 +61,11 @@ def staff_blueprint(name: str, import_name: str) -> Blueprint:
 def now() -> datetime:
     """The pages' clock (``MIENSKIP_CLOCK`` in the app's config: tests move it)."""
     return current_app.config.get("MIENSKIP_CLOCK", utcnow)()
+
+
+def thresholds() -> Thresholds:
+    """When a thing waits too long (``MIENSKIP_WAITING`` in the app's config: the settings')."""
+    return current_app.config.get("MIENSKIP_WAITING") or Thresholds()
 
 
 def session_principal() -> Principal | None:

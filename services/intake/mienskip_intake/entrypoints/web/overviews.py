@@ -6,9 +6,9 @@ from flask import g, render_template, request
 
 from mienskip_shared.clock import utcnow
 
-from ...adapters import overviews, read_models, visit_reads
+from ...adapters import overviews, read_models, visit_reads, waiting
 from ...domain.model import Role
-from .common import Pages, kamer_filter, signed_in, staff_blueprint
+from .common import Pages, kamer_filter, now, signed_in, staff_blueprint, thresholds
 from .map_drawing import draw_map
 
 
@@ -44,6 +44,7 @@ def blueprint(pages: Pages):
                 stuck = overviews.dead_lettered_requests(pages.engine, g.principal, found.letters)
         return render_template("review/attention.html", a=overviews.attention(pages.engine, g.principal, pages.places),
                                dead_letters=dead, stuck=stuck,
-                               not_done=visit_reads.not_done(pages.engine, g.principal, pages.places))
+                               not_done=visit_reads.not_done(pages.engine, g.principal, pages.places),
+                               waiting=waiting.waiting_too_long(pages.engine, g.principal, now(), thresholds()))
 
     return bp
