@@ -23,6 +23,7 @@ from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
 from .import_repository import ImportRepository
 from .read_models import scoped
+from .referral_repository import ProviderRepository, ReferralRepository
 from .request_repository import RequestRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
@@ -230,6 +231,8 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     account_links: AccountLinkRepository
     web_sessions: WebSessionRepository
     sign_in_failures: SignInFailures
+    providers: ProviderRepository
+    referrals: ReferralRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -243,3 +246,5 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.account_links = AccountLinkRepository(conn)
         self.web_sessions = WebSessionRepository(conn)
         self.sign_in_failures = SignInFailures(conn)
+        self.providers = ProviderRepository(conn)
+        self.referrals = ReferralRepository(conn)

@@ -15,6 +15,7 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"  # a region's coordinator
     OPERATOR = "operator"  # runs the system: metrics and ids, never personal data
     VOLUNTEER = "volunteer"  # holds a signed link for one assignment: accept or decline it
+    PROVIDER = "provider"  # a care provider's signed link for one referral: read, accept or decline it
 
 
 class Status(StrEnum):
@@ -37,14 +38,16 @@ OPEN_STATUSES = frozenset(
 
 # Which status a request may move to from which (DOMAIN.md, "The workflow of one request").
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
+    # -> COMPLETED from RECEIVED and UNMATCHED: a professional's part alone (domain.referrals)
+    Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED,
+                                Status.COMPLETED}),
     Status.QUEUED: frozenset({Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.QUEUED, Status.CANCELLED}),
     Status.REJECTED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
     Status.DECLINED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.ACCEPTED: frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED}),
-    Status.UNMATCHED: frozenset({Status.QUEUED, Status.PROPOSED, Status.CANCELLED}),
+    Status.UNMATCHED: frozenset({Status.QUEUED, Status.PROPOSED, Status.CANCELLED, Status.COMPLETED}),
     Status.CANCELLED: frozenset(),
     Status.COMPLETED: frozenset(),
 }
@@ -211,6 +214,8 @@ class Principal:
     user_id: str | None = None  # a person with an account (domain.accounts)
     name: str | None = field(default=None, compare=False)  # theirs, for the pages' header only
     lead: bool = False  # a kamer's lead: may invite its staff
+    provider_id: str | None = None  # a provider link's holder
+    referral_id: str | None = None  # ... and the one referral it is for
 
     @property
     def actor(self) -> str:
@@ -322,6 +327,11 @@ class Note(StrEnum):
     VOLUNTEER_AWAY = "volunteer_away"  # ... an away period now covers the task's day
     LOCATED_EXACTLY = "located_exactly"  # the address service was back: exact location instead of the area's
     SERIES_CONTINUED = "series_continued"  # {follows}: intake made this week's request of a weekly series
+    REFERRED = "referred"  # {provider_id, referral_id}: sent to a care provider (domain.referrals)
+    REFERRAL_ACCEPTED = "referral_accepted"  # {provider_id, referral_id}
+    REFERRAL_DECLINED = "referral_declined"  # {provider_id, referral_id}; note: the provider's reason
+    REFERRAL_OVERDUE = "referral_overdue"  # {provider_id, referral_id}: no answer in time
+    REFERRAL_CLOSED = "referral_closed"  # {provider_id, referral_id, was}: replaced, cancelled or completed
 
 
 @dataclass(frozen=True)
@@ -379,7 +389,9 @@ class HelpRequest:
     resident_email: str | None = None
     location_precision: str = "given"  # domain.addresses.Precision: exact, postcode4 or given
     exact_lookup: dict[str, Any] | None = None  # the address, while an exact lookup is still due
+    helper: str = "volunteer"  # who helps: volunteer, professional or both (domain.referrals.Helper)
     assignments: tuple[Assignment, ...] = field(default=(), compare=False)  # oldest first
+    referral: Any = field(default=None, compare=False)  # the current domain.referrals.Referral, once loaded
     history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
 
     @property

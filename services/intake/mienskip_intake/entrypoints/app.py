@@ -17,7 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
+from mienskip_shared.links import (
+    REFERRAL_PREFIX,
+    InvalidLink,
+    is_volunteer_link,
+    verify_referral_link,
+    verify_volunteer_link,
+)
 from mienskip_shared.workers import Wakeup
 
 from ..adapters.accounts import Argon2Passwords
@@ -95,6 +101,14 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         return Principal(token_id=link.volunteer_id, role=Role.VOLUNTEER, volunteer_id=link.volunteer_id,
                          assignment_id=link.assignment_id)
 
+    def _provider_principal(token: str) -> Principal | None:
+        try:
+            link = verify_referral_link(secret_key, token)
+        except InvalidLink:
+            return None
+        return Principal(token_id=link.provider_id, role=Role.PROVIDER, provider_id=link.provider_id,
+                         referral_id=link.referral_id)
+
     app.config.update(
         API_TITLE="Mienskip intake",
         API_VERSION="v1",
@@ -159,6 +173,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         token = token.strip()
         if scheme.lower() == "bearer" and is_volunteer_link(token):
             principal = _volunteer_principal(token)
+        elif scheme.lower() == "bearer" and token.startswith(REFERRAL_PREFIX + "."):
+            principal = _provider_principal(token)
         elif scheme.lower() == "bearer" and token:
             principal = handlers.authenticate(token, uow())
         if principal is None:
