@@ -140,6 +140,14 @@ class Referral:
         """The resident's erasure: the words about them go, the facts stay."""
         return replace(self, note=None, answer_note=None, reason=None, who=None)
 
+    @property
+    def was_accepted(self) -> bool:
+        """Accepted, or closed after an acceptance (the request completed): the provider
+        still sees the address it was given."""
+        return self.status == ReferralStatus.ACCEPTED.value or (
+            self.status == ReferralStatus.CLOSED.value and self.answered_at is not None and self.reason is None
+            and self.answered_by is not None)
+
     def hours_to_answer(self) -> float | None:
         if self.answered_at is None:
             return None

@@ -34,9 +34,15 @@ class ProviderSchema(Strict):
     updated_at = fields.AwareDateTime(dump_only=True)
 
 
-def provider_patch_schema() -> ProviderSchema:
+class ProviderPatchSchema(ProviderSchema):
     """``PATCH /v1/providers/{id}``: any field; what is left out stays (the region never changes)."""
-    return ProviderSchema(partial=True, exclude=("region",))
+
+    class Meta:
+        exclude = ("region",)
+
+
+def provider_patch_schema() -> ProviderPatchSchema:
+    return ProviderPatchSchema(partial=True)
 
 
 class ProviderQuerySchema(Strict):

@@ -200,7 +200,7 @@ def show_referral(cmd: rc.ShowReferral, uow: UnitOfWork, places: Sequence[Place]
         referral, request = _load(uow, principal, cmd.referral_id, lock=False)
         provider = uow.providers.get(referral.provider_id)
         kamer = uow.kamers.get(request.kamer_id)
-        accepted = referral.status == ReferralStatus.ACCEPTED.value
+        accepted = referral.was_accepted and request.status != Status.CANCELLED.value
         if accepted or principal.role is not Role.PROVIDER:
             audit(uow, principal, "read", "referral", referral.id)
         uow.commit()
