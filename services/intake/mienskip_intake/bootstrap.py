@@ -30,6 +30,7 @@ from .entrypoints.workers import (
     account_cleanup_worker,
     build_relay,
     exact_lookup_worker,
+    overdue_referral_worker,
     retention_worker,
     series_worker,
     stale_import_worker,
@@ -57,7 +58,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
     if with_workers:
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
                    retention_worker(new_uow, timedelta(days=settings.retention_days)),
-                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow)]
+                   account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow),
+                   overdue_referral_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
     app = create_app(engine, check_ready, relay_wakeup=wakeup, secret_key=secret_key(settings.secret_key, settings.data_dir),

@@ -240,3 +240,13 @@ def test_cancelling_closes_the_referral_and_erasure_removes_its_words(client, in
     with intake.engine.begin() as tx:
         row = tx.execute(select(t.referrals).where(t.referrals.c.id == referral_id)).one()
     assert (row.note, row.reason, row.answer_note) == (None, None, None)
+
+
+def test_the_overdue_worker_runs_on_its_injected_clock(client, intake, kamer_a, provider_id):
+    from mienskip_intake.entrypoints.workers import overdue_referral_worker
+
+    _submit(client, kamer_a, helper="professional", provider_id=provider_id)
+    due_at = _events(intake.engine, "referral.sent")[0].data["due_at"]
+    worker = overdue_referral_worker(lambda: uow(intake.engine), clock=lambda: due_at + timedelta(seconds=1))
+    assert worker._step() is True and worker._step() is False  # one marked; then nothing left
+    assert len(_events(intake.engine, "referral.overdue")) == 1

@@ -38,16 +38,14 @@ OPEN_STATUSES = frozenset(
 
 # Which status a request may move to from which (DOMAIN.md, "The workflow of one request").
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    # -> COMPLETED from RECEIVED and UNMATCHED: a professional's part alone (domain.referrals)
-    Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED,
-                                Status.COMPLETED}),
+    Status.RECEIVED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.QUEUED: frozenset({Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.QUEUED, Status.CANCELLED}),
     Status.REJECTED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
     Status.DECLINED: frozenset({Status.QUEUED, Status.PROPOSED, Status.UNMATCHED, Status.CANCELLED}),
     Status.ACCEPTED: frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED}),
-    Status.UNMATCHED: frozenset({Status.QUEUED, Status.PROPOSED, Status.CANCELLED, Status.COMPLETED}),
+    Status.UNMATCHED: frozenset({Status.QUEUED, Status.PROPOSED, Status.CANCELLED}),
     Status.CANCELLED: frozenset(),
     Status.COMPLETED: frozenset(),
 }

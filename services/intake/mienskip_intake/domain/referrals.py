@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from .model import OPEN_STATUSES
+
 
 class Helper(StrEnum):
     VOLUNTEER = "volunteer"
@@ -68,6 +70,15 @@ def may_refer_again(current: Referral | None) -> bool:
     """A request may get a (new) referral when it has none open: none yet, or the current
     one is closed, declined or overdue."""
     return current is None or ReferralStatus(current.status) in REPLACEABLE | {ReferralStatus.CLOSED}
+
+
+def may_complete(status: str, helper: str) -> bool:
+    """Whether a request in ``status`` may become completed once its parts are done: a
+    professional's request from any open status (it never goes through matching, or
+    stayed unmatched); one with a volunteer's part only once that was accepted."""
+    if helper == Helper.PROFESSIONAL:
+        return status in {s.value for s in OPEN_STATUSES}
+    return status == "accepted"
 
 
 def due_after(sent_at: datetime, working_days: int, zone: tzinfo) -> datetime:

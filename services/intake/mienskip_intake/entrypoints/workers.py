@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -18,7 +18,8 @@ from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
 from ..domain import commands
-from ..service_layer import accounts, events, imports, locations, privacy, series
+from ..domain import referral_commands
+from ..service_layer import accounts, events, imports, locations, privacy, referrals, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -75,4 +76,13 @@ def stale_import_worker(uow: Callable[[], IntakeUnitOfWork],
     """Deletes uploaded spreadsheets older than an hour, imported or not
     (:func:`imports.forget_old_imports`): personal data must not linger."""
     return PollingWorker("intake-stale-imports", lambda: imports.forget_old_imports(uow()) > 0,
+                         idle_s=every.total_seconds(), max_backoff_s=600)
+
+
+def overdue_referral_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta = timedelta(minutes=5),
+                            clock: Callable[[], datetime] = utcnow) -> PollingWorker:
+    """Marks referrals unanswered past their due time overdue (:func:`referrals.mark_overdue`),
+    a batch a round; ``clock`` is injected so a test moves time instead of waiting."""
+    return PollingWorker("intake-overdue-referrals",
+                         lambda: referrals.mark_overdue(referral_commands.MarkOverdueReferrals(now=clock()), uow()) > 0,
                          idle_s=every.total_seconds(), max_backoff_s=600)

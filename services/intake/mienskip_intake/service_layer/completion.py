@@ -14,8 +14,8 @@ from datetime import datetime
 
 from mienskip_shared.contracts import new_event
 
-from ..domain.model import AssignmentStatus, HelpRequest, Note, Status, can_transition
-from ..domain.referrals import Helper, ReferralStatus
+from ..domain.model import AssignmentStatus, HelpRequest, Note, Status
+from ..domain.referrals import Helper, ReferralStatus, may_complete
 from .common import record_history
 from .unit_of_work import UnitOfWork
 
@@ -39,8 +39,7 @@ def complete_if_all_parts_done(uow: UnitOfWork, request: HelpRequest, now: datet
     """Inside an open unit of work, the request locked: when every part is complete the
     request becomes ``completed``, its accepted referral ``closed``, and
     ``request.completed`` is written. True if it completed now."""
-    status = Status(request.status)
-    if not can_transition(status, Status.COMPLETED) or not all(parts_done(uow, request).values()):
+    if not may_complete(request.status, request.helper) or not all(parts_done(uow, request).values()):
         return False
     uow.requests.set_status(request.id, Status.COMPLETED, now)
     record_history(uow, request.id, Status.COMPLETED, actor)
