@@ -155,6 +155,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     csrf = CSRFProtect(app)
     csrf.exempt(v1)  # token-authenticated, no cookies: nothing for a forged form to ride on
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
+    csrf.exempt(app.blueprints["review.provider_link"])  # a provider's link page: the same
     @app.before_request
     def _authenticate():
         if not request.path.startswith("/v1"):

@@ -41,6 +41,7 @@ from . import (
     link,
     overviews,
     proposals,
+    provider_link,
     requests,
     session,
     volunteers,
@@ -93,6 +94,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                  desk_requests, desk_volunteers):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
+    review.register_blueprint(provider_link.blueprint(pages))  # no session either: the app exempts it from CSRF
 
     @review.record_once
     def _configure(state) -> None:
