@@ -17,8 +17,7 @@ from mienskip_shared.workers import PollingWorker, Wakeup
 from ..adapters import tables
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
-from ..domain import commands
-from ..domain import referral_commands
+from ..domain import commands, referral_commands
 from ..service_layer import accounts, events, imports, locations, privacy, referrals, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
