@@ -42,6 +42,7 @@ from . import (
     overviews,
     proposals,
     provider_link,
+    referrals,
     requests,
     session,
     volunteers,
@@ -91,7 +92,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers):
+                 desk_requests, desk_volunteers, referrals):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
     review.register_blueprint(provider_link.blueprint(pages))  # no session either: the app exempts it from CSRF

@@ -6,7 +6,7 @@ from flask import g, render_template, request
 
 from mienskip_shared.clock import utcnow
 
-from ...adapters import overviews, read_models
+from ...adapters import overviews, read_models, referral_views
 from ...domain.model import Role
 from .common import Pages, kamer_filter, signed_in, staff_blueprint
 from .map_drawing import draw_map
@@ -43,6 +43,8 @@ def blueprint(pages: Pages):
                 dead = {queue: n for queue, n in found.depths.items() if n}
                 stuck = overviews.dead_lettered_requests(pages.engine, g.principal, found.letters)
         return render_template("review/attention.html", a=overviews.attention(pages.engine, g.principal, pages.places),
-                               dead_letters=dead, stuck=stuck)
+                               dead_letters=dead, stuck=stuck,
+                               referral_attention=referral_views.attention(pages.engine, g.principal, pages.places,
+                                                                           utcnow()))
 
     return bp

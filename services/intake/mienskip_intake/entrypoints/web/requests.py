@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, render_template, request, url_for
 
-from ...adapters import read_models
+from ...adapters import read_models, referral_views
 from ...domain import commands
 from ...domain.model import ACTIONS, OPEN_STATUSES, Status
 from ...service_layer import handlers
@@ -29,7 +29,8 @@ def blueprint(pages: Pages):
             candidates = read_models.reassign_candidates(pages.engine, g.principal, record, exclude=tried)
         return render_template("review/request.html", r=record, ctx=context, current=current,
                                candidates=candidates, may_reassign=bool(current) and status in REASSIGNABLE,
-                               may_cancel=status in OPEN_STATUSES, here=request.path)
+                               may_cancel=status in OPEN_STATUSES, here=request.path,
+                               **referral_views.request_page(pages.engine, g.principal, record))
 
     @bp.post("/review/requests/<request_id>/cancel")
     @signed_in(pages)
