@@ -4,13 +4,17 @@ an answer given by phone; the attention page lists overdue and declined referral
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
-from intake_support import PROVIDER, provider_headers, register_provider, unmatch, uow
+from intake_support import PROVIDER, TEST_SECRET, propose, provider_headers, register_provider, unmatch, uow
+from sqlalchemy import select
 from ui_support import bearer_token, post_form, sign_in
 
+from mienskip_intake.adapters import tables as t
 from mienskip_intake.domain import referral_commands as rc
 from mienskip_intake.service_layer import referrals
+from mienskip_shared.links import sign_volunteer_link
 
 IN_A_WEEK = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
 REQUEST = {"resident": {"name": "Sjoukje Dijkstra"}, "location": {"lat": 53.2, "lon": 5.8}, "category": "buddy",
@@ -77,3 +81,39 @@ def test_the_request_page_shows_the_accepted_part(client, intake, coordinator, k
     sign_in(client, kamer_a.token)
     page = client.get(f"/review/requests/{request_id}").get_data(as_text=True)
     assert 'data-testid="referral-who">Marrit' in page and 'data-testid="refer-form"' not in page
+
+
+def test_the_desk_form_sends_a_professional_request_to_its_provider(client, intake, coordinator, kamer_a):
+    provider_id = register_provider(client, coordinator)
+    sign_in(client, kamer_a.token)
+    day = (IN_A_WEEK + timedelta(days=1)).date().isoformat()
+    form = {"name": "Durk Postma", "language": "fy", "postcode": "9001ab", "house_number": "3", "category": "buddy",
+            "when": "once", "date": day, "start": "10:00", "end": "11:00", "urgency": "normal",
+            "helper": "professional", "provider_id": provider_id}
+    page = client.get("/desk/requests/new").get_data(as_text=True)
+    assert PROVIDER["name"] in page
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    post_form(client, "/desk/requests/new", {**form, "key": key, "action": "look_up"})
+    saved = post_form(client, "/desk/requests/new", {**form, "key": key, "confirmed": "9001AB 3", "action": "save"})
+    assert saved.status_code == 303, saved.get_data(as_text=True)[:500]
+    with intake.engine.begin() as tx:
+        request = tx.execute(select(t.requests)).one()
+        referral = tx.execute(select(t.referrals)).one()
+    assert (request.helper, referral.provider_id, referral.status) == ("professional", provider_id, "sent")
+
+
+def test_a_combined_requests_proposal_link_page_and_map_say_a_professional_is_involved(client, intake, coordinator,
+                                                                                        kamer_a):
+    provider_id = register_provider(client, coordinator)
+    request_id = client.post("/v1/requests", json={**REQUEST, "helper": "both", "provider_id": provider_id},
+                             headers=kamer_a.headers).get_json()["id"]
+    volunteer_id = client.post("/v1/volunteers", json={"name": "Anna de Vries", "home": {"lat": 53.2, "lon": 5.8},
+                                                       "skills": ["buddy"], "availability": []},
+                               headers=kamer_a.headers).get_json()["id"]
+    assignment_id = propose(intake.engine, request_id, volunteer_id)
+    sign_in(client, kamer_a.token)
+    assert 'data-testid="professional-too"' in client.get("/review/").get_data(as_text=True)
+    assert "circle class=\"req m-proposed referred\"" in client.get("/review/map").get_data(as_text=True)
+    client.post(f"/v1/assignments/{assignment_id}/approve", headers=kamer_a.headers)
+    token = sign_volunteer_link(TEST_SECRET, assignment_id, volunteer_id, datetime.now(UTC) + timedelta(days=3))
+    assert 'data-testid="professional-too"' in client.get(f"/v/{token}").get_data(as_text=True)

@@ -100,3 +100,9 @@ def request_page(engine: Engine, principal: Principal, request: HelpRequest) -> 
     referable = request.helper != Helper.VOLUNTEER or request.status == Status.UNMATCHED.value
     options = chooser(engine, principal, request) if open_ and referable and may_refer_again(request.referral) else []
     return {"part": part, "chooser": options, "may_refer": bool(options)}
+
+
+def active_providers(engine: Engine, principal: Principal) -> list[Provider]:
+    """The active providers the person may refer to (the desk's new-request form)."""
+    with engine.begin() as tx:
+        return [p for p in ProviderRepository(tx).visible_to(principal) if p.active]

@@ -349,7 +349,7 @@ def show_volunteer_task(cmd: commands.ShowVolunteerTask, uow: UnitOfWork,
             "may_answer": assignment.status == AssignmentStatus.APPROVED.value,
             "may_back_out": accepted,
             # what to expect, before saying yes (the address and phone only after)
-            "notes": request.notes}
+            "notes": request.notes, "professional_too": request.helper == "both"}
     if accepted:
         task.update(address=request.resident_address, phone=request.resident_phone)
     return task
