@@ -20,7 +20,7 @@ from .adapters import read_models
 from .adapters.accounts import Argon2Passwords
 from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
-from .domain import commands
+from .domain import commands, referral_commands
 from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .entrypoints.app import create_app
@@ -35,7 +35,7 @@ from .entrypoints.workers import (
     series_worker,
     stale_import_worker,
 )
-from .service_layer import accounts, handlers, privacy
+from .service_layer import accounts, handlers, privacy, providers, referrals
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -150,6 +150,24 @@ class Admin:
 
     def submit_request(self, principal: Principal, data: dict) -> str:
         return handlers.submit_request(commands.SubmitRequest(principal, data), self._uow(), self.addresses)[1]["id"]
+
+    # -- care providers and referrals (issue 13) ----------------------------------------------
+    def register_provider(self, region: str, data: dict) -> str:
+        """A provider registered as the region's coordinator would (``provider.registered``)."""
+        coordinator = Principal(token_id="admin", role=Role.COORDINATOR, region=region)
+        return providers.register_provider(referral_commands.RegisterProvider(coordinator, data), self._uow()).id
+
+    def refer(self, principal: Principal, request_id: str, provider_id: str, note: str | None = None) -> str:
+        return referrals.refer(referral_commands.Refer(principal, request_id, provider_id, note), self._uow()).id
+
+    def answer_referral(self, referral_id: str, provider_id: str, *, accept: bool, who: str | None = None,
+                        reason: str | None = None) -> None:
+        """The provider's answer, as through its link."""
+        link = Principal(token_id=provider_id, role=Role.PROVIDER, provider_id=provider_id, referral_id=referral_id)
+        if accept:
+            referrals.accept(referral_commands.AcceptReferral(link, referral_id, who=who), self._uow())
+        else:
+            referrals.decline(referral_commands.DeclineReferral(link, referral_id, reason or "—"), self._uow())
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""

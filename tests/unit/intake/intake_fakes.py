@@ -261,7 +261,9 @@ class FakeProviders:
     def visible_to(self, principal):
         from mienskip_intake.service_layer.providers import may_see
 
-        return sorted((p for p in self.s.providers.values() if may_see(principal, p)), key=lambda p: (p.name, p.id))
+        kamer = self.s.kamers.get(principal.kamer_id)
+        return sorted((p for p in self.s.providers.values() if may_see(principal, p, kamer.region if kamer else None)),
+                      key=lambda p: (p.name, p.id))
 
 
 class FakeReferrals:

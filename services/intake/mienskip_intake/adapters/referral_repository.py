@@ -45,8 +45,9 @@ class ProviderRepository:
         query = select(p).order_by(p.c.name, p.c.id)
         if principal.role is Role.COORDINATOR:
             query = query.where(p.c.region == principal.region) if principal.region else query
-        elif principal.role is Role.KAMER:
-            query = query.where(p.c.region == principal.region)
+        elif principal.role is Role.KAMER:  # a staff member's principal names the kamer, not always its region
+            region = self.conn.execute(select(t.kamers.c.region).where(t.kamers.c.id == principal.kamer_id)).scalar()
+            query = query.where(p.c.region == region)
         else:
             return []
         found = [provider_from_row(row._mapping) for row in self.conn.execute(query)]

@@ -28,12 +28,19 @@ def _coordinator_of(principal: Principal, region: str) -> None:
         raise NotFound(region)
 
 
-def may_see(principal: Principal, provider: Provider) -> bool:
+def may_see(principal: Principal, provider: Provider, kamer_region: str | None) -> bool:
+    """``kamer_region``: the region of a kamer caller's kamer (a staff member's principal
+    names the kamer, not always its region)."""
     if principal.role is Role.COORDINATOR:
         return principal.region is None or principal.region == provider.region
     if principal.role is Role.KAMER:
-        return provider.visible_to_kamer(principal.kamer_id, principal.region)
+        return provider.visible_to_kamer(principal.kamer_id, kamer_region)
     return False
+
+
+def _may_see(uow: UnitOfWork, principal: Principal, provider: Provider) -> bool:
+    kamer = uow.kamers.get(principal.kamer_id) if principal.role is Role.KAMER else None
+    return may_see(principal, provider, kamer.region if kamer else None)
 
 
 def _check_kamers(uow: UnitOfWork, region: str, kamer_ids: list[str]) -> None:
@@ -77,7 +84,7 @@ def register_provider(cmd: rc.RegisterProvider, uow: UnitOfWork) -> Provider:
 def update_provider(cmd: rc.UpdateProvider, uow: UnitOfWork) -> Provider:
     with uow:
         provider = uow.providers.get(cmd.provider_id)
-        if provider is None or not may_see(cmd.principal, provider):
+        if provider is None or not _may_see(uow, cmd.principal, provider):
             raise NotFound(cmd.provider_id)
         _coordinator_of(cmd.principal, provider.region)
         values: dict[str, Any] = {name: cmd.changes[name] for name in CHANGEABLE if name in cmd.changes}
@@ -99,8 +106,8 @@ def update_provider(cmd: rc.UpdateProvider, uow: UnitOfWork) -> Provider:
 def show_provider(cmd: rc.ShowProvider, uow: UnitOfWork) -> Provider:
     with uow:
         provider = uow.providers.get(cmd.provider_id)
-    if provider is None or not may_see(cmd.principal, provider):
-        raise NotFound(cmd.provider_id)
+        if provider is None or not _may_see(uow, cmd.principal, provider):
+            raise NotFound(cmd.provider_id)
     return provider
 
 
