@@ -17,13 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from mienskip_shared.links import (
-    REFERRAL_PREFIX,
-    InvalidLink,
-    is_volunteer_link,
-    verify_referral_link,
-    verify_volunteer_link,
-)
+from mienskip_shared.links import REFERRAL_PREFIX, InvalidLink, is_volunteer_link, verify_volunteer_link
 from mienskip_shared.workers import Wakeup
 
 from ..adapters.accounts import Argon2Passwords
@@ -39,6 +33,7 @@ from .errors import error_response, from_http_exception, message_for
 from .guards import no_store, refuse_unreadable_body, refuse_unusable_ids
 from .observability import log_http_calls
 from .web import PLACES_CSV, load_places, review_blueprint
+from .web.provider_link import referral_link_principal
 from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
@@ -100,14 +95,6 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
             return None
         return Principal(token_id=link.volunteer_id, role=Role.VOLUNTEER, volunteer_id=link.volunteer_id,
                          assignment_id=link.assignment_id)
-
-    def _provider_principal(token: str) -> Principal | None:
-        try:
-            link = verify_referral_link(secret_key, token)
-        except InvalidLink:
-            return None
-        return Principal(token_id=link.provider_id, role=Role.PROVIDER, provider_id=link.provider_id,
-                         referral_id=link.referral_id)
 
     app.config.update(
         API_TITLE="Mienskip intake",
@@ -175,7 +162,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         if scheme.lower() == "bearer" and is_volunteer_link(token):
             principal = _volunteer_principal(token)
         elif scheme.lower() == "bearer" and token.startswith(REFERRAL_PREFIX + "."):
-            principal = _provider_principal(token)
+            principal = referral_link_principal(secret_key, token)
         elif scheme.lower() == "bearer" and token:
             principal = handlers.authenticate(token, uow())
         if principal is None:

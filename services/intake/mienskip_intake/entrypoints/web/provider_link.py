@@ -28,17 +28,23 @@ from .i18n import AMSTERDAM, UI_LANGUAGES, note_link_language
 MAX_WHO = 200
 
 
+def referral_link_principal(secret_key: str, token: str) -> Principal | None:
+    """Who holds a provider's link (``rl1``): one referral, one provider; None if it is
+    tampered, malformed or expired. The API's Bearer check and this page share it."""
+    try:
+        link = verify_referral_link(secret_key, token)
+    except InvalidLink:
+        return None
+    return Principal(token_id=link.provider_id, role=Role.PROVIDER, provider_id=link.provider_id,
+                     referral_id=link.referral_id)
+
+
 def blueprint(pages: Pages) -> Blueprint:
     bp = Blueprint("provider_link", __name__)
     bp.before_request(note_link_language)
 
     def principal_of(token: str) -> Principal | None:
-        try:
-            link = verify_referral_link(pages.secret_key, token)
-        except InvalidLink:
-            return None
-        return Principal(token_id=link.provider_id, role=Role.PROVIDER, provider_id=link.provider_id,
-                         referral_id=link.referral_id)
+        return referral_link_principal(pages.secret_key, token)
 
     def check_of(token: str) -> str:
         """The page's CSRF field: only someone who holds the link can make it."""
