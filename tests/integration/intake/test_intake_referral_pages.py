@@ -59,6 +59,9 @@ def test_an_unmatched_request_is_referred_from_its_page_and_a_phoned_decline_sho
     assert 'data-testid="choose-another"' in page and 'data-testid="refer-form"' in page
     attention = client.get("/review/attention").get_data(as_text=True)
     assert f'data-referral-id="{referral_id}"' in attention
+    sign_in(client, kamer_a.token)  # the kamer's desk says so too
+    desk = client.get("/desk").get_data(as_text=True)
+    assert 'data-testid="declined-referrals"' in desk and f'data-referral-id="{referral_id}"' in desk
 
 
 def test_an_overdue_referral_is_on_the_attention_page(client, intake, coordinator, kamer_a):
