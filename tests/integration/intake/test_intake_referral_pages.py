@@ -120,3 +120,12 @@ def test_a_combined_requests_proposal_link_page_and_map_say_a_professional_is_in
     client.post(f"/v1/assignments/{assignment_id}/approve", headers=kamer_a.headers)
     token = sign_volunteer_link(TEST_SECRET, assignment_id, volunteer_id, datetime.now(UTC) + timedelta(days=3))
     assert 'data-testid="professional-too"' in client.get(f"/v/{token}").get_data(as_text=True)
+
+
+def test_a_professional_request_without_a_provider_waits_on_the_attention_page(client, coordinator, kamer_a):
+    register_provider(client, coordinator)
+    request_id = client.post("/v1/requests", json={**REQUEST, "helper": "professional"},
+                             headers=kamer_a.headers).get_json()["id"]
+    sign_in(client, bearer_token(coordinator))
+    attention = client.get("/review/attention").get_data(as_text=True)
+    assert 'id="h-referrals-missing"' in attention and f'data-request-id="{request_id}"' in attention

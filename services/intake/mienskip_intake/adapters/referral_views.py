@@ -64,11 +64,29 @@ def referrals_in(engine: Engine, principal: Principal, places: Sequence[Place], 
              "age_hours": round(_hours(row.sent_at, now), 1)} for row in rows]
 
 
+def not_yet_referred(engine: Engine, principal: Principal, places: Sequence[Place], *,
+                     limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
+    """Open requests for a professional (or both) that have no referral yet, oldest first."""
+    r, f, k = t.requests, t.referrals, t.kamers
+    query = (select(r.c.id, r.c.category, r.c.resident_name, r.c.lat, r.c.lon, r.c.created_at,
+                    k.c.name.label("kamer_name"))
+             .join(k, k.c.id == r.c.kamer_id)
+             .where(r.c.helper != Helper.VOLUNTEER.value, r.c.status.in_(OPEN),
+                    ~select(f.c.id).where(f.c.request_id == r.c.id).exists()))
+    query = scoped(query, principal, r.c.kamer_id, r.c.region)
+    with engine.begin() as tx:
+        rows = tx.execute(query.order_by(r.c.created_at).limit(limit)).all()
+    return [{"id": row.id, "category": row.category, "first_name": first_name_or_dash(row.resident_name),
+             "place": nearest_place(places, row.lat, row.lon), "kamer_name": row.kamer_name,
+             "created_at": row.created_at} for row in rows]
+
+
 def attention(engine: Engine, principal: Principal, places: Sequence[Place], now: datetime) -> dict[str, Any]:
-    """For the "needs attention" page: overdue referrals (with their age) and declined
-    ones (the kamer chooses another provider)."""
+    """For the "needs attention" page: overdue referrals (with their age), declined ones
+    (the kamer chooses another provider), and requests for a professional not referred yet."""
     return {"overdue": referrals_in(engine, principal, places, [ReferralStatus.OVERDUE], now),
-            "declined": referrals_in(engine, principal, places, [ReferralStatus.DECLINED], now)}
+            "declined": referrals_in(engine, principal, places, [ReferralStatus.DECLINED], now),
+            "unreferred": not_yet_referred(engine, principal, places)}
 
 
 def chooser(engine: Engine, principal: Principal, request: HelpRequest) -> list[dict[str, Any]]:
