@@ -38,9 +38,13 @@ def may_see(principal: Principal, provider: Provider, kamer_region: str | None) 
     return False
 
 
-def _may_see(uow: UnitOfWork, principal: Principal, provider: Provider) -> bool:
+def _visible(uow: UnitOfWork, principal: Principal, provider_id: str) -> Provider:
+    """The provider, if this person may see it; else 404 (another region's looks missing)."""
+    provider = uow.providers.get(provider_id)
     kamer = uow.kamers.get(principal.kamer_id) if principal.role is Role.KAMER else None
-    return may_see(principal, provider, kamer.region if kamer else None)
+    if provider is None or not may_see(principal, provider, kamer.region if kamer else None):
+        raise NotFound(provider_id)
+    return provider
 
 
 def _check_kamers(uow: UnitOfWork, region: str, kamer_ids: list[str]) -> None:
@@ -83,9 +87,7 @@ def register_provider(cmd: rc.RegisterProvider, uow: UnitOfWork) -> Provider:
 
 def update_provider(cmd: rc.UpdateProvider, uow: UnitOfWork) -> Provider:
     with uow:
-        provider = uow.providers.get(cmd.provider_id)
-        if provider is None or not _may_see(uow, cmd.principal, provider):
-            raise NotFound(cmd.provider_id)
+        provider = _visible(uow, cmd.principal, cmd.provider_id)
         _coordinator_of(cmd.principal, provider.region)
         values: dict[str, Any] = {name: cmd.changes[name] for name in CHANGEABLE if name in cmd.changes}
         if values.get("kamer_ids") is not None:
@@ -105,10 +107,7 @@ def update_provider(cmd: rc.UpdateProvider, uow: UnitOfWork) -> Provider:
 
 def show_provider(cmd: rc.ShowProvider, uow: UnitOfWork) -> Provider:
     with uow:
-        provider = uow.providers.get(cmd.provider_id)
-        if provider is None or not _may_see(uow, cmd.principal, provider):
-            raise NotFound(cmd.provider_id)
-    return provider
+        return _visible(uow, cmd.principal, cmd.provider_id)
 
 
 def list_providers(cmd: rc.ListProviders, uow: UnitOfWork) -> list[Provider]:
