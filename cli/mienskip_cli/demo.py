@@ -2,7 +2,7 @@
 and the sign-in `make demo` prints and keeps between runs.
 
 Four kamers from DOMAIN.md, volunteers living around the places, and a handful of
-help requests in the coming days. Everything goes through intake's own use cases, so
+help requests in the coming days; care providers and a few referrals (:mod:`.demo_referrals`). Everything goes through intake's own use cases, so
 the demo exercises the same path as a kamer's system does.
 """
 
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from mienskip_intake.bootstrap import Admin, Conflict
 
 from .demo_month import load_past_month
+from .demo_referrals import load_referrals
 from .leeuwarden import CATEGORY_MIX, DEFAULT_PLACES, Place, load_places
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -71,6 +72,9 @@ def load_demo(admin: Admin, *, seed: int = 2026, volunteers_per_kamer: int = 15,
         principal, nearby = kamer.pop("principal"), kamer.pop("nearby")
         for _ in range(requests_per_kamer):
             request_ids.append(admin.submit_request(principal, _request(rng, rng.choice(nearby), today)))
+        if kamer is kamers[0]:  # a few referrals to care providers (issue 13)
+            load_referrals(admin, principal, lambda category, helper, near=nearby: {
+                **_request(rng, rng.choice(near), today), "category": category, "skills": [category], "helper": helper})
     load_past_month(admin, kamers, today=today)  # last month, for the monthly report (demo_month.py)
     _, coordinator = admin.add_token("coordinator", region="leeuwarden", label="demo coordinator")
     _, operator = admin.add_token("operator", label="demo operator")

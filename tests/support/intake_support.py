@@ -38,3 +38,35 @@ def propose(engine, request_id: str, volunteer_id: str, distance_km: float = 1.2
         correlation_id=request_id)
     events.on_assignment_proposed(parse(event.to_json()), uow(engine))
     return assignment_id
+
+
+# -- care providers and referrals (issue 13) --------------------------------------------------
+
+PROVIDER = {"name": "Sociaal Wijkteam Leeuwarden-Oost", "kind": "wijkteam", "categories": ["buddy", "paperwork", "pets"],
+            "email": "wijkteam-oost@example.org", "phone": "+31582345678"}
+
+
+def register_provider(client, coordinator_headers, **overrides) -> str:
+    """A coordinator registers a care provider over the API; its id."""
+    answer = client.post("/v1/providers", json={**PROVIDER, **overrides}, headers=coordinator_headers)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["id"]
+
+
+def provider_headers(referral_id: str, provider_id: str, secret: str = TEST_SECRET) -> dict[str, str]:
+    """What notify would send the provider: its signed link, as a Bearer token."""
+    from datetime import UTC, datetime, timedelta
+
+    from mienskip_shared.links import sign_referral_link
+
+    token = sign_referral_link(secret, referral_id, provider_id, datetime.now(UTC) + timedelta(days=14))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def unmatch(engine, request_id: str) -> None:
+    """Play matching: no volunteer for the request (``request.unmatched``)."""
+    from mienskip_shared.contracts import new_event, parse
+
+    event = new_event("request.unmatched", {"request_id": request_id, "kamer_id": "k", "region": "leeuwarden",
+                                            "reasons": {"skills": 1}, "considered": 1}, correlation_id=request_id)
+    events.on_request_unmatched(parse(event.to_json()), uow(engine))

@@ -20,7 +20,7 @@ from .adapters import past_records, read_models
 from .adapters.accounts import Argon2Passwords
 from .adapters.geocoders import build_lookup
 from .adapters.repository import IntakeUnitOfWork
-from .domain import commands
+from .domain import commands, referral_commands
 from .domain.accounts import LockoutPolicy, PersonRole
 from .domain.model import Principal, Role
 from .domain.waiting import Thresholds
@@ -33,11 +33,12 @@ from .entrypoints.workers import (
     build_relay,
     digest_worker,
     exact_lookup_worker,
+    overdue_referral_worker,
     retention_worker,
     series_worker,
     stale_import_worker,
 )
-from .service_layer import accounts, handlers, privacy
+from .service_layer import accounts, handlers, privacy, providers, referrals
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,7 +63,8 @@ def build(settings: Settings, *, migrate: bool = True, with_workers: bool = True
         workers = [build_relay(settings, engine, wakeup), build_consumer(settings, engine, wakeup),
                    retention_worker(new_uow, timedelta(days=settings.retention_days)),
                    account_cleanup_worker(new_uow), series_worker(new_uow), stale_import_worker(new_uow),
-                   digest_worker(new_uow, engine, waiting_thresholds(settings), link_base(settings))]
+                   digest_worker(new_uow, engine, waiting_thresholds(settings), link_base(settings)),
+                   overdue_referral_worker(new_uow)]
         if addresses.may_retry:
             workers.append(exact_lookup_worker(new_uow, addresses))
         workers.append(proposal_age_worker(engine))
@@ -167,6 +169,23 @@ class Admin:
         """Requests of a past month as they stand today, with their visits (the demo's, so
         the monthly report shows something): see ``adapters.past_records.add_past_month``."""
         return past_records.add_past_month(self.engine, kamer_id, records, joined)
+    # -- care providers and referrals (issue 13) ----------------------------------------------
+    def register_provider(self, region: str, data: dict) -> str:
+        """A provider registered as the region's coordinator would (``provider.registered``)."""
+        coordinator = Principal(token_id="admin", role=Role.COORDINATOR, region=region)
+        return providers.register_provider(referral_commands.RegisterProvider(coordinator, data), self._uow()).id
+
+    def refer(self, principal: Principal, request_id: str, provider_id: str, note: str | None = None) -> str:
+        return referrals.refer(referral_commands.Refer(principal, request_id, provider_id, note), self._uow()).id
+
+    def answer_referral(self, referral_id: str, provider_id: str, *, accept: bool, who: str | None = None,
+                        reason: str | None = None) -> None:
+        """The provider's answer, as through its link."""
+        link = Principal(token_id=provider_id, role=Role.PROVIDER, provider_id=provider_id, referral_id=referral_id)
+        if accept:
+            referrals.accept(referral_commands.AcceptReferral(link, referral_id, who=who), self._uow())
+        else:
+            referrals.decline(referral_commands.DeclineReferral(link, referral_id, reason or "—"), self._uow())
 
     def erase(self, kind: str, subject_id: str) -> None:
         """``kind`` is ``resident`` (by request id) or ``volunteer``."""

@@ -14,6 +14,7 @@ class _Store:
         self.tokens, self.policy, self.keys = {}, {}, {}
         self.history, self.audit, self.outbox, self.inbox = [], [], [], set()
         self.imports = {}
+        self.providers, self.referrals = {}, {}
 
 
 class FakeKamers:
@@ -115,8 +116,11 @@ class FakeRequests:
     def with_story(self, request):
         assignments = sorted((a for a in self.s.assignments.values() if a.request_id == request.id),
                              key=lambda a: (a.created_at, a.id))
+        referrals = sorted((r for r in self.s.referrals.values() if r.request_id == request.id),
+                           key=lambda r: (r.sent_at, r.id))
         return replace(request, assignments=tuple(assignments),
-                       history=tuple(h for h in self.s.history if h.request_id == request.id))
+                       history=tuple(h for h in self.s.history if h.request_id == request.id),
+                       referral=referrals[-1] if referrals else None)
 
     def exists(self, request_id):
         return request_id in self.s.requests
@@ -260,6 +264,58 @@ class FakeVisits:
         for key, visit in list(self.s.visits.items()):
             if visit.request_id == request_id or visit.volunteer_id == volunteer_id:
                 self.s.visits[key] = replace(visit, note=None, reason=None)
+class FakeProviders:
+    def __init__(self, store: _Store):
+        self.s = store
+
+    def add(self, provider):
+        self.s.providers[provider.id] = provider
+
+    def get(self, provider_id):
+        return self.s.providers.get(provider_id)
+
+    def save(self, provider):
+        self.s.providers[provider.id] = provider
+
+    def visible_to(self, principal):
+        from mienskip_intake.service_layer.providers import may_see
+
+        kamer = self.s.kamers.get(principal.kamer_id)
+        return sorted((p for p in self.s.providers.values() if may_see(principal, p, kamer.region if kamer else None)),
+                      key=lambda p: (p.name, p.id))
+
+
+class FakeReferrals:
+    def __init__(self, store: _Store):
+        self.s = store
+
+    def add(self, referral):
+        self.s.referrals[referral.id] = referral
+
+    def get(self, referral_id, *, lock=False):
+        return self.s.referrals.get(referral_id)
+
+    def of_request(self, request_id):
+        return sorted((r for r in self.s.referrals.values() if r.request_id == request_id),
+                      key=lambda r: (r.sent_at, r.id))
+
+    def current_of(self, request_id):
+        found = self.of_request(request_id)
+        return found[-1] if found else None
+
+    def move(self, referral, was):
+        if self.s.referrals[referral.id].status != was:
+            return False
+        self.s.referrals[referral.id] = referral
+        return True
+
+    def due_before(self, now, batch):
+        return sorted((r for r in self.s.referrals.values() if r.status == "sent" and r.due_at <= now),
+                      key=lambda r: (r.due_at, r.id))[:batch]
+
+    def erase_for_request(self, request_id):
+        for referral in self.of_request(request_id):
+            self.s.referrals[referral.id] = referral.erased()
 
 
 class FakeUnitOfWork:
@@ -279,6 +335,7 @@ class FakeUnitOfWork:
         self.audit, self.idempotency = FakeAudit(self.store), FakeIdempotency(self.store)
         self.imports = FakeImports(self.store)
         self.visits = FakeVisits(self.store)
+        self.providers, self.referrals = FakeProviders(self.store), FakeReferrals(self.store)
         return self
 
     def __exit__(self, *exc_info):

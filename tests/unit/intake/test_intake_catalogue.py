@@ -119,6 +119,7 @@ NOTE_PARAMS = {  # what intake stores with each code (service_layer), as the pag
     Note.REASSIGNED: {"volunteer_id": "v-2"},
     Note.SERIES_CONTINUED: {"follows": "r-1"},
     Note.FOLLOW_UP_ANSWERED: {"answer": "more"},
+    Note.REFERRAL_CLOSED: {"provider_id": "p-1", "referral_id": "rf-1", "was": "declined"},
     Note.TRANSITION_IGNORED: {"wanted": "proposed", "current": "cancelled"},
     Note.DECISION_OVERTAKEN: {"decision": 3},
     Note.UNMATCHED: {"reasons": {"skills": 2, "distance": 1}, "considered": 5},

@@ -37,7 +37,7 @@ def map_data(engine: Engine, principal: Principal, *, kamer_id: str | None = Non
     """Kamers, open requests, volunteers and proposed links this person may see."""
     r, v, a, k = t.requests, t.volunteers, t.assignments, t.kamers
     requests_q = scoped(select(r.c.id, r.c.kamer_id, r.c.status, r.c.category, r.c.lat, r.c.lon, r.c.urgent,
-                                r.c.resident_name, r.c.window_start, k.c.name.label("kamer_name"))
+                                r.c.resident_name, r.c.window_start, k.c.name.label("kamer_name"), r.c.helper)
                          .join(k, k.c.id == r.c.kamer_id).where(r.c.status.in_(OPEN)),
                          principal, r.c.kamer_id, r.c.region)
     volunteers_q = scoped(select(v.c.id, v.c.kamer_id, v.c.home_lat, v.c.home_lon).where(v.c.erased_at.is_(None)),

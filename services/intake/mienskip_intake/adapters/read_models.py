@@ -96,7 +96,7 @@ def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
     query = (select(a.c.id, a.c.request_id, a.c.volunteer_id, a.c.distance_km, a.c.explanation, a.c.created_at,
                     r.c.kamer_id, r.c.category, r.c.window_start, r.c.window_end, r.c.urgency, r.c.urgent,
                     r.c.resident_name, r.c.lat, r.c.lon, r.c.status.label("request_status"),
-                    k.c.name.label("kamer_name"))
+                    k.c.name.label("kamer_name"), r.c.helper)
              .join(r, r.c.id == a.c.request_id).join(k, k.c.id == r.c.kamer_id)
              .where(a.c.status == AssignmentStatus.PROPOSED.value, r.c.status == Status.PROPOSED.value))
     query = scoped(query, principal, r.c.kamer_id, r.c.region)
@@ -121,6 +121,7 @@ def proposals(engine: Engine, principal: Principal, places: Sequence[Place], *,
             "place": nearest_place(places, row.lat, row.lon), "distance_km": row.distance_km,
             "volunteer_id": row.volunteer_id, "volunteer": names.get(row.volunteer_id),
             "explanation": explanation, "runner_up": runner_up, "created_at": row.created_at,
+            "professional_too": row.helper == "both",  # issue 13: a care provider helps beside the volunteer
         })
     return items, total
 

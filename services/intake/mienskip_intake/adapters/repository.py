@@ -25,6 +25,7 @@ from .digests import DigestRepository
 from .follow_ups import FollowUpRepository
 from .import_repository import ImportRepository
 from .read_models import scoped
+from .referral_repository import ProviderRepository, ReferralRepository
 from .request_repository import RequestRepository
 from .visit_repository import VisitRepository
 
@@ -242,6 +243,8 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
     visits: VisitRepository
     follow_ups: FollowUpRepository
     digests: DigestRepository
+    providers: ProviderRepository
+    referrals: ReferralRepository
 
     def _open(self, conn: Connection) -> None:
         self.kamers = KamerRepository(conn)
@@ -258,3 +261,5 @@ class IntakeUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.visits = VisitRepository(conn)
         self.follow_ups = FollowUpRepository(conn)
         self.digests = DigestRepository(conn)
+        self.providers = ProviderRepository(conn)
+        self.referrals = ReferralRepository(conn)

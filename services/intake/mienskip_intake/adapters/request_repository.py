@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 
 from ..domain.model import Assignment, HelpRequest, HistoryEntry, Status
 from . import tables as t
+from .referral_repository import referral_from_row
 
-_STORED = {f.name for f in fields(HelpRequest)} - {"assignments", "history"}
+_STORED = {f.name for f in fields(HelpRequest)} - {"assignments", "history", "referral"}
 
 
 def _columns_of(table: Table, mapping: Mapping) -> dict[str, Any]:
@@ -54,8 +55,11 @@ class RequestRepository:
         assignments = self.conn.execute(select(a).where(a.c.request_id == request.id)
                                         .order_by(a.c.created_at, a.c.id)).all()
         history = self.conn.execute(select(h).where(h.c.request_id == request.id).order_by(h.c.id)).all()
+        referral = self.conn.execute(select(t.referrals).where(t.referrals.c.request_id == request.id)
+                                     .order_by(t.referrals.c.sent_at.desc(), t.referrals.c.id.desc()).limit(1)).first()
         return replace(request, assignments=tuple(assignment_from_row(r._mapping) for r in assignments),
-                       history=tuple(_history_from_row(r) for r in history))
+                       history=tuple(_history_from_row(r) for r in history),
+                       referral=None if referral is None else referral_from_row(referral._mapping))
 
     def exists(self, request_id: str) -> bool:
         return self.status_of(request_id) is not None

@@ -118,6 +118,7 @@ requests = Table(
     Column("location_precision", String(10), nullable=False, server_default="given"),  # exact, postcode4, given
     # The address to look up exactly once the outside geocoder is back (personal data: erased with the rest).
     Column("exact_lookup", JSON(none_as_null=True)),
+    Column("helper", String(20), nullable=False, server_default="volunteer"),  # volunteer, professional, both
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_intake_requests_kamer_status", "kamer_id", "status"),
@@ -322,6 +323,55 @@ calendar_feeds = Table(
     Column("volunteer_id", String(36), ForeignKey("intake_volunteers.id"), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
+)
+
+
+providers = Table(
+    "intake_providers",
+    metadata,
+    # Care organisations a kamer refers to (domain.referrals.Provider): not personal data.
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("kamer_ids", JSON, nullable=False),  # empty: every kamer of the region
+    Column("email", String(320)),
+    Column("phone", String(20)),
+    Column("webhook_url", String(2000)),
+    Column("language", String(8), nullable=False),
+    Column("answer_within_days", Integer, nullable=False),  # working days
+    Column("active", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_intake_providers_region", "region"),
+)
+
+referrals = Table(
+    "intake_referrals",
+    metadata,
+    # The professional part of a request (domain.referrals.Referral). The note, the
+    # provider's answer and reason may name the resident: erased with them.
+    Column("id", String(36), primary_key=True),
+    Column("request_id", String(36), ForeignKey("intake_requests.id"), nullable=False),
+    Column("provider_id", String(36), ForeignKey("intake_providers.id"), nullable=False),
+    Column("kamer_id", String(36), nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("note", Text),
+    Column("who", Text),
+    Column("visit_at", UtcDateTime),
+    Column("answer_note", Text),
+    Column("reason", Text),
+    Column("answered_at", UtcDateTime),
+    Column("answered_by", String(20)),
+    Index("ix_intake_referrals_request", "request_id", "sent_at"),
+    Index("ix_intake_referrals_status_due", "status", "due_at"),
+    Index("ix_intake_referrals_provider", "provider_id"),
 )
 
 outbox = outbox_table(metadata, "intake")

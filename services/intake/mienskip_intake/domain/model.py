@@ -15,6 +15,7 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"  # a region's coordinator
     OPERATOR = "operator"  # runs the system: metrics and ids, never personal data
     VOLUNTEER = "volunteer"  # holds a signed link for one assignment: accept or decline it
+    PROVIDER = "provider"  # a care provider's signed link for one referral: read, accept or decline it
 
 
 class Status(StrEnum):
@@ -211,6 +212,8 @@ class Principal:
     user_id: str | None = None  # a person with an account (domain.accounts)
     name: str | None = field(default=None, compare=False)  # theirs, for the pages' header only
     lead: bool = False  # a kamer's lead: may invite its staff
+    provider_id: str | None = None  # a provider link's holder
+    referral_id: str | None = None  # ... and the one referral it is for
 
     @property
     def actor(self) -> str:
@@ -328,6 +331,11 @@ class Note(StrEnum):
     VISIT_DONE = "visit_done"  # {hours, km}: the visit was recorded as done (domain.visits)
     VISIT_NOT_DONE = "visit_not_done"  # the visit did not happen; note: the reason
     FOLLOW_UP_ANSWERED = "follow_up_answered"  # {answer}: the resident's no or more (domain.follow_ups)
+    REFERRED = "referred"  # {provider_id, referral_id}: sent to a care provider (domain.referrals)
+    REFERRAL_ACCEPTED = "referral_accepted"  # {provider_id, referral_id}
+    REFERRAL_DECLINED = "referral_declined"  # {provider_id, referral_id}; note: the provider's reason
+    REFERRAL_OVERDUE = "referral_overdue"  # {provider_id, referral_id}: no answer in time
+    REFERRAL_CLOSED = "referral_closed"  # {provider_id, referral_id, was}: replaced, cancelled or completed
 
 
 @dataclass(frozen=True)
@@ -385,7 +393,9 @@ class HelpRequest:
     resident_email: str | None = None
     location_precision: str = "given"  # domain.addresses.Precision: exact, postcode4 or given
     exact_lookup: dict[str, Any] | None = None  # the address, while an exact lookup is still due
+    helper: str = "volunteer"  # who helps: volunteer, professional or both (domain.referrals.Helper)
     assignments: tuple[Assignment, ...] = field(default=(), compare=False)  # oldest first
+    referral: Any = field(default=None, compare=False)  # the current domain.referrals.Referral, once loaded
     history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
 
     @property

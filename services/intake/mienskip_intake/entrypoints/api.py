@@ -28,6 +28,7 @@ from . import schemas
 from .errors import error_response, message_for
 from .fields import is_plain_text
 from .observability import caller_correlation_id
+from .referral_api import add_referral_routes
 from .wording import caller_language, conflict_why
 
 PEOPLE = (Role.KAMER, Role.COORDINATOR)
@@ -310,4 +311,5 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         entries = read_models.audit_entries(engine, g.principal, subject_id=query["subject_id"], limit=query["limit"])
         return {"items": [entry.__dict__ for entry in entries]}
 
+    add_referral_routes(blp, uow, places, require)
     return blp

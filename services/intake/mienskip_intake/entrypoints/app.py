@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from mienskip_shared.links import InvalidLink, is_volunteer_link, verify_volunteer_link
+from mienskip_shared.links import REFERRAL_PREFIX, InvalidLink, is_volunteer_link, verify_volunteer_link
 from mienskip_shared.workers import Wakeup
 
 from ..adapters.accounts import Argon2Passwords
@@ -35,6 +35,7 @@ from .observability import log_http_calls
 from .reports_api import reports_blueprint
 from .token_cache import TokenCache
 from .web import PLACES_CSV, follow_up, load_places, review_blueprint
+from .web.provider_link import referral_link_principal
 from .wording import caller_language, conflict_why
 
 MAX_BODY_BYTES = 64 * 1024
@@ -148,6 +149,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     csrf.exempt(monthly_reports)
     csrf.exempt(volunteer_links)  # no session either; its forms carry their own check of the link
     csrf.exempt(follow_up.SESSIONLESS_VIEW)  # the resident's follow-up answer: the same
+    csrf.exempt(app.blueprints["review.provider_link"])  # a provider's link page: the same
     tokens = TokenCache(token_cache_s)
 
     @app.before_request
@@ -168,6 +170,8 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
         token = token.strip()
         if scheme.lower() == "bearer" and is_volunteer_link(token):
             principal = _volunteer_principal(token)
+        elif scheme.lower() == "bearer" and token.startswith(REFERRAL_PREFIX + "."):
+            principal = referral_link_principal(secret_key, token)
         elif scheme.lower() == "bearer" and token:
             principal = tokens.principal(handlers.hash_token(token), lambda: handlers.authenticate(token, uow()))
         if principal is None:

@@ -109,3 +109,23 @@ class Strict(Schema):
     class Meta:
         unknown = RAISE
         ordered = True
+
+
+class WebhookUrl(validate.Validator):
+    """A webhook address: https, or http only to this machine (a test or a local relay)."""
+
+    LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+    def __call__(self, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError as exc:
+            raise ValidationError("must be an https:// address") from exc
+        if not host or parts.scheme not in ("http", "https"):
+            raise ValidationError("must be an https:// address")
+        if parts.scheme == "http" and host not in self.LOCAL_HOSTS:
+            raise ValidationError("must be https:// (http only to localhost)")
+        return value

@@ -9,9 +9,18 @@ Clients cannot set ``id``, ``status``, ``kamer_id`` or timestamps: those fields 
 """
 
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
+from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, HELPERS, LANGUAGES, URGENCIES
 
 from ..catalogue import catalogue
 from ..domain.addresses import AddressError, DutchAddress, Precision
@@ -242,6 +251,11 @@ class RequestSchema(Strict):
                                             "series; matching then prefers the volunteer who holds that one."})
     urgency = Text(load_default="normal", validate=validate.OneOf(URGENCIES))
     notes = Text(free=True, load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    helper = Text(load_default="volunteer", validate=validate.OneOf(HELPERS), metadata={
+        "description": "Who helps: volunteer (default), professional (a care provider only: never matched) or both."})
+    provider_id = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36), metadata={
+        "description": "With helper professional or both: the provider referred at once (else later, with "
+                       "POST /v1/requests/{id}/refer)."})
 
     @validates_schema
     def _location_or_address(self, data, **_):
@@ -326,6 +340,25 @@ class RequestViewSchema(Schema):
     history = fields.List(fields.Nested(HistorySchema))
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    helper = fields.Str(metadata={"enum": list(HELPERS)})
+    referral = fields.Method("_referral", metadata={
+        "type": "object", "description": "The current referral to a care provider, if any: {id, provider_id, "
+                                         "status} (+ who and when once accepted)."})
+
+    @post_dump
+    def _without_referral(self, data, **_):
+        if data.get("referral") is None:
+            data.pop("referral", None)
+        return data
+
+    def _referral(self, request):
+        referral = request.referral
+        if referral is None:
+            return None
+        shown = {"id": referral.id, "provider_id": referral.provider_id, "status": referral.status}
+        if referral.status == "accepted" or referral.who or referral.visit_at:
+            shown.update(who=referral.who, when=fields.AwareDateTime()._serialize(referral.visit_at, None, None))
+        return shown
 
     def _resident(self, request):
         return {"name": request.resident_name, "phone": request.resident_phone, "email": request.resident_email,
@@ -467,3 +500,4 @@ class ApiErrorSchema(Schema):
     code = fields.Str(required=True)
     message = fields.Str(required=True)
     errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+

@@ -46,7 +46,7 @@ def unmatched_words(catalogue: Catalogue, language: str, reasons: Mapping[str, i
 
 
 # History note parameters that are codes themselves, and the catalogue family that words them.
-_CODED_PARAMS = {"wanted": "status", "current": "status", "assignment_status": "status",
+_CODED_PARAMS = {"wanted": "status", "current": "status", "assignment_status": "status", "was": "status",
                  "recipient_kind": "recipient", "channel": "channel", "template": "template",
                  "answer": "followup.answer"}
 

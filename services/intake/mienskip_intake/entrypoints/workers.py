@@ -17,9 +17,9 @@ from mienskip_shared.workers import PollingWorker, Wakeup
 from ..adapters import tables, waiting
 from ..adapters.repository import IntakeUnitOfWork
 from ..adapters.request_repository import RequestRepository
-from ..domain import commands
+from ..domain import commands, referral_commands
 from ..domain.waiting import Thresholds
-from ..service_layer import accounts, digest, events, imports, locations, privacy, series
+from ..service_layer import accounts, digest, events, imports, locations, privacy, referrals, series
 from ..service_layer.geocoding import AddressLookup
 from ..settings import Settings
 
@@ -90,3 +90,10 @@ def digest_worker(uow: Callable[[], IntakeUnitOfWork], engine: Engine, threshold
         return False  # the week's digests are written in one round: wait for the next
 
     return PollingWorker("intake-digest", step, idle_s=every.total_seconds(), max_backoff_s=600)
+def overdue_referral_worker(uow: Callable[[], IntakeUnitOfWork], every: timedelta = timedelta(minutes=5),
+                            clock: Callable[[], datetime] = utcnow) -> PollingWorker:
+    """Marks referrals unanswered past their due time overdue (:func:`referrals.mark_overdue`),
+    a batch a round; ``clock`` is injected so a test moves time instead of waiting."""
+    return PollingWorker("intake-overdue-referrals",
+                         lambda: referrals.mark_overdue(referral_commands.MarkOverdueReferrals(now=clock()), uow()) > 0,
+                         idle_s=every.total_seconds(), max_backoff_s=600)

@@ -23,6 +23,7 @@ from ..domain.model import (
     AssignmentStatus,
     HelpRequest,
     IllegalTransition,
+    InvalidRequest,
     Kamer,
     Note,
     Principal,
@@ -39,7 +40,7 @@ from ..domain.model import (
 )
 from ..domain.places import Place, nearest_place
 from ..domain.volunteers import LOCAL_TZ, away_periods
-from . import geocoding, volunteers
+from . import geocoding, referrals, volunteers
 from .common import Conflict, NotFound, audit, new_id, record_history
 from .geocoding import AddressLookup
 from .unit_of_work import UnitOfWork
@@ -198,6 +199,9 @@ def submit_request(cmd: commands.SubmitRequest, uow: UnitOfWork,
         stamp = utcnow()
         _check_request(uow, kamer.id, data, stamp)
         request = store_request_in(uow, kamer, principal, data, placed, cmd.correlation_id)
+        if data.get("provider_id"):  # a professional named at once: referred in the same transaction
+            referrals.refer_in(uow, request, data["provider_id"], data.get("referral_note"), principal,
+                               cmd.correlation_id)
         answer = (202, {"id": request.id, "status": Status.RECEIVED.value})
         if cmd.idempotency_key:
             uow.idempotency.remember(kamer.id, cmd.idempotency_key, cmd.body_hash, *answer, at=stamp)
@@ -222,7 +226,7 @@ def store_request_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: 
         needs_vog=data.get("needs_vog", False), needs_language=data.get("needs_language"),
         window_start=window["start"], window_end=window["end"], recurrence=data.get("recurrence"),
         follows=data.get("follows"), urgency=data.get("urgency", "normal"), notes=data.get("notes"),
-        status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp)
+        status=Status.RECEIVED.value, created_at=stamp, updated_at=stamp, helper=data.get("helper") or "volunteer")
     add_request(uow, request, principal.credential, Note.SUBMITTED, correlation_id or request.id)
     audit(uow, principal, "create", "request", request.id)
     return request
@@ -235,13 +239,17 @@ def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, c
     comes in (a kamer's, or the next week of a series)."""
     uow.requests.add(request)
     record_history(uow, request.id, Status.RECEIVED, actor, code=note, **note_params)
+    if request.helper == "professional":
+        uow.publish(resident_contact(request, correlation_id))  # matching never sees a professional's request
+        return
+    helper = {"helper": request.helper} if request.helper != "volunteer" else {}
     uow.publish(new_event("request.submitted", {
         "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
         "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
         "needs_language": request.needs_language,
         "window": {"start": request.window_start, "end": request.window_end},
         "location": coarse(request.lat, request.lon), "urgency": request.urgency,
-        "recurrence": request.recurrence, "follows": request.follows,
+        "recurrence": request.recurrence, "follows": request.follows, **helper,
     }, correlation_id=correlation_id, kamer_id=request.kamer_id))
     uow.publish(resident_contact(request, correlation_id))
 
@@ -270,6 +278,8 @@ def _check_request(uow: UnitOfWork, kamer_id: str | None, data: dict[str, Any], 
     follows = data.get("follows")
     earlier = None if follows is None else uow.requests.recurrence_of(follows, kamer_id)
     check_follows(follows, data.get("recurrence"), earlier)
+    if data.get("provider_id") and (data.get("helper") or "volunteer") == "volunteer":
+        raise InvalidRequest("provider_id", 'only with helper "professional" or "both"')
 
 
 def _replay(uow: UnitOfWork, kamer_id: str, key: str, body_hash: str) -> tuple[int, dict] | None:
@@ -305,6 +315,7 @@ def cancel_request(cmd: commands.CancelRequest, uow: UnitOfWork) -> dict[str, st
             raise Conflict.transition(exc) from exc
         uow.requests.set_status(request.id, status, utcnow())
         uow.requests.set_every_assignment_status(request.id, Status.CANCELLED.value, utcnow())
+        referrals.close_open_referral_in(uow, request.id, cmd.principal.credential)
         record_history(uow, request.id, status, cmd.principal.credential, cmd.reason)
         audit(uow, cmd.principal, "cancel", "request", request.id)
         uow.publish(new_event("request.cancelled", {
@@ -347,7 +358,7 @@ def show_volunteer_task(cmd: commands.ShowVolunteerTask, uow: UnitOfWork,
             "may_answer": assignment.status == AssignmentStatus.APPROVED.value,
             "may_back_out": accepted,
             # what to expect, before saying yes (the address and phone only after)
-            "notes": request.notes}
+            "notes": request.notes, "professional_too": request.helper == "both"}
     if accepted:
         task.update(address=request.resident_address, phone=request.resident_phone)
     return task

@@ -30,6 +30,7 @@ def _announce(uow: UnitOfWork, kind: str, subject_id: str, kamer_id: str, reason
 def _erase_request(uow: UnitOfWork, request: HelpRequest, by: Principal, reason: str) -> None:
     uow.requests.save_erasure(request.erased(utcnow()))
     uow.visits.erase_texts(request_id=request.id)
+    uow.referrals.erase_for_request(request.id)  # the kamer's note and the provider's answer may name them
     audit(uow, by, f"erase:{reason}", "request", request.id)
     _announce(uow, "resident", request.id, request.kamer_id, reason)
 

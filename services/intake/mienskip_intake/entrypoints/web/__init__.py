@@ -44,6 +44,8 @@ from . import (
     link,
     overviews,
     proposals,
+    provider_link,
+    referrals,
     reports,
     requests,
     session,
@@ -94,10 +96,11 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers, desk_visits, desk_settings, reports):
+                 desk_requests, desk_volunteers, desk_visits, desk_settings, reports, referrals):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
     review.register_blueprint(follow_up.blueprint(pages))  # the resident's /f/<token>: no session
+    review.register_blueprint(provider_link.blueprint(pages))  # no session either: the app exempts it from CSRF
 
     @review.record_once
     def _configure(state) -> None:

@@ -12,9 +12,10 @@ from flask import Response, g, render_template, request
 
 from mienskip_shared.clock import utcnow
 
-from ...adapters import desk, read_models
+from ...adapters import desk, read_models, referral_views
 from ...domain.model import Status
-from .common import Pages, kamer_filter, signed_in, staff_blueprint
+from ...domain.referrals import ReferralStatus
+from .common import Pages, kamer_filter, now, signed_in, staff_blueprint
 from .i18n import local
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +60,9 @@ def blueprint(pages: Pages):
                                     kamer_id=kamer_filter(kamers), page=_positive_int(request.args.get("page")))
         return render_template("desk/requests.html", listing=listing, status=status, q=name,
                                statuses=[s.value for s in Status], kamers=kamers,
-                               kamer_id=kamer_filter(kamers))
+                               kamer_id=kamer_filter(kamers),
+                               declined_referrals=referral_views.referrals_in(
+                                   pages.engine, g.principal, pages.places, [ReferralStatus.DECLINED], now()))
 
     @bp.get("/desk/week")
     @signed_in(pages)

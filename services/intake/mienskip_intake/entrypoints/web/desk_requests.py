@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts.vocabulary import CATEGORIES, DAYS, LANGUAGES, URGENCIES
 
+from ...adapters import referral_views
 from ...adapters.repository import lost_idempotency_race
 from ...domain import commands
 from ...domain.addresses import AddressError, DutchAddress, Located
@@ -39,14 +40,16 @@ from .form_errors import problem_of
 from .i18n import AMSTERDAM, lang
 
 TEXT_FIELDS = ("name", "phone", "email", "language", "postcode", "house_number", "addition", "category",
-               "needs_language", "when", "date", "day", "start", "end", "urgency", "notes", "key", "confirmed")
+               "needs_language", "when", "date", "day", "start", "end", "urgency", "notes", "key", "confirmed",
+               "helper", "provider_id")
 # Where an error of the API's body is shown on the form.
 FORM_FIELD = {"resident.name": "name", "resident.phone": "phone", "resident.email": "email",
               "resident.language": "language", "address.postcode": "postcode",
               "address.house_number": "house_number", "address.addition": "addition", "address": "postcode",
               "location": "postcode", "category": "category", "skills": "skills", "needs_vog": "needs_vog",
               "needs_language": "needs_language", "window.start": "date", "window.end": "end", "window": "date",
-              "recurrence": "when", "urgency": "urgency", "notes": "notes", "Idempotency-Key": "_form"}
+              "recurrence": "when", "urgency": "urgency", "notes": "notes", "Idempotency-Key": "_form",
+              "helper": "helper", "provider_id": "provider_id"}
 
 
 def _form_from(args) -> dict[str, Any]:
@@ -60,7 +63,7 @@ def _form_from(args) -> dict[str, Any]:
 def _blank_form() -> dict[str, Any]:
     form: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
     form.update(skills=[], needs_car=False, needs_vog=False, language="nl", urgency="normal", when="once",
-                key=str(uuid.uuid4()))
+                key=str(uuid.uuid4()), helper="volunteer")
     return form
 
 
@@ -114,7 +117,8 @@ def _body(form: dict[str, Any], window: dict[str, str]) -> dict[str, Any]:
         "category": form["category"], "skills": skills, "needs_vog": form["needs_vog"],
         "needs_language": form["needs_language"] or None, "window": window,
         "recurrence": "weekly" if form["when"] == "weekly" else None, "urgency": form["urgency"] or "normal",
-        "notes": form["notes"] or None,
+        "notes": form["notes"] or None, "helper": form["helper"] or "volunteer",
+        "provider_id": form["provider_id"] or None,
     }
 
 
@@ -138,7 +142,8 @@ def blueprint(pages: Pages):
                                categories=CATEGORIES, languages_spoken=LANGUAGES, urgencies=URGENCIES, days=DAYS,
                                language_names={code: reader.languages.get(code, code) for code in LANGUAGES},
                                day_names={day: wide[number] for number, day in enumerate(DAYS)},
-                               may_submit=g.principal.role is Role.KAMER), status
+                               may_submit=g.principal.role is Role.KAMER,
+                               providers=referral_views.active_providers(pages.engine, g.principal)), status
 
     def look_up(form: dict[str, Any]) -> tuple[Located | None, dict[str, str]]:
         try:

@@ -80,6 +80,7 @@ def draw_map(data: MapData, places: Sequence[Place], *, kamer_id: str | None = N
         link = by_request.get(row.id)
         request_marks.append({"id": row.id, "x": x, "y": y, "status": row.status, "category": row.category,
                               "urgent": row.urgent, "kamer_name": row.kamer_name,
+                              "referred": getattr(row, "helper", "volunteer") != "volunteer",  # a professional helps
                               "first_name": first_name(row.resident_name), "window_start": row.window_start,
                               "place": nearest_place(places, row.lat, row.lon),
                               "volunteer": names.get(link.volunteer_id) if link else None,

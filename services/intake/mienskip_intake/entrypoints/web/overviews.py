@@ -6,7 +6,7 @@ from flask import g, render_template, request
 
 from mienskip_shared.clock import utcnow
 
-from ...adapters import overviews, read_models, visit_reads, waiting
+from ...adapters import overviews, read_models, referral_views, visit_reads, waiting
 from ...domain.model import Role
 from .common import Pages, kamer_filter, now, signed_in, staff_blueprint, thresholds
 from .map_drawing import draw_map
@@ -45,6 +45,8 @@ def blueprint(pages: Pages):
         return render_template("review/attention.html", a=overviews.attention(pages.engine, g.principal, pages.places),
                                dead_letters=dead, stuck=stuck,
                                not_done=visit_reads.not_done(pages.engine, g.principal, pages.places),
-                               waiting=waiting.waiting_too_long(pages.engine, g.principal, now(), thresholds()))
+                               waiting=waiting.waiting_too_long(pages.engine, g.principal, now(), thresholds()),
+                               referral_attention=referral_views.attention(pages.engine, g.principal, pages.places,
+                                                                           utcnow()))
 
     return bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, render_template, request, url_for
 
-from ...adapters import read_models
+from ...adapters import read_models, referral_views
 from ...domain import commands
 from ...domain.model import ACTIONS, OPEN_STATUSES, Status
 from ...service_layer import handlers
@@ -31,7 +31,8 @@ def blueprint(pages: Pages):
         return render_template("review/request.html", r=record, ctx=context, current=current,
                                candidates=candidates, may_reassign=bool(current) and status in REASSIGNABLE,
                                may_cancel=status in OPEN_STATUSES, here=request.path,
-                               **request_visit(pages, record))
+                               **request_visit(pages, record),
+                               **referral_views.request_page(pages.engine, g.principal, record))
 
     @bp.post("/review/requests/<request_id>/cancel")
     @signed_in(pages)
