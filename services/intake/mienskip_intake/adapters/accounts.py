@@ -147,6 +147,10 @@ class WebSessionRepository:
         s = t.web_sessions
         self.conn.execute(update(s).where(s.c.id_hash == id_hash).values(last_seen_at=at))
 
+    def choose_kamer(self, id_hash: str, kamer_id: str) -> None:
+        s = t.web_sessions
+        self.conn.execute(update(s).where(s.c.id_hash == id_hash).values(kamer_id=kamer_id))
+
     def end(self, id_hash: str, at: datetime) -> None:
         s = t.web_sessions
         self.conn.execute(update(s).where(s.c.id_hash == id_hash, s.c.ended_at.is_(None)).values(ended_at=at))

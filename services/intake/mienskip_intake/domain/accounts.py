@@ -58,7 +58,8 @@ class Person:
         chosen = kamer_id if kamer_id in self.kamer_ids else (self.kamer_ids[0] if self.kamer_ids else None)
         return Principal(token_id=None, role=self.role.role, kamer_id=chosen if self.role is PersonRole.STAFF
                          else None, region=self.region, user_id=self.id, name=self.name,
-                         lead=self.lead and self.role is PersonRole.STAFF)
+                         lead=self.lead and self.role is PersonRole.STAFF,
+                         kamers=self.kamer_ids if self.role is PersonRole.STAFF else ())
 
     def may_invite(self, role: PersonRole, kamer_id: str | None, kamer_region: str | None) -> bool:
         """A coordinator invites staff of their region's kamers; a kamer's lead its own staff."""

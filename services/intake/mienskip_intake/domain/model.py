@@ -211,6 +211,8 @@ class Principal:
     user_id: str | None = None  # a person with an account (domain.accounts)
     name: str | None = field(default=None, compare=False)  # theirs, for the pages' header only
     lead: bool = False  # a kamer's lead: may invite its staff
+    # A person's own kamers (staff of several choose which one the pages act for: ``kamer_id``).
+    kamers: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def actor(self) -> str:

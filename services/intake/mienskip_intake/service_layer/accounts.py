@@ -273,6 +273,21 @@ def current(session_id: str | None, uow: UnitOfWork, now: datetime) -> Principal
     return principal
 
 
+def choose_kamer(session_id: str | None, kamer_id: str, uow: UnitOfWork, now: datetime) -> None:
+    """Staff of several kamers: the pages of this session act for ``kamer_id`` from now on
+    (remembered with the session on the server, so every tab follows). Only one of the
+    person's own kamers, in a session still open; else :class:`PermissionError`, nothing changed."""
+    id_hash = secret_hash(session_id or "")
+    with uow:
+        session = uow.web_sessions.get(id_hash) if session_id else None
+        person = uow.people.get(session.user_id) if session is not None and session.user_id else None
+        if (person is None or not person.active or not session.alive(now) or person.role is not PersonRole.STAFF
+                or kamer_id not in person.kamer_ids):
+            raise PermissionError("not one of this person's kamers")
+        uow.web_sessions.choose_kamer(id_hash, kamer_id)
+        uow.commit()
+
+
 def sign_out(session_id: str | None, uow: UnitOfWork, now: datetime) -> None:
     if not session_id:
         return

@@ -38,6 +38,7 @@ from . import (
     desk_import,
     desk_requests,
     desk_volunteers,
+    kamer_choice,
     link,
     overviews,
     proposals,
@@ -90,7 +91,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers):
+                 desk_requests, desk_volunteers, kamer_choice):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
@@ -110,7 +111,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
             if principal.name:
                 who = f"{principal.name} · {who}" if who else principal.name
         return {**pages.words.for_templates(), "who": who, "principal": principal,
-                "categories": CATEGORIES}
+                "categories": CATEGORIES, "own_kamers": kamer_choice.own_kamers(pages, principal)}
 
     @review.after_request
     def _headers(response):
@@ -123,7 +124,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
 
     @review.errorhandler(NotFound)
     def _not_found(_exc):
-        return _error_page(404)
+        return kamer_choice.switch_to_owner(pages) or _error_page(404)
 
     @review.errorhandler(PermissionError)
     def _forbidden(_exc):
