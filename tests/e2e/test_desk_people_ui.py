@@ -1,7 +1,9 @@
 """Staff of several kamers and the people page, in a real browser (Debian's chromium,
 headless) against `mienskip serve`, in Dutch: a kamer lead of two kamers opens a request
 of the other kamer from a link and finds the pages switched to it, then chooses the
-first kamer again in the header; the pages pass axe-core (WCAG 2.1 AA)."""
+first kamer again in the header; the coordinator deactivates a staff member on the
+people page, whose open page then sends her to sign in, and reactivates her; the
+pages pass axe-core (WCAG 2.1 AA)."""
 
 from __future__ import annotations
 
@@ -85,3 +87,30 @@ def test_a_lead_of_two_kamers_is_switched_by_a_link_and_chooses_in_the_header(sy
     assert "Dorpskamer Grou" in page.locator("header .who").inner_text()
     page.goto(f"{base}/desk")
     assert request_id not in page.content()
+
+
+def test_a_coordinator_deactivates_and_reactivates_a_staff_member(system, new_page):
+    base = system["base"]
+    staff = signed_in(system, new_page, "sjoukje@grou.example.org")
+    boss = signed_in(system, new_page, "coordinator@example.org")
+    boss.get_by_role("link", name="Mensen").click()
+    boss.wait_for_url("**/account/people")
+    row = boss.locator('tr[data-email="sjoukje@grou.example.org"]')
+    assert "Dorpskamer Grou" in row.inner_text() and "ja" in row.inner_text()
+    assert boss.locator('tr[data-email="coordinator@example.org"]').get_by_role("button").count() == 0
+    assert wcag_violations(boss) == []
+
+    row.get_by_role("button", name="sjoukje@grou.example.org deactiveren").click()
+    boss.wait_for_url("**/account/people")
+    assert "is gedeactiveerd en overal afgemeld" in boss.locator(".flash.ok").inner_text()
+    assert "nee" in row.inner_text()
+    staff.get_by_role("link", name="Onze hulpvragen").click()  # her open page: signed out at once
+    staff.wait_for_url(re.compile(r".*/login\?next=.*"))
+
+    row.get_by_role("button", name="sjoukje@grou.example.org heractiveren").click()
+    boss.wait_for_url("**/account/people")
+    assert "kan zich weer aanmelden" in boss.locator(".flash.ok").inner_text()
+    staff.get_by_label("E-mailadres").fill("sjoukje@grou.example.org")
+    staff.get_by_label("Wachtwoord").fill(PASSWORD)
+    staff.get_by_role("button", name="Aanmelden").click()
+    staff.wait_for_url(f"{base}/desk")

@@ -70,6 +70,27 @@ class Person:
         return self.role is PersonRole.STAFF and self.lead and kamer_id in self.kamer_ids
 
 
+def visible_to(by: Principal, person: Person) -> bool:
+    """Whom the people page shows: a coordinator their region's staff and coordinators, a
+    kamer's lead the staff of the kamer they work for now; never operators."""
+    if person.role is PersonRole.OPERATOR:
+        return False
+    if by.role is Role.COORDINATOR:
+        return by.region is None or person.region == by.region
+    return by.role is Role.KAMER and by.lead and by.kamer_id in person.kamer_ids
+
+
+def may_manage(by: Principal, person: Person) -> bool:
+    """Who may deactivate or reactivate whom: anyone they are shown but themselves; a lead
+    only staff all of whose kamers are the lead's own (deactivating shuts a person out of
+    every kamer, so never out of one the lead does not run: the coordinator decides that)."""
+    if not visible_to(by, person) or (by.user_id is not None and person.id == by.user_id):
+        return False
+    if by.role is Role.COORDINATOR:
+        return True
+    return person.role is PersonRole.STAFF and set(person.kamer_ids) <= set(by.kamers)
+
+
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 
 

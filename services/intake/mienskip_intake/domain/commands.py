@@ -253,7 +253,17 @@ class ForgotPassword:
 
 @dataclass(frozen=True)
 class DeactivatePerson:
+    """``by``: who deactivates from the pages (checked, and named in the audit log); None
+    from the command line (the operator)."""
+
     user_id: str
+    by: Principal | None = None
+
+
+@dataclass(frozen=True)
+class ReactivatePerson:
+    user_id: str
+    by: Principal | None = None
 
 
 @dataclass(frozen=True)

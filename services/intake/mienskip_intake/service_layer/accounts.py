@@ -25,14 +25,16 @@ from ..domain.accounts import (
     PersonRole,
     WebSession,
     email_key,
+    may_manage,
     new_secret,
     normalise_email,
     password_problems,
     secret_hash,
     valid_email,
+    visible_to,
 )
 from ..domain.model import Principal, Role
-from .common import Conflict, NotFound, new_id
+from .common import SYSTEM, Conflict, NotFound, audit, new_id
 from .unit_of_work import Passwords, UnitOfWork
 
 LINK_PATH = "/account/password/"
@@ -309,14 +311,46 @@ def sessions_of(user_id: str, uow: UnitOfWork, now: datetime) -> list[WebSession
         return [s for s in uow.web_sessions.of_user(user_id) if s.alive(now)]
 
 
-def deactivate(cmd: commands.DeactivatePerson, uow: UnitOfWork, now: datetime) -> None:
-    """The person can no longer sign in, and every session of theirs ends at once."""
+def people(by: Principal, uow: UnitOfWork) -> list[tuple[Person, bool]]:
+    """The people page: whom ``by`` is shown (``domain.accounts.visible_to``), each with
+    whether ``by`` may deactivate or reactivate them. Others than coordinators and kamer
+    leads: :class:`PermissionError`."""
+    if by.role is Role.COORDINATOR:
+        scope = {"region": by.region}
+    elif by.role is Role.KAMER and by.lead and by.kamer_id:
+        scope = {"kamer_id": by.kamer_id}
+    else:
+        raise PermissionError("the people page is for coordinators and kamer leads")
     with uow:
-        if not uow.people.set_active(cmd.user_id, False):
-            raise NotFound(f"person {cmd.user_id}")
-        uow.web_sessions.end_for_user(cmd.user_id, now)
-        uow.account_links.end_all(cmd.user_id, now)
+        return [(person, may_manage(by, person)) for person in uow.people.listing(**scope)]
+
+
+def _set_active(user_id: str, by: Principal | None, active: bool, uow: UnitOfWork, now: datetime) -> None:
+    with uow:
+        if by is not None:
+            person = uow.people.get(user_id)
+            if person is None or not visible_to(by, person):
+                raise NotFound(f"person {user_id}")
+            if not may_manage(by, person):
+                raise PermissionError("may not deactivate or reactivate this person")
+        if not uow.people.set_active(user_id, active):
+            raise NotFound(f"person {user_id}")
+        if not active:
+            uow.web_sessions.end_for_user(user_id, now)
+            uow.account_links.end_all(user_id, now)
+        audit(uow, by or SYSTEM, "deactivate" if not active else "reactivate", "person", user_id)
         uow.commit()
+
+
+def deactivate(cmd: commands.DeactivatePerson, uow: UnitOfWork, now: datetime) -> None:
+    """The person can no longer sign in, and every session of theirs ends at once (from the
+    command line, or ``cmd.by`` from the people page: checked, and named in the audit log)."""
+    _set_active(cmd.user_id, cmd.by, False, uow, now)
+
+
+def reactivate(cmd: commands.ReactivatePerson, uow: UnitOfWork, now: datetime) -> None:
+    """The person may sign in again (with their password; their old sessions stay ended)."""
+    _set_active(cmd.user_id, cmd.by, True, uow, now)
 
 
 def forget_dead_sessions_and_links(uow: UnitOfWork, now: datetime) -> int:

@@ -41,6 +41,7 @@ from . import (
     kamer_choice,
     link,
     overviews,
+    people,
     proposals,
     requests,
     session,
@@ -91,7 +92,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers, kamer_choice):
+                 desk_requests, desk_volunteers, kamer_choice, people):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
 
