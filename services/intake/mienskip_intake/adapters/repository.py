@@ -119,13 +119,20 @@ class VolunteerRepository:
         self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(
             name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
             vog_checked_on=volunteer.vog_checked_on, home_lat=volunteer.home_lat, home_lon=volunteer.home_lon,
-            erased_at=volunteer.erased_at, away=volunteer.away, active=volunteer.active))
+            erased_at=volunteer.erased_at, away=volunteer.away, active=volunteer.active, home_exact_lookup=None))
 
     def save(self, volunteer: Volunteer) -> None:
         """Store a changed volunteer (every field a change may touch, and its revision)."""
         changeable = {name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS
                       if name not in ("id", "kamer_id", "region", "created_at", "erased_at")}
         self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(changeable))
+
+    def awaiting_exact_lookup(self, batch: int) -> list[Volunteer]:
+        """Volunteers whose home was placed on its postcode area while the geocoder was away."""
+        v = t.volunteers
+        rows = self.conn.execute(select(v).where(v.c.home_exact_lookup.is_not(None), v.c.erased_at.is_(None))
+                                 .order_by(v.c.created_at, v.c.id).limit(batch)).all()
+        return [Volunteer(**row._mapping) for row in rows]
 
     def named_alike(self, kamer_id: str, name: str) -> list[Volunteer]:
         """The kamer's volunteers (not erased) whose name is this one, whatever the case."""

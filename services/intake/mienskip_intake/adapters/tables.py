@@ -79,6 +79,7 @@ volunteers = Table(
     Column("revision", Integer, nullable=False, server_default="0"),
     Column("updated_at", UtcDateTime),
     Column("home_precision", String(16), nullable=False, server_default="given"),
+    Column("home_exact_lookup", JSON(none_as_null=True)),  # placed on its postcode area while PDOK was away
     Index("ix_intake_volunteers_kamer", "kamer_id"),
 )
 

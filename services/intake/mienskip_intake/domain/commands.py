@@ -210,7 +210,7 @@ class ApplyRetention:
 
 @dataclass(frozen=True)
 class LookUpExactLocations:
-    """Requests placed on their postcode area while the address service was away: look again."""
+    """Requests and volunteers placed on their postcode area while the address service was away: look again."""
 
     batch: int = 50
 # -- people's accounts (domain.accounts; service_layer.accounts) ----------------------------

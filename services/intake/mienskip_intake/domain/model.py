@@ -276,6 +276,7 @@ class Volunteer:
     revision: int = 0  # one more on every change: matching keeps only the newest
     updated_at: datetime | None = None
     home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
+    home_exact_lookup: dict[str, Any] | None = None  # the home address, while an exact lookup is still due
 
     @property
     def home(self) -> dict[str, float]:
@@ -285,7 +286,7 @@ class Volunteer:
         """Nothing that identifies them stays; the home only to about 100 m."""
         return replace(self, name="", email=None, phone=None, vog_checked_on=None,
                        home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
-                       erased_at=at, away=[], active=False)
+                       erased_at=at, away=[], active=False, home_exact_lookup=None)
 
 
 @dataclass(frozen=True)

@@ -350,7 +350,8 @@ def _read_row(row: Row, addresses: AddressLookup | SheetLookup | None, check: Ch
                          addresses, problems)
     if data is not None and placed is not None and not problems:
         data = {**{k: v for k, v in data.items() if k != "home_address"}, **placed}
-    given = row.given | ({"home", "home_precision"} if "home_address" in row.given else frozenset())
+    given = row.given | ({"home", "home_precision", "home_exact_lookup"} if "home_address" in row.given
+                         else frozenset())
     return PreviewRow(number=row.number, data=None if problems else data, shown=row.body,
                       place=_address_text(row.body.get("home_address")),
                       precision=placed["home_precision"] if placed else None, problems=tuple(problems),
@@ -369,7 +370,8 @@ def _placed(data: Mapping[str, Any], addresses: AddressLookup | SheetLookup | No
     except GeocoderUnavailable:
         problems.append(Problem("postcode", "geocoder_unavailable"))
         return None
-    return {"home": placed["home"], "home_precision": placed["home_precision"]}
+    return {"home": placed["home"], "home_precision": placed["home_precision"],
+            "home_exact_lookup": placed.get("home_exact_lookup")}
 
 
 def _address_text(address: Mapping[str, Any] | None) -> str | None:
