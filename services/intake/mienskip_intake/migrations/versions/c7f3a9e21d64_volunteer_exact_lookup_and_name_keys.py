@@ -1,8 +1,10 @@
-"""a volunteer's home still to look up exactly
+"""a volunteer's home still to look up exactly; volunteers' names as a duplicate key
 
 A volunteer whose home was placed on its postcode area's centre while the outside
 geocoder was away keeps the address to look up again (``home_exact_lookup``), as a
-request does (``exact_lookup``).
+request does (``exact_lookup``). ``name_key`` is the name with its spaces collapsed and
+its case folded (``domain.volunteers.name_key``): the likely-duplicate check finds
+"Anna  de Vries" for "anna de vries"; existing rows get theirs here.
 
 Revision ID: c7f3a9e21d64
 Revises: 0b7d2e4c9a15
@@ -16,12 +18,33 @@ down_revision = '0b7d2e4c9a15'
 branch_labels = None
 depends_on = None
 
+BATCH = 1000
+
+
+def _name_key(name):
+    # The rule of domain.volunteers.name_key, as it is today (a migration never changes with the code).
+    return " ".join((name or "").split()).casefold()
+
 
 def upgrade() -> None:
     with op.batch_alter_table('intake_volunteers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('home_exact_lookup', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('name_key', sa.Text(), nullable=True))
+        batch_op.create_index('ix_intake_volunteers_kamer_name_key', ['kamer_id', 'name_key'], unique=False)
+    volunteers = sa.table('intake_volunteers', sa.column('id', sa.String), sa.column('name', sa.Text),
+                          sa.column('name_key', sa.Text))
+    conn = op.get_bind()
+    while True:
+        rows = conn.execute(sa.select(volunteers.c.id, volunteers.c.name).where(volunteers.c.name_key.is_(None))
+                            .order_by(volunteers.c.id).limit(BATCH)).all()
+        if not rows:
+            break
+        for row in rows:
+            conn.execute(sa.update(volunteers).where(volunteers.c.id == row.id).values(name_key=_name_key(row.name)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('intake_volunteers', schema=None) as batch_op:
+        batch_op.drop_index('ix_intake_volunteers_kamer_name_key')
+        batch_op.drop_column('name_key')
         batch_op.drop_column('home_exact_lookup')
