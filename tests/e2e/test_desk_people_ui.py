@@ -3,7 +3,10 @@ headless) against `mienskip serve`, in Dutch: a kamer lead of two kamers opens a
 of the other kamer from a link and finds the pages switched to it, then chooses the
 first kamer again in the header; the coordinator deactivates a staff member on the
 people page, whose open page then sends her to sign in, and reactivates her; the
-pages pass axe-core (WCAG 2.1 AA)."""
+pages pass axe-core (WCAG 2.1 AA).
+
+Screenshots: docs/screenshots/account-sessions.png and account-invite.png (the
+coordinator's sessions and invitation pages)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import re
 import pytest
 import requests
 from e2e_support import Processes, free_port, wait_until_ready
-from ui_support import VIEWPORT, chromium_or_skip, request_body, wcag_violations
+from ui_support import SCREENSHOTS, VIEWPORT, chromium_or_skip, request_body, wcag_violations
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +96,17 @@ def test_a_coordinator_deactivates_and_reactivates_a_staff_member(system, new_pa
     base = system["base"]
     staff = signed_in(system, new_page, "sjoukje@grou.example.org")
     boss = signed_in(system, new_page, "coordinator@example.org")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    boss.get_by_role("link", name="Mijn sessies").click()
+    boss.wait_for_url("**/account/sessions")
+    assert "deze browser" in boss.locator("main").inner_text()
+    assert wcag_violations(boss) == []
+    boss.screenshot(path=str(SCREENSHOTS / "account-sessions.png"))
+    boss.get_by_role("link", name="Uitnodigen").click()
+    boss.wait_for_url("**/account/invite")
+    boss.get_by_label("E-mailadres").fill("baukje@grou.example.org")
+    assert wcag_violations(boss) == []
+    boss.screenshot(path=str(SCREENSHOTS / "account-invite.png"))
     boss.get_by_role("link", name="Mensen").click()
     boss.wait_for_url("**/account/people")
     row = boss.locator('tr[data-email="sjoukje@grou.example.org"]')
