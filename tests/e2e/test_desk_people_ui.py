@@ -15,7 +15,7 @@ import re
 import pytest
 import requests
 from e2e_support import Processes, free_port, wait_until_ready
-from ui_support import SCREENSHOTS, VIEWPORT, chromium_or_skip, request_body, wcag_violations
+from ui_support import PHONE, SCREENSHOTS, VIEWPORT, chromium_or_skip, request_body, wcag_violations
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +90,10 @@ def test_a_lead_of_two_kamers_is_switched_by_a_link_and_chooses_in_the_header(sy
     assert "Dorpskamer Grou" in page.locator("header .who").inner_text()
     page.goto(f"{base}/desk")
     assert request_id not in page.content()
+    page.set_viewport_size(PHONE)  # on a phone the chooser fits the header: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    assert chooser.is_visible() and page.get_by_role("button", name="Afmelden").is_visible()
+    assert wcag_violations(page) == []
 
 
 def test_a_coordinator_deactivates_and_reactivates_a_staff_member(system, new_page):
