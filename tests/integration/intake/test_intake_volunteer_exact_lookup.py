@@ -5,8 +5,11 @@ measures from it. Against a local stand-in for PDOK, on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
+import io
+
 from intake_support import Kamer, uow
 from sqlalchemy import select
+from ui_support import post_form, sign_in
 
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.adapters.geocoders import build_lookup
@@ -96,10 +99,24 @@ def test_a_new_home_meanwhile_an_unknown_address_and_an_erasure_each_drop_the_ma
     assert [e.data["volunteer_id"] for e in events(engine, "volunteer.updated")] == [moved]  # only the PATCH's
 
 
-def test_placing_a_home_while_pdok_is_away_carries_the_address_to_look_up_again(pdok_intake, pdok):
-    from mienskip_intake.service_layer.volunteers import with_home_placed
-
+def test_a_volunteer_imported_while_pdok_was_away_is_looked_up_exactly_later(pdok_intake, pdok):
+    engine = pdok_intake.engine
+    kamer = Kamer(engine, "Dorpskamer Grou", 53.0946, 5.8374)
+    web = pdok_intake.wsgi_app.test_client()
+    sign_in(web, kamer.token)
     pdok.mode = "error"
-    placed = with_home_placed(dict(HILTSJE), build_lookup("pdok", pdok.url, timeout_s=0.5))
-    assert placed["home_precision"] == "postcode4" and placed["home_exact_lookup"]["postcode"] == "9001 AB"
-    assert "home_address" not in placed
+    sheet = ("Naam;Telefoon;Postcode;Huisnummer;Vaardigheden;Beschikbaarheid\n"
+             "Sjoerd Kingma;06-12345678;9001 AB;3a;boodschappen;ma ochtend\n")
+    uploaded = post_form(web, "/desk/import", {"kind": "volunteers", "file": (io.BytesIO(sheet.encode()), "lijst.csv")},
+                         content_type="multipart/form-data")
+    assert post_form(web, uploaded.headers["Location"] + "/confirm").status_code == 303
+    with engine.begin() as tx:
+        volunteer_id = tx.execute(select(t.volunteers.c.id)).scalar_one()
+    row = stored(engine, volunteer_id)
+    assert row.home_precision == "postcode4" and row.home_exact_lookup["postcode"] == "9001 AB"
+
+    pdok.mode = "ok"
+    look_up(engine, pdok)
+    row = stored(engine, volunteer_id)
+    assert ((row.home_lat, row.home_lon), row.home_precision, row.revision) == (EXACT, "exact", 1)
+    assert [e.data["revision"] for e in events(engine, "volunteer.updated")] == [1]
