@@ -8,9 +8,10 @@ stores one (:func:`handlers.store_request_in`), with the same events.
 
 The rules a volunteer must meet are the API's: ``check`` is the volunteer schema's
 load, handed in by the page (one place for them). Likely duplicates, against the
-kamer's own volunteers or open requests and the rows above, are :mod:`.import_duplicates`'
-(a duplicate is skipped unless the person imports it anyway, or merges a volunteer). A row becomes a volunteer exactly as ``POST /v1/volunteers`` makes one
-(:func:`handlers.add_volunteer_in`); a merge changes the existing one as ``PATCH`` does
+kamer's own volunteers or open requests and the rows above, are found by
+:mod:`.import_duplicates`; a duplicate is skipped unless the person imports it anyway
+(or merges a volunteer). A row becomes a volunteer exactly as ``POST /v1/volunteers``
+makes one (:func:`handlers.add_volunteer_in`); a merge changes the existing one as ``PATCH`` does
 (:func:`volunteers.change_volunteer_in`), only in the fields the row holds.
 
 An upload lives for an hour at most (:data:`KEEP_UPLOADS`) and is seen only by the
