@@ -2,11 +2,15 @@
 against `mienskip serve`, in Dutch: a staff member uploads a CSV as Dutch Excel writes it
 (semicolons, a BOM), sees a row with a problem block the import, uploads the corrected
 list, sees a volunteer the kamer already has offered to skip or merge, imports, and finds
-the new volunteers through the API; the pages pass axe-core (WCAG 2.1 AA).
+the new volunteers through the API; the pages pass axe-core (WCAG 2.1 AA). A sheet of
+open requests shows a request the kamer already has, to skip (the default) or import anyway.
 
 Screenshot: docs/screenshots/desk-import.png (the preview)."""
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -99,3 +103,43 @@ def test_a_kamer_imports_its_volunteer_list_in_dutch(system, new_page):
     assert sorted(v["name"] for v in listed) == ["Anna de Vries", "Hiltsje Bouma", "Sjoerd Kingma"]
     sjoerd = next(v for v in listed if v["name"] == "Sjoerd Kingma")
     assert sjoerd["skills"] == ["shopping", "transport"] and sjoerd["home"]["precision"] == "postcode4"
+
+
+def test_a_request_the_kamer_already_has_is_shown_to_skip_or_import_anyway(system, new_page):
+    base = system["base"]
+    day = (datetime.now(ZoneInfo("Europe/Amsterdam")) + timedelta(days=7)).date()
+    window = {"start": datetime.combine(day, time(10), ZoneInfo("Europe/Amsterdam")).isoformat(),
+              "end": datetime.combine(day, time(11), ZoneInfo("Europe/Amsterdam")).isoformat()}
+    answer = requests.post(f"{base}/v1/requests", headers=system["headers"], timeout=10, json={
+        "resident": {"name": "Durk Postma", "phone": "058 123 4567", "language": "fy"},
+        "address": {"postcode": "9001 AB", "house_number": "3"}, "category": "shopping", "window": window})
+    assert answer.status_code == 202, answer.text
+    d = day.strftime("%d-%m-%Y")
+    sheet = ("Bewoner;Telefoon;Postcode;Huisnummer;Soort hulp;Datum;Van;Tot\n"
+             f"durk  postma;0581234567;9001 AB;3;boodschappen;{d};10:30;11:00\n"
+             f"Trijntje Hoekstra;;8911 AB;12a;tuin;{d};14:00;16:00\n"
+             f"Trijntje Hoekstra;;8911 AB;12a;tuin;{d};14:00;16:00\n")
+    page = new_page()
+    page.goto(f"{base}/review/login?lang=nl")
+    page.get_by_label("Token").fill(system["token"])
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/review/**")
+    page.goto(f"{base}/desk/import")
+    page.get_by_label("Open hulpvragen").check()
+    page.get_by_label("Bestand (CSV of XLSX)").set_input_files(
+        {"name": "vragen.csv", "mimeType": "text/csv", "buffer": sheet.encode("utf-8")})
+    page.get_by_role("button", name="Bekijken").click()
+    page.wait_for_url("**/desk/import/*")
+    assert "3 rijen: 0 met een probleem, 2 mogelijk al aangemeld." in page.get_by_test_id(
+        "import-summary").inner_text()
+    durk, second = page.locator('tr[data-row="2"]'), page.locator('tr[data-row="4"]')
+    assert "Lijkt op de hulpvraag van Durk Postma" in durk.inner_text()
+    assert "lijkt op rij 3 van dit bestand" in second.inner_text()
+    assert durk.get_by_role("radio", name="Overslaan").is_checked()
+    assert wcag_violations(page) == []
+    second.get_by_role("radio", name="Toch importeren als nieuwe hulpvraag").check()  # two visits that day
+    page.get_by_test_id("import-confirm").click()
+    page.wait_for_url("**/done")
+    assert page.get_by_test_id("import-result").inner_text().startswith("2 hulpvragen geïmporteerd, 1 overgeslagen")
+    listed = requests.get(f"{base}/v1/requests", headers=system["headers"], timeout=10).json()["items"]
+    assert len(listed) == 3

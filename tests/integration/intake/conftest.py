@@ -1,5 +1,6 @@
 import pytest
 from intake_support import TEST_SECRET, Kamer, issue_token
+from pdok_support import serve_fake_pdok
 
 from mienskip_intake.bootstrap import build
 from mienskip_intake.domain.model import Role
@@ -41,6 +42,23 @@ def coordinator(intake):
 def operator(intake):
     _, token = issue_token(intake.engine, Role.OPERATOR)
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def pdok():
+    fake, stop = serve_fake_pdok()
+    yield fake
+    stop()
+
+
+@pytest.fixture
+def pdok_intake(database_url, tmp_path, pdok):
+    """Intake behind the local stand-in for PDOK (the embedded centroids when it is away)."""
+    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path,
+                                      secret_key=TEST_SECRET, geocoder="pdok", geocoder_url=pdok.url,
+                                      geocoder_timeout_s=0.5), with_workers=False)
+    yield service
+    service.dispose()
 
 
 def pytest_terminal_summary(terminalreporter):

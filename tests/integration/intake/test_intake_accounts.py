@@ -13,20 +13,18 @@ import sys
 from datetime import timedelta
 
 import pytest
+from account_support import COOKIE, PASSWORD, browser, invite, log_in, path_of, person_of, set_password
 from intake_support import TEST_SECRET, uow
 from sqlalchemy import select
 from ui_support import IN_A_WEEK, bearer_token, csrf_of, post_form, proposed_case, sign_in, text_of
 
 from mienskip_intake.adapters import tables as t
 from mienskip_intake.bootstrap import build
-from mienskip_intake.domain.commands import DeactivatePerson, InvitePerson, RevokeToken
+from mienskip_intake.domain.commands import DeactivatePerson, RevokeToken
 from mienskip_intake.service_layer import accounts, handlers
 from mienskip_intake.settings import Settings
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import parse
-
-PASSWORD = "Greidfûgels yn 'e maaie"
-COOKIE = "mienskip_review"
 
 
 class Clock:
@@ -55,38 +53,6 @@ def slept(intake):
     pauses: list[float] = []
     intake.wsgi_app.config["MIENSKIP_SLEEP"] = pauses.append
     return pauses
-
-
-def browser(intake):
-    return intake.wsgi_app.test_client()
-
-
-def invite(intake, email, role="staff", **kwargs) -> accounts.Invited:
-    return accounts.invite(InvitePerson(email=email, role=role, link_base="https://mienskip.example", **kwargs),
-                           uow(intake.engine), utcnow())
-
-
-def path_of(invited: accounts.Invited) -> str:
-    return invited.link.removeprefix("https://mienskip.example")
-
-
-def set_password(client, invited, password=PASSWORD, repeat=None):
-    client.get(path_of(invited))
-    return post_form(client, path_of(invited), {"password": password, "repeat": password if repeat is None else repeat})
-
-
-def log_in(client, email, password=PASSWORD, **form):
-    client.get("/login")
-    return post_form(client, "/login", {"email": email, "password": password, **form})
-
-
-def person_of(intake, email="anna@example.org", role="staff", **kwargs) -> tuple[str, object]:
-    """A person who has set their password; returns (user id, their signed-in browser)."""
-    invited = invite(intake, email, role, **kwargs)
-    client = browser(intake)
-    assert set_password(client, invited).status_code == 303
-    assert log_in(client, email).status_code == 303
-    return invited.user_id, client
 
 
 def copy_of(intake, client):

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from intake_support import TEST_SECRET, Kamer, uow
-from pdok_support import serve_fake_pdok
 from polling import eventually
 from sqlalchemy import select
 
@@ -129,22 +128,6 @@ def test_openapi_describes_address_and_precision(client):
 
 
 # -- PDOK -------------------------------------------------------------------------------------
-@pytest.fixture
-def pdok():
-    fake, stop = serve_fake_pdok()
-    yield fake
-    stop()
-
-
-@pytest.fixture
-def pdok_intake(database_url, tmp_path, pdok):
-    service = build(Settings.from_env({}, database_url=database_url, broker_url="memory://", data_dir=tmp_path,
-                                      secret_key=TEST_SECRET, geocoder="pdok", geocoder_url=pdok.url,
-                                      geocoder_timeout_s=0.5), with_workers=False)
-    yield service
-    service.dispose()
-
-
 def test_with_pdok_an_address_is_exact_with_its_street(pdok_intake, pdok):
     kamer = Kamer(pdok_intake.engine, "Dorpskamer Grou", 53.0946, 5.8374)
     client = pdok_intake.wsgi_app.test_client()

@@ -302,7 +302,8 @@ def test_a_sheet_of_open_requests_is_submitted_all_or_none(web, intake, kamer_a)
                   content_type="multipart/form-data")
     path = r.headers["Location"]
     text = text_of(web.get(path))
-    assert "3 rijen: 1 met een probleem." in text and "Datum: deze tijd is al voorbij" in text
+    assert "3 rijen: 1 met een probleem, 0 mogelijk al aangemeld." in text
+    assert "Datum: deze tijd is al voorbij" in text
     assert post_form(web, path + "/confirm").status_code == 422
     assert _events(intake.engine, "request.submitted") == []
 
@@ -310,7 +311,8 @@ def test_a_sheet_of_open_requests_is_submitted_all_or_none(web, intake, kamer_a)
                   content_type="multipart/form-data")
     path = r.headers["Location"]
     text = text_of(web.get(path))
-    assert "2 rijen: 0 met een probleem." in text and "Boodschappen" in text and "10:00–11:30" in text
+    assert "2 rijen: 0 met een probleem, 0 mogelijk al aangemeld." in text
+    assert "Boodschappen" in text and "10:00–11:30" in text
     assert post_form(web, path + "/confirm").status_code == 303
     assert "2 hulpvragen geïmporteerd" in text_of(web.get(path + "/done"))
     submitted = _events(intake.engine, "request.submitted")

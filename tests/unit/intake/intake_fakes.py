@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mienskip_intake.domain.model import Principal, Role
+from mienskip_intake.domain.model import OPEN_STATUSES, Principal, Role, Status
 
 
 class _Store:
@@ -163,6 +163,10 @@ class FakeRequests:
         closed = {s.value for s in closed}
         return [r for r in self.s.requests.values() if r.erased_at is None and (
             (r.status in closed and r.updated_at < cutoff) or r.window_end < cutoff)][:batch]
+
+    def open_of_kamer(self, kamer_id):
+        return [r for r in self.s.requests.values()
+                if r.kamer_id == kamer_id and r.erased_at is None and Status(r.status) in OPEN_STATUSES]
 
     def add_assignment(self, assignment):
         self.s.assignments[assignment.id] = assignment

@@ -15,9 +15,11 @@ from mienskip_intake.domain.accounts import (
     PersonRole,
     WebSession,
     email_key,
+    may_manage,
     normalise_email,
     password_problems,
     valid_email,
+    visible_to,
 )
 from mienskip_intake.domain.model import Principal, Role
 
@@ -146,3 +148,27 @@ def test_staff_act_as_a_kamer_of_theirs_and_history_names_the_person():
     assert principal.actor == principal.credential == "user:p1" and principal.name == "Hiltsje"
     token = Principal(token_id="t1", role=Role.COORDINATOR)
     assert token.actor == "coordinator:t1" and token.credential == "token:t1"  # tokens as before
+
+
+def test_who_is_shown_on_the_people_page_and_who_may_be_deactivated():
+    anna = Person("u1", "anna@x.org", PersonRole.STAFF, "leeuwarden", ("k1",))
+    both = Person("u2", "both@x.org", PersonRole.STAFF, "leeuwarden", ("k1", "k2"))
+    boss = Person("u3", "boss@x.org", PersonRole.COORDINATOR, "leeuwarden")
+    far = Person("u4", "far@x.org", PersonRole.COORDINATOR, "sudwest-fryslan")
+    operator = Person("u5", "ops@x.org", PersonRole.OPERATOR, None)
+    coordinator = boss.principal()
+    assert [visible_to(coordinator, p) for p in (anna, both, boss, far, operator)] == [True, True, True, False, False]
+    assert [may_manage(coordinator, p) for p in (anna, both, boss, far)] == [True, True, False, False]  # not oneself
+    lead = Person("u6", "lead@x.org", PersonRole.STAFF, "leeuwarden", ("k1",), lead=True)
+    assert [may_manage(lead.principal(), p) for p in (anna, both, boss, lead)] == [True, False, False, False]
+    assert visible_to(lead.principal(), both) and not visible_to(lead.principal(), boss)
+    assert not visible_to(anna.principal(), both)  # staff who are no lead see nobody
+    token = Principal(token_id="t1", role=Role.COORDINATOR, region="leeuwarden")  # the demo's token sign-in
+    assert may_manage(token, boss) and not may_manage(token, far)
+
+
+def test_staff_act_for_the_chosen_kamer_if_it_is_theirs():
+    both = Person("u2", "both@x.org", PersonRole.STAFF, "leeuwarden", ("k1", "k2"))
+    assert both.principal().kamer_id == "k1" and both.principal("k2").kamer_id == "k2"
+    assert both.principal("k9").kamer_id == "k1" and both.principal().kamers == ("k1", "k2")
+    assert Person("u3", "boss@x.org", PersonRole.COORDINATOR, "leeuwarden").principal().kamers == ()

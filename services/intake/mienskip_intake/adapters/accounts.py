@@ -54,9 +54,10 @@ class PersonRepository:
             found.setdefault(row.user_id, []).append(row.kamer_id)
         return {user_id: tuple(kamers) for user_id, kamers in found.items()}
 
-    def _person(self, row) -> Person:
+    def _person(self, row, kamers: dict[str, tuple[str, ...]] | None = None) -> Person:
+        kamers = self._kamers([row.id]) if kamers is None else kamers
         return Person(id=row.id, email=row.email, role=PersonRole(row.role), region=row.region,
-                      kamer_ids=self._kamers([row.id]).get(row.id, ()), display_name=row.display_name,
+                      kamer_ids=kamers.get(row.id, ()), display_name=row.display_name,
                       lead=row.lead, password_hash=row.password_hash, active=row.active,
                       created_at=row.created_at, last_sign_in_at=row.last_sign_in_at)
 
@@ -75,6 +76,19 @@ class PersonRepository:
     def by_email(self, email: str) -> Person | None:
         row = self.conn.execute(select(t.users).where(t.users.c.email == email)).first()
         return None if row is None else self._person(row)
+
+    def listing(self, *, region: str | None = None, kamer_id: str | None = None) -> list[Person]:
+        """People with pages (no operators), by e-mail: of a region (None: every region), or
+        the staff of one kamer."""
+        u = t.users
+        query = select(u).where(u.c.role != PersonRole.OPERATOR.value).order_by(u.c.email)
+        if kamer_id is not None:
+            query = query.where(u.c.id.in_(select(t.user_kamers.c.user_id).where(t.user_kamers.c.kamer_id == kamer_id)))
+        elif region is not None:
+            query = query.where(u.c.region == region)
+        rows = self.conn.execute(query).all()
+        kamers = self._kamers([row.id for row in rows])
+        return [self._person(row, kamers) for row in rows]
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(t.users).where(t.users.c.id == user_id).values(password_hash=password_hash))
@@ -146,6 +160,10 @@ class WebSessionRepository:
     def touch(self, id_hash: str, at: datetime) -> None:
         s = t.web_sessions
         self.conn.execute(update(s).where(s.c.id_hash == id_hash).values(last_seen_at=at))
+
+    def choose_kamer(self, id_hash: str, kamer_id: str) -> None:
+        s = t.web_sessions
+        self.conn.execute(update(s).where(s.c.id_hash == id_hash).values(kamer_id=kamer_id))
 
     def end(self, id_hash: str, at: datetime) -> None:
         s = t.web_sessions

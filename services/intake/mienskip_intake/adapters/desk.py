@@ -139,3 +139,17 @@ def week_tasks(engine: Engine, principal: Principal, places: Sequence[Place], at
             "resident_first_name": first_name_or_dash(row.resident_name),
             "place": nearest_place(places, row.lat, row.lon)})
     return Week(start, [(start + timedelta(days=day), by_day[day]) for day in range(7)])
+
+
+_RECORD_TABLES = {"request_id": t.requests, "volunteer_id": t.volunteers, "import_id": t.imports}
+
+
+def kamer_of_record(engine: Engine, view_args: dict[str, Any] | None) -> str | None:
+    """Which kamer the request, volunteer or import a page is about belongs to (from the
+    page's URL arguments), for staff of several kamers who open it by link."""
+    for name, table in _RECORD_TABLES.items():
+        record_id = (view_args or {}).get(name)
+        if isinstance(record_id, str):
+            with engine.begin() as tx:
+                return tx.execute(select(table.c.kamer_id).where(table.c.id == record_id[:36])).scalar_one_or_none()
+    return None

@@ -296,6 +296,7 @@ def audit_entries(engine: Engine, principal: Principal, *, subject_id: str | Non
         a.c.subject_id.in_(select(t.requests.c.id).where(t.requests.c.region == region)),
         a.c.subject_id.in_(select(t.volunteers.c.id).where(t.volunteers.c.region == region)),
         a.c.subject_id.in_(select(t.kamers.c.id).where(t.kamers.c.region == region)),
+        a.c.subject_id.in_(select(t.users.c.id).where(t.users.c.region == region)),
         a.c.subject_id.in_(select(t.assignments.c.id).join(t.requests, t.requests.c.id == t.assignments.c.request_id)
                            .where(t.requests.c.region == region)),
     )

@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +19,7 @@ from mienskip_shared import unit_of_work
 from mienskip_shared.db import contains_text
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
+from ..domain.volunteers import name_key
 from . import tables as t
 from .accounts import AccountLinkRepository, PersonRepository, SignInFailures, WebSessionRepository
 from .digests import DigestRepository
@@ -30,6 +31,11 @@ from .request_repository import RequestRepository
 from .visit_repository import VisitRepository
 
 _VOLUNTEER_COLUMNS = [f.name for f in fields(Volunteer)]
+
+
+def _volunteer(row) -> Volunteer:
+    """A stored volunteer (``name_key`` is the table's own: a search key, not part of the record)."""
+    return Volunteer(**{name: row._mapping[name] for name in _VOLUNTEER_COLUMNS})
 
 
 class KamerRepository:
@@ -107,12 +113,13 @@ class VolunteerRepository:
         self.conn = conn
 
     def add(self, volunteer: Volunteer) -> None:
-        self.conn.execute(insert(t.volunteers).values({name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS}))
+        self.conn.execute(insert(t.volunteers).values(
+            {**{name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS}, "name_key": name_key(volunteer.name)}))
 
     def get(self, volunteer_id: str, *, lock: bool = False) -> Volunteer | None:
         query = select(t.volunteers).where(t.volunteers.c.id == volunteer_id)
         row = self.conn.execute(query.with_for_update() if lock else query).first()
-        return None if row is None else Volunteer(**row._mapping)
+        return None if row is None else _volunteer(row)
 
     def is_erased(self, volunteer_id: str) -> bool:
         v = t.volunteers
@@ -129,21 +136,31 @@ class VolunteerRepository:
         self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(
             name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
             vog_checked_on=volunteer.vog_checked_on, home_lat=volunteer.home_lat, home_lon=volunteer.home_lon,
-            erased_at=volunteer.erased_at, away=volunteer.away, active=volunteer.active))
+            erased_at=volunteer.erased_at, away=volunteer.away, active=volunteer.active, home_exact_lookup=None,
+            name_key=name_key(volunteer.name)))
 
     def save(self, volunteer: Volunteer) -> None:
         """Store a changed volunteer (every field a change may touch, and its revision)."""
         changeable = {name: getattr(volunteer, name) for name in _VOLUNTEER_COLUMNS
                       if name not in ("id", "kamer_id", "region", "created_at", "erased_at")}
-        self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(changeable))
+        self.conn.execute(update(t.volunteers).where(t.volunteers.c.id == volunteer.id).values(
+            {**changeable, "name_key": name_key(volunteer.name)}))
+
+    def awaiting_exact_lookup(self, batch: int) -> list[Volunteer]:
+        """Volunteers whose home was placed on its postcode area while the geocoder was away."""
+        v = t.volunteers
+        rows = self.conn.execute(select(v).where(v.c.home_exact_lookup.is_not(None), v.c.erased_at.is_(None))
+                                 .order_by(v.c.created_at, v.c.id).limit(batch)).all()
+        return [_volunteer(row) for row in rows]
 
     def named_alike(self, kamer_id: str, name: str) -> list[Volunteer]:
-        """The kamer's volunteers (not erased) whose name is this one, whatever the case."""
+        """The kamer's volunteers (not erased) whose name is this one, whatever the case and
+        however many spaces, theirs or this one's (the stored ``name_key``)."""
         v = t.volunteers
         rows = self.conn.execute(select(v).where(
-            v.c.kamer_id == kamer_id, v.c.erased_at.is_(None),
-            func.lower(func.trim(v.c.name)) == " ".join(name.split()).lower()).order_by(v.c.created_at)).all()
-        return [Volunteer(**row._mapping) for row in rows]
+            v.c.kamer_id == kamer_id, v.c.erased_at.is_(None), v.c.name_key == name_key(name))
+            .order_by(v.c.created_at)).all()
+        return [_volunteer(row) for row in rows]
 
     def page(self, principal: Principal, *, q: str | None, status: str | None, limit: int,
              after: tuple[str, str] | None) -> list[Volunteer]:
@@ -164,7 +181,7 @@ class VolunteerRepository:
             name, last_id = after
             query = query.where(or_(v.c.name > name, and_(v.c.name == name, v.c.id > last_id)))
         rows = self.conn.execute(query.order_by(v.c.name, v.c.id).limit(limit + 1)).all()
-        return [Volunteer(**row._mapping) for row in rows]
+        return [_volunteer(row) for row in rows]
 
     def with_vog(self, principal: Principal) -> list[Volunteer]:
         """Active volunteers the caller may see who have a VOG date, oldest VOG first."""
@@ -176,7 +193,7 @@ class VolunteerRepository:
             query = query.where(v.c.region == principal.region) if principal.region else query
         else:
             return []
-        return [Volunteer(**row._mapping) for row in self.conn.execute(query.order_by(v.c.vog_checked_on, v.c.id))]
+        return [_volunteer(row) for row in self.conn.execute(query.order_by(v.c.vog_checked_on, v.c.id))]
 
     def stopped_before(self, cutoff: datetime, batch: int) -> list[Volunteer]:
         """Volunteers who stopped before ``cutoff`` and are not erased yet (locked rows skipped)."""
@@ -184,7 +201,7 @@ class VolunteerRepository:
         rows = self.conn.execute(select(v).where(v.c.erased_at.is_(None), v.c.stopped_at.is_not(None),
                                                  v.c.stopped_at < cutoff).order_by(v.c.stopped_at).limit(batch)
                                  .with_for_update(skip_locked=True)).all()
-        return [Volunteer(**row._mapping) for row in rows]
+        return [_volunteer(row) for row in rows]
 
 
 class AuditLog:

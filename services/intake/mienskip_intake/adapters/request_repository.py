@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from ..domain.model import Assignment, HelpRequest, HistoryEntry, Status
+from ..domain.model import OPEN_STATUSES, Assignment, HelpRequest, HistoryEntry, Status
 from . import tables as t
 from .referral_repository import referral_from_row
 
@@ -98,6 +98,14 @@ class RequestRepository:
         newer = self.conn.execute(update(r).where(r.c.id == request_id, r.c.last_decision < decision)
                                   .values(last_decision=decision))
         return newer.rowcount == 1
+
+    def open_of_kamer(self, kamer_id: str) -> list[HelpRequest]:
+        """The kamer's open requests (not erased): what an import of requests is checked against."""
+        r = t.requests
+        rows = self.conn.execute(select(r).where(r.c.kamer_id == kamer_id, r.c.erased_at.is_(None),
+                                                 r.c.status.in_([s.value for s in OPEN_STATUSES]))
+                                 .order_by(r.c.window_start, r.c.id))
+        return [request_from_row(row._mapping) for row in rows]
 
     def save_erasure(self, request: HelpRequest) -> None:
         """Store an erased request (:meth:`HelpRequest.erased`); staff notes in its history

@@ -83,7 +83,10 @@ volunteers = Table(
     Column("revision", Integer, nullable=False, server_default="0"),
     Column("updated_at", UtcDateTime),
     Column("home_precision", String(16), nullable=False, server_default="given"),
+    Column("home_exact_lookup", JSON(none_as_null=True)),  # placed on its postcode area while PDOK was away
+    Column("name_key", Text),  # the name, spaces collapsed and case folded (domain.volunteers.name_key)
     Index("ix_intake_volunteers_kamer", "kamer_id"),
+    Index("ix_intake_volunteers_kamer_name_key", "kamer_id", "name_key"),
 )
 
 requests = Table(

@@ -58,7 +58,8 @@ class Person:
         chosen = kamer_id if kamer_id in self.kamer_ids else (self.kamer_ids[0] if self.kamer_ids else None)
         return Principal(token_id=None, role=self.role.role, kamer_id=chosen if self.role is PersonRole.STAFF
                          else None, region=self.region, user_id=self.id, name=self.name,
-                         lead=self.lead and self.role is PersonRole.STAFF)
+                         lead=self.lead and self.role is PersonRole.STAFF,
+                         kamers=self.kamer_ids if self.role is PersonRole.STAFF else ())
 
     def may_invite(self, role: PersonRole, kamer_id: str | None, kamer_region: str | None) -> bool:
         """A coordinator invites staff of their region's kamers; a kamer's lead its own staff."""
@@ -67,6 +68,27 @@ class Person:
         if self.role is PersonRole.COORDINATOR:
             return self.region is None or self.region == kamer_region
         return self.role is PersonRole.STAFF and self.lead and kamer_id in self.kamer_ids
+
+
+def visible_to(by: Principal, person: Person) -> bool:
+    """Whom the people page shows: a coordinator their region's staff and coordinators, a
+    kamer's lead the staff of the kamer they work for now; never operators."""
+    if person.role is PersonRole.OPERATOR:
+        return False
+    if by.role is Role.COORDINATOR:
+        return by.region is None or person.region == by.region
+    return by.role is Role.KAMER and by.lead and by.kamer_id in person.kamer_ids
+
+
+def may_manage(by: Principal, person: Person) -> bool:
+    """Who may deactivate or reactivate whom: anyone they are shown but themselves; a lead
+    only staff all of whose kamers are the lead's own (deactivating shuts a person out of
+    every kamer, so never out of one the lead does not run: the coordinator decides that)."""
+    if not visible_to(by, person) or (by.user_id is not None and person.id == by.user_id):
+        return False
+    if by.role is Role.COORDINATOR:
+        return True
+    return person.role is PersonRole.STAFF and set(person.kamer_ids) <= set(by.kamers)
 
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")

@@ -213,7 +213,7 @@ class ApplyRetention:
 
 @dataclass(frozen=True)
 class LookUpExactLocations:
-    """Requests placed on their postcode area while the address service was away: look again."""
+    """Requests and volunteers placed on their postcode area while the address service was away: look again."""
 
     batch: int = 50
 # -- people's accounts (domain.accounts; service_layer.accounts) ----------------------------
@@ -256,7 +256,17 @@ class ForgotPassword:
 
 @dataclass(frozen=True)
 class DeactivatePerson:
+    """``by``: who deactivates from the pages (checked, and named in the audit log); None
+    from the command line (the operator)."""
+
     user_id: str
+    by: Principal | None = None
+
+
+@dataclass(frozen=True)
+class ReactivatePerson:
+    user_id: str
+    by: Principal | None = None
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,8 @@ class Principal:
     lead: bool = False  # a kamer's lead: may invite its staff
     provider_id: str | None = None  # a provider link's holder
     referral_id: str | None = None  # ... and the one referral it is for
+    # A person's own kamers (staff of several choose which one the pages act for: ``kamer_id``).
+    kamers: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def actor(self) -> str:
@@ -280,6 +282,7 @@ class Volunteer:
     revision: int = 0  # one more on every change: matching keeps only the newest
     updated_at: datetime | None = None
     home_precision: str = "given"  # exact | postcode4 | given (domain/addresses.py Precision)
+    home_exact_lookup: dict[str, Any] | None = None  # the home address, while an exact lookup is still due
 
     @property
     def home(self) -> dict[str, float]:
@@ -289,7 +292,7 @@ class Volunteer:
         """Nothing that identifies them stays; the home only to about 100 m."""
         return replace(self, name="", email=None, phone=None, vog_checked_on=None,
                        home_lat=round(self.home_lat, COARSE_DECIMALS), home_lon=round(self.home_lon, COARSE_DECIMALS),
-                       erased_at=at, away=[], active=False)
+                       erased_at=at, away=[], active=False, home_exact_lookup=None)
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def vog_expires_soon(checked_on: date | None, valid_years: int, today: date) -> 
 _NOT_DIGITS = re.compile(r"\D")
 
 
-def _phone_key(phone: str | None) -> str | None:
+def phone_key(phone: str | None) -> str | None:
     """+31 6 1234 5678, 0612345678 and 06-12345678 are the same number: its last nine digits."""
     digits = _NOT_DIGITS.sub("", phone or "")
     return digits[-9:] if len(digits) >= 9 else (digits or None)
@@ -126,7 +126,7 @@ def same_person(name: str, phone: str | None, email: str | None, other: Voluntee
     """A likely duplicate: the same name and the same phone number or e-mail address."""
     if other.erased_at is not None or name_key(name) != name_key(other.name):
         return False
-    same_phone = _phone_key(phone) is not None and _phone_key(phone) == _phone_key(other.phone)
+    same_phone = phone_key(phone) is not None and phone_key(phone) == phone_key(other.phone)
     same_email = bool(email) and (email or "").strip().casefold() == (other.email or "").strip().casefold()
     return same_phone or same_email
 

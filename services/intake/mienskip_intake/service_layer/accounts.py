@@ -25,14 +25,16 @@ from ..domain.accounts import (
     PersonRole,
     WebSession,
     email_key,
+    may_manage,
     new_secret,
     normalise_email,
     password_problems,
     secret_hash,
     valid_email,
+    visible_to,
 )
 from ..domain.model import Principal, Role
-from .common import Conflict, NotFound, new_id
+from .common import SYSTEM, Conflict, NotFound, audit, new_id
 from .unit_of_work import Passwords, UnitOfWork
 
 LINK_PATH = "/account/password/"
@@ -273,6 +275,21 @@ def current(session_id: str | None, uow: UnitOfWork, now: datetime) -> Principal
     return principal
 
 
+def choose_kamer(session_id: str | None, kamer_id: str, uow: UnitOfWork, now: datetime) -> None:
+    """Staff of several kamers: the pages of this session act for ``kamer_id`` from now on
+    (remembered with the session on the server, so every tab follows). Only one of the
+    person's own kamers, in a session still open; else :class:`PermissionError`, nothing changed."""
+    id_hash = secret_hash(session_id or "")
+    with uow:
+        session = uow.web_sessions.get(id_hash) if session_id else None
+        person = uow.people.get(session.user_id) if session is not None and session.user_id else None
+        if (person is None or not person.active or not session.alive(now) or person.role is not PersonRole.STAFF
+                or kamer_id not in person.kamer_ids):
+            raise PermissionError("not one of this person's kamers")
+        uow.web_sessions.choose_kamer(id_hash, kamer_id)
+        uow.commit()
+
+
 def sign_out(session_id: str | None, uow: UnitOfWork, now: datetime) -> None:
     if not session_id:
         return
@@ -294,14 +311,46 @@ def sessions_of(user_id: str, uow: UnitOfWork, now: datetime) -> list[WebSession
         return [s for s in uow.web_sessions.of_user(user_id) if s.alive(now)]
 
 
-def deactivate(cmd: commands.DeactivatePerson, uow: UnitOfWork, now: datetime) -> None:
-    """The person can no longer sign in, and every session of theirs ends at once."""
+def people(by: Principal, uow: UnitOfWork) -> list[tuple[Person, bool]]:
+    """The people page: whom ``by`` is shown (``domain.accounts.visible_to``), each with
+    whether ``by`` may deactivate or reactivate them. Others than coordinators and kamer
+    leads: :class:`PermissionError`."""
+    if by.role is Role.COORDINATOR:
+        scope = {"region": by.region}
+    elif by.role is Role.KAMER and by.lead and by.kamer_id:
+        scope = {"kamer_id": by.kamer_id}
+    else:
+        raise PermissionError("the people page is for coordinators and kamer leads")
     with uow:
-        if not uow.people.set_active(cmd.user_id, False):
-            raise NotFound(f"person {cmd.user_id}")
-        uow.web_sessions.end_for_user(cmd.user_id, now)
-        uow.account_links.end_all(cmd.user_id, now)
+        return [(person, may_manage(by, person)) for person in uow.people.listing(**scope)]
+
+
+def _set_active(user_id: str, by: Principal | None, active: bool, uow: UnitOfWork, now: datetime) -> None:
+    with uow:
+        if by is not None:
+            person = uow.people.get(user_id)
+            if person is None or not visible_to(by, person):
+                raise NotFound(f"person {user_id}")
+            if not may_manage(by, person):
+                raise PermissionError("may not deactivate or reactivate this person")
+        if not uow.people.set_active(user_id, active):
+            raise NotFound(f"person {user_id}")
+        if not active:
+            uow.web_sessions.end_for_user(user_id, now)
+            uow.account_links.end_all(user_id, now)
+        audit(uow, by or SYSTEM, "deactivate" if not active else "reactivate", "person", user_id)
         uow.commit()
+
+
+def deactivate(cmd: commands.DeactivatePerson, uow: UnitOfWork, now: datetime) -> None:
+    """The person can no longer sign in, and every session of theirs ends at once (from the
+    command line, or ``cmd.by`` from the people page: checked, and named in the audit log)."""
+    _set_active(cmd.user_id, cmd.by, False, uow, now)
+
+
+def reactivate(cmd: commands.ReactivatePerson, uow: UnitOfWork, now: datetime) -> None:
+    """The person may sign in again (with their password; their old sessions stay ended)."""
+    _set_active(cmd.user_id, cmd.by, True, uow, now)
 
 
 def forget_dead_sessions_and_links(uow: UnitOfWork, now: datetime) -> int:

@@ -156,6 +156,7 @@ def add_volunteer_in(uow: UnitOfWork, kamer: Kamer, principal: Principal, data: 
         has_car=data["has_car"], vog_checked_on=data.get("vog_checked_on"), availability=data["availability"],
         max_tasks_per_week=data["max_tasks_per_week"], max_distance_km=data["max_distance_km"],
         created_at=stamp, active=data.get("active", True), home_precision=data["home_precision"],
+        home_exact_lookup=data.get("home_exact_lookup"),
         away=[p.as_json() for p in away_periods(data.get("away", []), stamp.astimezone(LOCAL_TZ).date())])
     uow.volunteers.add(volunteer)
     audit(uow, principal, "create", "volunteer", volunteer.id)

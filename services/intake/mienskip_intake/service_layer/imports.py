@@ -1,16 +1,17 @@
 """Importing a kamer's existing volunteer list (or its open requests) from a
 spreadsheet: keep the uploaded sheet for its preview, show each row as it will be stored
-(its problems, and for volunteers who it likely already is), then import every row or none.
+(its problems, and whom or which request it likely already is), then import every row or none.
 
 A sheet of open requests goes the same way: each row through the request schema, placed
 as ``POST /v1/requests`` places one, its window still to come, stored as a submission
 stores one (:func:`handlers.store_request_in`), with the same events.
 
 The rules a volunteer must meet are the API's: ``check`` is the volunteer schema's
-load, handed in by the page (one place for them). Likely duplicates are
-:func:`domain.volunteers.same_person`, against the kamer's own volunteers and the rows
-above. A row becomes a volunteer exactly as ``POST /v1/volunteers`` makes one
-(:func:`handlers.add_volunteer_in`); a merge changes the existing one as ``PATCH`` does
+load, handed in by the page (one place for them). Likely duplicates, against the
+kamer's own volunteers or open requests and the rows above, are found by
+:mod:`.import_duplicates`; a duplicate is skipped unless the person imports it anyway
+(or merges a volunteer). A row becomes a volunteer exactly as ``POST /v1/volunteers``
+makes one (:func:`handlers.add_volunteer_in`); a merge changes the existing one as ``PATCH`` does
 (:func:`volunteers.change_volunteer_in`), only in the fields the row holds.
 
 An upload lives for an hour at most (:data:`KEEP_UPLOADS`) and is seen only by the
@@ -40,10 +41,10 @@ from ..domain.imports import (
     targets_of,
 )
 from ..domain.model import InvalidRequest, Principal, Role, WindowError, check_window
-from ..domain.volunteers import name_key, same_person
 from . import geocoding, handlers, volunteers
 from .common import NotFound, audit, new_id
 from .geocoding import AddressLookup, GeocoderUnavailable, UnknownAddress
+from .import_duplicates import Match, RequestMatch, request_duplicates, volunteer_duplicates
 from .unit_of_work import UnitOfWork
 
 KEEP_UPLOADS = timedelta(hours=1)
@@ -64,14 +65,6 @@ class ImportBlocked(Exception):
 
 
 @dataclass(frozen=True)
-class Match:
-    """A volunteer the kamer already has whom a row likely is."""
-
-    volunteer_id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class PreviewRow:
     number: int
     data: dict[str, Any] | None  # as it will be stored (the schema's loaded body); None while it has problems
@@ -81,12 +74,13 @@ class PreviewRow:
     problems: tuple[Problem, ...]
     matches: tuple[Match, ...] = ()  # the kamer's volunteers it likely is
     same_as_row: int | None = None  # an earlier row of the file it likely is
+    request_matches: tuple[RequestMatch, ...] = ()  # the kamer's open requests it is likely the same as
     given: frozenset[str] = frozenset()
     placement: geocoding.Placement | None = None  # a request's place, as the submission stores it
 
     @property
     def is_duplicate(self) -> bool:
-        return bool(self.matches) or self.same_as_row is not None
+        return bool(self.matches) or bool(self.request_matches) or self.same_as_row is not None
 
 
 @dataclass(frozen=True)
@@ -187,6 +181,8 @@ def preview_import(cmd: commands.PreviewImport, uow: UnitOfWork, addresses: Addr
         preview = _preview(uow, staged, rows)
         for volunteer_id in {match.volunteer_id for row in preview.rows for match in row.matches}:
             audit(uow, cmd.principal, "list", "volunteer", volunteer_id)  # shown by name, as a list shows them
+        for request_id in {match.request_id for row in preview.rows for match in row.request_matches}:
+            audit(uow, cmd.principal, "list", "request", request_id)
         uow.commit()
     return preview
 
@@ -350,7 +346,8 @@ def _read_row(row: Row, addresses: AddressLookup | SheetLookup | None, check: Ch
                          addresses, problems)
     if data is not None and placed is not None and not problems:
         data = {**{k: v for k, v in data.items() if k != "home_address"}, **placed}
-    given = row.given | ({"home", "home_precision"} if "home_address" in row.given else frozenset())
+    given = row.given | ({"home", "home_precision", "home_exact_lookup"} if "home_address" in row.given
+                         else frozenset())
     return PreviewRow(number=row.number, data=None if problems else data, shown=row.body,
                       place=_address_text(row.body.get("home_address")),
                       precision=placed["home_precision"] if placed else None, problems=tuple(problems),
@@ -369,7 +366,8 @@ def _placed(data: Mapping[str, Any], addresses: AddressLookup | SheetLookup | No
     except GeocoderUnavailable:
         problems.append(Problem("postcode", "geocoder_unavailable"))
         return None
-    return {"home": placed["home"], "home_precision": placed["home_precision"]}
+    return {"home": placed["home"], "home_precision": placed["home_precision"],
+            "home_exact_lookup": placed.get("home_exact_lookup")}
 
 
 def _address_text(address: Mapping[str, Any] | None) -> str | None:
@@ -383,44 +381,8 @@ def _address_text(address: Mapping[str, Any] | None) -> str | None:
 
 
 def _preview(uow: UnitOfWork, staged: StagedImport, rows: list[PreviewRow]) -> Preview:
-    """The rows with their likely duplicates: the kamer's own volunteers (never another
-    kamer's) and the rows above them in the file."""
+    """The rows with their likely duplicates (:mod:`.import_duplicates`)."""
     twice = tuple(check_mapping(staged.mapping, targets_of(staged.kind)))
-    if staged.kind != "volunteers":
-        return Preview(staged.id, staged.kind, staged.sheet.headers, staged.mapping, tuple(rows), twice)
-    seen: dict[str, list[PreviewRow]] = {}
-    found: list[PreviewRow] = []
-    for row in rows:
-        name = str(row.shown.get("name") or "")
-        key = name_key(name)
-        if not key:
-            found.append(row)
-            continue
-        phone, email = row.shown.get("phone"), row.shown.get("email")
-        matches = tuple(Match(other.id, other.name) for other in uow.volunteers.named_alike(staged.kamer_id, name)
-                        if same_person(name, phone, email, other))
-        earlier = next((above.number for above in seen.get(key, ())
-                        if same_person(name, phone, email, _AsVolunteer(above.shown))), None)
-        seen.setdefault(key, []).append(row)
-        found.append(replace(row, matches=matches, same_as_row=earlier))
-    return Preview(staged.id, staged.kind, staged.sheet.headers, staged.mapping, tuple(found), twice)
-
-
-@dataclass(frozen=True)
-class _AsVolunteer:
-    """An earlier row, as :func:`same_person` reads a volunteer (one rule for both)."""
-
-    shown: Mapping[str, Any]
-    erased_at: None = None
-
-    @property
-    def name(self) -> str:
-        return str(self.shown.get("name") or "")
-
-    @property
-    def phone(self) -> str | None:
-        return self.shown.get("phone")
-
-    @property
-    def email(self) -> str | None:
-        return self.shown.get("email")
+    flag = request_duplicates if staged.kind == "requests" else volunteer_duplicates
+    return Preview(staged.id, staged.kind, staged.sheet.headers, staged.mapping,
+                   tuple(flag(uow, staged.kamer_id, rows)), twice)

@@ -98,13 +98,14 @@ def with_home_placed(data: dict[str, Any], addresses: AddressLookup | None) -> d
     """``data`` with ``home`` ({lat, lon}) and ``home_precision``: as typed, or placed from
     ``home_address`` (an unknown one is an :class:`InvalidRequest` on
     ``home_address.postcode``). A volunteer placed on the postcode area's centre while the
-    outside geocoder is away keeps it, marked ``postcode4``: a home, unlike a task, can be
-    put right on the desk whenever someone notices."""
+    outside geocoder is away keeps it, marked ``postcode4``, with ``home_exact_lookup``: the
+    address the exact-lookup worker looks up again later (:mod:`.locations`)."""
     if data.get("home_address") is None:
         return {**data, "home_precision": Precision.GIVEN.value} if data.get("home") is not None else data
     placed = geocoding.place(data, addresses, point="home", address="home_address")
     rest = {name: value for name, value in data.items() if name != "home_address"}
-    return {**rest, "home": {"lat": placed.lat, "lon": placed.lon}, "home_precision": placed.precision.value}
+    return {**rest, "home": {"lat": placed.lat, "lon": placed.lon}, "home_precision": placed.precision.value,
+            "home_exact_lookup": placed.exact_lookup}
 
 
 def check_not_duplicate(uow: UnitOfWork, kamer_id: str, data: dict[str, Any]) -> None:
@@ -141,7 +142,8 @@ def changed(volunteer: Volunteer, changes: dict[str, Any], now: datetime) -> Vol
             values[name] = changes[name]
     if changes.get("home") is not None:
         values.update(home_lat=changes["home"]["lat"], home_lon=changes["home"]["lon"],
-                      home_precision=changes.get("home_precision", Precision.GIVEN.value))
+                      home_precision=changes.get("home_precision", Precision.GIVEN.value),
+                      home_exact_lookup=changes.get("home_exact_lookup"))  # a new home: an old lookup is moot
     if "skills" in changes:
         values["skills"] = list(dict.fromkeys(changes["skills"]))
     if "language" in changes or "languages" in changes:
@@ -181,7 +183,7 @@ def change_volunteer_in(uow: UnitOfWork, principal: Principal, volunteer_id: str
     after = changed(before, changes, now)
     if after == before:
         return before
-    _save_and_announce(uow, principal, before, after, now, "update", correlation_id)
+    save_and_announce(uow, principal, before, after, now, "update", correlation_id)
     if before.active and not after.active:
         workflow.release_volunteer_in(uow, after.id, principal, why=Release.PAUSED.value, holding=OFFERS)
     if after.active and after.away != before.away:
@@ -199,13 +201,13 @@ def stop_volunteering(cmd: commands.StopVolunteering, uow: UnitOfWork) -> Volunt
             return before  # stopped before: nothing more to do
         now = utcnow()
         after = replace(before, active=False, stopped_at=now)
-        _save_and_announce(uow, cmd.principal, before, after, now, "stop", cmd.correlation_id)
+        save_and_announce(uow, cmd.principal, before, after, now, "stop", cmd.correlation_id)
         workflow.release_volunteer_in(uow, after.id, cmd.principal, why=Release.STOPPED.value)
         uow.commit()
         return uow.volunteers.get(after.id) or after
 
 
-def _save_and_announce(uow: UnitOfWork, principal: Principal, before: Volunteer, after: Volunteer, now: datetime,
+def save_and_announce(uow: UnitOfWork, principal: Principal, before: Volunteer, after: Volunteer, now: datetime,
                        action: str, correlation_id: str | None) -> None:
     after = replace(after, revision=before.revision + 1, updated_at=now)
     uow.volunteers.save(after)

@@ -41,8 +41,10 @@ from . import (
     desk_visits,
     desk_volunteers,
     follow_up,
+    kamer_choice,
     link,
     overviews,
+    people,
     proposals,
     provider_link,
     referrals,
@@ -96,7 +98,8 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
                        static_folder=str(WEB / "static"), static_url_path="/review/static")
     volunteer_link = link.blueprint(pages)
     for area in (session, account, proposals, requests, volunteers, overviews, audit, desk, desk_import,
-                 desk_requests, desk_volunteers, desk_visits, desk_settings, reports, referrals):
+                 desk_requests, desk_volunteers, desk_visits, desk_settings, reports, referrals, kamer_choice,
+                 people):
         review.register_blueprint(area.blueprint(pages))
     review.register_blueprint(volunteer_link)
     review.register_blueprint(follow_up.blueprint(pages))  # the resident's /f/<token>: no session
@@ -118,7 +121,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
             if principal.name:
                 who = f"{principal.name} · {who}" if who else principal.name
         return {**pages.words.for_templates(), "who": who, "principal": principal,
-                "categories": CATEGORIES}
+                "categories": CATEGORIES, "own_kamers": kamer_choice.own_kamers(pages, principal)}
 
     @review.after_request
     def _headers(response):
@@ -131,7 +134,7 @@ def review_blueprint(engine, uow: Callable[[], UnitOfWork], *, secret_key: str, 
 
     @review.errorhandler(NotFound)
     def _not_found(_exc):
-        return _error_page(404)
+        return kamer_choice.switch_to_owner(pages) or _error_page(404)
 
     @review.errorhandler(PermissionError)
     def _forbidden(_exc):

@@ -120,7 +120,7 @@ def signed_in(pages: Pages) -> Callable:
     return decorate
 
 
-_OWN_PAGE = re.compile(r"/(?:review|account)(?:[/?#][\x21-\x7e]*)?")  # printable ASCII: no CR/LF, no space
+_OWN_PAGE = re.compile(r"/(?:review|account|desk)(?:[/?#][\x21-\x7e]*)?")  # printable ASCII: no CR/LF, no space
 
 
 def safe_next(value: str | None, default: str) -> str:
