@@ -47,7 +47,7 @@ def test_the_migration_gives_volunteers_stored_before_it_their_key(intake, clien
     config.attributes["version_table"] = "alembic_version_intake"
     with intake.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0b7d2e4c9a15")  # as before this change: no key
+        command.downgrade(config, "a7c3e91f5d28")  # as before this change: no key
     with intake.engine.begin() as connection:
         assert "name_key" not in {c["name"] for c in inspect(connection).get_columns("intake_volunteers")}
         config.attributes["connection"] = connection
