@@ -30,7 +30,7 @@ def test_a_kamer_sees_its_month_with_small_counts_hidden(client, kamer_a, seeded
     # 6 transport + 2 pets + the buddy at 23:30 on 30 November (the 1 December and 31 October ones: not)
     assert total["requests"] == 9
     assert total["by_category"] == {"buddy": "< 5", "pets": "< 5", "transport": 6}
-    assert total["outcomes"] == {"volunteer": 6, "none": "< 5", "open": "< 5"}
+    assert total["outcomes"] == {"volunteer": 6, "professional": 0, "both": 0, "none": "< 5", "open": "< 5"}
     assert total["median_hours_to_match"] == 2.0
     assert total["median_hours_to_answer"] == 2.0  # 6 accepts and 5 declines, each 2 h after approval
     assert total["declines"] == 5 and total["back_outs"] == "< 5"
@@ -91,3 +91,28 @@ def test_the_report_is_in_the_openapi_document(client):
     operation = spec["paths"]["/v1/reports/monthly"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"month", "kamer_id"}
 
+
+
+def test_requests_a_care_provider_took_count_as_professional_or_both(client, intake, coordinator, kamer_a):
+    """Five "professional" requests whose referral a provider accepted, and five "both" whose
+    referral was accepted before any volunteer: the month's outcomes say so (issue 13)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from intake_support import provider_headers, register_provider
+
+    provider_id = register_provider(client, coordinator, kamer_ids=[kamer_a.id])
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    body = {"resident": {"name": "Jan Hoekstra"}, "location": {"lat": 53.2, "lon": 5.8}, "category": "paperwork",
+            "window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
+    for helper in ["professional"] * 5 + ["both"] * 5:
+        request_id = client.post("/v1/requests", json={**body, "helper": helper, "provider_id": provider_id},
+                                 headers=kamer_a.headers).get_json()["id"]
+        referral = client.get(f"/v1/requests/{request_id}", headers=kamer_a.headers).get_json()["referral"]
+        accepted = client.post(f"/v1/referrals/{referral['id']}/accept", json={"who": "Sanne"},
+                               headers=provider_headers(referral["id"], provider_id))
+        assert accepted.status_code == 200, accepted.get_json()
+    month = datetime.now(ZoneInfo("Europe/Amsterdam")).strftime("%Y-%m")
+    outcomes = _report(client, kamer_a.headers, f"month={month}").get_json()["total"]["outcomes"]
+    assert outcomes["professional"] == 10  # the "both" ones have no volunteer yet: a professional helps
+    assert outcomes["both"] == 0 and outcomes["volunteer"] == 0

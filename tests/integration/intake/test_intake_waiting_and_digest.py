@@ -189,3 +189,28 @@ def test_the_digest_workers_with_the_clock_moved_write_each_week_once(intake, co
             thread.join()
     weeks = sorted(str(event.data["week"]) for event in _digests(intake.engine))
     assert weeks == ["2026-12-07"] * 3 + ["2026-12-14"] * 3
+
+
+def test_a_referral_past_its_providers_answer_time_waits_too_long(intake, client, coordinator, kamer_a):
+    """The provider's own answer time (due_at, in working days) is the threshold: before it,
+    nothing waits; after it, the referral does, aged from when it was sent (issue 13)."""
+    from intake_support import register_provider
+
+    from mienskip_intake.domain.model import Principal, Role
+
+    provider_id = register_provider(client, coordinator, kamer_ids=[kamer_a.id])
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    request_id = client.post("/v1/requests", headers=kamer_a.headers, json={
+        "resident": {"name": "Jan Hoekstra"}, "location": {"lat": 53.2, "lon": 5.8}, "category": "paperwork",
+        "helper": "professional", "provider_id": provider_id,
+        "window": {"start": start.isoformat(), "end": (start + HOUR).isoformat()}}).get_json()["id"]
+    with intake.engine.connect() as db:
+        sent_at, due_at = db.execute(select(t.referrals.c.sent_at, t.referrals.c.due_at)
+                                     .where(t.referrals.c.request_id == request_id)).one()
+    staff = Principal(token_id="t", role=Role.KAMER, kamer_id=kamer_a.id)
+    assert waiting.waiting_too_long(intake.engine, staff, due_at - HOUR, Thresholds())["referrals_unanswered"] == []
+    shown = waiting.waiting_too_long(intake.engine, staff, due_at + HOUR, Thresholds())["referrals_unanswered"]
+    assert [item["request_id"] for item in shown] == [request_id]
+    assert shown[0]["age_hours"] == round((due_at + HOUR - sent_at).total_seconds() / 3600, 1)
+    counts = waiting.counts_by_region(intake.engine, due_at + HOUR, Thresholds())
+    assert counts["leeuwarden"]["referrals_unanswered"] == 1

@@ -51,6 +51,14 @@ def test_an_outcome_is_decided_in_one_place():
     assert reports.outcome("cancelled", _steps("r", ("accepted", t0), ("cancelled", t0))) == "volunteer"
     assert reports.outcome("cancelled", _steps("r", ("proposed", t0), ("cancelled", t0))) == "none"
     assert reports.outcome("queued", []) == reports.IN_PROGRESS
+    # issue 13: a care provider's part, alone or beside a volunteer's
+    assert reports.outcome("completed", [], "professional", professional=True) == "professional"
+    assert reports.outcome("received", [], "professional") == reports.IN_PROGRESS
+    assert reports.outcome("cancelled", [], "professional") == "none"
+    assert reports.outcome("accepted", [], "both", professional=True) == "both"
+    assert reports.outcome("accepted", [], "both") == "volunteer"
+    assert reports.outcome("queued", [], "both", professional=True) == "professional"
+    assert reports.outcome("completed", [], "professional") == reports.IN_PROGRESS  # never a volunteer's
 
 
 def test_answers_declines_and_back_outs_count_in_the_month_they_happen():
@@ -63,7 +71,7 @@ def test_answers_declines_and_back_outs_count_in_the_month_they_happen():
     f = reports.figures(rows)
     assert f.hours_to_match == [1.0] and f.back_outs == 1 and f.declines == 1
     assert sorted(f.hours_to_answer) == [3.0, 48.0]
-    assert f.outcomes == {"volunteer": 0, "none": 0, "open": 1}
+    assert f.outcomes == {"volunteer": 0, "professional": 0, "both": 0, "none": 0, "open": 1}
 
 
 def test_visits_and_volunteers_and_suppression_of_small_sums():

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select
 
 from ..domain import reports
-from ..domain.model import AssignmentStatus, Principal, Role
+from ..domain.model import AssignmentStatus, Note, Principal, Role
 from ..service_layer.common import NotFound
 from . import tables as t
 from .read_models import scoped
@@ -38,10 +38,15 @@ def month_rows(engine: Engine, month: reports.Month, kamer_ids: list[str]) -> re
     if not kamer_ids:
         return reports.MonthRows(month)
     with engine.begin() as tx:
-        requests = [reports.RequestRow(row.id, row.kamer_id, row.category, row.status, row.created_at)
-                    for row in tx.execute(select(r.c.id, r.c.kamer_id, r.c.category, r.c.status, r.c.created_at)
-                                          .where(r.c.kamer_id.in_(kamer_ids), r.c.created_at >= start,
-                                                 r.c.created_at < end))]
+        received = (select(r.c.id).where(r.c.kamer_id.in_(kamer_ids), r.c.created_at >= start,
+                                         r.c.created_at < end))
+        # A provider accepted its referral: the history says so (the referral itself may be closed since).
+        by_professional = set(tx.execute(select(h.c.request_id).where(
+            h.c.request_id.in_(received), h.c.note_code == Note.REFERRAL_ACCEPTED.value)).scalars())
+        requests = [reports.RequestRow(row.id, row.kamer_id, row.category, row.status, row.created_at,
+                                       row.helper or "volunteer", row.id in by_professional)
+                    for row in tx.execute(select(r.c.id, r.c.kamer_id, r.c.category, r.c.status, r.c.created_at,
+                                                 r.c.helper).where(r.c.id.in_(received)))]
         stepped = (select(h.c.request_id).join(r, r.c.id == h.c.request_id)
                    .where(r.c.kamer_id.in_(kamer_ids), h.c.status.is_not(None), h.c.at >= start, h.c.at < end))
         steps = [reports.StepRow(row.request_id, row.kamer_id, row.at, row.status)

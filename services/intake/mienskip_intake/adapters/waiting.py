@@ -14,11 +14,12 @@ from sqlalchemy.sql import Select
 
 from ..domain.follow_ups import NEEDS_THE_KAMER
 from ..domain.model import AssignmentStatus, Principal, Role
+from ..domain.referrals import ReferralStatus
 from ..domain.waiting import KINDS, Thresholds, age_hours
 from . import tables as t
 from .read_models import LIST_LIMIT, scoped
 
-r, a, k, v, f = t.requests, t.assignments, t.kamers, t.visits, t.follow_ups
+r, a, k, v, f, rf = t.requests, t.assignments, t.kamers, t.visits, t.follow_ups, t.referrals
 
 
 def _proposals(thresholds: Thresholds, now: datetime) -> Select:
@@ -32,6 +33,14 @@ def _offers(thresholds: Thresholds, now: datetime) -> Select:
     return (select(r.c.id, r.c.kamer_id, r.c.region, r.c.category, a.c.updated_at.label("since"))
             .join(a, and_(a.c.request_id == r.c.id, a.c.status == AssignmentStatus.APPROVED.value))
             .where(a.c.updated_at < thresholds.since("offers_unanswered", now)))
+
+
+def _referrals(thresholds: Thresholds, now: datetime) -> Select:
+    # Each provider's own answer time is the threshold (``due_at``: its working days), so a
+    # referral waits too long once it is past due, whether or not the overdue worker ran yet.
+    return (select(r.c.id, r.c.kamer_id, r.c.region, r.c.category, rf.c.sent_at.label("since"))
+            .join(rf, rf.c.request_id == r.c.id)
+            .where(rf.c.status.in_((ReferralStatus.SENT.value, ReferralStatus.OVERDUE.value)), rf.c.due_at < now))
 
 
 def _visits(thresholds: Thresholds, now: datetime) -> Select:
@@ -48,9 +57,9 @@ def _follow_ups(thresholds: Thresholds, now: datetime) -> Select:
             .where(f.c.answer.in_(sorted(NEEDS_THE_KAMER)), f.c.answered_at >= thresholds.since("follow_ups_open", now)))
 
 
-# Each kind's query; ``referrals_unanswered`` is issue 13's (refer adds its query here).
+# Each kind's query.
 QUERIES: dict[str, Callable[[Thresholds, datetime], Select] | None] = {
-    "proposals_unreviewed": _proposals, "offers_unanswered": _offers, "referrals_unanswered": None,
+    "proposals_unreviewed": _proposals, "offers_unanswered": _offers, "referrals_unanswered": _referrals,
     "visits_unrecorded": _visits, "follow_ups_open": _follow_ups,
 }
 

@@ -25,7 +25,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # What became of a request. Today a request is helped by a volunteer or by nobody; the
 # request's ``helper`` (volunteer | professional | both, issue 13) adds "professional" and
 # "both" in :func:`outcome`, the one place that decides it.
-OUTCOMES = ("volunteer", "none")
+OUTCOMES = ("volunteer", "professional", "both", "none")
 IN_PROGRESS = "open"  # no outcome yet: still on its way
 
 
@@ -82,6 +82,7 @@ class RequestRow:
     status: str
     created_at: datetime
     helper: str = "volunteer"  # the request's helper (issue 13's column): volunteer | professional | both
+    professional: bool = False  # a care provider accepted its referral
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,21 @@ class Figures:
     back_outs: int  # declined after accepting
 
 
-def outcome(status: str, steps: Sequence[StepRow], helper: str = "volunteer") -> str:
-    """What became of one request: ``volunteer`` once a volunteer accepted it (and did
-    not back out), ``none`` when it ended unmatched or cancelled without one, else still
-    open. ``steps`` are its status steps, oldest first. ``helper`` is the request's
-    (issue 13): where "professional" and "both" are decided, add them to OUTCOMES and
-    here, and read the column in ``adapters.reports.month_rows``."""
-    if status in ("accepted", "completed"):
-        return "volunteer"
-    if status == "cancelled":
-        before = [s.status for s in steps if s.status != "cancelled"]
-        return "volunteer" if before and before[-1] == "accepted" else "none"
-    if status == "unmatched":
+def outcome(status: str, steps: Sequence[StepRow], helper: str = "volunteer", professional: bool = False) -> str:
+    """What became of one request: ``volunteer`` once a volunteer accepted it (and did not
+    back out), ``professional`` once a care provider accepted its referral
+    (``professional``: a provider accepted, issue 13), ``both`` for both, ``none`` when it
+    ended unmatched or cancelled without either, else still open. ``steps`` are its status
+    steps, oldest first; a "professional" request's status follows its referral, never a
+    volunteer."""
+    volunteer = helper != "professional" and (
+        status in ("accepted", "completed")
+        or (status == "cancelled" and [s.status for s in steps if s.status != "cancelled"][-1:] == ["accepted"]))
+    if volunteer and professional:
+        return "both"
+    if volunteer or professional:
+        return "volunteer" if volunteer else "professional"
+    if status in ("unmatched", "cancelled"):
         return "none"
     return IN_PROGRESS
 
@@ -179,7 +183,7 @@ def figures(rows: MonthRows) -> Figures:
     to_match = []
     for request in rows.requests:
         story = stories.get(request.id, [])
-        outcomes[outcome(request.status, story, request.helper)] += 1
+        outcomes[outcome(request.status, story, request.helper, request.professional)] += 1
         proposed = next((s.at for s in story if s.status == "proposed"), None)
         if proposed is not None:
             to_match.append(_hours(request.created_at, proposed))

@@ -16,11 +16,11 @@ from ..domain.visits import Visit, VisitRefused, record_visit
 from .common import Conflict, audit, record_history
 from .completion import complete_if_all_parts_done
 from .unit_of_work import UnitOfWork
-from .workflow import Outcome, _announce, _person_acts, _require
+from .workflow import Outcome, announce_assignment, person_acts, require_role
 
 
 def complete(cmd: commands.CompleteAssignment, uow: UnitOfWork) -> Outcome:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
     now = cmd.at or utcnow()
     actor = cmd.principal.actor
 
@@ -37,12 +37,12 @@ def complete(cmd: commands.CompleteAssignment, uow: UnitOfWork) -> Outcome:
             record_history(uow, request.id, None, actor, code=Note.VISIT_DONE, hours=visit.hours, km=visit.km)
         else:
             record_history(uow, request.id, None, actor, visit.reason, Note.VISIT_NOT_DONE)
-        _announce(uow, "assignment.completed", request, assignment, cmd.principal.role.value, cmd.correlation_id,
+        announce_assignment(uow, "assignment.completed", request, assignment, cmd.principal.role.value, cmd.correlation_id,
                   done=visit.done, hours=visit.hours, km=visit.km, reason=visit.reason)
         if visit.done:
             complete_if_all_parts_done(uow, request, now, actor)
 
-    return _person_acts(uow, cmd, step, "complete")
+    return person_acts(uow, cmd, step, "complete")
 
 
 # -- what the pages show around it ------------------------------------------------------------
@@ -60,7 +60,7 @@ def calendar_version(uow: UnitOfWork, volunteer_id: str) -> int:
 
 def new_calendar_link(principal: Principal, uow: UnitOfWork) -> int:
     """The volunteer asks for a new calendar URL: the old one stops working."""
-    _require(principal, Role.VOLUNTEER)
+    require_role(principal, Role.VOLUNTEER)
     with uow:
         version = uow.visits.new_feed_version(principal.volunteer_id, utcnow())
         audit(uow, principal, "new_calendar_link", "volunteer", principal.volunteer_id)

@@ -110,7 +110,7 @@ def _move_to(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, stat
     return status
 
 
-def _announce(uow: UnitOfWork, event_type: str, request: HelpRequest, assignment: Assignment, actor_role: str,
+def announce_assignment(uow: UnitOfWork, event_type: str, request: HelpRequest, assignment: Assignment, actor_role: str,
               correlation_id: str | None, **data) -> None:
     uow.publish(new_event(event_type, {
         "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
@@ -120,12 +120,12 @@ def _announce(uow: UnitOfWork, event_type: str, request: HelpRequest, assignment
     }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
 
 
-def _require(principal: Principal, *roles: Role) -> None:
+def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         raise PermissionError(f"{principal.role} may not do this")
 
 
-def _person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment], None], action: str) -> Outcome:
+def person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment], None], action: str) -> Outcome:
     """One person's action on an assignment, in one transaction: load it (404 if not
     theirs), take the ``step``, audit it, and answer the assignment as it is now."""
     with uow:
@@ -138,8 +138,8 @@ def _person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment],
 
 
 def approve(cmd: commands.Approve, uow: UnitOfWork) -> Outcome:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
-    return _person_acts(uow, cmd, lambda request, assignment: _approve_in(
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    return person_acts(uow, cmd, lambda request, assignment: _approve_in(
         uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, auto=False,
         correlation_id=cmd.correlation_id), "approve")
 
@@ -148,35 +148,35 @@ def _approve_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
                 auto: bool, correlation_id: str | None) -> None:
     _move(uow, request, assignment, "approve", AssignmentStatus.APPROVED, actor, None,
           Note.AUTO_APPROVED if auto else None)
-    _announce(uow, "assignment.approved", request, assignment, actor_role, correlation_id, auto=auto)
+    announce_assignment(uow, "assignment.approved", request, assignment, actor_role, correlation_id, auto=auto)
 
 
 def reject(cmd: commands.Reject, uow: UnitOfWork) -> Outcome:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
 
     def step(request: HelpRequest, assignment: Assignment) -> None:
         _move(uow, request, assignment, "reject", AssignmentStatus.REJECTED, cmd.principal.actor, cmd.reason)
-        _announce(uow, "assignment.rejected", request, assignment, cmd.principal.role.value, cmd.correlation_id,
+        announce_assignment(uow, "assignment.rejected", request, assignment, cmd.principal.role.value, cmd.correlation_id,
                   reason=cmd.reason)
 
-    return _person_acts(uow, cmd, step, "reject")
+    return person_acts(uow, cmd, step, "reject")
 
 
 def accept(cmd: commands.Accept, uow: UnitOfWork) -> Outcome:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
 
     def step(request: HelpRequest, assignment: Assignment) -> None:
         _move(uow, request, assignment, "accept", AssignmentStatus.ACCEPTED, cmd.principal.actor, None, urgent=False)
-        _announce(uow, "assignment.accepted", request, assignment, cmd.principal.role.value, cmd.correlation_id)
+        announce_assignment(uow, "assignment.accepted", request, assignment, cmd.principal.role.value, cmd.correlation_id)
 
-    return _person_acts(uow, cmd, step, "accept")
+    return person_acts(uow, cmd, step, "accept")
 
 
 def decline(cmd: commands.Decline, uow: UnitOfWork) -> Outcome:
     """The volunteer says no (or backs out). Close to the task, the coordinator decides."""
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR, Role.VOLUNTEER)
     at = cmd.at or utcnow()
-    return _person_acts(uow, cmd, lambda request, assignment: _decline_in(
+    return person_acts(uow, cmd, lambda request, assignment: _decline_in(
         uow, request, assignment, cmd.principal.actor, cmd.principal.role.value, cmd.reason, at=at,
         correlation_id=cmd.correlation_id), "decline")
 
@@ -194,7 +194,7 @@ def _decline_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, a
     else:
         note, code = reason, Note.LATE_DECLINE if late else None
     _move(uow, request, assignment, "decline", AssignmentStatus.DECLINED, actor, note, code, urgent=late)
-    _announce(uow, "assignment.declined", request, assignment, actor_role, correlation_id,
+    announce_assignment(uow, "assignment.declined", request, assignment, actor_role, correlation_id,
               **({"reason_code": why} if why else {"reason": reason}),
               after_accept=after_accept, rematch=not late)
     if late:
@@ -212,7 +212,7 @@ def _withdraw_in(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, 
     offers it to them again."""
     _move_to(uow, request, assignment, _transition(request, Status.QUEUED), AssignmentStatus.DECLINED, actor,
              None, Note(why))
-    _announce(uow, "assignment.declined", request, assignment, actor_role, None, reason_code=why,
+    announce_assignment(uow, "assignment.declined", request, assignment, actor_role, None, reason_code=why,
               after_accept=False, rematch=True)
 
 
@@ -262,7 +262,7 @@ def release_volunteer_in(uow: UnitOfWork, volunteer_id: str, by: Principal, *,
 
 def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
     """Ask matching to propose this volunteer instead (it checks the hard rules)."""
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
 
     def step(request: HelpRequest, assignment: Assignment) -> None:
         if (not uow.volunteers.may_be_proposed(cmd.volunteer_id, request.region)
@@ -283,7 +283,7 @@ def reassign(cmd: commands.Reassign, uow: UnitOfWork) -> Outcome:
             "volunteer_id": cmd.volunteer_id, "replaces_assignment_id": assignment.id if still_proposed else None,
         }, correlation_id=cmd.correlation_id or request.id, kamer_id=request.kamer_id))
 
-    return _person_acts(uow, cmd, step, "reassign")
+    return person_acts(uow, cmd, step, "reassign")
 
 
 def bulk_approve(cmd: commands.BulkApprove, uow_factory) -> list[dict]:
@@ -310,7 +310,7 @@ def _policy_kamer(uow: UnitOfWork, principal: Principal, kamer_id: str) -> None:
 
 
 def auto_approve_categories(cmd: commands.ShowAutoApprove, uow: UnitOfWork) -> list[str]:
-    _require(cmd.principal, Role.KAMER, Role.COORDINATOR)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
     with uow:
         _policy_kamer(uow, cmd.principal, cmd.kamer_id)
         return uow.kamers.auto_approve_categories(cmd.kamer_id)
@@ -318,7 +318,7 @@ def auto_approve_categories(cmd: commands.ShowAutoApprove, uow: UnitOfWork) -> l
 
 def set_auto_approve_categories(cmd: commands.SetAutoApprove, uow: UnitOfWork) -> list[str]:
     """Coordinators set a kamer's policy (kamer staff may read it)."""
-    _require(cmd.principal, Role.COORDINATOR)
+    require_role(cmd.principal, Role.COORDINATOR)
     categories = sorted(set(cmd.categories))
     with uow:
         _policy_kamer(uow, cmd.principal, cmd.kamer_id)
