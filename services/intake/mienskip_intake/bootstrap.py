@@ -204,7 +204,8 @@ class Admin:
         self.engine.dispose()
 
 
-ROLES = [role.value for role in Role]
+# The roles an API token can hold: volunteers and providers hold signed links, never tokens.
+ROLES = [role.value for role in Role if role not in (Role.VOLUNTEER, Role.PROVIDER)]
 PERSON_ROLES = [role.value for role in PersonRole]
 NotFound = handlers.NotFound
 InvalidInvitation = accounts.InvalidInvitation
