@@ -26,11 +26,10 @@ from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
 from mienskip_shared.files import private_file
 from mienskip_shared.logging import configure_logging
-from mienskip_shared.messaging.topology import SUBSCRIPTIONS
 from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
 from mienskip_shared.settings import SQLITE_FILE
 
-from . import dead_letters, web
+from . import dlq, web
 from .demo import DEMO_CREDENTIALS, DEMO_DATA_DIR, demo_banner, demo_sign_in, load_demo
 from .migrations import migrate_every_service
 
@@ -428,43 +427,6 @@ def retention_run(days: int | None, data_dir) -> None:
     click.echo(f"anonymised {count} requests")
 
 
-@main.group()
-def dlq() -> None:
-    """Dead-lettered messages on RabbitMQ (operators)."""
-
-
-def _broker_url() -> str:
-    """RabbitMQ's URL; on the embedded transport, one line saying why there is nothing to see."""
-    url = IntakeSettings.from_env().broker_url
-    if not url.startswith(("amqp://", "amqps://", "pyamqp://")):
-        names = ", ".join(sorted(sub.dead_letter_queue_name for sub in SUBSCRIPTIONS))
-        raise click.ClickException(
-            "dead letters need RabbitMQ: set MIENSKIP_BROKER_URL=amqp://... (the embedded transport keeps "
-            f"none across restarts). Dead-letter queues: {names}")
-    return url
-
-
-@dlq.command("peek")
-@click.argument("queue")
-@click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-def dlq_peek(queue: str, limit: int, as_json: bool) -> None:
-    """Show dead letters in QUEUE (a <queue>.dlq name) and why, leaving them there."""
-    letters = dead_letters.peek(_broker_url(), queue, limit)
-    if as_json:
-        click.echo(json.dumps([letter.__dict__ for letter in letters]))
-    for letter in [] if as_json else letters:
-        click.echo(f"{letter.message_id}  from {letter.origin}: {letter.reason}")
-
-
-@dlq.command("replay")
-@click.argument("queue")
-@click.option("--limit", type=int, default=None, help="At most this many (default: all).")
-def dlq_replay(queue: str, limit: int | None) -> None:
-    """Move dead letters from QUEUE back to the queue they came from."""
-    click.echo(f"replayed {dead_letters.replay(_broker_url(), queue, limit)}")
-
-
 def _print(data: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -472,6 +434,8 @@ def _print(data: dict, as_json: bool) -> None:
         for key, value in data.items():
             click.echo(f"{key}: {value}")
 
+
+main.add_command(dlq.dlq)
 
 if __name__ == "__main__":
     sys.exit(main())

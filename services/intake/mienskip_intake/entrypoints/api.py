@@ -24,7 +24,7 @@ from ..domain.places import Place
 from ..service_layer import handlers, visits, volunteers, workflow
 from ..service_layer.geocoding import AddressLookup
 from ..service_layer.unit_of_work import UnitOfWork
-from . import schemas
+from . import schemas, volunteer_schemas
 from .errors import error_response, message_for
 from .fields import is_plain_text
 from .observability import caller_correlation_id
@@ -85,9 +85,9 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
     blp = Blueprint("v1", __name__, url_prefix="/v1", description="Help requests and volunteers")
 
     @blp.route("/volunteers", methods=["POST"])
-    @blp.arguments(schemas.VolunteerSchema)
-    @blp.response(201, schemas.VolunteerSchema)
-    @blp.alt_response(409, schema=schemas.DuplicateSchema, description="The kamer already has this volunteer "
+    @blp.arguments(volunteer_schemas.VolunteerSchema)
+    @blp.response(201, volunteer_schemas.VolunteerSchema)
+    @blp.alt_response(409, schema=volunteer_schemas.DuplicateSchema, description="The kamer already has this volunteer "
                       "(same name, same phone or e-mail); send allow_duplicate: true to register them anyway.")
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
     @require(Role.KAMER)
@@ -106,8 +106,8 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/volunteers", methods=["GET"])
-    @blp.arguments(schemas.VolunteerQuerySchema, location="query")
-    @blp.response(200, schemas.VolunteerPageSchema)
+    @blp.arguments(volunteer_schemas.VolunteerQuerySchema, location="query")
+    @blp.response(200, volunteer_schemas.VolunteerPageSchema)
     @require(*PEOPLE)
     def list_volunteers(query):
         """Volunteers by name: the kamer's own, or the coordinator's region (each read audit-logged)."""
@@ -118,8 +118,8 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return {"items": page.items, **({"next": page.next} if page.next else {})}
 
     @blp.route("/volunteers/<volunteer_id>", methods=["PATCH"])
-    @blp.arguments(schemas.volunteer_patch_schema())
-    @blp.response(200, schemas.VolunteerSchema)
+    @blp.arguments(volunteer_schemas.volunteer_patch_schema())
+    @blp.response(200, volunteer_schemas.VolunteerSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
     @require(*PEOPLE)
@@ -134,7 +134,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/volunteers/<volunteer_id>", methods=["GET"])
-    @blp.response(200, schemas.VolunteerSchema)
+    @blp.response(200, volunteer_schemas.VolunteerSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @require(*PEOPLE)
     def get_volunteer(volunteer_id):

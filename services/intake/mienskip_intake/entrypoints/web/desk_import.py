@@ -21,7 +21,8 @@ from ...domain.imports import KINDS, MAX_BYTES, REQUEST_TARGETS, VOLUNTEER_TARGE
 from ...service_layer import imports
 from ...service_layer.common import NotFound
 from ..errors import flatten
-from ..schemas import RequestSchema, VolunteerSchema
+from ..schemas import RequestSchema
+from ..volunteer_schemas import VolunteerSchema
 from .common import Pages, signed_in, staff_blueprint
 
 # The upload and a confirm of many rows are bigger than the app's 64 KB for everything else.

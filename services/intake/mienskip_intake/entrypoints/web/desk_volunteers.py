@@ -29,7 +29,7 @@ from ...domain.volunteers import vog_valid_until
 from ...service_layer import handlers, volunteers, workflow
 from ...service_layer.geocoding import GeocoderUnavailable
 from ..errors import flatten
-from ..schemas import VolunteerSchema, volunteer_patch_schema
+from ..volunteer_schemas import VolunteerSchema, volunteer_patch_schema
 from .common import MAX_REASON, Pages, act, signed_in, staff_blueprint
 from .form_errors import problem_of
 from .i18n import AMSTERDAM, lang

@@ -24,7 +24,7 @@ from ...domain import commands
 from ...domain.model import InvalidRequest, Principal, Role
 from ...service_layer import handlers, volunteers, workflow
 from ...service_layer.common import Conflict
-from ..schemas import volunteer_patch_schema
+from ..volunteer_schemas import volunteer_patch_schema
 from .common import MAX_REASON, Pages
 from .desk_volunteers import PARTS, availability_from, date_text, grid_of
 from .i18n import UI_LANGUAGES, note_link_language
