@@ -21,6 +21,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+from mienskip_shared.runtime import stop_process
+
 BIN = Path(sys.executable).parent  # the venv this runs in holds gunicorn and mienskip
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -133,14 +135,7 @@ def start(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Pro
 
 def stop(process: Process) -> None:
     """SIGTERM for a graceful stop (the relay finishes its round), then SIGKILL at the deadline."""
-    if process.popen.poll() is not None:
-        return
-    process.popen.terminate()
-    try:
-        process.popen.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.popen.kill()
-        process.popen.wait(timeout=STOP_TIMEOUT)
+    stop_process(process.popen, STOP_TIMEOUT)
 
 
 @contextlib.contextmanager
@@ -240,13 +235,7 @@ def running_sink(kind: str, workdir: Path) -> Iterator[Sink]:
         wait_until(lambda: _answers(port), START_TIMEOUT, "the SMTP sink answering")
         yield sink
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
+        stop_process(process, STOP_TIMEOUT)
 
 
 def _answers(port: int) -> bool:

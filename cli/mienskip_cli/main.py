@@ -26,7 +26,7 @@ from mienskip_notify import bootstrap as notify_bootstrap
 from mienskip_notify.settings import Settings as NotifySettings
 from mienskip_shared.files import private_file
 from mienskip_shared.logging import configure_logging
-from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals
+from mienskip_shared.runtime import HealthServer, Service, start_workers, stop_on_signals, stop_process
 from mienskip_shared.settings import SQLITE_FILE
 
 from . import dlq, web
@@ -143,7 +143,7 @@ def intake(host, port, api: bool, workers: bool, web_workers: int, threads: int,
         log.info("intake.serving", url=f"http://{host}:{bound}", server="werkzeug")
     stop.wait()
     if gunicorn is not None:
-        web.stop_gunicorn(gunicorn)
+        stop_process(gunicorn)  # gunicorn finishes the requests in flight
     for thread in threads_running:
         thread.join(timeout=10)
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-STOP_TIMEOUT_S = 15.0
 PR_SET_PDEATHSIG = 1
 WSGI_APP = "mienskip_intake.entrypoints.wsgi:create()"
 
@@ -31,15 +30,3 @@ def start_gunicorn(host: str, port: int, *, workers: int, threads: int, env: Map
             "--no-control-socket", WSGI_APP]
     return subprocess.Popen(argv, env=dict(env), stdin=subprocess.DEVNULL,
                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    """SIGTERM: gunicorn finishes the requests in flight; SIGKILL at the deadline."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT_S)

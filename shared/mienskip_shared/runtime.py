@@ -1,4 +1,5 @@
-"""Running a service's workers (consumers, relays) in threads until told to stop.
+"""Running a service's workers (consumers, relays) in threads until told to stop, and
+stopping a child process gracefully.
 
 Also the small HTTP server that worker-only processes use for ``/healthz`` (the
 process is up), ``/readyz`` (database and broker reachable) and ``/metrics``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -71,6 +73,19 @@ def _guarded(worker: Worker, stop: threading.Event) -> None:
 def stop_on_signals(stop: threading.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 15.0) -> None:
+    """SIGTERM, so the child finishes what it is doing (a request, a relay round); SIGKILL
+    if it is still there after ``timeout_s``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout_s)
 
 
 class _QuietHandler(WSGIRequestHandler):
