@@ -31,6 +31,11 @@ class Conflict(Exception):
         return cls("transition", str(exc), current=exc.current.value, wanted=exc.wanted.value)
 
 
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise PermissionError(f"{principal.role} may not do this")
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

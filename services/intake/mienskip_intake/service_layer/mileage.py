@@ -15,7 +15,7 @@ from mienskip_shared.clock import utcnow
 from ..domain import commands
 from ..domain.model import Kamer, Principal, Role
 from ..domain.visits import ClaimLine, month_bounds, open_lines
-from .common import Conflict, NotFound, audit, new_id
+from .common import Conflict, NotFound, audit, new_id, require_role
 from .handlers import kamer_registered
 from .unit_of_work import UnitOfWork
 
@@ -27,18 +27,13 @@ def _kamer(uow: UnitOfWork, principal: Principal, kamer_id: str) -> Kamer:
     return kamer
 
 
-def _staff(principal: Principal) -> None:
-    if principal.role not in (Role.KAMER, Role.COORDINATOR):
-        raise PermissionError(f"{principal.role} may not do this")
-
-
 def may_change_settings(principal: Principal) -> bool:
     """A kamer's lead, or a coordinator."""
     return principal.role is Role.COORDINATOR or (principal.role is Role.KAMER and principal.lead)
 
 
 def kamer_settings(principal: Principal, kamer_id: str, uow: UnitOfWork) -> Kamer:
-    _staff(principal)
+    require_role(principal, Role.KAMER, Role.COORDINATOR)
     with uow:
         return _kamer(uow, principal, kamer_id)
 
@@ -67,7 +62,7 @@ def _lines(uow: UnitOfWork, kamer: Kamer, month: str, *, lock: bool = False) -> 
 
 def month_claims(principal: Principal, kamer_id: str, month: str, uow: UnitOfWork) -> tuple[Kamer, list[ClaimLine]]:
     """The kamer's claims list of ``month``: approved (and paid) lines, then open ones."""
-    _staff(principal)
+    require_role(principal, Role.KAMER, Role.COORDINATOR)
     with uow:
         kamer = _kamer(uow, principal, kamer_id)
         approved, still_open = _lines(uow, kamer, month)
@@ -75,7 +70,7 @@ def month_claims(principal: Principal, kamer_id: str, month: str, uow: UnitOfWor
 
 
 def approve(cmd: commands.ApproveMileage, uow: UnitOfWork) -> ClaimLine:
-    _staff(cmd.principal)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
     with uow:
         kamer = _kamer(uow, cmd.principal, cmd.kamer_id)
         _, still_open = _lines(uow, kamer, cmd.month, lock=True)
@@ -93,7 +88,7 @@ def approve(cmd: commands.ApproveMileage, uow: UnitOfWork) -> ClaimLine:
 
 
 def mark_paid(cmd: commands.MarkMileagePaid, uow: UnitOfWork) -> None:
-    _staff(cmd.principal)
+    require_role(cmd.principal, Role.KAMER, Role.COORDINATOR)
     with uow:
         found = uow.visits.claim(cmd.claim_id)
         if found is None:

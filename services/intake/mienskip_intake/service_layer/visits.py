@@ -13,10 +13,10 @@ from mienskip_shared.clock import utcnow
 from ..domain import commands
 from ..domain.model import Assignment, AssignmentStatus, HelpRequest, Note, Principal, Role
 from ..domain.visits import Visit, VisitRefused, record_visit
-from .common import Conflict, audit, record_history
+from .common import Conflict, audit, record_history, require_role
 from .completion import complete_if_all_parts_done
 from .unit_of_work import UnitOfWork
-from .workflow import Outcome, announce_assignment, person_acts, require_role
+from .workflow import Outcome, announce_assignment, person_acts
 
 
 def complete(cmd: commands.CompleteAssignment, uow: UnitOfWork) -> Outcome:

@@ -30,7 +30,7 @@ from ..domain.model import (
     is_late_decline,
     transition,
 )
-from .common import Conflict, NotFound, audit, record_history
+from .common import Conflict, NotFound, audit, record_history, require_role
 from .unit_of_work import UnitOfWork
 
 ENDED = frozenset({AssignmentStatus.REJECTED, AssignmentStatus.DECLINED, AssignmentStatus.SUPERSEDED,
@@ -118,11 +118,6 @@ def announce_assignment(uow: UnitOfWork, event_type: str, request: HelpRequest, 
         "category": request.category, "window": {"start": request.window_start, "end": request.window_end},
         **data,
     }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
-
-
-def require_role(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise PermissionError(f"{principal.role} may not do this")
 
 
 def person_acts(uow: UnitOfWork, cmd, step: Callable[[HelpRequest, Assignment], None], action: str) -> Outcome:
