@@ -5,15 +5,17 @@ escalations) and ``uow.proposals`` (active proposals, the bookings they make, th
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
 
 from mienskip_shared import unit_of_work
 from mienskip_shared.clock import utcnow
+from mienskip_shared.workers import Wakeup
 
 from ..domain.model import (
     VOG_VALID_YEARS,
@@ -34,11 +36,48 @@ from ..domain.series import HeldSeries
 from . import tables
 
 
+class PoolCache:
+    """The region pools as this process last decoded them. A solve then reads only each
+    volunteer's id, version and what marks a change of their data (the event's revision
+    and time, the row's ``updated_at``), and decodes again only the rows that changed or
+    are new: with 600 volunteers, decoding every row's JSON was most of a batch's time.
+    The version (the optimistic lock, bumped by every booking) always comes fresh from the
+    database, so a stale cache can never book anyone twice. One per process and database
+    (the consumer's handlers share it); not for use by two threads at once."""
+
+    def __init__(self) -> None:
+        self._regions: dict[tuple[str, int], dict[str, tuple[tuple, Volunteer]]] = {}
+
+    def pool(self, conn: Connection, region: str, vog_valid_years: int) -> list[Volunteer]:
+        t, erased = tables.volunteers, tables.erased_volunteers
+        heads = conn.execute(
+            select(t.c.id, t.c.version, t.c.revision, t.c.registered_at, t.c.updated_at)
+            .where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
+            .order_by(t.c.id)).all()
+        known = self._regions.get((region, vog_valid_years), {})
+        marks = {h.id: (h.revision, h.registered_at, h.updated_at) for h in heads}
+        changed = [h.id for h in heads if h.id not in known or known[h.id][0] != marks[h.id]]
+        fresh = dict(known)
+        for i in range(0, len(changed), 500):
+            for row in conn.execute(select(t).where(t.c.id.in_(changed[i:i + 500]))):
+                fresh[row.id] = (marks[row.id], _volunteer_from_row(row, vog_valid_years))
+        pool, kept = [], {}
+        for h in heads:
+            mark, volunteer = fresh[h.id]
+            if volunteer.version != h.version:
+                volunteer = replace(volunteer, version=h.version)
+            kept[h.id] = (mark, volunteer)  # the erased and the moved away drop out
+            pool.append(volunteer)
+        self._regions[(region, vog_valid_years)] = kept
+        return pool
+
+
 class VolunteerRepository:
     """The region's pool (``volunteers``) and the tombstones of erased volunteers."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, cache: PoolCache | None = None):
         self.conn = conn
+        self.cache = cache
 
     def save(self, volunteer: Volunteer, registered_at: datetime, revision: int = 0) -> bool:
         """Insert or update; an older event than the stored one (a lower ``revision``, or the
@@ -66,11 +105,22 @@ class VolunteerRepository:
         """The region's pool, paused ones included (the rules say why they are not asked);
         never an erased volunteer, whatever the read model holds. ``vog_valid_years``: the
         region's rule, which each volunteer carries."""
+        if self.cache is not None:
+            return self.cache.pool(self.conn, region, vog_valid_years)
         t, erased = tables.volunteers, tables.erased_volunteers
         rows = self.conn.execute(
             select(t).where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
             .order_by(t.c.id)).all()
         return [_volunteer_from_row(row, vog_valid_years) for row in rows]
+
+    def lock_region(self, region: str) -> None:
+        """One solve of a region at a time, across matching processes, until this
+        transaction ends: the second waits and then reads the first one's bookings,
+        instead of both booking the same volunteers and one redoing its batch after a
+        CapacityConflict. On PostgreSQL an advisory transaction lock; SQLite lets one
+        writer at a time anyway. Taken again in the same transaction, it is already held."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": region_lock_key(region)})
 
     def forget(self, volunteer_id: str, erased_at: datetime) -> None:
         """Remove a volunteer from the pool for good (erasure) and keep a tombstone (the
@@ -267,10 +317,20 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
     requests: RequestRepository
     proposals: ProposalRepository
 
+    def __init__(self, engine: Engine, wakeup: Wakeup | None = None, pool_cache: PoolCache | None = None):
+        super().__init__(engine, wakeup)
+        self._pool_cache = pool_cache
+
     def _open(self, conn: Connection) -> None:
-        self.volunteers = VolunteerRepository(conn)
+        self.volunteers = VolunteerRepository(conn, self._pool_cache)
         self.requests = RequestRepository(conn)
         self.proposals = ProposalRepository(conn)
+
+
+def region_lock_key(region: str) -> int:
+    """The region's advisory lock: a stable signed 64-bit key (Python's hash() differs per process)."""
+    digest = hashlib.blake2b(f"matching.region.{region}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _volunteer_values(volunteer: Volunteer) -> dict:

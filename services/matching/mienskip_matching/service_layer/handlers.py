@@ -53,6 +53,8 @@ def volunteer_registered(envelope: Envelope, uow: UnitOfWork, config: SolverConf
     with uow:
         if not uow.claim(envelope):
             return
+        # Before the volunteer's row: a solve holding the region may be about to book them.
+        uow.volunteers.lock_region(volunteer.region)
         if uow.volunteers.save(volunteer, envelope.occurred_at, envelope.data["revision"]):
             rematch_waiting(uow, volunteer.region, config, now=utcnow())
         elif uow.volunteers.erased(volunteer.id):
@@ -87,6 +89,7 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
     The pool's held weekly series keep their next occurrence (``config.reserve_series``),
     except against the volunteers a person picked (``volunteers`` given)."""
     reserve = config.reserve_series and volunteers is None
+    uow.volunteers.lock_region(region)
     if volunteers is None:
         volunteers = uow.volunteers.in_region(region, config.vog_valid_years_in(region))
     requests = uow.proposals.with_previous_volunteers(requests)
