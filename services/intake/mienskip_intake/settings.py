@@ -28,6 +28,10 @@ class Settings(CommonSettings):
     # How long a web worker remembers an API token's owner: a revoked token stops working
     # everywhere within this many seconds (0: looked up on every call).
     token_cache_s: float = 5.0
+    # The status consumer handles what arrived together in one transaction: at most this
+    # many events, none waiting longer than this for company (under load batches fill at once).
+    consumer_batch_max_size: int = 64
+    consumer_batch_max_wait_ms: int = 20
     # "Waiting too long" (domain.waiting.Thresholds): the attention page and the weekly digest.
     waiting_proposal_hours: int = 24
     waiting_offer_hours: int = 48

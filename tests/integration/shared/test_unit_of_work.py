@@ -114,3 +114,56 @@ def test_a_commit_in_another_process_wakes_the_relay_through_postgresql(postgres
         writer.dispose()
         relay_side.dispose()
     assert not listener.is_alive()
+
+
+def _thing_handler(thing_id: str, *, commit: bool = True):
+    """A handler as the services write them: its own ``with`` block, claim, change, commit."""
+    def handle(uow: ThingsUnitOfWork) -> None:
+        event = Envelope(event_id=f"e-{thing_id}", event_type="thing.made", schema_version=1, occurred_at=utcnow(),
+                         correlation_id=f"c-{thing_id}", kamer_id=None, data={"id": thing_id})
+        with uow:
+            if not uow.claim(event):
+                return
+            uow.connection.execute(insert(things).values(id=thing_id))
+            uow.publish(event)
+            if commit:
+                uow.commit()
+    return handle
+
+
+def test_a_batch_commits_once_and_a_block_left_without_commit_undoes_only_itself(database_url):
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    wakeup = Wakeup()
+    uow = ThingsUnitOfWork(engine, wakeup)
+    with capture_logs() as logs:
+        with uow.batch():
+            _thing_handler("a")(uow)
+            _thing_handler("b", commit=False)(uow)  # gave up half-way: its rows and event go
+            _thing_handler("c")(uow)
+            _thing_handler("a")(uow)  # the same delivery twice in one batch: claimed already
+            assert not wakeup.wait(0)  # nothing announced before the end
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(things.c.id)).scalars()) == ["a", "c"]
+        assert sorted(conn.execute(select(ThingsUnitOfWork.inbox.c.event_id)).scalars()) == ["e-a", "e-c"]
+    assert _count(engine, ThingsUnitOfWork.outbox) == 2
+    assert wakeup.wait(0)
+    assert [entry["event_id"] for entry in logs if entry["event"] == "outbox.event_written"] == ["e-a", "e-c"]
+    with uow:  # the unit of work is an ordinary one again
+        assert not uow.claim(Envelope(event_id="e-a", event_type="thing.made", schema_version=1,
+                                      occurred_at=utcnow(), correlation_id="c", kamer_id=None, data={}))
+
+
+def test_a_batch_that_raises_keeps_nothing(database_url):
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    wakeup = Wakeup()
+    uow = ThingsUnitOfWork(engine, wakeup)
+    try:
+        with uow.batch():
+            _thing_handler("a")(uow)
+            raise RuntimeError("the next delivery's handler failed")
+    except RuntimeError:
+        pass
+    assert [_count(engine, t) for t in (things, ThingsUnitOfWork.outbox, ThingsUnitOfWork.inbox)] == [0, 0, 0]
+    assert not wakeup.wait(0)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from mienskip_shared.contracts import Envelope
 from mienskip_shared.messaging import EventConsumer, dispatch_by_type
+from mienskip_shared.messaging.consumer import Batching
 from mienskip_shared.messaging.topology import subscriptions_of
 from mienskip_shared.workers import Wakeup
 
@@ -22,5 +24,17 @@ def build_consumer(settings: Settings, engine: Engine, outbox_written: Wakeup | 
 
     handle = dispatch_by_type(subscriptions, {event_type: with_unit_of_work(handler)
                                               for event_type, handler in events.HANDLERS.items()})
+
+    def handle_batch(envelopes: list[Envelope]) -> None:
+        """Deliveries that arrived together, each handled as on its own but in one
+        transaction (a savepoint each): one commit for the lot under load."""
+        uow = IntakeUnitOfWork(engine, outbox_written)
+        with uow.batch():
+            for envelope in envelopes:
+                events.HANDLERS[envelope.event_type](envelope, uow)
+
     return EventConsumer("intake-consumer", settings.broker_connection, subscriptions, handle,
-                         prefetch_count=settings.prefetch_count, retry_delays_ms=settings.retry_delays_ms)
+                         prefetch_count=settings.prefetch_count, retry_delays_ms=settings.retry_delays_ms,
+                         batching=Batching(frozenset(events.HANDLERS), handle_batch,
+                                           max_size=settings.consumer_batch_max_size,
+                                           max_wait_s=settings.consumer_batch_max_wait_ms / 1000))
