@@ -9,7 +9,12 @@ from datetime import date
 
 from sqlalchemy import text
 
-from mienskip_matching.adapters.repository import PoolCache, SqlUnitOfWork, VolunteerRepository, region_lock_key
+from mienskip_matching.adapters.repository import (
+    PoolCache,
+    SqlUnitOfWork,
+    VolunteerRepository,
+    region_lock_key,
+)
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.contracts import new_event, parse
