@@ -211,9 +211,14 @@ def unpublished(engine: Engine) -> dict[str, int]:
     return backlog
 
 
+SERVERS = {"postgres": "postgresql", "beam.smp": "rabbitmq", "erl_child_setup": "rabbitmq"}  # process name -> part
+
+
 def cpu_seconds(processes: list[Process]) -> dict[str, float]:
-    """User + system CPU of each process and its children (gunicorn's workers)."""
-    used = {}
+    """User + system CPU of each process and its children (gunicorn's workers); then what
+    the servers (PostgreSQL's backends, RabbitMQ's Erlang VM), this load generator and the
+    whole machine used (the servers are shared with whatever else runs: a quiet machine)."""
+    used: dict[str, float] = {}
     for process in processes:
         try:
             root = psutil.Process(process.popen.pid)
@@ -225,6 +230,19 @@ def cpu_seconds(processes: list[Process]) -> dict[str, float]:
             used[process.name] = total
         except psutil.NoSuchProcess:
             used[process.name] = 0.0
+    for proc in psutil.process_iter(["name"]):
+        part = SERVERS.get(proc.info["name"] or "")
+        if part:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()  # a backend that ended: its postmaster's children_*
+                used[part] = used.get(part, 0.0) + times.user + times.system + times.children_user \
+                    + times.children_system
+    own = psutil.Process().cpu_times()
+    used["load generator"] = own.user + own.system
+    machine = psutil.cpu_times()
+    used["machine"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0) \
+        - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
+    used["wall"] = time.perf_counter()
     return used
 
 
@@ -257,7 +275,10 @@ def summarise(step: Step, engine: Engine, backlog: dict, depths: dict | None,
         "settle_seconds": round(settle_seconds, 2),
         "backlog_at_end": backlog, "queue_depths_at_end": depths,
         "cpu_ms_per_request": {name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / n, 2)
-                               for name in cpu_after},
+                               for name in cpu_after if name != "wall"},
+        # how busy the machine's cores were from the step's start until it settled
+        "cpu_busy_share": round((cpu_after["machine"] - cpu_before["machine"])
+                                / (psutil.cpu_count() * (cpu_after["wall"] - cpu_before["wall"])), 2),
     }
 
 
@@ -398,6 +419,7 @@ def table(report: dict) -> str:
             continue
         for s in report[name]["steps"]:
             cpu = ", ".join(f"{k} {v:g}" for k, v in s["cpu_ms_per_request"].items())
+            cpu += f"; cores busy {s['cpu_busy_share']:.0%}"
             rows.append(f"{name:<11}{s['rate']:>6}{s['sent']:>7}{s['proposed']:>7}{s['unmatched']:>6}"
                         f"{s['undecided']:>7}{_cell(s['p50_ms']):>9}{_cell(s['p95_ms']):>9}{_cell(s['p99_ms']):>9}"
                         f"{_cell(s['submit_p99_ms']):>11}  {cpu}")

@@ -281,6 +281,28 @@ def test_a_burst_is_solved_together_not_first_come_first_served(matching_engine,
     assert count(matching_engine, tables.outbox) == 2
 
 
+def test_a_batch_with_a_delivery_twice_a_request_twice_and_one_decided_before_decides_each_once(
+        matching_engine, events):
+    for n in range(4):
+        run(matching_engine, events.volunteer_registered(f"v{n}", north_km=1.0 + n))
+    earlier = events.request_submitted("r0", hour=1)
+    run(matching_engine, earlier)
+    r1 = events.request_submitted("r1")
+    again = events.request_submitted("r1")  # the same request announced twice (another event id)
+    cancelled = events.request_submitted("r3", hour=2)
+    run(matching_engine, cancelled)
+    run(matching_engine, events.request_cancelled("r3"))
+    burst = [r1, r1, again, events.request_submitted("r2"), earlier, cancelled]  # r1, r2: one window
+
+    decided = handlers.requests_submitted(burst, SqlUnitOfWork(matching_engine), CONFIG)
+
+    assert sorted(d.request_id for d in decided) == ["r1", "r2"]
+    proposed = [e.data for e in outbox_events(matching_engine) if e.event_type == "assignment.proposed"]
+    assert sorted(p["request_id"] for p in proposed) == ["r0", "r1", "r2", "r3"]
+    assert {p["request_id"]: p["decision"] for p in proposed} == {"r0": 1, "r1": 1, "r2": 1, "r3": 1}
+    assert len({p["volunteer_id"] for p in proposed if p["request_id"] in ("r1", "r2")}) == 2
+
+
 def test_next_weeks_request_of_a_series_goes_to_last_weeks_volunteer(matching_engine, events):
     run(matching_engine, events.volunteer_registered("near", north_km=1.0))
     run(matching_engine, events.volunteer_registered("far", north_km=3.0))

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from mienskip_shared import unit_of_work
@@ -136,11 +136,17 @@ class VolunteerRepository:
 
     def claim(self, volunteer_id: str, seen_version: int) -> None:
         """Optimistic lock: bump the version we read, or fail if someone else did first."""
+        self.claim_all({volunteer_id: seen_version})
+
+    def claim_all(self, seen_versions: dict[str, int]) -> None:
+        """:meth:`claim` for several volunteers in one statement: all, or CapacityConflict."""
+        if not seen_versions:
+            return
         t = tables.volunteers
-        result = self.conn.execute(
-            update(t).where(t.c.id == volunteer_id, t.c.version == seen_version).values(version=t.c.version + 1))
-        if result.rowcount == 0:
-            raise CapacityConflict(f"volunteer {volunteer_id} changed since version {seen_version}")
+        result = self.conn.execute(update(t).where(tuple_(t.c.id, t.c.version).in_(sorted(seen_versions.items())))
+                                   .values(version=t.c.version + 1))
+        if result.rowcount != len(seen_versions):
+            raise CapacityConflict(f"volunteers {sorted(seen_versions)} changed since versions read")
 
 
 class RequestRepository:
@@ -151,23 +157,31 @@ class RequestRepository:
         self.conn = conn
 
     def status(self, request_id: str) -> str | None:
+        return self.statuses([request_id]).get(request_id)
+
+    def statuses(self, request_ids: list[str]) -> dict[str, str]:
+        """The status of each request known here (unknown ones are left out)."""
         t = tables.requests
-        return self.conn.execute(select(t.c.status).where(t.c.id == request_id)).scalar()
+        found: dict[str, str] = {}
+        for i in range(0, len(request_ids), 500):
+            found.update(self.conn.execute(select(t.c.id, t.c.status).where(
+                t.c.id.in_(request_ids[i:i + 500]))).tuples().all())
+        return found
 
     def save(self, request: OpenRequest) -> None:
+        self.save_all([request])
+
+    def save_all(self, requests: list[OpenRequest]) -> None:
+        """Store requests as open: the new ones in one statement, known ones updated."""
         t = tables.requests
-        values = {
-            "kamer_id": request.kamer_id, "region": request.region, "category": request.category,
-            "skills": sorted(request.skills), "needs_vog": request.needs_vog,
-            "needs_language": request.needs_language, "window_start": request.window.start,
-            "window_end": request.window.end, "lat": request.location.lat, "lon": request.location.lon,
-            "urgency": request.urgency, "recurrence": request.recurrence, "follows": request.follows,
-            "status": "open", "updated_at": utcnow(),
-        }
-        if self.status(request.id) is None:
-            self.conn.execute(insert(t).values(id=request.id, created_at=utcnow(), **values))
-        else:
-            self.conn.execute(update(t).where(t.c.id == request.id).values(**values))
+        now = utcnow()
+        known = self.statuses([r.id for r in requests])
+        new = [{"id": r.id, "created_at": now, **_request_values(r, now)} for r in requests if r.id not in known]
+        if new:
+            self.conn.execute(insert(t), new)
+        for request in requests:
+            if request.id in known:
+                self.conn.execute(update(t).where(t.c.id == request.id).values(**_request_values(request, now)))
 
     def unmatched(self, region: str, starting_after: datetime, limit: int = 200) -> list[OpenRequest]:
         """Requests still waiting for a volunteer, soonest first (bounded per call)."""
@@ -180,10 +194,15 @@ class RequestRepository:
         return [_request_from_row(r, excluded.get(r.id, frozenset())) for r in rows]
 
     def get(self, request_id: str) -> OpenRequest | None:
-        row = self.conn.execute(select(tables.requests).where(tables.requests.c.id == request_id)).first()
-        if row is None:
-            return None
-        return _request_from_row(row, self._exclusions_of([request_id]).get(request_id, frozenset()))
+        return self.get_all([request_id]).get(request_id)
+
+    def get_all(self, request_ids: list[str]) -> dict[str, OpenRequest]:
+        """The requests known here, each with the volunteers it excludes."""
+        t = tables.requests
+        rows = [row for i in range(0, len(request_ids), 500)
+                for row in self.conn.execute(select(t).where(t.c.id.in_(request_ids[i:i + 500])))]
+        excluded = self._exclusions_of([row.id for row in rows])
+        return {row.id: _request_from_row(row, excluded.get(row.id, frozenset())) for row in rows}
 
     def _exclusions_of(self, request_ids: list[str]) -> dict[str, frozenset[str]]:
         if not request_ids:
@@ -204,13 +223,20 @@ class RequestRepository:
 
     def next_decision(self, request_id: str) -> int:
         """Count one more announced decision about this request and return its number."""
+        return self.next_decisions([request_id])[request_id]
+
+    def next_decisions(self, request_ids: list[str]) -> dict[str, int]:
+        """:meth:`next_decision` for several requests, in one statement."""
         t = tables.requests
-        self.conn.execute(update(t).where(t.c.id == request_id).values(decisions=t.c.decisions + 1))
-        return self.conn.execute(select(t.c.decisions).where(t.c.id == request_id)).scalar_one()
+        return dict(self.conn.execute(update(t).where(t.c.id.in_(request_ids)).values(decisions=t.c.decisions + 1)
+                                      .returning(t.c.id, t.c.decisions)).tuples().all())
 
     def set_status(self, request_id: str, status: str) -> None:
+        self.set_status_all([request_id], status)
+
+    def set_status_all(self, request_ids: list[str], status: str) -> None:
         t = tables.requests
-        self.conn.execute(update(t).where(t.c.id == request_id).values(status=status, updated_at=utcnow()))
+        self.conn.execute(update(t).where(t.c.id.in_(request_ids)).values(status=status, updated_at=utcnow()))
 
     def save_unmatched(self, request: OpenRequest, result: Unmatched) -> None:
         t = tables.unmatched
@@ -219,7 +245,10 @@ class RequestRepository:
                                            reasons=result.reasons, considered=result.considered, created_at=utcnow()))
 
     def forget_unmatched(self, request_id: str) -> None:
-        self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id == request_id))
+        self.forget_unmatched_all([request_id])
+
+    def forget_unmatched_all(self, request_ids: list[str]) -> None:
+        self.conn.execute(delete(tables.unmatched).where(tables.unmatched.c.request_id.in_(request_ids)))
 
     def relocate(self, request_id: str, location: Point) -> None:
         t = tables.requests
@@ -238,6 +267,12 @@ class ProposalRepository:
         t = tables.proposals
         row = self.conn.execute(select(t).where(t.c.request_id == request_id)).first()
         return None if row is None else _stored_proposal(row, row.status)
+
+    def requests_with_one(self, request_ids: list[str]) -> set[str]:
+        """Those of the requests that have a proposal (the first answer stands)."""
+        t = tables.proposals
+        return {rid for i in range(0, len(request_ids), 500) for rid in self.conn.execute(
+            select(t.c.request_id).where(t.c.request_id.in_(request_ids[i:i + 500]))).scalars()}
 
     def active_bookings(self, region: str, around: Window) -> list[Booking]:
         """Active proposals that may share the window's ISO week or overlap it."""
@@ -280,14 +315,22 @@ class ProposalRepository:
         return [replace(r, previous_volunteer=holder.get(r.follows)) if r.follows else r for r in requests]
 
     def add(self, request: OpenRequest, proposal: Proposal) -> StoredProposal:
-        stored = StoredProposal(str(uuid.uuid4()), request.id, proposal.volunteer_id, request.kamer_id,
-                                request.region, proposal.distance_km, proposal.explanation, "proposed")
+        [stored] = self.add_all([(request, proposal)])
+        return stored
+
+    def add_all(self, made: list[tuple[OpenRequest, Proposal]]) -> list[StoredProposal]:
+        """Store proposals, in one statement; each books its volunteer for its window."""
         now = utcnow()
-        self.conn.execute(insert(tables.proposals).values(
-            assignment_id=stored.assignment_id, request_id=stored.request_id, volunteer_id=stored.volunteer_id,
-            kamer_id=stored.kamer_id, region=stored.region, distance_km=stored.distance_km,
-            explanation=stored.explanation, status=stored.status, window_start=request.window.start,
-            window_end=request.window.end, created_at=now, updated_at=now))
+        stored = [StoredProposal(str(uuid.uuid4()), request.id, proposal.volunteer_id, request.kamer_id,
+                                 request.region, proposal.distance_km, proposal.explanation, "proposed")
+                  for request, proposal in made]
+        if stored:
+            self.conn.execute(insert(tables.proposals), [
+                {"assignment_id": s.assignment_id, "request_id": s.request_id, "volunteer_id": s.volunteer_id,
+                 "kamer_id": s.kamer_id, "region": s.region, "distance_km": s.distance_km,
+                 "explanation": s.explanation, "status": s.status, "window_start": request.window.start,
+                 "window_end": request.window.end, "created_at": now, "updated_at": now}
+                for s, (request, _) in zip(stored, made, strict=True)])
         return stored
 
     def retire(self, assignment_id: str, outcome: str) -> StoredProposal | None:
@@ -343,6 +386,17 @@ def _volunteer_values(volunteer: Volunteer) -> dict:
         "max_tasks_per_week": volunteer.max_tasks_per_week, "max_distance_km": volunteer.max_distance_km,
         "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in volunteer.away],
         "active": volunteer.active,
+    }
+
+
+def _request_values(request: OpenRequest, now: datetime) -> dict:
+    return {
+        "kamer_id": request.kamer_id, "region": request.region, "category": request.category,
+        "skills": sorted(request.skills), "needs_vog": request.needs_vog,
+        "needs_language": request.needs_language, "window_start": request.window.start,
+        "window_end": request.window.end, "lat": request.location.lat, "lon": request.location.lon,
+        "urgency": request.urgency, "recurrence": request.recurrence, "follows": request.follows,
+        "status": "open", "updated_at": now,
     }
 
 

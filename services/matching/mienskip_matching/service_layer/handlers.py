@@ -102,15 +102,11 @@ def _decide(uow: UnitOfWork, region: str, requests: list[OpenRequest], correlati
     if not answer.optimal:
         log.warning("matching.batch_not_proven_optimal", region=region, note=answer.note)
     versions = {v.id: v.version for v in volunteers}
-    for volunteer_id in {p.volunteer_id for p in answer.proposals}:
-        uow.volunteers.claim(volunteer_id, versions[volunteer_id])  # CapacityConflict -> retry on fresh data
+    # CapacityConflict -> the consumer retries on fresh data
+    uow.volunteers.claim_all({p.volunteer_id: versions[p.volunteer_id] for p in answer.proposals})
     by_id = {r.id: r for r in requests}
     decided: list[StoredProposal | Unmatched] = []
-    for proposal in answer.proposals:
-        stored = _propose(uow, by_id[proposal.request_id], proposal, correlation_id=correlation[proposal.request_id])
-        log.info("matching.proposed", request_id=stored.request_id, assignment_id=stored.assignment_id,
-                 distance_km=stored.distance_km)
-        decided.append(stored)
+    decided += _propose_all(uow, [(by_id[p.request_id], p) for p in answer.proposals], correlation)
     for unmatched in answer.unmatched if announce_unmatched else ():
         _escalate(uow, by_id[unmatched.request_id], unmatched, correlation_id=correlation[unmatched.request_id])
         decided.append(unmatched)
@@ -129,18 +125,27 @@ def _escalate(uow: UnitOfWork, request: OpenRequest, unmatched: Unmatched, *, co
     log.info("matching.unmatched", request_id=request.id, reasons=unmatched.reasons)
 
 
-def _propose(uow: UnitOfWork, request: OpenRequest, proposal: Proposal, *, correlation_id: str) -> StoredProposal:
-    """Store a proposal and announce it; the caller has claimed the volunteer."""
-    stored = uow.proposals.add(request, proposal)
-    uow.requests.set_status(request.id, "proposed")
-    uow.requests.forget_unmatched(request.id)
-    uow.publish(new_event(
+def _propose_all(uow: UnitOfWork, made: list[tuple[OpenRequest, Proposal]],
+                 correlation: dict[str, str]) -> list[StoredProposal]:
+    """Store proposals and announce each; the caller has claimed the volunteers. A handful
+    of statements for the lot, however many: under load a batch holds dozens."""
+    if not made:
+        return []
+    stored = uow.proposals.add_all(made)
+    request_ids = [request.id for request, _ in made]
+    uow.requests.set_status_all(request_ids, "proposed")
+    uow.requests.forget_unmatched_all(request_ids)
+    decisions = uow.requests.next_decisions(request_ids)
+    uow.publish_all([new_event(
         "assignment.proposed",
-        {"assignment_id": stored.assignment_id, "request_id": request.id,
-         "volunteer_id": stored.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
-         "distance_km": stored.distance_km, "explanation": stored.explanation,
-         "decision": uow.requests.next_decision(request.id)},
-        correlation_id=correlation_id, kamer_id=request.kamer_id))
+        {"assignment_id": s.assignment_id, "request_id": request.id,
+         "volunteer_id": s.volunteer_id, "kamer_id": request.kamer_id, "region": request.region,
+         "distance_km": s.distance_km, "explanation": s.explanation, "decision": decisions[request.id]},
+        correlation_id=correlation[request.id], kamer_id=request.kamer_id)
+        for s, (request, _) in zip(stored, made, strict=True)])
+    for s in stored:
+        log.info("matching.proposed", request_id=s.request_id, assignment_id=s.assignment_id,
+                 distance_km=s.distance_km)
     return stored
 
 
@@ -177,20 +182,24 @@ def requests_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     """New requests that arrived together, solved together per region: in a burst,
     the optimum over all of them, not first come first served. One transaction."""
     with uow:
-        fresh: dict[str, tuple[OpenRequest, str]] = {}
-        for envelope in envelopes:
-            if not uow.claim(envelope):
-                continue  # redelivered: decided before
-            request = request_from_event(envelope.data)
-            if request.id in fresh or uow.proposals.for_request(request.id) is not None \
-                    or uow.requests.status(request.id) == "cancelled":
-                continue
-            uow.requests.save(request)
-            fresh[request.id] = (uow.requests.get(request.id), envelope.correlation_id)
+        distinct = list({envelope.event_id: envelope for envelope in envelopes}.values())
+        claimed = uow.claim_all(distinct)  # the others were redelivered: decided before
+        arrived: dict[str, tuple[OpenRequest, str]] = {}
+        for envelope in distinct:
+            if envelope.event_id in claimed:
+                request = request_from_event(envelope.data)
+                arrived.setdefault(request.id, (request, envelope.correlation_id))
+        ids = list(arrived)
+        answered, statuses = uow.proposals.requests_with_one(ids), uow.requests.statuses(ids)
+        to_solve = [request for rid, (request, _) in arrived.items()
+                    if rid not in answered and statuses.get(rid) != "cancelled"]
+        uow.requests.save_all(to_solve)
+        stored = uow.requests.get_all([r.id for r in to_solve])  # with the volunteers excluded before, if any
+        fresh = [stored[r.id] for r in to_solve]
+        correlation = {rid: corr for rid, (_, corr) in arrived.items()}
         decided: list[StoredProposal | Unmatched] = []
-        for region in sorted({request.region for request, _ in fresh.values()}):
-            batch = [request for request, _ in fresh.values() if request.region == region]
-            decided += _decide(uow, region, batch, {rid: corr for rid, (_, corr) in fresh.items()}, config)
+        for region in sorted({request.region for request in fresh}):
+            decided += _decide(uow, region, [r for r in fresh if r.region == region], correlation, config)
         uow.commit()
         return decided
 
