@@ -38,38 +38,31 @@ from . import tables
 
 class PoolCache:
     """The region pools as this process last decoded them. A solve then reads only each
-    volunteer's id, version and what marks a change of their data (the event's revision
-    and time, the row's ``updated_at``), and decodes again only the rows that changed or
-    are new: with 600 volunteers, decoding every row's JSON was most of a batch's time.
-    The version (the optimistic lock, bumped by every booking) always comes fresh from the
-    database, so a stale cache can never book anyone twice. One per process and database
-    (the consumer's handlers share it); not for use by two threads at once."""
+    volunteer's id and version, and decodes again only the rows whose version moved or
+    that are new: with 600 volunteers, decoding every row's JSON was most of a batch's
+    time. Every change of a volunteer's row moves its version (a booking claims it, an
+    update bumps it), so an unchanged version is unchanged data, and the version handed
+    out is always the database's: a stale cache can never book anyone twice. One per
+    process and database (the consumer's handlers share it); not for two threads at once."""
 
     def __init__(self) -> None:
-        self._regions: dict[tuple[str, int], dict[str, tuple[tuple, Volunteer]]] = {}
+        self._regions: dict[tuple[str, int], dict[str, Volunteer]] = {}
 
     def pool(self, conn: Connection, region: str, vog_valid_years: int) -> list[Volunteer]:
         t, erased = tables.volunteers, tables.erased_volunteers
-        heads = conn.execute(
-            select(t.c.id, t.c.version, t.c.revision, t.c.registered_at, t.c.updated_at)
+        versions = dict(conn.execute(
+            select(t.c.id, t.c.version)
             .where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
-            .order_by(t.c.id)).all()
+            .order_by(t.c.id)).tuples().all())
         known = self._regions.get((region, vog_valid_years), {})
-        marks = {h.id: (h.revision, h.registered_at, h.updated_at) for h in heads}
-        changed = [h.id for h in heads if h.id not in known or known[h.id][0] != marks[h.id]]
-        fresh = dict(known)
+        changed = [vid for vid, version in versions.items() if vid not in known or known[vid].version != version]
+        fresh = {vid: known[vid] for vid in versions if vid in known}  # the erased and the moved away drop out
         for i in range(0, len(changed), 500):
             for row in conn.execute(select(t).where(t.c.id.in_(changed[i:i + 500]))):
-                fresh[row.id] = (marks[row.id], _volunteer_from_row(row, vog_valid_years))
-        pool, kept = [], {}
-        for h in heads:
-            mark, volunteer = fresh[h.id]
-            if volunteer.version != h.version:
-                volunteer = replace(volunteer, version=h.version)
-            kept[h.id] = (mark, volunteer)  # the erased and the moved away drop out
-            pool.append(volunteer)
-        self._regions[(region, vog_valid_years)] = kept
-        return pool
+                fresh[row.id] = _volunteer_from_row(row, vog_valid_years)
+        self._regions[(region, vog_valid_years)] = fresh
+        # (a row changed between the two reads: its data and version come from the same read)
+        return [fresh[vid] for vid in versions]
 
 
 class VolunteerRepository:
