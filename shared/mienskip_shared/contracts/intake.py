@@ -124,7 +124,10 @@ class AssignmentApproved(_AssignmentRef):
 class ReviewRequested(Proposal):
     """Intake took matching's proposal and a person must review it (the kamer's policy does
     not approve it by itself). The kamer is told "proposal ready for review"; a proposal
-    approved by policy gets ``assignment.approved`` with ``auto`` instead, never this."""
+    approved by policy gets ``assignment.approved`` with ``auto`` instead, never this.
+    ``urgency`` is the request's: an urgent one is mailed at once, never held for a digest."""
+
+    urgency = fields.Str(load_default="normal", validate=validate.OneOf(URGENCIES))
 
 
 @register("assignment.rejected")

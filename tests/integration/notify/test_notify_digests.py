@@ -40,10 +40,11 @@ class Recorder:
         self.calls.append(notification.request_id)
 
 
-def review_requested(n: int, occurred_at=T0):
+def review_requested(n: int, occurred_at=T0, urgency="normal"):
     return event("assignment.review_requested", {
         "assignment_id": f"as-{n}", "request_id": f"rq-{n}", "volunteer_id": "vo-7", "kamer_id": "grou",
-        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"distance_km": 1.2}}, occurred_at=occurred_at)
+        "region": "leeuwarden", "distance_km": 1.2, "explanation": {"distance_km": 1.2}, "urgency": urgency},
+        occurred_at=occurred_at)
 
 
 @pytest.fixture
@@ -85,6 +86,20 @@ def test_a_burst_of_50_proposals_is_one_mail_at_once_and_one_digest_after_n_minu
     assert "https://mienskip.example/review" in body
     mail_rows = [r for r in rows(engine) if r.channel == "mailbox"]
     assert [(r.template, r.status) for r in mail_rows] == [("assignment_proposed", "sent"), ("review_digest", "sent")]
+
+
+def test_an_urgent_proposal_is_mailed_at_once_in_the_middle_of_a_held_burst(engine, kamer, mailbox):
+    clock = Clock(T0)
+    p = ports({"mailbox": mailbox, "webhook": Recorder()}, clock=clock, kamer_digest_every=EVERY)
+    notify_batch([review_requested(n) for n in range(1, 4)], NotifyUnitOfWork(engine), p)
+    clock.now = T0 + timedelta(minutes=2)
+    notify_batch([review_requested(4, urgency="urgent"), review_requested(5, urgency="high")],
+                 NotifyUnitOfWork(engine), p)
+    assert review_mails(mailbox) == ["In foarstel stiet klear foar beoardieling – helpfraach rq-1",
+                                     "In foarstel stiet klear foar beoardieling – helpfraach rq-4"]
+    clock.now = T0 + EVERY
+    send_due(NotifyUnitOfWork(engine), p)
+    assert review_mails(mailbox)[2:] == ["3 foarstellen steane klear foar beoardieling"]  # rq-2, rq-3, rq-5
 
 
 def test_after_the_digest_the_next_proposal_waits_for_the_next_and_a_quiet_kamer_hears_at_once(engine, kamer, mailbox):

@@ -165,7 +165,7 @@ def test_a_proposal_the_policy_does_not_approve_asks_the_kamer_to_review_it_once
     assert review.event_type == "assignment.review_requested"
     assert review.data == {"assignment_id": "a-1", "request_id": request_id, "volunteer_id": "v-1",
                            "kamer_id": kamer.kamer_id, "region": "leeuwarden", "distance_km": 1.2,
-                           "explanation": EXPLANATION}
+                           "explanation": EXPLANATION, "urgency": "normal"}
     assert (review.correlation_id, review.kamer_id) == (request_id, kamer.kamer_id)
     assert uow.store.requests[request_id].status == "proposed"
     assert uow.store.assignments["a-1"].status == "proposed"

@@ -337,6 +337,6 @@ def approve_or_ask_for_review(uow: UnitOfWork, request_id: str, assignment_id: s
     uow.publish(new_event("assignment.review_requested", {
         "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
         "kamer_id": request.kamer_id, "region": request.region, "distance_km": assignment.distance_km,
-        "explanation": assignment.explanation,
+        "explanation": assignment.explanation, "urgency": request.urgency,
     }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
     return False

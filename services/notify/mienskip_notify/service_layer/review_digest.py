@@ -24,10 +24,11 @@ REVIEW_EVENT = "assignment.review_requested"
 
 def hold_or_mail(uow: UnitOfWork, envelope: Envelope, planned: Sequence[Notification],
                  ports: Ports) -> list[Notification]:
-    """``planned`` for a review request, without the kamer's mail when it joins a digest."""
+    """``planned`` for a review request, without the kamer's mail when it joins a digest.
+    An urgent request's proposal is mailed at once, and leaves the digest's rhythm alone."""
     mail = [n for n in planned if n.channel in (EMAIL, MAILBOX)]
     rest = [n for n in planned if n.channel not in (EMAIL, MAILBOX)]
-    if not mail:
+    if not mail or envelope.data.get("urgency") == "urgent":
         return list(planned)
     if uow.schedule.is_held(envelope.event_id):
         return rest  # held the first time: in its digest
