@@ -3,6 +3,8 @@ Contacts are personal data: logged by id only, never their content."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from mienskip_shared.contracts import Envelope
@@ -42,12 +44,19 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
     log.info("kamer.recorded" if stored else "kamer.outdated_event_ignored", kamer_id=kamer.kamer_id)
 
 
-def record_contact(envelope: Envelope, uow: UnitOfWork) -> None:
-    """contact.volunteer, contact.resident, provider.registered|updated: keep the contact (a
-    newer event wins; for a provider, a higher revision), inside the caller's transaction
-    (the batch's: a message in it may need the contact)."""
-    if not uow.claim(envelope):
-        return
+def record_contacts(envelopes: Sequence[Envelope], uow: UnitOfWork) -> None:
+    """contact.volunteer, contact.resident, provider.registered|updated: keep each contact
+    (a newer event wins; for a provider, a higher revision), inside the caller's transaction
+    (the batch's: a message in it may need the contact). One inbox claim for them all; the
+    same event twice in a batch counts once."""
+    distinct = list({e.event_id: e for e in envelopes}.values())
+    claimed = uow.claim_all(distinct) if distinct else set()
+    for envelope in distinct:
+        if envelope.event_id in claimed:
+            _keep_contact(envelope, uow)
+
+
+def _keep_contact(envelope: Envelope, uow: UnitOfWork) -> None:
     data = envelope.data
     if envelope.event_type in PROVIDER_EVENTS:
         record_provider(envelope, uow)

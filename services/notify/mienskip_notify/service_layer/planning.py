@@ -27,7 +27,7 @@ from mienskip_shared.contracts import Envelope
 
 from ..domain.contacts import KAMER, Known
 from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
-from .contacts import CONTACT_EVENTS, record_contact
+from .contacts import CONTACT_EVENTS, record_contacts
 from .outcomes import failed_event
 from .ports import Ports, UnitOfWork
 from .review_digest import REVIEW_EVENT, hold_or_mail
@@ -56,9 +56,8 @@ class ProviderNotKnownYet(Exception):
 def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> list[tuple[Notification, Envelope]]:
     """Step 1 for a batch, inside the caller's transaction; returns the notifications due
     now, each with its cause."""
-    for envelope in envelopes:  # contacts first: a message in the same batch may need them
-        if envelope.event_type in CONTACT_EVENTS:
-            record_contact(envelope, uow)
+    # contacts first: a message in the same batch may need them
+    record_contacts([e for e in envelopes if e.event_type in CONTACT_EVENTS], uow)
     # the same event twice in one batch (a redelivery overtaking its ack) is planned once
     messages = list({e.event_id: e for e in envelopes if e.event_type not in CONTACT_EVENTS}.values())
     if not messages:
