@@ -355,6 +355,9 @@ class FakeUnitOfWork:
     def publish(self, envelope):
         self.store.outbox.append(envelope)
 
+    def publish_all(self, envelopes):
+        self.store.outbox.extend(envelopes)
+
     def commit(self):
         self._committed = True
         self.commits += 1
