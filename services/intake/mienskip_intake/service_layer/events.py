@@ -14,7 +14,7 @@ import structlog
 from mienskip_shared.clock import utcnow
 from mienskip_shared.contracts import Envelope
 
-from ..domain.model import Assignment, AssignmentStatus, Note, Status, can_transition
+from ..domain.model import Assignment, AssignmentStatus, HelpRequest, Note, Status, Volunteer, can_transition
 from ..domain.volunteers import why_not_available
 from .common import SYSTEM, record_history
 from .unit_of_work import Requests, UnitOfWork
@@ -59,26 +59,27 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
                 uow, d["request_id"], Status.PROPOSED, "matching"):
             stamp = utcnow()
-            uow.requests.add_assignment(Assignment(
+            assignment = Assignment(
                 id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
                 kamer_id=d["kamer_id"], status=AssignmentStatus.PROPOSED.value, distance_km=d["distance_km"],
-                explanation=d["explanation"], created_at=stamp, updated_at=stamp))
+                explanation=d["explanation"], created_at=stamp, updated_at=stamp)
+            uow.requests.add_assignment(assignment)
             log.info("intake.proposal_recorded", request_id=d["request_id"], assignment_id=d["assignment_id"],
                      volunteer_id=d["volunteer_id"])
-            if uow.volunteers.is_erased(d["volunteer_id"]):  # matching proposed before it heard of the erasure
+            volunteer, request = uow.volunteers.get(d["volunteer_id"]), uow.requests.get(d["request_id"])
+            if volunteer is not None and volunteer.erased_at is not None:
+                # matching proposed before it heard of the erasure
                 release_volunteer_in(uow, d["volunteer_id"], SYSTEM)
-            elif why := _no_longer_available(uow, d["volunteer_id"], d["request_id"]):
+            elif why := _no_longer_available(volunteer, request):
                 # ... or before it heard that they paused, stopped or are away then
                 release_volunteer_in(uow, d["volunteer_id"], SYSTEM, why=why,
                                      only=lambda request: request.id == d["request_id"])
             else:
-                approve_or_ask_for_review(uow, d["request_id"], d["assignment_id"],
-                                          correlation_id=envelope.correlation_id)
+                approve_or_ask_for_review(uow, request, assignment, correlation_id=envelope.correlation_id)
         uow.commit()
 
 
-def _no_longer_available(uow: UnitOfWork, volunteer_id: str, request_id: str) -> str | None:
-    volunteer, request = uow.volunteers.get(volunteer_id), uow.requests.get(request_id)
+def _no_longer_available(volunteer: Volunteer | None, request: HelpRequest | None) -> str | None:
     if volunteer is None or request is None:
         return None
     why = why_not_available(volunteer, request.window_start, request.window_end)

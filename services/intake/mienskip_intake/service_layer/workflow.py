@@ -323,14 +323,13 @@ def set_auto_approve_categories(cmd: commands.SetAutoApprove, uow: UnitOfWork) -
     return categories
 
 
-def approve_or_ask_for_review(uow: UnitOfWork, request_id: str, assignment_id: str, *,
+def approve_or_ask_for_review(uow: UnitOfWork, request: HelpRequest, assignment: Assignment, *,
                               correlation_id: str | None = None) -> bool:
-    """Called when a proposal arrives, in its transaction: approve it at once if the
-    kamer's policy says so (``assignment.approved`` with ``auto``), else announce that a
-    person must review it (``assignment.review_requested``: notify tells the kamer).
-    True if approved. Intake decides this, so nobody downstream has to wait and guess."""
-    request = uow.requests.get(request_id)
-    assignment = uow.requests.assignment(assignment_id)
+    """Called when a proposal arrives, in its transaction (with the request and the
+    assignment as they stand in it): approve it at once if the kamer's policy says so
+    (``assignment.approved`` with ``auto``), else announce that a person must review it
+    (``assignment.review_requested``: notify tells the kamer). True if approved. Intake
+    decides this, so nobody downstream has to wait and guess."""
     if uow.kamers.auto_approves(request.kamer_id, request.category):
         _approve_in(uow, request, assignment, POLICY, POLICY, auto=True, correlation_id=correlation_id)
         return True
