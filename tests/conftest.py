@@ -14,9 +14,11 @@ start a broker that nobody else is using.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import socket
 import subprocess
+import threading
 import uuid
 
 import pytest
@@ -60,23 +62,92 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'mienskip.sqlite3'}"
 
 
-@pytest.fixture
-def postgres_url():
-    """A new, empty PostgreSQL database for this test, dropped afterwards."""
-    if not _port_open(PG_HOST, 5432):
-        _unavailable(f"PostgreSQL on {PG_HOST}:5432")
-    from sqlalchemy import create_engine, text
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
-    name = f"mienskip_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+class _Databases:
+    """Makes the tests' PostgreSQL databases, and drops them on a thread of its own:
+    ``DROP DATABASE`` waits for a checkpoint (about half a second here), which no test
+    needs to wait for. Every drop is done before the session ends."""
+
+    def __init__(self):
+        from sqlalchemy import create_engine
+
+        self.admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self._to_drop: queue.SimpleQueue = queue.SimpleQueue()
+        self._dropper = threading.Thread(target=self._drop_each, name="drop-test-databases", daemon=True)
+        self._dropper.start()
+
+    def create(self, prefix: str = "mienskip_test", template: str | None = None) -> str:
+        from sqlalchemy import text
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        return name
+
+    def drop_later(self, name: str) -> None:
+        self._to_drop.put(name)
+
+    def _drop_each(self) -> None:
+        from sqlalchemy import text
+
+        while (name := self._to_drop.get()) is not None:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self._to_drop.put(None)
+        self._dropper.join(timeout=300)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_databases():
+    if not _port_open(PG_HOST, 5432):
+        yield None
+        return
+    databases = _Databases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def postgres_url(_pg_databases):
+    """A new, empty PostgreSQL database for this test, dropped afterwards."""
+    if _pg_databases is None:
+        _unavailable(f"PostgreSQL on {PG_HOST}:5432")
+    name = _pg_databases.create()
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield _pg_url(name)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _pg_databases.drop_later(name)
+
+
+@pytest.fixture(scope="session")
+def _migrated_pg_template(_pg_databases):
+    """One database at every service's newest migration, made once per session (per
+    xdist worker): each test's ``database_url`` on PostgreSQL is a copy of it."""
+    if _pg_databases is None:
+        yield None
+        return
+    from mienskip_cli.migrations import migrate_every_service
+
+    name = _pg_databases.create("mienskip_template")
+    migrate_every_service(lambda _service: _pg_url(name), check=False)  # its engines are disposed: copyable
+    yield name
+    _pg_databases.drop_later(name)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory):
+    """The same for SQLite: a file at every service's newest migration, copied per test."""
+    from mienskip_cli.migrations import migrate_every_service
+
+    path = tmp_path_factory.mktemp("template") / "mienskip.sqlite3"
+    migrate_every_service(lambda _service: f"sqlite:///{path}", check=False)  # closed: its WAL is checkpointed
+    return path
 
 
 def run_rabbitmqctl(*args: str, timeout: float = 60) -> str:
@@ -110,8 +181,28 @@ def rabbit_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request):
-    """Run a test on SQLite and on real PostgreSQL."""
+def database_url(request, tmp_path, _pg_databases):
+    """Run a test on SQLite and on real PostgreSQL: a fresh database of its own, already at
+    every service's newest migration (a copy of the session's template; a service that
+    migrates at start finds nothing to do). ``empty_database_url`` for one without tables."""
+    if request.param == "sqlite":
+        copy = tmp_path / "mienskip.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite_template"), copy)
+        yield f"sqlite:///{copy}"
+        return
+    template = request.getfixturevalue("_migrated_pg_template")
+    if template is None:
+        _unavailable(f"PostgreSQL on {PG_HOST}:5432")
+    name = _pg_databases.create(template=template)
+    try:
+        yield _pg_url(name)
+    finally:
+        _pg_databases.drop_later(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request):
+    """Run a test on an empty SQLite and an empty PostgreSQL database (migrations' tests)."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")

@@ -104,8 +104,8 @@ def _migrate(engine, revision, *, down=False):
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-def test_held_reviews_go_by_migration_and_a_review_still_held_is_named_not_dropped_silently(database_url):
-    engine = make_engine(database_url)
+def test_held_reviews_go_by_migration_and_a_review_still_held_is_named_not_dropped_silently(empty_database_url):
+    engine = make_engine(empty_database_url)
     try:
         _migrate(engine, "0004")
         with engine.begin() as conn:
