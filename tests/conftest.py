@@ -30,6 +30,33 @@ RABBIT_PORT = int(os.environ.get("MIENSKIP_TEST_RABBIT_PORT", "5672"))
 RABBIT_NODE = os.environ.get("MIENSKIP_TEST_RABBIT_NODE", "")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--serial-tests", choices=("include", "exclude", "only"), default="include",
+                     help="tests marked serial: run them too (default), leave them out (make test's parallel "
+                          "pass) or run only them (its serial pass, after the parallel one)")
+
+
+def pytest_configure(config):
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and config.getoption("--serial-tests") == "include" and not hasattr(config, "workerinput"):
+        raise pytest.UsageError("with -n, add --serial-tests=exclude and run the serial tests without -n "
+                                "afterwards (--serial-tests=only): they change state every test shares. "
+                                "make test does both.")
+
+
+def pytest_collection_modifyitems(config, items):
+    choice = config.getoption("--serial-tests")
+    if choice == "include":
+        return
+    kept, deselected = [], []
+    for item in items:
+        serial = item.get_closest_marker("serial") is not None
+        (kept if serial == (choice == "only") else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
