@@ -44,7 +44,32 @@ def pytest_configure(config):
                                 "make test does both.")
 
 
+def _uses_rabbitmq(item) -> bool:
+    params = getattr(item, "callspec", None)
+    return "rabbit_url" in item.fixturenames or (params is not None and "rabbitmq" in params.params.values())
+
+
+def _xdist_group(item) -> str | None:
+    """Which tests one xdist worker runs together (``--dist loadgroup``; the others go anywhere).
+
+    Every test on the real RabbitMQ: each declares the whole topology in its own vhost, about
+    130 quorum queues, 400 of the broker's file handles, and at its default limit (1024 open
+    files) the broker stalls every connection once two or three such vhosts are open at once.
+    And a module's tests that share a module-scoped fixture (a server, a browser): it starts once.
+    """
+    if _uses_rabbitmq(item):
+        return "rabbitmq"
+    definitions = item._fixtureinfo.name2fixturedefs.values()
+    if any(d.scope in ("module", "class") for defs in definitions for d in defs):
+        return item.module.__name__
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if (group := _xdist_group(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
     choice = config.getoption("--serial-tests")
     if choice == "include":
         return

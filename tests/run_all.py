@@ -1,10 +1,12 @@
 """``make test``: every test, in two pytest passes.
 
 First every test not marked ``serial``, spread over ``MIENSKIP_TEST_WORKERS`` (default 3)
-pytest-xdist worker processes; each test has its own PostgreSQL database and RabbitMQ
-virtual host, and ``--dist loadscope`` keeps a module's tests on one worker, so a module's
-server and browser start once. Then the ``serial`` tests, alone in one process: they change
-state every test shares (the fault matrix restarts the RabbitMQ application).
+pytest-xdist worker processes; each test has its own PostgreSQL database (and RabbitMQ
+virtual host). ``--dist loadgroup`` with the groups tests/conftest.py gives: the RabbitMQ
+tests one after another on one worker (the broker runs out of file handles otherwise), and a
+module's tests that share a module-scoped server or browser together. Then the ``serial``
+tests, alone in one process: they change state every test shares (the fault matrix restarts
+the RabbitMQ application).
 
 The arguments go to both passes (``make test PYTEST_ARGS="tests/unit -k foo"``). A pass that
 selects no test (pytest's exit code 5) is fine as long as the other ran some; any other
@@ -33,7 +35,7 @@ def _pytest(args: list[str]) -> int:
 
 def main(args: list[str]) -> int:
     workers = os.environ.get("MIENSKIP_TEST_WORKERS", "3")
-    parallel = _pytest(["-n", workers, "--dist", "loadscope", "--serial-tests=exclude", *args])
+    parallel = _pytest(["-n", workers, "--dist", "loadgroup", "--serial-tests=exclude", *args])
     if parallel == INTERRUPTED:
         return parallel
     serial = _pytest(["--serial-tests=only", *args, "-n", "0"])  # the last -n wins: never in parallel
