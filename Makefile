@@ -27,8 +27,8 @@ demo: install
 serve: install
 	$(BIN)/mienskip serve --port $(PORT)
 
-test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install  # in parallel, then the few `serial` tests alone: see tests/run_all.py
+	$(BIN)/python tests/run_all.py $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

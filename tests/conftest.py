@@ -32,6 +32,58 @@ RABBIT_PORT = int(os.environ.get("MIENSKIP_TEST_RABBIT_PORT", "5672"))
 RABBIT_NODE = os.environ.get("MIENSKIP_TEST_RABBIT_NODE", "")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--serial-tests", choices=("include", "exclude", "only"), default="include",
+                     help="tests marked serial: run them too (default), leave them out (make test's parallel "
+                          "pass) or run only them (its serial pass, after the parallel one)")
+
+
+def pytest_configure(config):
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and config.getoption("--serial-tests") == "include" and not hasattr(config, "workerinput"):
+        raise pytest.UsageError("with -n, add --serial-tests=exclude and run the serial tests without -n "
+                                "afterwards (--serial-tests=only): they change state every test shares. "
+                                "make test does both.")
+
+
+def _uses_rabbitmq(item) -> bool:
+    params = getattr(item, "callspec", None)
+    return "rabbit_url" in item.fixturenames or (params is not None and "rabbitmq" in params.params.values())
+
+
+def _xdist_group(item) -> str | None:
+    """Which tests one xdist worker runs together (``--dist loadgroup``; the others go anywhere).
+
+    Every test on the real RabbitMQ: each declares the whole topology in its own vhost, about
+    130 quorum queues, 400 of the broker's file handles, and at its default limit (1024 open
+    files) the broker stalls every connection once two or three such vhosts are open at once.
+    And a module's tests that share a module-scoped fixture (a server, a browser): it starts once.
+    """
+    if _uses_rabbitmq(item):
+        return "rabbitmq"
+    definitions = item._fixtureinfo.name2fixturedefs.values()
+    if any(d.scope in ("module", "class") for defs in definitions for d in defs):
+        return item.module.__name__
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if (group := _xdist_group(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    choice = config.getoption("--serial-tests")
+    if choice == "include":
+        return
+    kept, deselected = [], []
+    for item in items:
+        serial = item.get_closest_marker("serial") is not None
+        (kept if serial == (choice == "only") else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

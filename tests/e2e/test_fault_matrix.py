@@ -73,6 +73,7 @@ def _submit(base, headers, n, session) -> str | None:
     return r.json()["id"] if r.status_code == 202 else None
 
 
+@pytest.mark.serial  # stop_app/start_app on the broker every other test is using (unless MIENSKIP_TEST_RABBIT_NODE)
 def test_broker_cut_three_times_and_restarted_loses_and_doubles_nothing(processes, postgres_url, rabbit_url,
                                                                        rabbitmqctl):
     real = urlparse(rabbit_url)
