@@ -54,6 +54,7 @@ from benchmarks.common import bounded, percentile, ratio
 from benchmarks.servers import (
     BIN,
     Process,
+    cpu_seconds,
     free_port,
     is_ready,
     rabbitmq_queue_depths,
@@ -209,41 +210,6 @@ def unpublished(engine: Engine) -> dict[str, int]:
             backlog[service] = conn.execute(text(
                 f"SELECT count(*) FROM {service}_outbox WHERE published_at IS NULL")).scalar_one()
     return backlog
-
-
-SERVERS = {"postgres": "postgresql", "beam.smp": "rabbitmq", "erl_child_setup": "rabbitmq"}  # process name -> part
-
-
-def cpu_seconds(processes: list[Process]) -> dict[str, float]:
-    """User + system CPU of each process and its children (gunicorn's workers); then what
-    the servers (PostgreSQL's backends, RabbitMQ's Erlang VM), this load generator and the
-    whole machine used (the servers are shared with whatever else runs: a quiet machine)."""
-    used: dict[str, float] = {}
-    for process in processes:
-        try:
-            root = psutil.Process(process.popen.pid)
-            total = 0.0
-            for proc in (root, *root.children(recursive=True)):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    times = proc.cpu_times()
-                    total += times.user + times.system
-            used[process.name] = total
-        except psutil.NoSuchProcess:
-            used[process.name] = 0.0
-    for proc in psutil.process_iter(["name"]):
-        part = SERVERS.get(proc.info["name"] or "")
-        if part:
-            with contextlib.suppress(psutil.Error):
-                times = proc.cpu_times()  # a backend that ended: its postmaster's children_*
-                used[part] = used.get(part, 0.0) + times.user + times.system + times.children_user \
-                    + times.children_system
-    own = psutil.Process().cpu_times()
-    used["load generator"] = own.user + own.system
-    machine = psutil.cpu_times()
-    used["machine"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0) \
-        - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
-    used["wall"] = time.perf_counter()
-    return used
 
 
 def summarise(step: Step, engine: Engine, backlog: dict, depths: dict | None,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import requests
 from sqlalchemy import create_engine, text
 
@@ -244,3 +245,40 @@ def _answers(port: int) -> bool:
             return sock.recv(3) == b"220"
     except OSError:
         return False
+
+
+# -- CPU ------------------------------------------------------------------------------------
+
+SERVERS = {"postgres": "postgresql", "beam.smp": "rabbitmq", "erl_child_setup": "rabbitmq"}  # process name -> part
+
+
+def cpu_seconds(processes: list[Process]) -> dict[str, float]:
+    """User + system CPU of each process and its children (gunicorn's workers); then what
+    the servers (PostgreSQL's backends, RabbitMQ's Erlang VM), this load generator and the
+    whole machine used (the servers are shared with whatever else runs: a quiet machine)."""
+    used: dict[str, float] = {}
+    for process in processes:
+        try:
+            root = psutil.Process(process.popen.pid)
+            total = 0.0
+            for proc in (root, *root.children(recursive=True)):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+            used[process.name] = total
+        except psutil.NoSuchProcess:
+            used[process.name] = 0.0
+    for proc in psutil.process_iter(["name"]):
+        part = SERVERS.get(proc.info["name"] or "")
+        if part:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()  # a backend that ended: its postmaster's children_*
+                used[part] = used.get(part, 0.0) + times.user + times.system + times.children_user \
+                    + times.children_system
+    own = psutil.Process().cpu_times()
+    used["load generator"] = own.user + own.system
+    machine = psutil.cpu_times()
+    used["machine"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0) \
+        - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
+    used["wall"] = time.perf_counter()
+    return used
