@@ -7,6 +7,7 @@ from . import intake, matching, notify, referrals, visits  # noqa: F401  (regist
 from .envelope import (
     Envelope,
     InvalidMessage,
+    distinct,
     known_event_types,
     latest_version,
     new_event,
@@ -16,6 +17,7 @@ from .envelope import (
 __all__ = [
     "Envelope",
     "InvalidMessage",
+    "distinct",
     "known_event_types",
     "latest_version",
     "new_event",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +114,12 @@ def new_event(
         kamer_id=kamer_id,
         data=schema.load(schema.dump(data)),
     )
+
+
+def distinct(envelopes: Iterable[Envelope]) -> list[Envelope]:
+    """Each event once, in the order it first came: a batch of deliveries can hold the same
+    event twice (a redelivery overtaking its ack), and an inbox claims a batch of distinct ones."""
+    return list({envelope.event_id: envelope for envelope in envelopes}.values())
 
 
 def parse(body: bytes | str | dict) -> Envelope:

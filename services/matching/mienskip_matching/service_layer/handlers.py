@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import Envelope, new_event
+from mienskip_shared.contracts import Envelope, distinct, new_event
 
 from ..domain import series
 from ..domain.model import (
@@ -182,10 +182,10 @@ def requests_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     """New requests that arrived together, solved together per region: in a burst,
     the optimum over all of them, not first come first served. One transaction."""
     with uow:
-        distinct = list({envelope.event_id: envelope for envelope in envelopes}.values())
-        claimed = uow.claim_all(distinct)  # the others were redelivered: decided before
+        once = distinct(envelopes)
+        claimed = uow.claim_all(once)  # the others were redelivered: decided before
         arrived: dict[str, tuple[OpenRequest, str]] = {}
-        for envelope in distinct:
+        for envelope in once:
             if envelope.event_id in claimed:
                 request = request_from_event(envelope.data)
                 arrived.setdefault(request.id, (request, envelope.correlation_id))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from mienskip_shared.contracts import Envelope
+from mienskip_shared.contracts import Envelope, distinct
 
 from ..domain.channels import MAILBOX
 from ..domain.contacts import KamerContact, ProviderContact, ResidentContact, VolunteerContact
@@ -49,9 +49,9 @@ def record_contacts(envelopes: Sequence[Envelope], uow: UnitOfWork) -> None:
     (a newer event wins; for a provider, a higher revision), inside the caller's transaction
     (the batch's: a message in it may need the contact). One inbox claim for them all; the
     same event twice in a batch counts once."""
-    distinct = list({e.event_id: e for e in envelopes}.values())
-    claimed = uow.claim_all(distinct) if distinct else set()
-    for envelope in distinct:
+    once = distinct(envelopes)
+    claimed = uow.claim_all(once)
+    for envelope in once:
         if envelope.event_id in claimed:
             _keep_contact(envelope, uow)
 

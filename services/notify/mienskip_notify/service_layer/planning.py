@@ -23,7 +23,7 @@ from datetime import datetime
 
 import structlog
 
-from mienskip_shared.contracts import Envelope
+from mienskip_shared.contracts import Envelope, distinct
 
 from ..domain.contacts import KAMER, Known
 from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
@@ -59,7 +59,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
     # contacts first: a message in the same batch may need them
     record_contacts([e for e in envelopes if e.event_type in CONTACT_EVENTS], uow)
     # the same event twice in one batch (a redelivery overtaking its ack) is planned once
-    messages = list({e.event_id: e for e in envelopes if e.event_type not in CONTACT_EVENTS}.values())
+    messages = distinct(e for e in envelopes if e.event_type not in CONTACT_EVENTS)
     if not messages:
         return []
     kamers = uow.contacts.kamers({e.data["kamer_id"] for e in messages})
