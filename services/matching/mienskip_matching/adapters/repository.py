@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -49,16 +50,14 @@ class PoolCache:
         self._regions: dict[tuple[str, int], dict[str, Volunteer]] = {}
 
     def pool(self, conn: Connection, region: str, vog_valid_years: int) -> list[Volunteer]:
-        t, erased = tables.volunteers, tables.erased_volunteers
-        versions = dict(conn.execute(
-            select(t.c.id, t.c.version)
-            .where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
-            .order_by(t.c.id)).tuples().all())
+        t = tables.volunteers
+        versions = dict(conn.execute(select(t.c.id, t.c.version).where(*_pool_of(region))
+                                     .order_by(t.c.id)).tuples().all())
         known = self._regions.get((region, vog_valid_years), {})
         changed = [vid for vid, version in versions.items() if vid not in known or known[vid].version != version]
         fresh = {vid: known[vid] for vid in versions if vid in known}  # the erased and the moved away drop out
-        for i in range(0, len(changed), 500):
-            for row in conn.execute(select(t).where(t.c.id.in_(changed[i:i + 500]))):
+        for chunk in _chunks(changed):
+            for row in conn.execute(select(t).where(t.c.id.in_(chunk))):
                 fresh[row.id] = _volunteer_from_row(row, vog_valid_years)
         self._regions[(region, vog_valid_years)] = fresh
         # (a row changed between the two reads: its data and version come from the same read)
@@ -100,10 +99,8 @@ class VolunteerRepository:
         region's rule, which each volunteer carries."""
         if self.cache is not None:
             return self.cache.pool(self.conn, region, vog_valid_years)
-        t, erased = tables.volunteers, tables.erased_volunteers
-        rows = self.conn.execute(
-            select(t).where(t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists())
-            .order_by(t.c.id)).all()
+        t = tables.volunteers
+        rows = self.conn.execute(select(t).where(*_pool_of(region)).order_by(t.c.id)).all()
         return [_volunteer_from_row(row, vog_valid_years) for row in rows]
 
     def lock_region(self, region: str) -> None:
@@ -156,9 +153,8 @@ class RequestRepository:
         """The status of each request known here (unknown ones are left out)."""
         t = tables.requests
         found: dict[str, str] = {}
-        for i in range(0, len(request_ids), 500):
-            found.update(self.conn.execute(select(t.c.id, t.c.status).where(
-                t.c.id.in_(request_ids[i:i + 500]))).tuples().all())
+        for chunk in _chunks(request_ids):
+            found.update(self.conn.execute(select(t.c.id, t.c.status).where(t.c.id.in_(chunk))).tuples().all())
         return found
 
     def save(self, request: OpenRequest) -> None:
@@ -192,8 +188,7 @@ class RequestRepository:
     def get_all(self, request_ids: list[str]) -> dict[str, OpenRequest]:
         """The requests known here, each with the volunteers it excludes."""
         t = tables.requests
-        rows = [row for i in range(0, len(request_ids), 500)
-                for row in self.conn.execute(select(t).where(t.c.id.in_(request_ids[i:i + 500])))]
+        rows = [row for chunk in _chunks(request_ids) for row in self.conn.execute(select(t).where(t.c.id.in_(chunk)))]
         excluded = self._exclusions_of([row.id for row in rows])
         return {row.id: _request_from_row(row, excluded.get(row.id, frozenset())) for row in rows}
 
@@ -264,8 +259,8 @@ class ProposalRepository:
     def requests_with_one(self, request_ids: list[str]) -> set[str]:
         """Those of the requests that have a proposal (the first answer stands)."""
         t = tables.proposals
-        return {rid for i in range(0, len(request_ids), 500) for rid in self.conn.execute(
-            select(t.c.request_id).where(t.c.request_id.in_(request_ids[i:i + 500]))).scalars()}
+        return {rid for chunk in _chunks(request_ids)
+                for rid in self.conn.execute(select(t.c.request_id).where(t.c.request_id.in_(chunk))).scalars()}
 
     def active_bookings(self, region: str, around: Window) -> list[Booking]:
         """Active proposals that may share the window's ISO week or overlap it."""
@@ -361,6 +356,18 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
         self.volunteers = VolunteerRepository(conn, self._pool_cache)
         self.requests = RequestRepository(conn)
         self.proposals = ProposalRepository(conn)
+
+
+def _pool_of(region: str) -> tuple:
+    """Where a region's pool is: its volunteers, never an erased one whatever the read model holds."""
+    t, erased = tables.volunteers, tables.erased_volunteers
+    return t.c.region == region, ~select(erased.c.id).where(erased.c.id == t.c.id).exists()
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in slices small enough for one ``IN (...)`` each."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def region_lock_key(region: str) -> int:
