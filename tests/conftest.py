@@ -13,6 +13,7 @@ start a broker that nobody else is using.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import threading
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from kombu.transport import memory
@@ -142,6 +144,15 @@ class _Databases:
     def drop_later(self, name: str) -> None:
         self._to_drop.put(name)
 
+    @contextlib.contextmanager
+    def fresh(self, template: str | None = None) -> Iterator[str]:
+        """The URL of a new database (empty, or a copy of ``template``), dropped after use."""
+        name = self.create(template=template)
+        try:
+            yield _pg_url(name)
+        finally:
+            self.drop_later(name)
+
     def _drop_each(self) -> None:
         from sqlalchemy import text
 
@@ -170,11 +181,8 @@ def postgres_url(_pg_databases):
     """A new, empty PostgreSQL database for this test, dropped afterwards."""
     if _pg_databases is None:
         _unavailable(f"PostgreSQL on {PG_HOST}:5432")
-    name = _pg_databases.create()
-    try:
-        yield _pg_url(name)
-    finally:
-        _pg_databases.drop_later(name)
+    with _pg_databases.fresh() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -245,11 +253,8 @@ def database_url(request, tmp_path, _pg_databases):
     template = request.getfixturevalue("_migrated_pg_template")
     if template is None:
         _unavailable(f"PostgreSQL on {PG_HOST}:5432")
-    name = _pg_databases.create(template=template)
-    try:
-        yield _pg_url(name)
-    finally:
-        _pg_databases.drop_later(name)
+    with _pg_databases.fresh(template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

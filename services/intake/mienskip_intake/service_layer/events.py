@@ -73,7 +73,7 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
             elif why := _no_longer_available(volunteer, request):
                 # ... or before it heard that they paused, stopped or are away then
                 release_volunteer_in(uow, d["volunteer_id"], SYSTEM, why=why,
-                                     only=lambda request: request.id == d["request_id"])
+                                     only=lambda other: other.id == d["request_id"])
             else:
                 approve_or_ask_for_review(uow, request, assignment, correlation_id=envelope.correlation_id)
         uow.commit()
