@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.senders import SendFailed, SmsSender
+from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.service_layer.contacts import erase_person
 from mienskip_notify.service_layer.sending import give_up, notify_batch
 from mienskip_shared.contracts import parse
@@ -75,6 +76,30 @@ def test_contacts_are_kept_per_id_and_a_newer_event_wins(engine):
         (resident,) = conn.execute(select(tables.residents)).all()
     assert (volunteer.email, volunteer.language) == ("new@example.org", "en")
     assert (resident.request_id, resident.address, resident.neighbourhood) == ("rq-1", ADDRESS, "Grou")
+
+
+def test_contacts_in_one_batch_are_written_together_and_the_newest_of_each_wins(engine):
+    setup_people(engine)  # vo-7 and rq-1 stored from events at T0
+
+    def volunteer(email, hours, volunteer_id="vo-7"):
+        return event("contact.volunteer", {
+            "volunteer_id": volunteer_id, "kamer_id": "grou", "first_name": "Hiltsje", "email": email,
+            "phone": None, "language": "nl"}, occurred_at=T0 + timedelta(hours=hours))
+
+    def resident(address, hours):
+        return event("contact.resident", {
+            "request_id": "rq-1", "kamer_id": "grou", "first_name": "Durk", "phone": None, "language": "fy",
+            "address": address, "neighbourhood": "Grou"}, occurred_at=T0 + timedelta(hours=hours))
+
+    newest = volunteer("newest@example.org", 2)
+    notify_batch([volunteer("new@example.org", 1), newest, volunteer("older@example.org", 1), newest,
+                  volunteer("sjoerd@example.org", 0, "vo-8"), resident("Older 1, Grou", -1)],
+                 NotifyUnitOfWork(engine), ports({}))
+    with engine.connect() as conn:
+        emails = dict(conn.execute(select(tables.volunteers.c.volunteer_id, tables.volunteers.c.email)).all())
+        (stored_resident,) = conn.execute(select(tables.residents)).all()
+    assert emails == {"vo-7": "newest@example.org", "vo-8": "sjoerd@example.org"}
+    assert stored_resident.address == ADDRESS  # the event of T0 - 1 h came after the one of T0: too old
 
 
 def test_contacts_are_never_logged(engine, capsys):

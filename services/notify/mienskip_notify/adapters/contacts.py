@@ -5,11 +5,12 @@ Volunteers' and residents' contacts are personal data: kept only until erasure, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Table, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ..domain.contacts import VOLUNTEER, KamerContact, ProviderContact, ResidentContact, VolunteerContact
@@ -68,19 +69,19 @@ class ContactRepository:
                                                revision=r.revision) for r in rows}
 
     # -- people ---------------------------------------------------------------------------------
-    def save_volunteer(self, contact: VolunteerContact, as_of: datetime) -> bool:
-        t = tables.volunteers
-        return self._save_newer(t, t.c.volunteer_id, contact.volunteer_id, {
-            "kamer_id": contact.kamer_id, "first_name": contact.first_name, "email": contact.email,
-            "phone": contact.phone, "language": contact.language,
-        }, as_of)
+    def save_volunteers(self, contacts: Sequence[tuple[VolunteerContact, datetime]]) -> None:
+        """Insert or update these volunteers' contacts, each ``(contact, as_of)``: a row stored
+        from a newer event stays as it is. One statement for a batch."""
+        self._save_newest(tables.volunteers, "volunteer_id", [({
+            "volunteer_id": c.volunteer_id, "kamer_id": c.kamer_id, "first_name": c.first_name, "email": c.email,
+            "phone": c.phone, "language": c.language}, as_of) for c, as_of in contacts])
 
-    def save_resident(self, contact: ResidentContact, as_of: datetime) -> bool:
-        t = tables.residents
-        return self._save_newer(t, t.c.request_id, contact.request_id, {
-            "kamer_id": contact.kamer_id, "first_name": contact.first_name, "phone": contact.phone,
-            "language": contact.language, "address": contact.address, "neighbourhood": contact.neighbourhood,
-        }, as_of)
+    def save_residents(self, contacts: Sequence[tuple[ResidentContact, datetime]]) -> None:
+        """As :meth:`save_volunteers`, for residents (known by their request)."""
+        self._save_newest(tables.residents, "request_id", [({
+            "request_id": c.request_id, "kamer_id": c.kamer_id, "first_name": c.first_name, "phone": c.phone,
+            "language": c.language, "address": c.address, "neighbourhood": c.neighbourhood}, as_of)
+            for c, as_of in contacts])
 
     def volunteers(self, volunteer_ids: Iterable[str]) -> dict[str, VolunteerContact]:
         t = tables.volunteers
@@ -108,6 +109,24 @@ class ContactRepository:
             self.conn.execute(delete(tables.volunteers).where(tables.volunteers.c.volunteer_id == subject_id))
         else:
             self.conn.execute(delete(tables.residents).where(tables.residents.c.request_id == subject_id))
+
+    def _save_newest(self, table: Table, key: str, rows: Sequence[tuple[dict[str, Any], datetime]]) -> None:
+        """Upsert rows keyed by ``key`` where nothing newer is stored (``as_of``: the later or
+        equal event wins, as in :meth:`_save_newer`). Of one key twice in ``rows``, the newest
+        counts (the later of two equal): one statement may touch a row only once."""
+        newest: dict[str, dict[str, Any]] = {}
+        for values, as_of in rows:
+            stamped = {**values, "as_of": as_of.astimezone(UTC)}
+            kept = newest.get(values[key])
+            if kept is None or kept["as_of"] <= stamped["as_of"]:
+                newest[values[key]] = stamped
+        if not newest:
+            return
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(list(newest.values()))
+        self.conn.execute(statement.on_conflict_do_update(
+            index_elements=[table.c[key]], where=table.c.as_of <= statement.excluded.as_of,
+            set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != key}))
 
     def _save_newer(self, table: Table, key_column: Column, key: str, values: dict[str, Any],
                     as_of: datetime) -> bool:

@@ -4,6 +4,7 @@ Contacts are personal data: logged by id only, never their content."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import structlog
 
@@ -47,30 +48,31 @@ def record_kamer(envelope: Envelope, uow: UnitOfWork) -> None:
 def record_contacts(envelopes: Sequence[Envelope], uow: UnitOfWork) -> None:
     """contact.volunteer, contact.resident, provider.registered|updated: keep each contact
     (a newer event wins; for a provider, a higher revision), inside the caller's transaction
-    (the batch's: a message in it may need the contact). One inbox claim for them all; the
-    same event twice in a batch counts once."""
+    (the batch's: a message in it may need the contact). One inbox claim for them all, one
+    write for the volunteers and one for the residents; the same event twice in a batch
+    counts once."""
     once = distinct(envelopes)
     claimed = uow.claim_all(once)
-    for envelope in once:
-        if envelope.event_id in claimed:
-            _keep_contact(envelope, uow)
-
-
-def _keep_contact(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    if envelope.event_type in PROVIDER_EVENTS:
-        record_provider(envelope, uow)
-    elif envelope.event_type == "contact.volunteer":
-        uow.contacts.save_volunteer(VolunteerContact(
-            volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
-            email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at)
-        log.info("contact.recorded", volunteer_id=data["volunteer_id"])  # ids only, never the contact
-    else:
-        uow.contacts.save_resident(ResidentContact(
-            request_id=data["request_id"], kamer_id=data["kamer_id"], first_name=data.get("first_name"),
-            phone=data.get("phone"), language=data["language"], address=data.get("address"),
-            neighbourhood=data.get("neighbourhood")), envelope.occurred_at)
-        log.info("contact.recorded", request_id=data["request_id"])
+    volunteers: list[tuple[VolunteerContact, datetime]] = []
+    residents: list[tuple[ResidentContact, datetime]] = []
+    for envelope in (e for e in once if e.event_id in claimed):
+        data = envelope.data
+        if envelope.event_type in PROVIDER_EVENTS:
+            record_provider(envelope, uow)
+        elif envelope.event_type == "contact.volunteer":
+            volunteers.append((VolunteerContact(
+                volunteer_id=data["volunteer_id"], kamer_id=data["kamer_id"], first_name=data["first_name"],
+                email=data.get("email"), phone=data.get("phone"), language=data["language"]), envelope.occurred_at))
+        else:
+            residents.append((ResidentContact(
+                request_id=data["request_id"], kamer_id=data["kamer_id"], first_name=data.get("first_name"),
+                phone=data.get("phone"), language=data["language"], address=data.get("address"),
+                neighbourhood=data.get("neighbourhood")), envelope.occurred_at))
+    uow.contacts.save_volunteers(volunteers)
+    uow.contacts.save_residents(residents)
+    if volunteers or residents:  # ids only, never the contact
+        log.info("contacts.recorded", volunteer_ids=[c.volunteer_id for c, _ in volunteers],
+                 request_ids=[c.request_id for c, _ in residents])
 
 
 def record_provider(envelope: Envelope, uow: UnitOfWork) -> None:
