@@ -33,6 +33,9 @@ class FakeKamers:
     def auto_approves(self, kamer_id, category):
         return category in self.s.policy.get(kamer_id, ())
 
+    def auto_approving(self, pairs):
+        return {(kamer_id, category) for kamer_id, category in pairs if self.auto_approves(kamer_id, category)}
+
     def set_auto_approve_categories(self, kamer_id, categories, set_by, at):
         self.s.policy[kamer_id] = set(categories)
 
@@ -68,6 +71,9 @@ class FakeVolunteers:
 
     def get(self, volunteer_id, *, lock=False):
         return self.s.volunteers.get(volunteer_id)
+
+    def get_all(self, volunteer_ids):
+        return {i: self.s.volunteers[i] for i in volunteer_ids if i in self.s.volunteers}
 
     def is_erased(self, volunteer_id):
         volunteer = self.s.volunteers.get(volunteer_id)
@@ -113,6 +119,9 @@ class FakeRequests:
     def get(self, request_id, *, lock=False):
         return self.s.requests.get(request_id)
 
+    def get_all(self, request_ids, *, lock=False):
+        return {i: self.s.requests[i] for i in request_ids if i in self.s.requests}
+
     def with_story(self, request):
         assignments = sorted((a for a in self.s.assignments.values() if a.request_id == request.id),
                              key=lambda a: (a.created_at, a.id))
@@ -155,6 +164,11 @@ class FakeRequests:
         self.s.requests[request_id] = replace(request, last_decision=decision)
         return True
 
+    def apply_decisions(self, status, decisions, at):
+        for request_id, decision in decisions.items():
+            self.s.requests[request_id] = replace(self.s.requests[request_id], status=status.value, updated_at=at,
+                                                  last_decision=decision)
+
     def save_erasure(self, request):
         self.s.requests[request.id] = request
         self.s.history = [replace(h, note=None) if h.request_id == request.id else h for h in self.s.history]
@@ -170,6 +184,10 @@ class FakeRequests:
 
     def add_assignment(self, assignment):
         self.s.assignments[assignment.id] = assignment
+
+    def add_assignments(self, assignments):
+        for assignment in assignments:
+            self.add_assignment(assignment)
 
     def assignment(self, assignment_id):
         return self.s.assignments.get(assignment_id)
@@ -191,6 +209,9 @@ class FakeRequests:
 
     def record(self, entry):
         self.s.history.append(entry)
+
+    def record_all(self, entries):
+        self.s.history.extend(entries)
 
 
 class FakeAudit:
@@ -351,6 +372,9 @@ class FakeUnitOfWork:
             return False
         self.store.inbox.add(envelope.event_id)
         return True
+
+    def claim_all(self, envelopes):
+        return {e.event_id for e in envelopes if self.claim(e)}
 
     def publish(self, envelope):
         self.store.outbox.append(envelope)

@@ -6,7 +6,7 @@ requests (with their assignments and history) live in :mod:`.request_repository`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -62,6 +62,16 @@ class KamerRepository:
         p = t.auto_approve
         return self.conn.execute(select(p.c.category).where(
             p.c.kamer_id == kamer_id, p.c.category == category)).first() is not None
+
+    def auto_approving(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of these (kamer, category) pairs, those whose kamer approves the category at once."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        p = t.auto_approve
+        rows = self.conn.execute(select(p.c.kamer_id, p.c.category).where(
+            p.c.kamer_id.in_({kamer_id for kamer_id, _ in wanted})))
+        return {(row.kamer_id, row.category) for row in rows} & wanted
 
     def update_settings(self, kamer_id: str, **values: Any) -> None:
         """The kamer's own settings (phone, mileage rate, reminder time, follow-up days)."""
@@ -120,6 +130,13 @@ class VolunteerRepository:
         query = select(t.volunteers).where(t.volunteers.c.id == volunteer_id)
         row = self.conn.execute(query.with_for_update() if lock else query).first()
         return None if row is None else _volunteer(row)
+
+    def get_all(self, volunteer_ids: Iterable[str]) -> dict[str, Volunteer]:
+        ids = set(volunteer_ids)
+        if not ids:
+            return {}
+        return {row.id: _volunteer(row) for row in self.conn.execute(select(t.volunteers).where(
+            t.volunteers.c.id.in_(ids)))}
 
     def is_erased(self, volunteer_id: str) -> bool:
         v = t.volunteers

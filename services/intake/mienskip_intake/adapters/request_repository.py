@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..domain.model import OPEN_STATUSES, Assignment, HelpRequest, HistoryEntry, Status
@@ -48,6 +48,16 @@ class RequestRepository:
         query = select(t.requests).where(t.requests.c.id == request_id)
         row = self.conn.execute(query.with_for_update() if lock else query).first()
         return None if row is None else request_from_row(row._mapping)
+
+    def get_all(self, request_ids: Iterable[str], *, lock: bool = False) -> dict[str, HelpRequest]:
+        """Requests by id (the unknown ones left out); ``lock`` holds their rows, taken in id
+        order so two transactions locking overlapping sets cannot deadlock."""
+        ids = sorted(set(request_ids))
+        if not ids:
+            return {}
+        query = select(t.requests).where(t.requests.c.id.in_(ids)).order_by(t.requests.c.id)
+        rows = self.conn.execute(query.with_for_update() if lock else query)
+        return {row.id: request_from_row(row._mapping) for row in rows}
 
     def with_story(self, request: HelpRequest) -> HelpRequest:
         """The request with its assignments (oldest first) and its history."""
@@ -98,6 +108,15 @@ class RequestRepository:
         newer = self.conn.execute(update(r).where(r.c.id == request_id, r.c.last_decision < decision)
                                   .values(last_decision=decision))
         return newer.rowcount == 1
+
+    def apply_decisions(self, status: Status, decisions: Mapping[str, int], at: datetime) -> None:
+        """Requests (id -> matching's decision number) take a decision of matching's: its
+        status and number. The caller checked each against the row it holds locked."""
+        if decisions:
+            r = t.requests
+            self.conn.execute(update(r).where(r.c.id == bindparam("b_id")).values(
+                status=status.value, updated_at=at, last_decision=bindparam("b_decision")),
+                [{"b_id": request_id, "b_decision": decision} for request_id, decision in decisions.items()])
 
     def open_of_kamer(self, kamer_id: str) -> list[HelpRequest]:
         """The kamer's open requests (not erased): what an import of requests is checked against."""
@@ -161,10 +180,14 @@ class RequestRepository:
 
     # -- its assignments ---------------------------------------------------------------------
     def add_assignment(self, assignment: Assignment) -> None:
-        self.conn.execute(insert(t.assignments).values(
-            id=assignment.id, request_id=assignment.request_id, volunteer_id=assignment.volunteer_id,
-            kamer_id=assignment.kamer_id, status=assignment.status, distance_km=assignment.distance_km,
-            explanation=assignment.explanation, created_at=assignment.created_at, updated_at=assignment.updated_at))
+        self.add_assignments([assignment])
+
+    def add_assignments(self, assignments: Sequence[Assignment]) -> None:
+        if assignments:
+            self.conn.execute(insert(t.assignments), [{
+                "id": a.id, "request_id": a.request_id, "volunteer_id": a.volunteer_id, "kamer_id": a.kamer_id,
+                "status": a.status, "distance_km": a.distance_km, "explanation": a.explanation,
+                "created_at": a.created_at, "updated_at": a.updated_at} for a in assignments])
 
     def assignment(self, assignment_id: str) -> Assignment | None:
         row = self.conn.execute(select(t.assignments).where(t.assignments.c.id == assignment_id)).first()
@@ -192,6 +215,10 @@ class RequestRepository:
 
     # -- its history ---------------------------------------------------------------------------
     def record(self, entry: HistoryEntry) -> None:
-        self.conn.execute(insert(t.history).values(request_id=entry.request_id, at=entry.at, status=entry.status,
-                                                   actor=entry.actor, note=entry.note, note_code=entry.note_code,
-                                                   note_params=entry.note_params))
+        self.record_all([entry])
+
+    def record_all(self, entries: Sequence[HistoryEntry]) -> None:
+        if entries:
+            self.conn.execute(insert(t.history), [{
+                "request_id": e.request_id, "at": e.at, "status": e.status, "actor": e.actor, "note": e.note,
+                "note_code": e.note_code, "note_params": e.note_params} for e in entries])

@@ -7,18 +7,29 @@ event changes nothing twice. Anything raised rolls it all back and the consumer 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import structlog
 
 from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import Envelope
+from mienskip_shared.contracts import Envelope, distinct
 
-from ..domain.model import Assignment, AssignmentStatus, HelpRequest, Note, Status, Volunteer, can_transition
+from ..domain.model import (
+    Assignment,
+    AssignmentStatus,
+    HelpRequest,
+    HistoryEntry,
+    Note,
+    Status,
+    Volunteer,
+    can_transition,
+)
 from ..domain.volunteers import why_not_available
 from .common import SYSTEM, record_history
 from .unit_of_work import Requests, UnitOfWork
-from .workflow import approve_or_ask_for_review, release_volunteer_in
+from .workflow import approve_or_ask_for_review, release_volunteer_in, review_requested
 
 log = structlog.get_logger(__name__)
 
@@ -58,14 +69,9 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
             return
         if _is_newest_decision(uow, d["request_id"], d["decision"]) and _move(
                 uow, d["request_id"], Status.PROPOSED, "matching"):
-            stamp = utcnow()
-            assignment = Assignment(
-                id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
-                kamer_id=d["kamer_id"], status=AssignmentStatus.PROPOSED.value, distance_km=d["distance_km"],
-                explanation=d["explanation"], created_at=stamp, updated_at=stamp)
+            assignment = _proposed(d, utcnow())
             uow.requests.add_assignment(assignment)
-            log.info("intake.proposal_recorded", request_id=d["request_id"], assignment_id=d["assignment_id"],
-                     volunteer_id=d["volunteer_id"])
+            _log_proposal(d)
             volunteer, request = uow.volunteers.get(d["volunteer_id"]), uow.requests.get(d["request_id"])
             if volunteer is not None and volunteer.erased_at is not None:
                 # matching proposed before it heard of the erasure
@@ -77,6 +83,68 @@ def on_assignment_proposed(envelope: Envelope, uow: UnitOfWork) -> None:
             else:
                 approve_or_ask_for_review(uow, request, assignment, correlation_id=envelope.correlation_id)
         uow.commit()
+
+
+def on_assignments_proposed(envelopes: Sequence[Envelope], uow: UnitOfWork) -> None:
+    """Proposals that arrived together (the consumer's batch), to the same end as
+    :func:`on_assignment_proposed` one by one, in a few statements: the common case all at
+    once (the request's newest decision, the request proposable, the volunteer known and
+    still available, no policy that approves at once), any other alone, afterwards."""
+    once = distinct(envelopes)
+    per_request = Counter(e.data["request_id"] for e in once)
+    single = [e for e in once if per_request[e.data["request_id"]] == 1]  # a request twice: alone, in order
+    with uow:
+        requests = uow.requests.get_all([e.data["request_id"] for e in single], lock=True)
+        volunteers = uow.volunteers.get_all(e.data["volunteer_id"] for e in single)
+        common = [e for e in single if _is_common(e.data, requests.get(e.data["request_id"]),
+                                                  volunteers.get(e.data["volunteer_id"]))]
+
+        def policy_key(e: Envelope) -> tuple[str, str]:
+            request = requests[e.data["request_id"]]
+            return request.kamer_id, request.category
+
+        approving = uow.kamers.auto_approving(map(policy_key, common))
+        common = [e for e in common if policy_key(e) not in approving]
+        claimed = uow.claim_all(common)
+        fresh = [e for e in common if e.event_id in claimed]
+        stamp = utcnow()
+        assignments = [_proposed(e.data, stamp) for e in fresh]
+        uow.requests.apply_decisions(Status.PROPOSED, {
+            e.data["request_id"]: max(e.data["decision"], requests[e.data["request_id"]].last_decision)
+            for e in fresh}, stamp)
+        uow.requests.record_all([HistoryEntry(request_id=a.request_id, at=stamp, status=Status.PROPOSED.value,
+                                              actor="matching", note=None) for a in assignments])
+        uow.requests.add_assignments(assignments)
+        uow.publish_all([review_requested(requests[a.request_id], a, e.correlation_id)
+                         for e, a in zip(fresh, assignments, strict=True)])
+        for e in fresh:
+            _log_proposal(e.data)
+        uow.commit()
+    done = {e.event_id for e in common}
+    for envelope in once:
+        if envelope.event_id not in done:
+            on_assignment_proposed(envelope, uow)
+
+
+def _is_common(d: dict, request: HelpRequest | None, volunteer: Volunteer | None) -> bool:
+    """A proposal :func:`on_assignment_proposed` would record and ask a review of (but for
+    the kamer's policy), as the rows read stand."""
+    return (request is not None and volunteer is not None and volunteer.erased_at is None
+            and (d["decision"] == 0 or request.last_decision < d["decision"])
+            and can_transition(Status(request.status), Status.PROPOSED)
+            and _no_longer_available(volunteer, request) is None)
+
+
+def _proposed(d: dict, stamp: datetime) -> Assignment:
+    """The assignment an ``assignment.proposed`` event describes."""
+    return Assignment(id=d["assignment_id"], request_id=d["request_id"], volunteer_id=d["volunteer_id"],
+                      kamer_id=d["kamer_id"], status=AssignmentStatus.PROPOSED.value, distance_km=d["distance_km"],
+                      explanation=d["explanation"], created_at=stamp, updated_at=stamp)
+
+
+def _log_proposal(d: dict) -> None:
+    log.info("intake.proposal_recorded", request_id=d["request_id"], assignment_id=d["assignment_id"],
+             volunteer_id=d["volunteer_id"])
 
 
 def _no_longer_available(volunteer: Volunteer | None, request: HelpRequest | None) -> str | None:
@@ -127,6 +195,11 @@ def on_notification_failed(envelope: Envelope, uow: UnitOfWork) -> None:
         log.warning("intake.notification_failed", request_id=d["request_id"], channel=d["channel"],
                     recipient_kind=d["recipient_kind"])
 
+
+# Event types with a handler for a batch of them, the same as the plain handler on each in turn.
+BATCH_HANDLERS: dict[str, Callable[[Sequence[Envelope], UnitOfWork], None]] = {
+    "assignment.proposed": on_assignments_proposed,
+}
 
 HANDLERS: dict[str, Callable[[Envelope, UnitOfWork], None]] = {
     "assignment.proposed": on_assignment_proposed,

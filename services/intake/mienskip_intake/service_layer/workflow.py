@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import new_event
+from mienskip_shared.contracts import Envelope, new_event
 
 from ..domain import commands
 from ..domain.model import (
@@ -333,9 +333,14 @@ def approve_or_ask_for_review(uow: UnitOfWork, request: HelpRequest, assignment:
     if uow.kamers.auto_approves(request.kamer_id, request.category):
         _approve_in(uow, request, assignment, POLICY, POLICY, auto=True, correlation_id=correlation_id)
         return True
-    uow.publish(new_event("assignment.review_requested", {
+    uow.publish(review_requested(request, assignment, correlation_id))
+    return False
+
+
+def review_requested(request: HelpRequest, assignment: Assignment, correlation_id: str | None) -> Envelope:
+    """``assignment.review_requested``: a person must review this proposal (notify tells the kamer)."""
+    return new_event("assignment.review_requested", {
         "assignment_id": assignment.id, "request_id": request.id, "volunteer_id": assignment.volunteer_id,
         "kamer_id": request.kamer_id, "region": request.region, "distance_km": assignment.distance_km,
         "explanation": assignment.explanation, "urgency": request.urgency,
-    }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id))
-    return False
+    }, correlation_id=correlation_id or request.id, kamer_id=request.kamer_id)
