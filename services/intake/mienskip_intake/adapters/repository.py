@@ -228,9 +228,9 @@ class AuditLog:
         self.conn = conn
 
     def record(self, principal: Principal, action: str, subject_kind: str, subject_id: str, at: datetime) -> None:
-        self.conn.execute(insert(t.audit_log).values(at=at, token_id=principal.token_id, user_id=principal.user_id,
-                                                     role=principal.role.value, action=action,
-                                                     subject_kind=subject_kind, subject_id=subject_id))
+        self.conn.execute(insert(t.audit_log), {
+            "at": at, "token_id": principal.token_id, "user_id": principal.user_id, "role": principal.role.value,
+            "action": action, "subject_kind": subject_kind, "subject_id": subject_id})
 
 
 class IdempotencyKeys:

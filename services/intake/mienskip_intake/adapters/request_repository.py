@@ -41,7 +41,8 @@ class RequestRepository:
 
     # -- the request ----------------------------------------------------------------------
     def add(self, request: HelpRequest) -> None:
-        self.conn.execute(insert(t.requests).values({name: getattr(request, name) for name in _STORED}))
+        # the values as parameters, not in the statement: one cached statement for every request
+        self.conn.execute(insert(t.requests), {name: getattr(request, name) for name in _STORED})
 
     def get(self, request_id: str, *, lock: bool = False) -> HelpRequest | None:
         """``lock``: hold the row until the transaction ends (two people acting at once)."""
