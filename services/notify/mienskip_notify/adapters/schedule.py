@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from mienskip_shared.clock import utcnow
 
 from ..domain.after_match import HeldReview, ScheduledItem
+from ..domain.review_digest import ReviewHold
 from ..domain.schedule import KamerTimes
 from .schedule_tables import digest_reviews, kamer_times, review_digests, schedule
 
@@ -149,15 +150,18 @@ class ScheduleRepository:
         self.conn.execute(update(review_digests).where(review_digests.c.kamer_id == kamer_id)
                           .values(open_digest_id=digest_id))
 
-    def is_held(self, event_id: str) -> bool:
-        return self.conn.execute(select(digest_reviews.c.event_id).where(
-            digest_reviews.c.event_id == event_id)).first() is not None
+    def held_of(self, event_ids: Sequence[str]) -> set[str]:
+        """Of these review requests (event ids), those whose kamer mail is held in a digest."""
+        if not event_ids:
+            return set()
+        return set(self.conn.execute(select(digest_reviews.c.event_id).where(
+            digest_reviews.c.event_id.in_(set(event_ids)))).scalars())
 
-    def hold_review(self, event_id: str, kamer_id: str, digest_id: str, request_id: str,
-                    assignment_id: str | None, proposed_at: datetime) -> None:
-        self.conn.execute(insert(digest_reviews).values(
-            event_id=event_id, kamer_id=kamer_id, digest_id=digest_id, request_id=request_id,
-            assignment_id=assignment_id, proposed_at=proposed_at.astimezone(UTC)))
+    def hold_reviews(self, holds: Sequence[ReviewHold]) -> None:
+        if holds:
+            self.conn.execute(insert(digest_reviews), [{
+                "event_id": h.event_id, "kamer_id": h.kamer_id, "digest_id": h.digest_id, "request_id": h.request_id,
+                "assignment_id": h.assignment_id, "proposed_at": h.proposed_at.astimezone(UTC)} for h in holds])
 
     def held_reviews(self, digest_id: str) -> list[HeldReview]:
         rows = self.conn.execute(select(digest_reviews).where(digest_reviews.c.digest_id == digest_id)

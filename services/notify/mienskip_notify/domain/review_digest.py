@@ -11,10 +11,23 @@ call per proposal (systems want each event); a digest mails only the mailbox or 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 DEFAULT_EVERY = timedelta(minutes=15)
 _DIGEST_NAMESPACE = uuid.UUID("7d1e5b2a-3c4f-5a6b-9c8d-0e1f2a3b4c5d")
+
+
+@dataclass(frozen=True)
+class ReviewHold:
+    """A review request whose kamer mail waits in the kamer's digest (kept by its event's id)."""
+
+    event_id: str
+    kamer_id: str
+    digest_id: str
+    request_id: str
+    assignment_id: str | None
+    proposed_at: datetime
 
 
 def mail_now(last_mail_at: datetime | None, open_digest: bool, now: datetime, every: timedelta) -> bool:

@@ -30,7 +30,7 @@ from ..domain.notifications import MESSAGE_EVENTS, TOLD_OF_TASK, Notification
 from .contacts import CONTACT_EVENTS, record_contacts
 from .outcomes import failed_event
 from .ports import Ports, UnitOfWork
-from .review_digest import REVIEW_EVENT, hold_or_mail
+from .review_digest import REVIEW_EVENT, ReviewHolds
 from .scheduling import schedule_batch
 from .sms_budget import within_budget
 
@@ -78,6 +78,7 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
     schedule_batch(uow, messages)  # reminders and the rest after an acceptance; cancelled with the task
     tasks = uow.tasks.get_all(request_ids)
     planned_before = uow.notifications.planned_for_events([e.event_id for e in messages])
+    holds, new = ReviewHolds(uow, messages, ports), []
     due: list[tuple[Notification, Envelope]] = []
     for envelope in messages:
         data = envelope.data
@@ -96,7 +97,9 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
         if known.request_cancelled and envelope.event_type != "request.cancelled":
             log.info("assignment.request_already_cancelled", event_type=envelope.event_type,
                      request_id=data["request_id"], assignment_id=data.get("assignment_id"))
-        due += _due_now(uow, envelope, known, planned_before[envelope.event_id], ports)
+        due += _due_now(uow, envelope, known, planned_before[envelope.event_id], ports, holds, new)
+    uow.notifications.add_all(new)
+    holds.flush()
     return within_budget(uow, due, ports)
 
 
@@ -117,15 +120,17 @@ def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
     uow.tasks.remember_cancelled(cancelled)
 
 
-def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports):
-    """The first plan of an event is stored whole; a later plan (a redelivery, a retry)
-    only picks out what the first plan still owes: it never adds recipients, so a
-    contact that arrived or changed meanwhile cannot make anyone hear twice."""
+def _due_now(uow: UnitOfWork, envelope: Envelope, known: Known, before: list, ports: Ports, holds: ReviewHolds,
+             new: list[Notification]):
+    """The first plan of an event is stored whole (added to ``new``, which the batch
+    stores at once); a later plan (a redelivery, a retry) only picks out what the first
+    plan still owes: it never adds recipients, so a contact that arrived or changed
+    meanwhile cannot make anyone hear twice."""
     if not before:
         planned = ports.messages_for(envelope, known)
         if envelope.event_type == REVIEW_EVENT:
-            planned = hold_or_mail(uow, envelope, planned, ports)  # the kamer's mail may wait for its digest
-        uow.notifications.add_all(planned)
+            planned = holds.hold_or_mail(envelope, planned)  # the kamer's mail may wait for its digest
+        new += planned
         return [(n, envelope) for n in planned]
     # people whose own channel failed for good were handed to the kamer: plan it so again
     unreachable = frozenset((r.subject_kind, r.subject_id) for r in before
