@@ -21,6 +21,7 @@ from mienskip_shared.links import REFERRAL_PREFIX, InvalidLink, is_volunteer_lin
 from mienskip_shared.workers import Wakeup
 
 from ..adapters.accounts import Argon2Passwords
+from ..adapters.rate_limit_storage import storage_uri
 from ..adapters.repository import IntakeUnitOfWork
 from ..catalogue import catalogue
 from ..domain.accounts import LockoutPolicy
@@ -130,7 +131,7 @@ def create_app(engine: Engine, check_ready: Callable[[], dict[str, str]],
     # Calls are limited per caller once authenticated (``_caller_key``); calls that fail
     # authentication, and the sign-in forms, per client address, before any check.
     limiter = Limiter(
-        key_func=_caller_key, default_limits=[rate_limit], storage_uri=rate_limit_storage,
+        key_func=_caller_key, default_limits=[rate_limit], storage_uri=storage_uri(rate_limit_storage),
         headers_enabled=False, default_limits_exempt_when=lambda: not request.path.startswith("/v1"),
     )
     unauthenticated, sign_ins = parse_limit(unauthenticated_rate_limit), parse_limit(sign_in_rate_limit)
