@@ -102,9 +102,10 @@ def new_event(
     """
     version = latest_version(event_type)
     schema = _PAYLOADS[(event_type, version)]
-    errors = schema.validate(schema.dump(data))
-    if errors:
-        raise ValueError(f"invalid {event_type} payload: {errors}")
+    try:  # one dump and one load: the wire form, checked and read back as a consumer reads it
+        checked = schema.load(schema.dump(data))
+    except ValidationError as exc:
+        raise ValueError(f"invalid {event_type} payload: {exc.messages}") from None
     return Envelope(
         event_id=event_id or str(uuid.uuid4()),
         event_type=event_type,
@@ -112,7 +113,7 @@ def new_event(
         occurred_at=occurred_at or datetime.now(UTC),
         correlation_id=correlation_id,
         kamer_id=kamer_id,
-        data=schema.load(schema.dump(data)),
+        data=checked,
     )
 
 
