@@ -5,22 +5,25 @@ the same time (PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
 
 from mienskip_matching.adapters.repository import (
     PoolCache,
+    ProposalRepository,
     SqlUnitOfWork,
     VolunteerRepository,
     region_lock_key,
 )
+from mienskip_matching.domain.model import Window
 from mienskip_matching.domain.solver import SolverConfig
 from mienskip_matching.service_layer import handlers
 from mienskip_shared.contracts import new_event, parse
 from mienskip_shared.db import make_engine
 
 CONFIG = SolverConfig()
+TUESDAY_9 = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)  # the week of conftest's requests
 
 
 def fresh_read(engine, region="leeuwarden", vog_valid_years=3):
@@ -110,3 +113,38 @@ def test_one_solve_per_region_at_a_time_across_connections(postgres_url):
 
 def _try(conn, region: str) -> bool:
     return conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": region_lock_key(region)}).scalar_one()
+
+
+def bookings(engine, cache=None):
+    """The active bookings around the test week, as a solve reads them (sorted: no order is promised)."""
+    with engine.connect() as conn:
+        around = Window(TUESDAY_9, TUESDAY_9 + timedelta(hours=1))
+        return sorted(ProposalRepository(conn, cache).active_bookings("leeuwarden", around),
+                      key=lambda b: b.request_id)
+
+
+def workflow_event(event_type, stored, **extra):
+    data = {"assignment_id": stored.assignment_id, "request_id": stored.request_id,
+            "volunteer_id": stored.volunteer_id, "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
+            "actor": "coordinator", **extra}
+    return parse(new_event(event_type, data, correlation_id=f"corr-{stored.request_id}",
+                           kamer_id="kamer-bilgaard").to_json())
+
+
+def test_the_cached_bookings_equal_a_fresh_read_as_proposals_come_and_end(matching_engine, events):
+    cache, elsewhere = PoolCache(), PoolCache()  # this process's, and another matching process's
+    for n in range(3):
+        run(matching_engine, events.volunteer_registered(f"vol-{n}", north_km=1.0 + n), cache)
+    first = run(matching_engine, events.request_submitted("req-1"), cache)
+    assert [b.request_id for b in bookings(matching_engine, cache)] == ["req-1"]
+    run(matching_engine, events.request_submitted("req-2", hour=1), elsewhere)  # booked by the other process
+    run(matching_engine, events.request_submitted("req-3", hour=2), cache)
+    assert bookings(matching_engine, cache) == bookings(matching_engine) == bookings(matching_engine, elsewhere)
+    assert len(bookings(matching_engine)) == 3
+
+    run(matching_engine, events.request_cancelled("req-3"), elsewhere)  # cancelled: books nobody
+    second = run(matching_engine, workflow_event("assignment.rejected", first, reason="kent de bewoner"), elsewhere)
+    assert second.assignment_id != first.assignment_id  # req-1's new proposal, another volunteer
+    assert bookings(matching_engine, cache) == bookings(matching_engine)
+    assert [(b.request_id, b.volunteer_id) for b in bookings(matching_engine, cache)] == [
+        ("req-1", second.volunteer_id), ("req-2", bookings(matching_engine)[1].volunteer_id)]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from mienskip_shared import unit_of_work
@@ -44,10 +44,17 @@ class PoolCache:
     time. Every change of a volunteer's row moves its version (a booking claims it, an
     update bumps it), so an unchanged version is unchanged data, and the version handed
     out is always the database's: a stale cache can never book anyone twice. One per
-    process and database (the consumer's handlers share it); not for two threads at once."""
+    process and database (the consumer's handlers share it); not for two threads at once.
+
+    It keeps the active proposals' bookings the same way (:meth:`bookings`): a proposal's
+    row never changes what it books (volunteer, request, window) for its assignment id, so
+    a solve reads the ids of the active ones and decodes only those it has not seen."""
+
+    MAX_BOOKINGS = 100_000  # then it starts again from empty: memory stays bounded
 
     def __init__(self) -> None:
         self._regions: dict[tuple[str, int], dict[str, Volunteer]] = {}
+        self._bookings: dict[str, Booking] = {}
 
     def pool(self, conn: Connection, region: str, vog_valid_years: int) -> list[Volunteer]:
         t = tables.volunteers
@@ -62,6 +69,22 @@ class PoolCache:
         self._regions[(region, vog_valid_years)] = fresh
         # (a row changed between the two reads: its data and version come from the same read)
         return [fresh[vid] for vid in versions]
+
+    def bookings(self, conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[Booking]:
+        t = tables.proposals
+        ids = conn.execute(select(t.c.assignment_id).where(*where)).scalars().all()
+        if len(self._bookings) > self.MAX_BOOKINGS:
+            self._bookings = {}
+        for chunk in _chunks([i for i in ids if i not in self._bookings]):
+            self._bookings.update((r.assignment_id, _booking(r)) for r in conn.execute(select(
+                t.c.assignment_id, t.c.volunteer_id, t.c.request_id, t.c.window_start, t.c.window_end)
+                .where(t.c.assignment_id.in_(chunk))))
+        # (one ended between the two reads books nobody any more, as a read after it would say)
+        return [self._bookings[i] for i in ids if i in self._bookings]
+
+
+def _booking(row) -> Booking:
+    return Booking(row.volunteer_id, row.request_id, Window(row.window_start, row.window_end))
 
 
 class VolunteerRepository:
@@ -248,8 +271,9 @@ class ProposalRepository:
     """Active proposals (``proposals``: each books its volunteer for its window) and the
     ended ones (``past_proposals``)."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, cache: PoolCache | None = None):
         self.conn = conn
+        self.cache = cache
 
     def for_request(self, request_id: str) -> StoredProposal | None:
         t = tables.proposals
@@ -265,16 +289,12 @@ class ProposalRepository:
     def active_bookings(self, region: str, around: Window) -> list[Booking]:
         """Active proposals that may share the window's ISO week or overlap it."""
         t = tables.proposals
-        rows = self.conn.execute(
-            select(t.c.volunteer_id, t.c.request_id, t.c.window_start, t.c.window_end).where(
-                t.c.region == region,
-                t.c.status == "proposed",
-                t.c.window_end > around.start - timedelta(days=8),
-                t.c.window_start < around.end + timedelta(days=8),
-            )
-        ).all()
-        return [Booking(r.volunteer_id, r.request_id, Window(r.window_start, r.window_end))
-                for r in rows]
+        where = (t.c.region == region, t.c.status == "proposed", t.c.window_end > around.start - timedelta(days=8),
+                 t.c.window_start < around.end + timedelta(days=8))
+        if self.cache is not None:
+            return self.cache.bookings(self.conn, where)
+        return [_booking(r) for r in self.conn.execute(
+            select(t.c.volunteer_id, t.c.request_id, t.c.window_start, t.c.window_end).where(*where))]
 
     def held_series(self, region: str, around: Window) -> list[HeldSeries]:
         """Weekly series whose latest request (none follows it yet) has an active proposal,
@@ -355,7 +375,7 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork):
     def _open(self, conn: Connection) -> None:
         self.volunteers = VolunteerRepository(conn, self._pool_cache)
         self.requests = RequestRepository(conn)
-        self.proposals = ProposalRepository(conn)
+        self.proposals = ProposalRepository(conn, self._pool_cache)
 
 
 def _pool_of(region: str) -> tuple:
