@@ -85,7 +85,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
     blp = Blueprint("v1", __name__, url_prefix="/v1", description="Help requests and volunteers")
 
     @blp.route("/volunteers", methods=["POST"])
-    @blp.arguments(volunteer_schemas.VolunteerSchema)
+    @blp.arguments(volunteer_schemas.VolunteerSchema())
     @blp.response(201, volunteer_schemas.VolunteerSchema)
     @blp.alt_response(409, schema=volunteer_schemas.DuplicateSchema, description="The kamer already has this volunteer "
                       "(same name, same phone or e-mail); send allow_duplicate: true to register them anyway.")
@@ -106,7 +106,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/volunteers", methods=["GET"])
-    @blp.arguments(volunteer_schemas.VolunteerQuerySchema, location="query")
+    @blp.arguments(volunteer_schemas.VolunteerQuerySchema(), location="query")
     @blp.response(200, volunteer_schemas.VolunteerPageSchema)
     @require(*PEOPLE)
     def list_volunteers(query):
@@ -142,7 +142,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return handlers.show_volunteer(commands.ShowVolunteer(g.principal, volunteer_id), uow())
 
     @blp.route("/requests", methods=["POST"])
-    @blp.arguments(schemas.RequestSchema)
+    @blp.arguments(schemas.RequestSchema())
     @blp.response(202, schemas.AcceptedSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
@@ -170,7 +170,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return answer, status
 
     @blp.route("/requests/validate", methods=["POST"])
-    @blp.arguments(schemas.RequestSchema)
+    @blp.arguments(schemas.RequestSchema())
     @blp.response(200, schemas.ValidSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
     @require(Role.KAMER)
@@ -183,7 +183,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return {"valid": True}
 
     @blp.route("/requests", methods=["GET"])
-    @blp.arguments(schemas.RequestQuerySchema, location="query")
+    @blp.arguments(schemas.RequestQuerySchema(), location="query")
     @blp.response(200, schemas.RequestPageSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
     @require(*PEOPLE)
@@ -208,7 +208,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
         return handlers.show_request(commands.ShowRequest(g.principal, request_id), uow())
 
     @blp.route("/requests/<request_id>/cancel", methods=["POST"])
-    @blp.arguments(schemas.OptionalReasonSchema, required=False)
+    @blp.arguments(schemas.OptionalReasonSchema(), required=False)
     @blp.response(200, schemas.AcceptedSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -219,7 +219,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             g.principal, request_id, (body or {}).get("reason"), correlation_id=caller_correlation_id()), uow())
 
     @blp.route("/assignments", methods=["GET"])
-    @blp.arguments(schemas.AssignmentQuerySchema, location="query")
+    @blp.arguments(schemas.AssignmentQuerySchema(), location="query")
     @blp.response(200, schemas.AssignmentPageSchema)
     @require(*PEOPLE)
     def list_assignments(query):
@@ -236,7 +236,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
 
     def _assignment_action(name: str, roles: tuple[Role, ...], schema, act):
         @blp.route(f"/assignments/<assignment_id>/{name}", methods=["POST"], endpoint=f"assignment_{name}")
-        @blp.arguments(schema, required=schema is schemas.RejectSchema or schema is schemas.ReassignSchema)
+        @blp.arguments(schema(), required=schema is schemas.RejectSchema or schema is schemas.ReassignSchema)
         @blp.response(200, schemas.AssignmentViewSchema)
         @blp.alt_response(404, schema=schemas.ApiErrorSchema)
         @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -260,7 +260,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
                        lambda p, a, body, c: workflow.reassign(commands.Reassign(p, a, body["volunteer_id"], c), uow()))
 
     @blp.route("/assignments/<assignment_id>/complete", methods=["POST"])
-    @blp.arguments(schemas.CompleteSchema)
+    @blp.arguments(schemas.CompleteSchema())
     @blp.response(200, schemas.AssignmentViewSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -277,7 +277,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/assignments/bulk-approve", methods=["POST"])
-    @blp.arguments(schemas.BulkApproveSchema)
+    @blp.arguments(schemas.BulkApproveSchema())
     @blp.response(200, schemas.BulkResultsSchema)
     @require(*PEOPLE)
     def bulk_approve(body):
@@ -294,7 +294,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
                                                                uow())}
 
     @blp.route("/kamers/<kamer_id>/auto-approve", methods=["PUT"])
-    @blp.arguments(schemas.PolicySchema)
+    @blp.arguments(schemas.PolicySchema())
     @blp.response(200, schemas.PolicySchema)
     @require(Role.COORDINATOR)
     def set_policy(body, kamer_id):
@@ -303,7 +303,7 @@ def api_blueprint(engine, uow: Callable[[], UnitOfWork], addresses: AddressLooku
             commands.SetAutoApprove(g.principal, kamer_id, body["categories"]), uow())}
 
     @blp.route("/audit", methods=["GET"])
-    @blp.arguments(schemas.AuditQuerySchema, location="query")
+    @blp.arguments(schemas.AuditQuerySchema(), location="query")
     @blp.response(200, schemas.AuditPageSchema)
     @require(Role.COORDINATOR)
     def audit_log(query):

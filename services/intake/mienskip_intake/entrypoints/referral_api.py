@@ -26,7 +26,7 @@ PARTIES = (*PEOPLE, Role.PROVIDER)
 def add_referral_routes(blp: Blueprint, uow: Callable[[], UnitOfWork], places: Sequence[Place],
                         require: Callable) -> None:
     @blp.route("/providers", methods=["POST"])
-    @blp.arguments(rs.ProviderSchema)
+    @blp.arguments(rs.ProviderSchema())
     @blp.response(201, rs.ProviderSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(422, schema=schemas.ApiErrorSchema)
@@ -39,7 +39,7 @@ def add_referral_routes(blp: Blueprint, uow: Callable[[], UnitOfWork], places: S
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/providers", methods=["GET"])
-    @blp.arguments(rs.ProviderQuerySchema, location="query")
+    @blp.arguments(rs.ProviderQuerySchema(), location="query")
     @blp.response(200, rs.ProviderListSchema)
     @require(*PEOPLE)
     def list_providers(query):
@@ -71,7 +71,7 @@ def add_referral_routes(blp: Blueprint, uow: Callable[[], UnitOfWork], places: S
             return error_response(422, errors={exc.field: [exc.problem]})
 
     @blp.route("/requests/<request_id>/refer", methods=["POST"])
-    @blp.arguments(rs.ReferSchema)
+    @blp.arguments(rs.ReferSchema())
     @blp.response(200, rs.ReferralViewSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -96,7 +96,7 @@ def add_referral_routes(blp: Blueprint, uow: Callable[[], UnitOfWork], places: S
         return referrals.show_referral(rc.ShowReferral(g.principal, referral_id), uow(), places)
 
     @blp.route("/referrals/<referral_id>/accept", methods=["POST"])
-    @blp.arguments(rs.ReferralAcceptSchema, required=False)
+    @blp.arguments(rs.ReferralAcceptSchema(), required=False)
     @blp.response(200, rs.ReferralViewSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)
@@ -109,7 +109,7 @@ def add_referral_routes(blp: Blueprint, uow: Callable[[], UnitOfWork], places: S
         return referrals.show_referral(rc.ShowReferral(g.principal, referral_id), uow(), places)
 
     @blp.route("/referrals/<referral_id>/decline", methods=["POST"])
-    @blp.arguments(rs.ReferralDeclineSchema)
+    @blp.arguments(rs.ReferralDeclineSchema())
     @blp.response(200, rs.ReferralViewSchema)
     @blp.alt_response(404, schema=schemas.ApiErrorSchema)
     @blp.alt_response(409, schema=schemas.ApiErrorSchema)

@@ -67,7 +67,7 @@ def reports_blueprint(engine) -> Blueprint:
 
     @blp.route("/reports/monthly", methods=["GET"])
     @require(Role.KAMER, Role.COORDINATOR)  # before the query is read: another role learns nothing from a 422
-    @blp.arguments(MonthlyQuerySchema, location="query")
+    @blp.arguments(MonthlyQuerySchema(), location="query")
     @blp.response(200, MonthlyReportSchema, description="JSON, or CSV with Accept: text/csv")
     @blp.doc(responses={"200": {"description": "JSON, or CSV with Accept: text/csv", "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/MonthlyReport"}},
