@@ -5,9 +5,13 @@ a SIGKILLed command leaves no gunicorn behind holding the port (issue 14)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psutil
 import pytest
@@ -76,3 +80,28 @@ def test_a_killed_intake_command_takes_its_gunicorn_with_it(processes, postgres_
                       timeout=30)
     assert gone, [p.pid for p in gunicorn if p.is_running()]
     assert eventually(lambda: _port_free(port), timeout=10)
+
+
+def test_the_images_web_command_logs_as_its_settings_say(processes, tmp_path):
+    """The image runs ``gunicorn ...wsgi:create()`` with MIENSKIP_LOG_JSON=1: its workers log
+    JSON lines of the service at the configured level, not structlog's console default."""
+    processes.cli("kamer", "add", "--name", "Buurtkamer Vlietzone", "--lat", "53.2012", "--lon", "5.7999", "--json")
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    env = {**processes.env, "MIENSKIP_LOG_JSON": "1", "MIENSKIP_LOG_LEVEL": "INFO"}
+    with open(log, "w") as out:
+        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
+                                   "--workers", "1", "mienskip_intake.entrypoints.wsgi:create()"],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", processes)
+        assert requests.get(f"http://127.0.0.1:{port}/v1/requests/x", timeout=10).status_code == 401
+
+        def logged_call():
+            lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+            return [line for line in lines if line.get("event") == "http.request" and line.get("status") == 401]
+
+        (call,) = eventually(logged_call, timeout=10)
+        assert call["service"] == "intake" and call["level"] == "info" and "timestamp" in call
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
