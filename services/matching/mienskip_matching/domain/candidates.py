@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .array_rules import ARRAY_RULES, CHEAPEST_FIRST, RECHECK_KM, RULE_KEYS, Checked
-from .facts import EPOCH, MICROSECOND, NO_SLOT, RECHECK_METRES, BatchFacts, micros, travel_km, week_key
-from .model import MINUTES_PER_DAY, OpenRequest, Volunteer
+from .facts import NO_SLOT, RECHECK_METRES, BatchFacts, travel_km, week_key
+from .model import EPOCH, MICROSECOND, MINUTES_PER_DAY, OpenRequest, Volunteer, micros
 
 __all__ = [  # the names callers import from here, wherever they live
     "ARRAY_RULES", "CHEAPEST_FIRST", "EPOCH", "MICROSECOND", "NO_SLOT", "PAIRS_PER_CHUNK", "RECHECK_KM",

@@ -13,7 +13,7 @@ rules' array twins are in :mod:`.array_rules`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -30,8 +30,6 @@ from .model import (
     great_circle_km,
 )
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 NO_SLOT = (32767, -1)  # (start, end) of a padding slot: covers nothing
 RECHECK_METRES = 1e-6  # distance to a .5 rounding tie, in metres
 
@@ -41,14 +39,8 @@ def travel_km(request: OpenRequest, volunteer: Volunteer, road_factor: float) ->
     return great_circle_km(volunteer.home, request.location) * road_factor
 
 
-def micros(moment: datetime) -> int:
-    """Whole microseconds since 1970: exact, so window comparisons are the datetime ones."""
-    return (moment - EPOCH) // MICROSECOND
-
-
 def week_key(window: Window) -> int:
-    year, week = window.iso_week
-    return year * 100 + week
+    return window.week_and_instants[0]
 
 
 class BatchFacts:
@@ -110,15 +102,15 @@ class BatchFacts:
         self.slot_from, self.slot_to = _weekly_slots(volunteers)
 
         # Bookings, grouped by volunteer id code (CSR): week, instants, request id code.
-        mine = sorted(((vol_code[b.volunteer_id], b) for b in self.bookings if b.volunteer_id in vol_code),
-                      key=lambda cb: cb[0])
-        self.book_ptr = np.searchsorted(np.array([c for c, _ in mine], dtype=np.int64),
-                                        np.arange(self.n_vol_codes + 1))
-        self.book_week = np.array([week_key(b.window) for _, b in mine], dtype=np.int64)
-        self.book_start = np.array([micros(b.window.start) for _, b in mine], dtype=np.int64)
-        self.book_end = np.array([micros(b.window.end) for _, b in mine], dtype=np.int64)
-        self.book_request = np.array([req_code.get(b.request_id, -1) for _, b in mine], dtype=np.int64)
-        self.book_reserved = np.array([b.reserved for _, b in mine], dtype=bool)
+        codes = np.array([vol_code.get(b.volunteer_id, -1) for b in self.bookings], dtype=np.int64).reshape(-1)
+        order = np.flatnonzero(codes >= 0)  # bookings of volunteers in this run, by code, else as given
+        order = order[np.argsort(codes[order], kind="stable")]
+        mine = [self.bookings[i] for i in order]
+        self.book_ptr = np.searchsorted(codes[order], np.arange(self.n_vol_codes + 1))
+        self.book_week, self.book_start, self.book_end = np.array(
+            [b.window.week_and_instants for b in mine], dtype=np.int64).reshape(len(mine), 3).T.copy()
+        self.book_request = np.array([req_code.get(b.request_id, -1) for b in mine], dtype=np.int64)
+        self.book_reserved = np.array([b.reserved for b in mine], dtype=bool)
 
         # Away periods, grouped by volunteer (CSR over volunteer index): first and last day numbers.
         self.away_ptr = np.cumsum([0, *(len(v.away) for v in volunteers)], dtype=np.int64)
@@ -224,8 +216,7 @@ def _window_facts(window: Window) -> tuple[int, int, int, int, int, int, int, in
     span = window.local_span
     day, start_min, end_min = (DAYS.index(span[0]), span[1], span[2]) if span else (-1, 0, 0)
     first, last = window.local_dates
-    return (day, start_min, end_min, week_key(window), micros(window.start), micros(window.end),
-            first.toordinal(), last.toordinal())
+    return (day, start_min, end_min, *window.week_and_instants, first.toordinal(), last.toordinal())
 
 
 def _bitmasks(sets: Sequence[Iterable[str]], bit: dict[str, int], count: int) -> np.ndarray:

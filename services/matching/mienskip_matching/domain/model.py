@@ -7,7 +7,7 @@ weekly slots are whole minutes since local midnight in Europe/Amsterdam.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,8 @@ from mienskip_shared import geo
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,19 @@ class Window:
         """(ISO year, ISO week) of the local start: the week a task counts in."""
         year, week, _ = self.local_start.isocalendar()
         return year, week
+
+    @cached_property
+    def week_and_instants(self) -> tuple[int, int, int]:
+        """(ISO week as year * 100 + week, start, end in whole microseconds since 1970): the
+        window as the solver's arrays hold it; kept, as a volunteer's bookings are read again
+        for every solve."""
+        year, week = self.iso_week
+        return year * 100 + week, micros(self.start), micros(self.end)
+
+
+def micros(moment: datetime) -> int:
+    """Whole microseconds since 1970: exact, so window comparisons are the datetime ones."""
+    return (moment - EPOCH) // MICROSECOND
 
 
 VOG_VALID_YEARS = 3  # a VOG older than this no longer counts (per region: SolverConfig)
