@@ -75,6 +75,7 @@ READY_TIMEOUT = 60.0  # every process answering /readyz
 REQUEST_TIMEOUT = 30.0  # one HTTP request of the load
 SETTLE_TIMEOUT = 180.0  # every request of a step decided
 SETTLE_POLL = 0.25  # seconds between looks at the histories: each look reads them all
+KEEP_ALIVE_S = 1.5  # a sender's connection idle longer is opened anew (gunicorn's keep-alive: 2 s)
 SENDERS = 96  # threads sending the open-loop load: enough that a slow answer does not delay the next send
 TOWNS = (  # kamers in Fryslân's towns (lat, lon): volunteers live within ~5 km of theirs
     ("Leeuwarden", 53.2012, 5.7999), ("Grou", 53.0939, 5.8347), ("Dokkum", 53.3260, 5.9993),
@@ -155,6 +156,7 @@ def open_loop(base_url: str, kamers: list[Kamer], rate: int, seconds: float, rng
         # http.client on one kept-alive connection per sender: a third of requests' CPU per
         # call, and the load generator shares the two cores with what it measures
         connection = HTTPConnection(address.hostname, address.port, timeout=REQUEST_TIMEOUT)
+        last_used = time.perf_counter()
         try:
             while True:
                 try:
@@ -164,6 +166,9 @@ def open_loop(base_url: str, kamers: list[Kamer], rate: int, seconds: float, rng
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
+                if time.perf_counter() - last_used > KEEP_ALIVE_S:
+                    connection.close()  # gunicorn closes a connection idle for 2 s: open a new one first
+                last_used = time.perf_counter()
                 try:
                     connection.request("POST", "/v1/requests", body=body, headers={
                         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
