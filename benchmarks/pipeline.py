@@ -1,7 +1,7 @@
 """The whole pipeline under load: received -> proposed, at a staircase of request rates.
 
     .venv/bin/python -m benchmarks.pipeline [--rates 25,50,100,200] [--step-seconds 30]
-        [--matching 2] [--volunteers 600] [--kamers 5] [--topology both|production|embedded] [--json]
+        [--matching 1] [--volunteers 600] [--kamers 5] [--topology both|production|embedded] [--json]
 
 **production**: the topology an operator runs, as separate processes on this machine's
 PostgreSQL and RabbitMQ (a throw-away database and vhost, removed afterwards): gunicorn
@@ -424,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-seconds", type=bounded(1, 300, float), default=30.0)
     parser.add_argument("--kamers", type=bounded(1, len(TOWNS), int), default=5)
     parser.add_argument("--volunteers", type=bounded(1, 5000, int), default=600)
-    parser.add_argument("--matching", type=bounded(1, 8, int), default=2, help="matching processes (production)")
+    parser.add_argument("--matching", type=bounded(1, 8, int), default=1,
+                        help="matching processes (production; one per region pays on two cores, docs/operations.md)")
     parser.add_argument("--topology", choices=("both", "production", "embedded"), default="both")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
