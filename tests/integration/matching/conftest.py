@@ -49,6 +49,15 @@ class Events:
         return _deliver(new_event("request.cancelled", data, correlation_id=f"corr-{request_id}",
                                kamer_id="kamer-bilgaard"), wire)
 
+    @staticmethod
+    def workflow(event_type, stored, **extra):
+        """intake's word on a stored proposal (``assignment.rejected``, ``.declined``, ...)."""
+        data = {"assignment_id": stored.assignment_id, "request_id": stored.request_id,
+                "volunteer_id": stored.volunteer_id, "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
+                "actor": "coordinator", **extra}
+        return _deliver(new_event(event_type, data, correlation_id=f"corr-{stored.request_id}",
+                                  kamer_id="kamer-bilgaard"), False)
+
 
 def _deliver(envelope, wire: bool):
     return envelope if wire else parse(envelope.to_json())

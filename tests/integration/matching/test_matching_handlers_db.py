@@ -212,23 +212,15 @@ def test_past_requests_are_not_rematched(matching_engine, events):
     assert count(matching_engine, tables.proposals) == 0
 
 
-def _workflow_event(event_type, stored, **extra):
-    data = {"assignment_id": stored.assignment_id, "request_id": stored.request_id,
-            "volunteer_id": stored.volunteer_id, "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
-            "actor": "coordinator", **extra}
-    return parse(new_event(event_type, data, correlation_id=f"corr-{stored.request_id}",
-                           kamer_id="kamer-bilgaard").to_json())
-
-
 def test_a_rejected_proposal_goes_to_the_next_volunteer_never_back(matching_engine, events):
     run(matching_engine, events.volunteer_registered("near", north_km=1.0))
     run(matching_engine, events.volunteer_registered("far", north_km=3.0))
     first = run(matching_engine, events.request_submitted("req-1"))
     assert first.volunteer_id == "near"
 
-    second = run(matching_engine, _workflow_event("assignment.rejected", first, reason="kent de bewoner"))
+    second = run(matching_engine, events.workflow("assignment.rejected", first, reason="kent de bewoner"))
     assert second.volunteer_id == "far" and second.assignment_id != first.assignment_id
-    third = run(matching_engine, _workflow_event("assignment.declined", second, rematch=True))
+    third = run(matching_engine, events.workflow("assignment.declined", second, rematch=True))
     assert third.reasons == {"excluded": 2}  # nobody left: both said no before
     assert [e.event_type for e in outbox_events(matching_engine)] == [
         "assignment.proposed", "assignment.proposed", "request.unmatched"]
@@ -240,7 +232,7 @@ def test_a_late_decline_waits_for_the_coordinator(matching_engine, events):
     run(matching_engine, events.volunteer_registered("near", north_km=1.0))
     run(matching_engine, events.volunteer_registered("far", north_km=3.0))
     first = run(matching_engine, events.request_submitted("req-1"))
-    assert run(matching_engine, _workflow_event("assignment.declined", first, rematch=False)) is None
+    assert run(matching_engine, events.workflow("assignment.declined", first, rematch=False)) is None
     assert [e.event_type for e in outbox_events(matching_engine)] == ["assignment.proposed"]
     with matching_engine.connect() as conn:
         assert RequestRepository(conn).status("req-1") == "escalated"
@@ -327,7 +319,7 @@ def test_a_series_whose_last_volunteer_declined_has_no_preference(matching_engin
     run(matching_engine, events.volunteer_registered("nearer", north_km=0.8))
     first = run(matching_engine, events.request_submitted("week-1", recurrence="weekly"))
     assert first.volunteer_id == "nearer"
-    run(matching_engine, _workflow_event("assignment.declined", first, rematch=True))  # week-1 -> "near"
+    run(matching_engine, events.workflow("assignment.declined", first, rematch=True))  # week-1 -> "near"
 
     second = run(matching_engine, events.request_submitted("week-2", hour=24 * 7, recurrence="weekly",
                                                            follows="week-1"))

@@ -123,14 +123,6 @@ def bookings(engine, cache=None):
                       key=lambda b: b.request_id)
 
 
-def workflow_event(event_type, stored, **extra):
-    data = {"assignment_id": stored.assignment_id, "request_id": stored.request_id,
-            "volunteer_id": stored.volunteer_id, "kamer_id": "kamer-bilgaard", "region": "leeuwarden",
-            "actor": "coordinator", **extra}
-    return parse(new_event(event_type, data, correlation_id=f"corr-{stored.request_id}",
-                           kamer_id="kamer-bilgaard").to_json())
-
-
 def test_the_cached_bookings_equal_a_fresh_read_as_proposals_come_and_end(matching_engine, events):
     cache, elsewhere = PoolCache(), PoolCache()  # this process's, and another matching process's
     for n in range(3):
@@ -143,7 +135,7 @@ def test_the_cached_bookings_equal_a_fresh_read_as_proposals_come_and_end(matchi
     assert len(bookings(matching_engine)) == 3
 
     run(matching_engine, events.request_cancelled("req-3"), elsewhere)  # cancelled: books nobody
-    second = run(matching_engine, workflow_event("assignment.rejected", first, reason="kent de bewoner"), elsewhere)
+    second = run(matching_engine, events.workflow("assignment.rejected", first, reason="kent de bewoner"), elsewhere)
     assert second.assignment_id != first.assignment_id  # req-1's new proposal, another volunteer
     assert bookings(matching_engine, cache) == bookings(matching_engine)
     assert [(b.request_id, b.volunteer_id) for b in bookings(matching_engine, cache)] == [
