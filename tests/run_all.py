@@ -1,6 +1,6 @@
 """``make test``: every test, in two pytest passes.
 
-First every test not marked ``serial``, spread over ``MIENSKIP_TEST_WORKERS`` (default 3)
+First every test not marked ``serial``, spread over ``MIENSKIP_TEST_WORKERS`` (default 4: the tests mostly wait on servers and browsers, so four beat three on two cores)
 pytest-xdist worker processes; each test has its own PostgreSQL database (and RabbitMQ
 virtual host). ``--dist loadgroup`` with the groups tests/conftest.py gives: the RabbitMQ
 tests one after another on one worker (the broker runs out of file handles otherwise), and a
@@ -34,7 +34,7 @@ def _pytest(args: list[str]) -> int:
 
 
 def main(args: list[str]) -> int:
-    workers = os.environ.get("MIENSKIP_TEST_WORKERS", "3")
+    workers = os.environ.get("MIENSKIP_TEST_WORKERS", "4")
     parallel = _pytest(["-n", workers, "--dist", "loadgroup", "--serial-tests=exclude", *args])
     if parallel == INTERRUPTED:
         return parallel
