@@ -1,7 +1,8 @@
 """``make test``: every test, in two pytest passes.
 
-First every test not marked ``serial``, spread over ``MIENSKIP_TEST_WORKERS`` (default 4: the tests mostly wait on servers and browsers, so four beat three on two cores)
-pytest-xdist worker processes; each test has its own PostgreSQL database (and RabbitMQ
+First every test not marked ``serial``, spread over ``MIENSKIP_TEST_WORKERS`` (default 4)
+pytest-xdist worker processes (the tests mostly wait on servers and browsers: four beat three
+on two cores); each test has its own PostgreSQL database (and RabbitMQ
 virtual host). ``--dist loadgroup`` with the groups tests/conftest.py gives: the RabbitMQ
 tests one after another on one worker (the broker runs out of file handles otherwise), and a
 module's tests that share a module-scoped server or browser together. Then the ``serial``
