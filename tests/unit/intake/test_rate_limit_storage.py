@@ -10,6 +10,7 @@ import pytest
 from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from polling import eventually
 
 from mienskip_intake.adapters import rate_limit_storage
 from mienskip_intake.adapters.rate_limit_storage import SweptMemoryStorage, storage_uri
@@ -65,7 +66,4 @@ def test_the_sweeper_gives_back_the_memory_of_expired_counters(clock, monkeypatc
     FixedWindowRateLimiter(storage).hit(parse("3 per second"), "gone-caller")
     assert storage.storage
     clock.now += 2
-    deadline = time.monotonic() + 5
-    while storage.storage and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not storage.storage
+    assert eventually(lambda: not storage.storage, timeout=5)
