@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+from mienskip_shared.db import upsert
 
 from ..domain.contacts import VOLUNTEER, KamerContact, ProviderContact, ResidentContact, VolunteerContact
 from . import tables
@@ -122,8 +123,7 @@ class ContactRepository:
                 newest[values[key]] = stamped
         if not newest:
             return
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).values(list(newest.values()))
+        statement = upsert(self.conn, table).values(list(newest.values()))
         self.conn.execute(statement.on_conflict_do_update(
             index_elements=[table.c[key]], where=table.c.as_of <= statement.excluded.as_of,
             set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != key}))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mienskip_shared.clock import utcnow
+from mienskip_shared.db import upsert
 
 from ..domain.after_match import HeldReview, ScheduledItem
 from ..domain.review_digest import ReviewHold
@@ -43,14 +43,11 @@ class ScheduleRepository:
         self.conn = conn
         self._postgres = conn.dialect.name == "postgresql"
 
-    def _insert(self, table):
-        return (postgresql if self._postgres else sqlite).insert(table)
-
     # -- the kamers' times ---------------------------------------------------------------
     def save_kamer_times(self, kamer_id: str, times: KamerTimes, as_of: datetime) -> None:
         values = {"reminder_time": times.reminder_time.strftime("%H:%M"), "follow_up_days": times.follow_up_days,
                   "as_of": as_of.astimezone(UTC)}
-        self.conn.execute(self._insert(kamer_times).values(kamer_id=kamer_id, **values)
+        self.conn.execute(upsert(self.conn, kamer_times).values(kamer_id=kamer_id, **values)
                           .on_conflict_do_update(index_elements=[kamer_times.c.kamer_id], set_=values,
                                                  where=kamer_times.c.as_of <= values["as_of"]))
 
@@ -65,7 +62,7 @@ class ScheduleRepository:
         if not items:
             return
         now = utcnow()
-        self.conn.execute(self._insert(schedule).on_conflict_do_nothing(index_elements=["kind", "subject_id"]), [{
+        self.conn.execute(upsert(self.conn, schedule).on_conflict_do_nothing(index_elements=["kind", "subject_id"]), [{
             "kind": i.kind, "subject_id": i.subject_id, "kamer_id": i.kamer_id, "request_id": i.request_id,
             "assignment_id": i.assignment_id, "volunteer_id": i.volunteer_id, "category": i.category,
             "window_start": i.start, "window_end": i.end, "correlation_id": i.correlation_id or None,
@@ -89,7 +86,7 @@ class ScheduleRepository:
         self.conn.execute(update(schedule).where(
             schedule.c.kind.in_(kinds), schedule.c.subject_id == assignment_id, schedule.c.status == "pending")
             .values(status="cancelled", finished_at=now))
-        self.conn.execute(self._insert(schedule).on_conflict_do_nothing(index_elements=["kind", "subject_id"]), [{
+        self.conn.execute(upsert(self.conn, schedule).on_conflict_do_nothing(index_elements=["kind", "subject_id"]), [{
             "kind": kind, "subject_id": assignment_id, "kamer_id": kamer_id, "assignment_id": assignment_id,
             "due_at": at.astimezone(UTC), "status": "cancelled", "attempts": 0, "created_at": now,
             "finished_at": now} for kind in kinds])
@@ -131,7 +128,7 @@ class ScheduleRepository:
     # -- the kamers' review digests -----------------------------------------------------------
     def lock_digest(self, kamer_id: str) -> DigestState:
         """The kamer's digest state, held until the transaction ends (a row made if none)."""
-        self.conn.execute(self._insert(review_digests).on_conflict_do_nothing(index_elements=["kamer_id"]),
+        self.conn.execute(upsert(self.conn, review_digests).on_conflict_do_nothing(index_elements=["kamer_id"]),
                           [{"kamer_id": kamer_id}])
         query = select(review_digests).where(review_digests.c.kamer_id == kamer_id)
         row = self.conn.execute(query.with_for_update() if self._postgres else query).one()

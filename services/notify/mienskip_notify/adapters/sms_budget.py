@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+from mienskip_shared.db import upsert
 
 from . import tables
 
@@ -23,8 +24,7 @@ class SmsBudgetRepository:
         t, usage = tables.notifications, tables.sms_usage
         if self.conn.execute(select(t.c.sms_month).where(t.c.key == key)).scalar_one() is not None:
             return True
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        self.conn.execute(dialect.insert(usage).values(kamer_id=kamer_id, month=month, used=0).on_conflict_do_nothing())
+        self.conn.execute(upsert(self.conn, usage).values(kamer_id=kamer_id, month=month, used=0).on_conflict_do_nothing())
         taken = self.conn.execute(
             update(usage)
             .where(usage.c.kamer_id == kamer_id, usage.c.month == month, usage.c.used < limit)

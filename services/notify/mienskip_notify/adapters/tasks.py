@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+from mienskip_shared.db import upsert
 
 from ..domain.contacts import VOLUNTEER, Task
 from ..domain.notifications import PLEASE_CALL, TOLD_OF_TASK
@@ -51,12 +52,10 @@ class TaskRepository:
         if not ids:
             return
         t = tables.tasks
-        postgres = self.conn.dialect.name == "postgresql"
-        dialect = postgresql if postgres else sqlite
         # a row another transaction is inserting: waits for it, then does nothing
-        self.conn.execute(dialect.insert(t).on_conflict_do_nothing(index_elements=[t.c.request_id]),
+        self.conn.execute(upsert(self.conn, t).on_conflict_do_nothing(index_elements=[t.c.request_id]),
                           [{"request_id": rid} for rid in ids])
-        if postgres:
+        if self.conn.dialect.name == "postgresql":
             self.conn.execute(select(t.c.request_id).where(t.c.request_id.in_(ids)).order_by(t.c.request_id)
                               .with_for_update())
 
