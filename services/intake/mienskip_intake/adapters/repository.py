@@ -59,9 +59,7 @@ class KamerRepository:
         return sorted(row.category for row in self.conn.execute(select(p.c.category).where(p.c.kamer_id == kamer_id)))
 
     def auto_approves(self, kamer_id: str, category: str) -> bool:
-        p = t.auto_approve
-        return self.conn.execute(select(p.c.category).where(
-            p.c.kamer_id == kamer_id, p.c.category == category)).first() is not None
+        return bool(self.auto_approving([(kamer_id, category)]))
 
     def auto_approving(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Of these (kamer, category) pairs, those whose kamer approves the category at once."""
