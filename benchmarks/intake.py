@@ -48,6 +48,7 @@ from benchmarks.common import bounded, percentile, ratio
 from benchmarks.servers import (
     BIN,
     Process,
+    cpu_seconds,
     free_port,
     is_ready,
     register_kamer,
@@ -112,6 +113,7 @@ class Phase:
     measured_until: float
     started: float
     finished: float
+    cpu: dict[str, float]  # CPU-seconds of each part over the whole phase, warm-up included
 
     @property
     def seconds(self) -> float:
@@ -139,6 +141,8 @@ class Phase:
             "errors": sum(unexpected.values()),
             "error_statuses": unexpected,
             "answered": len(self.samples),
+            "cpu_ms_per_request": {name: round(seconds * 1000 / len(self.samples), 3)
+                                   for name, seconds in self.cpu.items()} if self.samples else {},
         }
 
 
@@ -146,9 +150,11 @@ def _rounded(ms: float | None) -> float | None:
     return None if ms is None else round(ms, 2)
 
 
-def run_phase(url: str, body: bytes, headers: dict[str, str], expected: int, *,
+def run_phase(url: str, body: bytes, headers: dict[str, str], expected: int, processes: list[Process], *,
               clients: int, seconds: float, warmup: float) -> Phase:
-    """``clients`` closed-loop clients for ``warmup + seconds``; warm-up answers are not timed."""
+    """``clients`` closed-loop clients for ``warmup + seconds``; warm-up answers are not timed.
+    CPU is counted over the whole phase and divided by every answer in it."""
+    cpu_before = cpu_seconds(processes)
     started = time.perf_counter()
     measured_from = started + warmup
     until = measured_from + seconds
@@ -162,7 +168,9 @@ def run_phase(url: str, body: bytes, headers: dict[str, str], expected: int, *,
     if any(thread.is_alive() for thread in threads):
         raise TimeoutError("a load client did not finish")
     samples = [s for client_samples in per_client for s in client_samples]
-    return Phase(samples, expected, measured_from, until, started, time.perf_counter())
+    cpu_after = cpu_seconds(processes)
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after if name != "wall"}
+    return Phase(samples, expected, measured_from, until, started, time.perf_counter(), cpu)
 
 
 # -- what the relay and the broker did ---------------------------------------------------
@@ -252,8 +260,8 @@ def measure(base_url: str, token: str, engine: Engine, broker_url: str, processe
     body = request_body()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     load = {"clients": clients, "seconds": seconds, "warmup": warmup}
-    validate = run_phase(f"{base_url}/v1/requests/validate", body, headers, 200, **load)
-    submit = run_phase(f"{base_url}/v1/requests", body, headers, 202, **load)
+    validate = run_phase(f"{base_url}/v1/requests/validate", body, headers, 200, processes, **load)
+    submit = run_phase(f"{base_url}/v1/requests", body, headers, 202, processes, **load)
 
     accepted = submit.successes()
     relay = drain(engine, submit, processes)
@@ -287,6 +295,9 @@ def table(report: dict) -> str:
         phase = report[name]
         rows.append(f"{name:<16}{phase['requests_per_s']:>10.1f}{phase['p50_ms'] or 0:>10.2f}"
                     f"{phase['p95_ms'] or 0:>10.2f}{phase['errors']:>8}")
+    rows.append("CPU ms per request: " + "; ".join(
+        f"{name} " + ", ".join(f"{part} {ms:.2f}" for part, ms in report[name]["cpu_ms_per_request"].items())
+        for name in ("validate_only", "durable_submit")))
     relay = report["relay"]
     rows += [
         f"submit / validate: {report['ratio_submit_to_validate']}",
