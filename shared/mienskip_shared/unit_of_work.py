@@ -26,7 +26,7 @@ from sqlalchemy import Engine, Table
 from sqlalchemy.engine import Connection
 
 from .contracts import Envelope
-from .messaging.outbox import add_all_to_outbox, announce_written, claim_inbox_all
+from .messaging.outbox import add_all_to_outbox, claim_inbox_all
 from .workers import Wakeup
 
 log = structlog.get_logger(__name__)
@@ -113,9 +113,7 @@ class SqlUnitOfWork:
         if self._batch_tx is not None:
             self._tx.commit()  # RELEASE SAVEPOINT; the batch commits at its end
             return
-        if self._written:
-            announce_written(self.connection, self.outbox)  # relays in other processes (PostgreSQL)
-        self._tx.commit()
+        self._tx.commit()  # relays in other processes hear of outbox rows from its trigger (PostgreSQL)
         written, self._written = self._written, []
         if written and self._wakeup is not None:
             self._wakeup.set()

@@ -6,10 +6,11 @@ marks them sent. A crash between publish and mark re-sends the event; consumers 
 on ``event_id`` with their inbox (:func:`claim_inbox`).
 
 A commit in the relay's own process wakes it directly (:class:`~mienskip_shared.workers.Wakeup`).
-On PostgreSQL a commit in any process wakes it too: the unit of work sends
-``NOTIFY <table>_written`` in the transaction, delivered only if it commits, and the relay
-LISTENs on a connection of its own (:class:`OutboxListener`). The idle poll stays as the
-fallback, so a lost notification costs at most ``idle_wait``.
+On PostgreSQL a commit in any process wakes it too: a statement trigger on the outbox
+(:func:`announce_trigger_ddl`) sends ``NOTIFY <table>_written`` in the transaction that
+inserts rows, delivered only if it commits, and the relay LISTENs on a connection of its
+own (:class:`OutboxListener`). The idle poll stays as the fallback, so a lost
+notification costs at most ``idle_wait``.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     insert,
     select,
     update,
 )
-from sqlalchemy import text as sql_text
+from sqlalchemy.schema import DDL
 from sqlalchemy.engine import Connection as DbConnection
 
 from ..clock import utcnow
@@ -53,7 +55,9 @@ BACKLOG = Gauge("mienskip_outbox_backlog", "Unsent outbox rows seen by the last 
 
 
 def outbox_table(metadata: MetaData, prefix: str) -> Table:
-    return Table(
+    """The outbox; made by ``metadata.create_all`` on PostgreSQL it announces its inserts
+    (:func:`announce_trigger_ddl`), as the services' migrations make it."""
+    table = Table(
         f"{prefix}_outbox",
         metadata,
         Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -65,6 +69,9 @@ def outbox_table(metadata: MetaData, prefix: str) -> Table:
         Column("published_at", UtcDateTime, nullable=True),
         Index(f"ix_{prefix}_outbox_unpublished", "published_at", "id"),
     )
+    for statement in announce_trigger_ddl(table.name):
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+    return table
 
 
 def inbox_table(metadata: MetaData, prefix: str) -> Table:
@@ -90,16 +97,41 @@ def add_all_to_outbox(conn: DbConnection, table: Table, envelopes: Sequence[Enve
             "body": e.to_json(), "created_at": created} for e in envelopes])
 
 
-def outbox_channel(table: Table) -> str:
+def outbox_channel(table: Table | str) -> str:
     """The PostgreSQL notification channel on which commits that wrote to ``table`` say so."""
-    return f"{table.name}_written"
+    return f"{table if isinstance(table, str) else table.name}_written"
 
 
-def announce_written(conn: DbConnection, table: Table) -> None:
-    """In the caller's transaction: tell relays in other processes (PostgreSQL only) that
-    ``table`` has new rows, once the transaction commits."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sql_text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(table)})
+def announce_trigger_ddl(table_name: str) -> tuple[str, ...]:
+    """PostgreSQL statements that make every INSERT into the outbox ``table_name`` send
+    ``NOTIFY <table_name>_written`` (:func:`outbox_channel`) in its own transaction: relays
+    in other processes hear of new rows once it commits, and of nothing if it rolls back.
+
+    In the database, not in each writer's commit: a writing transaction makes no round trip
+    for it, and no writer can forget it. One trigger per statement; PostgreSQL delivers
+    one notification per channel and transaction however many statements sent it.
+    Idempotent: a migration and ``metadata.create_all`` may both run it."""
+    function = f"{table_name}_announce"
+    return (
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN PERFORM pg_notify('{outbox_channel(table_name)}', ''); RETURN NULL; END $$",
+        f"DROP TRIGGER IF EXISTS {function} ON {table_name}",
+        f"CREATE TRIGGER {function} AFTER INSERT ON {table_name} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    )
+
+
+def set_announce_trigger(conn: DbConnection, table_name: str, *, present: bool = True) -> None:
+    """A migration's step: on PostgreSQL, the trigger of :func:`announce_trigger_ddl` made
+    (or, ``present=False``, removed); nothing on SQLite, whose relay runs in the writer's
+    process and is woken directly."""
+    if conn.dialect.name != "postgresql":
+        return
+    function = f"{table_name}_announce"
+    statements = announce_trigger_ddl(table_name) if present else (
+        f"DROP TRIGGER IF EXISTS {function} ON {table_name}", f"DROP FUNCTION IF EXISTS {function}()")
+    for statement in statements:
+        conn.exec_driver_sql(statement)
 
 
 def claim_inbox(conn: DbConnection, table: Table, envelope: Envelope) -> bool:
