@@ -37,8 +37,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.schema import DDL
 from sqlalchemy.engine import Connection as DbConnection
+from sqlalchemy.schema import DDL
 
 from ..clock import utcnow
 from ..contracts import Envelope
