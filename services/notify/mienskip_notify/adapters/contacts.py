@@ -121,12 +121,8 @@ class ContactRepository:
             kept = newest.get(values[key])
             if kept is None or kept["as_of"] <= stamped["as_of"]:
                 newest[values[key]] = stamped
-        if not newest:
-            return
-        statement = upsert(self.conn, table).values(list(newest.values()))
-        self.conn.execute(statement.on_conflict_do_update(
-            index_elements=[table.c[key]], where=table.c.as_of <= statement.excluded.as_of,
-            set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != key}))
+        if newest:
+            self.conn.execute(_newest_upsert(self.conn, table, key), list(newest.values()))
 
     def _save_newer(self, table: Table, key_column: Column, key: str, values: dict[str, Any],
                     as_of: datetime) -> bool:
@@ -140,3 +136,21 @@ class ContactRepository:
             return False  # events from one source may overtake each other
         self.conn.execute(update(table).where(key_column == key).values(**values))
         return True
+
+
+
+_NEWEST_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _newest_upsert(conn: Connection, table: Table, key: str):
+    """The statement of :meth:`ContactRepository._save_newest`, built once per dialect and
+    table: the rows go as parameters (an executemany), not as a multi-row VALUES that
+    SQLAlchemy compiles again for every batch."""
+    cache_key = (conn.dialect.name, table.name)
+    statement = _NEWEST_UPSERTS.get(cache_key)
+    if statement is None:
+        insert_ = upsert(conn, table)
+        statement = _NEWEST_UPSERTS[cache_key] = insert_.on_conflict_do_update(
+            index_elements=[table.c[key]], where=table.c.as_of <= insert_.excluded.as_of,
+            set_={c.name: insert_.excluded[c.name] for c in table.columns if c.name != key})
+    return statement
