@@ -153,8 +153,9 @@ def running(processes: list[Process]) -> Iterator[list[Process]]:
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               processes: list[Process] = ()) -> float:
-    """Poll ``condition`` until it holds; seconds taken. Fails at once if a subprocess died."""
+               processes: list[Process] = (), *, interval: float = POLL_INTERVAL) -> float:
+    """Poll ``condition`` every ``interval`` s until it holds; seconds taken. Fails at once if
+    a subprocess died."""
     started = time.perf_counter()
     deadline = started + timeout
     while not condition():
@@ -163,7 +164,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str,
                 raise RuntimeError(f"{process.name} exited with {process.popen.returncode} while waiting for {what}")
         if time.perf_counter() > deadline:
             raise TimeoutError(f"no {what} within {timeout:.0f} s")
-        time.sleep(POLL_INTERVAL)
+        time.sleep(interval)
     return time.perf_counter() - started
 
 

@@ -68,6 +68,7 @@ def outbox_table(metadata: MetaData, prefix: str) -> Table:
         Column("created_at", UtcDateTime, nullable=False),
         Column("published_at", UtcDateTime, nullable=True),
         Index(f"ix_{prefix}_outbox_unpublished", "published_at", "id"),
+        implicit_returning=False,  # the relay reads rows by their order, not an insert's id back
     )
     for statement in announce_trigger_ddl(table.name):
         event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))

@@ -51,6 +51,7 @@ class TemplateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates ship with the code: no stat() of each file per message
         )
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:

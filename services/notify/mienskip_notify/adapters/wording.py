@@ -110,6 +110,7 @@ def local_datetime_text(moment: datetime, language: str) -> str:
     return _join(locale, _full_date(local, locale), format_time(local, "short", locale=locale))
 
 
+@functools.lru_cache(maxsize=4096)  # tasks share their time slots; worded once per slot and language
 def local_window_text(start: datetime, end: datetime | None, language: str) -> str:
     """A task's time: ``dinsdag 1 december 2026, 10:00–11:00 uur`` (Frisian: ``oere``);
     across midnight both ends in full, joined by an en dash."""
