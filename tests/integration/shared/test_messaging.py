@@ -178,6 +178,29 @@ def test_outbox_relay_publishes_each_row_once_with_confirms(broker_url, tmp_path
     assert len({m.properties["message_id"] for m in received}) == 250
 
 
+def test_the_relay_lingers_longer_only_after_a_busy_round(broker_url, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
+    outbox = outbox_table(MetaData(), "test")
+    outbox.metadata.create_all(engine)
+    _declare(broker_url)
+    relay = OutboxRelay(engine, outbox, ConfirmedPublisher(_connection_factory(broker_url)), linger_s=0.01,
+                        busy_linger_s=0.05, busy_rows=3)
+
+    def written(count: int) -> None:
+        with engine.begin() as tx:
+            for _ in range(count):
+                add_to_outbox(tx, outbox, new_event("request.cancelled", {"request_id": "r", "kamer_id": "k"},
+                                                    correlation_id="r", occurred_at=datetime.now(UTC)))
+
+    assert relay.linger() == 0.01  # nothing published yet: a lone commit waits the short linger
+    written(2)
+    assert relay.relay_once() == 2 and relay.linger() == 0.01
+    written(3)
+    assert relay.relay_once() == 3 and relay.linger() == 0.05  # a busy round: gather more for the next
+    assert relay.relay_once() == 0 and relay.linger() == 0.01  # quiet again
+    assert len(_drain(broker_url, SUB.queue_name)) == 5
+
+
 def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_one(broker_url):
     from mienskip_shared.messaging.consumer import Batching
 
