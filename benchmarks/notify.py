@@ -1,7 +1,7 @@
 """Notify throughput: e-mails end to end (queue -> SMTP sink) beside the sink's raw SMTP rate.
 
     .venv/bin/python -m benchmarks.notify [--messages 2000] [--kind offer|proposal]
-                                          [--sink auto|smtp-sink|aiosmtpd] [--json]
+                                          [--sink auto|smtp-sink|aiosmtpd] [--replicas N] [--json]
 
 One run starts a local SMTP sink on 127.0.0.1: Postfix's ``smtp-sink`` when it is installed
 (Debian package ``postfix``), else aiosmtpd in a subprocess (BENCHMARKS.md: aiosmtpd itself
@@ -16,7 +16,10 @@ caps at a few hundred messages a second). Against that one sink it measures
   signed link to a volunteer whose contact.volunteer and contact.resident were recorded
   first) or ``assignment.review_requested`` (``--kind proposal``: intake asking the kamer to
   review a proposal); from starting its workers until every notification is recorded
-  ``sent`` (which happens only after the sink's 250 reply).
+  ``sent`` (which happens only after the sink's 250 reply). With ``--replicas N`` instead
+  as an operator runs it: N ``mienskip notify`` processes on a throw-away PostgreSQL
+  database and RabbitMQ vhost (removed afterwards), each with its own SMTP connection, and
+  the CPU per e-mail of each process and server.
 
 It then checks that the sink counted exactly raw + end-to-end messages and that notify
 recorded each notification once. Every wait has a deadline; the temporary directory and the
@@ -43,7 +46,17 @@ from pathlib import Path
 import structlog
 from sqlalchemy import func, select
 
-from benchmarks.servers import running_sink, wait_until
+from benchmarks.servers import (
+    BIN,
+    cpu_seconds,
+    running_sink,
+    service_env,
+    start,
+    temporary_database,
+    temporary_vhost,
+    wait_until,
+)
+from benchmarks.servers import running as running_processes
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
 from mienskip_notify.bootstrap import build
@@ -51,6 +64,7 @@ from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact
 from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event
+from mienskip_shared.db import make_engine
 from mienskip_shared.links import sign_volunteer_link
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
@@ -208,20 +222,61 @@ def end_to_end(settings: Settings, messages: int, kind: str) -> dict:
     return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows}
 
 
-def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "offer") -> dict:
+def end_to_end_production(sink_port: int, messages: int, kind: str, replicas: int, workdir: Path) -> dict:
+    """As :func:`end_to_end`, through ``replicas`` ``mienskip notify`` processes on PostgreSQL
+    and RabbitMQ; adds each part's CPU milliseconds per e-mail."""
+    with temporary_database() as database_url, temporary_vhost() as broker_url:
+        env = {**service_env(database_url, broker_url), "MIENSKIP_SMTP_URL": f"smtp://127.0.0.1:{sink_port}",
+               "MIENSKIP_SECRET_KEY": "benchmark links", "MIENSKIP_KAMER_DIGEST_MINUTES": "0"}
+        settings = Settings.from_env(env)
+        engine = make_engine(database_url)
+
+        def notify_processes():
+            return [start(f"notify-{n + 1}", [str(BIN / "mienskip"), "notify"], env, workdir) for n in range(replicas)]
+
+        try:
+            with running_processes(notify_processes()) as processes:  # kamers and contacts first, as embedded
+                publish(settings, [kamer_registered(n) for n in range(KAMERS)])
+                people = contacts(messages) if kind == "offer" else []
+                publish(settings, people)
+                wait_until(lambda: count_rows(engine, tables.inbox) == KAMERS + len(people), RUN_TIMEOUT,
+                           "contacts recorded", processes)
+            publish(settings, (offers if kind == "offer" else proposals)(messages))
+            with running_processes(notify_processes()) as processes:
+                before, started = cpu_seconds(processes), datetime.now(UTC)
+                wait_until(lambda: count_sent(engine) >= messages, RUN_TIMEOUT, "every notification sent", processes,
+                           interval=DONE_POLL_INTERVAL)
+                after = cpu_seconds(processes)
+            seconds = (last_sent_at(engine) - started).total_seconds()
+            rows = count_rows(engine, tables.notifications)
+        finally:
+            engine.dispose()
+    cpu = {name: round((after[name] - before.get(name, 0.0)) * 1000 / messages, 3)
+           for name in after if name not in ("wall", "load generator")}
+    return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows,
+            "cpu_ms_per_message": cpu}
+
+
+def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "offer", replicas: int = 0) -> dict:
+    """``replicas`` 0: notify embedded (SQLite, in-process bus); else that many processes."""
     with tempfile.TemporaryDirectory(prefix="mienskip-notify-bench-") as workdir:
         with running_sink(sink_kind, Path(workdir)) as sink:
             message = sample_message(kind)
             raw_rate = raw_smtp(sink.port, message, raw_messages)
-            settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
-                                         smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING",
-                                         secret_key="benchmark links",
-                                         kamer_digest_minutes=0)  # every proposal its own mail: sending measured
-            e2e = end_to_end(settings, messages, kind)
+            if replicas:
+                e2e = end_to_end_production(sink.port, messages, kind, replicas, Path(workdir))
+            else:
+                settings = Settings.from_env({}, data_dir=Path(workdir) / "data", broker_url="memory://",
+                                             smtp_url=f"smtp://127.0.0.1:{sink.port}", log_level="WARNING",
+                                             secret_key="benchmark links",
+                                             kamer_digest_minutes=0)  # every proposal its own mail: sending measured
+                e2e = end_to_end(settings, messages, kind)
         received = sink.received()  # read once the sink has stopped and printed its count
     expected_at_sink = raw_messages + 1 + messages
     return {
         "sink": sink.name,
+        "topology": f"production, {replicas} notify process(es)" if replicas else "embedded",
+        "cpu_ms_per_message": e2e.get("cpu_ms_per_message"),
         "kind": kind,
         "messages": messages,
         "message_bytes": len(message),
@@ -246,7 +301,9 @@ def table(report: dict) -> str:
         f"{'raw SMTP (smtplib, 1 connection)':<36}{report['raw_smtp_messages_per_s']:>10.1f} msg/s",
         f"{'notify end to end (queue -> sink)':<36}{report['end_to_end_messages_per_s']:>10.1f} msg/s"
         f"  ({report['end_to_end_seconds']:.2f} s)",
-        f"end to end / raw: {report['ratio_end_to_end_to_raw']}",
+        f"end to end / raw: {report['ratio_end_to_end_to_raw']}  ({report['topology']})",
+        *(["CPU ms per e-mail: " + ", ".join(f"{k} {v:.2f}" for k, v in report["cpu_ms_per_message"].items())]
+          if report["cpu_ms_per_message"] else []),
         "checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}" for k, v in report["checks"].items()),
     ])
 
@@ -271,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("offer", "proposal"), default="offer",
                         help="offers to volunteers (assignment.approved, default) or kamers' review messages "
                              "(assignment.review_requested)")
+    parser.add_argument("--replicas", type=bounded_int(0, 8), default=0,
+                        help="0 (default): notify embedded on SQLite; N: N `mienskip notify` processes on "
+                             "PostgreSQL and RabbitMQ")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     configure_logging("WARNING", json=True)
@@ -278,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     structlog.contextvars.clear_contextvars()
     # SIGTERM as an exception, so the finally blocks still stop the sink and remove the directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    report = benchmark(args.messages, args.sink, args.raw_messages or args.messages, args.kind)
+    report = benchmark(args.messages, args.sink, args.raw_messages or args.messages, args.kind, args.replicas)
     print(json.dumps(report) if args.json else table(report))
     return 0 if all(report["checks"].values()) else 1
 
