@@ -112,7 +112,7 @@ def announce_trigger_ddl(table_name: str) -> tuple[str, ...]:
     for it, and no writer can forget it. One trigger per statement; PostgreSQL delivers
     one notification per channel and transaction however many statements sent it.
     Idempotent: a migration and ``metadata.create_all`` may both run it."""
-    function = f"{table_name}_announce"
+    function = _announce_function(table_name)
     return (
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
         f"BEGIN PERFORM pg_notify('{outbox_channel(table_name)}', ''); RETURN NULL; END $$",
@@ -122,13 +122,18 @@ def announce_trigger_ddl(table_name: str) -> tuple[str, ...]:
     )
 
 
+def _announce_function(table_name: str) -> str:
+    """The name of the outbox's trigger and of the function it runs."""
+    return f"{table_name}_announce"
+
+
 def set_announce_trigger(conn: DbConnection, table_name: str, *, present: bool = True) -> None:
     """A migration's step: on PostgreSQL, the trigger of :func:`announce_trigger_ddl` made
     (or, ``present=False``, removed); nothing on SQLite, whose relay runs in the writer's
     process and is woken directly."""
     if conn.dialect.name != "postgresql":
         return
-    function = f"{table_name}_announce"
+    function = _announce_function(table_name)
     statements = announce_trigger_ddl(table_name) if present else (
         f"DROP TRIGGER IF EXISTS {function} ON {table_name}", f"DROP FUNCTION IF EXISTS {function}()")
     for statement in statements:

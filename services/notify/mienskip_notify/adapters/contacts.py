@@ -138,15 +138,14 @@ class ContactRepository:
         return True
 
 
-
-_NEWEST_UPSERTS: dict[tuple[str, str], Any] = {}
+_NEWEST_UPSERTS: dict[tuple[str, str, str], Any] = {}
 
 
 def _newest_upsert(conn: Connection, table: Table, key: str):
-    """The statement of :meth:`ContactRepository._save_newest`, built once per dialect and
-    table: the rows go as parameters (an executemany), not as a multi-row VALUES that
+    """The statement of :meth:`ContactRepository._save_newest`, built once per dialect,
+    table and key: the rows go as parameters (an executemany), not as a multi-row VALUES that
     SQLAlchemy compiles again for every batch."""
-    cache_key = (conn.dialect.name, table.name)
+    cache_key = (conn.dialect.name, table.name, key)
     statement = _NEWEST_UPSERTS.get(cache_key)
     if statement is None:
         insert_ = upsert(conn, table)
