@@ -59,12 +59,12 @@ from benchmarks.servers import (
 from benchmarks.servers import running as running_processes
 from mienskip_notify.adapters import tables
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
-from mienskip_notify.bootstrap import build
+from mienskip_notify.bootstrap import MIGRATIONS, VERSION_TABLE, build
 from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact, VolunteerContact
 from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.settings import Settings
 from mienskip_shared.contracts import new_event
-from mienskip_shared.db import make_engine
+from mienskip_shared.db import make_engine, upgrade
 from mienskip_shared.links import sign_volunteer_link
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
@@ -202,24 +202,14 @@ def running(settings: Settings) -> Iterator:
 
 
 def end_to_end(settings: Settings, messages: int, kind: str) -> dict:
-    with running(settings) as service:  # kamers first: an unknown kamer's message waits for a retry
-        publish(settings, [kamer_registered(n) for n in range(KAMERS)])
-        wait_until(lambda: count_rows(service.engine, tables.kamers) == KAMERS, START_TIMEOUT, "kamers recorded")
-        if kind == "offer":
-            people = contacts(messages)
-            publish(settings, people)
-            wait_until(lambda: count_rows(service.engine, tables.inbox) == KAMERS + len(people), RUN_TIMEOUT,
-                       "contacts recorded")
-    publish(settings, (offers if kind == "offer" else proposals)(messages))  # queued before notify starts again
-    with running(settings) as service:
-        started = datetime.now(UTC)
-        # Polled seldom (a count in the same process takes CPU from the service); the end is
-        # the last notification's sent_at, so how often we look does not change the figure.
-        wait_until(lambda: count_sent(service.engine) >= messages, RUN_TIMEOUT, "every notification sent",
-                   interval=DONE_POLL_INTERVAL)
-        seconds = (last_sent_at(service.engine) - started).total_seconds()
-        rows = count_rows(service.engine, tables.notifications)
-    return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows}
+    """notify embedded, in this process (:func:`running`)."""
+
+    @contextlib.contextmanager
+    def notify():
+        with running(settings) as service:
+            yield service.engine, []
+
+    return _through(notify, settings, messages, kind)
 
 
 def end_to_end_production(sink_port: int, messages: int, kind: str, replicas: int, workdir: Path) -> dict:
@@ -228,33 +218,50 @@ def end_to_end_production(sink_port: int, messages: int, kind: str, replicas: in
     with temporary_database() as database_url, temporary_vhost() as broker_url:
         env = {**service_env(database_url, broker_url), "MIENSKIP_SMTP_URL": f"smtp://127.0.0.1:{sink_port}",
                "MIENSKIP_SECRET_KEY": "benchmark links", "MIENSKIP_KAMER_DIGEST_MINUTES": "0"}
-        settings = Settings.from_env(env)
         engine = make_engine(database_url)
+        upgrade(engine, MIGRATIONS, VERSION_TABLE)  # before the replicas, as an operator's `mienskip migrate`
 
-        def notify_processes():
-            return [start(f"notify-{n + 1}", [str(BIN / "mienskip"), "notify"], env, workdir) for n in range(replicas)]
+        @contextlib.contextmanager
+        def notify():
+            processes = [start(f"notify-{n + 1}", [str(BIN / "mienskip"), "notify"], env, workdir)
+                         for n in range(replicas)]
+            with running_processes(processes):
+                yield engine, processes
 
         try:
-            with running_processes(notify_processes()) as processes:  # kamers and contacts first, as embedded
-                publish(settings, [kamer_registered(n) for n in range(KAMERS)])
-                people = contacts(messages) if kind == "offer" else []
-                publish(settings, people)
-                wait_until(lambda: count_rows(engine, tables.inbox) == KAMERS + len(people), RUN_TIMEOUT,
-                           "contacts recorded", processes)
-            publish(settings, (offers if kind == "offer" else proposals)(messages))
-            with running_processes(notify_processes()) as processes:
-                before, started = cpu_seconds(processes), datetime.now(UTC)
-                wait_until(lambda: count_sent(engine) >= messages, RUN_TIMEOUT, "every notification sent", processes,
-                           interval=DONE_POLL_INTERVAL)
-                after = cpu_seconds(processes)
-            seconds = (last_sent_at(engine) - started).total_seconds()
-            rows = count_rows(engine, tables.notifications)
+            return _through(notify, Settings.from_env(env), messages, kind)
         finally:
             engine.dispose()
-    cpu = {name: round((after[name] - before.get(name, 0.0)) * 1000 / messages, 3)
-           for name in after if name not in ("wall", "load generator")}
-    return {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows,
-            "cpu_ms_per_message": cpu}
+
+
+def _through(notify: Callable, settings: Settings, messages: int, kind: str) -> dict:
+    """Kamers (and for offers the people's contacts) first: an unknown kamer's message waits
+    for a retry. Then the messages, queued while notify is down, timed from notify's start
+    to the last one's ``sent_at``. ``notify()`` runs notify and gives its engine and its
+    processes (none: it runs in this one); for processes, each part's CPU per e-mail."""
+    with notify() as (engine, processes):
+        publish(settings, [kamer_registered(n) for n in range(KAMERS)])
+        wait_until(lambda: count_rows(engine, tables.kamers) == KAMERS, START_TIMEOUT, "kamers recorded", processes)
+        if kind == "offer":
+            people = contacts(messages)
+            publish(settings, people)
+            wait_until(lambda: count_rows(engine, tables.inbox) == KAMERS + len(people), RUN_TIMEOUT,
+                       "contacts recorded", processes)
+    publish(settings, (offers if kind == "offer" else proposals)(messages))
+    with notify() as (engine, processes):
+        before, started = cpu_seconds(processes), datetime.now(UTC)
+        # Polled seldom (a count in this process takes CPU from an embedded notify); the end
+        # is the last notification's sent_at, so how often we look does not change the figure.
+        wait_until(lambda: count_sent(engine) >= messages, RUN_TIMEOUT, "every notification sent", processes,
+                   interval=DONE_POLL_INTERVAL)
+        after = cpu_seconds(processes)
+        seconds = (last_sent_at(engine) - started).total_seconds()
+        rows = count_rows(engine, tables.notifications)
+    report = {"seconds": round(seconds, 3), "messages_per_s": round(messages / seconds, 1), "rows": rows}
+    if processes:
+        report["cpu_ms_per_message"] = {name: round((after[name] - before.get(name, 0.0)) * 1000 / messages, 3)
+                                        for name in after if name not in ("wall", "load generator")}
+    return report
 
 
 def benchmark(messages: int, sink_kind: str, raw_messages: int, kind: str = "offer", replicas: int = 0) -> dict:
