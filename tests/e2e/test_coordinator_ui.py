@@ -306,12 +306,15 @@ def test_the_demo_as_a_newcomer_meets_it(tmp_path, new_page):
         assert approved["status"] == "approved"
 
         page.get_by_role("link", name="Kaart").click()
+        page.wait_for_url("**/review/map**")  # the click starts the navigation; count() would not wait for it
         assert page.locator("svg.region-map circle.req").count() >= 8
         shoot(page, "map.png")
         page.get_by_role("link", name="Overzicht").click()
+        page.wait_for_url("**/review/dashboard**")
         shoot(page, "dashboard.png")
         page.goto(f"{address}/review/")
         page.locator("article.proposal h2 a").first.click()
+        page.wait_for_url("**/review/requests/**")
         assert page.get_by_role("heading", name="Geschiedenis").is_visible()
         shoot(page, "request-detail.png", full_page=True)
         page.goto(f"{address}/review/?lang=en")
