@@ -241,12 +241,10 @@ class Submitted:
             raise self.failure
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
 def _data_lines(data: bytes) -> bytes:
-    """The content as DATA carries it: leading dots doubled, CRLF at the end, then ".": as smtplib."""
-    content = _LEADING_DOT.sub(b"..", data)
+    """The content as DATA carries it: leading dots doubled, CRLF at the end, then ".": as
+    smtplib, without its ``(?m)^\\.`` regex (a quarter of the time)."""
+    content = (b"." if data.startswith(b".") else b"") + data.replace(b"\n.", b"\n..")
     return content + (b"" if content.endswith(b"\r\n") else b"\r\n") + b".\r\n"
 
 
