@@ -1,0 +1,61 @@
+"""On PostgreSQL a service's engine plans for a working set in memory (random_page_cost 1.1),
+so a batch looked up by key uses the key's index even in a table that grew faster than
+autovacuum analysed it, unless the operator set planner options."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from mienskip_shared.db import make_engine
+
+KEYS = [f"k-{n:05d}" for n in range(0, 3_000, 100)]  # 30 keys: one batch of events
+
+
+def _setting(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SHOW random_page_cost")).scalar_one()
+
+
+def _plan(engine) -> str:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS lookups (key varchar(100) PRIMARY KEY, body varchar(200))"))
+        conn.execute(text("INSERT INTO lookups SELECT 'k-' || lpad(n::text, 5, '0'), repeat('x', 150) "
+                          "FROM generate_series(0, 2999) n ON CONFLICT DO NOTHING"))  # not analysed yet
+        rows = conn.execute(text("EXPLAIN SELECT * FROM lookups WHERE key = ANY(:keys)"), {"keys": KEYS})
+        return "\n".join(r[0] for r in rows)
+
+
+def test_a_batch_by_key_is_read_through_the_index(postgres_url, monkeypatch):
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    engine = make_engine(postgres_url)
+    try:
+        assert _setting(engine) == "1.1"
+        assert "Index" in _plan(engine) and "Seq Scan" not in _plan(engine)
+    finally:
+        engine.dispose()
+
+
+def test_with_the_servers_default_the_same_batch_reads_the_whole_table(postgres_url, monkeypatch):
+    monkeypatch.setenv("PGOPTIONS", "-c random_page_cost=4")  # what the planner did before
+    engine = make_engine(postgres_url)
+    try:
+        assert _setting(engine) == "4"
+        assert "Seq Scan" in _plan(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("where", ["url", "environment"])
+def test_the_operators_planner_options_win(postgres_url, monkeypatch, where):
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    if where == "url":
+        url = postgres_url + ("&" if "?" in postgres_url else "?") + "options=-c%20random_page_cost%3D2"
+    else:
+        url = postgres_url
+        monkeypatch.setenv("PGOPTIONS", "-c random_page_cost=2")
+    engine = make_engine(url)
+    try:
+        assert _setting(engine) == "2"
+    finally:
+        engine.dispose()
