@@ -48,13 +48,17 @@ VALID_BODIES = {  # a valid body per endpoint, the starting point of each mutati
                                       "away": [{"from": "2027-01-04", "to": "2027-01-08"}]},
 }
 WRITES = ("POST", "PUT", "PATCH")
-EXAMPLES = 60  # per endpoint and database: about 15 s on SQLite, 25 s on PostgreSQL
+EXAMPLES = 60  # per endpoint and database: about 8 s on SQLite, 12 s on PostgreSQL (alone)
+
+
+# every table's row count in one statement: one round trip per look, not one per table
+COUNTS = select(*[select(func.count()).select_from(table).scalar_subquery().label(table.name)
+                  for table in t.metadata.sorted_tables])
 
 
 def _counts(engine) -> dict[str, int]:
     with engine.begin() as tx:
-        return {table.name: tx.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in t.metadata.sorted_tables}
+        return dict(tx.execute(COUNTS).one()._mapping)
 
 
 def _states(engine) -> tuple:
