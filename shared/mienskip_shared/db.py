@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, func, text
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, func, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
@@ -48,6 +48,14 @@ def upsert(conn: Connection, table: Table):
     """``INSERT`` with ``ON CONFLICT`` (``on_conflict_do_nothing`` / ``_do_update``) in the
     connection's own dialect: both databases have it, SQLAlchemy spells it per dialect."""
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def append(table: Table):
+    """``INSERT`` of rows whose generated ids nobody reads back (a history, an audit log, an
+    outbox): the database numbers them, in the one round trip of the insert. A plain
+    single-row insert would ask for the new id, with RETURNING or, where that is off, with a
+    ``SELECT nextval(...)`` of its own first."""
+    return insert(table).inline()
 
 
 def contains_text(column, text: str):

@@ -42,7 +42,7 @@ from sqlalchemy.schema import DDL
 
 from ..clock import utcnow
 from ..contracts import Envelope
-from ..db import UtcDateTime
+from ..db import UtcDateTime, append
 from ..workers import STOP_CHECK_S, PollingWorker, Wakeup
 from .publisher import ConfirmedPublisher, OutgoingMessage
 from .topology import EVENTS_EXCHANGE
@@ -68,7 +68,6 @@ def outbox_table(metadata: MetaData, prefix: str) -> Table:
         Column("created_at", UtcDateTime, nullable=False),
         Column("published_at", UtcDateTime, nullable=True),
         Index(f"ix_{prefix}_outbox_unpublished", "published_at", "id"),
-        implicit_returning=False,  # the relay reads rows by their order, not an insert's id back
     )
     for statement in announce_trigger_ddl(table.name):
         event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
@@ -93,7 +92,7 @@ def add_all_to_outbox(conn: DbConnection, table: Table, envelopes: Sequence[Enve
     """Outbox rows for these events, in one statement, in the caller's transaction."""
     if envelopes:
         created = utcnow()
-        conn.execute(insert(table), [{
+        conn.execute(append(table), [{
             "event_id": e.event_id, "event_type": e.event_type, "correlation_id": e.correlation_id,
             "body": e.to_json(), "created_at": created} for e in envelopes])
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
+from mienskip_shared.db import append
+
 from . import tables as t
 
 SYSTEM = "system:demo"
@@ -44,7 +46,7 @@ def add_request(tx: Connection, kamer_id: str, region: str, category: str, creat
         lat=lat, lon=lon, category=category, skills=[category], needs_vog=False, window_start=start,
         window_end=start + timedelta(hours=1), urgency="normal", status=status, created_at=created_at,
         updated_at=updated))
-    tx.execute(insert(t.history), [{"request_id": request_id, "at": at, "status": step, "actor": SYSTEM}
+    tx.execute(append(t.history), [{"request_id": request_id, "at": at, "status": step, "actor": SYSTEM}
                                    for step, at in [("received", created_at), *steps]])
     assignment_id = None
     if volunteer_id is not None:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mienskip_shared import unit_of_work
-from mienskip_shared.db import contains_text
+from mienskip_shared.db import append, contains_text
 
 from ..domain.model import Kamer, Principal, Role, Volunteer
 from ..domain.volunteers import name_key
@@ -230,7 +230,7 @@ class AuditLog:
         self.conn = conn
 
     def record(self, principal: Principal, action: str, subject_kind: str, subject_id: str, at: datetime) -> None:
-        self.conn.execute(insert(t.audit_log), {
+        self.conn.execute(append(t.audit_log), {
             "at": at, "token_id": principal.token_id, "user_id": principal.user_id, "role": principal.role.value,
             "action": action, "subject_kind": subject_kind, "subject_id": subject_id})
 

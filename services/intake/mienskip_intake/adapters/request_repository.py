@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from mienskip_shared.db import append
+
 from ..domain.model import OPEN_STATUSES, Assignment, HelpRequest, HistoryEntry, Status
 from . import tables as t
 from .referral_repository import referral_from_row
@@ -220,6 +222,6 @@ class RequestRepository:
 
     def record_all(self, entries: Sequence[HistoryEntry]) -> None:
         if entries:
-            self.conn.execute(insert(t.history), [{
+            self.conn.execute(append(t.history), [{
                 "request_id": e.request_id, "at": e.at, "status": e.status, "actor": e.actor, "note": e.note,
                 "note_code": e.note_code, "note_params": e.note_params} for e in entries])

@@ -156,7 +156,6 @@ history = Table(
     Column("note_code", String(50)),  # what intake says, worded where it is read (domain.model.Note)
     Column("note_params", JSON),
     Index("ix_intake_history_request", "request_id", "id"),
-    implicit_returning=False,  # appended to, its ids never read back: no RETURNING on each insert
 )
 
 idempotency_keys = Table(
@@ -183,7 +182,6 @@ audit_log = Table(
     Column("subject_kind", String(30), nullable=False),
     Column("subject_id", String(36), nullable=False),
     Index("ix_intake_audit_subject", "subject_kind", "subject_id"),
-    implicit_returning=False,  # as history
 )
 
 auto_approve = Table(

@@ -1,13 +1,16 @@
 """On PostgreSQL a service's engine plans for a working set in memory (random_page_cost 1.1),
 so a batch looked up by key uses the key's index even in a table that grew faster than
-autovacuum analysed it, unless the operator set planner options."""
+autovacuum analysed it, unless the operator set planner options. And a row appended to a
+history, an audit log or an outbox costs one statement."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, event, select, text
 
-from mienskip_shared.db import make_engine
+from mienskip_shared.clock import utcnow
+from mienskip_shared.db import append, make_engine
+from mienskip_shared.messaging import outbox_table
 
 KEYS = [f"k-{n:05d}" for n in range(0, 3_000, 100)]  # 30 keys: one batch of events
 
@@ -57,5 +60,27 @@ def test_the_operators_planner_options_win(postgres_url, monkeypatch, where):
     engine = make_engine(url)
     try:
         assert _setting(engine) == "2"
+    finally:
+        engine.dispose()
+
+
+def test_an_appended_row_is_one_statement_and_numbered_by_the_database(database_url):
+    """A history, audit or outbox row: one INSERT, no RETURNING, no ``SELECT nextval`` first
+    (on PostgreSQL and on SQLite)."""
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "appended")
+    engine = make_engine(database_url)
+    statements: list[str] = []
+    try:
+        metadata.create_all(engine)
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
+        with engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(append(outbox), {"event_id": f"e{n}", "event_type": "thing.made", "correlation_id": "c",
+                                              "body": "{}", "created_at": utcnow()})
+        assert [s.split()[0] for s in statements if s != "BEGIN IMMEDIATE"] == ["INSERT", "INSERT"]  # SQLite's BEGIN
+        assert not any("RETURNING" in s or "nextval" in s for s in statements)
+        with engine.connect() as conn:
+            assert conn.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == ["e1", "e2"]
     finally:
         engine.dispose()
