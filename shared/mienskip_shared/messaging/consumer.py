@@ -222,11 +222,30 @@ class EventConsumer(ConsumerMixin):
             for sub, message, envelope in batch:
                 self._handle_one(sub, message, envelope)
             return
-        for sub, message, envelope in batch:
-            message.ack()
+        self._ack_batch([message for _, message, _ in batch])
+        for sub, _message, envelope in batch:
             HANDLED.labels(sub.queue_name, "ok").inc()
             log.info("event.handled", queue=sub.queue_name, batch_size=len(batch),
                      correlation_id=envelope.correlation_id, event_id=envelope.event_id)
+
+    def _ack_batch(self, messages: list[Message]) -> None:
+        """Settle a handled batch. On AMQP with one ack per channel, ``multiple`` up to the
+        batch's last delivery: every delivery before it on that channel is in this batch or
+        settled already, as this one thread handles deliveries in their order and acks,
+        retries or dead-letters each before the next (a failure that leaves one unsettled
+        ends the connection, and the broker delivers it again). memory:// ignores
+        ``multiple``: there each is acked."""
+        if is_in_process(self.connection):
+            for message in messages:
+                message.ack()
+            return
+        last: dict[int, Message] = {}
+        for message in messages:
+            seen = last.get(id(message.channel))
+            if seen is None or message.delivery_tag > seen.delivery_tag:
+                last[id(message.channel)] = message
+        for message in last.values():
+            message.ack(multiple=True)
 
     def _handle_one(self, sub: Subscription, message: Message, envelope: Envelope) -> None:
         structlog.contextvars.bind_contextvars(

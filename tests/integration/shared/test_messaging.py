@@ -201,9 +201,15 @@ def test_the_relay_lingers_longer_only_after_a_busy_round(broker_url, tmp_path):
     assert len(_drain(broker_url, SUB.queue_name)) == 5
 
 
-def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_one(broker_url):
+def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_one(broker_url, monkeypatch):
+    from kombu.message import Message
+
     from mienskip_shared.messaging.consumer import Batching
 
+    acks: list[bool] = []  # each ack's ``multiple``
+    plain_ack = Message.ack
+    monkeypatch.setattr(Message, "ack", lambda message, multiple=False: (acks.append(multiple),
+                                                                          plain_ack(message, multiple=multiple)))
     _declare(broker_url)
     for n in range(10):
         _publish_raw(broker_url, _cancelled(n))
@@ -230,6 +236,10 @@ def test_batches_are_handled_together_and_a_failing_batch_falls_back_to_one_by_o
     assert all(len(b) <= 4 for b in batches) and any(len(b) > 1 for b in batches)
     assert "r7" in singles.seen
     assert sorted(sum(batches, []) + singles.seen, key=lambda r: int(r[1:])) == [f"r{n}" for n in range(10)]
+    if broker_url.startswith("memory"):  # memory:// knows no ``multiple``: one ack each
+        assert acks == [False] * 10
+    else:  # AMQP: one ack settles a whole batch, the fallback's singles one each
+        assert sorted(acks) == [False] * len(singles.seen) + [True] * len(batches)
     assert _drain(broker_url, SUB.queue_name) == []  # everything acked
 
 
