@@ -105,8 +105,13 @@ def local_datetime_text(moment: datetime, language: str) -> str:
 
     Raises ``ValueError`` for a naive datetime: without a zone we cannot know the hour.
     """
-    locale = _locale(language)
     local = _local(moment)
+    return _minute_text(local.replace(second=0, microsecond=0), message_language(language))
+
+
+@functools.lru_cache(maxsize=4096)  # the words depend on the local minute alone; Babel's patterns cost
+def _minute_text(local: datetime, lang: str) -> str:
+    locale = LOCALES[lang]
     return _join(locale, _full_date(local, locale), format_time(local, "short", locale=locale))
 
 
