@@ -69,6 +69,19 @@ def _xdist_group(item) -> str | None:
     return None
 
 
+def pytest_collection_finish(session):
+    """On an xdist worker with ``--dist loadgroup``: every grouped test carries its group in
+    its node id, which is how xdist sends a group to one worker. pytest 9.2 silently broke
+    that (pytest-xdist#1386): the RabbitMQ tests then overlapped and each module's server
+    started on every worker. Fail loudly instead."""
+    if getattr(session.config.option, "loadgroup", False):
+        lost = [item.nodeid for item in session.items
+                if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid]
+        if lost:
+            raise pytest.UsageError(f"--dist loadgroup ignores the xdist_group marks ({len(lost)} tests, e.g. "
+                                    f"{lost[0]}): pin a pytest that pytest-xdist supports")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
