@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, func, insert, text
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, func, insert, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
@@ -86,7 +86,7 @@ PLANNER_OPTIONS = "-c random_page_cost=1.1"
 
 
 def _planner_options(url: str) -> dict[str, str]:
-    if "options=" in url or os.environ.get("PGOPTIONS"):
+    if "options" in make_url(url).query or os.environ.get("PGOPTIONS"):
         return {}
     return {"options": PLANNER_OPTIONS}
 
