@@ -79,3 +79,13 @@ def publish(settings, *envelopes):
             for e in envelopes)
     finally:
         publisher.close()
+
+
+def announcements(engine) -> list[tuple[str, dict]]:
+    """What notify's outbox announces, in order: (event type, data) per event, a
+    ``notification.sent`` split into its deliveries (version 2 carries a batch's)."""
+    with engine.connect() as conn:
+        events = [parse(body) for body in conn.execute(select(tables.outbox.c.body).order_by(tables.outbox.c.id))
+                  .scalars()]
+    return [(e.event_type, delivery) for e in events
+            for delivery in (e.data["deliveries"] if "deliveries" in e.data else [e.data])]

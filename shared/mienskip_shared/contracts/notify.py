@@ -1,4 +1,10 @@
-"""Events published by notify: delivery outcomes flow back into the request's history."""
+"""Events published by notify: delivery outcomes flow back into the request's history.
+
+``notification.sent`` version 2 carries the notifications one of notify's batches sent to
+one kamer's people (``deliveries``, in the order sent), where version 1 carried one: an
+e-mail then costs its own outbox row, relay publish and broker message no more. Intake
+still reads version 1, which an older notify or a replayed dead letter may bring.
+"""
 
 from marshmallow import fields, validate
 
@@ -21,6 +27,19 @@ class _Delivery(Payload):
 @register("notification.sent")
 class NotificationSent(_Delivery):
     pass
+
+
+class SentDelivery(_Delivery):
+    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))  # its cause's
+
+
+MAX_DELIVERIES = 500  # more than a batch holds (MIENSKIP_BATCH_MAX_SIZE); notify splits beyond it
+
+
+@register("notification.sent", 2)
+class NotificationsSent(Payload):
+    deliveries = fields.List(fields.Nested(SentDelivery), required=True,
+                             validate=validate.Length(min=1, max=MAX_DELIVERIES))
 
 
 @register("notification.failed")

@@ -12,6 +12,7 @@ from notify_support import (
     ADDRESS,
     T0,
     VOLUNTEER_EMAIL,
+    announcements,
     assignment,
     event,
     ports,
@@ -25,7 +26,6 @@ from mienskip_notify.adapters.senders import SendFailed
 from mienskip_notify.adapters.unit_of_work import NotifyUnitOfWork
 from mienskip_notify.service_layer.planning import REQUEST_CANCELLED, plan_batch
 from mienskip_notify.service_layer.sending import give_up, notify_batch
-from mienskip_shared.contracts import parse
 
 
 def approved(**kwargs):
@@ -38,8 +38,7 @@ def cancelled(*, occurred_at=T0 + timedelta(minutes=5)):
 
 
 def outbox_types(engine):
-    with engine.connect() as conn:
-        return sorted(parse(body).event_type for body in conn.execute(select(tables.outbox.c.body)).scalars())
+    return sorted(event_type for event_type, _ in announcements(engine))
 
 
 def cancelled_at(engine):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from notify_support import announcements
 from sqlalchemy import select
 
 from mienskip_notify.adapters import tables
@@ -108,7 +109,7 @@ def test_a_kamer_gets_its_mailbox_copy_and_a_signed_webhook(engine, mailbox, web
 
     assert [(r.channel, r.status, r.attempts) for r in rows(engine)] == [("mailbox", "sent", 1),
                                                                         ("webhook", "sent", 1)]
-    assert [(e.event_type, e.data["channel"]) for e in outbox_events(engine)] == [
+    assert [(event_type, d["channel"]) for event_type, d in announcements(engine)] == [
         ("notification.sent", "mailbox"), ("notification.sent", "webhook")]
     assert len(list(mailbox.root.rglob("*.eml"))) == 1
 
@@ -142,7 +143,7 @@ def test_a_webhook_answered_with_anything_but_2xx_is_retried_and_its_email_is_no
     assert len(http_sink.received) == 2
     assert len(list(mailbox.root.rglob("*.eml"))) == 1
     assert {(r.channel, r.status) for r in rows(engine)} == {("mailbox", "sent"), ("webhook", "sent")}
-    assert [e.event_type for e in outbox_events(engine)] == ["notification.sent"] * 2
+    assert [event_type for event_type, _ in announcements(engine)] == ["notification.sent"] * 2
 
 
 def test_a_webhook_that_cannot_connect_says_so_without_the_url(engine, mailbox, webhook, http_sink):

@@ -161,8 +161,10 @@ def test_a_review_request_reaches_the_kamers_mailbox_once_and_is_announced(engin
     sent = parse(out.body)
     assert (out.event_type, out.published_at) == ("notification.sent", None)
     assert sent.kamer_id == "grou" and sent.correlation_id == "corr-1"
-    assert sent.data["notification_id"] == key and sent.data["source_event_id"] == review.event_id
-    assert (sent.data["channel"], sent.data["template"], sent.data["language"]) == (
+    (delivery,) = sent.data["deliveries"]
+    assert delivery["notification_id"] == key and delivery["source_event_id"] == review.event_id
+    assert delivery["correlation_id"] == "corr-1"
+    assert (delivery["channel"], delivery["template"], delivery["language"]) == (
         "mailbox", "assignment_proposed", "fy")
     assert count(engine, tables.inbox) == 2
 

@@ -126,7 +126,7 @@ def test_a_redelivered_referral_is_sent_to_the_provider_once(engine, mailbox, uo
                                                                           "provider_referral")
     with engine.connect() as conn:
         (body,) = conn.execute(select(tables.outbox.c.body)).scalars().all()
-    assert parse(body).data["recipient_kind"] == "provider" and "wijkteam@example.org" not in body
+    assert parse(body).data["deliveries"][0]["recipient_kind"] == "provider" and "wijkteam@example.org" not in body
 
 
 def test_the_providers_webhook_is_signed_with_its_own_secret_and_carries_no_personal_data(engine, mailbox, http_sink,

@@ -131,8 +131,8 @@ class FakeRequests:
                        history=tuple(h for h in self.s.history if h.request_id == request.id),
                        referral=referrals[-1] if referrals else None)
 
-    def exists(self, request_id):
-        return request_id in self.s.requests
+    def existing(self, request_ids):
+        return {rid for rid in request_ids if rid in self.s.requests}
 
     def status_of(self, request_id):
         request = self.s.requests.get(request_id)

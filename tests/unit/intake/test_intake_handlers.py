@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -201,3 +202,38 @@ def test_a_failed_handler_leaves_nothing_behind(uow, kamer):
     with pytest.raises(ValueError):
         handlers.submit_request(commands.SubmitRequest(kamer, bad), uow)
     assert uow.store.requests == {} and not [e for e in uow.events if e == "request.submitted"]
+
+
+def _delivery(request_id, channel="email", **extra):
+    return {"notification_id": f"n-{request_id}-{channel}", "source_event_id": "e-1",
+            "source_event_type": "assignment.approved", "request_id": request_id, "recipient_kind": "volunteer",
+            "channel": channel, "template": "volunteer_offer", "language": "nl", **extra}
+
+
+def _sent_notes(uow):
+    return [(h.request_id, h.actor, h.note_code, h.note_params) for h in uow.store.history
+            if h.note_code == "notification_sent"]
+
+
+def test_a_batch_of_deliveries_is_noted_in_each_known_request_once(uow, kamer):
+    first, second = _submit(uow, kamer), _submit(uow, kamer)
+    sent = new_event("notification.sent", {"deliveries": [
+        _delivery(first, correlation_id=first), _delivery(second, correlation_id=second),
+        _delivery(second, "sms", correlation_id=second), _delivery("erased-or-unknown", correlation_id="c")]},
+        correlation_id="batch-1", kamer_id="k")
+    events.on_notification_sent(parse(sent.to_json()), uow)
+    events.on_notification_sent(parse(sent.to_json()), uow)  # redelivered: noted once
+    params = {"template": "volunteer_offer", "recipient_kind": "volunteer"}
+    assert _sent_notes(uow) == [(first, "notify", "notification_sent", {**params, "channel": "email"}),
+                                (second, "notify", "notification_sent", {**params, "channel": "email"}),
+                                (second, "notify", "notification_sent", {**params, "channel": "sms"})]
+
+
+def test_a_single_delivery_of_the_first_version_is_still_noted(uow, kamer):
+    """An older notify, or a dead letter replayed after the upgrade, brings version 1."""
+    request_id = _submit(uow, kamer)
+    body = json.loads(new_event("notification.sent", {"deliveries": [_delivery(request_id, correlation_id="c")]},
+                                correlation_id=request_id, kamer_id="k").to_json())
+    body["schema_version"], body["data"] = 1, _delivery(request_id)
+    events.on_notification_sent(parse(json.dumps(body)), uow)
+    assert [(r, code) for r, _, code, _ in _sent_notes(uow)] == [(request_id, "notification_sent")]

@@ -80,3 +80,28 @@ def test_a_parsed_envelope_serialises_again_identically():
     original = new_event("request.submitted", _submitted(), correlation_id="r1")
     again = parse(original.to_json())
     assert again.to_json() == original.to_json()
+
+
+def _delivery(**overrides):
+    return {"notification_id": "n1", "source_event_id": "e1", "source_event_type": "assignment.approved",
+            "request_id": "r1", "recipient_kind": "volunteer", "channel": "email", "template": "volunteer_offer",
+            "language": "nl", "correlation_id": "c1", **overrides}
+
+
+@pytest.mark.parametrize("deliveries, problem", [
+    ([], "deliveries"),
+    ([_delivery(channel="pigeon")], "channel"),
+    ([_delivery(correlation_id=None)], "correlation_id"),
+])
+def test_a_batch_of_deliveries_is_refused_empty_or_with_a_bad_one(deliveries, problem):
+    with pytest.raises(ValueError, match=problem):
+        new_event("notification.sent", {"deliveries": deliveries}, correlation_id="c1", kamer_id="k1")
+
+
+def test_both_versions_of_notification_sent_are_read():
+    batch = json.loads(new_event("notification.sent", {"deliveries": [_delivery()]}, correlation_id="c1").to_json())
+    assert parse(json.dumps(batch)).data["deliveries"][0]["correlation_id"] == "c1"
+    single = {**batch, "schema_version": 1, "data": {k: v for k, v in _delivery().items() if k != "correlation_id"}}
+    assert parse(json.dumps(single)).data["notification_id"] == "n1"
+    with pytest.raises(InvalidMessage):  # version 2 without its list is poison, not a single delivery
+        parse(json.dumps({**single, "schema_version": 2}))

@@ -74,8 +74,12 @@ class RequestRepository:
                        history=tuple(_history_from_row(r) for r in history),
                        referral=None if referral is None else referral_from_row(referral._mapping))
 
-    def exists(self, request_id: str) -> bool:
-        return self.status_of(request_id) is not None
+    def existing(self, request_ids: Iterable[str]) -> set[str]:
+        """Which of these requests intake has (an erased one it has not)."""
+        ids = set(request_ids)
+        if not ids:
+            return set()
+        return set(self.conn.execute(select(t.requests.c.id).where(t.requests.c.id.in_(ids))).scalars())
 
     def status_of(self, request_id: str) -> str | None:
         return self.conn.execute(select(t.requests.c.status).where(t.requests.c.id == request_id)).scalar()

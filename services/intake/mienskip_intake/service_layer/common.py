@@ -50,6 +50,11 @@ def record_history(uow: UnitOfWork, request_id: str, status: Status | None, acto
     """A step (``status``) or a note in the request's story: ``note`` is free text a person
     typed; what intake says goes as a ``code`` with ``params`` (codes, ids and counts only:
     they survive erasure), worded where it is read."""
-    uow.requests.record(HistoryEntry(request_id=request_id, at=utcnow(), status=status.value if status else None,
-                                     actor=actor, note=note, note_code=code.value if code else None,
-                                     note_params=params or None))
+    uow.requests.record(history_entry(request_id, status, actor, note, code, **params))
+
+
+def history_entry(request_id: str, status: Status | None, actor: str, note: str | None = None,
+                  code: Note | None = None, **params: Any) -> HistoryEntry:
+    """What :func:`record_history` records; for many at once (``uow.requests.record_all``)."""
+    return HistoryEntry(request_id=request_id, at=utcnow(), status=status.value if status else None, actor=actor,
+                        note=note, note_code=code.value if code else None, note_params=params or None)

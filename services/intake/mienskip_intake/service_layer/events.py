@@ -27,7 +27,7 @@ from ..domain.model import (
     can_transition,
 )
 from ..domain.volunteers import why_not_available
-from .common import SYSTEM, record_history
+from .common import SYSTEM, history_entry, record_history
 from .unit_of_work import Requests, UnitOfWork
 from .workflow import approve_or_ask_for_review, release_volunteer_in, review_requested
 
@@ -169,19 +169,25 @@ def on_request_unmatched(envelope: Envelope, uow: UnitOfWork) -> None:
 
 def _note_from_notify(envelope: Envelope, uow: UnitOfWork, code: Note, error: str | None = None,
                       **params) -> bool:
-    """Keep what notify reports in its request's history: the delivery as a code, an
-    error as notify wrote it. True if intake knows the request."""
-    d = envelope.data
-    request_id = d.get("request_id")
+    """Keep what notify reports in its requests' history: each delivery as a code, an
+    error as notify wrote it. True if intake knows a request of it."""
+    deliveries = _deliveries(envelope)
     with uow:
         if not uow.claim(envelope):
             return False
-        known = bool(request_id) and uow.requests.exists(request_id)
-        if known:
-            record_history(uow, request_id, None, "notify", error, code, template=d["template"],
-                           recipient_kind=d["recipient_kind"], channel=d["channel"], **params)
+        known = uow.requests.existing(d["request_id"] for d in deliveries if d.get("request_id"))
+        uow.requests.record_all([
+            history_entry(d["request_id"], None, "notify", error, code, template=d["template"],
+                          recipient_kind=d["recipient_kind"], channel=d["channel"], **params)
+            for d in deliveries if d.get("request_id") in known])
         uow.commit()
-    return known
+    return bool(known)
+
+
+def _deliveries(envelope: Envelope) -> list[dict]:
+    """notification.sent version 2 carries a batch's deliveries to one kamer; version 1
+    (and notification.failed) one."""
+    return envelope.data["deliveries"] if "deliveries" in envelope.data else [envelope.data]
 
 
 def on_notification_sent(envelope: Envelope, uow: UnitOfWork) -> None:

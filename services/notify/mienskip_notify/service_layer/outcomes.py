@@ -7,9 +7,12 @@ address, phone number, URL or message body.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from mienskip_shared.contracts import Envelope, new_event
+from mienskip_shared.contracts.notify import MAX_DELIVERIES
 
 from ..domain.notifications import Notification, SendFailed
 
@@ -38,9 +41,23 @@ def _delivery(notification) -> dict[str, Any]:
     }
 
 
-def sent_event(notification: Notification, cause: Envelope) -> Envelope:
-    return new_event("notification.sent", _delivery(notification),
-                     correlation_id=cause.correlation_id, kamer_id=notification.kamer_id)
+def sent_events(sent: Sequence[tuple[Notification, Envelope]]) -> list[Envelope]:
+    """notification.sent for what a batch sent: one event per kamer (the deliveries in the
+    order sent, each with its cause's correlation id), split at the contract's maximum.
+    The event's own correlation id is its deliveries' when they share one."""
+    by_kamer: dict[str, list[dict[str, Any]]] = {}
+    for notification, cause in sent:
+        by_kamer.setdefault(notification.kamer_id, []).append(
+            {**_delivery(notification), "correlation_id": cause.correlation_id})
+    events = []
+    for kamer_id, deliveries in by_kamer.items():
+        for start in range(0, len(deliveries), MAX_DELIVERIES):
+            part = deliveries[start:start + MAX_DELIVERIES]
+            correlation_ids = {d["correlation_id"] for d in part}
+            events.append(new_event(
+                "notification.sent", {"deliveries": part}, kamer_id=kamer_id,
+                correlation_id=correlation_ids.pop() if len(correlation_ids) == 1 else str(uuid.uuid4())))
+    return events
 
 
 def failed_event(row, cause: Envelope) -> Envelope:

@@ -37,7 +37,7 @@ from mienskip_shared.contracts import Envelope
 from ..domain.channels import EMAIL, SMS
 from ..domain.notifications import Notification, SendFailed
 from .handover import kamer_calls_instead
-from .outcomes import failed_event, log_ids, sent_event, stored_reason
+from .outcomes import failed_event, log_ids, sent_events, stored_reason
 from .planning import plan_batch
 from .ports import Answer, Ports, UnitOfWork
 
@@ -100,7 +100,7 @@ def deliver(due: Sequence[tuple[Notification, Envelope]], uow: UnitOfWork, ports
     sent, failed = outcomes.sent, outcomes.failed
     with uow:
         moved = uow.notifications.mark_all_sent([n.key for n, _ in sent])
-        uow.publish_all([sent_event(n, cause) for n, cause in sent if n.key in moved])
+        uow.publish_all(sent_events([(n, cause) for n, cause in sent if n.key in moved]))
         attempts = {n.key: uow.notifications.record_failure(n.key, stored_reason(exc)) for n, exc in failed}
         uow.commit()
     for notification, _ in sent:
