@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mienskip_shared.db import upsert
@@ -20,44 +20,29 @@ class TaskRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def remember(self, facts: Mapping[str, tuple[str | None, Mapping | None]]) -> None:
+    def remember(self, facts: Mapping[str, tuple[str | None, Mapping | None]], hold: Iterable[str] = ()) -> None:
         """Keep requests' category and time (request id -> (category, window)) from events that
-        carry them; a missing part keeps what was known."""
+        carry them, a missing part keeping what was known; and give the requests in ``hold``
+        a row (no facts yet) if they have none. One statement, and every row it touches is
+        held until the transaction ends: a cancellation and an approval or acceptance of one
+        request that two notify processes handle at the same time are then planned one after
+        the other, the later seeing what the earlier committed (the cancellation, or the offer
+        it must follow). SQLite has one writer at a time anyway."""
         facts = {rid: (category, window) for rid, (category, window) in facts.items() if category or window}
-        if not facts:
-            return
-        t = tables.tasks
-        rows = [{"rid": rid, "category": category, "start": window["start"] if window else None,
-                 "end": window["end"] if window else None} for rid, (category, window) in facts.items()]
-        known = set(self.conn.execute(select(t.c.request_id).where(t.c.request_id.in_(facts))).scalars())
-        if known:
-            self.conn.execute(
-                update(t).where(t.c.request_id == bindparam("rid")).values(
-                    category=func.coalesce(bindparam("category", type_=t.c.category.type), t.c.category),
-                    window_start=func.coalesce(bindparam("start", type_=t.c.window_start.type), t.c.window_start),
-                    window_end=func.coalesce(bindparam("end", type_=t.c.window_end.type), t.c.window_end)),
-                [r for r in rows if r["rid"] in known])
-        new = [{"request_id": r["rid"], "category": r["category"], "window_start": r["start"],
-                "window_end": r["end"]} for r in rows if r["rid"] not in known]
-        if new:
-            self.conn.execute(insert(t), new)
-
-    def lock(self, request_ids: Iterable[str]) -> None:
-        """Give these requests a row (no facts yet) if they have none, and hold the rows until
-        the transaction ends: a cancellation and an approval or acceptance of one request that
-        two notify processes handle at the same time are then planned one after the other, the
-        later seeing what the earlier committed (the cancellation, or the offer it must follow).
-        SQLite has one writer at a time anyway."""
-        ids = sorted(set(request_ids))  # always in the same order: no deadlock between two batches
+        ids = sorted(set(hold) | set(facts))  # always in the same order: no deadlock between two batches
         if not ids:
             return
         t = tables.tasks
-        # a row another transaction is inserting: waits for it, then does nothing
-        self.conn.execute(upsert(self.conn, t).on_conflict_do_nothing(index_elements=[t.c.request_id]),
-                          [{"request_id": rid} for rid in ids])
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(select(t.c.request_id).where(t.c.request_id.in_(ids)).order_by(t.c.request_id)
-                              .with_for_update())
+        rows = []
+        for rid in ids:
+            category, window = facts.get(rid, (None, None))
+            rows.append({"request_id": rid, "category": category, "window_start": window["start"] if window else None,
+                         "window_end": window["end"] if window else None})
+        statement = upsert(self.conn, t)
+        # a row another transaction is inserting or holds: waits for it, then updates (and holds) it
+        self.conn.execute(statement.on_conflict_do_update(index_elements=[t.c.request_id], set_={
+            name: func.coalesce(statement.excluded[name], t.c[name])
+            for name in ("category", "window_start", "window_end")}), rows)
 
     def remember_cancelled(self, cancelled: Mapping[str, datetime]) -> None:
         """Keep that requests were cancelled (request id -> the cancellation's occurred_at);

@@ -106,12 +106,12 @@ def plan_batch(uow: UnitOfWork, envelopes: Sequence[Envelope], ports: Ports) -> 
 def _remember(uow: UnitOfWork, messages: Sequence[Envelope]) -> None:
     """What events change besides messages: tasks' facts, cancelled requests (before any
     message of the batch is planned, so an approval in the same batch knows)."""
-    uow.tasks.lock({e.data["request_id"] for e in messages
-                    if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     uow.tasks.remember({  # only events that carry them: one without must not hide another's in the batch
         e.data["request_id"]: (e.data.get("category"), e.data.get("window")) for e in messages
         if (e.event_type.startswith("assignment.") or e.event_type == "referral.sent")
-        and (e.data.get("category") or e.data.get("window"))})
+        and (e.data.get("category") or e.data.get("window"))},
+        hold={e.data["request_id"] for e in messages
+              if e.event_type in TOLD_OF_TASK or e.event_type == "request.cancelled"})
     cancelled: dict[str, datetime] = {}
     for e in messages:
         if e.event_type == "request.cancelled":
