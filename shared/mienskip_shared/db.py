@@ -8,6 +8,7 @@ PostgreSQL database without reading each other's tables.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,20 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, func, insert, make_url, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    make_url,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +70,17 @@ def append(table: Table):
     single-row insert would ask for the new id, with RETURNING or, where that is off, with a
     ``SELECT nextval(...)`` of its own first."""
     return insert(table).inline()
+
+
+def one_of(conn: Connection, column, values: Iterable):
+    """``column`` is one of ``values``. On PostgreSQL ``= ANY(array)``: one bound array, so the
+    statement's text is the same however many values come, and psycopg keeps it prepared
+    (an ``IN`` list is written out, and parsed and planned by the server, anew for each
+    length). SQLite has no arrays: ``IN``."""
+    values = list(values)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def contains_text(column, text: str):

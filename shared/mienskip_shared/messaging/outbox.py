@@ -42,7 +42,7 @@ from sqlalchemy.schema import DDL
 
 from ..clock import utcnow
 from ..contracts import Envelope
-from ..db import UtcDateTime, append
+from ..db import UtcDateTime, append, one_of
 from ..workers import STOP_CHECK_S, PollingWorker, Wakeup
 from .publisher import ConfirmedPublisher, OutgoingMessage
 from .topology import EVENTS_EXCHANGE
@@ -154,7 +154,7 @@ def claim_inbox_all(conn: DbConnection, table: Table, envelopes: Sequence[Envelo
     ids = [e.event_id for e in envelopes]
     if not ids:
         return set()
-    seen = set(conn.execute(select(table.c.event_id).where(table.c.event_id.in_(ids))).scalars())
+    seen = set(conn.execute(select(table.c.event_id).where(one_of(conn, table.c.event_id, ids))).scalars())
     new = [e for e in envelopes if e.event_id not in seen]
     if new:
         now = utcnow()
@@ -229,7 +229,7 @@ class OutboxRelay:
                 )
                 for row in rows
             )
-            tx.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=utcnow()))
+            tx.execute(update(t).where(one_of(tx, t.c.id, [r.id for r in rows])).values(published_at=utcnow()))
             if self._after_publish is not None:
                 self._after_publish(tx, rows)
         RELAYED.labels(t.name).inc(len(rows))

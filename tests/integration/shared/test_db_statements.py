@@ -1,7 +1,8 @@
 """On PostgreSQL a service's engine plans for a working set in memory (random_page_cost 1.1),
 so a batch looked up by key uses the key's index even in a table that grew faster than
 autovacuum analysed it, unless the operator set planner options. And a row appended to a
-history, an audit log or an outbox costs one statement."""
+history, an audit log or an outbox costs one statement; a lookup by many keys is one
+statement text, whatever their number."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import MetaData, event, select, text
 
 from mienskip_shared.clock import utcnow
-from mienskip_shared.db import append, make_engine
+from mienskip_shared.db import append, make_engine, one_of
 from mienskip_shared.messaging import outbox_table
 
 KEYS = [f"k-{n:05d}" for n in range(0, 3_000, 100)]  # 30 keys: one batch of events
@@ -83,5 +84,35 @@ def test_an_appended_row_is_one_statement_and_numbered_by_the_database(database_
         assert not any("RETURNING" in s or "nextval" in s for s in statements)
         with engine.connect() as conn:
             assert conn.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == ["e1", "e2"]
+    finally:
+        engine.dispose()
+
+
+def test_a_lookup_by_many_keys_is_one_text_whatever_their_number(database_url):
+    """``one_of``: the same rows as ``IN`` on both databases; on PostgreSQL one statement
+    text for 1, 3 or 30 keys (one bound array), which psycopg keeps prepared."""
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "lookedup")
+    engine = make_engine(database_url)
+    statements: list[str] = []
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(append(outbox), [{"event_id": key, "event_type": "thing.made", "correlation_id": "c",
+                                           "body": "{}", "created_at": utcnow()} for key in KEYS])
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
+        with engine.connect() as conn:
+            def found(keys):
+                query = select(outbox.c.event_id).where(one_of(conn, outbox.c.event_id, keys))
+                return sorted(conn.execute(query).scalars())
+
+            assert found(KEYS[:1]) == KEYS[:1]
+            assert found([*KEYS[:3], "k-unknown"]) == KEYS[:3]
+            assert found(iter(KEYS)) == KEYS
+            assert found([]) == []
+            postgresql = conn.dialect.name == "postgresql"
+        lookups = [s for s in statements if s.startswith("SELECT")]
+        assert len(set(lookups)) == (1 if postgresql else 4)
+        assert ("ANY" in lookups[0]) == postgresql
     finally:
         engine.dispose()

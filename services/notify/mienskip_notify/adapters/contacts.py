@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Column, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.db import upsert
+from mienskip_shared.db import one_of, upsert
 
 from ..domain.contacts import VOLUNTEER, KamerContact, ProviderContact, ResidentContact, VolunteerContact
 from . import tables
@@ -36,7 +36,7 @@ class ContactRepository:
 
     def kamers(self, kamer_ids: Iterable[str]) -> dict[str, KamerContact]:
         t = tables.kamers
-        rows = self.conn.execute(select(t).where(t.c.kamer_id.in_(set(kamer_ids)))).all()
+        rows = self.conn.execute(select(t).where(one_of(self.conn, t.c.kamer_id, set(kamer_ids)))).all()
         return {row.kamer_id: KamerContact(kamer_id=row.kamer_id, name=row.name, email=row.email,
                                            webhook_url=row.webhook_url, language=row.language, phone=row.phone)
                 for row in rows}
@@ -64,7 +64,7 @@ class ContactRepository:
         ids = set(provider_ids)
         if not ids:
             return {}
-        rows = self.conn.execute(select(t).where(t.c.provider_id.in_(ids))).all()
+        rows = self.conn.execute(select(t).where(one_of(self.conn, t.c.provider_id, ids))).all()
         return {r.provider_id: ProviderContact(provider_id=r.provider_id, name=r.name, email=r.email, phone=r.phone,
                                                webhook_url=r.webhook_url, language=r.language, active=r.active,
                                                revision=r.revision) for r in rows}
@@ -89,7 +89,7 @@ class ContactRepository:
         ids = set(volunteer_ids)
         if not ids:
             return {}
-        rows = self.conn.execute(select(t).where(t.c.volunteer_id.in_(ids))).all()
+        rows = self.conn.execute(select(t).where(one_of(self.conn, t.c.volunteer_id, ids))).all()
         return {r.volunteer_id: VolunteerContact(volunteer_id=r.volunteer_id, kamer_id=r.kamer_id,
                                                  first_name=r.first_name, email=r.email, phone=r.phone,
                                                  language=r.language) for r in rows}
@@ -99,7 +99,7 @@ class ContactRepository:
         ids = set(request_ids)
         if not ids:
             return {}
-        rows = self.conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
+        rows = self.conn.execute(select(t).where(one_of(self.conn, t.c.request_id, ids))).all()
         return {r.request_id: ResidentContact(request_id=r.request_id, kamer_id=r.kamer_id, first_name=r.first_name,
                                               phone=r.phone, language=r.language, address=r.address,
                                               neighbourhood=r.neighbourhood) for r in rows}

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from mienskip_shared.clock import utcnow
+from mienskip_shared.db import one_of
 
 from ..domain.notifications import Notification
 from . import tables
@@ -29,7 +30,7 @@ class NotificationRepository:
         if ids:
             rows = self.conn.execute(select(t.c.key, t.c.source_event_id, t.c.status, t.c.recipient_kind,
                                             t.c.template, t.c.subject_kind, t.c.subject_id)
-                                     .where(t.c.source_event_id.in_(ids))).all()
+                                     .where(one_of(self.conn, t.c.source_event_id, ids))).all()
             for row in rows:
                 found[row.source_event_id].append(row)
         return found
@@ -57,7 +58,7 @@ class NotificationRepository:
         t = tables.notifications
         result = self.conn.execute(
             update(t)
-            .where(t.c.key.in_(keys), t.c.status == "pending")
+            .where(one_of(self.conn, t.c.key, keys), t.c.status == "pending")
             .values(status="sent", attempts=t.c.attempts + 1, last_error=None, sent_at=utcnow())
             .returning(t.c.key)
         )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.db import upsert
+from mienskip_shared.db import one_of, upsert
 
 from ..domain.contacts import VOLUNTEER, Task
 from ..domain.notifications import PLEASE_CALL, TOLD_OF_TASK
@@ -52,7 +52,7 @@ class TaskRepository:
         t = tables.tasks
         cancelled = {rid: at.astimezone(UTC) for rid, at in cancelled.items()}
         known = dict(self.conn.execute(
-            select(t.c.request_id, t.c.cancelled_at).where(t.c.request_id.in_(cancelled))).all())
+            select(t.c.request_id, t.c.cancelled_at).where(one_of(self.conn, t.c.request_id, cancelled))).all())
         new = [{"request_id": rid, "cancelled_at": at} for rid, at in cancelled.items() if rid not in known]
         if new:
             self.conn.execute(insert(t), new)
@@ -65,7 +65,7 @@ class TaskRepository:
         ids = set(request_ids)
         if not ids:
             return {}
-        rows = self.conn.execute(select(t).where(t.c.request_id.in_(ids))).all()
+        rows = self.conn.execute(select(t).where(one_of(self.conn, t.c.request_id, ids))).all()
         return {r.request_id: Task(r.request_id, r.category, r.window_start, r.window_end,
                                    cancelled_at=r.cancelled_at) for r in rows}
 
