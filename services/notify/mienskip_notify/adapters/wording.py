@@ -84,6 +84,7 @@ def say(language: str, key: str, **params: Any) -> str:
     return catalogue().text(language, key, **{name: _word(value, language) for name, value in params.items()})
 
 
+@functools.lru_cache(maxsize=1024)  # a link's last day, a task's day: shared by many messages
 def _date_text(value: date, lang: str) -> str:
     return as_written(format_date(value, "full", locale=LOCALES[lang]), lang)
 
