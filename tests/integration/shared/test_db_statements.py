@@ -6,6 +6,8 @@ statement text, whatever their number."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import MetaData, event, select, text
 
@@ -66,53 +68,61 @@ def test_the_operators_planner_options_win(postgres_url, monkeypatch, where):
         engine.dispose()
 
 
-def test_an_appended_row_is_one_statement_and_numbered_by_the_database(database_url):
+@pytest.fixture
+def probe(database_url):
+    """An engine on the test's own database with an outbox table, and the statements it runs
+    from ``probe.listen()`` on."""
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "probe")
+    engine = make_engine(database_url)
+    statements: list[str] = []
+
+    def listen():
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
+
+    try:
+        metadata.create_all(engine)
+        yield SimpleNamespace(engine=engine, outbox=outbox, statements=statements, listen=listen)
+    finally:
+        engine.dispose()
+
+
+def _rows(keys):
+    return [{"event_id": key, "event_type": "thing.made", "correlation_id": "c", "body": "{}", "created_at": utcnow()}
+            for key in keys]
+
+
+def test_an_appended_row_is_one_statement_and_numbered_by_the_database(probe):
     """A history, audit or outbox row: one INSERT, no RETURNING, no ``SELECT nextval`` first
     (on PostgreSQL and on SQLite)."""
-    metadata = MetaData()
-    outbox = outbox_table(metadata, "appended")
-    engine = make_engine(database_url)
-    statements: list[str] = []
-    try:
-        metadata.create_all(engine)
-        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
-        with engine.begin() as conn:
-            for n in (1, 2):
-                conn.execute(append(outbox), {"event_id": f"e{n}", "event_type": "thing.made", "correlation_id": "c",
-                                              "body": "{}", "created_at": utcnow()})
-        assert [s.split()[0] for s in statements if s != "BEGIN IMMEDIATE"] == ["INSERT", "INSERT"]  # SQLite's BEGIN
-        assert not any("RETURNING" in s or "nextval" in s for s in statements)
-        with engine.connect() as conn:
-            assert conn.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == ["e1", "e2"]
-    finally:
-        engine.dispose()
+    probe.listen()
+    with probe.engine.begin() as conn:
+        for row in _rows(["e1", "e2"]):
+            conn.execute(append(probe.outbox), row)
+    statements = probe.statements
+    assert [s.split()[0] for s in statements if s != "BEGIN IMMEDIATE"] == ["INSERT", "INSERT"]  # SQLite's BEGIN
+    assert not any("RETURNING" in s or "nextval" in s for s in statements)
+    with probe.engine.connect() as conn:
+        assert conn.execute(select(probe.outbox.c.event_id).order_by(probe.outbox.c.id)).scalars().all() == ["e1", "e2"]
 
 
-def test_a_lookup_by_many_keys_is_one_text_whatever_their_number(database_url):
+def test_a_lookup_by_many_keys_is_one_text_whatever_their_number(probe):
     """``one_of``: the same rows as ``IN`` on both databases; on PostgreSQL one statement
     text for 1, 3 or 30 keys (one bound array), which psycopg keeps prepared."""
-    metadata = MetaData()
-    outbox = outbox_table(metadata, "lookedup")
-    engine = make_engine(database_url)
-    statements: list[str] = []
-    try:
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            conn.execute(append(outbox), [{"event_id": key, "event_type": "thing.made", "correlation_id": "c",
-                                           "body": "{}", "created_at": utcnow()} for key in KEYS])
-        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
-        with engine.connect() as conn:
-            def found(keys):
-                query = select(outbox.c.event_id).where(one_of(conn, outbox.c.event_id, keys))
-                return sorted(conn.execute(query).scalars())
+    outbox = probe.outbox
+    with probe.engine.begin() as conn:
+        conn.execute(append(outbox), _rows(KEYS))
+    probe.listen()
+    with probe.engine.connect() as conn:
+        def found(keys):
+            query = select(outbox.c.event_id).where(one_of(conn, outbox.c.event_id, keys))
+            return sorted(conn.execute(query).scalars())
 
-            assert found(KEYS[:1]) == KEYS[:1]
-            assert found([*KEYS[:3], "k-unknown"]) == KEYS[:3]
-            assert found(iter(KEYS)) == KEYS
-            assert found([]) == []
-            postgresql = conn.dialect.name == "postgresql"
-        lookups = [s for s in statements if s.startswith("SELECT")]
-        assert len(set(lookups)) == (1 if postgresql else 4)
-        assert ("ANY" in lookups[0]) == postgresql
-    finally:
-        engine.dispose()
+        assert found(KEYS[:1]) == KEYS[:1]
+        assert found([*KEYS[:3], "k-unknown"]) == KEYS[:3]
+        assert found(iter(KEYS)) == KEYS
+        assert found([]) == []
+        postgresql = conn.dialect.name == "postgresql"
+    lookups = [s for s in probe.statements if s.startswith("SELECT")]
+    assert len(set(lookups)) == (1 if postgresql else 4)
+    assert ("ANY" in lookups[0]) == postgresql
