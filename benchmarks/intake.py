@@ -234,14 +234,7 @@ def benchmark(clients: int, seconds: float, warmup: float) -> dict:
         token = register_kamer(env)["token"]
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        processes = [
-            # --no-control-socket: gunicorn 27's default socket path is per user, shared with any
-            # other gunicorn on the machine (a test run's, say); ours must not take it over.
-            start("gunicorn", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--threads", "4", "--graceful-timeout", "5", "--no-control-socket",
-                               "mienskip_intake.entrypoints.wsgi:create()"], env, Path(log_dir)),
-            start("relay", [str(BIN / "mienskip"), "intake", "--no-api"], env, Path(log_dir)),
-        ]
+        processes = intake_processes("mienskip_intake.entrypoints.wsgi:create()", port, env, Path(log_dir))
         engine = create_engine(database_url)
         try:
             with running(processes):
@@ -249,6 +242,18 @@ def benchmark(clients: int, seconds: float, warmup: float) -> dict:
                                clients=clients, seconds=seconds, warmup=warmup)
         finally:
             engine.dispose()
+
+
+def intake_processes(app: str, port: int, env: dict[str, str], log_dir: Path, *extra: str) -> list[Process]:
+    """intake as deployed: gunicorn (2 workers x 4 threads) serving ``app``, and the relay in a
+    process of its own (``mienskip intake --no-api``)."""
+    return [
+        # --no-control-socket: gunicorn 27's default socket path is per user, shared with any
+        # other gunicorn on the machine (a test run's, say); ours must not take it over.
+        start("gunicorn", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                           "--graceful-timeout", "5", "--no-control-socket", *extra, app], env, log_dir),
+        start("relay", [str(BIN / "mienskip"), "intake", "--no-api"], env, log_dir),
+    ]
 
 
 def measure(base_url: str, token: str, engine: Engine, broker_url: str, processes: list[Process], *,

@@ -34,18 +34,17 @@ from benchmarks.common import ratio
 from benchmarks.intake import (
     READY_TIMEOUT,
     drain,
+    intake_processes,
     is_ready,
     request_body,
     run_phase,
     unpublished,
 )
 from benchmarks.servers import (
-    BIN,
     free_port,
     register_kamer,
     running,
     service_env,
-    start,
     temporary_database,
     temporary_vhost,
     wait_until,
@@ -112,12 +111,7 @@ def benchmark(clients: int, seconds: float, warmup: float) -> dict:
         token = register_kamer(env)["token"]
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        processes = [
-            start("gunicorn", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--threads", "4", "--graceful-timeout", "5", "--no-control-socket",
-                               "--chdir", repo, "benchmarks.intake_floor:create()"], env, Path(log_dir)),
-            start("relay", [str(BIN / "mienskip"), "intake", "--no-api"], env, Path(log_dir)),
-        ]
+        processes = intake_processes("benchmarks.intake_floor:create()", port, env, Path(log_dir), "--chdir", repo)
         engine = create_engine(database_url)
         try:
             with running(processes):
