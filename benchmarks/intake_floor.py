@@ -51,13 +51,13 @@ from benchmarks.servers import (
 )
 from mienskip_intake.adapters.repository import IntakeUnitOfWork
 from mienskip_intake.bootstrap import build
-from mienskip_intake.domain.model import HelpRequest, Status, coarse
+from mienskip_intake.domain.model import HelpRequest, Status
 from mienskip_intake.entrypoints.schemas import RequestSchema
 from mienskip_intake.service_layer import geocoding
 from mienskip_intake.service_layer.common import new_id
+from mienskip_intake.service_layer.handlers import submitted_event
 from mienskip_intake.settings import Settings
 from mienskip_shared.clock import utcnow
-from mienskip_shared.contracts import new_event
 from mienskip_shared.logging import configure_logging
 from mienskip_shared.workers import Wakeup
 
@@ -88,12 +88,7 @@ def create():
             helper="volunteer")
         with IntakeUnitOfWork(engine, wakeup) as uow:
             uow.requests.add(stored)
-            uow.publish_all([new_event("request.submitted", {
-                "request_id": stored.id, "kamer_id": stored.kamer_id, "region": stored.region,
-                "category": stored.category, "skills": stored.skills, "needs_vog": False, "needs_language": None,
-                "window": {"start": stored.window_start, "end": stored.window_end},
-                "location": coarse(stored.lat, stored.lon), "urgency": "normal", "recurrence": None,
-                "follows": None}, correlation_id=stored.id, kamer_id=stored.kamer_id)])
+            uow.publish_all([submitted_event(stored, stored.id)])
             uow.commit()
         return {"id": stored.id, "status": Status.RECEIVED.value}, 202
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from mienskip_shared.db import append
+from mienskip_shared.db import append, one_of
 
 from ..domain.model import OPEN_STATUSES, Assignment, HelpRequest, HistoryEntry, Status
 from . import tables as t
@@ -79,7 +79,7 @@ class RequestRepository:
         ids = set(request_ids)
         if not ids:
             return set()
-        return set(self.conn.execute(select(t.requests.c.id).where(t.requests.c.id.in_(ids))).scalars())
+        return set(self.conn.execute(select(t.requests.c.id).where(one_of(self.conn, t.requests.c.id, ids))).scalars())
 
     def status_of(self, request_id: str) -> str | None:
         return self.conn.execute(select(t.requests.c.status).where(t.requests.c.id == request_id)).scalar()

@@ -243,15 +243,20 @@ def add_request(uow: UnitOfWork, request: HelpRequest, actor: str, note: Note, c
     if request.helper == "professional":
         uow.publish(resident_contact(request, correlation_id))  # matching never sees a professional's request
         return
+    uow.publish_all([submitted_event(request, correlation_id), resident_contact(request, correlation_id)])
+
+
+def submitted_event(request: HelpRequest, correlation_id: str) -> Envelope:
+    """``request.submitted``: what matching needs of a request, its place coarsened (no person)."""
     helper = {"helper": request.helper} if request.helper != "volunteer" else {}
-    uow.publish_all([new_event("request.submitted", {
+    return new_event("request.submitted", {
         "request_id": request.id, "kamer_id": request.kamer_id, "region": request.region,
         "category": request.category, "skills": request.skills, "needs_vog": request.needs_vog,
         "needs_language": request.needs_language,
         "window": {"start": request.window_start, "end": request.window_end},
         "location": coarse(request.lat, request.lon), "urgency": request.urgency,
         "recurrence": request.recurrence, "follows": request.follows, **helper,
-    }, correlation_id=correlation_id, kamer_id=request.kamer_id), resident_contact(request, correlation_id)])
+    }, correlation_id=correlation_id, kamer_id=request.kamer_id)
 
 
 def resident_contact(request: HelpRequest, correlation_id: str) -> Envelope:
