@@ -143,15 +143,27 @@ def publish(settings: Settings, envelopes) -> None:
         publisher.close()
 
 
+def known_contacts(volunteers: int = 1) -> Known:
+    """What notify knows when it plans a benchmark's message: kamer bench-0, volunteers
+    vo-0 and on, resident Durk."""
+    kamer = KamerContact("bench-0", "Buurtkamer 0", "kamer-0@example.org", None, "nl")
+    return Known(kamer=kamer, volunteers={f"vo-{v}": VolunteerContact(f"vo-{v}", "bench-0", "Hiltsje",
+                                                                       f"vo-{v}@example.org") for v in range(volunteers)},
+                 resident=ResidentContact("rq-0", "bench-0", "Durk", None, "fy", None, "Grou"))
+
+
+def planned(event, known: Known):
+    """The one notification notify plans for ``event``, as the service plans it."""
+    (notification,) = notifications_for(event.event_type, event.event_id, event.occurred_at, event.data, known.kamer,
+                                        email_enabled=True, public_url="http://127.0.0.1:8000", known=known,
+                                        sign_link=lambda a, v, e: sign_volunteer_link("bench", a, v, e))
+    return notification
+
+
 def sample_message(kind: str) -> bytes:
     """One of notify's own e-mails of this kind, flattened: what the raw baseline sends."""
     event = (offers if kind == "offer" else proposals)(1)[0]
-    kamer = KamerContact("bench-0", "Buurtkamer 0", "kamer-0@example.org", None, "nl")
-    known = Known(kamer=kamer, volunteers={"vo-0": VolunteerContact("vo-0", "bench-0", "Hiltsje", "vo-0@example.org")},
-                  resident=ResidentContact("rq-0", "bench-0", "Durk", None, "fy", None, "Grou"))
-    (notification,) = notifications_for(event.event_type, event.event_id, event.occurred_at, event.data, kamer,
-                                        email_enabled=True, public_url="http://127.0.0.1:8000", known=known,
-                                        sign_link=lambda a, v, e: sign_volunteer_link("bench", a, v, e))
+    notification = planned(event, known_contacts())
     return MessageComposer("mienskip@localhost").compose(notification).as_bytes(policy=WIRE_POLICY)
 
 

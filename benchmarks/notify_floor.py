@@ -44,14 +44,19 @@ import kombu
 import psutil
 import psycopg
 
-from benchmarks.notify import VOLUNTEERS, bounded_int, offers, raw_smtp, sample_message
+from benchmarks.notify import (
+    VOLUNTEERS,
+    bounded_int,
+    known_contacts,
+    offers,
+    planned,
+    raw_smtp,
+    sample_message,
+)
 from benchmarks.servers import running_sink, temporary_database, temporary_vhost
 from mienskip_notify.adapters.composer import WIRE_POLICY, MessageComposer
-from mienskip_notify.domain.contacts import KamerContact, Known, ResidentContact, VolunteerContact
-from mienskip_notify.domain.planner import notifications_for
 from mienskip_notify.service_layer.outcomes import sent_events
 from mienskip_shared.contracts import parse
-from mienskip_shared.links import sign_volunteer_link
 from mienskip_shared.messaging import ConfirmedPublisher, OutgoingMessage
 
 LEVELS = ("bare", "parse", "compose", "announce each", "announce batch")
@@ -75,17 +80,11 @@ class _Composer:
     """notify's planner and composer, with the contacts notify would have looked up."""
 
     def __init__(self):
-        self._kamer = KamerContact("bench-0", "Buurtkamer 0", "kamer-0@example.org", None, "nl")
-        self._known = Known(kamer=self._kamer, volunteers={
-            f"vo-{v}": VolunteerContact(f"vo-{v}", "bench-0", "Hiltsje", f"vo-{v}@example.org")
-            for v in range(VOLUNTEERS)}, resident=ResidentContact("rq-0", "bench-0", "Durk", None, "fy", None, "Grou"))
+        self._known = known_contacts(VOLUNTEERS)
         self._composer = MessageComposer("mienskip@localhost")
 
     def __call__(self, event):
-        (notification,) = notifications_for(
-            event.event_type, event.event_id, event.occurred_at, event.data, self._kamer, email_enabled=True,
-            public_url="http://127.0.0.1:8000", known=self._known,
-            sign_link=lambda a, v, e: sign_volunteer_link("bench", a, v, e))
+        notification = planned(event, self._known)
         return notification, self._composer.compose(notification).as_bytes(policy=WIRE_POLICY)
 
 
